@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod encode;
+mod error;
+mod packet_id;
+mod qos;
+pub mod string;
+pub mod topic;
+pub mod v3_1_1;
+mod version;
+pub mod wire;
+
+pub use encode::Encode;
+pub use error::{BuildError, DecodeError, EncodeError, ValueError};
+pub use packet_id::PacketId;
+pub use qos::QoS;
+pub use string::{BinaryData, MqttString};
+pub use topic::{TopicError, TopicFilter, TopicName};
+pub use version::ProtocolVersion;

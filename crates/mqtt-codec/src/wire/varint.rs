@@ -1,0 +1,121 @@
+//! Variable Byte Integers (MQTT v5.0 §1.5.5, v3.1.1 §2.2.3 for the Remaining Length).
+
+use crate::DecodeError;
+use bytes::BufMut;
+
+/// The largest value a Variable Byte Integer can hold: 268,435,455.
+pub const VARINT_MAX: u32 = 268_435_455;
+
+/// The number of bytes `value` takes as a Variable Byte Integer (1 to 4).
+///
+/// Values above [`VARINT_MAX`] cannot be encoded; for them this returns 5
+/// so that a size check built on it fails.
+#[inline]
+pub const fn varint_len(value: u32) -> usize {
+    if value < 0x80 {
+        1
+    } else if value < 0x4000 {
+        2
+    } else if value < 0x20_0000 {
+        3
+    } else if value <= VARINT_MAX {
+        4
+    } else {
+        5
+    }
+}
+
+/// Reads a Variable Byte Integer from the start of `buf`.
+///
+/// Returns `Ok(None)` when `buf` ends before the integer does, and the value
+/// with the number of bytes it took otherwise. Errs on a fifth byte or on a
+/// non-minimal encoding [MQTT-1.5.5-1].
+#[inline]
+pub(crate) fn read_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
+    let mut value: u32 = 0;
+    for i in 0..4 {
+        let Some(&byte) = buf.get(i) else {
+            return Ok(None);
+        };
+        value |= u32::from(byte & 0x7F) << (7 * i);
+        if byte & 0x80 == 0 {
+            // A final byte of 0 after a continuation means a longer form than needed.
+            if byte == 0 && i > 0 {
+                return Err(DecodeError::MalformedVariableByteInteger);
+            }
+            return Ok(Some((value, i + 1)));
+        }
+    }
+    Err(DecodeError::MalformedVariableByteInteger)
+}
+
+/// Writes `value` as a Variable Byte Integer. The caller ensures
+/// `value <= VARINT_MAX`; higher bits are dropped.
+#[inline]
+pub(crate) fn put_varint<B: BufMut>(buf: &mut B, mut value: u32) {
+    loop {
+        let mut byte = (value & 0x7F) as u8;
+        value >>= 7;
+        if value > 0 {
+            byte |= 0x80;
+        }
+        buf.put_u8(byte);
+        if value == 0 {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn table_1_1_boundaries_round_trip() {
+        // Table 1-1 of MQTT v5.0 §1.5.5 (and Table 2.4 of v3.1.1).
+        let cases: [(u32, &[u8]); 8] = [
+            (0, &[0x00]),
+            (127, &[0x7F]),
+            (128, &[0x80, 0x01]),
+            (16_383, &[0xFF, 0x7F]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (2_097_151, &[0xFF, 0xFF, 0x7F]),
+            (2_097_152, &[0x80, 0x80, 0x80, 0x01]),
+            (268_435_455, &[0xFF, 0xFF, 0xFF, 0x7F]),
+        ];
+        for (value, bytes) in cases {
+            let mut out = Vec::new();
+            put_varint(&mut out, value);
+            assert_eq!(out, bytes, "encoding {value}");
+            assert_eq!(varint_len(value), bytes.len());
+            assert_eq!(read_varint(bytes), Ok(Some((value, bytes.len()))));
+        }
+        assert_eq!(varint_len(VARINT_MAX + 1), 5);
+    }
+
+    #[test]
+    fn incomplete_is_not_an_error() {
+        assert_eq!(read_varint(&[]), Ok(None));
+        assert_eq!(read_varint(&[0x80]), Ok(None));
+        assert_eq!(read_varint(&[0xFF, 0xFF, 0xFF]), Ok(None));
+    }
+
+    /// [MQTT-1.5.5-1] The encoded value MUST use the minimum number of bytes.
+    #[test]
+    fn non_minimal_and_five_byte_forms_are_malformed() {
+        for bad in [
+            &[0x80, 0x00][..],
+            &[0xFF, 0x80, 0x00],
+            &[0x80, 0x80, 0x80, 0x00],
+            &[0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+            &[0x80, 0x80, 0x80, 0x80],
+        ] {
+            assert_eq!(
+                read_varint(bad),
+                Err(DecodeError::MalformedVariableByteInteger),
+                "{bad:02x?}"
+            );
+        }
+    }
+}
