@@ -70,6 +70,10 @@ pub enum DecodeError {
     /// name on v3.1.1 (0x81).
     #[error("invalid connect flags {0:#010b}")]
     InvalidConnectFlags(u8),
+    /// The CONNACK Connect Acknowledge Flags break a rule of §3.2.2.1: a
+    /// reserved bit set, or Session Present with a failure code (0x81).
+    #[error("invalid connect acknowledge flags {0:#010b}")]
+    InvalidConnackFlags(u8),
     /// A reason code or return code that is not defined for this packet (0x81).
     #[error("reason code {code:#04x} is not defined for {packet_type:?}")]
     InvalidReasonCode {
@@ -108,6 +112,14 @@ pub enum DecodeError {
     /// No Local on a shared subscription (0x82).
     #[error("no local set on a shared subscription")]
     NoLocalOnSharedSubscription,
+    /// A v5.0 PUBLISH with a zero-length Topic Name and no Topic Alias
+    /// (§3.3.2.1, §3.3.2.3.4; 0x82 Protocol Error).
+    #[error("zero-length topic name without a topic alias")]
+    EmptyTopicWithoutAlias,
+    /// A property the packet must carry is absent, such as the
+    /// Authentication Method of an AUTH (§3.15.2.2.2; 0x82).
+    #[error("required property {0:#04x} is missing")]
+    MissingProperty(u8),
     /// A packet other than CONNECT first, where the protocol version is
     /// still to be detected (0x82).
     #[error("the first packet must be CONNECT, got {0:?}")]
@@ -132,6 +144,8 @@ impl DecodeError {
             | DecodeError::AuthenticationDataWithoutMethod
             | DecodeError::EmptyPayload(_)
             | DecodeError::NoLocalOnSharedSubscription
+            | DecodeError::EmptyTopicWithoutAlias
+            | DecodeError::MissingProperty(_)
             | DecodeError::ExpectedConnect(_) => 0x82,
             DecodeError::MalformedVariableByteInteger
             | DecodeError::InvalidPacketType(_)
@@ -142,6 +156,7 @@ impl DecodeError {
             | DecodeError::InvalidUtf8
             | DecodeError::NullCharacter
             | DecodeError::InvalidConnectFlags(_)
+            | DecodeError::InvalidConnackFlags(_)
             | DecodeError::InvalidReasonCode { .. }
             | DecodeError::PropertyNotAllowed { .. }
             | DecodeError::InvalidSubscriptionOptions(_) => 0x81,

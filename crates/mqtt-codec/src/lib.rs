@@ -7,20 +7,26 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod decoder;
 pub mod encode;
 mod error;
+mod packet;
 mod packet_id;
 mod qos;
+pub mod properties;
 pub mod string;
 pub mod topic;
 pub mod v3_1_1;
+pub mod v5_0;
 mod version;
 pub mod wire;
 
+pub use decoder::{Decoder, MAX_PACKET_SIZE};
 pub use encode::Encode;
 pub use error::{BuildError, DecodeError, EncodeError, ValueError};
+pub use packet::GenericPacket;
 pub use packet_id::PacketId;
 pub use qos::QoS;
 pub use string::{BinaryData, MqttString};
-pub use topic::{TopicError, TopicFilter, TopicName};
+pub use topic::{SharedSubscription, TopicError, TopicFilter, TopicName};
 pub use version::ProtocolVersion;

@@ -3,18 +3,33 @@
 use bytes::Bytes;
 use core::fmt;
 
-use super::TopicError;
+use super::{Levels, TopicError};
 use crate::MqttString;
 
 /// A Topic Name: a non-empty UTF-8 Encoded String without wildcards
-/// [MQTT-4.7.3-1], [MQTT-4.7.0-1]. The one exception is
-/// [`TopicName::empty`], which only a v5.0 PUBLISH carrying a Topic Alias
-/// may use.
+/// [MQTT-4.7.3-1], [MQTT-4.7.0-1] (v3.1.1: [MQTT-4.7.1-1]). The one exception
+/// is [`TopicName::empty`] (also the [`Default`]), which only a v5.0 PUBLISH
+/// carrying a Topic Alias may use.
+///
+/// Names are compared byte for byte, case-sensitively, without any
+/// normalization [MQTT-4.7.3-4]; levels may be empty (`/a`, `a//b`, `/`).
+///
+/// ```
+/// use mqtt_codec::{TopicError, TopicName};
+/// let name = TopicName::new("sport/tennis/player1")?;
+/// assert_eq!(name.levels().collect::<Vec<_>>(), ["sport", "tennis", "player1"]);
+/// assert_eq!(TopicName::new("sport/+"), Err(TopicError::WildcardInName));
+/// # Ok::<(), TopicError>(())
+/// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct TopicName(MqttString);
 
 impl TopicName {
     /// Checks `s` and takes it as a Topic Name.
+    ///
+    /// # Errors
+    /// [`TopicError::Empty`], [`TopicError::WildcardInName`], or
+    /// [`TopicError::Value`] when `s` is not a UTF-8 Encoded String.
     pub fn new(s: impl TryInto<MqttString, Error = crate::ValueError>) -> Result<Self, TopicError> {
         Self::from_mqtt_string(s.try_into()?)
     }
@@ -24,7 +39,11 @@ impl TopicName {
         Self::from_mqtt_string(MqttString::from_static(s)?)
     }
 
-    /// Checks an already validated string for the Topic Name rules.
+    /// Checks an already validated string for the Topic Name rules; the
+    /// name shares the string's buffer.
+    ///
+    /// # Errors
+    /// [`TopicError::Empty`] or [`TopicError::WildcardInName`].
     #[inline]
     pub fn from_mqtt_string(s: MqttString) -> Result<Self, TopicError> {
         if s.is_empty() {
@@ -36,7 +55,11 @@ impl TopicName {
         Ok(TopicName(s))
     }
 
-    /// Checks raw bytes for both the string and the Topic Name rules.
+    /// Checks raw bytes for both the string and the Topic Name rules,
+    /// without copying them.
+    ///
+    /// # Errors
+    /// As [`TopicName::new`].
     #[inline]
     pub fn from_bytes(b: Bytes) -> Result<Self, TopicError> {
         Self::from_mqtt_string(MqttString::from_bytes(b)?)
@@ -58,6 +81,12 @@ impl TopicName {
     #[inline]
     pub fn as_mqtt_string(&self) -> &MqttString {
         &self.0
+    }
+
+    /// The levels of the name, split at each `/` (§4.7.1.1).
+    #[inline]
+    pub fn levels(&self) -> Levels<'_> {
+        Levels::new(self.as_str())
     }
 
     /// Whether this is the zero-length name of [`TopicName::empty`].
@@ -121,5 +150,141 @@ impl fmt::Debug for TopicName {
 impl fmt::Display for TopicName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ValueError;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    fn name(s: &str) -> Result<TopicName, TopicError> {
+        TopicName::new(s)
+    }
+
+    /// [MQTT-4.7.0-1] (v3.1.1 [MQTT-4.7.1-1]), [MQTT-3.3.2-2]: no wildcard
+    /// character anywhere in a Topic Name, alone or inside a level.
+    #[test]
+    fn wildcards_are_refused() {
+        for s in [
+            "#",
+            "+",
+            "a/#",
+            "a/+",
+            "+/a",
+            "a/b#",
+            "a+/b",
+            "a/+b/c",
+            "sport/tennis#",
+        ] {
+            assert_eq!(name(s), Err(TopicError::WildcardInName), "{s}");
+        }
+    }
+
+    /// [MQTT-4.7.3-1] a Topic Name is at least one character long.
+    #[test]
+    fn empty_is_refused() {
+        assert_eq!(name(""), Err(TopicError::Empty));
+        assert_eq!(TopicName::from_bytes(Bytes::new()), Err(TopicError::Empty));
+        assert_eq!(
+            TopicName::from_mqtt_string(MqttString::new()),
+            Err(TopicError::Empty)
+        );
+    }
+
+    /// [MQTT-4.7.3-2] U+0000 is refused.
+    #[test]
+    fn null_character_is_refused() {
+        assert_eq!(
+            name("a\0b"),
+            Err(TopicError::Value(ValueError::NullCharacter))
+        );
+        assert_eq!(
+            TopicName::from_bytes(Bytes::from_static(b"a/\0")),
+            Err(TopicError::Value(ValueError::NullCharacter))
+        );
+    }
+
+    /// [MQTT-4.7.3-3] at most 65,535 bytes.
+    #[test]
+    fn length_limit() {
+        let long = alloc::vec![b'a'; 65_536];
+        assert_eq!(
+            TopicName::from_bytes(Bytes::from(long.clone())),
+            Err(TopicError::Value(ValueError::TooLong(65_536)))
+        );
+        let max = TopicName::from_bytes(Bytes::copy_from_slice(&long[..65_535])).unwrap();
+        assert_eq!(max.encoded_len(), 65_537);
+    }
+
+    /// Ill-formed UTF-8 is refused (§1.5.4).
+    #[test]
+    fn ill_formed_utf8_is_refused() {
+        assert_eq!(
+            TopicName::from_bytes(Bytes::from_static(&[b'a', 0xFF])),
+            Err(TopicError::Value(ValueError::InvalidUtf8))
+        );
+    }
+
+    /// §4.7.3: spaces, a lone `/`, leading and trailing `/`, `$` and
+    /// non-ASCII characters are all valid; distinct strings are distinct names.
+    #[test]
+    fn valid_names() {
+        for s in [
+            "/",
+            "//",
+            "/finance",
+            "finance/",
+            "a//b",
+            "Accounts payable",
+            "$SYS/x",
+            "é/ü",
+            " ",
+        ] {
+            assert_eq!(name(s).unwrap().as_str(), s);
+        }
+        assert_ne!(name("/finance").unwrap(), name("finance").unwrap());
+        // [MQTT-4.7.3-4] case-sensitive, no normalization.
+        assert_ne!(name("ACCOUNTS").unwrap(), name("Accounts").unwrap());
+        assert_ne!(name("\u{e9}").unwrap(), name("e\u{301}").unwrap());
+    }
+
+    /// Zero-copy: the name is the buffer it was made from.
+    #[test]
+    fn from_bytes_does_not_copy() {
+        let buf = Bytes::from_static(b"a/b");
+        let n = TopicName::from_bytes(buf.clone()).unwrap();
+        assert_eq!(n.as_str().as_ptr(), buf.as_ptr());
+    }
+
+    /// §4.7.1.1: adjacent separators make an empty level.
+    #[test]
+    fn levels() {
+        let levels = |s: &str| {
+            name(s)
+                .unwrap()
+                .levels()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(levels("a"), ["a"]);
+        assert_eq!(levels("/"), ["", ""]);
+        assert_eq!(levels("/a"), ["", "a"]);
+        assert_eq!(levels("a//b"), ["a", "", "b"]);
+        assert_eq!(levels("a/"), ["a", ""]);
+        assert_eq!(name("a/b/c").unwrap().levels().next_back(), Some("c"));
+        assert_eq!(TopicName::empty().levels().collect::<Vec<_>>(), [""]);
+    }
+
+    /// §4.7.2: `$` topics are recognised.
+    #[test]
+    fn dollar() {
+        assert!(name("$SYS/broker").unwrap().is_dollar());
+        assert!(name("$").unwrap().is_dollar());
+        assert!(!name("a/$SYS").unwrap().is_dollar());
+        assert!(!TopicName::empty().is_dollar());
+        assert!(TopicName::default().is_empty());
     }
 }

@@ -1,5 +1,346 @@
 //! The control packets of MQTT v3.1.1.
 
+mod connack;
+mod connect;
+mod disconnect;
+mod id_only;
+mod pingreq;
+mod pingresp;
+mod puback;
+mod pubcomp;
 mod publish;
+mod pubrec;
+mod pubrel;
+mod suback;
+mod subscribe;
+mod unsuback;
+mod unsubscribe;
 
+pub use connack::{Connack, ConnackBuilder, ConnectReturnCode};
+pub use connect::{Connect, ConnectBuilder, Will, WillBuilder};
+pub use disconnect::Disconnect;
+pub use pingreq::Pingreq;
+pub use pingresp::Pingresp;
+pub use puback::{Puback, PubackBuilder};
+pub use pubcomp::{Pubcomp, PubcompBuilder};
 pub use publish::{Publish, PublishBuilder};
+pub use pubrec::{Pubrec, PubrecBuilder};
+pub use pubrel::{Pubrel, PubrelBuilder};
+pub use suback::{Suback, SubackBuilder, SubackReturnCode};
+pub use subscribe::{Subscribe, SubscribeBuilder, Subscription};
+pub use unsuback::{Unsuback, UnsubackBuilder};
+pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder};
+
+use bytes::{BufMut, Bytes};
+
+use crate::encode::sealed::Body;
+use crate::wire::{FixedHeader, PacketType, Reader};
+use crate::{DecodeError, PacketId};
+
+/// Any MQTT v3.1.1 control packet, generic over the packet identifier width.
+///
+/// ```
+/// use mqtt_codec::{Encode, v3_1_1::{Packet, Puback}};
+/// let packet: Packet = Puback::new(1).into();
+/// let mut buf = Vec::new();
+/// packet.encode(&mut buf)?;
+/// assert_eq!(buf, [0x40, 0x02, 0x00, 0x01]);
+/// # Ok::<(), mqtt_codec::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Packet<P: PacketId = u16> {
+    /// CONNECT (§3.1).
+    Connect(Connect),
+    /// CONNACK (§3.2).
+    Connack(Connack),
+    /// PUBLISH (§3.3).
+    Publish(Publish<P>),
+    /// PUBACK (§3.4).
+    Puback(Puback<P>),
+    /// PUBREC (§3.5).
+    Pubrec(Pubrec<P>),
+    /// PUBREL (§3.6).
+    Pubrel(Pubrel<P>),
+    /// PUBCOMP (§3.7).
+    Pubcomp(Pubcomp<P>),
+    /// SUBSCRIBE (§3.8).
+    Subscribe(Subscribe<P>),
+    /// SUBACK (§3.9).
+    Suback(Suback<P>),
+    /// UNSUBSCRIBE (§3.10).
+    Unsubscribe(Unsubscribe<P>),
+    /// UNSUBACK (§3.11).
+    Unsuback(Unsuback<P>),
+    /// PINGREQ (§3.12).
+    Pingreq(Pingreq),
+    /// PINGRESP (§3.13).
+    Pingresp(Pingresp),
+    /// DISCONNECT (§3.14).
+    Disconnect(Disconnect),
+}
+
+/// Evaluates `$body` with `$p` bound to the packet inside `$packet`; call
+/// trait methods fully qualified, as some packets have inherent ones of the
+/// same name (`Publish::payload`).
+macro_rules! each_variant {
+    ($packet:expr, $p:ident => $body:expr) => {
+        match $packet {
+            Packet::Connect($p) => $body,
+            Packet::Connack($p) => $body,
+            Packet::Publish($p) => $body,
+            Packet::Puback($p) => $body,
+            Packet::Pubrec($p) => $body,
+            Packet::Pubrel($p) => $body,
+            Packet::Pubcomp($p) => $body,
+            Packet::Subscribe($p) => $body,
+            Packet::Suback($p) => $body,
+            Packet::Unsubscribe($p) => $body,
+            Packet::Unsuback($p) => $body,
+            Packet::Pingreq($p) => $body,
+            Packet::Pingresp($p) => $body,
+            Packet::Disconnect($p) => $body,
+        }
+    };
+}
+
+macro_rules! from_packet {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(
+            impl<P: PacketId> From<$ty> for Packet<P> {
+                #[inline]
+                fn from(packet: $ty) -> Self {
+                    Packet::$variant(packet)
+                }
+            }
+        )*
+    };
+}
+
+from_packet! {
+    Connect(Connect),
+    Connack(Connack),
+    Publish(Publish<P>),
+    Puback(Puback<P>),
+    Pubrec(Pubrec<P>),
+    Pubrel(Pubrel<P>),
+    Pubcomp(Pubcomp<P>),
+    Subscribe(Subscribe<P>),
+    Suback(Suback<P>),
+    Unsubscribe(Unsubscribe<P>),
+    Unsuback(Unsuback<P>),
+    Pingreq(Pingreq),
+    Pingresp(Pingresp),
+    Disconnect(Disconnect),
+}
+
+impl<P: PacketId> Packet<P> {
+    /// The control packet type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Packet::Connect(_) => PacketType::Connect,
+            Packet::Connack(_) => PacketType::Connack,
+            Packet::Publish(_) => PacketType::Publish,
+            Packet::Puback(_) => PacketType::Puback,
+            Packet::Pubrec(_) => PacketType::Pubrec,
+            Packet::Pubrel(_) => PacketType::Pubrel,
+            Packet::Pubcomp(_) => PacketType::Pubcomp,
+            Packet::Subscribe(_) => PacketType::Subscribe,
+            Packet::Suback(_) => PacketType::Suback,
+            Packet::Unsubscribe(_) => PacketType::Unsubscribe,
+            Packet::Unsuback(_) => PacketType::Unsuback,
+            Packet::Pingreq(_) => PacketType::Pingreq,
+            Packet::Pingresp(_) => PacketType::Pingresp,
+            Packet::Disconnect(_) => PacketType::Disconnect,
+        }
+    }
+
+    /// Decodes the body of one complete frame whose fixed header (already
+    /// checked by [`FixedHeader::parse`]) is `header`. Every byte of `body`
+    /// must belong to the packet: this is the one place where trailing bytes
+    /// are refused. AUTH does not exist on v3.1.1.
+    pub(crate) fn decode(header: &FixedHeader, body: &Bytes) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(body);
+        let packet = match header.packet_type {
+            PacketType::Connect => Packet::Connect(Connect::decode(&mut r)?),
+            PacketType::Connack => Packet::Connack(Connack::decode(&mut r)?),
+            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, &mut r)?),
+            PacketType::Puback => Packet::Puback(Puback::decode(&mut r)?),
+            PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(&mut r)?),
+            PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(&mut r)?),
+            PacketType::Pubcomp => Packet::Pubcomp(Pubcomp::decode(&mut r)?),
+            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
+            PacketType::Suback => Packet::Suback(Suback::decode(&mut r)?),
+            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
+            PacketType::Unsuback => Packet::Unsuback(Unsuback::decode(&mut r)?),
+            PacketType::Pingreq => Packet::Pingreq(Pingreq),
+            PacketType::Pingresp => Packet::Pingresp(Pingresp),
+            PacketType::Disconnect => Packet::Disconnect(Disconnect),
+            PacketType::Auth => return Err(DecodeError::InvalidPacketType(PacketType::Auth as u8)),
+        };
+        r.finish()?;
+        Ok(packet)
+    }
+}
+
+impl<P: PacketId> Body for Packet<P> {
+    #[inline]
+    fn first_byte(&self) -> u8 {
+        each_variant!(self, p => Body::first_byte(p))
+    }
+    #[inline]
+    fn body_len(&self) -> usize {
+        each_variant!(self, p => Body::body_len(p))
+    }
+    #[inline]
+    fn write_head<B: BufMut>(&self, buf: &mut B) {
+        each_variant!(self, p => Body::write_head(p, buf))
+    }
+    #[inline]
+    fn payload(&self) -> Option<&Bytes> {
+        each_variant!(self, p => Body::payload(p))
+    }
+}
+
+/// Helpers for the packet tests of this module.
+#[cfg(test)]
+pub(crate) mod test_util {
+    use alloc::vec::Vec;
+    use bytes::Bytes;
+
+    use super::Packet;
+    use crate::wire::FixedHeader;
+    use crate::{DecodeError, Encode, PacketId};
+
+    /// Decodes `bytes`, which hold exactly one whole packet, fixed header
+    /// included, through [`FixedHeader::parse`] and [`Packet::decode`].
+    pub(crate) fn decode<P: PacketId>(bytes: &[u8]) -> Result<Packet<P>, DecodeError> {
+        let Some(header) = FixedHeader::parse(bytes)? else {
+            panic!("test bytes end inside the fixed header");
+        };
+        assert_eq!(
+            header.packet_len(),
+            bytes.len(),
+            "test bytes hold one packet"
+        );
+        let body = Bytes::copy_from_slice(&bytes[header.header_len..]);
+        Packet::decode(&header, &body)
+    }
+
+    /// Encodes `packet` into a new vector, checking `encoded_len` on the way.
+    pub(crate) fn encode<T: Encode>(packet: &T) -> Vec<u8> {
+        let mut buf = Vec::new();
+        let written = packet.encode(&mut buf).unwrap();
+        assert_eq!(written, buf.len());
+        assert_eq!(packet.encoded_len(), buf.len());
+        buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::{decode, encode};
+    use super::*;
+    use crate::{QoS, TopicName};
+
+    /// AUTH (type 15) does not exist on v3.1.1.
+    #[test]
+    fn auth_is_refused() {
+        assert_eq!(
+            decode::<u16>(&[0xF0, 0x00]),
+            Err(DecodeError::InvalidPacketType(15))
+        );
+    }
+
+    /// Packet type 0 is reserved (§2.2.1, Table 2.1).
+    #[test]
+    fn packet_type_0_is_refused() {
+        assert_eq!(
+            decode::<u16>(&[0x00, 0x00]),
+            Err(DecodeError::InvalidPacketType(0))
+        );
+    }
+
+    /// [MQTT-2.2.2-1], [MQTT-2.2.2-2]: flags other than the ones Table 2.2
+    /// fixes are refused, for every type with fixed flags.
+    #[test]
+    fn invalid_fixed_header_flags_are_refused() {
+        for (first, packet_type) in [
+            (0x11, PacketType::Connect),
+            (0x64, PacketType::Pubrel),
+            (0x83, PacketType::Subscribe),
+            (0xA8, PacketType::Unsubscribe),
+            (0xC2, PacketType::Pingreq),
+        ] {
+            assert_eq!(
+                decode::<u16>(&[first, 0x00]),
+                Err(DecodeError::InvalidFixedHeaderFlags {
+                    packet_type,
+                    flags: first & 0x0F,
+                })
+            );
+        }
+    }
+
+    /// [MQTT-2.3.1-1]: SUBSCRIBE, UNSUBSCRIBE and QoS > 0 PUBLISH carry a
+    /// non-zero packet identifier.
+    #[test]
+    fn zero_packet_ids_are_refused() {
+        for bytes in [
+            &[0x32, 0x05, 0x00, 0x01, b't', 0x00, 0x00][..],
+            &[0x82, 0x06, 0x00, 0x00, 0x00, 0x01, b'a', 0x00],
+            &[0xA2, 0x05, 0x00, 0x00, 0x00, 0x01, b'a'],
+        ] {
+            assert_eq!(decode::<u16>(bytes), Err(DecodeError::ZeroPacketId));
+        }
+    }
+
+    /// PUBLISH goes through the dispatcher with its fixed header flags (DUP,
+    /// QoS, RETAIN), both ways.
+    #[test]
+    fn publish_goes_through_the_dispatcher() {
+        let bytes = [0x3B, 0x07, 0x00, 0x01, b't', 0x00, 0x05, b'h', b'i'];
+        let publish = Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .retain(true)
+            .dup(true)
+            .packet_id(5)
+            .payload(&b"hi"[..])
+            .build()
+            .unwrap();
+        let packet = Packet::from(publish);
+        assert_eq!(packet.packet_type(), PacketType::Publish);
+        assert_eq!(encode(&packet), bytes);
+        assert_eq!(decode::<u16>(&bytes), Ok(packet));
+        let Ok(Packet::Publish(decoded)) = decode::<u16>(&bytes) else {
+            unreachable!()
+        };
+        assert_eq!(decoded.topic_name(), &TopicName::from_static("t").unwrap());
+    }
+
+    /// `Packet` encodes exactly as the packet inside it, and reports its type.
+    #[test]
+    fn packet_delegates_encoding() {
+        let cases: [(Packet<u16>, &[u8], PacketType); 5] = [
+            (Pingreq.into(), &[0xC0, 0x00], PacketType::Pingreq),
+            (Pingresp.into(), &[0xD0, 0x00], PacketType::Pingresp),
+            (Disconnect.into(), &[0xE0, 0x00], PacketType::Disconnect),
+            (
+                Pubrel::new(1).into(),
+                &[0x62, 0x02, 0x00, 0x01],
+                PacketType::Pubrel,
+            ),
+            (
+                Connack::builder().build().unwrap().into(),
+                &[0x20, 0x02, 0x00, 0x00],
+                PacketType::Connack,
+            ),
+        ];
+        for (packet, bytes, packet_type) in cases {
+            assert_eq!(packet.packet_type(), packet_type);
+            assert_eq!(encode(&packet), bytes);
+            assert_eq!(decode::<u16>(bytes), Ok(packet));
+        }
+    }
+}

@@ -33,15 +33,19 @@ pub struct Publish<P: PacketId = u16> {
     /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
     #[builder(default)]
     dup: bool,
+    /// The QoS level (§4.3).
     #[builder(default)]
     qos: QoS,
+    /// Whether the server keeps the message for future subscribers (§3.3.1.3).
     #[builder(default)]
     retain: bool,
+    /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
     #[builder(try_setter)]
     topic_name: TopicName,
     /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
-    #[builder(default, setter(strip_option))]
+    #[builder(default, setter(strip_option, into = false))]
     packet_id: Option<P>,
+    /// The application message, carried as is.
     #[builder(default)]
     payload: Bytes,
 }
@@ -50,6 +54,11 @@ impl<P: PacketId> PublishBuilder<P> {
     fn validate(&self) -> Result<(), BuildError> {
         let qos = self.qos.unwrap_or_default();
         let has_id = matches!(self.packet_id, Some(Some(_)));
+        if matches!(self.packet_id, Some(Some(id)) if id.to_u32() == 0) {
+            return Err(BuildError::Forbidden(
+                "a packet identifier is non-zero [MQTT-2.3.1-1]",
+            ));
+        }
         if (qos == QoS::AtMostOnce) == has_id {
             return Err(BuildError::Forbidden(
                 "a packet identifier is present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5]",

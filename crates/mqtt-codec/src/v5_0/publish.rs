@@ -1,0 +1,537 @@
+//! PUBLISH (v5.0 §3.3).
+
+use bytes::{BufMut, Bytes};
+use core::num::NonZeroU16;
+use derive_builder::Builder;
+
+use crate::encode::sealed::Body;
+use crate::properties::{PayloadFormatIndicator, PublishProperties};
+use crate::wire::writer::{put_length_prefixed, put_packet_id};
+use crate::wire::{PacketType, Reader};
+use crate::{BuildError, DecodeError, PacketId, QoS, TopicName};
+
+/// An application message, sent in either direction (§3.3).
+///
+/// A PUBLISH may carry an empty Topic Name only together with a Topic Alias
+/// (§3.3.2.3.4): build one with `topic_name(TopicName::empty())` and a
+/// `topic_alias` in the properties.
+///
+/// ```
+/// use mqtt_codec::{Encode, QoS};
+/// use mqtt_codec::v5_0::{Publish, PublishProperties, UserProperty};
+/// let publish = Publish::<u16>::builder()
+///     .try_topic_name("sensors/abc/temp")?
+///     .qos(QoS::AtLeastOnce)
+///     .packet_id(7)
+///     .properties(PublishProperties {
+///         message_expiry_interval: Some(60),
+///         content_type: Some("text/plain".try_into()?),
+///         user_properties: vec![UserProperty::new("unit", "C")?],
+///         ..Default::default()
+///     })
+///     .payload(&b"21.5"[..])
+///     .build()?;
+/// let mut buf = Vec::new();
+/// publish.encode(&mut buf)?;
+/// assert_eq!(buf.len(), publish.encoded_len());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Builder)]
+#[builder(
+    no_std,
+    setter(into),
+    build_fn(validate = "Self::validate", error = "BuildError")
+)]
+pub struct Publish<P: PacketId = u16> {
+    /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
+    #[builder(default)]
+    dup: bool,
+    /// The QoS level (§3.3.1.2).
+    #[builder(default)]
+    qos: QoS,
+    /// RETAIN (§3.3.1.3).
+    #[builder(default)]
+    retain: bool,
+    /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic Alias.
+    #[builder(try_setter)]
+    topic_name: TopicName,
+    /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
+    /// [MQTT-2.2.1-3].
+    #[builder(default, setter(strip_option, into = false))]
+    packet_id: Option<P>,
+    /// The properties (§3.3.2.3).
+    #[builder(default)]
+    properties: PublishProperties,
+    /// The Application Message (§3.3.3).
+    #[builder(default)]
+    payload: Bytes,
+}
+
+impl<P: PacketId> PublishBuilder<P> {
+    fn validate(&self) -> Result<(), BuildError> {
+        let qos = self.qos.unwrap_or_default();
+        let has_id = matches!(self.packet_id, Some(Some(_)));
+        if (qos == QoS::AtMostOnce) == has_id {
+            return Err(BuildError::Forbidden(
+                "a packet identifier is present exactly when QoS > 0 [MQTT-2.2.1-2], [MQTT-2.2.1-3]",
+            ));
+        }
+        if qos == QoS::AtMostOnce && self.dup == Some(true) {
+            return Err(BuildError::Forbidden(
+                "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]",
+            ));
+        }
+        let properties = self.properties.as_ref();
+        if let Some(properties) = properties {
+            properties.validate()?;
+        }
+        let has_alias = properties.is_some_and(|p| p.topic_alias.is_some());
+        if self.topic_name.as_ref().is_some_and(TopicName::is_empty) && !has_alias {
+            return Err(BuildError::Forbidden(
+                "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4) [MQTT-4.7.3-1]",
+            ));
+        }
+        let utf8 = properties.and_then(|p| p.payload_format_indicator)
+            == Some(PayloadFormatIndicator::Utf8);
+        if utf8 {
+            let payload = self.payload.as_ref().map_or(&[][..], |p| &p[..]);
+            check_utf8_payload(payload)?;
+        }
+        Ok(())
+    }
+}
+
+/// A payload marked as UTF-8 must be well-formed UTF-8 (§3.3.2.3.2,
+/// §3.1.3.2.3).
+pub(super) fn check_utf8_payload(payload: &[u8]) -> Result<(), BuildError> {
+    if core::str::from_utf8(payload).is_err() {
+        return Err(BuildError::Forbidden(
+            "a payload with Payload Format Indicator 1 is well-formed UTF-8 (§3.3.2.3.2)",
+        ));
+    }
+    Ok(())
+}
+
+impl<P: PacketId> Publish<P> {
+    /// A builder; `topic_name` is required, QoS > 0 requires `packet_id`.
+    pub fn builder() -> PublishBuilder<P> {
+        PublishBuilder::default()
+    }
+
+    /// The DUP flag: this may be a re-delivery.
+    pub fn dup(&self) -> bool {
+        self.dup
+    }
+    /// The QoS level.
+    pub fn qos(&self) -> QoS {
+        self.qos
+    }
+    /// The RETAIN flag.
+    pub fn retain(&self) -> bool {
+        self.retain
+    }
+    /// The Topic Name; empty when the Topic Alias stands for it.
+    pub fn topic_name(&self) -> &TopicName {
+        &self.topic_name
+    }
+    /// The Topic Alias, if any (a property, here for convenience).
+    pub fn topic_alias(&self) -> Option<NonZeroU16> {
+        self.properties.topic_alias
+    }
+    /// The packet identifier, present when QoS > 0.
+    pub fn packet_id(&self) -> Option<P> {
+        self.packet_id
+    }
+    /// The properties.
+    pub fn properties(&self) -> &PublishProperties {
+        &self.properties
+    }
+    /// The Application Message.
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+    /// Takes the Application Message out.
+    pub fn into_payload(self) -> Bytes {
+        self.payload
+    }
+
+    /// Sets the DUP flag, as a sender does when it re-sends [MQTT-3.3.1-1].
+    /// Ignored on QoS 0 [MQTT-3.3.1-2].
+    pub fn set_dup(&mut self, dup: bool) {
+        self.dup = dup && self.qos != QoS::AtMostOnce;
+    }
+    /// Replaces the packet identifier of a QoS > 0 PUBLISH; ignored on QoS 0.
+    pub fn set_packet_id(&mut self, id: P) {
+        if self.qos != QoS::AtMostOnce {
+            self.packet_id = Some(id);
+        }
+    }
+    /// Replaces the Topic Name, as a sender that maps topics to aliases or
+    /// a receiver that resolves an alias does (§3.3.2.3.4).
+    ///
+    /// Errs, changing nothing, on an empty name without a Topic Alias.
+    pub fn set_topic_name(&mut self, topic_name: TopicName) -> Result<(), BuildError> {
+        if topic_name.is_empty() && self.properties.topic_alias.is_none() {
+            return Err(BuildError::Forbidden(
+                "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)",
+            ));
+        }
+        self.topic_name = topic_name;
+        Ok(())
+    }
+    /// Sets or removes the Topic Alias (§3.3.2.3.4).
+    ///
+    /// Errs, changing nothing, on removing the alias of a PUBLISH whose
+    /// Topic Name is empty.
+    pub fn set_topic_alias(&mut self, alias: Option<NonZeroU16>) -> Result<(), BuildError> {
+        if alias.is_none() && self.topic_name.is_empty() {
+            return Err(BuildError::Forbidden(
+                "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)",
+            ));
+        }
+        self.properties.topic_alias = alias;
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let qos = QoS::from_u8((flags >> 1) & 0b11)?;
+        let dup = flags & 0b1000 != 0;
+        if dup && qos == QoS::AtMostOnce {
+            // [MQTT-3.3.1-2]
+            return Err(DecodeError::InvalidFixedHeaderFlags {
+                packet_type: PacketType::Publish,
+                flags,
+            });
+        }
+        let topic = r.string()?;
+        let packet_id = match qos {
+            QoS::AtMostOnce => None,
+            _ => Some(r.packet_id()?),
+        };
+        let properties = PublishProperties::decode(r)?;
+        let topic_name = if topic.is_empty() {
+            // §3.3.2.1: a Protocol Error unless a Topic Alias stands for it.
+            if properties.topic_alias.is_none() {
+                return Err(DecodeError::EmptyTopicWithoutAlias);
+            }
+            TopicName::empty()
+        } else {
+            TopicName::from_mqtt_string(topic).map_err(DecodeError::InvalidTopicName)?
+        };
+        Ok(Publish {
+            dup,
+            qos,
+            retain: flags & 1 != 0,
+            topic_name,
+            packet_id,
+            properties,
+            payload: r.rest(),
+        })
+    }
+}
+
+impl<P: PacketId> Body for Publish<P> {
+    #[inline]
+    fn first_byte(&self) -> u8 {
+        (PacketType::Publish as u8) << 4
+            | u8::from(self.dup) << 3
+            | (self.qos as u8) << 1
+            | u8::from(self.retain)
+    }
+    #[inline]
+    fn body_len(&self) -> usize {
+        self.topic_name.encoded_len()
+            + self.packet_id.map_or(0, |_| P::WIRE_LEN)
+            + self.properties.encoded_len()
+            + self.payload.len()
+    }
+    #[inline]
+    fn write_head<B: BufMut>(&self, buf: &mut B) {
+        put_length_prefixed(buf, self.topic_name.as_str().as_bytes());
+        if let Some(id) = self.packet_id {
+            put_packet_id(buf, id);
+        }
+        self.properties.encode(buf);
+    }
+    #[inline]
+    fn payload(&self) -> Option<&Bytes> {
+        Some(&self.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::properties::UserProperty;
+    use crate::topic::TopicError;
+    use crate::v5_0::test_util::{decode, round_trip};
+    use crate::v5_0::Packet;
+    use crate::MqttString;
+    use alloc::vec;
+
+    fn alias(n: u16) -> Option<NonZeroU16> {
+        NonZeroU16::new(n)
+    }
+
+    #[test]
+    fn qos0_without_properties() {
+        let publish = Publish::<u16>::builder()
+            .try_topic_name("a/b")
+            .unwrap()
+            .payload(&b"hi"[..])
+            .build()
+            .unwrap();
+        // Topic "a/b", Property Length 0, payload "hi".
+        round_trip(
+            publish,
+            &[0x30, 0x08, 0x00, 0x03, b'a', b'/', b'b', 0x00, b'h', b'i'],
+        );
+    }
+
+    #[test]
+    fn qos1_with_message_expiry() {
+        let publish = Publish::<u16>::builder()
+            .try_topic_name("a/b")
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .retain(true)
+            .packet_id(10)
+            .properties(PublishProperties {
+                message_expiry_interval: Some(60),
+                ..Default::default()
+            })
+            .payload(&b"hi"[..])
+            .build()
+            .unwrap();
+        round_trip(
+            publish,
+            &[
+                0x33, 0x0F, // PUBLISH, QoS 1, RETAIN; Remaining Length 15
+                0x00, 0x03, b'a', b'/', b'b', // Topic Name
+                0x00, 0x0A, // Packet Identifier
+                0x05, 0x02, 0x00, 0x00, 0x00, 0x3C, // Message Expiry Interval 60
+                b'h', b'i',
+            ],
+        );
+    }
+
+    /// The benchmark's message: Message Expiry, Content Type and one User
+    /// Property, encoded in identifier order; QoS 2 with DUP.
+    #[test]
+    fn qos2_dup_with_properties() {
+        let publish = Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(QoS::ExactlyOnce)
+            .dup(true)
+            .packet_id(0x0102)
+            .properties(PublishProperties {
+                message_expiry_interval: Some(1),
+                content_type: Some(MqttString::try_from("j").unwrap()),
+                user_properties: vec![UserProperty::new("k", "v").unwrap()],
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        round_trip(
+            publish,
+            &[
+                0x3C, 0x16, // PUBLISH, DUP, QoS 2; Remaining Length 22
+                0x00, 0x01, b't', 0x01, 0x02, // Topic Name, Packet Identifier
+                0x10, // Property Length 16
+                0x02, 0x00, 0x00, 0x00, 0x01, // Message Expiry Interval 1
+                0x03, 0x00, 0x01, b'j', // Content Type "j"
+                0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+            ],
+        );
+    }
+
+    /// §3.3.2.3.4: an empty Topic Name with a Topic Alias.
+    #[test]
+    fn empty_topic_with_alias() {
+        let publish = Publish::<u16>::builder()
+            .topic_name(TopicName::empty())
+            .properties(PublishProperties {
+                topic_alias: alias(5),
+                ..Default::default()
+            })
+            .build()
+            .unwrap();
+        round_trip(publish, &[0x30, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x05]);
+    }
+
+    /// 4-byte packet identifiers on extended links.
+    #[test]
+    fn u32_packet_id() {
+        let publish = Publish::<u32>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .packet_id(0x0001_0000)
+            .build()
+            .unwrap();
+        round_trip(
+            publish,
+            &[0x32, 0x08, 0x00, 0x01, b't', 0x00, 0x01, 0x00, 0x00, 0x00],
+        );
+    }
+
+    /// §3.3.2.1: a zero-length Topic Name without a Topic Alias is a
+    /// Protocol Error.
+    #[test]
+    fn empty_topic_without_alias() {
+        let err = decode::<u16>(&[0x30, 0x03, 0x00, 0x00, 0x00]).unwrap_err();
+        assert_eq!(err, DecodeError::EmptyTopicWithoutAlias);
+        assert_eq!(err.reason_code(), 0x82);
+    }
+
+    /// [MQTT-3.3.2-2] no wildcards in a Topic Name.
+    #[test]
+    fn wildcard_in_topic_name() {
+        assert_eq!(
+            decode::<u16>(&[0x30, 0x04, 0x00, 0x01, b'#', 0x00]),
+            Err(DecodeError::InvalidTopicName(TopicError::WildcardInName))
+        );
+        assert_eq!(
+            decode::<u16>(&[0x30, 0x06, 0x00, 0x03, b'a', b'/', b'+', 0x00]),
+            Err(DecodeError::InvalidTopicName(TopicError::WildcardInName))
+        );
+    }
+
+    /// [MQTT-3.3.2-1] the Topic Name is a UTF-8 Encoded String.
+    #[test]
+    fn topic_name_is_utf8() {
+        assert_eq!(
+            decode::<u16>(&[0x30, 0x04, 0x00, 0x01, 0xFF, 0x00]),
+            Err(DecodeError::InvalidUtf8)
+        );
+    }
+
+    /// [MQTT-3.3.2-8] Topic Alias 0.
+    #[test]
+    fn topic_alias_zero() {
+        assert_eq!(
+            decode::<u16>(&[0x30, 0x07, 0x00, 0x01, b't', 0x03, 0x23, 0x00, 0x00]),
+            Err(DecodeError::TopicAliasZero)
+        );
+    }
+
+    /// [MQTT-3.3.1-4] QoS 3.
+    #[test]
+    fn qos_3() {
+        assert_eq!(
+            decode::<u16>(&[0x36, 0x06, 0x00, 0x01, b't', 0x00, 0x01, 0x00]),
+            Err(DecodeError::InvalidQos)
+        );
+    }
+
+    /// [MQTT-3.3.1-2] DUP on QoS 0.
+    #[test]
+    fn dup_on_qos0() {
+        assert!(matches!(
+            decode::<u16>(&[0x38, 0x04, 0x00, 0x01, b't', 0x00]),
+            Err(DecodeError::InvalidFixedHeaderFlags { .. })
+        ));
+    }
+
+    /// [MQTT-2.2.1-3] a QoS 1 PUBLISH with packet identifier 0.
+    #[test]
+    fn zero_packet_id() {
+        assert_eq!(
+            decode::<u16>(&[0x32, 0x06, 0x00, 0x01, b't', 0x00, 0x00, 0x00]),
+            Err(DecodeError::ZeroPacketId)
+        );
+    }
+
+    /// [MQTT-2.2.2-1] the Property Length is always there, even as 0.
+    #[test]
+    fn property_length_required() {
+        assert_eq!(
+            decode::<u16>(&[0x30, 0x03, 0x00, 0x01, b't']),
+            Err(DecodeError::UnexpectedEnd)
+        );
+    }
+
+    /// Decoding is zero-copy and keeps the payload as the rest of the frame;
+    /// an empty payload is valid (§3.3.3).
+    #[test]
+    fn empty_payload() {
+        let Ok(Packet::Publish(p)) = decode::<u16>(&[0x30, 0x04, 0x00, 0x01, b't', 0x00]) else {
+            panic!("a PUBLISH");
+        };
+        assert!(p.payload().is_empty());
+    }
+
+    #[test]
+    fn builder_refusals() {
+        let base = || {
+            let mut b = Publish::<u16>::builder();
+            b.try_topic_name("t").unwrap();
+            b
+        };
+        // [MQTT-2.2.1-2] no packet identifier on QoS 0.
+        assert!(matches!(
+            base().packet_id(1).build(),
+            Err(BuildError::Forbidden(_))
+        ));
+        // [MQTT-2.2.1-3] QoS > 0 needs one.
+        assert!(matches!(
+            base().qos(QoS::AtLeastOnce).build(),
+            Err(BuildError::Forbidden(_))
+        ));
+        // [MQTT-3.3.1-2] DUP on QoS 0.
+        assert!(matches!(
+            base().dup(true).build(),
+            Err(BuildError::Forbidden(_))
+        ));
+        // §3.3.2.3.4 empty topic without alias.
+        assert!(matches!(
+            Publish::<u16>::builder()
+                .topic_name(TopicName::empty())
+                .build(),
+            Err(BuildError::Forbidden(_))
+        ));
+        // [MQTT-4.7.3-1] an empty Response Topic.
+        assert!(matches!(
+            base()
+                .properties(PublishProperties {
+                    response_topic: Some(TopicName::empty()),
+                    ..Default::default()
+                })
+                .build(),
+            Err(BuildError::Forbidden(_))
+        ));
+        // §3.3.2.3.2 a UTF-8 payload that is not UTF-8.
+        assert!(matches!(
+            base()
+                .properties(PublishProperties {
+                    payload_format_indicator: Some(PayloadFormatIndicator::Utf8),
+                    ..Default::default()
+                })
+                .payload(&[0xFF][..])
+                .build(),
+            Err(BuildError::Forbidden(_))
+        ));
+        // The topic is required.
+        assert_eq!(
+            Publish::<u16>::builder().build(),
+            Err(BuildError::MissingField("topic_name"))
+        );
+    }
+
+    #[test]
+    fn topic_alias_setters_keep_the_invariant() {
+        let mut p = Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert!(p.set_topic_name(TopicName::empty()).is_err());
+        p.set_topic_alias(alias(3)).unwrap();
+        p.set_topic_name(TopicName::empty()).unwrap();
+        assert_eq!(p.topic_alias(), alias(3));
+        assert!(p.set_topic_alias(None).is_err());
+        assert!(p.topic_name().is_empty());
+    }
+}
