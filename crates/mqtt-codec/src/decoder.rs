@@ -3,7 +3,7 @@
 use bytes::{Buf, BytesMut};
 use core::marker::PhantomData;
 
-use crate::wire::{FixedHeader, PacketType, VARINT_MAX};
+use crate::wire::{FixedHeader, PacketType, Reader, VARINT_MAX};
 use crate::{DecodeError, GenericPacket, PacketId, ProtocolVersion, v3_1_1, v5_0};
 
 /// The largest packet MQTT can frame: a 5-byte fixed header and a Remaining
@@ -122,10 +122,13 @@ impl<P: PacketId> Decoder<P> {
             None => self.detect(&header, &buf[header.header_len..size])?,
         };
         buf.advance(header.header_len);
-        let body = buf.split_to(header.remaining_length as usize).freeze();
+        // The reader takes exactly this packet off `buf`, even on an error.
+        let mut body = Reader::with_len(buf, header.remaining_length as usize);
         Ok(Some(match version {
-            ProtocolVersion::V3_1_1 => GenericPacket::V3_1_1(v3_1_1::Packet::decode(&header, &body)?),
-            ProtocolVersion::V5_0 => GenericPacket::V5_0(v5_0::Packet::decode(&header, &body)?),
+            ProtocolVersion::V3_1_1 => {
+                GenericPacket::V3_1_1(v3_1_1::Packet::decode(&header, &mut body)?)
+            }
+            ProtocolVersion::V5_0 => GenericPacket::V5_0(v5_0::Packet::decode(&header, &mut body)?),
         }))
     }
 

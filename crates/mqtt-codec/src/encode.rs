@@ -99,6 +99,25 @@ pub trait Encode: sealed::Body {
 
 impl<T: sealed::Body> Encode for T {}
 
+impl<T: sealed::Body + ?Sized> sealed::Body for alloc::boxed::Box<T> {
+    #[inline]
+    fn first_byte(&self) -> u8 {
+        (**self).first_byte()
+    }
+    #[inline]
+    fn body_len(&self) -> usize {
+        (**self).body_len()
+    }
+    #[inline]
+    fn write_head<B: BufMut>(&self, buf: &mut B) {
+        (**self).write_head(buf)
+    }
+    #[inline]
+    fn payload(&self) -> Option<&Bytes> {
+        (**self).payload()
+    }
+}
+
 #[inline]
 fn check_remaining_len(body: usize) -> Result<(), EncodeError> {
     if body > VARINT_MAX as usize {

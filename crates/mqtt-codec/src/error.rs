@@ -109,6 +109,10 @@ pub enum DecodeError {
     /// Subscription options with reserved bits set, or Retain Handling 3 (0x81).
     #[error("invalid subscription options {0:#010b}")]
     InvalidSubscriptionOptions(u8),
+    /// Subscription options with Retain Handling 3 or Maximum QoS 3, which
+    /// v5.0 names a Protocol Error (§3.8.3.1) (0x82).
+    #[error("forbidden subscription option value {0:#010b}")]
+    ForbiddenSubscriptionOption(u8),
     /// No Local on a shared subscription (0x82).
     #[error("no local set on a shared subscription")]
     NoLocalOnSharedSubscription,
@@ -144,6 +148,7 @@ impl DecodeError {
             | DecodeError::AuthenticationDataWithoutMethod
             | DecodeError::EmptyPayload(_)
             | DecodeError::NoLocalOnSharedSubscription
+            | DecodeError::ForbiddenSubscriptionOption(_)
             | DecodeError::EmptyTopicWithoutAlias
             | DecodeError::MissingProperty(_)
             | DecodeError::ExpectedConnect(_) => 0x82,

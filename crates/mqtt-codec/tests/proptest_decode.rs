@@ -112,7 +112,7 @@ fn run_all(bytes: &[u8]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     /// No input makes any decoder panic; see `run_all` for what is checked.
     #[test]

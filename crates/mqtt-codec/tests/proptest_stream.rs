@@ -61,7 +61,10 @@ where
     let mut decoded = Vec::new();
     for &b in &bytes {
         buf.extend_from_slice(&[b]);
-        if let Some(packet) = decoder.decode(&mut buf).map_err(|e| TestCaseError::fail(e.to_string()))? {
+        if let Some(packet) = decoder
+            .decode(&mut buf)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?
+        {
             decoded.push(packet);
         }
     }
@@ -73,10 +76,7 @@ where
 /// from at most its first five bytes (its fixed header), with the size the
 /// header announces (v5.0 §3.1.2.11.4, §3.2.2.3.6: 0x95 Packet too large); at `max` = its length it
 /// is accepted.
-fn too_large<P: PacketId>(
-    packet: GenericPacket<P>,
-    max: Index,
-) -> Result<(), TestCaseError> {
+fn too_large<P: PacketId>(packet: GenericPacket<P>, max: Index) -> Result<(), TestCaseError> {
     let bytes = encode(&packet);
     let len = bytes.len();
     let max = max.index(len) as u32; // 0..len: always too small
@@ -84,7 +84,10 @@ fn too_large<P: PacketId>(
     let mut buf = BytesMut::from(&bytes[..len.min(5)]);
     prop_assert_eq!(
         decoder.decode(&mut buf),
-        Err(DecodeError::PacketTooLarge { size: len as u64, max })
+        Err(DecodeError::PacketTooLarge {
+            size: len as u64,
+            max
+        })
     );
     let mut decoder = Decoder::<P>::new(packet.version()).with_max_packet_size(len as u32);
     let mut buf = BytesMut::from(&bytes[..]);
@@ -93,7 +96,7 @@ fn too_large<P: PacketId>(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn v3_split_u16(p in vec(v3::packet::<u16>(), 1..6), cuts in vec(any::<Index>(), 0..8)) {

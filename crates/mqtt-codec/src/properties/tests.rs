@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use core::fmt::Debug;
 use core::num::{NonZeroU16, NonZeroU32};
 
-use bytes::Bytes;
+use bytes::BytesMut;
 
 use super::*;
 use crate::wire::{PacketType, Reader};
@@ -57,8 +57,8 @@ impl_set! {
 
 /// Decodes a property block (Property Length first) that is the whole of `bytes`.
 fn decode<T: Set>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let frame = Bytes::copy_from_slice(bytes);
-    let mut r = Reader::new(&frame);
+    let mut frame = BytesMut::from(bytes);
+    let mut r = Reader::new(&mut frame);
     let props = T::dec(&mut r)?;
     r.finish()?;
     Ok(props)
@@ -413,8 +413,8 @@ fn long_property_length() {
 /// Decoding stops at the Property Length: what follows belongs to the packet.
 #[test]
 fn decoding_reads_exactly_the_property_length() {
-    let frame = Bytes::from_static(&[0x03, 0x23, 0x00, 0x07, b'p', b'a', b'y']);
-    let mut r = Reader::new(&frame);
+    let mut frame = BytesMut::from(&[0x03, 0x23, 0x00, 0x07, b'p', b'a', b'y'][..]);
+    let mut r = Reader::new(&mut frame);
     let props = PublishProperties::decode(&mut r).unwrap();
     assert_eq!(props.topic_alias, NonZeroU16::new(7));
     assert_eq!(r.rest(), &b"pay"[..]);
@@ -424,8 +424,8 @@ fn decoding_reads_exactly_the_property_length() {
 /// the packet has more bytes after it.
 #[test]
 fn property_past_the_property_length_is_malformed() {
-    let frame = Bytes::from_static(&[0x02, 0x02, 0x00, 0x00, 0x00, 0x05]);
-    let mut r = Reader::new(&frame);
+    let mut frame = BytesMut::from(&[0x02, 0x02, 0x00, 0x00, 0x00, 0x05][..]);
+    let mut r = Reader::new(&mut frame);
     assert_eq!(
         PublishProperties::decode(&mut r),
         Err(DecodeError::UnexpectedEnd)
@@ -455,11 +455,13 @@ fn property_length_non_minimal_is_malformed() {
 /// Decoded strings and binaries are slices of the received frame.
 #[test]
 fn decoding_is_zero_copy() {
-    let frame = Bytes::from(block(&[
-        0x03, 0x00, 0x01, b't', 0x09, 0x00, 0x01, 0xAB, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
-    ]));
+    let mut frame = BytesMut::from(
+        &block(&[
+            0x03, 0x00, 0x01, b't', 0x09, 0x00, 0x01, 0xAB, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
+        ])[..],
+    );
     let range = frame.as_ptr_range();
-    let props = PublishProperties::decode(&mut Reader::new(&frame)).unwrap();
+    let props = PublishProperties::decode(&mut Reader::new(&mut frame)).unwrap();
     let ct = props.content_type.as_ref().unwrap().as_bytes();
     let cd = props.correlation_data.as_ref().unwrap().as_bytes();
     let up = &props.user_properties[0];

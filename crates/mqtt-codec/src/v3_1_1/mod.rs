@@ -31,6 +31,7 @@ pub use subscribe::{Subscribe, SubscribeBuilder, Subscription};
 pub use unsuback::{Unsuback, UnsubackBuilder};
 pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder};
 
+use alloc::boxed::Box;
 use bytes::{BufMut, Bytes};
 
 use crate::encode::sealed::Body;
@@ -50,7 +51,7 @@ use crate::{DecodeError, PacketId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet<P: PacketId = u16> {
     /// CONNECT (§3.1).
-    Connect(Connect),
+    Connect(Box<Connect>),
     /// CONNACK (§3.2).
     Connack(Connack),
     /// PUBLISH (§3.3).
@@ -109,7 +110,7 @@ macro_rules! from_packet {
             impl<P: PacketId> From<$ty> for Packet<P> {
                 #[inline]
                 fn from(packet: $ty) -> Self {
-                    Packet::$variant(packet)
+                    Packet::$variant(packet.into())
                 }
             }
         )*
@@ -158,10 +159,11 @@ impl<P: PacketId> Packet<P> {
     /// checked by [`FixedHeader::parse`]) is `header`. Every byte of `body`
     /// must belong to the packet: this is the one place where trailing bytes
     /// are refused. AUTH does not exist on v3.1.1.
-    pub(crate) fn decode(header: &FixedHeader, body: &Bytes) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(body);
+    #[inline]
+    pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let mut r = r;
         let packet = match header.packet_type {
-            PacketType::Connect => Packet::Connect(Connect::decode(&mut r)?),
+            PacketType::Connect => Packet::Connect(Box::new(Connect::decode(&mut r)?)),
             PacketType::Connack => Packet::Connack(Connack::decode(&mut r)?),
             PacketType::Publish => Packet::Publish(Publish::decode(header.flags, &mut r)?),
             PacketType::Puback => Packet::Puback(Puback::decode(&mut r)?),
@@ -205,7 +207,6 @@ impl<P: PacketId> Body for Packet<P> {
 #[cfg(test)]
 pub(crate) mod test_util {
     use alloc::vec::Vec;
-    use bytes::Bytes;
 
     use super::Packet;
     use crate::wire::FixedHeader;
@@ -222,8 +223,9 @@ pub(crate) mod test_util {
             bytes.len(),
             "test bytes hold one packet"
         );
-        let body = Bytes::copy_from_slice(&bytes[header.header_len..]);
-        Packet::decode(&header, &body)
+        let mut body = bytes::BytesMut::from(&bytes[header.header_len..]);
+        let mut reader = crate::wire::Reader::new(&mut body);
+        Packet::decode(&header, &mut reader)
     }
 
     /// Encodes `packet` into a new vector, checking `encoded_len` on the way.

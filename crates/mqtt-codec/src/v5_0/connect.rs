@@ -1,5 +1,6 @@
 //! CONNECT (v5.0 §3.1).
 
+use alloc::boxed::Box;
 use bytes::BufMut;
 use derive_builder::Builder;
 
@@ -160,9 +161,11 @@ pub struct Connect {
     /// [MQTT-3.1.3-6]. Default empty.
     #[builder(default, try_setter)]
     client_id: MqttString,
-    /// The Will Message, if any (§3.1.2.5).
+    /// The Will Message, if any (§3.1.2.5). Boxed, as it is large and
+    /// rare, to keep [`Packet`](super::Packet) small for the packets that
+    /// flow all the time.
     #[builder(default, setter(strip_option))]
-    will: Option<Will>,
+    will: Option<Box<Will>>,
     /// The User Name, if any (§3.1.3.5).
     #[builder(default, setter(strip_option), try_setter)]
     user_name: Option<MqttString>,
@@ -204,7 +207,7 @@ impl Connect {
     }
     /// The Will Message.
     pub fn will(&self) -> Option<&Will> {
-        self.will.as_ref()
+        self.will.as_deref()
     }
     /// The User Name.
     pub fn user_name(&self) -> Option<&MqttString> {
@@ -268,13 +271,13 @@ impl Connect {
             let properties = WillProperties::decode(r)?;
             let topic =
                 TopicName::from_mqtt_string(r.string()?).map_err(DecodeError::InvalidTopicName)?;
-            Some(Will {
+            Some(Box::new(Will {
                 topic,
                 payload: r.binary()?,
                 qos: will_qos,
                 retain: flags & WILL_RETAIN != 0,
                 properties,
-            })
+            }))
         } else {
             None
         };
@@ -307,7 +310,7 @@ impl Body for Connect {
         FIXED_PART_LEN
             + self.properties.encoded_len()
             + self.client_id.encoded_len()
-            + self.will.as_ref().map_or(0, Will::encoded_len)
+            + self.will.as_deref().map_or(0, Will::encoded_len)
             + self.user_name.as_ref().map_or(0, MqttString::encoded_len)
             + self.password.as_ref().map_or(0, BinaryData::encoded_len)
     }

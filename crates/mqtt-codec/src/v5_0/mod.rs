@@ -68,6 +68,7 @@ pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder};
 
 pub use crate::properties::*;
 
+use alloc::boxed::Box;
 use bytes::{BufMut, Bytes};
 
 use crate::encode::sealed::Body;
@@ -78,9 +79,9 @@ use crate::{DecodeError, PacketId};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Packet<P: PacketId = u16> {
     /// CONNECT (§3.1).
-    Connect(Connect),
+    Connect(Box<Connect>),
     /// CONNACK (§3.2).
-    Connack(Connack),
+    Connack(Box<Connack>),
     /// PUBLISH (§3.3).
     Publish(Publish<P>),
     /// PUBACK (§3.4).
@@ -158,12 +159,11 @@ impl<P: PacketId> Packet<P> {
     /// `header` (flags already checked by [`FixedHeader::parse`]). Every
     /// byte of `body` must belong to the packet: left-over bytes are
     /// [`DecodeError::TrailingBytes`], checked here once for all types.
-    pub(crate) fn decode(header: &FixedHeader, body: &Bytes) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(body);
-        let r = &mut r;
+    #[inline]
+    pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let packet = match header.packet_type {
-            PacketType::Connect => Packet::Connect(Connect::decode(r)?),
-            PacketType::Connack => Packet::Connack(Connack::decode(r)?),
+            PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
+            PacketType::Connack => Packet::Connack(Box::new(Connack::decode(r)?)),
             PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
             PacketType::Puback => Packet::Puback(Puback::decode(r)?),
             PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(r)?),
@@ -188,7 +188,7 @@ macro_rules! from_packet {
         $(
             impl<P: PacketId> From<$ty> for Packet<P> {
                 fn from(p: $ty) -> Self {
-                    Packet::$variant(p)
+                    Packet::$variant(p.into())
                 }
             }
         )*
@@ -237,7 +237,6 @@ impl<P: PacketId> Body for Packet<P> {
 #[cfg(test)]
 pub(crate) mod test_util {
     use alloc::vec::Vec;
-    use bytes::Bytes;
 
     use super::Packet;
     use crate::wire::FixedHeader;
@@ -252,8 +251,9 @@ pub(crate) mod test_util {
             bytes.len(),
             "the test bytes must be exactly one packet"
         );
-        let body = Bytes::copy_from_slice(&bytes[header.header_len..]);
-        Packet::decode(&header, &body)
+        let mut body = bytes::BytesMut::from(&bytes[header.header_len..]);
+        let mut reader = crate::wire::Reader::new(&mut body);
+        Packet::decode(&header, &mut reader)
     }
 
     /// Encodes `packet`, checking that `encoded_len` announced the length
@@ -282,12 +282,12 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use alloc::vec::Vec;
-    use bytes::Bytes;
+    use bytes::BytesMut;
     use proptest::prelude::*;
 
     use super::test_util::encode;
     use super::Packet;
-    use crate::wire::{FixedHeader, PacketType};
+    use crate::wire::{FixedHeader, PacketType, Reader};
 
     /// Decodes `body` as a packet of type `packet_type` with `flags`.
     fn decode_body(packet_type: u8, flags: u8, body: &[u8]) -> Option<Packet<u16>> {
@@ -305,7 +305,9 @@ mod tests {
             remaining_length: body.len() as u32,
             header_len: 2,
         };
-        Packet::decode(&header, &Bytes::copy_from_slice(body)).ok()
+        let mut body = BytesMut::from(body);
+        let mut reader = Reader::new(&mut body);
+        Packet::decode(&header, &mut reader).ok()
     }
 
     proptest! {
@@ -320,7 +322,8 @@ mod tests {
             if let Some(packet) = decode_body(packet_type, flags, &body) {
                 let bytes: Vec<u8> = encode(&packet);
                 let header = FixedHeader::parse(&bytes).unwrap().unwrap();
-                let again = Packet::decode(&header, &Bytes::copy_from_slice(&bytes[header.header_len..]));
+                let mut body = BytesMut::from(&bytes[header.header_len..]);
+                let again = Packet::decode(&header, &mut Reader::new(&mut body));
                 prop_assert_eq!(again, Ok(packet));
             }
         }

@@ -179,6 +179,13 @@ impl<P: PacketId> Publish<P> {
         self.topic_name = topic_name;
         Ok(())
     }
+    /// Sets or removes the Message Expiry Interval, in seconds (§3.3.2.3.3):
+    /// a sender that re-sends or forwards a stored message sets the part of
+    /// the interval that is left [MQTT-3.3.2-6].
+    pub fn set_message_expiry_interval(&mut self, seconds: Option<u32>) {
+        self.properties.message_expiry_interval = seconds;
+    }
+
     /// Sets or removes the Topic Alias (§3.3.2.3.4).
     ///
     /// Errs, changing nothing, on removing the alias of a PUBLISH whose

@@ -80,9 +80,10 @@ impl SubscriptionOptions {
 
     /// Reads an options byte.
     ///
-    /// Errs with [`DecodeError::InvalidSubscriptionOptions`] on a reserved
-    /// bit set [MQTT-3.8.3-5] or Retain Handling 3, and with
-    /// [`DecodeError::InvalidQos`] on QoS 3 (§3.8.3.1).
+    /// Errs with [`DecodeError::InvalidSubscriptionOptions`] (malformed) on a
+    /// reserved bit set [MQTT-3.8.3-5], and with
+    /// [`DecodeError::ForbiddenSubscriptionOption`] (a protocol error) on
+    /// Retain Handling 3 or QoS 3 (§3.8.3.1).
     pub const fn from_u8(byte: u8) -> Result<Self, DecodeError> {
         if byte & RESERVED != 0 {
             return Err(DecodeError::InvalidSubscriptionOptions(byte));
@@ -91,11 +92,10 @@ impl SubscriptionOptions {
             0 => RetainHandling::SendAtSubscribe,
             1 => RetainHandling::SendAtSubscribeIfNew,
             2 => RetainHandling::DoNotSend,
-            _ => return Err(DecodeError::InvalidSubscriptionOptions(byte)),
+            _ => return Err(DecodeError::ForbiddenSubscriptionOption(byte)),
         };
-        let qos = match QoS::from_u8(byte & QOS_MASK) {
-            Ok(qos) => qos,
-            Err(e) => return Err(e),
+        let Ok(qos) = QoS::from_u8(byte & QOS_MASK) else {
+            return Err(DecodeError::ForbiddenSubscriptionOption(byte));
         };
         Ok(SubscriptionOptions {
             qos,
@@ -359,7 +359,7 @@ mod tests {
     fn retain_handling_3() {
         assert_eq!(
             decode::<u16>(&[0x82, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, b'a', 0x30]),
-            Err(DecodeError::InvalidSubscriptionOptions(0x30))
+            Err(DecodeError::ForbiddenSubscriptionOption(0x30))
         );
     }
 
@@ -368,7 +368,7 @@ mod tests {
     fn qos_3() {
         assert_eq!(
             decode::<u16>(&[0x82, 0x07, 0x00, 0x01, 0x00, 0x00, 0x01, b'a', 0x03]),
-            Err(DecodeError::InvalidQos)
+            Err(DecodeError::ForbiddenSubscriptionOption(0x03))
         );
     }
 

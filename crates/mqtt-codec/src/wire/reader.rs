@@ -1,7 +1,8 @@
-//! The body reader: nom parses the fields of one complete frame, and every
-//! string, binary value or payload it yields is a slice of that frame.
+//! The body reader: nom parses the fields of one complete frame straight
+//! from the receive buffer, and every string, binary value or payload it
+//! yields is split off that buffer (zero-copy, one reference count each).
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use nom::Parser;
 use nom::bytes::complete::take;
 use nom::number::complete::{be_u8, be_u16, be_u32};
@@ -10,37 +11,69 @@ use super::varint::read_varint;
 use crate::string::{BinaryData, MqttString};
 use crate::{DecodeError, PacketId};
 
-/// The fields of one packet body not yet read. Never reads past the frame.
+/// The fields of one frame (or of a property block inside it) not yet read,
+/// at the front of the receive buffer. Never reads past its frame; when
+/// dropped, it consumes what is left of the frame, so that after an error
+/// exactly the offending packet has been taken off the buffer.
 pub(crate) struct Reader<'a> {
-    frame: &'a Bytes,
-    rest: &'a [u8],
+    buf: &'a mut BytesMut,
+    /// Bytes of this frame still in `buf`; never more than `buf.len()`.
+    remaining: usize,
 }
 
 type NomResult<'a, T> = nom::IResult<&'a [u8], T, ()>;
 
 impl<'a> Reader<'a> {
-    /// A reader over the whole of `frame`.
-    pub(crate) fn new(frame: &'a Bytes) -> Self {
-        Reader { frame, rest: frame }
+    /// A reader over the whole of `buf`.
+    #[cfg(test)]
+    pub(crate) fn new(buf: &'a mut BytesMut) -> Self {
+        let remaining = buf.len();
+        Reader { buf, remaining }
+    }
+
+    /// A reader over the first `len` bytes of `buf`; `len <= buf.len()`.
+    #[inline]
+    pub(crate) fn with_len(buf: &'a mut BytesMut, len: usize) -> Self {
+        debug_assert!(len <= buf.len());
+        let remaining = len.min(buf.len());
+        Reader { buf, remaining }
     }
 
     #[inline]
-    fn step<T>(&mut self, parsed: NomResult<'a, T>) -> Result<T, DecodeError> {
-        let (rest, value) = parsed.map_err(|_| DecodeError::UnexpectedEnd)?;
-        self.rest = rest;
+    fn input(&self) -> &[u8] {
+        &self.buf[..self.remaining]
+    }
+
+    #[inline]
+    fn consume<T>(&mut self, parsed: Result<(usize, T), DecodeError>) -> Result<T, DecodeError> {
+        let (n, value) = parsed?;
+        self.buf.advance(n);
+        self.remaining -= n;
         Ok(value)
+    }
+
+    /// Runs a nom parser on the unread input, returning the value and how
+    /// many bytes it took.
+    #[inline]
+    fn parse<T>(
+        &self,
+        f: impl for<'i> FnOnce(&'i [u8]) -> NomResult<'i, T>,
+    ) -> Result<(usize, T), DecodeError> {
+        let input = self.input();
+        let (rest, value) = f(input).map_err(|_| DecodeError::UnexpectedEnd)?;
+        Ok((input.len() - rest.len(), value))
     }
 
     /// Bytes not yet read.
     #[inline]
     pub(crate) fn remaining(&self) -> usize {
-        self.rest.len()
+        self.remaining
     }
 
     /// Errs with [`DecodeError::TrailingBytes`] unless every byte was read.
     #[inline]
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
-        match self.rest.len() {
+        match self.remaining {
             0 => Ok(()),
             n => Err(DecodeError::TrailingBytes(n)),
         }
@@ -48,40 +81,48 @@ impl<'a> Reader<'a> {
 
     #[inline]
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
-        let parsed = be_u8(self.rest);
-        self.step(parsed)
+        let parsed = self.parse(|i| be_u8(i));
+        self.consume(parsed)
     }
 
     #[inline]
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
-        let parsed = be_u16(self.rest);
-        self.step(parsed)
+        let parsed = self.parse(|i| be_u16(i));
+        self.consume(parsed)
     }
 
     #[inline]
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
-        let parsed = be_u32(self.rest);
-        self.step(parsed)
+        let parsed = self.parse(|i| be_u32(i));
+        self.consume(parsed)
     }
 
     /// A Variable Byte Integer (§1.5.5).
     #[inline]
     pub(crate) fn varint(&mut self) -> Result<u32, DecodeError> {
-        match read_varint(self.rest)? {
-            Some((value, n)) => {
-                self.rest = &self.rest[n..];
-                Ok(value)
-            }
+        let parsed = match read_varint(self.input())? {
+            Some((value, n)) => Ok((n, value)),
             None => Err(DecodeError::UnexpectedEnd),
-        }
+        };
+        self.consume(parsed)
     }
 
-    /// The next `n` bytes, as a slice of the frame.
+    /// Checks that `n` more bytes belong to the frame.
+    #[inline]
+    fn check_len(&self, n: usize) -> Result<(), DecodeError> {
+        self.parse(|input| take(n).parse(input).map(|(rest, _)| (rest, ())))
+            .map(|_| ())
+    }
+
+    /// The next `n` bytes, split off the buffer.
     #[inline]
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
-        let parsed = take(n).parse(self.rest);
-        let slice = self.step(parsed)?;
-        Ok(self.frame.slice_ref(slice))
+        self.check_len(n)?;
+        self.remaining -= n;
+        Ok(match n {
+            0 => Bytes::new(),
+            _ => self.buf.split_to(n).freeze(),
+        })
     }
 
     /// Two Byte Integer length, then that many bytes.
@@ -115,25 +156,30 @@ impl<'a> Reader<'a> {
         P::from_u32(raw).ok_or(DecodeError::ZeroPacketId)
     }
 
-    /// Everything not yet read, as a slice of the frame.
+    /// Everything not yet read, split off the buffer.
     #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
-        let rest = core::mem::take(&mut self.rest);
-        if rest.is_empty() {
-            Bytes::new()
-        } else {
-            self.frame.slice_ref(rest)
-        }
+        let n = self.remaining;
+        // Cannot fail: `n` is exactly what is left.
+        self.bytes(n).unwrap_or_default()
     }
 
-    /// A reader over the next `n` bytes (a property block), which this reader skips.
+    /// A reader over the next `n` bytes (a property block); this reader
+    /// continues after them once the returned one is dropped.
     #[inline]
-    pub(crate) fn sub(&mut self, n: usize) -> Result<Reader<'a>, DecodeError> {
-        let parsed = take(n).parse(self.rest);
-        let slice = self.step(parsed)?;
+    pub(crate) fn sub(&mut self, n: usize) -> Result<Reader<'_>, DecodeError> {
+        self.check_len(n)?;
+        self.remaining -= n;
         Ok(Reader {
-            frame: self.frame,
-            rest: slice,
+            buf: self.buf,
+            remaining: n,
         })
+    }
+}
+
+impl Drop for Reader<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.buf.advance(self.remaining);
     }
 }

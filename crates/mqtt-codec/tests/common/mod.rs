@@ -74,6 +74,16 @@ pub fn bytes(max: usize) -> BoxedStrategy<Bytes> {
         .boxed()
 }
 
+/// A PUBLISH payload: mostly short, sometimes long enough for a Remaining
+/// Length of two or three bytes (§2.1.4).
+pub fn payload() -> BoxedStrategy<Bytes> {
+    prop_oneof![
+        15 => bytes(64),
+        1 => (any::<u8>(), 100..17_000usize).prop_map(|(b, n)| Bytes::from(vec![b; n])),
+    ]
+    .boxed()
+}
+
 /// Binary Data (§1.5.6).
 pub fn binary() -> BoxedStrategy<BinaryData> {
     bytes(16)
@@ -155,14 +165,18 @@ pub fn encode<T: Encode>(packet: &T) -> Vec<u8> {
 
 /// Checks that `packet`, of `version`, encodes consistently and decodes
 /// back to itself through a [`Decoder`], consuming exactly its bytes; and
-/// that the packet wrapped in [`GenericPacket`] encodes to the same bytes.
-pub fn assert_round_trip<P, T>(packet: T, version: ProtocolVersion) -> Result<(), TestCaseError>
+/// that the packet wrapped in its version's `Packet` (`V`) and in
+/// [`GenericPacket`] encodes to the same bytes.
+pub fn assert_round_trip<P, T, V>(packet: T, version: ProtocolVersion) -> Result<(), TestCaseError>
 where
     P: PacketId,
-    T: Encode + Clone + Into<GenericPacket<P>>,
+    T: Encode + Into<V>,
+    V: Encode + Into<GenericPacket<P>>,
 {
     let bytes = encode(&packet);
-    let generic: GenericPacket<P> = packet.into();
+    let wrapped: V = packet.into();
+    prop_assert_eq!(&encode(&wrapped), &bytes);
+    let generic: GenericPacket<P> = wrapped.into();
     prop_assert_eq!(generic.version(), version);
     prop_assert_eq!(&encode(&generic), &bytes);
     let mut buf = BytesMut::from(&bytes[..]);
@@ -202,7 +216,12 @@ pub fn assert_reencodes<P: PacketId>(packet: &GenericPacket<P>) -> Result<(), Te
     let bytes = encode(packet);
     let mut buf = BytesMut::from(&bytes[..]);
     let again = Decoder::<P>::new(packet.version()).decode(&mut buf);
-    prop_assert_eq!(again.as_ref(), Ok(&Some(packet.clone())), "bytes {:02x?}", bytes);
+    prop_assert_eq!(
+        again.as_ref(),
+        Ok(&Some(packet.clone())),
+        "bytes {:02x?}",
+        bytes
+    );
     prop_assert!(buf.is_empty(), "{} bytes left over", buf.len());
     if let Ok(Some(again)) = again {
         prop_assert_eq!(encode(&again), bytes);

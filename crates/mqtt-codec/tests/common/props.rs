@@ -48,11 +48,15 @@ pub fn subscription_identifier() -> BoxedStrategy<SubscriptionIdentifier> {
 }
 
 fn nz16() -> BoxedStrategy<NonZeroU16> {
-    (1..=u16::MAX).prop_map(|v| NonZeroU16::new(v).expect("non-zero")).boxed()
+    (1..=u16::MAX)
+        .prop_map(|v| NonZeroU16::new(v).expect("non-zero"))
+        .boxed()
 }
 
 fn nz32() -> BoxedStrategy<NonZeroU32> {
-    (1..=u32::MAX).prop_map(|v| NonZeroU32::new(v).expect("non-zero")).boxed()
+    (1..=u32::MAX)
+        .prop_map(|v| NonZeroU32::new(v).expect("non-zero"))
+        .boxed()
 }
 
 fn opt<T: std::fmt::Debug>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
@@ -150,28 +154,33 @@ pub fn connack() -> BoxedStrategy<ConnackProperties> {
         opt(any::<bool>()),
     );
     (first, second)
-        .prop_map(|((sei, aci, ska, mut am, ad, ri, sr, rs), (rm, tam, mq, ra, up, mps, wsa, sia, ssa))| {
-            fix_auth(&mut am, &ad);
-            ConnackProperties {
-                session_expiry_interval: sei,
-                assigned_client_identifier: aci,
-                server_keep_alive: ska,
-                authentication_method: am,
-                authentication_data: ad,
-                response_information: ri,
-                server_reference: sr,
-                reason_string: rs,
-                receive_maximum: rm,
-                topic_alias_maximum: tam,
-                maximum_qos: mq,
-                retain_available: ra,
-                user_properties: up,
-                maximum_packet_size: mps,
-                wildcard_subscription_available: wsa,
-                subscription_identifiers_available: sia,
-                shared_subscription_available: ssa,
-            }
-        })
+        .prop_map(
+            |(
+                (sei, aci, ska, mut am, ad, ri, sr, rs),
+                (rm, tam, mq, ra, up, mps, wsa, sia, ssa),
+            )| {
+                fix_auth(&mut am, &ad);
+                ConnackProperties {
+                    session_expiry_interval: sei,
+                    assigned_client_identifier: aci,
+                    server_keep_alive: ska,
+                    authentication_method: am,
+                    authentication_data: ad,
+                    response_information: ri,
+                    server_reference: sr,
+                    reason_string: rs,
+                    receive_maximum: rm,
+                    topic_alias_maximum: tam,
+                    maximum_qos: mq,
+                    retain_available: ra,
+                    user_properties: up,
+                    maximum_packet_size: mps,
+                    wildcard_subscription_available: wsa,
+                    subscription_identifiers_available: sia,
+                    shared_subscription_available: ssa,
+                }
+            },
+        )
         .boxed()
 }
 
@@ -229,10 +238,12 @@ reason_string_and_user_properties! {
 /// SUBSCRIBE Properties (§3.8.2.1).
 pub fn subscribe() -> BoxedStrategy<SubscribeProperties> {
     (opt(subscription_identifier()), user_properties())
-        .prop_map(|(subscription_identifier, user_properties)| SubscribeProperties {
-            subscription_identifier,
-            user_properties,
-        })
+        .prop_map(
+            |(subscription_identifier, user_properties)| SubscribeProperties {
+                subscription_identifier,
+                user_properties,
+            },
+        )
         .boxed()
 }
 
@@ -245,7 +256,12 @@ pub fn unsubscribe() -> BoxedStrategy<UnsubscribeProperties> {
 
 /// DISCONNECT Properties (§3.14.2.2).
 pub fn disconnect() -> BoxedStrategy<DisconnectProperties> {
-    (opt(any::<u32>()), opt(mqtt_string()), opt(mqtt_string()), user_properties())
+    (
+        opt(any::<u32>()),
+        opt(mqtt_string()),
+        opt(mqtt_string()),
+        user_properties(),
+    )
         .prop_map(|(sei, sr, rs, up)| DisconnectProperties {
             session_expiry_interval: sei,
             server_reference: sr,
@@ -257,7 +273,12 @@ pub fn disconnect() -> BoxedStrategy<DisconnectProperties> {
 
 /// AUTH Properties (§3.15.2.2).
 pub fn auth() -> BoxedStrategy<AuthProperties> {
-    (opt(mqtt_string()), opt(binary()), opt(mqtt_string()), user_properties())
+    (
+        opt(mqtt_string()),
+        opt(binary()),
+        opt(mqtt_string()),
+        user_properties(),
+    )
         .prop_map(|(mut am, ad, rs, up)| {
             fix_auth(&mut am, &ad);
             AuthProperties {

@@ -2,7 +2,7 @@
 //! through its public builder.
 
 use mqtt_codec::v3_1_1::{
-    Connack, ConnectReturnCode, Connect, Disconnect, Packet, Pingreq, Pingresp, Puback, Pubcomp,
+    Connack, Connect, ConnectReturnCode, Disconnect, Packet, Pingreq, Pingresp, Puback, Pubcomp,
     Publish, Pubrec, Pubrel, Suback, SubackReturnCode, Subscribe, Subscription, Unsuback,
     Unsubscribe, Will,
 };
@@ -12,7 +12,7 @@ use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-use super::{binary, bytes, mqtt_string, packet_id, qos, topic_filter, topic_name};
+use super::{binary, mqtt_string, packet_id, payload, qos, topic_filter, topic_name};
 
 /// A Will (§3.1.3.2, §3.1.3.3).
 pub fn will() -> BoxedStrategy<Will> {
@@ -94,7 +94,7 @@ pub fn publish<P: PacketId>() -> BoxedStrategy<Publish<P>> {
         any::<bool>(),
         any::<bool>(),
         packet_id::<P>(),
-        bytes(64),
+        payload(),
     )
         .prop_map(|(topic, qos, dup, retain, id, payload)| {
             let mut b = Publish::<P>::builder();
@@ -110,28 +110,48 @@ pub fn publish<P: PacketId>() -> BoxedStrategy<Publish<P>> {
 /// PUBACK (§3.4).
 pub fn puback<P: PacketId>() -> BoxedStrategy<Puback<P>> {
     packet_id::<P>()
-        .prop_map(|id| Puback::builder().packet_id(id).build().expect("valid puback"))
+        .prop_map(|id| {
+            Puback::builder()
+                .packet_id(id)
+                .build()
+                .expect("valid puback")
+        })
         .boxed()
 }
 
 /// PUBREC (§3.5).
 pub fn pubrec<P: PacketId>() -> BoxedStrategy<Pubrec<P>> {
     packet_id::<P>()
-        .prop_map(|id| Pubrec::builder().packet_id(id).build().expect("valid pubrec"))
+        .prop_map(|id| {
+            Pubrec::builder()
+                .packet_id(id)
+                .build()
+                .expect("valid pubrec")
+        })
         .boxed()
 }
 
 /// PUBREL (§3.6).
 pub fn pubrel<P: PacketId>() -> BoxedStrategy<Pubrel<P>> {
     packet_id::<P>()
-        .prop_map(|id| Pubrel::builder().packet_id(id).build().expect("valid pubrel"))
+        .prop_map(|id| {
+            Pubrel::builder()
+                .packet_id(id)
+                .build()
+                .expect("valid pubrel")
+        })
         .boxed()
 }
 
 /// PUBCOMP (§3.7).
 pub fn pubcomp<P: PacketId>() -> BoxedStrategy<Pubcomp<P>> {
     packet_id::<P>()
-        .prop_map(|id| Pubcomp::builder().packet_id(id).build().expect("valid pubcomp"))
+        .prop_map(|id| {
+            Pubcomp::builder()
+                .packet_id(id)
+                .build()
+                .expect("valid pubcomp")
+        })
         .boxed()
 }
 
@@ -188,7 +208,12 @@ pub fn unsubscribe<P: PacketId>() -> BoxedStrategy<Unsubscribe<P>> {
 /// UNSUBACK (§3.11).
 pub fn unsuback<P: PacketId>() -> BoxedStrategy<Unsuback<P>> {
     packet_id::<P>()
-        .prop_map(|id| Unsuback::builder().packet_id(id).build().expect("valid unsuback"))
+        .prop_map(|id| {
+            Unsuback::builder()
+                .packet_id(id)
+                .build()
+                .expect("valid unsuback")
+        })
         .boxed()
 }
 
@@ -207,23 +232,30 @@ pub fn disconnect() -> BoxedStrategy<Disconnect> {
     Just(Disconnect).boxed()
 }
 
-/// Any v3.1.1 packet, each type about equally likely.
-pub fn packet<P: PacketId>() -> BoxedStrategy<Packet<P>> {
-    prop_oneof![
-        connect().prop_map(Packet::from),
-        connack().prop_map(Packet::from),
-        publish::<P>().prop_map(Packet::from),
-        puback::<P>().prop_map(Packet::from),
-        pubrec::<P>().prop_map(Packet::from),
-        pubrel::<P>().prop_map(Packet::from),
-        pubcomp::<P>().prop_map(Packet::from),
-        subscribe::<P>().prop_map(Packet::from),
-        suback::<P>().prop_map(Packet::from),
-        unsubscribe::<P>().prop_map(Packet::from),
-        unsuback::<P>().prop_map(Packet::from),
-        pingreq().prop_map(Packet::from),
-        pingresp().prop_map(Packet::from),
-        disconnect().prop_map(Packet::from),
+/// Every packet type with its strategy, named as in the spec (lower case).
+pub fn by_type<P: PacketId>() -> Vec<(&'static str, BoxedStrategy<Packet<P>>)> {
+    vec![
+        ("connect", connect().prop_map(Packet::from).boxed()),
+        ("connack", connack().prop_map(Packet::from).boxed()),
+        ("publish", publish::<P>().prop_map(Packet::from).boxed()),
+        ("puback", puback::<P>().prop_map(Packet::from).boxed()),
+        ("pubrec", pubrec::<P>().prop_map(Packet::from).boxed()),
+        ("pubrel", pubrel::<P>().prop_map(Packet::from).boxed()),
+        ("pubcomp", pubcomp::<P>().prop_map(Packet::from).boxed()),
+        ("subscribe", subscribe::<P>().prop_map(Packet::from).boxed()),
+        ("suback", suback::<P>().prop_map(Packet::from).boxed()),
+        (
+            "unsubscribe",
+            unsubscribe::<P>().prop_map(Packet::from).boxed(),
+        ),
+        ("unsuback", unsuback::<P>().prop_map(Packet::from).boxed()),
+        ("pingreq", pingreq().prop_map(Packet::from).boxed()),
+        ("pingresp", pingresp().prop_map(Packet::from).boxed()),
+        ("disconnect", disconnect().prop_map(Packet::from).boxed()),
     ]
-    .boxed()
+}
+
+/// Any v3.1.1 packet, each of the fourteen types equally likely.
+pub fn packet<P: PacketId>() -> BoxedStrategy<Packet<P>> {
+    proptest::strategy::Union::new(by_type::<P>().into_iter().map(|(_, s)| s)).boxed()
 }

@@ -15,7 +15,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 
 use super::{
-    binary, bytes, mqtt_string, packet_id, props, qos, topic_filter_maybe_shared, topic_name,
+    binary, mqtt_string, packet_id, payload, props, qos, topic_filter_maybe_shared, topic_name,
 };
 
 /// A payload marked UTF-8 (Payload Format Indicator 1) must be UTF-8
@@ -56,29 +56,35 @@ pub fn connect() -> BoxedStrategy<Connect> {
         option::of(mqtt_string()),
         option::of(binary()),
     )
-        .prop_map(|(client_id, clean, keep_alive, properties, will, user, password)| {
-            let mut b = Connect::builder();
-            b.client_id(client_id)
-                .clean_start(clean)
-                .keep_alive(keep_alive)
-                .properties(properties);
-            if let Some(will) = will {
-                b.will(will);
-            }
-            if let Some(user) = user {
-                b.user_name(user);
-            }
-            if let Some(password) = password {
-                b.password(password);
-            }
-            b.build().expect("valid connect")
-        })
+        .prop_map(
+            |(client_id, clean, keep_alive, properties, will, user, password)| {
+                let mut b = Connect::builder();
+                b.client_id(client_id)
+                    .clean_start(clean)
+                    .keep_alive(keep_alive)
+                    .properties(properties);
+                if let Some(will) = will {
+                    b.will(will);
+                }
+                if let Some(user) = user {
+                    b.user_name(user);
+                }
+                if let Some(password) = password {
+                    b.password(password);
+                }
+                b.build().expect("valid connect")
+            },
+        )
         .boxed()
 }
 
 /// CONNACK (§3.2): Session Present only with a success code [MQTT-3.2.2-6].
 pub fn connack() -> BoxedStrategy<Connack> {
-    (any::<bool>(), select(ConnectReasonCode::ALL), props::connack())
+    (
+        any::<bool>(),
+        select(ConnectReasonCode::ALL),
+        props::connack(),
+    )
         .prop_map(|(session_present, code, properties)| {
             Connack::builder()
                 .session_present(session_present && code.is_success())
@@ -100,26 +106,28 @@ pub fn publish<P: PacketId>() -> BoxedStrategy<Publish<P>> {
         any::<bool>(),
         packet_id::<P>(),
         props::publish(),
-        bytes(64),
+        payload(),
     )
-        .prop_map(|((topic, alias_only), qos, dup, retain, id, properties, payload)| {
-            let topic = if alias_only && properties.topic_alias.is_some() {
-                TopicName::empty()
-            } else {
-                topic
-            };
-            let payload = utf8_if_marked(properties.payload_format_indicator, &payload);
-            let mut b = Publish::<P>::builder();
-            b.topic_name(topic)
-                .qos(qos)
-                .retain(retain)
-                .properties(properties)
-                .payload(payload);
-            if qos != QoS::AtMostOnce {
-                b.packet_id(id).dup(dup);
-            }
-            b.build().expect("valid publish")
-        })
+        .prop_map(
+            |((topic, alias_only), qos, dup, retain, id, properties, payload)| {
+                let topic = if alias_only && properties.topic_alias.is_some() {
+                    TopicName::empty()
+                } else {
+                    topic
+                };
+                let payload = utf8_if_marked(properties.payload_format_indicator, &payload);
+                let mut b = Publish::<P>::builder();
+                b.topic_name(topic)
+                    .qos(qos)
+                    .retain(retain)
+                    .properties(properties)
+                    .payload(payload);
+                if qos != QoS::AtMostOnce {
+                    b.packet_id(id).dup(dup);
+                }
+                b.build().expect("valid publish")
+            },
+        )
         .boxed()
 }
 
@@ -166,12 +174,14 @@ pub fn subscription_options() -> BoxedStrategy<SubscriptionOptions> {
         ][..],
     );
     (qos(), any::<bool>(), any::<bool>(), handling)
-        .prop_map(|(qos, no_local, retain_as_published, retain_handling)| SubscriptionOptions {
-            qos,
-            no_local,
-            retain_as_published,
-            retain_handling,
-        })
+        .prop_map(
+            |(qos, no_local, retain_as_published, retain_handling)| SubscriptionOptions {
+                qos,
+                no_local,
+                retain_as_published,
+                retain_handling,
+            },
+        )
         .boxed()
 }
 
@@ -197,7 +207,11 @@ pub fn subscribe<P: PacketId>() -> BoxedStrategy<Subscribe<P>> {
 
 /// SUBACK (§3.9): at least one reason code.
 pub fn suback<P: PacketId>() -> BoxedStrategy<Suback<P>> {
-    (packet_id::<P>(), props::suback(), vec(select(SubackReasonCode::ALL), 1..6))
+    (
+        packet_id::<P>(),
+        props::suback(),
+        vec(select(SubackReasonCode::ALL), 1..6),
+    )
         .prop_map(|(id, properties, codes)| {
             let mut b = Suback::<P>::builder();
             b.packet_id(id).properties(properties);
@@ -211,7 +225,11 @@ pub fn suback<P: PacketId>() -> BoxedStrategy<Suback<P>> {
 
 /// UNSUBSCRIBE (§3.10): at least one filter [MQTT-3.10.3-2].
 pub fn unsubscribe<P: PacketId>() -> BoxedStrategy<Unsubscribe<P>> {
-    (packet_id::<P>(), props::unsubscribe(), vec(topic_filter_maybe_shared(), 1..5))
+    (
+        packet_id::<P>(),
+        props::unsubscribe(),
+        vec(topic_filter_maybe_shared(), 1..5),
+    )
         .prop_map(|(id, properties, filters)| {
             let mut b = Unsubscribe::<P>::builder();
             b.packet_id(id).properties(properties);
@@ -225,7 +243,11 @@ pub fn unsubscribe<P: PacketId>() -> BoxedStrategy<Unsubscribe<P>> {
 
 /// UNSUBACK (§3.11): at least one reason code.
 pub fn unsuback<P: PacketId>() -> BoxedStrategy<Unsuback<P>> {
-    (packet_id::<P>(), props::unsuback(), vec(select(UnsubackReasonCode::ALL), 1..6))
+    (
+        packet_id::<P>(),
+        props::unsuback(),
+        vec(select(UnsubackReasonCode::ALL), 1..6),
+    )
         .prop_map(|(id, properties, codes)| {
             let mut b = Unsuback::<P>::builder();
             b.packet_id(id).properties(properties);
@@ -249,7 +271,10 @@ pub fn pingresp() -> BoxedStrategy<Pingresp> {
 
 /// DISCONNECT (§3.14), with every reason code of its table.
 pub fn disconnect() -> BoxedStrategy<Disconnect> {
-    (select(DisconnectReasonCode::ALL), prop_oneof![Just(None), props::disconnect().prop_map(Some)])
+    (
+        select(DisconnectReasonCode::ALL),
+        prop_oneof![Just(None), props::disconnect().prop_map(Some)],
+    )
         .prop_map(|(code, properties)| {
             let mut b = Disconnect::builder();
             b.reason_code(code);
@@ -264,7 +289,10 @@ pub fn disconnect() -> BoxedStrategy<Disconnect> {
 /// AUTH (§3.15): anything but a bare Success carries an Authentication
 /// Method (§3.15.2.2.2).
 pub fn auth() -> BoxedStrategy<Auth> {
-    (select(AuthReasonCode::ALL), prop_oneof![Just(None), props::auth().prop_map(Some)])
+    (
+        select(AuthReasonCode::ALL),
+        prop_oneof![Just(None), props::auth().prop_map(Some)],
+    )
         .prop_map(|(code, properties)| {
             let mut properties = properties.unwrap_or_default();
             let bare = code == AuthReasonCode::Success && properties.is_empty();
@@ -281,24 +309,31 @@ pub fn auth() -> BoxedStrategy<Auth> {
         .boxed()
 }
 
-/// Any v5.0 packet, each type about equally likely.
-pub fn packet<P: PacketId>() -> BoxedStrategy<Packet<P>> {
-    prop_oneof![
-        connect().prop_map(Packet::from),
-        connack().prop_map(Packet::from),
-        publish::<P>().prop_map(Packet::from),
-        puback::<P>().prop_map(Packet::from),
-        pubrec::<P>().prop_map(Packet::from),
-        pubrel::<P>().prop_map(Packet::from),
-        pubcomp::<P>().prop_map(Packet::from),
-        subscribe::<P>().prop_map(Packet::from),
-        suback::<P>().prop_map(Packet::from),
-        unsubscribe::<P>().prop_map(Packet::from),
-        unsuback::<P>().prop_map(Packet::from),
-        pingreq().prop_map(Packet::from),
-        pingresp().prop_map(Packet::from),
-        disconnect().prop_map(Packet::from),
-        auth().prop_map(Packet::from),
+/// Every packet type with its strategy, named as in the spec (lower case).
+pub fn by_type<P: PacketId>() -> Vec<(&'static str, BoxedStrategy<Packet<P>>)> {
+    vec![
+        ("connect", connect().prop_map(Packet::from).boxed()),
+        ("connack", connack().prop_map(Packet::from).boxed()),
+        ("publish", publish::<P>().prop_map(Packet::from).boxed()),
+        ("puback", puback::<P>().prop_map(Packet::from).boxed()),
+        ("pubrec", pubrec::<P>().prop_map(Packet::from).boxed()),
+        ("pubrel", pubrel::<P>().prop_map(Packet::from).boxed()),
+        ("pubcomp", pubcomp::<P>().prop_map(Packet::from).boxed()),
+        ("subscribe", subscribe::<P>().prop_map(Packet::from).boxed()),
+        ("suback", suback::<P>().prop_map(Packet::from).boxed()),
+        (
+            "unsubscribe",
+            unsubscribe::<P>().prop_map(Packet::from).boxed(),
+        ),
+        ("unsuback", unsuback::<P>().prop_map(Packet::from).boxed()),
+        ("pingreq", pingreq().prop_map(Packet::from).boxed()),
+        ("pingresp", pingresp().prop_map(Packet::from).boxed()),
+        ("disconnect", disconnect().prop_map(Packet::from).boxed()),
+        ("auth", auth().prop_map(Packet::from).boxed()),
     ]
-    .boxed()
+}
+
+/// Any v5.0 packet, each of the fifteen types equally likely.
+pub fn packet<P: PacketId>() -> BoxedStrategy<Packet<P>> {
+    proptest::strategy::Union::new(by_type::<P>().into_iter().map(|(_, s)| s)).boxed()
 }
