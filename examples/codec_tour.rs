@@ -7,7 +7,7 @@
 
 use bytes::{Bytes, BytesMut};
 use mqtt_codec::v5_0::{self, PublishProperties, SubscriptionOptions, UserProperty};
-use mqtt_codec::{Decoder, Encode, GenericPacket, ProtocolVersion, QoS, v3_1_1};
+use mqtt_codec::{v3_1_1, Decoder, Encode, GenericPacket, ProtocolVersion, QoS};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -27,7 +27,10 @@ fn main() -> Result<(), Error> {
         .payload(Bytes::from(vec![0xAB; 64 * 1024]))
         .build()?;
     let mut head = BytesMut::new();
-    let payload = publish.encode_vectored(&mut head)?.cloned().unwrap_or_default();
+    let payload = publish
+        .encode_vectored(&mut head)?
+        .cloned()
+        .unwrap_or_default();
     println!(
         "head {} bytes {:02x?}, payload {} bytes handed out uncopied",
         head.len(),
@@ -41,7 +44,10 @@ fn main() -> Result<(), Error> {
     let error = Decoder::<u16>::new(ProtocolVersion::V3_1_1)
         .decode(&mut bad)
         .expect_err("a wildcard in a topic name is refused");
-    println!("refused: {error} (v5.0 reason code {:#04x})", error.reason_code());
+    println!(
+        "refused: {error} (v5.0 reason code {:#04x})",
+        error.reason_code()
+    );
     Ok(())
 }
 

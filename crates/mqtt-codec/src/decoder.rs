@@ -4,7 +4,7 @@ use bytes::{Buf, BytesMut};
 use core::marker::PhantomData;
 
 use crate::wire::{FixedHeader, PacketType, Reader, VARINT_MAX};
-use crate::{DecodeError, GenericPacket, PacketId, ProtocolVersion, v3_1_1, v5_0};
+use crate::{v3_1_1, v5_0, DecodeError, GenericPacket, PacketId, ProtocolVersion};
 
 /// The largest packet MQTT can frame: a 5-byte fixed header and a Remaining
 /// Length of 268,435,455.
@@ -134,7 +134,11 @@ impl<P: PacketId> Decoder<P> {
 
     /// Reads the version from a CONNECT's Protocol Name and Level (§3.1.2.1,
     /// §3.1.2.2) and remembers it.
-    fn detect(&mut self, header: &FixedHeader, body: &[u8]) -> Result<ProtocolVersion, DecodeError> {
+    fn detect(
+        &mut self,
+        header: &FixedHeader,
+        body: &[u8],
+    ) -> Result<ProtocolVersion, DecodeError> {
         if header.packet_type != PacketType::Connect {
             return Err(DecodeError::ExpectedConnect(header.packet_type));
         }

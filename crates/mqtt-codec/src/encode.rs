@@ -2,9 +2,9 @@
 
 use bytes::{BufMut, Bytes};
 
-use crate::EncodeError;
 use crate::wire::varint::put_varint;
-use crate::wire::{VARINT_MAX, varint_len};
+use crate::wire::{varint_len, VARINT_MAX};
+use crate::EncodeError;
 
 pub(crate) mod sealed {
     use bytes::{BufMut, Bytes};

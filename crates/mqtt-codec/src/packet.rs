@@ -2,7 +2,7 @@
 
 use crate::encode::sealed::Body;
 use crate::wire::PacketType;
-use crate::{PacketId, ProtocolVersion, v3_1_1, v5_0};
+use crate::{v3_1_1, v5_0, PacketId, ProtocolVersion};
 
 /// A control packet of MQTT v3.1.1 or v5.0, with packet identifiers of
 /// width `P` (`u16`, or `u32` on extended links).

@@ -10,6 +10,65 @@ use crate::ValueError;
 /// The longest string or binary value a Two Byte Integer length can announce.
 pub const MAX_LEN: usize = 65_535;
 
+/// What [`scan`] found in a byte string.
+#[derive(Clone, Copy)]
+pub(crate) struct Scan {
+    /// A 0x00 byte (U+0000 in UTF-8).
+    pub nul: bool,
+    /// A byte of 0x80 or more: not plain ASCII, so UTF-8 must be checked.
+    pub non_ascii: bool,
+    /// A `+` or `#`.
+    pub wildcard: bool,
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Non-zero exactly when some byte of `x` is 0.
+#[inline(always)]
+const fn zero_byte(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// One pass over `bytes`, eight at a time, for the bytes that the string
+/// and topic rules care about.
+#[inline]
+pub(crate) fn scan(bytes: &[u8]) -> Scan {
+    let (mut nul, mut high, mut wildcard) = (0u64, 0u64, 0u64);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        nul |= zero_byte(w);
+        high |= w;
+        wildcard |= zero_byte(w ^ (LO * b'+' as u64)) | zero_byte(w ^ (LO * b'#' as u64));
+    }
+    let mut found = Scan {
+        nul: nul != 0,
+        non_ascii: high & HI != 0,
+        wildcard: wildcard != 0,
+    };
+    for &b in chunks.remainder() {
+        found.nul |= b == 0;
+        found.non_ascii |= b >= 0x80;
+        found.wildcard |= b == b'+' || b == b'#';
+    }
+    found
+}
+
+/// Checks the UTF-8 rules given what [`scan`] found.
+#[inline]
+pub(crate) fn check_scanned(bytes: &[u8], found: Scan) -> Result<(), ValueError> {
+    if found.nul {
+        return Err(ValueError::NullCharacter);
+    }
+    if found.non_ascii && core::str::from_utf8(bytes).is_err() {
+        return Err(ValueError::InvalidUtf8);
+    }
+    Ok(())
+}
+
 /// Checks the rules of a UTF-8 Encoded String: well-formed UTF-8 with no
 /// surrogates [MQTT-1.5.4-1], no U+0000 [MQTT-1.5.4-2], at most 65,535 bytes.
 #[inline]
@@ -17,18 +76,7 @@ pub fn validate_str(bytes: &[u8]) -> Result<(), ValueError> {
     if bytes.len() > MAX_LEN {
         return Err(ValueError::TooLong(bytes.len()));
     }
-    // ASCII fast path: one pass, no table lookups.
-    let mut ascii = true;
-    for &b in bytes {
-        if b == 0 {
-            return Err(ValueError::NullCharacter);
-        }
-        ascii &= b < 0x80;
-    }
-    if !ascii && core::str::from_utf8(bytes).is_err() {
-        return Err(ValueError::InvalidUtf8);
-    }
-    Ok(())
+    check_scanned(bytes, scan(bytes))
 }
 
 /// A UTF-8 Encoded String: well-formed UTF-8, without U+0000, at most 65,535
@@ -52,6 +100,12 @@ impl MqttString {
     pub fn from_bytes(bytes: Bytes) -> Result<Self, ValueError> {
         validate_str(&bytes)?;
         Ok(MqttString(bytes))
+    }
+
+    /// Wraps bytes that [`validate_str`] accepted.
+    #[inline]
+    pub(crate) fn from_validated(bytes: Bytes) -> Self {
+        MqttString(bytes)
     }
 
     /// The string.
@@ -227,8 +281,17 @@ mod tests {
     /// [MQTT-1.5.4-1] ill-formed UTF-8, including encoded surrogates, is refused.
     #[test]
     fn ill_formed_utf8_is_refused() {
-        for bad in [&[0xC0, 0x80][..], &[0xED, 0xA0, 0x80], &[0xFF], &[b'a', 0xE2, 0x82]] {
-            assert_eq!(validate_str(bad), Err(ValueError::InvalidUtf8), "{bad:02x?}");
+        for bad in [
+            &[0xC0, 0x80][..],
+            &[0xED, 0xA0, 0x80],
+            &[0xFF],
+            &[b'a', 0xE2, 0x82],
+        ] {
+            assert_eq!(
+                validate_str(bad),
+                Err(ValueError::InvalidUtf8),
+                "{bad:02x?}"
+            );
         }
     }
 
@@ -244,6 +307,29 @@ mod tests {
         let s = MqttString::try_from("\u{FEFF}x").unwrap();
         assert_eq!(s.as_str(), "\u{FEFF}x");
         assert_eq!(s.len(), 4);
+    }
+
+    /// The eight-at-a-time scan finds each byte it looks for at every
+    /// position, and nothing in strings without them.
+    #[test]
+    fn scan_finds_every_position() {
+        for len in 0..40 {
+            let clean = alloc::vec![b'a'; len];
+            let found = scan(&clean);
+            assert!(!found.nul && !found.non_ascii && !found.wildcard);
+            for at in 0..len {
+                for (byte, which) in [(0u8, 0), (0x80, 1), (0xFF, 1), (b'+', 2), (b'#', 2)] {
+                    let mut s = clean.clone();
+                    s[at] = byte;
+                    let found = scan(&s);
+                    assert_eq!(
+                        [found.nul, found.non_ascii, found.wildcard],
+                        [which == 0, which == 1, which == 2],
+                        "byte {byte:#04x} at {at} of {len}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

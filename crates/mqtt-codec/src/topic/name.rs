@@ -49,10 +49,27 @@ impl TopicName {
         if s.is_empty() {
             return Err(TopicError::Empty);
         }
-        if s.as_bytes().iter().any(|&b| b == b'+' || b == b'#') {
+        if crate::string::scan(s.as_bytes()).wildcard {
             return Err(TopicError::WildcardInName);
         }
         Ok(TopicName(s))
+    }
+
+    /// A non-empty Topic Name read off the wire: the string rules and the
+    /// Topic Name rules checked in one pass.
+    #[inline]
+    pub(crate) fn from_wire(raw: Bytes) -> Result<Self, crate::DecodeError> {
+        let found = crate::string::scan(&raw);
+        crate::string::check_scanned(&raw, found)?;
+        if raw.is_empty() {
+            return Err(crate::DecodeError::InvalidTopicName(TopicError::Empty));
+        }
+        if found.wildcard {
+            return Err(crate::DecodeError::InvalidTopicName(
+                TopicError::WildcardInName,
+            ));
+        }
+        Ok(TopicName(MqttString::from_validated(raw)))
     }
 
     /// Checks raw bytes for both the string and the Topic Name rules,

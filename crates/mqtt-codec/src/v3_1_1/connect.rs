@@ -314,10 +314,10 @@ impl Body for Connect {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::boxed::Box;
     use crate::topic::TopicError;
     use crate::v3_1_1::test_util::{decode, encode};
     use crate::v3_1_1::Packet;
+    use alloc::boxed::Box;
     use alloc::vec::Vec;
 
     /// The variable header of the non-normative example of §3.1.2.11
@@ -371,7 +371,10 @@ mod tests {
     fn full_connect_exact_bytes() {
         let connect = full();
         assert_eq!(encode(&connect), FULL);
-        assert_eq!(decode::<u16>(FULL), Ok(Packet::Connect(Box::new(connect.clone()))));
+        assert_eq!(
+            decode::<u16>(FULL),
+            Ok(Packet::Connect(Box::new(connect.clone())))
+        );
         assert_eq!(connect.client_id(), "c1");
         assert!(connect.clean_session());
         assert_eq!(connect.keep_alive(), 10);
@@ -391,7 +394,10 @@ mod tests {
         ];
         let connect = Connect::builder().keep_alive(60).build().unwrap();
         assert_eq!(encode(&connect), bytes);
-        assert_eq!(decode::<u16>(&bytes), Ok(Packet::Connect(Box::new(connect))));
+        assert_eq!(
+            decode::<u16>(&bytes),
+            Ok(Packet::Connect(Box::new(connect)))
+        );
     }
 
     #[test]
@@ -417,7 +423,10 @@ mod tests {
             &[0x00, 0x01, b'c', 0x00, 0x01, b't', 0x00, 0x00],
         );
         assert_eq!(encode(&connect), bytes);
-        assert_eq!(decode::<u16>(&bytes), Ok(Packet::Connect(Box::new(connect))));
+        assert_eq!(
+            decode::<u16>(&bytes),
+            Ok(Packet::Connect(Box::new(connect)))
+        );
     }
 
     /// Strings and binaries are slices of the received frame.

@@ -161,19 +161,18 @@ impl<P: PacketId> Packet<P> {
     /// are refused. AUTH does not exist on v3.1.1.
     #[inline]
     pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let mut r = r;
         let packet = match header.packet_type {
-            PacketType::Connect => Packet::Connect(Box::new(Connect::decode(&mut r)?)),
-            PacketType::Connack => Packet::Connack(Connack::decode(&mut r)?),
-            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, &mut r)?),
-            PacketType::Puback => Packet::Puback(Puback::decode(&mut r)?),
-            PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(&mut r)?),
-            PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(&mut r)?),
-            PacketType::Pubcomp => Packet::Pubcomp(Pubcomp::decode(&mut r)?),
-            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(&mut r)?),
-            PacketType::Suback => Packet::Suback(Suback::decode(&mut r)?),
-            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(&mut r)?),
-            PacketType::Unsuback => Packet::Unsuback(Unsuback::decode(&mut r)?),
+            PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
+            PacketType::Connack => Packet::Connack(Connack::decode(r)?),
+            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
+            PacketType::Puback => Packet::Puback(Puback::decode(r)?),
+            PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(r)?),
+            PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(r)?),
+            PacketType::Pubcomp => Packet::Pubcomp(Pubcomp::decode(r)?),
+            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(r)?),
+            PacketType::Suback => Packet::Suback(Suback::decode(r)?),
+            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(r)?),
+            PacketType::Unsuback => Packet::Unsuback(Unsuback::decode(r)?),
             PacketType::Pingreq => Packet::Pingreq(Pingreq),
             PacketType::Pingresp => Packet::Pingresp(Pingresp),
             PacketType::Disconnect => Packet::Disconnect(Disconnect),

@@ -134,8 +134,7 @@ impl<P: PacketId> Publish<P> {
                 flags,
             });
         }
-        let topic_name =
-            TopicName::from_mqtt_string(r.string()?).map_err(DecodeError::InvalidTopicName)?;
+        let topic_name = TopicName::from_wire(r.length_prefixed()?)?;
         let packet_id = match qos {
             QoS::AtMostOnce => None,
             _ => Some(r.packet_id()?),

@@ -211,7 +211,7 @@ impl<P: PacketId> Publish<P> {
                 flags,
             });
         }
-        let topic = r.string()?;
+        let topic = r.length_prefixed()?;
         let packet_id = match qos {
             QoS::AtMostOnce => None,
             _ => Some(r.packet_id()?),
@@ -224,7 +224,7 @@ impl<P: PacketId> Publish<P> {
             }
             TopicName::empty()
         } else {
-            TopicName::from_mqtt_string(topic).map_err(DecodeError::InvalidTopicName)?
+            TopicName::from_wire(topic)?
         };
         Ok(Publish {
             dup,

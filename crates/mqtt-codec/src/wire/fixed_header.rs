@@ -115,11 +115,13 @@ impl FixedHeader {
             None if flags & 0b0110 == 0b0110 => return Err(DecodeError::InvalidQos),
             _ => {}
         }
-        Ok(read_varint(&buf[1..])?.map(|(remaining_length, n)| FixedHeader {
-            packet_type,
-            flags,
-            remaining_length,
-            header_len: 1 + n,
-        }))
+        Ok(
+            read_varint(&buf[1..])?.map(|(remaining_length, n)| FixedHeader {
+                packet_type,
+                flags,
+                remaining_length,
+                header_len: 1 + n,
+            }),
+        )
     }
 }

@@ -8,4 +8,4 @@ pub(crate) mod writer;
 
 pub use fixed_header::{FixedHeader, PacketType};
 pub(crate) use reader::Reader;
-pub use varint::{VARINT_MAX, varint_len};
+pub use varint::{varint_len, VARINT_MAX};

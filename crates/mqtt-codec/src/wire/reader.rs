@@ -3,9 +3,9 @@
 //! yields is split off that buffer (zero-copy, one reference count each).
 
 use bytes::{Buf, Bytes, BytesMut};
-use nom::Parser;
 use nom::bytes::complete::take;
-use nom::number::complete::{be_u8, be_u16, be_u32};
+use nom::number::complete::{be_u16, be_u32, be_u8};
+use nom::Parser;
 
 use super::varint::read_varint;
 use crate::string::{BinaryData, MqttString};
@@ -32,19 +32,19 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader over the first `len` bytes of `buf`; `len <= buf.len()`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn with_len(buf: &'a mut BytesMut, len: usize) -> Self {
         debug_assert!(len <= buf.len());
         let remaining = len.min(buf.len());
         Reader { buf, remaining }
     }
 
-    #[inline]
+    #[inline(always)]
     fn input(&self) -> &[u8] {
         &self.buf[..self.remaining]
     }
 
-    #[inline]
+    #[inline(always)]
     fn consume<T>(&mut self, parsed: Result<(usize, T), DecodeError>) -> Result<T, DecodeError> {
         let (n, value) = parsed?;
         self.buf.advance(n);
@@ -54,7 +54,7 @@ impl<'a> Reader<'a> {
 
     /// Runs a nom parser on the unread input, returning the value and how
     /// many bytes it took.
-    #[inline]
+    #[inline(always)]
     fn parse<T>(
         &self,
         f: impl for<'i> FnOnce(&'i [u8]) -> NomResult<'i, T>,
@@ -65,13 +65,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes not yet read.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remaining(&self) -> usize {
         self.remaining
     }
 
     /// Errs with [`DecodeError::TrailingBytes`] unless every byte was read.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
         match self.remaining {
             0 => Ok(()),
@@ -79,26 +79,26 @@ impl<'a> Reader<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         let parsed = self.parse(|i| be_u8(i));
         self.consume(parsed)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
         let parsed = self.parse(|i| be_u16(i));
         self.consume(parsed)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         let parsed = self.parse(|i| be_u32(i));
         self.consume(parsed)
     }
 
     /// A Variable Byte Integer (§1.5.5).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn varint(&mut self) -> Result<u32, DecodeError> {
         let parsed = match read_varint(self.input())? {
             Some((value, n)) => Ok((n, value)),
@@ -108,14 +108,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Checks that `n` more bytes belong to the frame.
-    #[inline]
+    #[inline(always)]
     fn check_len(&self, n: usize) -> Result<(), DecodeError> {
         self.parse(|input| take(n).parse(input).map(|(rest, _)| (rest, ())))
             .map(|_| ())
     }
 
     /// The next `n` bytes, split off the buffer.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
         self.check_len(n)?;
         self.remaining -= n;
@@ -126,27 +126,27 @@ impl<'a> Reader<'a> {
     }
 
     /// Two Byte Integer length, then that many bytes.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn length_prefixed(&mut self) -> Result<Bytes, DecodeError> {
         let len = self.u16()?;
         self.bytes(usize::from(len))
     }
 
     /// A UTF-8 Encoded String (§1.5.4), validated.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<MqttString, DecodeError> {
         let raw = self.length_prefixed()?;
         Ok(MqttString::from_bytes(raw)?)
     }
 
     /// Binary Data (§1.5.6).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn binary(&mut self) -> Result<BinaryData, DecodeError> {
         Ok(BinaryData::from_wire(self.length_prefixed()?))
     }
 
     /// A packet identifier of width `P`; 0 is refused [MQTT-2.2.1-3].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn packet_id<P: PacketId>(&mut self) -> Result<P, DecodeError> {
         let raw = if P::WIRE_LEN == 2 {
             u32::from(self.u16()?)
@@ -157,7 +157,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Everything not yet read, split off the buffer.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn rest(&mut self) -> Bytes {
         let n = self.remaining;
         // Cannot fail: `n` is exactly what is left.
@@ -166,7 +166,7 @@ impl<'a> Reader<'a> {
 
     /// A reader over the next `n` bytes (a property block); this reader
     /// continues after them once the returned one is dropped.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sub(&mut self, n: usize) -> Result<Reader<'_>, DecodeError> {
         self.check_len(n)?;
         self.remaining -= n;
@@ -178,7 +178,7 @@ impl<'a> Reader<'a> {
 }
 
 impl Drop for Reader<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.buf.advance(self.remaining);
     }

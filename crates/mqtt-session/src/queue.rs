@@ -1,0 +1,228 @@
+//! The pending queue: messages asked for while there is no network
+//! connection, or while the send quota is used up, sent in order later.
+
+// A refused message is handed back by value, without a box to allocate.
+#![allow(clippy::result_large_err)]
+
+use std::collections::VecDeque;
+
+use mqtt_codec::PacketId;
+
+use crate::message::Publish;
+use crate::MonotonicTime;
+
+/// The default bound on the number of queued messages.
+pub const DEFAULT_QUEUE_MAX_MESSAGES: usize = 10_000;
+/// The default bound on the bytes of queued messages (their encoded size).
+pub const DEFAULT_QUEUE_MAX_BYTES: usize = 16 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pending<P: PacketId> {
+    pub(crate) publish: Publish<P>,
+    /// When its Message Expiry Interval ends (§3.3.2.3.3).
+    pub(crate) deadline: Option<MonotonicTime>,
+    size: usize,
+}
+
+impl<P: PacketId> Pending<P> {
+    pub(crate) fn new(publish: Publish<P>, deadline: Option<MonotonicTime>) -> Self {
+        let size = publish.encoded_len();
+        Pending {
+            publish,
+            deadline,
+            size,
+        }
+    }
+
+    pub(crate) fn is_expired(&self, now: MonotonicTime) -> bool {
+        self.deadline.is_some_and(|d| d <= now)
+    }
+}
+
+/// A FIFO bounded by a count and a number of bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Queue<P: PacketId> {
+    items: VecDeque<Pending<P>>,
+    bytes: usize,
+    max_messages: usize,
+    max_bytes: usize,
+}
+
+impl<P: PacketId> Queue<P> {
+    pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
+        Queue {
+            items: VecDeque::new(),
+            bytes: 0,
+            max_messages,
+            max_bytes,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub(crate) fn set_limits(&mut self, max_messages: usize, max_bytes: usize) {
+        self.max_messages = max_messages;
+        self.max_bytes = max_bytes;
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Pending<P>> + '_ {
+        self.items.iter()
+    }
+
+    fn fits(&self, size: usize) -> bool {
+        self.items.len() < self.max_messages && self.bytes.saturating_add(size) <= self.max_bytes
+    }
+
+    /// Whether a message of `size` bytes could be queued at all, alone.
+    fn could_ever_fit(&self, size: usize) -> bool {
+        self.max_messages > 0 && size <= self.max_bytes
+    }
+
+    /// Appends `item` if it fits once expired messages are dropped; hands it
+    /// back otherwise.
+    pub(crate) fn try_push(
+        &mut self,
+        item: Pending<P>,
+        now: MonotonicTime,
+    ) -> Result<(), Pending<P>> {
+        if !self.fits(item.size) {
+            self.drop_expired(now);
+            if !self.fits(item.size) {
+                return Err(item);
+            }
+        }
+        self.bytes += item.size;
+        self.items.push_back(item);
+        Ok(())
+    }
+
+    /// Appends `item`, dropping expired messages, then the oldest, until it
+    /// fits; returns the messages dropped that had not expired. Hands `item`
+    /// back if it cannot fit even in an empty queue.
+    pub(crate) fn push_evicting(
+        &mut self,
+        item: Pending<P>,
+        now: MonotonicTime,
+    ) -> Result<Vec<Publish<P>>, Pending<P>> {
+        if !self.could_ever_fit(item.size) {
+            return Err(item);
+        }
+        let mut evicted = Vec::new();
+        if !self.fits(item.size) {
+            self.drop_expired(now);
+        }
+        while !self.fits(item.size) {
+            match self.items.pop_front() {
+                Some(old) => {
+                    self.bytes -= old.size;
+                    evicted.push(old.publish);
+                }
+                None => break,
+            }
+        }
+        self.bytes += item.size;
+        self.items.push_back(item);
+        Ok(evicted)
+    }
+
+    pub(crate) fn front(&self) -> Option<&Pending<P>> {
+        self.items.front()
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<Pending<P>> {
+        let item = self.items.pop_front()?;
+        self.bytes -= item.size;
+        Some(item)
+    }
+
+    /// Drops every message whose Message Expiry Interval has passed
+    /// [MQTT-3.3.2-5]; returns how many.
+    pub(crate) fn drop_expired(&mut self, now: MonotonicTime) -> usize {
+        let before = self.items.len();
+        let mut freed = 0;
+        self.items.retain(|item| {
+            let keep = !item.is_expired(now);
+            if !keep {
+                freed += item.size;
+            }
+            keep
+        });
+        self.bytes -= freed;
+        before - self.items.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqtt_codec::v3_1_1;
+
+    fn msg(payload: &'static [u8]) -> Pending<u16> {
+        let p = v3_1_1::Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .payload(payload)
+            .build()
+            .unwrap();
+        Pending::new(p.into(), None)
+    }
+
+    fn at(ms: u64) -> MonotonicTime {
+        MonotonicTime::from_millis(ms)
+    }
+
+    #[test]
+    fn bounded_by_count() {
+        let mut q = Queue::new(2, 1 << 20);
+        q.try_push(msg(b"1"), at(0)).unwrap();
+        q.try_push(msg(b"2"), at(0)).unwrap();
+        assert!(q.try_push(msg(b"3"), at(0)).is_err());
+        let evicted = q.push_evicting(msg(b"3"), at(0)).unwrap();
+        assert_eq!(evicted.len(), 1);
+        assert_eq!(&evicted[0].payload()[..], b"1");
+        let order: Vec<_> = q.iter().map(|p| p.publish.payload().clone()).collect();
+        assert_eq!(order, [&b"2"[..], &b"3"[..]]);
+    }
+
+    #[test]
+    fn bounded_by_bytes() {
+        // Each message is 2 + 3 + 1 = 6 bytes.
+        let mut q = Queue::new(100, 12);
+        q.try_push(msg(b"1"), at(0)).unwrap();
+        q.try_push(msg(b"2"), at(0)).unwrap();
+        assert_eq!(q.bytes(), 12);
+        assert!(q.try_push(msg(b"3"), at(0)).is_err());
+        assert!(q.push_evicting(msg(b"far too long"), at(0)).is_err());
+        assert_eq!(q.pop_front().map(|p| p.size), Some(6));
+        assert_eq!(q.bytes(), 6);
+    }
+
+    /// [MQTT-3.3.2-5] expired messages make room before anything else.
+    #[test]
+    fn expired_messages_go_first() {
+        let mut q = Queue::new(2, 1 << 20);
+        let mut expiring = msg(b"1");
+        expiring.deadline = Some(at(1_000));
+        q.try_push(expiring, at(0)).unwrap();
+        q.try_push(msg(b"2"), at(0)).unwrap();
+        assert!(q.try_push(msg(b"3"), at(999)).is_err());
+        q.try_push(msg(b"3"), at(1_000)).unwrap();
+        assert_eq!(q.len(), 2);
+        assert_eq!(q.drop_expired(at(5_000)), 0);
+    }
+}

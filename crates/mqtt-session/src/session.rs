@@ -1,0 +1,615 @@
+//! [`Session`]: the state that outlives one network connection, and the
+//! rules of the QoS flows, for the core to drive.
+
+// A refused message is handed back by value: the `Err` is as large as the
+// PUBLISH the `Ok` side carries anyway, and boxing it would allocate.
+#![allow(clippy::result_large_err)]
+
+use core::num::NonZeroU16;
+
+use mqtt_codec::{PacketId, ProtocolVersion, QoS, MAX_PACKET_SIZE};
+
+use crate::incoming::{Delivery, Incoming};
+use crate::message::{Outgoing, Publish};
+use crate::outgoing::{FlowState, Held, InFlight, PubrecOutcome};
+use crate::queue::{Pending, Queue};
+use crate::{MonotonicTime, PacketIdPool, SessionConfig, SessionError};
+
+/// The Session Expiry Interval that means "never" (§3.1.2.11.2).
+pub const SESSION_NEVER_EXPIRES: u32 = u32::MAX;
+
+/// What [`Session::publish`] did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // `Send` is the common case: no box.
+pub enum Outbound<P: PacketId = u16> {
+    /// Send this PUBLISH now. At QoS > 0 it carries the packet identifier
+    /// the session assigned and is stored until acknowledged.
+    Send(Publish<P>),
+    /// The message waits in the pending queue for a connection or for send
+    /// quota; [`Session::pop_ready`] hands it out. `evicted` lists older
+    /// queued messages dropped to make room (usually none).
+    Queued {
+        /// Queued messages dropped, oldest first, to make room.
+        evicted: Vec<Publish<P>>,
+    },
+}
+
+/// A message the session refused, handed back with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct Rejected<P: PacketId = u16> {
+    error: SessionError,
+    message: Publish<P>,
+}
+
+impl<P: PacketId> Rejected<P> {
+    /// Why the message was refused.
+    pub fn error(&self) -> &SessionError {
+        &self.error
+    }
+    /// The message, unchanged.
+    pub fn into_message(self) -> Publish<P> {
+        self.message
+    }
+    /// Both parts.
+    pub fn into_parts(self) -> (SessionError, Publish<P>) {
+        (self.error, self.message)
+    }
+}
+
+impl<P: PacketId> From<Rejected<P>> for SessionError {
+    fn from(r: Rejected<P>) -> Self {
+        r.error
+    }
+}
+
+fn reject<T, P: PacketId>(error: SessionError, message: Publish<P>) -> Result<T, Rejected<P>> {
+    Err(Rejected { error, message })
+}
+
+/// The session state of one side of an MQTT session (§4.1), client or
+/// server, with packet identifiers of width `P`: the packet identifiers in
+/// use, the outgoing QoS 1 and 2 flows and their stored packets, the QoS 2
+/// identifiers received, the send quota and the receive count (§4.9), the
+/// pending queue, Message Expiry and Session Expiry.
+///
+/// It does no I/O and reads no clock: the caller passes what arrived and
+/// the [`MonotonicTime`] where a rule needs it, and sends what the session
+/// returns. No call panics on what a peer sends, and no error loses a
+/// stored message.
+///
+/// Inputs: [`publish`](Self::publish), [`try_publish`](Self::try_publish),
+/// [`publish_with_id`](Self::publish_with_id); what arrived:
+/// [`on_puback`](Self::on_puback), [`on_pubrec`](Self::on_pubrec),
+/// [`on_pubcomp`](Self::on_pubcomp), [`on_publish`](Self::on_publish),
+/// [`on_pubrel`](Self::on_pubrel); what we sent:
+/// [`puback_sent`](Self::puback_sent), [`pubrec_sent`](Self::pubrec_sent);
+/// the connection: [`on_connected`](Self::on_connected),
+/// [`on_disconnected`](Self::on_disconnected).
+/// Output: [`pop_ready`](Self::pop_ready), besides what the inputs return.
+///
+/// ```
+/// use core::num::NonZeroU16;
+/// use mqtt_codec::{ProtocolVersion, QoS, v3_1_1};
+/// use mqtt_session::{MonotonicTime, Outbound, Session};
+///
+/// let mut session = Session::<u16>::new(ProtocolVersion::V3_1_1);
+/// let now = MonotonicTime::from_millis(0);
+/// let message = v3_1_1::Publish::builder()
+///     .try_topic_name("a/b")?
+///     .qos(QoS::AtLeastOnce)
+///     .packet_id(1) // replaced by the id the session assigns
+///     .payload(&b"hi"[..])
+///     .build()?;
+///
+/// // Offline: the message waits.
+/// assert!(matches!(session.publish(message.into(), now)?, Outbound::Queued { .. }));
+///
+/// // CONNACK arrived (no session present, the peer's Receive Maximum).
+/// let resend = session.on_connected(false, NonZeroU16::MAX, now);
+/// assert!(resend.is_empty());
+/// let publish = session.pop_ready(now).expect("the queued message");
+/// let id = publish.packet_id().expect("QoS 1 has an id");
+/// assert_eq!(session.in_flight_len(), 1);
+///
+/// // The PUBACK ends the flow and releases the identifier.
+/// session.on_puback(id)?;
+/// assert_eq!(session.in_flight_len(), 0);
+/// assert!(!session.packet_ids().is_in_use(id));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Session<P: PacketId = u16> {
+    pub(crate) version: ProtocolVersion,
+    pub(crate) config: SessionConfig,
+    pub(crate) pool: PacketIdPool<P>,
+    pub(crate) in_flight: InFlight<P>,
+    pub(crate) incoming: Incoming<P>,
+    pub(crate) queue: Queue<P>,
+    pub(crate) connected: bool,
+    /// The peer's Receive Maximum: the send quota of this connection.
+    pub(crate) send_quota: NonZeroU16,
+    pub(crate) session_expiry_interval: u32,
+    /// When the session ends, once disconnected.
+    pub(crate) expires_at: Option<MonotonicTime>,
+}
+
+impl<P: PacketId> Session<P> {
+    /// A new, empty, disconnected session of `version` with the default
+    /// [`SessionConfig`].
+    pub fn new(version: ProtocolVersion) -> Self {
+        Self::with_config(version, SessionConfig::default())
+    }
+
+    /// A new, empty, disconnected session of `version`.
+    pub fn with_config(version: ProtocolVersion, config: SessionConfig) -> Self {
+        Session {
+            version,
+            pool: PacketIdPool::new(),
+            in_flight: InFlight::default(),
+            incoming: Incoming::new(config.receive_maximum),
+            queue: Queue::new(config.queue_max_messages, config.queue_max_bytes),
+            connected: false,
+            send_quota: NonZeroU16::MAX,
+            session_expiry_interval: config.session_expiry_interval,
+            expires_at: None,
+            config,
+        }
+    }
+
+    // ----- Inputs: messages to send -----
+
+    /// Publishes a new Application Message.
+    ///
+    /// Sends it now ([`Outbound::Send`]) when connected, nothing is waiting
+    /// before it, and, at QoS > 0, the send quota allows [MQTT-4.9.0-2]; the
+    /// session then assigns an unused packet identifier [MQTT-4.3.2-1],
+    /// [MQTT-4.3.3-1] (the one the message carries is ignored), clears DUP
+    /// [MQTT-4.3.2-2], [MQTT-4.3.3-2], and stores it until acknowledged
+    /// [MQTT-4.3.2-3], [MQTT-4.3.3-3]. Otherwise queues it
+    /// ([`Outbound::Queued`]), dropping the oldest queued messages if the
+    /// queue is full; [`pop_ready`](Self::pop_ready) sends it later, in order.
+    /// The Message Expiry Interval of a v5.0 message starts now.
+    ///
+    /// Errs, handing the message back, when it is of the other MQTT version,
+    /// has a Topic Alias and no Topic Name, is too large for MQTT or for the
+    /// queue, or is QoS 0 while disconnected and
+    /// [`SessionConfig::queue_qos0_offline`] is off.
+    pub fn publish(
+        &mut self,
+        message: Publish<P>,
+        now: MonotonicTime,
+    ) -> Result<Outbound<P>, Rejected<P>> {
+        self.publish_inner(message, now, true)
+    }
+
+    /// Like [`publish`](Self::publish), but errs with
+    /// [`SessionError::QueueFull`] instead of dropping queued messages.
+    pub fn try_publish(
+        &mut self,
+        message: Publish<P>,
+        now: MonotonicTime,
+    ) -> Result<Outbound<P>, Rejected<P>> {
+        self.publish_inner(message, now, false)
+    }
+
+    fn publish_inner(
+        &mut self,
+        message: Publish<P>,
+        now: MonotonicTime,
+        evict: bool,
+    ) -> Result<Outbound<P>, Rejected<P>> {
+        let message = self.admit(message)?;
+        let deadline = message.message_expiry_interval().map(|s| now.after_secs(s));
+        if self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0 {
+            if message.qos() == QoS::AtMostOnce {
+                return Ok(Outbound::Send(message));
+            }
+            if self.has_quota() {
+                if let Ok(id) = self.pool.acquire() {
+                    return Ok(Outbound::Send(self.store_sent(message, id, deadline)));
+                }
+            }
+        }
+        if !self.connected && message.qos() == QoS::AtMostOnce && !self.config.queue_qos0_offline {
+            return reject(SessionError::NotConnected, message);
+        }
+        let pending = Pending::new(message, deadline);
+        if evict {
+            match self.queue.push_evicting(pending, now) {
+                Ok(evicted) => Ok(Outbound::Queued { evicted }),
+                Err(p) => reject(SessionError::QueueFull, p.publish),
+            }
+        } else {
+            match self.queue.try_push(pending, now) {
+                Ok(()) => Ok(Outbound::Queued {
+                    evicted: Vec::new(),
+                }),
+                Err(p) => reject(SessionError::QueueFull, p.publish),
+            }
+        }
+    }
+
+    /// Sends a PUBLISH whose packet identifier the caller chose, typically
+    /// with [`acquire_packet_id`](Self::acquire_packet_id). Never queues:
+    /// returns the packet to send now and, at QoS > 0, stores it until
+    /// acknowledged (registering the identifier if it is not in use yet).
+    /// It may overtake messages in the pending queue.
+    ///
+    /// Errs, handing the message back, like [`publish`](Self::publish), and
+    /// with [`SessionError::NotConnected`], [`SessionError::QuotaExceeded`]
+    /// when the send quota is used up or stored messages wait to be re-sent
+    /// [MQTT-3.3.4-7], [MQTT-3.3.4-9], or [`SessionError::PacketIdInUse`]
+    /// when a stored flow has the identifier.
+    pub fn publish_with_id(
+        &mut self,
+        message: Publish<P>,
+        now: MonotonicTime,
+    ) -> Result<Publish<P>, Rejected<P>> {
+        let message = self.admit(message)?;
+        if !self.connected {
+            return reject(SessionError::NotConnected, message);
+        }
+        if message.qos() == QoS::AtMostOnce {
+            return Ok(message);
+        }
+        let Some(id) = message.packet_id().filter(|id| id.to_u32() != 0) else {
+            return reject(SessionError::ZeroPacketId, message);
+        };
+        if self.in_flight.contains(id) {
+            return reject(SessionError::PacketIdInUse(id.to_u32()), message);
+        }
+        if self.in_flight.held_back() > 0 || !self.has_quota() {
+            return reject(SessionError::QuotaExceeded, message);
+        }
+        if !self.pool.is_in_use(id) {
+            // Cannot fail: checked just above.
+            let _ = self.pool.register(id);
+        }
+        let deadline = message.message_expiry_interval().map(|s| now.after_secs(s));
+        Ok(self.store_sent(message, id, deadline))
+    }
+
+    /// The next message to send now: first the stored PUBLISH packets that
+    /// wait to be re-sent after a reconnection (in their order, DUP set), then
+    /// the pending queue in order, as long as the send quota allows
+    /// [MQTT-4.9.0-2] and packet identifiers are free. Drops queued messages
+    /// whose Message Expiry Interval has passed [MQTT-3.3.2-5]; a message
+    /// sent carries what is left of its interval [MQTT-3.3.2-6].
+    ///
+    /// Call it after [`on_connected`](Self::on_connected) and after each
+    /// acknowledgement that ends a flow, until it returns `None`. `None`
+    /// while disconnected.
+    pub fn pop_ready(&mut self, now: MonotonicTime) -> Option<Publish<P>> {
+        if !self.connected {
+            return None;
+        }
+        if self.in_flight.held_back() > 0 {
+            return if self.has_quota() {
+                self.in_flight.next_resend(now)
+            } else {
+                None
+            };
+        }
+        loop {
+            let front = self.queue.front()?;
+            if front.is_expired(now) {
+                self.queue.pop_front();
+                continue;
+            }
+            let qos = front.publish.qos();
+            if qos != QoS::AtMostOnce && !self.has_quota() {
+                return None;
+            }
+            let id = if qos == QoS::AtMostOnce {
+                None
+            } else {
+                Some(self.pool.acquire().ok()?)
+            };
+            let Pending {
+                mut publish,
+                deadline,
+                ..
+            } = self.queue.pop_front()?;
+            if let Some(deadline) = deadline {
+                publish.set_message_expiry_interval(Some(now.secs_until(deadline)));
+            }
+            return Some(match id {
+                Some(id) => self.store_sent(publish, id, deadline),
+                None => publish,
+            });
+        }
+    }
+
+    /// Checks and normalizes a message handed in.
+    fn admit(&self, mut message: Publish<P>) -> Result<Publish<P>, Rejected<P>> {
+        if message.version() != self.version {
+            let error = SessionError::VersionMismatch {
+                session: self.version,
+                message: message.version(),
+            };
+            return reject(error, message);
+        }
+        if let Publish::V5_0(p) = &mut message {
+            if p.topic_name().is_empty() {
+                return reject(SessionError::TopicAliasOnly, message);
+            }
+            // Cannot fail: the Topic Name is not empty.
+            let _ = p.set_topic_alias(None);
+        }
+        let len = message.encoded_len();
+        if len > MAX_PACKET_SIZE as usize {
+            return reject(SessionError::PacketTooLarge(len), message);
+        }
+        message.set_dup(false);
+        Ok(message)
+    }
+
+    fn has_quota(&self) -> bool {
+        self.in_flight.counted() < usize::from(self.send_quota.get())
+    }
+
+    /// Stores a PUBLISH sent now with identifier `id` (in use in the pool),
+    /// and returns the copy to send.
+    fn store_sent(
+        &mut self,
+        mut publish: Publish<P>,
+        id: P,
+        deadline: Option<MonotonicTime>,
+    ) -> Publish<P> {
+        publish.set_packet_id(id);
+        let sent = publish.clone();
+        self.in_flight
+            .push(id, Held::Publish { publish, deadline }, true);
+        sent
+    }
+
+    // ----- Inputs: acknowledgements of what we sent -----
+
+    /// A PUBACK arrived: ends the QoS 1 flow [MQTT-4.3.2-3], releases its
+    /// identifier (§2.2.1) and the send quota it held (§4.9), whatever the
+    /// Reason Code [MQTT-4.4.0-2]. Returns the acknowledged PUBLISH.
+    ///
+    /// Errs, changing nothing, with [`SessionError::PacketIdNotFound`] when
+    /// no flow has the identifier (v5.0: 0x92), or
+    /// [`SessionError::UnexpectedAck`] when its flow is QoS 2.
+    pub fn on_puback(&mut self, id: P) -> Result<Publish<P>, SessionError> {
+        let publish = self.in_flight.on_puback(id)?;
+        self.pool.release(id);
+        Ok(publish)
+    }
+
+    /// A PUBREC arrived, `failure` when its v5.0 Reason Code is 0x80 or more.
+    ///
+    /// On success the PUBREL replaces the stored PUBLISH, which is never
+    /// re-sent again [MQTT-4.3.3-6], and is returned to send now
+    /// [MQTT-4.3.3-4] ([`PubrecOutcome::Release`]; also for a repeated
+    /// PUBREC of a flow already released). On failure the flow ends: the
+    /// identifier and the send quota are released (§4.9) and the PUBLISH is
+    /// not re-sent [MQTT-4.4.0-2] ([`PubrecOutcome::Failed`]).
+    ///
+    /// Errs, changing nothing, with [`SessionError::PacketIdNotFound`] when
+    /// no flow has the identifier (v5.0: answer PUBREL 0x92), or
+    /// [`SessionError::UnexpectedAck`] when its flow is QoS 1.
+    pub fn on_pubrec(&mut self, id: P, failure: bool) -> Result<PubrecOutcome<P>, SessionError> {
+        let outcome = self.in_flight.on_pubrec(id, failure, self.version)?;
+        if let PubrecOutcome::Failed(_) = outcome {
+            self.pool.release(id);
+        }
+        Ok(outcome)
+    }
+
+    /// A PUBCOMP arrived: ends the QoS 2 flow [MQTT-4.3.3-5] and releases its
+    /// identifier (§2.2.1) and send quota (§4.9).
+    ///
+    /// Errs, changing nothing, with [`SessionError::PacketIdNotFound`] or
+    /// [`SessionError::UnexpectedAck`] when the flow waits for a PUBREC or
+    /// PUBACK.
+    pub fn on_pubcomp(&mut self, id: P) -> Result<(), SessionError> {
+        self.in_flight.on_pubcomp(id)?;
+        self.pool.release(id);
+        Ok(())
+    }
+
+    // ----- Inputs: what the peer sends us -----
+
+    /// A PUBLISH arrived with `qos` and, at QoS > 0, `packet_id`.
+    ///
+    /// Returns [`Delivery::New`] for a message to deliver (QoS 0 and 1 always
+    /// [MQTT-4.3.2-5]; QoS 2 when its identifier is not kept, which it is from
+    /// now until the PUBREL), or [`Delivery::Duplicate`] for a QoS 2 PUBLISH
+    /// whose identifier is kept: answer PUBREC, do not deliver it again
+    /// [MQTT-4.3.3-10]. Acknowledge each QoS > 0 PUBLISH and say so with
+    /// [`puback_sent`](Self::puback_sent) or [`pubrec_sent`](Self::pubrec_sent).
+    ///
+    /// Errs with [`SessionError::ReceiveMaximumExceeded`] when the peer now
+    /// has more than our Receive Maximum unacknowledged (close with
+    /// DISCONNECT 0x93, §3.3.4), and [`SessionError::ZeroPacketId`] at
+    /// QoS > 0 without an identifier; nothing changes then.
+    pub fn on_publish(&mut self, qos: QoS, packet_id: Option<P>) -> Result<Delivery, SessionError> {
+        self.incoming.on_publish(qos, packet_id)
+    }
+
+    /// We sent a PUBACK [MQTT-4.3.2-4]: the peer's PUBLISH no longer counts
+    /// against our Receive Maximum.
+    pub fn puback_sent(&mut self, _packet_id: P) {
+        self.incoming.puback_sent();
+    }
+
+    /// We sent a PUBREC [MQTT-4.3.3-8]; `failure` when its v5.0 Reason Code
+    /// is 0x80 or more, after which the identifier is forgotten so that a
+    /// later PUBLISH with it is a new message [MQTT-4.3.3-9].
+    pub fn pubrec_sent(&mut self, packet_id: P, failure: bool) {
+        self.incoming.pubrec_sent(packet_id, failure);
+    }
+
+    /// A PUBREL arrived: forgets the QoS 2 identifier, so that a later
+    /// PUBLISH with it is a new message [MQTT-4.3.3-12]. Answer with PUBCOMP
+    /// in any case [MQTT-4.3.3-11].
+    ///
+    /// Errs with [`SessionError::PacketIdNotFound`] when the identifier was
+    /// not kept: on v5.0 the PUBCOMP then carries 0x92 (§3.7.2.1).
+    pub fn on_pubrel(&mut self, packet_id: P) -> Result<(), SessionError> {
+        self.incoming.on_pubrel(packet_id)
+    }
+
+    // ----- Inputs: the network connection -----
+
+    /// A network connection is established: the CONNACK was received
+    /// (client) or sent (server) with `session_present`, and
+    /// `peer_receive_maximum` is the Receive Maximum the peer announced
+    /// (65,535 when absent, and on v3.1.1).
+    ///
+    /// Without a present session, the stored flows, the QoS 2 identifiers
+    /// and the packet identifiers in use are discarded [MQTT-3.1.2-4],
+    /// [MQTT-3.1.2-6] (read [`packet_ids`](Self::packet_ids) first to learn
+    /// which are released); the pending queue stays. With one, returns the
+    /// packets to re-send now, in the order of their flows [MQTT-4.4.0-1],
+    /// [MQTT-4.6.0-1]: every PUBREL, and the unacknowledged PUBLISH packets
+    /// with DUP set [MQTT-3.3.1-1] and their original identifiers, as many as
+    /// the new send quota allows [MQTT-4.9.0-1]; the rest follow through
+    /// [`pop_ready`](Self::pop_ready) as acknowledgements free quota.
+    pub fn on_connected(
+        &mut self,
+        session_present: bool,
+        peer_receive_maximum: NonZeroU16,
+        now: MonotonicTime,
+    ) -> Vec<Outgoing<P>> {
+        if !session_present {
+            self.in_flight.clear();
+            self.incoming.clear();
+            self.pool.clear();
+        }
+        self.connected = true;
+        self.expires_at = None;
+        self.send_quota = peer_receive_maximum;
+        self.incoming.on_connection();
+        self.in_flight.on_reconnect();
+        self.in_flight
+            .resend(usize::from(peer_receive_maximum.get()), now)
+    }
+
+    /// The network connection closed. Everything stays stored
+    /// [MQTT-3.1.2-23], [MQTT-4.1.0-1]; the Session Expiry Interval in force
+    /// now starts to run (see [`is_expired`](Self::is_expired)).
+    pub fn on_disconnected(&mut self, now: MonotonicTime) {
+        self.connected = false;
+        self.incoming.on_connection();
+        self.expires_at = match self.session_expiry_interval {
+            SESSION_NEVER_EXPIRES => None,
+            secs => Some(now.after_secs(secs)),
+        };
+    }
+
+    /// Sets the Session Expiry Interval (§3.1.2.11.2), as CONNECT, CONNACK or
+    /// DISCONNECT carry it; it applies from the next
+    /// [`on_disconnected`](Self::on_disconnected).
+    pub fn set_session_expiry_interval(&mut self, secs: u32) {
+        self.session_expiry_interval = secs;
+    }
+
+    /// Sets our Receive Maximum, as our CONNECT or CONNACK announced it.
+    pub fn set_receive_maximum(&mut self, receive_maximum: NonZeroU16) {
+        self.incoming.set_receive_maximum(receive_maximum);
+    }
+
+    /// Discards the whole session state, the pending queue included, as
+    /// when the session expired or a Clean Start discards it.
+    pub fn clear(&mut self) {
+        self.in_flight.clear();
+        self.incoming.clear();
+        self.pool.clear();
+        self.queue.clear();
+    }
+
+    // ----- Packet identifiers for other packets -----
+
+    /// Takes an unused packet identifier for a SUBSCRIBE or UNSUBSCRIBE, or
+    /// a PUBLISH for [`publish_with_id`](Self::publish_with_id)
+    /// [MQTT-2.2.1-3], [MQTT-2.2.1-4].
+    pub fn acquire_packet_id(&mut self) -> Result<P, SessionError> {
+        self.pool.acquire()
+    }
+
+    /// Marks a packet identifier the caller chose as in use; errs if it is.
+    pub fn register_packet_id(&mut self, id: P) -> Result<(), SessionError> {
+        self.pool.register(id)
+    }
+
+    /// Releases a packet identifier once its SUBACK or UNSUBACK arrived.
+    /// Returns false, changing nothing, when it is not in use or a stored
+    /// PUBLISH flow holds it (those are released by their acknowledgements).
+    pub fn release_packet_id(&mut self, id: P) -> bool {
+        !self.in_flight.contains(id) && self.pool.release(id)
+    }
+
+    // ----- Getters -----
+
+    /// The MQTT version of the session.
+    pub fn version(&self) -> ProtocolVersion {
+        self.version
+    }
+    /// Whether a network connection is established.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+    /// Whether the session has ended: disconnected, and its Session Expiry
+    /// Interval passed [MQTT-4.1.0-2]. With interval 0 that is as soon as it
+    /// is disconnected; with `u32::MAX` never. Discard it then.
+    pub fn is_expired(&self, now: MonotonicTime) -> bool {
+        !self.connected && self.expires_at.is_some_and(|at| now >= at)
+    }
+    /// The Session Expiry Interval, in seconds.
+    pub fn session_expiry_interval(&self) -> u32 {
+        self.session_expiry_interval
+    }
+    /// Our Receive Maximum.
+    pub fn receive_maximum(&self) -> NonZeroU16 {
+        self.incoming.receive_maximum()
+    }
+    /// The peer's Receive Maximum on this connection: the send quota.
+    pub fn peer_receive_maximum(&self) -> NonZeroU16 {
+        self.send_quota
+    }
+    /// How many more QoS > 0 PUBLISH packets may be sent now (§4.9).
+    pub fn send_quota_available(&self) -> usize {
+        usize::from(self.send_quota.get()).saturating_sub(self.in_flight.counted())
+    }
+    /// The number of stored outgoing flows.
+    pub fn in_flight_len(&self) -> usize {
+        self.in_flight.len()
+    }
+    /// The stored outgoing flows, in the order their PUBLISH was first sent.
+    pub fn in_flight(&self) -> impl Iterator<Item = (P, FlowState)> + '_ {
+        self.in_flight.iter().map(|(id, held)| (id, held.state()))
+    }
+    /// What the flow of `id` waits for, if there is one.
+    pub fn flow_state(&self, id: P) -> Option<FlowState> {
+        self.in_flight.state(id)
+    }
+    /// The messages in the pending queue.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+    /// The bytes of the messages in the pending queue.
+    pub fn queue_bytes(&self) -> usize {
+        self.queue.bytes()
+    }
+    /// The packet identifiers in use.
+    pub fn packet_ids(&self) -> &PacketIdPool<P> {
+        &self.pool
+    }
+    /// Whether a QoS 2 PUBLISH with `id` was received and not yet released.
+    pub fn is_qos2_pending(&self, id: P) -> bool {
+        self.incoming.qos2().contains(id.to_u32())
+    }
+    /// QoS > 0 PUBLISH packets received on this connection and not yet
+    /// acknowledged.
+    pub fn unacknowledged_received(&self) -> u32 {
+        self.incoming.unacknowledged()
+    }
+    /// The configuration.
+    pub fn config(&self) -> &SessionConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,618 @@
+//! Unit tests of [`Session`]: every transition, citing the statements of
+//! the spec they check.
+
+use core::num::NonZeroU16;
+
+use mqtt_codec::wire::PacketType;
+use mqtt_codec::{v3_1_1, v5_0, ProtocolVersion, QoS, TopicName};
+
+use crate::*;
+
+const V3: ProtocolVersion = ProtocolVersion::V3_1_1;
+const V5: ProtocolVersion = ProtocolVersion::V5_0;
+
+fn rm(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).unwrap()
+}
+
+fn at(secs: u64) -> MonotonicTime {
+    MonotonicTime::from_millis(secs * 1000)
+}
+
+fn v3(qos: QoS, payload: &'static [u8]) -> Publish {
+    let mut b = v3_1_1::Publish::<u16>::builder();
+    b.try_topic_name("t").unwrap();
+    b.qos(qos).payload(payload);
+    if qos != QoS::AtMostOnce {
+        b.packet_id(999);
+    }
+    b.build().unwrap().into()
+}
+
+fn v5(qos: QoS, payload: &'static [u8], expiry: Option<u32>) -> Publish {
+    let mut b = v5_0::Publish::<u16>::builder();
+    b.try_topic_name("t").unwrap();
+    b.qos(qos).payload(payload);
+    if qos != QoS::AtMostOnce {
+        b.packet_id(999);
+    }
+    b.properties(v5_0::PublishProperties {
+        message_expiry_interval: expiry,
+        ..Default::default()
+    });
+    b.build().unwrap().into()
+}
+
+fn connected(version: ProtocolVersion, peer_rm: u16) -> Session {
+    let mut s = Session::new(version);
+    assert!(s.on_connected(false, rm(peer_rm), at(0)).is_empty());
+    s
+}
+
+fn sent(outbound: Result<Outbound, Rejected>) -> Publish {
+    match outbound {
+        Ok(Outbound::Send(p)) => p,
+        other => panic!("expected Send, got {other:?}"),
+    }
+}
+
+fn queued(outbound: Result<Outbound, Rejected>) -> Vec<Publish> {
+    match outbound {
+        Ok(Outbound::Queued { evicted }) => evicted,
+        other => panic!("expected Queued, got {other:?}"),
+    }
+}
+
+fn payloads(ps: impl IntoIterator<Item = Publish>) -> Vec<Vec<u8>> {
+    ps.into_iter().map(|p| p.payload().to_vec()).collect()
+}
+
+// ----- Publishing -----
+
+/// [MQTT-4.3.2-1], [MQTT-4.3.2-2], [MQTT-2.2.1-3] a new QoS 1 message gets
+/// an unused identifier and DUP 0, and [MQTT-4.3.2-3] stays stored.
+#[test]
+fn qos1_publish_is_assigned_an_id_and_stored() {
+    let mut s = connected(V3, 10);
+    s.register_packet_id(1).unwrap();
+    let mut message = v3(QoS::AtLeastOnce, b"a");
+    message.set_dup(true);
+    let p = sent(s.publish(message, at(0)));
+    assert_eq!(p.packet_id(), Some(2));
+    assert!(!p.dup());
+    assert_eq!(s.flow_state(2), Some(FlowState::AwaitingPuback));
+    assert!(s.packet_ids().is_in_use(2));
+    assert_eq!(s.send_quota_available(), 9);
+}
+
+/// [MQTT-4.3.3-1], [MQTT-4.3.3-2], [MQTT-4.3.3-3] the same for QoS 2.
+#[test]
+fn qos2_publish_is_assigned_an_id_and_stored() {
+    let mut s = connected(V5, 10);
+    let p = sent(s.publish(v5(QoS::ExactlyOnce, b"a", None), at(0)));
+    assert_eq!((p.packet_id(), p.dup()), (Some(1), false));
+    assert_eq!(s.flow_state(1), Some(FlowState::AwaitingPubrec));
+}
+
+/// [MQTT-2.2.1-2] QoS 0 is sent without identifier or storage.
+#[test]
+fn qos0_is_sent_and_forgotten() {
+    let mut s = connected(V5, 1);
+    let p = sent(s.publish(v5(QoS::AtMostOnce, b"a", None), at(0)));
+    assert_eq!(p.packet_id(), None);
+    assert_eq!(s.in_flight_len(), 0);
+    assert!(s.packet_ids().is_empty());
+}
+
+/// Publishing while disconnected queues; the queue is released in order
+/// once connected.
+#[test]
+fn offline_publish_is_queued_then_sent_in_order() {
+    let mut s = Session::<u16>::new(V3);
+    queued(s.publish(v3(QoS::AtLeastOnce, b"1"), at(0)));
+    queued(s.publish(v3(QoS::AtMostOnce, b"2"), at(0)));
+    queued(s.publish(v3(QoS::ExactlyOnce, b"3"), at(0)));
+    assert_eq!(s.pop_ready(at(0)), None);
+    assert_eq!(s.queue_len(), 3);
+    s.on_connected(false, rm(65_535), at(1));
+    let out: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(1))).collect();
+    assert_eq!(
+        payloads(out.clone()),
+        [b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]
+    );
+    assert_eq!(out[0].packet_id(), Some(1));
+    assert_eq!(out[1].packet_id(), None);
+    assert_eq!(out[2].packet_id(), Some(2));
+    assert_eq!(s.in_flight_len(), 2);
+    assert_eq!(s.queue_len(), 0);
+}
+
+/// With `queue_qos0_offline` off, QoS 0 is refused while disconnected, and
+/// the message handed back.
+#[test]
+fn qos0_offline_can_be_refused() {
+    let config = SessionConfig {
+        queue_qos0_offline: false,
+        ..Default::default()
+    };
+    let mut s = Session::<u16>::with_config(V3, config);
+    let r = s.publish(v3(QoS::AtMostOnce, b"x"), at(0)).unwrap_err();
+    assert_eq!(r.error(), &SessionError::NotConnected);
+    assert_eq!(r.into_message().payload().as_ref(), b"x");
+    queued(s.publish(v3(QoS::AtLeastOnce, b"y"), at(0)));
+}
+
+/// [MQTT-3.3.4-7], [MQTT-3.3.4-9], [MQTT-4.9.0-2] no more QoS > 0 PUBLISH in
+/// flight than the peer's Receive Maximum; the quota frees on PUBACK,
+/// PUBCOMP and a failed PUBREC, not on a successful PUBREC (§4.9).
+#[test]
+fn send_quota_follows_the_peer_receive_maximum() {
+    let mut s = connected(V5, 2);
+    let a = sent(s.publish(v5(QoS::AtLeastOnce, b"a", None), at(0)));
+    let b = sent(s.publish(v5(QoS::ExactlyOnce, b"b", None), at(0)));
+    queued(s.publish(v5(QoS::ExactlyOnce, b"c", None), at(0)));
+    queued(s.publish(v5(QoS::AtLeastOnce, b"d", None), at(0)));
+    assert_eq!(s.send_quota_available(), 0);
+    assert_eq!(s.pop_ready(at(0)), None);
+    // A successful PUBREC frees nothing.
+    let b_id = b.packet_id().unwrap();
+    assert!(matches!(
+        s.on_pubrec(b_id, false),
+        Ok(PubrecOutcome::Release(_))
+    ));
+    assert_eq!(s.pop_ready(at(0)), None);
+    // PUBACK frees one.
+    s.on_puback(a.packet_id().unwrap()).unwrap();
+    let c = s.pop_ready(at(0)).unwrap();
+    assert_eq!(c.payload().as_ref(), b"c");
+    assert_eq!(s.pop_ready(at(0)), None);
+    // A failed PUBREC frees one, and ends the flow [MQTT-4.4.0-2].
+    let c_id = c.packet_id().unwrap();
+    assert!(matches!(
+        s.on_pubrec(c_id, true),
+        Ok(PubrecOutcome::Failed(_))
+    ));
+    assert!(!s.packet_ids().is_in_use(c_id));
+    let d = s.pop_ready(at(0)).unwrap();
+    assert_eq!(d.payload().as_ref(), b"d");
+    // PUBCOMP frees one.
+    s.on_pubcomp(b_id).unwrap();
+    assert_eq!(s.send_quota_available(), 1);
+}
+
+/// [MQTT-4.9.0-3] QoS 0 needs no quota, but keeps its place behind queued
+/// messages, so that messages leave in the order they were published.
+#[test]
+fn qos0_keeps_its_place_in_the_queue() {
+    let mut s = connected(V5, 1);
+    sent(s.publish(v5(QoS::AtLeastOnce, b"1", None), at(0)));
+    queued(s.publish(v5(QoS::AtLeastOnce, b"2", None), at(0)));
+    queued(s.publish(v5(QoS::AtMostOnce, b"3", None), at(0)));
+    assert_eq!(s.pop_ready(at(0)), None);
+    s.on_puback(1).unwrap();
+    assert_eq!(
+        payloads(core::iter::from_fn(|| s.pop_ready(at(0)))),
+        [b"2".to_vec(), b"3".to_vec()]
+    );
+}
+
+/// `publish` drops the oldest queued messages to make room; `try_publish`
+/// reports the queue full instead, handing the message back.
+#[test]
+fn full_queue_evicts_or_refuses() {
+    let config = SessionConfig {
+        queue_max_messages: 2,
+        ..Default::default()
+    };
+    let mut s = Session::<u16>::with_config(V3, config);
+    queued(s.publish(v3(QoS::AtLeastOnce, b"1"), at(0)));
+    queued(s.try_publish(v3(QoS::AtLeastOnce, b"2"), at(0)));
+    let r = s
+        .try_publish(v3(QoS::AtLeastOnce, b"3"), at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::QueueFull);
+    let evicted = queued(s.publish(v3(QoS::AtLeastOnce, b"3"), at(0)));
+    assert_eq!(payloads(evicted), [b"1".to_vec()]);
+    assert_eq!(s.queue_len(), 2);
+}
+
+/// A message of the other version, or with only a Topic Alias, is refused;
+/// a Topic Alias next to a Topic Name is dropped from the stored copy
+/// (§3.3.2.3.4: aliases belong to one connection).
+#[test]
+fn messages_are_checked_when_handed_in() {
+    let mut s = connected(V5, 10);
+    let r = s.publish(v3(QoS::AtLeastOnce, b"x"), at(0)).unwrap_err();
+    assert_eq!(
+        r.error(),
+        &SessionError::VersionMismatch {
+            session: V5,
+            message: V3
+        }
+    );
+    let aliased = |topic: TopicName| -> Publish {
+        v5_0::Publish::<u16>::builder()
+            .topic_name(topic)
+            .properties(v5_0::PublishProperties {
+                topic_alias: NonZeroU16::new(3),
+                ..Default::default()
+            })
+            .build()
+            .unwrap()
+            .into()
+    };
+    let r = s.publish(aliased(TopicName::empty()), at(0)).unwrap_err();
+    assert_eq!(r.error(), &SessionError::TopicAliasOnly);
+    let p = sent(s.publish(aliased(TopicName::try_from("t").unwrap()), at(0)));
+    let Publish::V5_0(p) = p else { unreachable!() };
+    assert_eq!(p.topic_alias(), None);
+}
+
+/// `publish_with_id` keeps the caller's identifier, registering it, and
+/// refuses one a flow holds, a used-up quota, and no connection.
+#[test]
+fn publish_with_the_callers_id() {
+    let mut s = Session::<u16>::new(V3);
+    let r = s
+        .publish_with_id(v3(QoS::AtLeastOnce, b"x"), at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::NotConnected);
+    s.on_connected(false, rm(2), at(0));
+    let id = s.acquire_packet_id().unwrap();
+    let mut m = v3(QoS::AtLeastOnce, b"a");
+    m.set_packet_id(id);
+    assert_eq!(
+        s.publish_with_id(m.clone(), at(0)).unwrap().packet_id(),
+        Some(id)
+    );
+    // [MQTT-2.2.1-3] an identifier in use by a flow is refused.
+    let r = s.publish_with_id(m, at(0)).unwrap_err();
+    assert_eq!(r.error(), &SessionError::PacketIdInUse(u32::from(id)));
+    let mut m = v3(QoS::AtLeastOnce, b"b");
+    m.set_packet_id(500);
+    s.publish_with_id(m, at(0)).unwrap();
+    assert!(s.packet_ids().is_in_use(500));
+    // [MQTT-3.3.4-7] the quota is used up.
+    let mut m = v3(QoS::AtLeastOnce, b"c");
+    m.set_packet_id(501);
+    assert_eq!(
+        s.publish_with_id(m, at(0)).unwrap_err().error(),
+        &SessionError::QuotaExceeded
+    );
+    assert!(!s.packet_ids().is_in_use(501));
+}
+
+// ----- Acknowledgements -----
+
+/// [MQTT-2.2.1-5] an acknowledgement that matches no flow, or of the wrong
+/// kind, errs and loses nothing; the reason codes the core answers with.
+#[test]
+fn mismatched_acks_lose_nothing() {
+    let mut s = connected(V5, 10);
+    sent(s.publish(v5(QoS::AtLeastOnce, b"a", None), at(0)));
+    sent(s.publish(v5(QoS::ExactlyOnce, b"b", None), at(0)));
+    let e = s.on_puback(7).unwrap_err();
+    assert_eq!(
+        (e.clone(), e.reason_code()),
+        (SessionError::PacketIdNotFound(7), Some(0x92))
+    );
+    let e = s.on_puback(2).unwrap_err();
+    assert_eq!(
+        e,
+        SessionError::UnexpectedAck {
+            packet_type: PacketType::Puback,
+            packet_id: 2,
+            state: FlowState::AwaitingPubrec
+        }
+    );
+    assert_eq!(e.reason_code(), Some(0x82));
+    assert!(s.on_pubcomp(2).is_err());
+    assert!(s.on_pubrec(1, false).is_err());
+    assert_eq!(
+        s.in_flight().collect::<Vec<_>>(),
+        [
+            (1, FlowState::AwaitingPuback),
+            (2, FlowState::AwaitingPubrec)
+        ]
+    );
+    assert_eq!(s.packet_ids().len(), 2);
+}
+
+/// [MQTT-4.3.3-4] the PUBREL carries the identifier of the PUBLISH, and
+/// [MQTT-4.3.3-5] is stored until the PUBCOMP, which releases the id.
+#[test]
+fn qos2_sender_flow() {
+    let mut s = connected(V3, 10);
+    let id = sent(s.publish(v3(QoS::ExactlyOnce, b"a"), at(0)))
+        .packet_id()
+        .unwrap();
+    let PubrecOutcome::Release(pubrel) = s.on_pubrec(id, false).unwrap() else {
+        panic!("a PUBREL");
+    };
+    assert_eq!(pubrel, Pubrel::V3_1_1(v3_1_1::Pubrel::new(id)));
+    assert_eq!(s.flow_state(id), Some(FlowState::AwaitingPubcomp));
+    assert!(s.packet_ids().is_in_use(id));
+    s.on_pubcomp(id).unwrap();
+    assert_eq!(s.flow_state(id), None);
+    assert!(!s.packet_ids().is_in_use(id));
+}
+
+/// Identifiers of stored flows are released by their acknowledgements only.
+#[test]
+fn release_packet_id_spares_flows() {
+    let mut s = connected(V3, 10);
+    let id = sent(s.publish(v3(QoS::AtLeastOnce, b"a"), at(0)))
+        .packet_id()
+        .unwrap();
+    assert!(!s.release_packet_id(id));
+    let sub = s.acquire_packet_id().unwrap();
+    assert_ne!(sub, id);
+    assert_eq!(
+        s.register_packet_id(sub),
+        Err(SessionError::PacketIdInUse(u32::from(sub)))
+    );
+    assert!(s.release_packet_id(sub));
+    assert!(!s.release_packet_id(sub));
+}
+
+// ----- Reconnection -----
+
+/// [MQTT-4.4.0-1], [MQTT-4.6.0-1], [MQTT-3.3.1-1], [MQTT-2.3.1-3] with the
+/// session present, unacknowledged PUBLISH packets are re-sent with DUP set,
+/// their original identifiers, in their order, and PUBREL packets instead of
+/// PUBLISH once PUBREC arrived [MQTT-4.3.3-6].
+#[test]
+fn reconnect_resends_in_order() {
+    let mut s = connected(V3, 10);
+    for payload in [b"1", b"2", b"3"] {
+        sent(s.publish(v3(QoS::ExactlyOnce, payload), at(0)));
+    }
+    sent(s.publish(v3(QoS::AtLeastOnce, b"4"), at(0)));
+    s.on_pubrec(2, false).unwrap();
+    s.on_disconnected(at(1));
+    // Nothing leaves while disconnected.
+    assert_eq!(s.pop_ready(at(1)), None);
+    let resend = s.on_connected(true, rm(10), at(2));
+    let summary: Vec<_> = resend
+        .iter()
+        .map(|o| match o {
+            Outgoing::Publish(p) => (p.packet_id().unwrap(), "PUBLISH", p.dup()),
+            Outgoing::Pubrel(r) => (r.packet_id(), "PUBREL", false),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "PUBLISH", true),
+            (2, "PUBREL", false),
+            (3, "PUBLISH", true),
+            (4, "PUBLISH", true)
+        ]
+    );
+    // The stored copies keep DUP 0: every re-send sets it on its copy.
+    assert_eq!(s.send_quota_available(), 6);
+}
+
+/// [MQTT-4.9.0-1], [MQTT-4.9.0-2] after a reconnection, PUBLISH packets are
+/// re-sent only as far as the new send quota allows; every PUBREL is sent
+/// [MQTT-3.3.4-8]; the others follow, in order, before queued messages.
+#[test]
+fn reconnect_resends_within_the_new_quota() {
+    let mut s = connected(V5, 10);
+    for payload in [b"1", b"2", b"3", b"4"] {
+        sent(s.publish(v5(QoS::ExactlyOnce, payload, None), at(0)));
+    }
+    s.on_pubrec(4, false).unwrap();
+    s.on_disconnected(at(1));
+    queued(s.publish(v5(QoS::AtLeastOnce, b"5", None), at(1)));
+    let resend = s.on_connected(true, rm(2), at(2));
+    let ids: Vec<_> = resend.iter().map(|o| o.packet_id().unwrap()).collect();
+    assert_eq!(ids, [1, 4]); // PUBLISH 1 fits beside PUBREL 4
+    assert_eq!(s.pop_ready(at(2)), None);
+    s.on_pubcomp(4).unwrap();
+    let p = s.pop_ready(at(2)).unwrap();
+    assert_eq!((p.packet_id(), p.dup()), (Some(2), true));
+    // A new message waits behind the re-sends, whatever its QoS.
+    queued(s.publish(v5(QoS::AtMostOnce, b"6", None), at(2)));
+    s.on_puback(1).unwrap_err(); // QoS 2 flow: wrong ack, nothing changes
+    s.on_pubrec(1, true).unwrap();
+    let p = s.pop_ready(at(2)).unwrap();
+    assert_eq!((p.packet_id(), p.dup()), (Some(3), true));
+    s.on_pubrec(2, true).unwrap();
+    assert_eq!(
+        payloads(core::iter::from_fn(|| s.pop_ready(at(2)))),
+        [b"5".to_vec(), b"6".to_vec()]
+    );
+}
+
+/// [MQTT-3.1.2-4] (v5.0) / [MQTT-3.1.2-6] (v3.1.1) without a present
+/// session, the stored state is discarded; the pending queue stays.
+#[test]
+fn clean_start_discards_the_session_state() {
+    let mut s = connected(V5, 10);
+    sent(s.publish(v5(QoS::AtLeastOnce, b"1", None), at(0)));
+    s.acquire_packet_id().unwrap();
+    s.on_publish(QoS::ExactlyOnce, Some(9)).unwrap();
+    s.on_disconnected(at(1));
+    queued(s.publish(v5(QoS::AtLeastOnce, b"2", None), at(1)));
+    assert!(s.on_connected(false, rm(10), at(2)).is_empty());
+    assert_eq!(s.in_flight_len(), 0);
+    assert!(s.packet_ids().is_empty());
+    assert!(!s.is_qos2_pending(9));
+    assert_eq!(s.queue_len(), 1);
+    // The pool is empty; next-fit goes on from where it was.
+    assert_eq!(s.pop_ready(at(2)).unwrap().packet_id(), Some(3));
+}
+
+// ----- Message Expiry -----
+
+/// [MQTT-3.3.2-5] a queued message whose interval passed is not sent;
+/// [MQTT-3.3.2-6] one sent later carries what is left of it.
+#[test]
+fn queued_messages_expire() {
+    let mut s = Session::<u16>::new(V5);
+    queued(s.publish(v5(QoS::AtLeastOnce, b"short", Some(5)), at(0)));
+    queued(s.publish(v5(QoS::AtLeastOnce, b"long", Some(60)), at(0)));
+    queued(s.publish(v5(QoS::AtMostOnce, b"never", None), at(0)));
+    s.on_connected(false, rm(10), at(10));
+    let out: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(10))).collect();
+    assert_eq!(payloads(out.clone()), [b"long".to_vec(), b"never".to_vec()]);
+    assert_eq!(out[0].message_expiry_interval(), Some(50));
+    assert_eq!(out[0].packet_id(), Some(1)); // the dropped one took no id
+    assert_eq!(out[1].message_expiry_interval(), None);
+}
+
+/// [MQTT-3.3.2-6] a stored PUBLISH re-sent carries what is left of its
+/// interval; [MQTT-4.3.3-7] once sent it is re-sent even after its interval
+/// passed (with 1 second), its delivery having started.
+#[test]
+fn stored_messages_carry_the_expiry_left() {
+    let mut s = connected(V5, 10);
+    sent(s.publish(v5(QoS::AtLeastOnce, b"1", Some(100)), at(0)));
+    sent(s.publish(v5(QoS::ExactlyOnce, b"2", Some(10)), at(0)));
+    s.on_disconnected(at(20));
+    let resend = s.on_connected(true, rm(10), at(30));
+    let intervals: Vec<_> = resend
+        .iter()
+        .map(|o| match o {
+            Outgoing::Publish(p) => p.message_expiry_interval(),
+            Outgoing::Pubrel(_) => None,
+        })
+        .collect();
+    assert_eq!(intervals, [Some(70), Some(1)]);
+}
+
+// ----- Receiving -----
+
+/// [MQTT-4.3.3-8], [MQTT-4.3.3-10] a QoS 2 PUBLISH seen again before its
+/// PUBREL is acknowledged but not delivered twice, across reconnections;
+/// [MQTT-4.3.3-11], [MQTT-4.3.3-12] after the PUBREL it is new again.
+#[test]
+fn qos2_receiver_delivers_once() {
+    let mut s = connected(V5, 10);
+    assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(5)), Ok(Delivery::New));
+    s.pubrec_sent(5, false);
+    assert!(s.is_qos2_pending(5));
+    s.on_disconnected(at(1));
+    s.on_connected(true, rm(10), at(2));
+    assert_eq!(
+        s.on_publish(QoS::ExactlyOnce, Some(5)),
+        Ok(Delivery::Duplicate)
+    );
+    s.pubrec_sent(5, false);
+    assert_eq!(s.on_pubrel(5), Ok(()));
+    assert!(!s.is_qos2_pending(5));
+    assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(5)), Ok(Delivery::New));
+}
+
+/// [MQTT-4.3.3-9] after a PUBREC with a failure code, the identifier is new.
+#[test]
+fn failed_pubrec_forgets_the_id() {
+    let mut s = connected(V5, 10);
+    assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(5)), Ok(Delivery::New));
+    s.pubrec_sent(5, true);
+    assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(5)), Ok(Delivery::New));
+}
+
+/// [MQTT-4.3.2-4], [MQTT-4.3.2-5] QoS 1 is always a new message.
+#[test]
+fn qos1_receiver_always_delivers() {
+    let mut s = connected(V3, 10);
+    assert_eq!(s.on_publish(QoS::AtLeastOnce, Some(5)), Ok(Delivery::New));
+    s.puback_sent(5);
+    assert_eq!(s.on_publish(QoS::AtLeastOnce, Some(5)), Ok(Delivery::New));
+    assert_eq!(s.on_publish(QoS::AtMostOnce, None), Ok(Delivery::New));
+    assert_eq!(
+        s.on_publish(QoS::AtLeastOnce, None),
+        Err(SessionError::ZeroPacketId)
+    );
+}
+
+/// A PUBREL for an identifier not kept: PUBCOMP 0x92 on v5.0 (§3.7.2.1).
+#[test]
+fn unknown_pubrel() {
+    let mut s = connected(V5, 10);
+    let e = s.on_pubrel(3).unwrap_err();
+    assert_eq!(
+        (e.clone(), e.reason_code()),
+        (SessionError::PacketIdNotFound(3), Some(0x92))
+    );
+}
+
+/// [MQTT-3.3.4-7], [MQTT-3.3.4-9] (the receiver's side, §3.3.4) a peer with
+/// more than our Receive Maximum unacknowledged is refused with 0x93;
+/// PUBACK, failed PUBREC and PUBREL (answered by PUBCOMP) free its quota;
+/// each connection counts afresh (§4.9).
+#[test]
+fn receive_maximum_is_enforced() {
+    let config = SessionConfig {
+        receive_maximum: rm(2),
+        ..Default::default()
+    };
+    let mut s = Session::<u16>::with_config(V5, config);
+    s.on_connected(false, rm(10), at(0));
+    s.on_publish(QoS::AtLeastOnce, Some(1)).unwrap();
+    s.on_publish(QoS::ExactlyOnce, Some(2)).unwrap();
+    let e = s.on_publish(QoS::AtLeastOnce, Some(3)).unwrap_err();
+    assert_eq!(
+        (e.clone(), e.reason_code()),
+        (SessionError::ReceiveMaximumExceeded(2), Some(0x93))
+    );
+    // QoS 0 is not counted.
+    s.on_publish(QoS::AtMostOnce, None).unwrap();
+    s.puback_sent(1);
+    s.on_publish(QoS::ExactlyOnce, Some(3)).unwrap();
+    s.pubrec_sent(2, false); // a successful PUBREC frees nothing
+    assert!(s.on_publish(QoS::AtLeastOnce, Some(4)).is_err());
+    s.on_pubrel(2).unwrap();
+    s.on_publish(QoS::AtLeastOnce, Some(4)).unwrap();
+    assert_eq!(s.unacknowledged_received(), 2);
+    s.on_disconnected(at(1));
+    s.on_connected(true, rm(10), at(1));
+    assert_eq!(s.unacknowledged_received(), 0);
+    s.set_receive_maximum(rm(1));
+    s.on_publish(QoS::ExactlyOnce, Some(3)).unwrap(); // the re-send
+    assert!(s.on_publish(QoS::ExactlyOnce, Some(5)).is_err());
+}
+
+// ----- Session Expiry -----
+
+/// §3.1.2.11.2: interval 0 ends the session at disconnection;
+/// [MQTT-4.1.0-1] never while connected; [MQTT-3.1.2-23], [MQTT-4.1.0-2] a
+/// positive interval keeps it that long; `u32::MAX` forever.
+#[test]
+fn session_expiry() {
+    let mut s = connected(V5, 10);
+    assert!(!s.is_expired(at(1_000_000)));
+    s.on_disconnected(at(10));
+    assert!(s.is_expired(at(10)));
+
+    s.set_session_expiry_interval(60);
+    s.on_connected(true, rm(10), at(20));
+    assert!(!s.is_expired(at(1_000)));
+    s.on_disconnected(at(30));
+    assert!(!s.is_expired(at(89)));
+    assert!(s.is_expired(at(90)));
+
+    s.set_session_expiry_interval(SESSION_NEVER_EXPIRES);
+    s.on_connected(true, rm(10), at(100));
+    s.on_disconnected(at(100));
+    assert!(!s.is_expired(MonotonicTime::MAX));
+    assert_eq!(s.session_expiry_interval(), u32::MAX);
+}
+
+/// `clear` discards everything, the queue included.
+#[test]
+fn clear_discards_everything() {
+    let mut s = connected(V5, 1);
+    sent(s.publish(v5(QoS::AtLeastOnce, b"1", None), at(0)));
+    queued(s.publish(v5(QoS::AtLeastOnce, b"2", None), at(0)));
+    s.on_publish(QoS::ExactlyOnce, Some(4)).unwrap();
+    s.clear();
+    assert_eq!(
+        (s.in_flight_len(), s.queue_len(), s.queue_bytes()),
+        (0, 0, 0)
+    );
+    assert!(s.packet_ids().is_empty());
+    assert!(!s.is_qos2_pending(4));
+}
