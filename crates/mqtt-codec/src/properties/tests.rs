@@ -940,3 +940,17 @@ mod prop {
         }
     }
 }
+
+/// [MQTT-1.5.7-1] Both strings of a UTF-8 String Pair follow the rules of a
+/// UTF-8 Encoded String; a pair that breaks them is malformed.
+#[test]
+fn string_pair_strings_are_checked() {
+    assert_eq!(
+        decode::<PubackProperties>(&block(&[0x26, 0x00, 0x01, b'k', 0x00, 0x01, 0x00])),
+        Err(DecodeError::NullCharacter)
+    );
+    assert_eq!(
+        decode::<PubackProperties>(&block(&[0x26, 0x00, 0x01, 0xFF, 0x00, 0x01, b'v'])),
+        Err(DecodeError::InvalidUtf8)
+    );
+}
