@@ -594,12 +594,10 @@ mod tests {
     /// UTF-8 there makes the CONNECT malformed.
     #[test]
     fn user_name_must_be_utf8() {
-        // CONNECT v5, flags: user name; keep alive 0; no properties; client id "c"; user name 0xFF.
-        let bytes = [
-            0x10, 0x11, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0b1000_0010, 0x00, 0x00, 0x00,
-            0x00, 0x01, b'c', 0x00, 0x01, 0xFF,
-        ];
-        assert_eq!(decode::<u16>(&bytes).map(|_| ()), Err(DecodeError::InvalidUtf8));
+        // CONNECT v5, flags: user name; keep alive 0; no properties;
+        // client id "c"; user name 0xFF.
+        let bytes = b"\x10\x11\x00\x04MQTT\x05\x82\x00\x00\x00\x00\x01c\x00\x01\xFF";
+        let decoded = decode::<u16>(bytes).map(|_| ());
+        assert_eq!(decoded, Err(DecodeError::InvalidUtf8));
     }
-
 }

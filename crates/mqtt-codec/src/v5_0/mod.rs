@@ -44,6 +44,7 @@ mod publish;
 mod pubrec;
 mod pubrel;
 mod reason_code;
+mod reason_list;
 mod suback;
 mod subscribe;
 mod unsuback;

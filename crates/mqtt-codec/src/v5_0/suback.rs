@@ -1,125 +1,35 @@
 //! SUBACK (v5.0 §3.9).
 
-use alloc::vec::Vec;
-use bytes::BufMut;
-use derive_builder::Builder;
-
-use crate::encode::sealed::Body;
-use crate::properties::SubackProperties;
-use crate::v5_0::SubackReasonCode;
-use crate::wire::writer::put_packet_id;
-use crate::wire::{PacketType, Reader};
-use crate::{BuildError, DecodeError, PacketId};
-
-/// The Server's answer to a SUBSCRIBE: one Reason Code per Topic Filter, in
-/// the order of the SUBSCRIBE [MQTT-3.9.3-1], [MQTT-3.8.4-6].
-///
-/// ```
-/// use mqtt_codec::Encode;
-/// use mqtt_codec::v5_0::{Suback, SubackReasonCode};
-/// let suback = Suback::<u16>::builder()
-///     .packet_id(10)
-///     .reason_code(SubackReasonCode::GrantedQoS1)
-///     .reason_code(SubackReasonCode::NotAuthorized)
-///     .build()?;
-/// let mut buf = Vec::new();
-/// suback.encode(&mut buf)?;
-/// assert_eq!(buf, [0x90, 0x05, 0x00, 0x0A, 0x00, 0x01, 0x87]);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Builder)]
-#[builder(
-    no_std,
-    setter(into),
-    build_fn(validate = "Self::validate", error = "BuildError")
-)]
-pub struct Suback<P: PacketId = u16> {
-    /// The Packet Identifier of the SUBSCRIBE answered [MQTT-3.8.4-2].
-    #[builder(setter(into = false))]
-    packet_id: P,
-    /// The SUBACK Properties (§3.9.2.1).
-    #[builder(default)]
-    properties: SubackProperties,
-    /// One Reason Code per Topic Filter of the SUBSCRIBE [MQTT-3.9.3-2].
-    #[builder(default, setter(each(name = "reason_code")))]
-    reason_codes: Vec<SubackReasonCode>,
-}
-
-impl<P: PacketId> SubackBuilder<P> {
-    fn validate(&self) -> Result<(), BuildError> {
-        if self.reason_codes.as_ref().is_none_or(Vec::is_empty) {
-            return Err(BuildError::Forbidden(
-                "a SUBACK has one Reason Code per Topic Filter, so at least one [MQTT-3.8.4-6]",
-            ));
-        }
-        if let Some(properties) = &self.properties {
-            properties.validate()?;
-        }
-        Ok(())
-    }
-}
-
-impl<P: PacketId> Suback<P> {
-    /// A builder; `packet_id` and at least one reason code are required.
-    pub fn builder() -> SubackBuilder<P> {
-        SubackBuilder::default()
-    }
-
-    /// The Packet Identifier.
-    pub fn packet_id(&self) -> P {
-        self.packet_id
-    }
-    /// The SUBACK Properties.
-    pub fn properties(&self) -> &SubackProperties {
-        &self.properties
-    }
-    /// The Reason Codes, one per Topic Filter of the SUBSCRIBE, in order.
-    pub fn reason_codes(&self) -> &[SubackReasonCode] {
-        &self.reason_codes
-    }
-
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let packet_id = r.packet_id()?;
-        let properties = SubackProperties::decode(r)?;
-        let mut reason_codes = Vec::with_capacity(r.remaining());
-        while r.remaining() > 0 {
-            // [MQTT-3.9.3-2]
-            reason_codes.push(SubackReasonCode::from_u8(r.u8()?)?);
-        }
-        // [MQTT-3.8.4-6]: a SUBSCRIBE has at least one Topic Filter.
-        if reason_codes.is_empty() {
-            return Err(DecodeError::EmptyPayload(PacketType::Suback));
-        }
-        Ok(Suback {
-            packet_id,
-            properties,
-            reason_codes,
-        })
-    }
-}
-
-impl<P: PacketId> Body for Suback<P> {
-    #[inline]
-    fn first_byte(&self) -> u8 {
-        (PacketType::Suback as u8) << 4
-    }
-    fn body_len(&self) -> usize {
-        P::WIRE_LEN + self.properties.encoded_len() + self.reason_codes.len()
-    }
-    fn write_head<B: BufMut>(&self, buf: &mut B) {
-        put_packet_id(buf, self.packet_id);
-        self.properties.encode(buf);
-        for code in &self.reason_codes {
-            buf.put_u8(code.as_u8());
-        }
-    }
+super::reason_list::reason_list_packet! {
+    /// The Server's answer to a SUBSCRIBE: one Reason Code per Topic Filter,
+    /// in the order of the SUBSCRIBE [MQTT-3.9.3-1], [MQTT-3.8.4-6]; each one
+    /// from the SUBACK table [MQTT-3.9.3-2].
+    ///
+    /// ```
+    /// use mqtt_codec::Encode;
+    /// use mqtt_codec::v5_0::{Suback, SubackReasonCode};
+    /// let suback = Suback::<u16>::builder()
+    ///     .packet_id(10)
+    ///     .reason_code(SubackReasonCode::GrantedQoS1)
+    ///     .reason_code(SubackReasonCode::NotAuthorized)
+    ///     .build()?;
+    /// let mut buf = Vec::new();
+    /// suback.encode(&mut buf)?;
+    /// assert_eq!(buf, [0x90, 0x05, 0x00, 0x0A, 0x00, 0x01, 0x87]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    Suback, SubackBuilder, Suback, SubackReasonCode, SubackProperties,
+    empty_rule = "a SUBACK has one Reason Code per Topic Filter, so at least one [MQTT-3.8.4-6]"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::v5_0::test_util::{decode, round_trip};
+    use crate::v5_0::{SubackProperties, SubackReasonCode};
+    use crate::wire::PacketType;
     use crate::MqttString;
+    use crate::{BuildError, DecodeError};
 
     #[test]
     fn every_granted_qos_and_a_failure() {
