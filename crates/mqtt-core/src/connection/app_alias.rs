@@ -1,0 +1,74 @@
+//! The Topic Aliases the application chose itself (§3.3.2.3.4), recorded
+//! so that a later PUBLISH may carry the alias alone, and so that automatic
+//! replacement can use them. The connection's own numbering (automatic
+//! mapping, least recently used replacement) is
+//! [`TopicAliasSend`](crate::TopicAliasSend)'s.
+
+use std::collections::HashMap;
+
+use mqtt_codec::TopicName;
+
+/// alias ↔ topic, both ways; at most the peer's Topic Alias Maximum
+/// entries, as every alias is checked against it first.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AppAliases {
+    by_alias: HashMap<u16, TopicName>,
+    by_topic: HashMap<TopicName, u16>,
+}
+
+impl AppAliases {
+    /// `alias` now stands for `topic`, as a PUBLISH carrying both set it.
+    pub(crate) fn insert(&mut self, alias: u16, topic: &TopicName) {
+        if self.by_alias.get(&alias) == Some(topic) {
+            return;
+        }
+        if let Some(old) = self.by_alias.insert(alias, topic.clone()) {
+            if self.by_topic.get(&old) == Some(&alias) {
+                self.by_topic.remove(&old);
+            }
+        }
+        // The topic's previous alias still stands for it at the peer; only
+        // the newest is used.
+        self.by_topic.insert(topic.clone(), alias);
+    }
+
+    /// The topic `alias` stands for.
+    pub(crate) fn topic(&self, alias: u16) -> Option<&TopicName> {
+        self.by_alias.get(&alias)
+    }
+
+    /// The alias that stands for `topic`.
+    pub(crate) fn alias(&self, topic: &TopicName) -> Option<u16> {
+        self.by_topic.get(topic).copied()
+    }
+
+    /// Forgets every mapping, when the network connection ends
+    /// [MQTT-3.3.2-7].
+    pub(crate) fn clear(&mut self) {
+        self.by_alias.clear();
+        self.by_topic.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Remapping an alias drops the old topic's entry; a topic keeps its
+    /// newest alias.
+    #[test]
+    fn remapping() {
+        let a = TopicName::from_static("a").unwrap();
+        let b = TopicName::from_static("b").unwrap();
+        let mut m = AppAliases::default();
+        m.insert(1, &a);
+        m.insert(1, &b);
+        assert_eq!(m.alias(&a), None);
+        assert_eq!(m.alias(&b), Some(1));
+        m.insert(2, &b);
+        assert_eq!(m.alias(&b), Some(2));
+        assert_eq!(m.topic(1), Some(&b));
+        m.clear();
+        assert_eq!(m.topic(2), None);
+    }
+}

@@ -1,0 +1,458 @@
+//! [`GenericConnection`]: the role-typed Sans-I/O connection.
+
+mod app_alias;
+mod auth;
+mod configure;
+mod fit;
+mod incoming;
+mod protocol_error;
+mod publish;
+mod recv;
+mod send;
+mod timers;
+
+use std::collections::{HashSet, VecDeque};
+
+use bytes::BytesMut;
+use core::marker::PhantomData;
+use core::num::{NonZeroU16, NonZeroU32};
+use core::time::Duration;
+
+use mqtt_codec::{Decoder, GenericPacket, MqttString, PacketId, ProtocolVersion, QoS};
+use mqtt_session::{MonotonicTime, Session};
+
+use crate::role::{Role, RoleKind};
+use crate::{
+    ConnectionError, ConnectionOptions, ConnectionState, GenericEvent, Sendable, TimerKind,
+    TopicAliasRecv, TopicAliasSend,
+};
+
+pub(crate) use configure::Negotiated;
+
+/// A Sans-I/O MQTT connection of role `R` (see [`role`](crate::role)) with
+/// packet identifiers of width `P` (`u16`, or `u32` on links inside a broker
+/// cluster).
+///
+/// It owns no socket, reads no clock and starts no thread. The driver feeds
+/// it what arrives ([`recv`](Self::recv)), what the application sends
+/// ([`send`](Self::send), [`checked_send`](Self::checked_send)), fired timers
+/// ([`notify_timer_fired`](Self::notify_timer_fired)), the closing of the
+/// network connection ([`notify_closed`](Self::notify_closed)) and the time
+/// ([`set_time`](Self::set_time)); each call returns the
+/// [`GenericEvent`]s to handle, in order: packets to write, packets received,
+/// timers to start or stop, errors, and when to close.
+///
+/// - **Inputs**: [`send`](Self::send), [`checked_send`](Self::checked_send),
+///   [`recv`](Self::recv), [`recv_into`](Self::recv_into),
+///   [`notify_timer_fired`](Self::notify_timer_fired),
+///   [`notify_closed`](Self::notify_closed), [`set_time`](Self::set_time).
+/// - **Packet identifiers**: [`acquire_packet_id`](Self::acquire_packet_id),
+///   [`register_packet_id`](Self::register_packet_id),
+///   [`release_packet_id`](Self::release_packet_id).
+/// - **Session**: [`session`](Self::session),
+///   [`export_session`](Self::export_session),
+///   [`import_session`](Self::import_session).
+/// - **Getters**: [`state`](Self::state), [`version`](Self::version), and what
+///   CONNECT and CONNACK configured ([`keep_alive`](Self::keep_alive),
+///   [`peer_receive_maximum`](Self::peer_receive_maximum), ...).
+#[derive(Debug)]
+pub struct GenericConnection<R: Role, P: PacketId = u16> {
+    /// The role: `R::KIND`, or for `role::Any` what the first CONNECT made it.
+    role: RoleKind,
+    version: Option<ProtocolVersion>,
+    /// Whether the version is learnt from each CONNECT received.
+    detect: bool,
+    options: ConnectionOptions,
+    state: ConnectionState,
+    decoder: Decoder<P>,
+    session: Session<P>,
+    now: MonotonicTime,
+    /// What CONNECT and CONNACK set for the current network connection.
+    neg: Negotiated,
+    /// SUBSCRIBE and UNSUBSCRIBE packet identifiers awaiting their answer.
+    sub_ids: HashSet<P>,
+    /// Server: packets received after CONNECT, processed once the CONNACK
+    /// is sent [MQTT-3.1.4-5] (v3.1.1), [MQTT-3.1.4-6] (v5.0).
+    deferred: VecDeque<GenericPacket<P>>,
+    /// Which timers are armed: PingreqSend, PingrespRecv, PingreqRecv.
+    timers: [bool; 3],
+    /// A packet was sent: the Client's PINGREQ timer restarts at the end of
+    /// the call.
+    rearm_send: bool,
+    /// A packet arrived: the Server's receive timeout restarts at the end
+    /// of the call.
+    rearm_recv: bool,
+    /// The session expired while disconnected and its flows were discarded
+    /// since the last CONNACK.
+    session_discarded: bool,
+    /// Our Topic Alias mappings for what we send (v5.0).
+    alias_send: TopicAliasSend,
+    /// The peer's Topic Alias mappings for what we receive (v5.0).
+    alias_recv: TopicAliasRecv,
+    /// The aliases the application chose itself, without auto map (v5.0).
+    app_aliases: app_alias::AppAliases,
+    _role: PhantomData<R>,
+}
+
+/// [`GenericConnection`] with the standard `u16` packet identifiers.
+pub type Connection<R> = GenericConnection<R, u16>;
+
+impl<R: Role, P: PacketId> GenericConnection<R, P> {
+    /// A connection of `version` with the default [`ConnectionOptions`].
+    pub fn new(version: ProtocolVersion) -> Self {
+        Self::with_options(version, ConnectionOptions::default())
+    }
+
+    /// A connection of `version` with `options`.
+    pub fn with_options(version: ProtocolVersion, options: ConnectionOptions) -> Self {
+        Self::build(Some(version), options)
+    }
+
+    fn build(version: Option<ProtocolVersion>, options: ConnectionOptions) -> Self {
+        let decoder = match version {
+            Some(v) => Decoder::new(v),
+            None => Decoder::detect_version(),
+        };
+        let session = Session::with_config(
+            version.unwrap_or(ProtocolVersion::V5_0),
+            options.session.clone(),
+        );
+        let mut conn = GenericConnection {
+            role: R::KIND,
+            version,
+            detect: version.is_none(),
+            options,
+            state: ConnectionState::Disconnected,
+            decoder,
+            session,
+            now: MonotonicTime::ZERO,
+            neg: Negotiated::default(),
+            sub_ids: HashSet::new(),
+            deferred: VecDeque::new(),
+            timers: [false; 3],
+            rearm_send: false,
+            rearm_recv: false,
+            session_discarded: false,
+            alias_send: TopicAliasSend::new(0),
+            alias_recv: TopicAliasRecv::new(0),
+            app_aliases: app_alias::AppAliases::default(),
+            _role: PhantomData,
+        };
+        conn.apply_recv_limit();
+        conn
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ConnectionOptions {
+        &self.options
+    }
+
+    /// The options, to change. Changes to automation take effect on the
+    /// next call; the session configuration on the next session created
+    /// (after a version is detected or a session imported).
+    pub fn options_mut(&mut self) -> &mut ConnectionOptions {
+        &mut self.options
+    }
+
+    // ----- Inputs -----
+
+    /// Sends `packet`, whose type the role `R` may send (checked at compile
+    /// time); otherwise like [`send`](Self::send).
+    pub fn checked_send<T: Sendable<R, P>>(&mut self, packet: T) -> Vec<GenericEvent<P>> {
+        self.send(packet.into_generic())
+    }
+
+    /// [`checked_send`](Self::checked_send), appending the events to `events`.
+    pub fn checked_send_into<T: Sendable<R, P>>(
+        &mut self,
+        packet: T,
+        events: &mut Vec<GenericEvent<P>>,
+    ) {
+        self.send_into(packet.into_generic(), events);
+    }
+
+    /// Sends `packet`, checking at run time that the role, the version and
+    /// the state allow it.
+    ///
+    /// Returns [`GenericEvent::RequestSendPacket`] with the packet to write
+    /// (for a PUBLISH possibly with a Topic Alias, for an acknowledgement
+    /// possibly without its Reason String and User Properties where the
+    /// peer's Maximum Packet Size requires it), followed by what sending it
+    /// implies (timers, a CONNACK's re-sent packets, a DISCONNECT's
+    /// [`GenericEvent::RequestClose`]). A PUBLISH while disconnected is
+    /// queued when [`ConnectionOptions::offline_publish`] is on.
+    ///
+    /// When the packet may not be sent, returns
+    /// [`GenericEvent::NotifyError`] and nothing is sent; the packet
+    /// identifier it carried, if the application acquired it and no other
+    /// flow holds it, is released ([`GenericEvent::NotifyPacketIdReleased`]).
+    pub fn send(&mut self, packet: GenericPacket<P>) -> Vec<GenericEvent<P>> {
+        let mut events = Vec::new();
+        self.send_into(packet, &mut events);
+        events
+    }
+
+    /// [`send`](Self::send), appending the events to `events` (no
+    /// allocation when it has room).
+    pub fn send_into(&mut self, packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
+        self.do_send(packet, events);
+        self.flush_timers(events);
+    }
+
+    /// Takes every complete packet off the front of `buf` and returns their
+    /// events in order; a partial packet stays in `buf` for the next call.
+    ///
+    /// A packet that breaks the protocol ends the processing: the connection
+    /// reports [`GenericEvent::NotifyError`], asks to send what the spec
+    /// requires (v5.0: a DISCONNECT with the Reason Code, or a CONNACK
+    /// refusing a CONNECT; v3.1.1: a CONNACK refusing an unsupported
+    /// protocol level), then [`GenericEvent::RequestClose`], and ignores
+    /// what follows.
+    pub fn recv(&mut self, buf: &mut BytesMut) -> Vec<GenericEvent<P>> {
+        let mut events = Vec::new();
+        self.recv_into(buf, &mut events);
+        events
+    }
+
+    /// [`recv`](Self::recv), appending the events to `events`.
+    pub fn recv_into(&mut self, buf: &mut BytesMut, events: &mut Vec<GenericEvent<P>>) {
+        self.do_recv(buf, events);
+        self.flush_timers(events);
+    }
+
+    /// The driver's timer `kind` expired: sends a PINGREQ
+    /// ([`TimerKind::PingreqSend`]), or closes on a missing PINGRESP
+    /// ([`TimerKind::PingrespRecv`]) or a silent client
+    /// ([`TimerKind::PingreqRecv`], v5.0 with DISCONNECT 0x8D).
+    pub fn notify_timer_fired(&mut self, kind: TimerKind) -> Vec<GenericEvent<P>> {
+        let mut events = Vec::new();
+        self.timer_fired(kind, &mut events);
+        self.flush_timers(&mut events);
+        events
+    }
+
+    /// The network connection closed (whoever closed it). The session stays
+    /// (its Session Expiry starts to run), Topic Alias mappings end
+    /// [MQTT-3.3.2-7], SUBSCRIBE and UNSUBSCRIBE identifiers awaiting an
+    /// answer are released, timers are cancelled; the state is
+    /// [`ConnectionState::Disconnected`], ready for a new CONNECT.
+    pub fn notify_closed(&mut self) -> Vec<GenericEvent<P>> {
+        let mut events = Vec::new();
+        self.closed(&mut events);
+        self.rearm_send = false;
+        self.rearm_recv = false;
+        events
+    }
+
+    /// Sets the time the expiry rules use (Message Expiry, Session Expiry)
+    /// until the next call. Call it before the calls whose time matters;
+    /// the values must not go backwards.
+    pub fn set_time(&mut self, now: MonotonicTime) {
+        self.now = now;
+    }
+
+    // ----- Packet identifiers -----
+
+    /// Takes an unused packet identifier for a PUBLISH (QoS > 0), SUBSCRIBE
+    /// or UNSUBSCRIBE [MQTT-2.2.1-3]. It is released when the flow ends
+    /// ([`GenericEvent::NotifyPacketIdReleased`]).
+    ///
+    /// Errs with [`ConnectionError::Session`] when every identifier is in use.
+    pub fn acquire_packet_id(&mut self) -> Result<P, ConnectionError> {
+        Ok(self.session.acquire_packet_id()?)
+    }
+
+    /// Marks `id`, chosen by the application, as in use; errs if it is.
+    pub fn register_packet_id(&mut self, id: P) -> Result<(), ConnectionError> {
+        Ok(self.session.register_packet_id(id)?)
+    }
+
+    /// Releases `id`: a SUBSCRIBE or UNSUBSCRIBE that will not be answered,
+    /// or an identifier acquired and not used. Returns
+    /// [`GenericEvent::NotifyPacketIdReleased`] if it was in use. Identifiers
+    /// of stored PUBLISH flows are released by their acknowledgements only.
+    pub fn release_packet_id(&mut self, id: P) -> Vec<GenericEvent<P>> {
+        let mut events = Vec::new();
+        self.sub_ids.remove(&id);
+        if self.session.release_packet_id(id) {
+            events.push(GenericEvent::NotifyPacketIdReleased(id));
+        }
+        events
+    }
+
+    // ----- Session -----
+
+    /// The session: stored flows, packet identifiers, queue.
+    pub fn session(&self) -> &Session<P> {
+        &self.session
+    }
+
+    /// The session as bytes (see [`Session::export`]), at the time of the
+    /// last [`set_time`](Self::set_time).
+    pub fn export_session(&self) -> Vec<u8> {
+        self.session.export(self.now)
+    }
+
+    /// Replaces the session by one exported earlier. Allowed before the
+    /// CONNACK only (a Server imports the session of the Client Identifier
+    /// the CONNECT named, then sends CONNACK with Session Present).
+    ///
+    /// Errs on bytes that are not a session of this version and identifier
+    /// width, or after the CONNACK.
+    pub fn import_session(&mut self, bytes: &[u8]) -> Result<(), ConnectionError> {
+        if matches!(
+            self.state,
+            ConnectionState::Connected | ConnectionState::Closed
+        ) {
+            return Err(ConnectionError::InvalidCall(
+                "a session is imported before the CONNACK",
+            ));
+        }
+        let session = Session::import(bytes, self.now)?;
+        if let Some(version) = self.version {
+            if session.version() != version {
+                return Err(ConnectionError::VersionMismatch {
+                    connection: version,
+                    packet: session.version(),
+                });
+            }
+        }
+        let expiry = self.session.session_expiry_interval();
+        self.session = session;
+        self.session.set_receive_maximum(self.neg.receive_maximum);
+        if self.state == ConnectionState::Connecting {
+            // The CONNECT's Session Expiry Interval applies.
+            self.session.set_session_expiry_interval(expiry);
+        }
+        Ok(())
+    }
+
+    // ----- Getters -----
+
+    /// The MQTT version, once known.
+    pub fn version(&self) -> Option<ProtocolVersion> {
+        self.version
+    }
+    /// The state.
+    pub fn state(&self) -> ConnectionState {
+        self.state
+    }
+    /// The role: `R`'s, or for `role::Any` what the first CONNECT decided.
+    pub fn role(&self) -> RoleKind {
+        self.role
+    }
+    /// The Keep Alive in force, in seconds: the Server Keep Alive if the
+    /// CONNACK carried one [MQTT-3.2.2-21], else the CONNECT's; 0 is none.
+    pub fn keep_alive(&self) -> u16 {
+        self.neg.server_keep_alive.unwrap_or(self.neg.keep_alive)
+    }
+    /// The Keep Alive the CONNECT carried, in seconds.
+    pub fn connect_keep_alive(&self) -> u16 {
+        self.neg.keep_alive
+    }
+    /// The Server Keep Alive the CONNACK carried (v5.0).
+    pub fn server_keep_alive(&self) -> Option<u16> {
+        self.neg.server_keep_alive
+    }
+    /// The peer's Receive Maximum: how many QoS 1 and 2 PUBLISH packets we
+    /// may leave unacknowledged (65,535 when absent and on v3.1.1).
+    pub fn peer_receive_maximum(&self) -> NonZeroU16 {
+        self.neg.peer_receive_maximum
+    }
+    /// Our Receive Maximum, as the CONNECT or CONNACK we sent announced it.
+    pub fn receive_maximum(&self) -> NonZeroU16 {
+        self.neg.receive_maximum
+    }
+    /// The largest packet the peer accepts, if it said.
+    pub fn peer_maximum_packet_size(&self) -> Option<NonZeroU32> {
+        self.neg.peer_maximum_packet_size
+    }
+    /// The largest packet we accept: what we announced, else
+    /// [`ConnectionOptions::maximum_packet_size`].
+    pub fn maximum_packet_size(&self) -> u32 {
+        self.decoder.max_packet_size()
+    }
+    /// The highest Topic Alias the peer accepts from us (0: none).
+    pub fn peer_topic_alias_maximum(&self) -> u16 {
+        self.neg.peer_topic_alias_maximum
+    }
+    /// The highest Topic Alias we accept, as we announced it (0: none).
+    pub fn topic_alias_maximum(&self) -> u16 {
+        self.neg.topic_alias_maximum
+    }
+    /// The Maximum QoS of the CONNACK (QoS 2 when absent).
+    pub fn maximum_qos(&self) -> QoS {
+        self.neg.maximum_qos
+    }
+    /// Retain Available of the CONNACK (true when absent).
+    pub fn retain_available(&self) -> bool {
+        self.neg.retain_available
+    }
+    /// Wildcard Subscription Available of the CONNACK (true when absent).
+    pub fn wildcard_subscription_available(&self) -> bool {
+        self.neg.wildcard_subscription_available
+    }
+    /// Subscription Identifiers Available of the CONNACK (true when absent).
+    pub fn subscription_identifiers_available(&self) -> bool {
+        self.neg.subscription_identifiers_available
+    }
+    /// Shared Subscription Available of the CONNACK (true when absent).
+    pub fn shared_subscription_available(&self) -> bool {
+        self.neg.shared_subscription_available
+    }
+    /// The Client Identifier of the CONNECT (empty if the Server assigns one).
+    pub fn client_identifier(&self) -> &MqttString {
+        &self.neg.client_identifier
+    }
+    /// The Assigned Client Identifier of the CONNACK [MQTT-3.2.2-16].
+    pub fn assigned_client_identifier(&self) -> Option<&MqttString> {
+        self.neg.assigned_client_identifier.as_ref()
+    }
+    /// Session Present of the last successful CONNACK.
+    pub fn session_present(&self) -> bool {
+        self.neg.session_present
+    }
+    /// The Session Expiry Interval in force, in seconds.
+    pub fn session_expiry_interval(&self) -> u32 {
+        self.session.session_expiry_interval()
+    }
+    /// The Authentication Method of the CONNECT (v5.0, §4.12).
+    pub fn authentication_method(&self) -> Option<&MqttString> {
+        self.neg.auth_method.as_ref()
+    }
+    /// The PINGREQ interval in force for a Client: the option, else the
+    /// Keep Alive in force; `None` when no PINGREQ is sent.
+    pub fn pingreq_send_interval(&self) -> Option<Duration> {
+        self.ping_interval()
+    }
+}
+
+impl<P: PacketId> GenericConnection<crate::role::Server, P> {
+    /// A Server connection that learns the version (v3.1.1 or v5.0) from the
+    /// CONNECT it receives (§3.1.2.2), with the default options.
+    pub fn detect_version() -> Self {
+        Self::build(None, ConnectionOptions::default())
+    }
+
+    /// [`detect_version`](Self::detect_version) with `options`.
+    pub fn detect_version_with_options(options: ConnectionOptions) -> Self {
+        Self::build(None, options)
+    }
+}
+
+impl<P: PacketId> GenericConnection<crate::role::Any, P> {
+    /// A connection whose role and version the first CONNECT decides: one
+    /// sent makes it a Client of that CONNECT's version, one received a
+    /// Server of the detected version.
+    pub fn detect_version() -> Self {
+        Self::build(None, ConnectionOptions::default())
+    }
+
+    /// [`detect_version`](Self::detect_version) with `options`.
+    pub fn detect_version_with_options(options: ConnectionOptions) -> Self {
+        Self::build(None, options)
+    }
+}
+
+#[cfg(test)]
+mod tests;

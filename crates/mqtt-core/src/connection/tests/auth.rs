@@ -1,0 +1,144 @@
+//! Enhanced authentication (§4.12) and re-authentication (§4.12.1).
+
+use super::*;
+use crate::ConnectionError;
+use mqtt_codec::MqttString;
+
+fn method() -> Option<MqttString> {
+    Some(MqttString::try_from("SCRAM-SHA-1").unwrap())
+}
+
+fn auth(code: v5_0::AuthReasonCode, method: Option<MqttString>) -> GenericPacket {
+    v5_0::Packet::from(
+        v5_0::Auth::builder()
+            .reason_code(code)
+            .properties(v5_0::AuthProperties {
+                authentication_method: method,
+                ..Default::default()
+            })
+            .build()
+            .unwrap(),
+    )
+    .into()
+}
+
+fn auth_connect() -> GenericPacket {
+    connect_v5(
+        0,
+        v5_0::ConnectProperties {
+            authentication_method: method(),
+            ..Default::default()
+        },
+        true,
+    )
+}
+
+fn auth_connack() -> GenericPacket {
+    connack_v5(v5_0::ConnackProperties {
+        authentication_method: method(),
+        ..Default::default()
+    })
+}
+
+/// [MQTT-4.12.0-2], [MQTT-4.12.0-3], [MQTT-4.12.0-5]: the AUTH exchange
+/// between CONNECT and CONNACK, Continue authentication both ways, with the
+/// CONNECT's method; [MQTT-3.1.2-30] the Client sends nothing else before
+/// the CONNACK.
+#[test]
+fn exchange_before_connack() {
+    use v5_0::AuthReasonCode::ContinueAuthentication as Continue;
+    let mut c = Connection::<Client>::with_options(V5, options());
+    let mut s = Connection::<Server>::with_options(V5, options());
+    let events = c.send(auth_connect());
+    feed(&mut s, sent(&events));
+    assert_eq!(s.authentication_method(), method().as_ref());
+
+    let events = c.send(publish(V5, "t", QoS::AtMostOnce, None));
+    assert_eq!(errors(&events).len(), 1, "offline publish is off");
+    let events = c.send(v5_0::Packet::from(v5_0::Pingreq).into());
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::Forbidden(_)]
+    ));
+
+    let events = s.send(auth(Continue, method()));
+    let events = feed(&mut c, sent(&events));
+    assert_eq!(types(&received(&events)), [PacketType::Auth]);
+    let events = c.send(auth(Continue, method()));
+    let events = feed(&mut s, sent(&events));
+    assert_eq!(types(&received(&events)), [PacketType::Auth]);
+    let events = s.send(auth_connack());
+    let events = feed(&mut c, sent(&events));
+    assert!(errors(&events).is_empty(), "{events:?}");
+    assert_eq!(c.state(), ConnectionState::Connected);
+}
+
+/// [MQTT-4.12.0-5] the method must be the CONNECT's, on send and receive;
+/// [MQTT-4.12.0-6], [MQTT-4.12.0-7] no AUTH without a method in CONNECT.
+#[test]
+fn method_rules() {
+    use v5_0::AuthReasonCode::ContinueAuthentication as Continue;
+    let other = Some(MqttString::try_from("PLAIN").unwrap());
+    let mut s = Connection::<Server>::new(V5);
+    feed(&mut s, [auth_connect()]);
+    let events = s.send(auth(Continue, other.clone()));
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::Forbidden(_)]
+    ));
+    let events = s.send(connack(V5));
+    assert!(
+        matches!(errors(&events)[..], [ConnectionError::Forbidden(_)]),
+        "CONNACK without the method"
+    );
+
+    let mut c = Connection::<Client>::new(V5);
+    c.send(auth_connect());
+    let events = feed(&mut c, [auth(Continue, other)]);
+    assert_eq!(disconnect_code(&events), Some(0x82));
+
+    let mut c = client(V5);
+    let events = c.send(auth(v5_0::AuthReasonCode::ReAuthenticate, method()));
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::Forbidden(_)]
+    ));
+    let mut s = server(V5);
+    let events = feed(
+        &mut s,
+        [auth(v5_0::AuthReasonCode::ReAuthenticate, method())],
+    );
+    assert_eq!(disconnect_code(&events), Some(0x82));
+    let mut c = Connection::<Client>::new(V5);
+    c.send(connect(V5, 0));
+    let events = feed(&mut c, [auth_connack()]);
+    assert_eq!(disconnect_code(&events), Some(0x82), "[MQTT-4.12.0-6]");
+}
+
+/// [MQTT-4.12.1-1] re-authentication: the Client starts with 0x19 and the
+/// CONNECT's method, the Server ends with Success; out of sequence is a
+/// Protocol Error.
+#[test]
+fn reauthentication() {
+    use v5_0::AuthReasonCode as C;
+    let mut c = client_with(V5, options(), auth_connect(), auth_connack());
+    let mut s = server_with(V5, options(), auth_connect(), auth_connack());
+    let events = s.send(auth(C::Success, method()));
+    assert_eq!(errors(&events).len(), 1, "no re-authentication in progress");
+    let events = c.send(auth(C::ReAuthenticate, method()));
+    let events = feed(&mut s, sent(&events));
+    assert_eq!(types(&received(&events)), [PacketType::Auth]);
+    let events = s.send(auth(C::ContinueAuthentication, method()));
+    feed(&mut c, sent(&events));
+    let events = c.send(auth(C::ContinueAuthentication, method()));
+    feed(&mut s, sent(&events));
+    let events = s.send(auth(C::Success, method()));
+    let events = feed(&mut c, sent(&events));
+    assert!(errors(&events).is_empty(), "{events:?}");
+    let events = feed(&mut c, [auth(C::Success, method())]);
+    assert_eq!(
+        disconnect_code(&events),
+        Some(0x82),
+        "Success with none in progress"
+    );
+}

@@ -1,0 +1,456 @@
+//! QoS 1 and 2 flows, acknowledgements, Receive Maximum, packet
+//! identifiers and the session across network connections.
+
+use core::num::NonZeroU16;
+
+use super::*;
+use crate::ConnectionError;
+use mqtt_codec::TopicFilter;
+use mqtt_session::SessionError;
+
+fn manual() -> ConnectionOptions {
+    ConnectionOptions::default()
+}
+
+fn ack(version: ProtocolVersion, t: PacketType, id: u16) -> GenericPacket {
+    match version {
+        V3 => match t {
+            PacketType::Puback => v3_1_1::Packet::from(v3_1_1::Puback::new(id)).into(),
+            PacketType::Pubrec => v3_1_1::Packet::from(v3_1_1::Pubrec::new(id)).into(),
+            PacketType::Pubrel => v3_1_1::Packet::from(v3_1_1::Pubrel::new(id)).into(),
+            _ => v3_1_1::Packet::from(v3_1_1::Pubcomp::new(id)).into(),
+        },
+        _ => match t {
+            PacketType::Puback => v5_0::Packet::from(v5_0::Puback::new(id)).into(),
+            PacketType::Pubrec => v5_0::Packet::from(v5_0::Pubrec::new(id)).into(),
+            PacketType::Pubrel => v5_0::Packet::from(v5_0::Pubrel::new(id)).into(),
+            _ => v5_0::Packet::from(v5_0::Pubcomp::new(id)).into(),
+        },
+    }
+}
+
+/// [MQTT-4.3.2-3] QoS 1: the PUBACK ends the flow and releases the
+/// identifier; [MQTT-4.3.2-4] the automatic PUBACK answers a received one.
+#[test]
+fn qos1_both_ways() {
+    for v in [V3, V5] {
+        let mut c = client(v);
+        let mut s = server(v);
+        let id = c.acquire_packet_id().unwrap();
+        let events = c.send(publish(v, "t", QoS::AtLeastOnce, Some(id)));
+        let events = feed(&mut s, sent(&events));
+        assert_eq!(types(&received(&events)), [PacketType::Publish]);
+        assert_eq!(types(&sent(&events)), [PacketType::Puback]);
+        let events = feed(&mut c, sent(&events));
+        assert_eq!(types(&received(&events)), [PacketType::Puback]);
+        assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+        assert_eq!(c.session().in_flight_len(), 0);
+    }
+}
+
+/// [MQTT-4.3.3-3] to [MQTT-4.3.3-5], [MQTT-4.3.3-11]: QoS 2 with automatic
+/// PUBREC, PUBREL and PUBCOMP; the PUBCOMP releases the identifier.
+#[test]
+fn qos2_both_ways() {
+    for v in [V3, V5] {
+        let mut c = client(v);
+        let mut s = server(v);
+        let id = c.acquire_packet_id().unwrap();
+        let events = c.send(publish(v, "t", QoS::ExactlyOnce, Some(id)));
+        let events = feed(&mut s, sent(&events));
+        assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
+        let events = feed(&mut c, sent(&events));
+        assert_eq!(types(&sent(&events)), [PacketType::Pubrel]);
+        let events = feed(&mut s, sent(&events));
+        assert_eq!(types(&sent(&events)), [PacketType::Pubcomp]);
+        let events = feed(&mut c, sent(&events));
+        assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    }
+}
+
+/// [MQTT-4.3.3-10] a QoS 2 PUBLISH received again before its PUBREL is
+/// answered with PUBREC but not delivered twice, even with manual acks.
+#[test]
+fn qos2_duplicate_is_not_delivered_again() {
+    for v in [V3, V5] {
+        let mut s = server_with(v, manual(), connect(v, 0), connack(v));
+        let events = feed(&mut s, [publish(v, "t", QoS::ExactlyOnce, Some(5))]);
+        assert_eq!(types(&received(&events)), [PacketType::Publish]);
+        assert!(sent(&events).is_empty(), "manual: the application answers");
+        s.send(ack(v, PacketType::Pubrec, 5));
+        let events = feed(&mut s, [publish(v, "t", QoS::ExactlyOnce, Some(5))]);
+        assert!(received(&events).is_empty());
+        assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
+    }
+}
+
+/// Manual acknowledgements carry the application's Reason Code (v5.0); a
+/// PUBREC failure ends the sender's flow [MQTT-4.3.3-9].
+#[test]
+fn manual_acks_with_reason_codes() {
+    let mut c = client_with(V5, manual(), connect(V5, 0), connack(V5));
+    let mut s = server_with(V5, manual(), connect(V5, 0), connack(V5));
+    let id = c.acquire_packet_id().unwrap();
+    let events = c.send(publish(V5, "t", QoS::ExactlyOnce, Some(id)));
+    feed(&mut s, sent(&events));
+    let pubrec = v5_0::Pubrec::builder()
+        .packet_id(id)
+        .reason_code(v5_0::PubrecReasonCode::NotAuthorized)
+        .build()
+        .unwrap();
+    let events = s.checked_send(pubrec);
+    assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
+    let events = feed(&mut c, sent(&events));
+    assert!(sent(&events).is_empty(), "no PUBREL after a failed PUBREC");
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+}
+
+/// Manual PUBREL: only for a flow that waits for its PUBCOMP [MQTT-4.3.3-4].
+#[test]
+fn manual_pubrel() {
+    let mut c = client_with(V5, manual(), connect(V5, 0), connack(V5));
+    let id = c.acquire_packet_id().unwrap();
+    let events = c.send(ack(V5, PacketType::Pubrel, id));
+    assert!(sent(&events).is_empty());
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::Session(SessionError::PacketIdNotFound(_))]
+    ));
+    c.send(publish(V5, "t", QoS::ExactlyOnce, Some(id)));
+    let events = feed(&mut c, [ack(V5, PacketType::Pubrec, id)]);
+    assert!(sent(&events).is_empty());
+    let events = c.send(ack(V5, PacketType::Pubrel, id));
+    assert_eq!(types(&sent(&events)), [PacketType::Pubrel]);
+}
+
+/// [MQTT-4.3.3-11] a PUBREL for an unknown identifier still gets its
+/// PUBCOMP, with 0x92 Packet Identifier not found on v5.0 (§3.7.2.1).
+#[test]
+fn pubrel_unknown_identifier() {
+    let mut s = server(V5);
+    let events = feed(&mut s, [ack(V5, PacketType::Pubrel, 9)]);
+    let [GenericPacket::V5_0(v5_0::Packet::Pubcomp(p))] = &sent(&events)[..] else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        p.reason_code(),
+        v5_0::PubcompReasonCode::PacketIdentifierNotFound
+    );
+}
+
+/// An acknowledgement of the wrong kind for its flow is a Protocol Error
+/// (0x82); one for no flow is reported, not fatal.
+#[test]
+fn unexpected_acknowledgements() {
+    let mut c = client(V5);
+    let id = c.acquire_packet_id().unwrap();
+    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    let events = feed(&mut c, [ack(V5, PacketType::Pubcomp, id)]);
+    assert_eq!(disconnect_code(&events), Some(0x82));
+
+    let mut c = client(V5);
+    let events = feed(&mut c, [ack(V5, PacketType::Puback, 3)]);
+    assert_eq!(types(&received(&events)), [PacketType::Puback]);
+    assert_eq!(errors(&events).len(), 1);
+    assert!(!closes(&events));
+}
+
+/// [MQTT-3.3.4-7], [MQTT-3.3.4-9]: more QoS > 0 PUBLISH packets than our
+/// Receive Maximum is answered with DISCONNECT 0x93; and we send no more
+/// than the peer's (the session's send quota, [MQTT-4.9.0-2]).
+#[test]
+fn receive_maximum_both_ways() {
+    let ours = v5_0::ConnectProperties {
+        receive_maximum: NonZeroU16::new(1),
+        ..Default::default()
+    };
+    let mut c = client_with(V5, manual(), connect_v5(0, ours, true), connack(V5));
+    let events = feed(
+        &mut c,
+        [
+            publish(V5, "t", QoS::AtLeastOnce, Some(1)),
+            publish(V5, "t", QoS::AtLeastOnce, Some(2)),
+        ],
+    );
+    assert_eq!(types(&received(&events)), [PacketType::Publish]);
+    assert_eq!(disconnect_code(&events), Some(0x93));
+
+    let theirs = v5_0::ConnackProperties {
+        receive_maximum: NonZeroU16::new(1),
+        ..Default::default()
+    };
+    let mut c = client_with(V5, options(), connect(V5, 0), connack_v5(theirs));
+    let a = c.acquire_packet_id().unwrap();
+    let b = c.acquire_packet_id().unwrap();
+    assert_eq!(
+        types(&sent(&c.send(publish(V5, "t", QoS::AtLeastOnce, Some(a))))),
+        [PacketType::Publish]
+    );
+    let events = c.send(publish(V5, "t", QoS::AtLeastOnce, Some(b)));
+    assert!(sent(&events).is_empty());
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::Session(SessionError::QuotaExceeded)]
+    ));
+    // QoS 0 is not limited [MQTT-3.3.4-8].
+    assert_eq!(
+        types(&sent(&c.send(publish(V5, "t", QoS::AtMostOnce, None)))),
+        [PacketType::Publish]
+    );
+}
+
+/// [MQTT-4.4.0-1] reconnecting with the session present re-sends the
+/// unacknowledged PUBLISH with DUP [MQTT-3.3.1-1] and the PUBREL;
+/// [MQTT-3.1.2-4] without it the flows are discarded and their identifiers
+/// released.
+#[test]
+fn session_across_connections() {
+    for v in [V3, V5] {
+        let connect_kept: GenericPacket = match v {
+            V3 => v3_1_1::Packet::from(
+                v3_1_1::Connect::builder()
+                    .try_client_id("c")
+                    .unwrap()
+                    .clean_session(false)
+                    .build()
+                    .unwrap(),
+            )
+            .into(),
+            _ => connect_v5(
+                0,
+                v5_0::ConnectProperties {
+                    session_expiry_interval: Some(60),
+                    ..Default::default()
+                },
+                false,
+            ),
+        };
+        let present: GenericPacket = match v {
+            V3 => v3_1_1::Packet::from(
+                v3_1_1::Connack::builder()
+                    .session_present(true)
+                    .build()
+                    .unwrap(),
+            )
+            .into(),
+            _ => v5_0::Packet::from(
+                v5_0::Connack::builder()
+                    .session_present(true)
+                    .build()
+                    .unwrap(),
+            )
+            .into(),
+        };
+        let mut c = client_with(v, manual(), connect_kept.clone(), connack(v));
+        let a = c.acquire_packet_id().unwrap();
+        let b = c.acquire_packet_id().unwrap();
+        c.send(publish(v, "t", QoS::AtLeastOnce, Some(a)));
+        c.send(publish(v, "t", QoS::ExactlyOnce, Some(b)));
+        feed(&mut c, [ack(v, PacketType::Pubrec, b)]);
+        c.notify_closed();
+
+        c.send(connect_kept.clone());
+        let events = feed(&mut c, [present]);
+        let resent = sent(&events);
+        assert_eq!(types(&resent), [PacketType::Publish, PacketType::Pubrel]);
+        let dup = match &resent[0] {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.dup(),
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.dup(),
+            _ => false,
+        };
+        assert!(dup);
+        assert!(c.session_present());
+
+        c.notify_closed();
+        c.send(connect_kept);
+        let events = feed(&mut c, [connack(v)]);
+        assert!(sent(&events).is_empty());
+        assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(a)));
+        assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(b)));
+        assert_eq!(c.session().in_flight_len(), 0);
+    }
+}
+
+/// Offline publish: queued while disconnected, sent after the CONNACK.
+#[test]
+fn offline_publish() {
+    let mut o = options();
+    o.offline_publish = true;
+    let mut c = Connection::<Client>::with_options(V5, o);
+    let events = c.send(publish(V5, "t", QoS::AtMostOnce, None));
+    assert!(events.is_empty(), "{events:?}");
+    c.send(connect(V5, 0));
+    let events = feed(&mut c, [connack(V5)]);
+    assert_eq!(types(&sent(&events)), [PacketType::Publish]);
+}
+
+/// SUBSCRIBE and UNSUBSCRIBE hold their identifier until the answer; one
+/// in use is refused [MQTT-2.2.1-3]; one still unanswered when the network
+/// connection closes is released.
+#[test]
+fn subscribe_identifiers() {
+    let subscribe = |id: u16| -> GenericPacket {
+        v5_0::Packet::from(
+            v5_0::Subscribe::<u16>::builder()
+                .packet_id(id)
+                .subscription((
+                    TopicFilter::from_static("a/+").unwrap(),
+                    v5_0::SubscriptionOptions::new(QoS::AtLeastOnce),
+                ))
+                .build()
+                .unwrap(),
+        )
+        .into()
+    };
+    let mut c = client(V5);
+    let id = c.acquire_packet_id().unwrap();
+    let events = c.send(subscribe(id));
+    assert_eq!(
+        events[0],
+        GenericEvent::RequestSendPacket {
+            packet: subscribe(id),
+            release_packet_id_if_send_error: Some(id),
+        }
+    );
+    let events = c.send(subscribe(id));
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::Session(SessionError::PacketIdInUse(_))]
+    ));
+    assert!(!events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    let suback = v5_0::Suback::<u16>::builder()
+        .packet_id(id)
+        .reason_code(v5_0::SubackReasonCode::GrantedQoS1)
+        .build()
+        .unwrap();
+    let events = feed(&mut c, [v5_0::Packet::from(suback).into()]);
+    assert_eq!(types(&received(&events)), [PacketType::Suback]);
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+
+    c.send(subscribe(7));
+    assert!(c.session().packet_ids().is_in_use(7));
+    let events = c.notify_closed();
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(7)));
+}
+
+/// Packet identifiers of width u32 work end to end.
+#[test]
+fn u32_identifiers() {
+    let mut c = crate::GenericConnection::<Client, u32>::with_options(V5, options());
+    c.send(v5_0::Packet::from(v5_0::Connect::builder().build().unwrap()).into());
+    let mut buf = BytesMut::new();
+    v5_0::Packet::<u32>::from(v5_0::Connack::builder().build().unwrap())
+        .encode(&mut buf)
+        .unwrap();
+    c.recv(&mut buf);
+    let id = c.acquire_packet_id().unwrap();
+    let p = v5_0::Publish::<u32>::builder()
+        .try_topic_name("t")
+        .unwrap()
+        .qos(QoS::AtLeastOnce)
+        .packet_id(id)
+        .build()
+        .unwrap();
+    let events = c.checked_send(p);
+    assert_eq!(events.len(), 1, "{events:?}");
+    v5_0::Packet::<u32>::from(v5_0::Puback::new(id))
+        .encode(&mut buf)
+        .unwrap();
+    let events = c.recv(&mut buf);
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+}
+
+/// Export and import pass through to the session.
+#[test]
+fn export_import() {
+    let mut c = client_with(V5, manual(), connect(V5, 0), connack(V5));
+    let id = c.acquire_packet_id().unwrap();
+    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    let bytes = c.export_session();
+    assert!(c.import_session(&bytes).is_err(), "not while connected");
+    let mut fresh = Connection::<Client>::new(V5);
+    fresh.import_session(&bytes).unwrap();
+    assert_eq!(fresh.session().in_flight_len(), 1);
+    assert!(Connection::<Client>::new(V3)
+        .import_session(&bytes)
+        .is_err());
+}
+
+/// [MQTT-4.4.0-2] a PUBACK with a failure Reason Code acknowledges the
+/// PUBLISH: its flow ends and nothing is re-sent on reconnection.
+#[test]
+fn failed_puback_is_an_acknowledgement() {
+    let keep = v5_0::ConnectProperties {
+        session_expiry_interval: Some(60),
+        ..Default::default()
+    };
+    let mut c = client_with(
+        V5,
+        manual(),
+        connect_v5(0, keep.clone(), false),
+        connack(V5),
+    );
+    let id = c.acquire_packet_id().unwrap();
+    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    let puback = v5_0::Puback::builder()
+        .packet_id(id)
+        .reason_code(v5_0::PubackReasonCode::NotAuthorized)
+        .build()
+        .unwrap();
+    let events = feed(&mut c, [v5_0::Packet::from(puback).into()]);
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    c.notify_closed();
+    c.send(connect_v5(0, keep, false));
+    let present = v5_0::Connack::builder()
+        .session_present(true)
+        .build()
+        .unwrap();
+    let events = feed(&mut c, [v5_0::Packet::from(present).into()]);
+    assert!(sent(&events).is_empty());
+}
+
+/// [MQTT-4.1.0-2] with a Session Expiry Interval of 0 the session ends with
+/// the network connection: its flows are discarded and their identifiers
+/// released; a Session Present 1 afterwards is one the Client cannot have
+/// [MQTT-3.2.2-4]. With an interval, the session outlives it until then.
+#[test]
+fn session_expiry() {
+    let mut c = client_with(
+        V5,
+        manual(),
+        connect_v5(0, Default::default(), false),
+        connack(V5),
+    );
+    let id = c.acquire_packet_id().unwrap();
+    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    let events = c.notify_closed();
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    assert_eq!(c.session().in_flight_len(), 0);
+    c.send(connect_v5(0, Default::default(), false));
+    let present = v5_0::Connack::builder()
+        .session_present(true)
+        .build()
+        .unwrap();
+    let events = feed(&mut c, [v5_0::Packet::from(present).into()]);
+    assert_eq!(disconnect_code(&events), Some(0x82));
+
+    let keep = v5_0::ConnectProperties {
+        session_expiry_interval: Some(10),
+        ..Default::default()
+    };
+    let mut c = client_with(
+        V5,
+        manual(),
+        connect_v5(0, keep.clone(), false),
+        connack(V5),
+    );
+    c.set_time(crate::MonotonicTime::from_millis(1_000));
+    let id = c.acquire_packet_id().unwrap();
+    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    c.notify_closed();
+    assert_eq!(c.session().in_flight_len(), 1);
+    c.set_time(crate::MonotonicTime::from_millis(12_000));
+    let events = c.send(connect_v5(0, keep, false));
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    assert_eq!(c.session().in_flight_len(), 0);
+}
