@@ -1,0 +1,51 @@
+//! [`Config`]: the adapter's own limits (the protocol's are in
+//! [`ConnectionOptions`](mqtt_core::ConnectionOptions)).
+
+use std::time::Duration;
+
+/// Buffer sizes and timeouts of an endpoint's driver task. None of them is a
+/// rule of MQTT; they bound the memory an endpoint uses.
+///
+/// ```
+/// let mut config = mqtt_tokio::Config::default();
+/// config.incoming_capacity = 16;
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// Commands (send, close, ...) that may wait in the channel to the
+    /// driver; [`send`](crate::Endpoint::send) waits for room.
+    pub command_capacity: usize,
+    /// Received packets that may wait in the channel to
+    /// [`Incoming`](crate::Incoming).
+    pub incoming_capacity: usize,
+    /// Received packets the driver holds beyond that channel before it
+    /// stops reading the socket. It keeps reading up to this many, so that
+    /// acknowledgements still arrive while a task that publishes from its
+    /// receive loop waits for send quota.
+    pub max_pending: usize,
+    /// Bytes of encoded packets not yet written above which the driver
+    /// takes no more commands until the socket drains.
+    pub write_high_water: usize,
+    /// Bytes reserved for each read from the socket.
+    pub read_chunk: usize,
+    /// How long a graceful close waits for the last bytes (the DISCONNECT)
+    /// to be written before it drops the socket.
+    pub close_timeout: Duration,
+    /// How long a server's TLS or WebSocket handshake may take.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            command_capacity: 64,
+            incoming_capacity: 256,
+            max_pending: 4096,
+            write_high_water: 256 * 1024,
+            read_chunk: 16 * 1024,
+            close_timeout: Duration::from_secs(5),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The events a call of the connection returns, handled in order.
+
+use mqtt_codec::{Encode, PacketId};
+use mqtt_core::role::Role;
+use mqtt_core::{ConnectionState, GenericEvent};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::time::Instant;
+
+use super::{is_connack, Driver};
+use crate::Error;
+
+impl<R, P, S> Driver<R, P, S>
+where
+    R: Role,
+    P: PacketId + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    /// Handles the events of one call, in order.
+    pub(super) fn handle(&mut self, events: Vec<GenericEvent<P>>) {
+        for event in events {
+            match event {
+                GenericEvent::RequestSendPacket {
+                    packet,
+                    release_packet_id_if_send_error,
+                } => {
+                    if self.eof {
+                        if let Some(id) = release_packet_id_if_send_error {
+                            let _ = self.conn.release_packet_id(id);
+                        }
+                        continue;
+                    }
+                    tracing::trace!(packet_type = ?packet.packet_type(), "send");
+                    match packet.encode(&mut self.out) {
+                        Ok(n) => {
+                            self.queued += n as u64;
+                            if let Some(id) = release_packet_id_if_send_error {
+                                self.out_ids.push_back((self.queued, id));
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "a packet could not be encoded");
+                            if let Some(id) = release_packet_id_if_send_error {
+                                let _ = self.conn.release_packet_id(id);
+                            }
+                        }
+                    }
+                }
+                GenericEvent::NotifyPacketReceived(packet) => {
+                    tracing::trace!(packet_type = ?packet.packet_type(), "received");
+                    if self.connect_reply.is_some() && self.connack.is_none() && is_connack(&packet)
+                    {
+                        self.connack = Some(packet);
+                    } else if !self.discard_incoming {
+                        self.pending.push_back(packet);
+                    }
+                }
+                GenericEvent::NotifyPacketIdReleased(_) => {}
+                GenericEvent::RequestTimerReset { kind, duration } => {
+                    self.timers.reset(kind, duration);
+                }
+                GenericEvent::RequestTimerCancel(kind) => self.timers.cancel(kind),
+                GenericEvent::NotifyError(e) => {
+                    if e.reason_code().is_some() {
+                        tracing::warn!(error = %e, "protocol error");
+                    } else {
+                        tracing::debug!(error = %e, "connection error");
+                    }
+                    self.last_error = Some(e);
+                }
+                GenericEvent::RequestClose => {
+                    if self.reason.is_none() {
+                        self.reason = self.last_error.take().map(Error::Connection);
+                    }
+                    if self.closing.is_none() {
+                        self.closing = Some(Instant::now() + self.config.close_timeout);
+                    }
+                }
+            }
+        }
+        self.check_connected();
+    }
+
+    /// Client: answers `connect` once the CONNACK established the connection.
+    pub(super) fn check_connected(&mut self) {
+        if self.conn.state() != ConnectionState::Connected {
+            return;
+        }
+        if let Some(reply) = self.connect_reply.take() {
+            tracing::info!(
+                version = ?self.conn.version(),
+                session_present = self.conn.session_present(),
+                "connected"
+            );
+            match self.connack.take() {
+                Some(connack) => {
+                    let _ = reply.send(Ok(connack));
+                }
+                None => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+            }
+        }
+    }
+}

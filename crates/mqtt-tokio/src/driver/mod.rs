@@ -1,0 +1,420 @@
+//! The driver task: owns a [`GenericConnection`] and the transport, and
+//! runs the loop read → `recv` → handle events → write, with the commands
+//! of the endpoint handles and the timers the connection asks for.
+//!
+//! It never awaits the application: received packets wait in a bounded
+//! queue that it hands over when the [`Incoming`](crate::Incoming) channel
+//! has room, writes go through a buffer drained when the socket is
+//! writable, and a PUBLISH waiting for send quota waits in the driver, not
+//! in the loop.
+
+use std::collections::VecDeque;
+use std::time::Instant as StdInstant;
+
+use bytes::BytesMut;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, QoS};
+use mqtt_core::role::Role;
+use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::{Config, Error, Status};
+
+mod commands;
+mod events;
+
+/// Commands taken at once before the driver writes.
+const COMMAND_BATCH: usize = 64;
+
+/// A reply channel.
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// What an endpoint handle asks its driver. Nearly every command is a
+/// `Send`, so boxing the packet would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Command<P: PacketId> {
+    /// Send a packet; `wait`: wait for send quota instead of failing;
+    /// `assign_id`: give a QoS 1 or 2 PUBLISH a new packet identifier. The
+    /// answer is the PUBLISH's packet identifier.
+    Send {
+        packet: GenericPacket<P>,
+        wait: bool,
+        assign_id: bool,
+        reply: Reply<Option<P>>,
+    },
+    AcquirePacketId(Reply<P>),
+    ReleasePacketId(P),
+    Status(Reply<Status>),
+    /// DISCONNECT (where the connection may send one), then shut down.
+    Close(Reply<()>),
+    /// Drop the transport without DISCONNECT.
+    Abort,
+}
+
+/// What the driver leaves when it ends.
+pub(crate) struct Finished<R: Role, P: PacketId> {
+    pub(crate) connection: GenericConnection<R, P>,
+    pub(crate) leftover: VecDeque<GenericPacket<P>>,
+    pub(crate) reason: Option<Error>,
+}
+
+pub(crate) struct Driver<R: Role, P: PacketId, S> {
+    pub(crate) conn: GenericConnection<R, P>,
+    read: ReadHalf<S>,
+    write: WriteHalf<S>,
+    config: Config,
+    origin: StdInstant,
+    rbuf: BytesMut,
+    out: BytesMut,
+    /// Bytes queued into `out` and written, since the start.
+    queued: u64,
+    written: u64,
+    /// Identifiers to release if the packet ending at that offset is never
+    /// written.
+    out_ids: VecDeque<(u64, P)>,
+    pending: VecDeque<GenericPacket<P>>,
+    waiting: VecDeque<(GenericPacket<P>, Reply<Option<P>>)>,
+    timers: crate::timers::Timers,
+    cmd_rx: mpsc::Receiver<Command<P>>,
+    incoming_tx: mpsc::Sender<GenericPacket<P>>,
+    /// The application dropped its `Incoming`: received packets are dropped.
+    discard_incoming: bool,
+    cmds_closed: bool,
+    /// Client: the caller of connect, waiting for the CONNACK.
+    connect_reply: Option<Reply<GenericPacket<P>>>,
+    connack: Option<GenericPacket<P>>,
+    close_replies: Vec<Reply<()>>,
+    /// A close was asked for: flush what is buffered, then shut down.
+    closing: Option<Instant>,
+    eof: bool,
+    /// Bytes were written since the last flush (TLS and WebSocket buffer
+    /// them until flushed).
+    unflushed: bool,
+    last_error: Option<ConnectionError>,
+    reason: Option<Error>,
+}
+
+/// Whether `packet` is a PUBLISH, and whether it needs send quota (QoS > 0).
+fn publish_qos<P: PacketId>(packet: &GenericPacket<P>) -> Option<QoS> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(p.qos()),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(p.qos()),
+        _ => None,
+    }
+}
+
+fn publish_id<P: PacketId>(packet: &GenericPacket<P>) -> Option<P> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.packet_id(),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.packet_id(),
+        _ => None,
+    }
+}
+
+fn is_connack<P: PacketId>(packet: &GenericPacket<P>) -> bool {
+    matches!(
+        packet,
+        GenericPacket::V3_1_1(v3_1_1::Packet::Connack(_))
+            | GenericPacket::V5_0(v5_0::Packet::Connack(_))
+    )
+}
+
+fn connack_code<P: PacketId>(packet: &GenericPacket<P>) -> Option<u8> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c)) => Some(c.return_code().as_u8()),
+        GenericPacket::V5_0(v5_0::Packet::Connack(c)) => Some(c.reason_code().as_u8()),
+        _ => None,
+    }
+}
+
+/// Writes some of `out`, or flushes the transport when `out` is empty
+/// (TLS and WebSocket buffer what is written). `Some(n)`: `n` bytes were
+/// written; `None`: flushed. Cancel-safe.
+async fn drive_write<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    out: &mut BytesMut,
+) -> std::io::Result<Option<usize>> {
+    if out.is_empty() {
+        w.flush().await.map(|()| None)
+    } else {
+        w.write_buf(out).await.map(Some)
+    }
+}
+
+/// Hands the first pending packet to the application when the channel has
+/// room; `false` when the application dropped its receiver. Cancel-safe:
+/// the packet leaves `pending` only once it is in the channel.
+async fn deliver<P: PacketId>(
+    tx: &mpsc::Sender<GenericPacket<P>>,
+    pending: &mut VecDeque<GenericPacket<P>>,
+) -> bool {
+    match tx.reserve().await {
+        Ok(permit) => {
+            if let Some(p) = pending.pop_front() {
+                permit.send(p);
+            }
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+impl<R, P, S> Driver<R, P, S>
+where
+    R: Role,
+    P: PacketId + Send + 'static,
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    pub(crate) fn new(
+        conn: GenericConnection<R, P>,
+        stream: S,
+        config: Config,
+        cmd_rx: mpsc::Receiver<Command<P>>,
+        incoming_tx: mpsc::Sender<GenericPacket<P>>,
+    ) -> Self {
+        let (read, write) = tokio::io::split(stream);
+        Driver {
+            conn,
+            read,
+            write,
+            rbuf: BytesMut::with_capacity(config.read_chunk),
+            config,
+            origin: StdInstant::now(),
+            out: BytesMut::new(),
+            queued: 0,
+            written: 0,
+            out_ids: VecDeque::new(),
+            pending: VecDeque::new(),
+            waiting: VecDeque::new(),
+            timers: Default::default(),
+            cmd_rx,
+            incoming_tx,
+            discard_incoming: false,
+            cmds_closed: false,
+            connect_reply: None,
+            connack: None,
+            close_replies: Vec::new(),
+            closing: None,
+            eof: false,
+            unflushed: false,
+            last_error: None,
+            reason: None,
+        }
+    }
+
+    /// Sends the CONNECT of a Client; `reply` gets the CONNACK once the
+    /// connection is established.
+    pub(crate) fn start_connect(
+        &mut self,
+        connect: GenericPacket<P>,
+        reply: Reply<GenericPacket<P>>,
+    ) {
+        match self.send_now(connect) {
+            Ok(()) => self.connect_reply = Some(reply),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                self.start_close();
+            }
+        }
+    }
+
+    fn now(&mut self) {
+        let now = MonotonicTime::from_instant(self.origin, StdInstant::now());
+        self.conn.set_time(now);
+    }
+
+    fn has_quota(&self) -> bool {
+        self.conn.state() != ConnectionState::Connected
+            || self.conn.session().send_quota_available() > 0
+    }
+
+    /// The loop; returns the connection when the transport is closed.
+    pub(crate) async fn run(mut self) -> Finished<R, P> {
+        loop {
+            if let Some(deadline) = self.closing {
+                let flushed = self.out.is_empty() && !self.unflushed;
+                if flushed || self.eof || Instant::now() >= deadline {
+                    break;
+                }
+            } else if self.eof {
+                break;
+            }
+            let open = self.closing.is_none();
+            let room = self.pending.len() < self.config.max_pending.max(1);
+            let can_read = open && !self.eof && room;
+            let deliver_now = !self.pending.is_empty();
+            let watch_incoming = open && self.cmds_closed && !self.discard_incoming;
+            let can_cmd =
+                open && !self.cmds_closed && self.out.len() < self.config.write_high_water;
+            if can_read && self.rbuf.capacity() - self.rbuf.len() < self.config.read_chunk / 2 {
+                self.rbuf.reserve(self.config.read_chunk);
+            }
+            let close_at = self.closing.unwrap_or_else(Instant::now);
+            tokio::select! {
+                r = drive_write(&mut self.write, &mut self.out),
+                    if !self.out.is_empty() || (self.unflushed && !self.eof) =>
+                {
+                    match r {
+                        Ok(Some(n)) => self.on_written(Ok(n)),
+                        Ok(None) => self.unflushed = false,
+                        Err(e) => self.io_failed(e),
+                    }
+                }
+                r = self.read.read_buf(&mut self.rbuf), if can_read => {
+                    self.on_read(r);
+                }
+                delivered = deliver(&self.incoming_tx, &mut self.pending), if deliver_now => {
+                    if !delivered {
+                        self.discard_incoming = true;
+                        self.pending.clear();
+                    }
+                }
+                cmd = self.cmd_rx.recv(), if can_cmd => {
+                    match cmd {
+                        Some(cmd) => {
+                            self.on_command(cmd);
+                            self.drain_commands();
+                        }
+                        None => self.cmds_closed = true,
+                    }
+                }
+                kind = self.timers.next(), if open && self.timers.any_armed() => {
+                    self.now();
+                    tracing::trace!(?kind, "timer fired");
+                    let events = self.conn.notify_timer_fired(kind);
+                    self.handle(events);
+                }
+                () = self.incoming_tx.closed(), if watch_incoming => {
+                    self.discard_incoming = true;
+                    self.pending.clear();
+                }
+                () = tokio::time::sleep_until(close_at), if !open => {}
+            }
+            if !self.waiting.is_empty() && self.closing.is_none() {
+                self.pump_waiting();
+            }
+            if self.closing.is_none() && self.cmds_closed && self.discard_incoming {
+                // Nobody holds a handle or the receiver any more.
+                self.start_close();
+            }
+        }
+        self.finish().await
+    }
+
+    fn on_written(&mut self, r: std::io::Result<usize>) {
+        match r {
+            Ok(0) => self.io_failed(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                self.written += n as u64;
+                self.unflushed = true;
+                while self
+                    .out_ids
+                    .front()
+                    .is_some_and(|(end, _)| *end <= self.written)
+                {
+                    self.out_ids.pop_front();
+                }
+            }
+            Err(e) => self.io_failed(e),
+        }
+    }
+
+    fn on_read(&mut self, r: std::io::Result<usize>) {
+        match r {
+            Ok(0) => {
+                if self.closing.is_none() {
+                    tracing::debug!("the peer closed the network connection");
+                    if self.reason.is_none() && self.conn.state() != ConnectionState::Closed {
+                        self.reason = Some(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
+                    }
+                }
+                self.eof = true;
+            }
+            Ok(_) => {
+                self.now();
+                let events = self.conn.recv(&mut self.rbuf);
+                self.handle(events);
+            }
+            Err(e) => self.io_failed(e),
+        }
+    }
+
+    /// The transport failed: nothing more can be written.
+    fn io_failed(&mut self, e: std::io::Error) {
+        tracing::debug!(error = %e, "transport error");
+        if self.reason.is_none() {
+            self.reason = Some(Error::Io(e));
+        }
+        self.out.clear();
+        self.eof = true;
+    }
+
+    async fn finish(mut self) -> Finished<R, P> {
+        if !self.eof {
+            let deadline = self.closing.unwrap_or_else(Instant::now);
+            let _ = tokio::time::timeout_at(deadline, self.write.shutdown()).await;
+        }
+        // What was never written releases the identifiers it asked to.
+        let unsent: Vec<P> = self.out_ids.drain(..).map(|(_, id)| id).collect();
+        for id in unsent {
+            let _ = self.conn.release_packet_id(id);
+        }
+        self.now();
+        let _ = self.conn.notify_closed();
+        let reason = self.reason.take();
+        tracing::info!(reason = ?reason, "disconnected");
+        if let Some(reply) = self.connect_reply.take() {
+            let code = self.connack.as_ref().and_then(connack_code);
+            let e = match (code, &reason) {
+                (Some(code), _) if code != 0 => Error::Refused(code),
+                (_, Some(Error::Connection(e))) => Error::Connection(e.clone()),
+                _ => Error::Closed,
+            };
+            let _ = reply.send(Err(e));
+        }
+        // A PUBLISH that waited for quota was never sent: like a packet the
+        // connection refuses, it gives its identifier back.
+        let waiting: Vec<_> = self.waiting.drain(..).collect();
+        for (packet, reply) in waiting {
+            if let Some(id) = publish_id(&packet) {
+                let _ = self.conn.release_packet_id(id);
+            }
+            let _ = reply.send(Err(Error::Closed));
+        }
+        for reply in self.close_replies.drain(..) {
+            let _ = reply.send(Ok(()));
+        }
+        self.cmd_rx.close();
+        while let Ok(cmd) = self.cmd_rx.try_recv() {
+            match cmd {
+                Command::Send { reply, .. } => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::Close(reply) => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::AcquirePacketId(reply) => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::Status(reply) => {
+                    let _ = reply.send(Ok(Status::of(&self.conn)));
+                }
+                Command::ReleasePacketId(id) => {
+                    let _ = self.conn.release_packet_id(id);
+                }
+                Command::Abort => {}
+            }
+        }
+        let leftover = if self.discard_incoming {
+            VecDeque::new()
+        } else {
+            core::mem::take(&mut self.pending)
+        };
+        Finished {
+            connection: self.conn,
+            leftover,
+            reason,
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! [`Server`]: accepting MQTT Clients.
+
+use std::io;
+use std::net::SocketAddr;
+
+use mqtt_codec::PacketId;
+use mqtt_core::role;
+use mqtt_core::{ConnectionOptions, GenericConnection};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+
+use crate::{Config, Endpoint, Incoming};
+
+/// The handle of a connection accepted by a [`Server`], with `u16` packet
+/// identifiers.
+pub type ServerEndpoint = Endpoint<role::Server, u16>;
+
+/// A TCP listener that hands out Server-role endpoints, one per accepted
+/// network connection. Each connection learns its MQTT version (v3.1.1 or
+/// v5.0) from the CONNECT it receives (§3.1.2.2); the application sees that
+/// CONNECT first in the [`Incoming`] and answers it with a CONNACK.
+#[derive(Debug)]
+pub struct Server<P: PacketId = u16> {
+    listener: TcpListener,
+    options: ConnectionOptions,
+    config: Config,
+    _id: std::marker::PhantomData<fn() -> P>,
+}
+
+impl Server<u16> {
+    /// Listens on `addr` (port 0 picks a free port: see
+    /// [`local_addr`](Self::local_addr)), with the default options.
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<Self> {
+        Ok(Server::from_listener(TcpListener::bind(addr).await?))
+    }
+}
+
+impl<P: PacketId + Send + 'static> Server<P>
+where
+    GenericConnection<role::Server, P>: Send,
+{
+    /// Accepts on `listener`, with packet identifiers of width `P`.
+    pub fn from_listener(listener: TcpListener) -> Self {
+        Server {
+            listener,
+            options: ConnectionOptions::default(),
+            config: Config::default(),
+            _id: std::marker::PhantomData,
+        }
+    }
+
+    /// Sets the core options of each accepted connection (typically
+    /// `auto_pub_response` and `auto_ping_response` on).
+    pub fn with_options(mut self, options: ConnectionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Sets the driver configuration of each accepted connection.
+    pub fn with_config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The driver configuration of each accepted connection.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Waits for the next TCP connection (Nagle off), without starting an
+    /// endpoint: for a transport set up by the application (a TLS or
+    /// WebSocket handshake in a task of its own), then [`serve`](Self::serve).
+    pub async fn accept_stream(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = self.listener.accept().await?;
+        stream.set_nodelay(true)?;
+        tracing::debug!(%peer, "accepted");
+        Ok((stream, peer))
+    }
+
+    /// Waits for the next network connection and starts its endpoint.
+    pub async fn accept(
+        &self,
+    ) -> io::Result<(
+        Endpoint<role::Server, P>,
+        Incoming<role::Server, P>,
+        SocketAddr,
+    )> {
+        let (stream, peer) = self.accept_stream().await?;
+        let span = tracing::info_span!("mqtt_server", %peer);
+        let connection =
+            GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
+        let (endpoint, incoming) =
+            Endpoint::spawn(connection, stream, self.config.clone(), None, span);
+        Ok((endpoint, incoming, peer))
+    }
+
+    /// Starts a Server-role endpoint over an accepted transport of any kind
+    /// (TLS, WebSocket), with this server's options.
+    pub fn serve<S>(&self, stream: S) -> (Endpoint<role::Server, P>, Incoming<role::Server, P>)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let connection =
+            GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
+        let span = tracing::info_span!("mqtt_server");
+        Endpoint::spawn(connection, stream, self.config.clone(), None, span)
+    }
+}
