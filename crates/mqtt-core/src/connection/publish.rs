@@ -4,7 +4,7 @@
 use core::num::NonZeroU16;
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, QoS, TopicName};
+use mqtt_codec::{v3_1_1, v5_0, Encode, GenericPacket, PacketId, QoS, TopicName};
 use mqtt_session::{Outbound, Outgoing, Publish, SessionError};
 
 use super::GenericConnection;
@@ -88,13 +88,51 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// Sends what the session's queue holds, as far as the send quota
     /// allows [MQTT-4.9.0-2].
+    ///
+    /// A message leaving the queue is checked against the limits of the
+    /// CONNACK in force, as they may have changed since it was queued
+    /// (offline, against the previous connection's or the defaults):
+    /// one above the Maximum QoS [MQTT-3.2.2-11] or retained where Retain
+    /// Available is 0 [MQTT-3.2.2-14] is refused as it would be if sent now
+    /// (`NotifyError`, its flow ended and its identifier released), and the
+    /// messages behind it follow. Stored PUBLISH packets re-sent (DUP) keep
+    /// their flow's QoS.
     pub(super) fn pump(&mut self, events: &mut Vec<GenericEvent<P>>) {
         if self.state != ConnectionState::Connected {
             return;
         }
         while let Some(p) = self.session.pop_ready(self.now) {
+            if !p.dup() {
+                if let Err(error) = self.check_publish_limits(p.qos(), p.retain()) {
+                    self.refuse_popped(p.packet_id(), p.qos(), error, events);
+                    continue;
+                }
+            }
             self.emit_publish(p, None, events);
         }
+    }
+
+    /// What the CONNACK lets a Client publish: no QoS above its Maximum QoS
+    /// [MQTT-3.2.2-11], no RETAIN where Retain Available is 0
+    /// [MQTT-3.2.2-14] (both absent on v3.1.1: QoS 2 and retain allowed).
+    pub(super) fn check_publish_limits(
+        &self,
+        qos: QoS,
+        retain: bool,
+    ) -> Result<(), ConnectionError> {
+        if self.role != RoleKind::Client {
+            return Ok(());
+        }
+        if qos > self.neg.maximum_qos {
+            return Err(ConnectionError::QosNotSupported {
+                qos,
+                maximum: self.neg.maximum_qos,
+            });
+        }
+        if retain && !self.neg.retain_available {
+            return Err(ConnectionError::RetainNotSupported);
+        }
+        Ok(())
     }
 
     /// A PUBLISH the application sends: the limits of the CONNACK, the
@@ -107,23 +145,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         let id = publish.packet_id();
         let mut explicit: Explicit = None;
         if let Publish::V5_0(p) = &mut publish {
-            if self.role == RoleKind::Client {
-                if p.qos() > self.neg.maximum_qos {
-                    // [MQTT-3.2.2-11]
-                    return Err(ConnectionError::QosNotSupported {
-                        qos: p.qos(),
-                        maximum: self.neg.maximum_qos,
-                    });
-                }
-                if p.retain() && !self.neg.retain_available {
-                    // [MQTT-3.2.2-14]
-                    return Err(ConnectionError::RetainNotSupported);
-                }
-                if !p.properties().subscription_identifiers.is_empty() {
-                    return Err(ConnectionError::Forbidden(
-                        "a Client sends no Subscription Identifier in PUBLISH [MQTT-3.3.4-6]",
-                    ));
-                }
+            // Checked again when it leaves the queue (see `pump`).
+            self.check_publish_limits(p.qos(), p.retain())?;
+            if self.role == RoleKind::Client && !p.properties().subscription_identifiers.is_empty()
+            {
+                return Err(ConnectionError::Forbidden(
+                    "a Client sends no Subscription Identifier in PUBLISH [MQTT-3.3.4-6]",
+                ));
             }
             explicit = self.own_alias(p)?;
         }
@@ -198,9 +226,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     }
 
     /// Sends a PUBLISH the session handed out (full Topic Name, no alias),
-    /// with a Topic Alias where one applies. One larger than the peer's
-    /// Maximum Packet Size is not sent; its flow ends as if it had been
-    /// [MQTT-3.1.2-25], [MQTT-3.2.2-15].
+    /// with a Topic Alias where one applies. The packet is measured as it
+    /// goes on the wire, alias applied: one larger than the peer's Maximum
+    /// Packet Size is not sent; its flow ends as if it had been
+    /// [MQTT-3.1.2-25], [MQTT-3.2.2-15], [MQTT-3.1.2-24].
     pub(super) fn emit_publish(
         &mut self,
         publish: Publish<P>,
@@ -211,38 +240,53 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             .neg
             .peer_maximum_packet_size
             .map(|m| usize::try_from(m.get()).unwrap_or(usize::MAX));
-        let size = publish.encoded_len();
+        let (id, qos) = (publish.packet_id(), publish.qos());
+        let unaliased = publish.encoded_len();
+        let (packet, size, record) = match publish {
+            Publish::V3_1_1(p) => (
+                GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)),
+                unaliased,
+                None,
+            ),
+            Publish::V5_0(mut p) => {
+                // An automatic alias adds 5 bytes at most: it is only put
+                // where it cannot make the packet too large, so that the
+                // mapping it may create is always sent.
+                let room = max.is_none_or(|m| unaliased.saturating_add(5) <= m);
+                let (aliased, record) = self.apply_alias(&mut p, explicit, room);
+                let size = if aliased { p.encoded_len() } else { unaliased };
+                (GenericPacket::V5_0(v5_0::Packet::Publish(p)), size, record)
+            }
+        };
         if let Some(max) = max {
             if size > max {
-                self.publish_too_large(publish, size, max, events);
+                let error = ConnectionError::PacketTooLarge {
+                    size,
+                    maximum: u32::try_from(max).unwrap_or(u32::MAX),
+                };
+                self.refuse_popped(id, qos, error, events);
                 return;
             }
         }
-        let packet = match publish {
-            Publish::V3_1_1(p) => GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)),
-            Publish::V5_0(mut p) => {
-                // An alias changes the size by a few bytes at most.
-                let room = max.is_none_or(|m| size.saturating_add(5) <= m);
-                self.apply_alias(&mut p, explicit, room);
-                GenericPacket::V5_0(v5_0::Packet::Publish(p))
-            }
-        };
+        if let Some((alias, topic)) = record {
+            self.app_aliases.insert(alias.get(), &topic);
+        }
         self.emit(packet, None, events);
     }
 
-    pub(super) fn publish_too_large(
+    /// A PUBLISH the session handed out is not sent: `error` is reported
+    /// and its flow (identifier `id`, `qos`) ends as if it had been sent
+    /// and refused, releasing the identifier and the send quota.
+    pub(super) fn refuse_popped(
         &mut self,
-        publish: Publish<P>,
-        size: usize,
-        max: usize,
+        id: Option<P>,
+        qos: QoS,
+        error: ConnectionError,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        events.push(GenericEvent::NotifyError(ConnectionError::PacketTooLarge {
-            size,
-            maximum: u32::try_from(max).unwrap_or(u32::MAX),
-        }));
-        if let Some(id) = publish.packet_id() {
-            let ended = match publish.qos() {
+        events.push(GenericEvent::NotifyError(error));
+        if let Some(id) = id {
+            let ended = match qos {
                 QoS::AtLeastOnce => self.session.on_puback(id).is_ok(),
                 _ => self.session.on_pubrec(id, true).is_ok(),
             };
@@ -255,22 +299,30 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Topic Alias on the wire copy (§3.3.2.3.4): the application's own
     /// (recorded), else with automatic replacement the alias mapped to the
     /// topic and an empty Topic Name, else with automatic mapping a new
-    /// mapping, the least recently used one replaced when all are taken.
-    pub(super) fn apply_alias(&mut self, p: &mut v5_0::Publish<P>, explicit: Explicit, room: bool) {
+    /// mapping, the least recently used one replaced when all are taken
+    /// (only with `room`).
+    ///
+    /// Returns whether an alias was put on, and the application's mapping
+    /// to record once the packet is known to be sent.
+    pub(super) fn apply_alias(
+        &mut self,
+        p: &mut v5_0::Publish<P>,
+        explicit: Explicit,
+        room: bool,
+    ) -> (bool, Option<(NonZeroU16, TopicName)>) {
         if self.neg.peer_topic_alias_maximum == 0 {
-            return;
+            return (false, None);
         }
         if let Some((alias, empty)) = explicit {
             let _ = p.set_topic_alias(Some(alias));
             if empty {
                 let _ = p.set_topic_name(TopicName::empty());
-            } else {
-                self.app_aliases.insert(alias.get(), p.topic_name());
+                return (true, None);
             }
-            return;
+            return (true, Some((alias, p.topic_name().clone())));
         }
         if !room {
-            return;
+            return (false, None);
         }
         let alias = if self.options.auto_map_topic_alias_send {
             match self.alias_send.get(p.topic_name()) {
@@ -285,11 +337,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         } else {
             None
         };
-        if let Some((alias, empty)) = alias {
-            let _ = p.set_topic_alias(Some(alias));
-            if empty {
-                let _ = p.set_topic_name(TopicName::empty());
-            }
+        let Some((alias, empty)) = alias else {
+            return (false, None);
+        };
+        let _ = p.set_topic_alias(Some(alias));
+        if empty {
+            let _ = p.set_topic_name(TopicName::empty());
         }
+        (true, None)
     }
 }

@@ -399,3 +399,237 @@ fn no_subscription_identifier_from_client() {
     let mut s = server(V5);
     assert_eq!(types(&sent(&s.send(p))), [PacketType::Publish]);
 }
+
+/// A client with offline publish that sent its CONNECT, queued `queued`
+/// (while Maximum QoS and Retain Available are the defaults), then received
+/// a CONNACK with `properties`; the events of the CONNACK.
+fn queued_then_connack(
+    queued: Vec<GenericPacket>,
+    properties: v5_0::ConnackProperties,
+) -> (Connection<Client>, Vec<Event>) {
+    let mut o = options();
+    o.offline_publish = true;
+    let mut c = Connection::<Client>::with_options(V5, o);
+    c.send(connect(V5, 0));
+    for p in queued {
+        let events = c.send(p);
+        assert!(errors(&events).is_empty(), "{events:?}");
+        assert!(sent(&events).is_empty(), "{events:?}");
+    }
+    let events = feed(&mut c, [connack_v5(properties)]);
+    (c, events)
+}
+
+/// The Topic Names of the PUBLISH packets among `packets`.
+fn topics(packets: &[GenericPacket]) -> Vec<String> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(p.topic_name().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// [MQTT-3.2.2-11] a PUBLISH queued while offline is checked against the
+/// Maximum QoS of the CONNACK when it leaves the queue: one above it is
+/// refused (`QosNotSupported`, its flow ended, its identifier released),
+/// the messages behind it are sent (fuzz reproducer
+/// `regressions/connection/queued-publish-above-maximum-qos`).
+#[test]
+fn queued_publish_above_maximum_qos() {
+    let queued = vec![
+        publish(V5, "two", QoS::ExactlyOnce, Some(1)),
+        publish(V5, "one", QoS::AtLeastOnce, Some(2)),
+        publish(V5, "zero", QoS::AtMostOnce, None),
+    ];
+    let (c, events) = queued_then_connack(
+        queued,
+        v5_0::ConnackProperties {
+            maximum_qos: Some(QoS::AtLeastOnce),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        errors(&events),
+        [ConnectionError::QosNotSupported {
+            qos: QoS::ExactlyOnce,
+            maximum: QoS::AtLeastOnce,
+        }]
+    );
+    let sent = sent(&events);
+    assert_eq!(topics(&sent), ["one", "zero"]);
+    for p in &sent {
+        if let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = p {
+            assert!(p.qos() <= c.maximum_qos());
+        }
+    }
+    // The refused message left no flow, identifier or queue entry; the QoS 1
+    // one holds the only identifier.
+    assert_eq!(c.session().queue_len(), 0);
+    assert_eq!(c.session().in_flight_len(), 1);
+    assert_eq!(c.session().packet_ids().len(), 1);
+    let released: Vec<u16> = events
+        .iter()
+        .filter_map(|e| match e {
+            GenericEvent::NotifyPacketIdReleased(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(released.len(), 1);
+    assert!(!c.session().packet_ids().is_in_use(released[0]));
+}
+
+/// [MQTT-3.2.2-14] a retained PUBLISH queued while offline is refused when
+/// it leaves the queue if the CONNACK says Retain Available 0
+/// (`RetainNotSupported`); the others are sent (fuzz reproducer
+/// `regressions/connection/queued-retain-without-retain-available`).
+#[test]
+fn queued_retain_without_retain_available() {
+    let retained = |topic: &str, qos: QoS, id: Option<u16>| -> GenericPacket {
+        let mut b = v5_0::Publish::<u16>::builder();
+        b.try_topic_name(topic).unwrap().qos(qos).retain(true);
+        if let Some(id) = id {
+            b.packet_id(id);
+        }
+        v5_0::Packet::from(b.build().unwrap()).into()
+    };
+    let queued = vec![
+        retained("r0", QoS::AtMostOnce, None),
+        publish(V5, "plain", QoS::AtMostOnce, None),
+        retained("r1", QoS::AtLeastOnce, Some(1)),
+    ];
+    let (c, events) = queued_then_connack(
+        queued,
+        v5_0::ConnackProperties {
+            retain_available: Some(false),
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        errors(&events),
+        [
+            ConnectionError::RetainNotSupported,
+            ConnectionError::RetainNotSupported
+        ]
+    );
+    assert_eq!(topics(&sent(&events)), ["plain"]);
+    assert_eq!(c.session().queue_len(), 0);
+    assert_eq!(c.session().in_flight_len(), 0);
+    assert!(c.session().packet_ids().is_empty());
+}
+
+/// [MQTT-3.2.2-11], [MQTT-3.2.2-14] within the CONNACK's limits, queued
+/// messages are sent as they are.
+#[test]
+fn queued_publish_within_limits() {
+    let (c, events) = queued_then_connack(
+        vec![publish(V5, "one", QoS::AtLeastOnce, Some(1))],
+        v5_0::ConnackProperties {
+            maximum_qos: Some(QoS::AtLeastOnce),
+            retain_available: Some(false),
+            ..Default::default()
+        },
+    );
+    assert!(errors(&events).is_empty(), "{events:?}");
+    assert_eq!(topics(&sent(&events)), ["one"]);
+    assert_eq!(c.session().in_flight_len(), 1);
+}
+
+/// A PUBLISH with the application's Topic Alias and `topic` (empty: the
+/// alias alone).
+fn aliased(topic: &str, alias: u16, qos: QoS, id: Option<u16>) -> GenericPacket {
+    let properties = v5_0::PublishProperties {
+        topic_alias: NonZeroU16::new(alias),
+        ..Default::default()
+    };
+    if !topic.is_empty() {
+        return publish_v5(topic, qos, id, properties);
+    }
+    let mut b = v5_0::Publish::<u16>::builder();
+    b.topic_name(mqtt_codec::TopicName::empty())
+        .qos(qos)
+        .properties(properties);
+    if let Some(id) = id {
+        b.packet_id(id);
+    }
+    v5_0::Packet::from(b.build().unwrap()).into()
+}
+
+/// [MQTT-3.2.2-15] a PUBLISH with the application's Topic Alias and its
+/// Topic Name is measured with the alias, as it is sent: one byte over the
+/// Server's Maximum Packet Size is refused (its identifier released, its
+/// alias not recorded), one that fits exactly is sent (fuzz reproducer
+/// `regressions/connection/explicit-topic-alias-exceeds-maximum-packet-size`).
+#[test]
+fn explicit_topic_alias_counts_in_maximum_packet_size() {
+    let packet = aliased("a/topic", 1, QoS::AtLeastOnce, Some(1));
+    let with_alias = packet.encoded_len();
+    let client = |max: usize| {
+        client_v5(v5_0::ConnackProperties {
+            maximum_packet_size: NonZeroU32::new(max as u32),
+            topic_alias_maximum: Some(4),
+            ..Default::default()
+        })
+    };
+
+    let mut c = client(with_alias - 1);
+    let id = c.acquire_packet_id().unwrap();
+    let events = c.send(aliased("a/topic", 1, QoS::AtLeastOnce, Some(id)));
+    assert!(sent(&events).is_empty(), "{events:?}");
+    assert_eq!(
+        errors(&events),
+        [ConnectionError::PacketTooLarge {
+            size: with_alias,
+            maximum: (with_alias - 1) as u32,
+        }]
+    );
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    assert_eq!(c.session().in_flight_len(), 0);
+    // The peer never learnt the mapping: the alias alone is refused.
+    let events = c.send(aliased("", 1, QoS::AtMostOnce, None));
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::TopicAlias(
+            crate::TopicAliasError::Unmapped(1)
+        )]
+    ));
+
+    let mut c = client(with_alias);
+    let id = c.acquire_packet_id().unwrap();
+    let events = c.send(aliased("a/topic", 1, QoS::AtLeastOnce, Some(id)));
+    assert!(errors(&events).is_empty(), "{events:?}");
+    match &sent(&events)[..] {
+        [p @ GenericPacket::V5_0(v5_0::Packet::Publish(publish))] => {
+            assert_eq!(p.encoded_len(), with_alias);
+            assert_eq!(publish.topic_alias(), NonZeroU16::new(1));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Recorded: the alias alone is sent now.
+    let events = c.send(aliased("", 1, QoS::AtMostOnce, None));
+    assert!(errors(&events).is_empty(), "{events:?}");
+}
+
+/// [MQTT-3.1.2-24] the same on a Server: a PUBLISH with its Topic Alias and
+/// Topic Name above the Client's Maximum Packet Size is not sent, and its
+/// flow ends as if it had been [MQTT-3.1.2-25].
+#[test]
+fn server_explicit_topic_alias_counts_in_maximum_packet_size() {
+    let with_alias = aliased("a/topic", 1, QoS::ExactlyOnce, Some(1)).encoded_len();
+    let properties = v5_0::ConnectProperties {
+        maximum_packet_size: NonZeroU32::new((with_alias - 1) as u32),
+        topic_alias_maximum: Some(4),
+        ..Default::default()
+    };
+    let mut s = server_with(V5, options(), connect_v5(0, properties, true), connack(V5));
+    let id = s.acquire_packet_id().unwrap();
+    let events = s.send(aliased("a/topic", 1, QoS::ExactlyOnce, Some(id)));
+    assert!(sent(&events).is_empty(), "{events:?}");
+    assert!(matches!(
+        errors(&events)[..],
+        [ConnectionError::PacketTooLarge { .. }]
+    ));
+    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    assert_eq!(s.session().in_flight_len(), 0);
+}
