@@ -1,0 +1,330 @@
+//! mqtt-tokio side by side with rumqttc 0.25's `AsyncClient`, each against
+//! a mosquitto broker of the bench's own (`mqtt_testkit::Mosquitto`, on
+//! loopback), in MQTT v3.1.1 and v5.0:
+//!
+//! - connect → first message: connect, subscribe, receive a retained QoS 1
+//!   message (from before the connect to its arrival);
+//! - QoS 1 publish loop: `MESSAGES` PUBLISH of 64 bytes, until every PUBACK
+//!   is in (messages per second).
+//!
+//! Every round runs both clients, the one first alternating, so machine
+//! noise hits both alike; the ratio is the median of the per-round ratios.
+//! Prints a markdown table and asserts nothing about time. Exits 0 with a
+//! note when mosquitto is not installed. See README.md.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mqtt_codec::wire::PacketType;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
+use mqtt_tokio::{Client, ConnectionOptions};
+
+const LATENCY_TOPIC: &str = "bench/latency";
+const THROUGHPUT_TOPIC: &str = "bench/throughput";
+const PAYLOAD: [u8; 64] = [b'x'; 64];
+/// Rounds of connect → first message (one connect per client per round).
+const LATENCY_ROUNDS: usize = 100;
+/// Rounds of the publish loop, and messages per loop.
+const THROUGHPUT_ROUNDS: usize = 10;
+const MESSAGES: usize = 10_000;
+/// The broker: no Nagle on its acknowledgements; only `notice` and
+/// `information` log lines (the testkit's `log_type all` logs every packet;
+/// `running`, which it waits for, is `information`).
+const BROKER_CONFIG: &str =
+    "set_tcp_nodelay true\nlog_type none\nlog_type notice\nlog_type information\n";
+
+/// mqtt-tokio: `Client::connect`, `publish` (which assigns the packet
+/// identifier), automatic PUBACK.
+mod ours {
+    use super::*;
+
+    fn options() -> ConnectionOptions {
+        let mut options = ConnectionOptions::default();
+        options.auto_pub_response = true;
+        options
+    }
+
+    async fn connect(addr: SocketAddr, v: ProtocolVersion, id: &str) -> (Client, Incoming) {
+        let connect: GenericPacket = match v {
+            ProtocolVersion::V3_1_1 => {
+                let c = v3_1_1::Connect::builder()
+                    .try_client_id(id)
+                    .unwrap()
+                    .keep_alive(30)
+                    .build();
+                v3_1_1::Packet::from(c.unwrap()).into()
+            }
+            _ => {
+                let c = v5_0::Connect::builder()
+                    .try_client_id(id)
+                    .unwrap()
+                    .keep_alive(30)
+                    .build();
+                v5_0::Packet::from(c.unwrap()).into()
+            }
+        };
+        Client::connect(addr, connect, options()).await.unwrap()
+    }
+
+    type Incoming = mqtt_tokio::Incoming<mqtt_tokio::role::Client>;
+
+    /// A QoS 1 PUBLISH; `publish` replaces its packet identifier 1.
+    pub fn publish(v: ProtocolVersion, topic: &str, retain: bool) -> GenericPacket {
+        let payload = Bytes::from_static(&PAYLOAD);
+        match v {
+            ProtocolVersion::V3_1_1 => {
+                let mut b = v3_1_1::Publish::builder();
+                b.try_topic_name(topic)
+                    .unwrap()
+                    .qos(QoS::AtLeastOnce)
+                    .packet_id(1);
+                v3_1_1::Packet::from(b.retain(retain).payload(payload).build().unwrap()).into()
+            }
+            _ => {
+                let mut b = v5_0::Publish::builder();
+                b.try_topic_name(topic)
+                    .unwrap()
+                    .qos(QoS::AtLeastOnce)
+                    .packet_id(1);
+                v5_0::Packet::from(b.retain(retain).payload(payload).build().unwrap()).into()
+            }
+        }
+    }
+
+    /// Leaves a retained message on [`LATENCY_TOPIC`].
+    pub async fn retain(addr: SocketAddr) {
+        let (client, mut incoming) = connect(addr, ProtocolVersion::V5_0, "retain").await;
+        let v = ProtocolVersion::V5_0;
+        client
+            .publish_generic(publish(v, LATENCY_TOPIC, true))
+            .await
+            .unwrap();
+        while incoming.recv().await.unwrap().packet_type() != PacketType::Puback {}
+        client.close().await.unwrap();
+    }
+
+    pub async fn latency(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
+        let t0 = Instant::now();
+        let (client, mut incoming) = connect(addr, v, id).await;
+        let packet_id = client.acquire_packet_id().await.unwrap();
+        let filter = TopicFilter::new(LATENCY_TOPIC).unwrap();
+        let subscribe: GenericPacket = match v {
+            ProtocolVersion::V3_1_1 => {
+                let s = v3_1_1::Subscription::new(filter, QoS::AtLeastOnce);
+                let s = v3_1_1::Subscribe::builder()
+                    .packet_id(packet_id)
+                    .subscription(s)
+                    .build();
+                v3_1_1::Packet::from(s.unwrap()).into()
+            }
+            _ => {
+                let s = (filter, v5_0::SubscriptionOptions::new(QoS::AtLeastOnce));
+                let s = v5_0::Subscribe::builder()
+                    .packet_id(packet_id)
+                    .subscription(s)
+                    .build();
+                v5_0::Packet::from(s.unwrap()).into()
+            }
+        };
+        client.send_generic(subscribe).await.unwrap();
+        while incoming.recv().await.unwrap().packet_type() != PacketType::Publish {}
+        let elapsed = t0.elapsed();
+        client.close().await.unwrap();
+        elapsed
+    }
+
+    pub async fn throughput(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
+        let (client, mut incoming) = connect(addr, v, id).await;
+        let packet = publish(v, THROUGHPUT_TOPIC, false);
+        let t0 = Instant::now();
+        let acks = tokio::spawn(async move {
+            let mut n = 0;
+            while n < MESSAGES {
+                if incoming.recv().await.unwrap().packet_type() == PacketType::Puback {
+                    n += 1;
+                }
+            }
+        });
+        for _ in 0..MESSAGES {
+            client.publish_generic(packet.clone()).await.unwrap();
+        }
+        acks.await.unwrap();
+        let elapsed = t0.elapsed();
+        client.close().await.unwrap();
+        elapsed
+    }
+}
+
+/// rumqttc: `AsyncClient` and its `EventLoop` polled by the measuring task
+/// (automatic PUBACK, default in-flight limit 100), once per version module.
+macro_rules! rumqttc_side {
+    ($name:ident: $($import:item)*) => {
+        mod $name {
+            use super::*;
+            $($import)*
+
+            fn options(addr: SocketAddr, id: &str) -> MqttOptions {
+                let mut options = MqttOptions::new(id, addr.ip().to_string(), addr.port());
+                options.set_keep_alive(Duration::from_secs(30));
+                options
+            }
+
+            async fn close(client: AsyncClient, mut events: EventLoop) {
+                client.disconnect().await.unwrap();
+                let closed = async { while events.poll().await.is_ok() {} };
+                let _ = tokio::time::timeout(Duration::from_secs(1), closed).await;
+            }
+
+            pub async fn latency(addr: SocketAddr, id: &str) -> Duration {
+                let t0 = Instant::now();
+                let (client, mut events) = AsyncClient::new(options(addr, id), 10);
+                client.subscribe(LATENCY_TOPIC, QoS::AtLeastOnce).await.unwrap();
+                while !matches!(events.poll().await.unwrap(), Event::Incoming(Packet::Publish(_))) {}
+                let elapsed = t0.elapsed();
+                close(client, events).await;
+                elapsed
+            }
+
+            pub async fn throughput(addr: SocketAddr, id: &str) -> Duration {
+                let (client, mut events) = AsyncClient::new(options(addr, id), 100);
+                while !matches!(events.poll().await.unwrap(), Event::Incoming(Packet::ConnAck(_))) {}
+                let t0 = Instant::now();
+                let publisher = client.clone();
+                let publishing = tokio::spawn(async move {
+                    for _ in 0..MESSAGES {
+                        let payload = PAYLOAD.to_vec();
+                        publisher.publish(THROUGHPUT_TOPIC, QoS::AtLeastOnce, false, payload).await.unwrap();
+                    }
+                });
+                let mut n = 0;
+                while n < MESSAGES {
+                    if let Event::Incoming(Packet::PubAck(_)) = events.poll().await.unwrap() {
+                        n += 1;
+                    }
+                }
+                let elapsed = t0.elapsed();
+                publishing.await.unwrap();
+                close(client, events).await;
+                elapsed
+            }
+        }
+    };
+}
+
+rumqttc_side!(rumqttc_v3_1_1: use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Packet, QoS};);
+rumqttc_side!(rumqttc_v5_0:
+    use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
+    use rumqttc::v5::mqttbytes::{v5::Packet, QoS};
+);
+
+/// One line of the table: the time of each client per round.
+#[derive(Default)]
+struct Pair {
+    ours: Vec<Duration>,
+    theirs: Vec<Duration>,
+}
+
+impl Pair {
+    /// Runs both, the one first alternating with the round.
+    async fn round<A, B>(&mut self, round: usize, ours: A, theirs: B)
+    where
+        A: std::future::Future<Output = Duration>,
+        B: std::future::Future<Output = Duration>,
+    {
+        if round & 1 == 0 {
+            self.ours.push(ours.await);
+            self.theirs.push(theirs.await);
+        } else {
+            self.theirs.push(theirs.await);
+            self.ours.push(ours.await);
+        }
+    }
+
+    fn medians(&self) -> (Duration, Duration, f64) {
+        let ratios = self.ours.iter().zip(&self.theirs);
+        let ratios = ratios
+            .map(|(o, t)| t.as_secs_f64() / o.as_secs_f64())
+            .collect();
+        (
+            median(self.ours.clone()),
+            median(self.theirs.clone()),
+            median(ratios),
+        )
+    }
+}
+
+fn median<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+const VERSIONS: [&str; 2] = ["v3.1.1", "v5.0"];
+
+#[tokio::main]
+async fn main() {
+    let Some(broker) = mqtt_testkit::Mosquitto::start(BROKER_CONFIG) else {
+        println!("adapters bench skipped: mosquitto is not installed");
+        return;
+    };
+    let addr = broker.addr();
+    ours::retain(addr).await;
+
+    let mut latency = [Pair::default(), Pair::default()];
+    for round in 0..LATENCY_ROUNDS {
+        let (a, b) = (format!("ours-{round}"), format!("theirs-{round}"));
+        let [l3, l5] = &mut latency;
+        let (v3, v5) = (ProtocolVersion::V3_1_1, ProtocolVersion::V5_0);
+        l3.round(
+            round,
+            ours::latency(addr, v3, &a),
+            rumqttc_v3_1_1::latency(addr, &b),
+        )
+        .await;
+        l5.round(
+            round,
+            ours::latency(addr, v5, &a),
+            rumqttc_v5_0::latency(addr, &b),
+        )
+        .await;
+    }
+    let mut throughput = [Pair::default(), Pair::default()];
+    for round in 0..THROUGHPUT_ROUNDS {
+        let (a, b) = (format!("ours-thr-{round}"), format!("theirs-thr-{round}"));
+        let [t3, t5] = &mut throughput;
+        let (v3, v5) = (ProtocolVersion::V3_1_1, ProtocolVersion::V5_0);
+        t3.round(
+            round,
+            ours::throughput(addr, v3, &a),
+            rumqttc_v3_1_1::throughput(addr, &b),
+        )
+        .await;
+        t5.round(
+            round,
+            ours::throughput(addr, v5, &a),
+            rumqttc_v5_0::throughput(addr, &b),
+        )
+        .await;
+    }
+
+    println!("| measure | version | mqtt-tokio | rumqttc | rumqttc / mqtt-tokio (time) |");
+    println!("|---|---|---:|---:|---:|");
+    for (pair, name) in latency.iter().zip(VERSIONS) {
+        let (o, t, ratio) = pair.medians();
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        println!(
+            "| connect → first message, median of {LATENCY_ROUNDS} | {name} | {:.0} µs | {:.0} µs | {ratio:.2} |",
+            us(o),
+            us(t)
+        );
+    }
+    for (pair, name) in throughput.iter().zip(VERSIONS) {
+        let (o, t, ratio) = pair.medians();
+        let rate = |d: Duration| MESSAGES as f64 / d.as_secs_f64();
+        println!(
+            "| QoS 1 publish loop, {MESSAGES} × 64 B, median of {THROUGHPUT_ROUNDS} | {name} | {:.0} msg/s | {:.0} msg/s | {ratio:.2} |",
+            rate(o),
+            rate(t)
+        );
+    }
+}
