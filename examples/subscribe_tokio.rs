@@ -9,43 +9,27 @@
 //! Defaults: `127.0.0.1:1883`, MQTT `5` (or `3.1.1`), QoS `1`,
 //! `mqtt-workspace/#`; with COUNT it exits after that many messages.
 
-use std::error::Error;
 use std::time::Duration;
 
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
+use mqtt_codec::TopicFilter;
+use mqtt_examples::{connect, print_received, subscribe, Args, Error};
 use mqtt_tokio::{Client, ConnectionOptions};
 use tokio::time::timeout;
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
-    let addr = arg(0, "127.0.0.1:1883");
-    let version = parse_version(&arg(1, "5"))?;
-    let qos = parse_qos(&arg(2, "1"))?;
-    let filter = TopicFilter::new(arg(3, "mqtt-workspace/#").as_str())?;
-    let count: Option<usize> = args.get(4).map(|c| c.parse()).transpose()?;
+async fn main() -> Result<(), Error> {
+    let args = Args::from_env();
+    let addr = args.get(0, "127.0.0.1:1883");
+    let version = args.version(1, "5")?;
+    let qos = args.qos(2, "1")?;
+    let filter = TopicFilter::new(args.get(3, "mqtt-workspace/#").as_str())?;
+    let count: Option<usize> = args.optional(4).map(str::parse).transpose()?;
 
     // Acknowledge received PUBLISH packets automatically.
     let mut options = ConnectionOptions::default();
     options.auto_pub_response = true;
     let client_id = format!("mqtt-tokio-subscribe-{}", std::process::id());
-    let connect: GenericPacket = match version {
-        ProtocolVersion::V3_1_1 => v3_1_1::Packet::from(
-            v3_1_1::Connect::builder()
-                .try_client_id(client_id.as_str())?
-                .keep_alive(30)
-                .build()?,
-        )
-        .into(),
-        ProtocolVersion::V5_0 => v5_0::Packet::from(
-            v5_0::Connect::builder()
-                .try_client_id(client_id.as_str())?
-                .keep_alive(30)
-                .build()?,
-        )
-        .into(),
-    };
+    let connect = connect(version, &client_id, 30)?;
     let (client, mut incoming) = timeout(
         Duration::from_secs(10),
         Client::connect(addr.as_str(), connect, options),
@@ -54,22 +38,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("connected to {addr} with MQTT {version:?}");
 
     let id = client.acquire_packet_id().await?;
-    let subscribe: GenericPacket = match version {
-        ProtocolVersion::V3_1_1 => v3_1_1::Packet::from(
-            v3_1_1::Subscribe::builder()
-                .packet_id(id)
-                .subscription(v3_1_1::Subscription::new(filter.clone(), qos))
-                .build()?,
-        )
-        .into(),
-        ProtocolVersion::V5_0 => v5_0::Packet::from(
-            v5_0::Subscribe::builder()
-                .packet_id(id)
-                .subscription((filter.clone(), v5_0::SubscriptionOptions::new(qos)))
-                .build()?,
-        )
-        .into(),
-    };
+    let subscribe = subscribe(version, id, &filter, qos)?;
     client.send_generic(subscribe).await?;
 
     // `recv` waits (the driver sends PINGREQ when the keep alive says)
@@ -80,45 +49,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         let Some(packet) = incoming.recv().await else {
             return Err(format!("connection closed: {:?}", incoming.close_reason()).into());
         };
-        match packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
-                received += 1;
-                print_message(p.topic_name(), p.payload());
-            }
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
-                received += 1;
-                print_message(p.topic_name(), p.payload());
-            }
-            GenericPacket::V3_1_1(v3_1_1::Packet::Suback(s)) => {
-                println!("subscribed to {filter}: {:?}", s.return_codes());
-            }
-            GenericPacket::V5_0(v5_0::Packet::Suback(s)) => {
-                println!("subscribed to {filter}: {:?}", s.reason_codes());
-            }
-            other => println!("received {:?}", other.packet_type()),
+        if print_received(&packet, &filter) {
+            received += 1;
         }
     }
     client.close().await?;
     Ok(())
-}
-
-fn print_message(topic: &mqtt_codec::TopicName, payload: &[u8]) {
-    println!("{topic}: {}", String::from_utf8_lossy(payload));
-}
-
-fn parse_version(s: &str) -> Result<ProtocolVersion, String> {
-    match s.trim_start_matches(['v', 'V']) {
-        "5" | "5.0" => Ok(ProtocolVersion::V5_0),
-        "3" | "3.1.1" | "4" | "311" => Ok(ProtocolVersion::V3_1_1),
-        other => Err(format!("unknown MQTT version {other:?}: use 5 or 3.1.1")),
-    }
-}
-
-fn parse_qos(s: &str) -> Result<QoS, String> {
-    match s {
-        "0" => Ok(QoS::AtMostOnce),
-        "1" => Ok(QoS::AtLeastOnce),
-        "2" => Ok(QoS::ExactlyOnce),
-        other => Err(format!("unknown QoS {other:?}: use 0, 1 or 2")),
-    }
 }

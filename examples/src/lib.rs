@@ -1,2 +1,156 @@
-//! Runnable examples of the MQTT workspace: see the `[[example]]` targets
-//! (`cargo run --example codec_tour`).
+//! What the runnable examples share: their command-line arguments and the
+//! packets they build for either MQTT version. The examples themselves are
+//! the `[[example]]` targets (`cargo run --example publish`, ...).
+
+use bytes::Bytes;
+use mqtt_codec::{
+    v3_1_1, v5_0, BuildError, GenericPacket, PacketId, ProtocolVersion, QoS, TopicError,
+    TopicFilter, TopicName,
+};
+
+/// An error an example reports and exits with.
+pub type Error = Box<dyn std::error::Error>;
+
+/// The positional arguments of an example, each with a default.
+pub struct Args(Vec<String>);
+
+impl Args {
+    /// The process arguments, without the program name.
+    pub fn from_env() -> Self {
+        Args(std::env::args().skip(1).collect())
+    }
+
+    /// Argument `i`, or `default` when it is absent.
+    pub fn get(&self, i: usize, default: &str) -> String {
+        self.0.get(i).cloned().unwrap_or_else(|| default.into())
+    }
+
+    /// Argument `i` if present.
+    pub fn optional(&self, i: usize) -> Option<&str> {
+        self.0.get(i).map(String::as_str)
+    }
+
+    /// Argument `i` as an MQTT version: `5` (or `5.0`) or `3.1.1` (or `3`, `4`).
+    pub fn version(&self, i: usize, default: &str) -> Result<ProtocolVersion, String> {
+        match self.get(i, default).trim_start_matches(['v', 'V']) {
+            "5" | "5.0" => Ok(ProtocolVersion::V5_0),
+            "3" | "3.1.1" | "4" | "311" => Ok(ProtocolVersion::V3_1_1),
+            other => Err(format!("unknown MQTT version {other:?}: use 5 or 3.1.1")),
+        }
+    }
+
+    /// Argument `i` as a QoS: `0`, `1` or `2`.
+    pub fn qos(&self, i: usize, default: &str) -> Result<QoS, String> {
+        match self.get(i, default).as_str() {
+            "0" => Ok(QoS::AtMostOnce),
+            "1" => Ok(QoS::AtLeastOnce),
+            "2" => Ok(QoS::ExactlyOnce),
+            other => Err(format!("unknown QoS {other:?}: use 0, 1 or 2")),
+        }
+    }
+}
+
+/// A CONNECT of `version` with a clean start and a keep alive in seconds.
+pub fn connect(
+    version: ProtocolVersion,
+    client_id: &str,
+    keep_alive: u16,
+) -> Result<GenericPacket, BuildError> {
+    Ok(match version {
+        ProtocolVersion::V3_1_1 => v3_1_1::Packet::from(
+            v3_1_1::Connect::builder()
+                .try_client_id(client_id)
+                .map_err(|_| BuildError::Forbidden("client id is not a UTF-8 string"))?
+                .keep_alive(keep_alive)
+                .build()?,
+        )
+        .into(),
+        ProtocolVersion::V5_0 => v5_0::Packet::from(
+            v5_0::Connect::builder()
+                .try_client_id(client_id)
+                .map_err(|_| BuildError::Forbidden("client id is not a UTF-8 string"))?
+                .keep_alive(keep_alive)
+                .build()?,
+        )
+        .into(),
+    })
+}
+
+/// A SUBSCRIBE of `version` to one filter at `qos`.
+pub fn subscribe<P: PacketId>(
+    version: ProtocolVersion,
+    packet_id: P,
+    filter: &TopicFilter,
+    qos: QoS,
+) -> Result<GenericPacket<P>, BuildError> {
+    Ok(match version {
+        ProtocolVersion::V3_1_1 => v3_1_1::Packet::from(
+            v3_1_1::Subscribe::builder()
+                .packet_id(packet_id)
+                .subscription(v3_1_1::Subscription::new(filter.clone(), qos))
+                .build()?,
+        )
+        .into(),
+        ProtocolVersion::V5_0 => v5_0::Packet::from(
+            v5_0::Subscribe::builder()
+                .packet_id(packet_id)
+                .subscription((filter.clone(), v5_0::SubscriptionOptions::new(qos)))
+                .build()?,
+        )
+        .into(),
+    })
+}
+
+/// A PUBLISH of `version`; `packet_id` is required for QoS 1 and 2.
+pub fn publish<P: PacketId>(
+    version: ProtocolVersion,
+    topic: &str,
+    qos: QoS,
+    packet_id: Option<P>,
+    payload: Bytes,
+) -> Result<GenericPacket<P>, Error> {
+    let topic = TopicName::new(topic).map_err(|e: TopicError| e.to_string())?;
+    Ok(match version {
+        ProtocolVersion::V3_1_1 => {
+            let mut b = v3_1_1::Publish::builder();
+            b.topic_name(topic).qos(qos).payload(payload);
+            if let Some(id) = packet_id {
+                b.packet_id(id);
+            }
+            v3_1_1::Packet::from(b.build()?).into()
+        }
+        ProtocolVersion::V5_0 => {
+            let mut b = v5_0::Publish::builder();
+            b.topic_name(topic).qos(qos).payload(payload);
+            if let Some(id) = packet_id {
+                b.packet_id(id);
+            }
+            v5_0::Packet::from(b.build()?).into()
+        }
+    })
+}
+
+/// Prints what a received packet means to a subscriber: a message, the
+/// SUBACK codes, or just its type. Returns whether it was a message.
+pub fn print_received<P: PacketId>(packet: &GenericPacket<P>, filter: &TopicFilter) -> bool {
+    let message = |topic: &TopicName, payload: &[u8]| {
+        println!("{topic}: {}", String::from_utf8_lossy(payload));
+    };
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => message(p.topic_name(), p.payload()),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => message(p.topic_name(), p.payload()),
+        GenericPacket::V3_1_1(v3_1_1::Packet::Suback(s)) => {
+            println!("subscribed to {filter}: {:?}", s.return_codes());
+            return false;
+        }
+        GenericPacket::V5_0(v5_0::Packet::Suback(s)) => {
+            println!("subscribed to {filter}: {:?}", s.reason_codes());
+            return false;
+        }
+        other => {
+            println!("received {:?}", other.packet_type());
+            return false;
+        }
+    }
+    true
+}
