@@ -288,6 +288,67 @@ impl Peer for Mqttrs {
     }
 }
 
+/// The hand-written floor: no validation at all, only what any zero-copy
+/// decoder must do (topic and payload split off the buffer as `Bytes`, one
+/// reference count each) and what any encoder must write (a head assembled
+/// once, the packet id, the payload). Not a codec: it shows how close the
+/// others get.
+struct Floor {
+    head: [u8; HEAD_LEN],
+    payload: Bytes,
+    out: BytesMut,
+}
+
+/// Fixed header, topic length and topic of the reference PUBLISH.
+const HEAD_LEN: usize = 2 + 2 + TOPIC.len();
+
+impl Peer for Floor {
+    const NAME: &'static str = "floor";
+    fn decode(stream: &mut BytesMut) -> usize {
+        use bytes::Buf;
+        let mut n = 0;
+        while stream.len() >= 2 {
+            // Remaining Length of at most two bytes, as in the reference stream.
+            let (len, header) = match stream[1] {
+                b if b < 0x80 => (usize::from(b), 2),
+                b => (usize::from(b & 0x7F) | usize::from(stream[2]) << 7, 3),
+            };
+            let topic_len = usize::from(u16::from_be_bytes([stream[header], stream[header + 1]]));
+            stream.advance(header + 2);
+            let topic = stream.split_to(topic_len).freeze();
+            let id = u16::from_be_bytes([stream[0], stream[1]]);
+            stream.advance(2);
+            let payload = stream.split_to(len - 4 - topic_len).freeze();
+            black_box((id, &topic[..], &payload));
+            n += 1;
+        }
+        n
+    }
+    fn new(capacity: usize) -> Self {
+        let mut head = [0; HEAD_LEN];
+        head[0] = 0x32;
+        head[1] = (HEAD_LEN + PAYLOAD_LEN) as u8;
+        head[2..4].copy_from_slice(&(TOPIC.len() as u16).to_be_bytes());
+        head[4..].copy_from_slice(TOPIC.as_bytes());
+        let out = BytesMut::with_capacity(capacity);
+        Floor {
+            head,
+            payload: payload(PAYLOAD_LEN),
+            out,
+        }
+    }
+    fn encode(&mut self) -> &[u8] {
+        use bytes::BufMut;
+        self.out.clear();
+        for i in 0..N {
+            self.out.put_slice(&self.head);
+            self.out.put_u16(packet_id(i));
+            self.out.put_slice(&self.payload);
+        }
+        &self.out
+    }
+}
+
 /// Allocations per packet: printed, and saved for report.py.
 #[derive(Default)]
 struct Allocs(String);
@@ -365,6 +426,7 @@ macro_rules! each_peer {
         $f::<Mqttbytes>($($arg),*);
         $f::<ProtocolCore>($($arg),*);
         $f::<Mqttrs>($($arg),*);
+        $f::<Floor>($($arg),*);
     };
 }
 

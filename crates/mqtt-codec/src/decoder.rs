@@ -1,9 +1,9 @@
 //! The streaming [`Decoder`]: frame first, then parse.
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use core::marker::PhantomData;
 
-use crate::wire::{FixedHeader, PacketType, Reader, VARINT_MAX};
+use crate::wire::{cold, cold_path, FixedHeader, PacketType, Reader, VARINT_MAX};
 use crate::{v3_1_1, v5_0, DecodeError, GenericPacket, PacketId, ProtocolVersion};
 
 /// The largest packet MQTT can frame: a 5-byte fixed header and a Remaining
@@ -103,27 +103,43 @@ impl<P: PacketId> Decoder<P> {
     /// not a CONNECT of a supported version.
     #[inline]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<GenericPacket<P>>, DecodeError> {
-        let Some(header) = FixedHeader::parse(buf)? else {
+        // The hot path: a v3.1.1 PUBLISH, inlined into the caller with the
+        // packet type and version known, so that the packet is built in
+        // place. Every other packet takes the same steps out of line.
+        let publish = buf
+            .first()
+            .is_some_and(|&b| b >> 4 == PacketType::Publish as u8);
+        if publish & (self.version == Some(ProtocolVersion::V3_1_1)) {
+            let Some(header) = self.frame(buf)? else {
+                cold_path();
+                return Ok(None);
+            };
+            // Spelled out, so that the dispatcher below folds to PUBLISH.
+            let header = FixedHeader {
+                packet_type: PacketType::Publish,
+                ..header
+            };
+            let mut body = Reader::framed(buf, header.header_len, header.packet_len());
+            return Ok(Some(GenericPacket::V3_1_1(v3_1_1::Packet::decode(
+                &header, &mut body,
+            )?)));
+        }
+        self.decode_any(buf)
+    }
+
+    /// [`Decoder::decode`] for any packet.
+    #[inline(never)]
+    fn decode_any(&mut self, buf: &mut BytesMut) -> Result<Option<GenericPacket<P>>, DecodeError> {
+        let Some(header) = self.frame(buf)? else {
             return Ok(None);
         };
         let size = header.packet_len();
-        if size > self.max_packet_size as usize {
-            return Err(DecodeError::PacketTooLarge {
-                size: size as u64,
-                max: self.max_packet_size,
-            });
-        }
-        if buf.len() < size {
-            // No reserve here: a peer's header alone must not make us allocate.
-            return Ok(None);
-        }
         let version = match self.version {
             Some(version) => version,
             None => self.detect(&header, &buf[header.header_len..size])?,
         };
-        buf.advance(header.header_len);
         // The reader takes exactly this packet off `buf`, even on an error.
-        let mut body = Reader::with_len(buf, header.remaining_length as usize);
+        let mut body = Reader::framed(buf, header.header_len, size);
         Ok(Some(match version {
             ProtocolVersion::V3_1_1 => {
                 GenericPacket::V3_1_1(v3_1_1::Packet::decode(&header, &mut body)?)
@@ -132,8 +148,35 @@ impl<P: PacketId> Decoder<P> {
         }))
     }
 
+    /// The fixed header of the packet at the front of `buf`, once the whole
+    /// packet is there: `Ok(None)` until then. Errs on a malformed fixed
+    /// header, and on a packet larger than the maximum packet size as soon as
+    /// its fixed header says so.
+    #[inline(always)]
+    fn frame(&self, buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
+        let Some(header) = FixedHeader::parse(buf)? else {
+            cold_path();
+            return Ok(None);
+        };
+        let size = header.packet_len();
+        if size > self.max_packet_size as usize {
+            return Err(cold(DecodeError::PacketTooLarge {
+                size: size as u64,
+                max: self.max_packet_size,
+            }));
+        }
+        if buf.len() < size {
+            // No reserve here: a peer's header alone must not make us allocate.
+            cold_path();
+            return Ok(None);
+        }
+        Ok(Some(header))
+    }
+
     /// Reads the version from a CONNECT's Protocol Name and Level (§3.1.2.1,
     /// §3.1.2.2) and remembers it.
+    #[cold]
+    #[inline(never)]
     fn detect(
         &mut self,
         header: &FixedHeader,
@@ -153,5 +196,155 @@ impl<P: PacketId> Decoder<P> {
             .ok_or(DecodeError::UnsupportedProtocolLevel(level))?;
         self.version = Some(version);
         Ok(version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::QoS;
+
+    /// v3.1.1 PUBLISH QoS 1, DUP, topic "a/b", packet id 7, payload "hi",
+    /// worked out from §3.3: the bytes of the fast path.
+    const PUBLISH: [u8; 11] = [
+        0x3A, 0x09, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, b'h', b'i',
+    ];
+    const PINGREQ: [u8; 2] = [0xC0, 0x00];
+
+    fn v3() -> Decoder<u16> {
+        Decoder::new(ProtocolVersion::V3_1_1)
+    }
+
+    fn publish(packet: GenericPacket<u16>) -> v3_1_1::Publish<u16> {
+        match packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p,
+            other => panic!("expected a v3.1.1 PUBLISH, got {other:?}"),
+        }
+    }
+
+    /// The fast path decodes every field, and the topic and payload are
+    /// slices of the receive buffer (zero-copy).
+    #[test]
+    fn publish_fields_and_zero_copy() {
+        let mut buf = BytesMut::from(&PUBLISH[..]);
+        let range = buf.as_ptr_range();
+        let p = publish(v3().decode(&mut buf).unwrap().unwrap());
+        assert!(p.dup() && !p.retain());
+        assert_eq!(p.qos(), QoS::AtLeastOnce);
+        assert_eq!(p.topic_name(), "a/b");
+        assert_eq!(p.packet_id(), Some(7));
+        assert_eq!(&p.payload()[..], b"hi");
+        assert!(range.contains(&p.topic_name().as_str().as_ptr()));
+        assert!(range.contains(&p.payload().as_ptr()));
+        assert!(buf.is_empty());
+    }
+
+    /// Each prefix of a PUBLISH is `Ok(None)` and consumes nothing; the
+    /// whole of it then decodes like the packet given at once.
+    #[test]
+    fn publish_prefixes_wait() {
+        let mut decoder = v3();
+        for len in 0..PUBLISH.len() {
+            let mut buf = BytesMut::from(&PUBLISH[..len]);
+            assert_eq!(decoder.decode(&mut buf), Ok(None), "{len} bytes");
+            assert_eq!(buf.len(), len);
+        }
+        let mut buf = BytesMut::from(&PUBLISH[..]);
+        let whole =
+            Decoder::<u16>::new(ProtocolVersion::V3_1_1).decode(&mut BytesMut::from(&PUBLISH[..]));
+        assert_eq!(decoder.decode(&mut buf), whole);
+    }
+
+    /// [MQTT-3.3.2-2] A wildcard in the Topic Name is refused, and exactly
+    /// the bad frame is consumed: the next packet still decodes.
+    #[test]
+    fn bad_publish_consumes_exactly_its_frame() {
+        let mut bad = PUBLISH;
+        bad[5] = b'+';
+        let mut buf = BytesMut::from(&bad[..]);
+        buf.extend_from_slice(&PINGREQ);
+        let mut decoder = v3();
+        assert_eq!(
+            decoder.decode(&mut buf),
+            Err(DecodeError::InvalidTopicName(
+                crate::TopicError::WildcardInName
+            ))
+        );
+        assert_eq!(&buf[..], PINGREQ);
+        assert!(matches!(
+            decoder.decode(&mut buf),
+            Ok(Some(GenericPacket::V3_1_1(v3_1_1::Packet::Pingreq(_))))
+        ));
+    }
+
+    /// [MQTT-3.3.1-4] QoS 3 is refused from the first byte, before the
+    /// rest of the packet arrives; [MQTT-2.3.1-1] a zero packet id is
+    /// refused once it has.
+    #[test]
+    fn publish_header_and_id_errors() {
+        let mut buf = BytesMut::from(&[0x36][..]);
+        assert_eq!(v3().decode(&mut buf), Err(DecodeError::InvalidQos));
+        let mut zero = PUBLISH;
+        zero[8] = 0;
+        let mut buf = BytesMut::from(&zero[..]);
+        assert_eq!(v3().decode(&mut buf), Err(DecodeError::ZeroPacketId));
+        assert!(buf.is_empty());
+    }
+
+    /// The maximum packet size is checked from the fixed header alone, and
+    /// nothing is consumed.
+    #[test]
+    fn publish_too_large_is_refused_before_buffering() {
+        let mut decoder = v3().with_max_packet_size(10);
+        let mut buf = BytesMut::from(&PUBLISH[..2]);
+        assert_eq!(
+            decoder.decode(&mut buf),
+            Err(DecodeError::PacketTooLarge { size: 11, max: 10 })
+        );
+        assert_eq!(buf.len(), 2);
+    }
+
+    /// A PUBLISH while the version is being detected is not the CONNECT
+    /// that must come first [MQTT-3.1.0-1]; the fast path is not taken.
+    #[test]
+    fn publish_before_version_is_known() {
+        let mut buf = BytesMut::from(&PUBLISH[..]);
+        assert_eq!(
+            Decoder::<u16>::detect_version().decode(&mut buf),
+            Err(DecodeError::ExpectedConnect(PacketType::Publish))
+        );
+    }
+
+    /// The same bytes decode alike through the fast path and through the
+    /// general dispatcher; a v5.0 decoder reads them as a v5.0 PUBLISH
+    /// (the Property Length comes after the packet id there).
+    #[test]
+    fn fast_path_matches_the_dispatcher() {
+        let mut buf = BytesMut::from(&PUBLISH[..]);
+        let fast = v3().decode(&mut buf).unwrap().unwrap();
+        let header = FixedHeader::parse(&PUBLISH).unwrap().unwrap();
+        let mut body = BytesMut::from(&PUBLISH[..]);
+        let general = v3_1_1::Packet::<u16>::decode(
+            &header,
+            &mut Reader::framed(&mut body, header.header_len, PUBLISH.len()),
+        )
+        .unwrap();
+        assert_eq!(fast, GenericPacket::V3_1_1(general));
+
+        // v5.0: Property Length 0 inserted after the packet id.
+        let v5_bytes = [
+            0x3A, 0x0A, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07, 0x00, b'h', b'i',
+        ];
+        let mut buf = BytesMut::from(&v5_bytes[..]);
+        let Some(GenericPacket::V5_0(v5_0::Packet::Publish(p))) =
+            Decoder::<u16>::new(ProtocolVersion::V5_0)
+                .decode(&mut buf)
+                .unwrap()
+        else {
+            panic!("expected a v5.0 PUBLISH");
+        };
+        assert_eq!(p.topic_name(), "a/b");
+        assert_eq!(&p.payload()[..], b"hi");
+        assert!(buf.is_empty());
     }
 }

@@ -24,6 +24,24 @@ pub(crate) mod sealed {
         fn payload(&self) -> Option<&Bytes> {
             None
         }
+        /// Writes the fixed header, whose Remaining Length is `body_len`
+        /// (what [`body_len`](Body::body_len) returns, computed once by the
+        /// caller), then [`write_head`](Body::write_head). PUBLISH writes
+        /// its own in fewer steps.
+        #[inline]
+        fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
+            super::write_fixed_header(buf, self.first_byte(), body_len);
+            self.write_head(buf);
+        }
+        /// [`Encode::encode`](super::Encode::encode). PUBLISH has it
+        /// always inlined into the caller (a call that returns the `Result`
+        /// through memory costs about a third of encoding a small PUBLISH);
+        /// for the other packets inlining it all only makes the caller
+        /// bigger and slower, so the optimizer decides.
+        #[inline]
+        fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, crate::EncodeError> {
+            super::encode_packet(self, buf)
+        }
     }
 }
 
@@ -48,15 +66,9 @@ pub trait Encode: sealed::Body {
     ///
     /// Errs, writing nothing, when the Remaining Length would exceed
     /// 268,435,455 (§2.1.4) or `buf` has not room for the whole packet.
-    #[inline]
+    #[inline(always)]
     fn encode<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
-        let total = self.check(buf)?;
-        write_header(self, buf);
-        self.write_head(buf);
-        if let Some(payload) = self.payload() {
-            buf.put_slice(payload);
-        }
-        Ok(total)
+        self.encode_packet(buf)
     }
 
     /// Writes the packet except a PUBLISH payload, and returns that payload,
@@ -68,32 +80,10 @@ pub trait Encode: sealed::Body {
     #[inline]
     fn encode_vectored<B: BufMut>(&self, head: &mut B) -> Result<Option<&Bytes>, EncodeError> {
         let payload = self.payload();
-        let skipped = payload.map_or(0, Bytes::len);
-        check_remaining_len(self.body_len())?;
-        let needed = self.encoded_len() - skipped;
-        if head.remaining_mut() < needed {
-            return Err(EncodeError::BufferTooSmall {
-                needed,
-                available: head.remaining_mut(),
-            });
-        }
-        write_header(self, head);
-        self.write_head(head);
+        let body = self.body_len();
+        check(body, payload.map_or(0, Bytes::len), head.remaining_mut())?;
+        self.write_packet_head(head, body);
         Ok(payload)
-    }
-
-    #[doc(hidden)]
-    #[inline]
-    fn check<B: BufMut>(&self, buf: &B) -> Result<usize, EncodeError> {
-        check_remaining_len(self.body_len())?;
-        let total = self.encoded_len();
-        if buf.remaining_mut() < total {
-            return Err(EncodeError::BufferTooSmall {
-                needed: total,
-                available: buf.remaining_mut(),
-            });
-        }
-        Ok(total)
     }
 }
 
@@ -116,20 +106,50 @@ impl<T: sealed::Body + ?Sized> sealed::Body for alloc::boxed::Box<T> {
     fn payload(&self) -> Option<&Bytes> {
         (**self).payload()
     }
+    #[inline]
+    fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
+        (**self).write_packet_head(buf, body_len)
+    }
 }
 
+/// The whole packet's length for a body of `body` bytes, checked against
+/// the largest Remaining Length (§2.1.4) and against the `available` room
+/// for all of it but `skipped` bytes (a payload written apart).
 #[inline]
-fn check_remaining_len(body: usize) -> Result<(), EncodeError> {
+fn check(body: usize, skipped: usize, available: usize) -> Result<usize, EncodeError> {
     if body > VARINT_MAX as usize {
         return Err(EncodeError::PacketTooLarge(body));
     }
-    Ok(())
+    // Cannot overflow: `body` is at most VARINT_MAX.
+    let total = 1 + varint_len(body as u32) + body;
+    let needed = total - skipped;
+    if available < needed {
+        return Err(EncodeError::BufferTooSmall { needed, available });
+    }
+    Ok(total)
 }
 
+/// What [`Encode::encode`] does, for [`sealed::Body::encode_packet`].
+#[inline(always)]
+pub(crate) fn encode_packet<T, B>(packet: &T, buf: &mut B) -> Result<usize, EncodeError>
+where
+    T: sealed::Body + ?Sized,
+    B: BufMut,
+{
+    let body = packet.body_len();
+    let total = check(body, 0, buf.remaining_mut())?;
+    packet.write_packet_head(buf, body);
+    if let Some(payload) = packet.payload() {
+        buf.put_slice(payload);
+    }
+    Ok(total)
+}
+
+/// The fixed header: `first_byte`, then `body_len` as the Remaining Length.
 #[inline]
-fn write_header<T: sealed::Body + ?Sized, B: BufMut>(packet: &T, buf: &mut B) {
-    buf.put_u8(packet.first_byte());
-    put_varint(buf, packet.body_len() as u32);
+pub(crate) fn write_fixed_header<B: BufMut>(buf: &mut B, first_byte: u8, body_len: usize) {
+    buf.put_u8(first_byte);
+    put_varint(buf, body_len as u32);
 }
 
 /// Implements [`sealed::Body`] for a packet with no variable header and no
@@ -155,3 +175,53 @@ pub(crate) use empty_body;
 /// A payload chunk [`Encode::encode_vectored`] may hand out, if any, as
 /// `Bytes` (re-exported so callers can name the type).
 pub type Payload = Bytes;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::v3_1_1::Publish;
+    use crate::QoS;
+
+    fn publish() -> Publish<u16> {
+        Publish::builder()
+            .try_topic_name("a/b")
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .packet_id(7)
+            .payload(&b"hi"[..])
+            .build()
+            .unwrap()
+    }
+
+    /// A buffer without room for the whole packet is refused before
+    /// anything is written; the vectored form needs room for the head only.
+    #[test]
+    fn buffer_too_small_writes_nothing() {
+        let packet = publish();
+        // 2 bytes of fixed header, 5 of topic, 2 of packet id, 2 of payload.
+        assert_eq!(packet.encoded_len(), 11);
+        let mut small = [0u8; 10];
+        let mut out = &mut small[..];
+        assert_eq!(
+            packet.encode(&mut out),
+            Err(EncodeError::BufferTooSmall {
+                needed: 11,
+                available: 10
+            })
+        );
+        assert_eq!(small, [0; 10]);
+
+        let mut head = [0u8; 9];
+        let mut out = &mut head[..];
+        assert_eq!(packet.encode_vectored(&mut out), Ok(Some(packet.payload())));
+        assert_eq!(head, [0x32, 0x09, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x07]);
+        let mut out = &mut head[..8];
+        assert_eq!(
+            packet.encode_vectored(&mut out),
+            Err(EncodeError::BufferTooSmall {
+                needed: 9,
+                available: 8
+            })
+        );
+    }
+}

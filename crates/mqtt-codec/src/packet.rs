@@ -76,4 +76,11 @@ impl<P: PacketId> Body for GenericPacket<P> {
             GenericPacket::V5_0(p) => p.payload(),
         }
     }
+    #[inline]
+    fn write_packet_head<B: bytes::BufMut>(&self, buf: &mut B, body_len: usize) {
+        match self {
+            GenericPacket::V3_1_1(p) => p.write_packet_head(buf, body_len),
+            GenericPacket::V5_0(p) => p.write_packet_head(buf, body_len),
+        }
+    }
 }

@@ -204,7 +204,7 @@ impl PropertyValue for TopicName {
     }
     #[inline]
     fn write<B: BufMut>(&self, buf: &mut B) {
-        put_length_prefixed(buf, self.as_str().as_bytes());
+        put_length_prefixed(buf, self.as_mqtt_string().as_bytes());
     }
     fn check(&self) -> Result<(), BuildError> {
         if self.is_empty() {

@@ -57,10 +57,21 @@ impl TopicName {
 
     /// A non-empty Topic Name read off the wire: the string rules and the
     /// Topic Name rules checked in one pass.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn from_wire(raw: Bytes) -> Result<Self, crate::DecodeError> {
         let found = crate::string::scan(&raw);
-        crate::string::check_scanned(&raw, found)?;
+        if found.nul | found.non_ascii | found.wildcard | raw.is_empty() {
+            // Rare: an invalid name, or a valid one that is not plain ASCII.
+            Self::check_wire(&raw, found)?;
+        }
+        Ok(TopicName(MqttString::from_validated(raw)))
+    }
+
+    /// The checks of [`TopicName::from_wire`] past the one-pass scan.
+    #[cold]
+    #[inline(never)]
+    fn check_wire(raw: &[u8], found: crate::string::Scan) -> Result<(), crate::DecodeError> {
+        crate::string::check_scanned(raw, found)?;
         if raw.is_empty() {
             return Err(crate::DecodeError::InvalidTopicName(TopicError::Empty));
         }
@@ -69,7 +80,7 @@ impl TopicName {
                 TopicError::WildcardInName,
             ));
         }
-        Ok(TopicName(MqttString::from_validated(raw)))
+        Ok(())
     }
 
     /// Checks raw bytes for both the string and the Topic Name rules,

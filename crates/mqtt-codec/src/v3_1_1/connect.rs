@@ -299,7 +299,7 @@ impl Body for Connect {
         buf.put_u16(self.keep_alive);
         put_length_prefixed(buf, self.client_id.as_bytes());
         if let Some(will) = &self.will {
-            put_length_prefixed(buf, will.topic.as_str().as_bytes());
+            put_length_prefixed(buf, will.topic.as_mqtt_string().as_bytes());
             put_length_prefixed(buf, will.message.as_bytes());
         }
         if let Some(user_name) = &self.user_name {

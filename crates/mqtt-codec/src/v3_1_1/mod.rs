@@ -159,12 +159,25 @@ impl<P: PacketId> Packet<P> {
     /// checked by [`FixedHeader::parse`]) is `header`. Every byte of `body`
     /// must belong to the packet: this is the one place where trailing bytes
     /// are refused. AUTH does not exist on v3.1.1.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let packet = match header.packet_type {
+        // PUBLISH, the hot path, inline; the others out of line.
+        let packet = if header.packet_type == PacketType::Publish {
+            Packet::Publish(Publish::decode(header.flags, r)?)
+        } else {
+            Self::decode_other(header, r)?
+        };
+        r.finish()?;
+        Ok(packet)
+    }
+
+    /// Every packet but PUBLISH, out of line; the caller checks for
+    /// trailing bytes.
+    #[inline(never)]
+    fn decode_other(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match header.packet_type {
             PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
             PacketType::Connack => Packet::Connack(Connack::decode(r)?),
-            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
             PacketType::Puback => Packet::Puback(Puback::decode(r)?),
             PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(r)?),
             PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(r)?),
@@ -177,9 +190,8 @@ impl<P: PacketId> Packet<P> {
             PacketType::Pingresp => Packet::Pingresp(Pingresp),
             PacketType::Disconnect => Packet::Disconnect(Disconnect),
             PacketType::Auth => return Err(DecodeError::InvalidPacketType(PacketType::Auth as u8)),
-        };
-        r.finish()?;
-        Ok(packet)
+            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
+        })
     }
 }
 
@@ -199,6 +211,10 @@ impl<P: PacketId> Body for Packet<P> {
     #[inline]
     fn payload(&self) -> Option<&Bytes> {
         each_variant!(self, p => Body::payload(p))
+    }
+    #[inline]
+    fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
+        each_variant!(self, p => Body::write_packet_head(p, buf, body_len))
     }
 }
 

@@ -4,9 +4,9 @@ use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
-use crate::wire::writer::{put_length_prefixed, put_packet_id};
-use crate::wire::{PacketType, Reader};
-use crate::{BuildError, DecodeError, PacketId, QoS, TopicName};
+use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
+use crate::wire::{cold, PacketType, Reader};
+use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 
 /// An application message, sent in either direction.
 ///
@@ -124,15 +124,19 @@ impl<P: PacketId> Publish<P> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let qos = QoS::from_u8((flags >> 1) & 0b11)?;
+        let qos = match QoS::from_u8((flags >> 1) & 0b11) {
+            Ok(qos) => qos,
+            Err(e) => return Err(cold(e)),
+        };
         let dup = flags & 0b1000 != 0;
         if dup && qos == QoS::AtMostOnce {
             // [MQTT-3.3.1-2]
-            return Err(DecodeError::InvalidFixedHeaderFlags {
+            return Err(cold(DecodeError::InvalidFixedHeaderFlags {
                 packet_type: PacketType::Publish,
                 flags,
-            });
+            }));
         }
         let topic_name = TopicName::from_wire(r.length_prefixed()?)?;
         let packet_id = match qos {
@@ -166,7 +170,7 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline]
     fn write_head<B: BufMut>(&self, buf: &mut B) {
-        put_length_prefixed(buf, self.topic_name.as_str().as_bytes());
+        put_length_prefixed(buf, self.topic_name.as_mqtt_string().as_bytes());
         if let Some(id) = self.packet_id {
             put_packet_id(buf, id);
         }
@@ -174,5 +178,19 @@ impl<P: PacketId> Body for Publish<P> {
     #[inline]
     fn payload(&self) -> Option<&Bytes> {
         Some(&self.payload)
+    }
+    #[inline(always)]
+    fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
+        crate::encode::encode_packet(self, buf)
+    }
+    #[inline(always)]
+    fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
+        put_publish_head(
+            buf,
+            self.first_byte(),
+            body_len,
+            self.topic_name.as_mqtt_string().as_bytes(),
+            self.packet_id,
+        );
     }
 }

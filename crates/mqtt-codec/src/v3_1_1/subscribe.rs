@@ -147,7 +147,7 @@ impl<P: PacketId> Body for Subscribe<P> {
     fn write_head<B: BufMut>(&self, buf: &mut B) {
         put_packet_id(buf, self.packet_id);
         for s in &self.subscriptions {
-            put_length_prefixed(buf, s.filter.as_str().as_bytes());
+            put_length_prefixed(buf, s.filter.as_mqtt_string().as_bytes());
             buf.put_u8(s.qos as u8);
         }
     }

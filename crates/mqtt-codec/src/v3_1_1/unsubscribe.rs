@@ -111,7 +111,7 @@ impl<P: PacketId> Body for Unsubscribe<P> {
     fn write_head<B: BufMut>(&self, buf: &mut B) {
         put_packet_id(buf, self.packet_id);
         for filter in &self.topic_filters {
-            put_length_prefixed(buf, filter.as_str().as_bytes());
+            put_length_prefixed(buf, filter.as_mqtt_string().as_bytes());
         }
     }
 }

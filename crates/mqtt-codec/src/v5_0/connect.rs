@@ -323,7 +323,7 @@ impl Body for Connect {
         put_length_prefixed(buf, self.client_id.as_bytes());
         if let Some(will) = &self.will {
             will.properties.encode(buf);
-            put_length_prefixed(buf, will.topic.as_str().as_bytes());
+            put_length_prefixed(buf, will.topic.as_mqtt_string().as_bytes());
             put_length_prefixed(buf, will.payload.as_bytes());
         }
         if let Some(user_name) = &self.user_name {

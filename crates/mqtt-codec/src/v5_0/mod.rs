@@ -160,12 +160,25 @@ impl<P: PacketId> Packet<P> {
     /// `header` (flags already checked by [`FixedHeader::parse`]). Every
     /// byte of `body` must belong to the packet: left-over bytes are
     /// [`DecodeError::TrailingBytes`], checked here once for all types.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let packet = match header.packet_type {
+        // PUBLISH, the hot path, inline; the others out of line.
+        let packet = if header.packet_type == PacketType::Publish {
+            Packet::Publish(Publish::decode(header.flags, r)?)
+        } else {
+            Self::decode_other(header, r)?
+        };
+        r.finish()?;
+        Ok(packet)
+    }
+
+    /// Every packet but PUBLISH, out of line; the caller checks for
+    /// trailing bytes.
+    #[inline(never)]
+    fn decode_other(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(match header.packet_type {
             PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
             PacketType::Connack => Packet::Connack(Box::new(Connack::decode(r)?)),
-            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
             PacketType::Puback => Packet::Puback(Puback::decode(r)?),
             PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(r)?),
             PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(r)?),
@@ -178,9 +191,8 @@ impl<P: PacketId> Packet<P> {
             PacketType::Pingresp => Packet::Pingresp(Pingresp),
             PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(r)?),
             PacketType::Auth => Packet::Auth(Auth::decode(r)?),
-        };
-        r.finish()?;
-        Ok(packet)
+            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
+        })
     }
 }
 
@@ -230,6 +242,10 @@ impl<P: PacketId> Body for Packet<P> {
     #[inline]
     fn payload(&self) -> Option<&Bytes> {
         each_variant!(self, p => Body::payload(p))
+    }
+    #[inline]
+    fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
+        each_variant!(self, p => Body::write_packet_head(p, buf, body_len))
     }
 }
 

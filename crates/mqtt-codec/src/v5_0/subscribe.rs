@@ -268,7 +268,7 @@ impl<P: PacketId> Body for Subscribe<P> {
         put_packet_id(buf, self.packet_id);
         self.properties.encode(buf);
         for (filter, options) in &self.subscriptions {
-            put_length_prefixed(buf, filter.as_str().as_bytes());
+            put_length_prefixed(buf, filter.as_mqtt_string().as_bytes());
             buf.put_u8(options.to_u8());
         }
     }

@@ -140,7 +140,7 @@ impl<P: PacketId> Body for Unsubscribe<P> {
         put_packet_id(buf, self.packet_id);
         self.properties.encode(buf);
         for filter in &self.filters {
-            put_length_prefixed(buf, filter.as_str().as_bytes());
+            put_length_prefixed(buf, filter.as_mqtt_string().as_bytes());
         }
     }
 }

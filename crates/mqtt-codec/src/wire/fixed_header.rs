@@ -99,20 +99,23 @@ impl FixedHeader {
     /// on flags that differ from the ones the spec fixes, on PUBLISH QoS 3 and
     /// on a malformed Remaining Length. AUTH is accepted here; the caller
     /// refuses it on v3.1.1.
-    #[inline]
+    #[inline(always)]
     pub fn parse(buf: &[u8]) -> Result<Option<FixedHeader>, DecodeError> {
         let Some(&first) = buf.first() else {
             return Ok(None);
         };
         let Some(packet_type) = PacketType::from_u8(first >> 4) else {
-            return Err(DecodeError::InvalidPacketType(first >> 4));
+            return Err(super::cold(DecodeError::InvalidPacketType(first >> 4)));
         };
         let flags = first & 0x0F;
         match packet_type.fixed_flags() {
             Some(fixed) if fixed != flags => {
-                return Err(DecodeError::InvalidFixedHeaderFlags { packet_type, flags });
+                return Err(super::cold(DecodeError::InvalidFixedHeaderFlags {
+                    packet_type,
+                    flags,
+                }));
             }
-            None if flags & 0b0110 == 0b0110 => return Err(DecodeError::InvalidQos),
+            None if flags & 0b0110 == 0b0110 => return Err(super::cold(DecodeError::InvalidQos)),
             _ => {}
         }
         Ok(

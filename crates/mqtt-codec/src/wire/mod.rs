@@ -9,3 +9,19 @@ pub(crate) mod writer;
 pub use fixed_header::{FixedHeader, PacketType};
 pub(crate) use reader::Reader;
 pub use varint::{varint_len, VARINT_MAX};
+
+/// Returns `value` unchanged. Calling it marks the path it is on as rarely
+/// taken (a `#[cold]` call), so that the optimizer lays out and inlines the
+/// decoder for valid input: wrap every error the hot path can return in it.
+#[cold]
+#[inline(never)]
+pub(crate) fn cold<T>(value: T) -> T {
+    value
+}
+
+/// Marks the path it is called on as rarely taken, like [`cold`]: for the
+/// paths of the decoder that are valid but rare (a packet not complete yet,
+/// an empty field).
+#[cold]
+#[inline(never)]
+pub(crate) fn cold_path() {}

@@ -8,6 +8,7 @@ use nom::number::complete::{be_u16, be_u32, be_u8};
 use nom::Parser;
 
 use super::varint::read_varint;
+use super::{cold, cold_path};
 use crate::string::{BinaryData, MqttString};
 use crate::{DecodeError, PacketId};
 
@@ -15,10 +16,17 @@ use crate::{DecodeError, PacketId};
 /// at the front of the receive buffer. Never reads past its frame; when
 /// dropped, it consumes what is left of the frame, so that after an error
 /// exactly the offending packet has been taken off the buffer.
+///
+/// Fixed-size fields are read in place: the reader only moves a pending
+/// offset, and takes bytes off `buf` when it splits a field off it (one
+/// `split_to` per string, binary or payload, and no separate advance) or when
+/// it is dropped.
 pub(crate) struct Reader<'a> {
     buf: &'a mut BytesMut,
-    /// Bytes of this frame still in `buf`; never more than `buf.len()`.
-    remaining: usize,
+    /// Bytes at the front of `buf` already read, not yet taken off it.
+    pos: usize,
+    /// Where this frame ends in `buf`: `pos <= end <= buf.len()`.
+    end: usize,
 }
 
 type NomResult<'a, T> = nom::IResult<&'a [u8], T, ()>;
@@ -27,28 +35,33 @@ impl<'a> Reader<'a> {
     /// A reader over the whole of `buf`.
     #[cfg(test)]
     pub(crate) fn new(buf: &'a mut BytesMut) -> Self {
-        let remaining = buf.len();
-        Reader { buf, remaining }
+        let end = buf.len();
+        Reader { buf, pos: 0, end }
     }
 
-    /// A reader over the first `len` bytes of `buf`; `len <= buf.len()`.
+    /// A reader over `buf[start..end]`, which the caller has checked to be
+    /// in bounds; when dropped it takes `buf[..end]` off `buf` (the fixed
+    /// header at `buf[..start]` included).
     #[inline(always)]
-    pub(crate) fn with_len(buf: &'a mut BytesMut, len: usize) -> Self {
-        debug_assert!(len <= buf.len());
-        let remaining = len.min(buf.len());
-        Reader { buf, remaining }
+    pub(crate) fn framed(buf: &'a mut BytesMut, start: usize, end: usize) -> Self {
+        debug_assert!(start <= end && end <= buf.len());
+        let end = end.min(buf.len());
+        Reader {
+            buf,
+            pos: start.min(end),
+            end,
+        }
     }
 
     #[inline(always)]
     fn input(&self) -> &[u8] {
-        &self.buf[..self.remaining]
+        &self.buf[self.pos..self.end]
     }
 
     #[inline(always)]
     fn consume<T>(&mut self, parsed: Result<(usize, T), DecodeError>) -> Result<T, DecodeError> {
         let (n, value) = parsed?;
-        self.buf.advance(n);
-        self.remaining -= n;
+        self.pos += n;
         Ok(value)
     }
 
@@ -60,22 +73,24 @@ impl<'a> Reader<'a> {
         f: impl for<'i> FnOnce(&'i [u8]) -> NomResult<'i, T>,
     ) -> Result<(usize, T), DecodeError> {
         let input = self.input();
-        let (rest, value) = f(input).map_err(|_| DecodeError::UnexpectedEnd)?;
+        let Ok((rest, value)) = f(input) else {
+            return Err(cold(DecodeError::UnexpectedEnd));
+        };
         Ok((input.len() - rest.len(), value))
     }
 
     /// Bytes not yet read.
     #[inline(always)]
     pub(crate) fn remaining(&self) -> usize {
-        self.remaining
+        self.end - self.pos
     }
 
     /// Errs with [`DecodeError::TrailingBytes`] unless every byte was read.
     #[inline(always)]
     pub(crate) fn finish(&self) -> Result<(), DecodeError> {
-        match self.remaining {
+        match self.remaining() {
             0 => Ok(()),
-            n => Err(DecodeError::TrailingBytes(n)),
+            n => Err(cold(DecodeError::TrailingBytes(n))),
         }
     }
 
@@ -102,7 +117,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn varint(&mut self) -> Result<u32, DecodeError> {
         let parsed = match read_varint(self.input())? {
             Some((value, n)) => Ok((n, value)),
-            None => Err(DecodeError::UnexpectedEnd),
+            None => Err(cold(DecodeError::UnexpectedEnd)),
         };
         self.consume(parsed)
     }
@@ -118,11 +133,23 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
         self.check_len(n)?;
-        self.remaining -= n;
-        Ok(match n {
-            0 => Bytes::new(),
-            _ => self.buf.split_to(n).freeze(),
-        })
+        Ok(self.split(n))
+    }
+
+    /// Splits the next `n` bytes, known to be in the frame, off the buffer,
+    /// with the bytes read before them: one `split_to`, no separate advance.
+    #[inline(always)]
+    fn split(&mut self, n: usize) -> Bytes {
+        if n == 0 {
+            cold_path();
+            return Bytes::new();
+        }
+        let at = self.pos + n;
+        let mut field = self.buf.split_to(at).freeze();
+        field.advance(self.pos);
+        self.end -= at;
+        self.pos = 0;
+        field
     }
 
     /// Two Byte Integer length, then that many bytes.
@@ -153,15 +180,16 @@ impl<'a> Reader<'a> {
         } else {
             self.u32()?
         };
-        P::from_u32(raw).ok_or(DecodeError::ZeroPacketId)
+        match P::from_u32(raw) {
+            Some(id) => Ok(id),
+            None => Err(cold(DecodeError::ZeroPacketId)),
+        }
     }
 
     /// Everything not yet read, split off the buffer.
     #[inline(always)]
     pub(crate) fn rest(&mut self) -> Bytes {
-        let n = self.remaining;
-        // Cannot fail: `n` is exactly what is left.
-        self.bytes(n).unwrap_or_default()
+        self.split(self.remaining())
     }
 
     /// A reader over the next `n` bytes (a property block); this reader
@@ -169,10 +197,16 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     pub(crate) fn sub(&mut self, n: usize) -> Result<Reader<'_>, DecodeError> {
         self.check_len(n)?;
-        self.remaining -= n;
+        // The sub-reader starts where this one is, and takes its bytes off
+        // `buf` together with those this one has read; this one continues
+        // after them.
+        let (pos, end) = (self.pos, self.pos + n);
+        self.end -= end;
+        self.pos = 0;
         Ok(Reader {
             buf: self.buf,
-            remaining: n,
+            pos,
+            end,
         })
     }
 }
@@ -180,6 +214,92 @@ impl<'a> Reader<'a> {
 impl Drop for Reader<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.buf.advance(self.remaining);
+        if self.end != 0 {
+            self.buf.advance(self.end);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fields read in place, fields split off, a property block and the
+    /// rest: the values, and the buffer left holding only what follows the
+    /// frame.
+    #[test]
+    fn reads_split_and_sub_blocks_leave_what_follows() {
+        let mut buf = BytesMut::from(
+            &[
+                0xAA, // not part of the frame: a fixed header byte
+                0x00, 0x02, b'h', b'i', // length-prefixed "hi"
+                0x07, // a byte
+                0x03, 0x01, b'x', 0x09, // a 3-byte block: a byte, then "x", then 0x09
+                b'p', b'a', b'y', // the rest
+                0xEE, // the next packet
+            ][..],
+        );
+        let range = buf.as_ptr_range();
+        let end = buf.len() - 1;
+        {
+            let mut r = Reader::framed(&mut buf, 1, end);
+            let hi = r.length_prefixed().unwrap();
+            assert_eq!(hi, &b"hi"[..]);
+            assert!(range.contains(&hi.as_ptr()));
+            assert_eq!(r.u8(), Ok(0x07));
+            let len = usize::from(r.u8().unwrap());
+            {
+                let mut block = r.sub(len).unwrap();
+                assert_eq!(block.u8(), Ok(0x01));
+                assert_eq!(block.bytes(1).unwrap(), &b"x"[..]);
+                assert_eq!(block.remaining(), 1);
+                // Dropped with a byte unread: the block is consumed anyway.
+            }
+            assert_eq!(r.remaining(), 3);
+            let rest = r.rest();
+            assert_eq!(rest, &b"pay"[..]);
+            assert!(range.contains(&rest.as_ptr()));
+            assert_eq!(r.finish(), Ok(()));
+        }
+        assert_eq!(&buf[..], [0xEE]);
+    }
+
+    /// Dropped after an error, a reader takes exactly its frame off the
+    /// buffer, whatever it had read or split before.
+    #[test]
+    fn drop_consumes_exactly_the_frame() {
+        let frame = [0x30, 0x00, 0x01, b't', 0x00, 0x00, 0x42];
+        for reads in 0..4 {
+            let mut buf = BytesMut::from(&frame[..]);
+            buf.extend_from_slice(&[0xC0, 0x00]);
+            {
+                let mut r = Reader::framed(&mut buf, 1, frame.len());
+                if reads > 0 {
+                    r.u8().unwrap();
+                }
+                if reads > 1 {
+                    r.bytes(2).unwrap();
+                }
+                if reads > 2 {
+                    assert_eq!(r.packet_id::<u16>(), Err(DecodeError::ZeroPacketId));
+                }
+                assert_eq!(r.bytes(100), Err(DecodeError::UnexpectedEnd));
+            }
+            assert_eq!(&buf[..], [0xC0, 0x00], "after {reads} reads");
+        }
+    }
+
+    /// Empty fields are not split off the buffer, and an empty rest leaves
+    /// the reader finished.
+    #[test]
+    fn empty_fields() {
+        let mut buf = BytesMut::from(&[0x00, 0x00][..]);
+        {
+            let mut r = Reader::new(&mut buf);
+            assert_eq!(r.length_prefixed().unwrap(), Bytes::new());
+            assert!(r.rest().is_empty());
+            assert_eq!(r.finish(), Ok(()));
+        }
+        assert!(buf.is_empty());
     }
 }

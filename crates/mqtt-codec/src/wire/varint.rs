@@ -30,7 +30,7 @@ pub const fn varint_len(value: u32) -> usize {
 /// Returns `Ok(None)` when `buf` ends before the integer does, and the value
 /// with the number of bytes it took otherwise. Errs on a fifth byte or on a
 /// non-minimal encoding [MQTT-1.5.5-1].
-#[inline]
+#[inline(always)]
 pub(crate) fn read_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
     let mut value: u32 = 0;
     for i in 0..4 {
@@ -41,12 +41,12 @@ pub(crate) fn read_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeErro
         if byte & 0x80 == 0 {
             // A final byte of 0 after a continuation means a longer form than needed.
             if byte == 0 && i > 0 {
-                return Err(DecodeError::MalformedVariableByteInteger);
+                return Err(super::cold(DecodeError::MalformedVariableByteInteger));
             }
             return Ok(Some((value, i + 1)));
         }
     }
-    Err(DecodeError::MalformedVariableByteInteger)
+    Err(super::cold(DecodeError::MalformedVariableByteInteger))
 }
 
 /// Writes `value` as a Variable Byte Integer. The caller ensures
