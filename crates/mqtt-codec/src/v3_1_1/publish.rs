@@ -5,7 +5,7 @@ use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
 use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
-use crate::wire::{cold, PacketType, Reader};
+use crate::wire::Reader;
 use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 
 /// An application message, sent in either direction.
@@ -126,18 +126,7 @@ impl<P: PacketId> Publish<P> {
 
     #[inline(always)]
     pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let qos = match QoS::from_u8((flags >> 1) & 0b11) {
-            Ok(qos) => qos,
-            Err(e) => return Err(cold(e)),
-        };
-        let dup = flags & 0b1000 != 0;
-        if dup && qos == QoS::AtMostOnce {
-            // [MQTT-3.3.1-2]
-            return Err(cold(DecodeError::InvalidFixedHeaderFlags {
-                packet_type: PacketType::Publish,
-                flags,
-            }));
-        }
+        let (dup, qos, retain) = crate::wire::publish_flags(flags)?;
         let topic_name = TopicName::from_wire(r.length_prefixed()?)?;
         let packet_id = match qos {
             QoS::AtMostOnce => None,
@@ -146,7 +135,7 @@ impl<P: PacketId> Publish<P> {
         Ok(Publish {
             dup,
             qos,
-            retain: flags & 1 != 0,
+            retain,
             topic_name,
             packet_id,
             payload: r.rest(),
@@ -157,10 +146,7 @@ impl<P: PacketId> Publish<P> {
 impl<P: PacketId> Body for Publish<P> {
     #[inline]
     fn first_byte(&self) -> u8 {
-        (PacketType::Publish as u8) << 4
-            | u8::from(self.dup) << 3
-            | (self.qos as u8) << 1
-            | u8::from(self.retain)
+        crate::wire::publish_first_byte(self.dup, self.qos, self.retain)
     }
     #[inline]
     fn body_len(&self) -> usize {

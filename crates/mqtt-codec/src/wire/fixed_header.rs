@@ -2,7 +2,7 @@
 //! byte of the body is buffered.
 
 use super::varint::read_varint;
-use crate::DecodeError;
+use crate::{DecodeError, QoS};
 
 /// The MQTT Control Packet type: the high four bits of the first byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,4 +127,29 @@ impl FixedHeader {
             }),
         )
     }
+}
+
+/// DUP, QoS and RETAIN from the flags of a PUBLISH fixed header (§3.3.1).
+///
+/// Errs on QoS 3 [MQTT-3.3.1-4] and on DUP set with QoS 0 [MQTT-3.3.1-2].
+#[inline]
+pub(crate) fn publish_flags(flags: u8) -> Result<(bool, QoS, bool), DecodeError> {
+    let qos = match QoS::from_u8((flags >> 1) & 0b11) {
+        Ok(qos) => qos,
+        Err(e) => return Err(super::cold(e)),
+    };
+    let dup = flags & 0b1000 != 0;
+    if dup && qos == QoS::AtMostOnce {
+        return Err(super::cold(DecodeError::InvalidFixedHeaderFlags {
+            packet_type: PacketType::Publish,
+            flags,
+        }));
+    }
+    Ok((dup, qos, flags & 1 != 0))
+}
+
+/// The first byte of a PUBLISH with these flags (§3.3.1).
+#[inline]
+pub(crate) fn publish_first_byte(dup: bool, qos: QoS, retain: bool) -> u8 {
+    (PacketType::Publish as u8) << 4 | u8::from(dup) << 3 | (qos as u8) << 1 | u8::from(retain)
 }
