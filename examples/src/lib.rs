@@ -4,8 +4,7 @@
 
 use bytes::Bytes;
 use mqtt_codec::{
-    v3_1_1, v5_0, BuildError, GenericPacket, PacketId, ProtocolVersion, QoS, TopicError,
-    TopicFilter, TopicName,
+    v3_1_1, v5_0, BuildError, GenericPacket, PacketId, ProtocolVersion, QoS, TopicFilter, TopicName,
 };
 
 /// An error an example reports and exits with.
@@ -55,20 +54,18 @@ pub fn connect(
     version: ProtocolVersion,
     client_id: &str,
     keep_alive: u16,
-) -> Result<GenericPacket, BuildError> {
+) -> Result<GenericPacket, Error> {
     Ok(match version {
         ProtocolVersion::V3_1_1 => v3_1_1::Packet::from(
             v3_1_1::Connect::builder()
-                .try_client_id(client_id)
-                .map_err(|_| BuildError::Forbidden("client id is not a UTF-8 string"))?
+                .try_client_id(client_id)?
                 .keep_alive(keep_alive)
                 .build()?,
         )
         .into(),
         ProtocolVersion::V5_0 => v5_0::Packet::from(
             v5_0::Connect::builder()
-                .try_client_id(client_id)
-                .map_err(|_| BuildError::Forbidden("client id is not a UTF-8 string"))?
+                .try_client_id(client_id)?
                 .keep_alive(keep_alive)
                 .build()?,
         )
@@ -109,7 +106,7 @@ pub fn publish<P: PacketId>(
     packet_id: Option<P>,
     payload: Bytes,
 ) -> Result<GenericPacket<P>, Error> {
-    let topic = TopicName::new(topic).map_err(|e: TopicError| e.to_string())?;
+    let topic = TopicName::new(topic)?;
     Ok(match version {
         ProtocolVersion::V3_1_1 => {
             let mut b = v3_1_1::Publish::builder();

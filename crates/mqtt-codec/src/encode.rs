@@ -172,10 +172,6 @@ macro_rules! empty_body {
 }
 pub(crate) use empty_body;
 
-/// A payload chunk [`Encode::encode_vectored`] may hand out, if any, as
-/// `Bytes` (re-exported so callers can name the type).
-pub type Payload = Bytes;
-
 #[cfg(test)]
 mod tests {
     use super::*;
