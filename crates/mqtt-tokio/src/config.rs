@@ -27,6 +27,10 @@ pub struct Config {
     /// Bytes of encoded packets not yet written above which the driver
     /// takes no more commands until the socket drains.
     pub write_high_water: usize,
+    /// Forwarded packets ([`Endpoint::try_forward`](crate::Endpoint::try_forward))
+    /// that may wait for the peer's send quota; more are dropped and counted
+    /// in [`Status::dropped`](crate::Status::dropped).
+    pub max_waiting: usize,
     /// Bytes reserved for each read from the socket.
     pub read_chunk: usize,
     /// How long a graceful close waits for the last bytes (the DISCONNECT)
@@ -43,6 +47,7 @@ impl Default for Config {
             incoming_capacity: 256,
             max_pending: 4096,
             write_high_water: 256 * 1024,
+            max_waiting: 1000,
             read_chunk: 16 * 1024,
             close_timeout: Duration::from_secs(5),
             handshake_timeout: Duration::from_secs(10),

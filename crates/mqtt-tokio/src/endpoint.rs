@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::num::NonZeroU16;
 
-use mqtt_codec::{GenericPacket, PacketId, ProtocolVersion};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, GenericConnection, Sendable};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -69,6 +69,10 @@ pub struct Status {
     pub in_flight: usize,
     /// The highest Topic Alias the peer accepts (0: none).
     pub peer_topic_alias_maximum: u16,
+    /// Forwarded packets ([`Endpoint::try_forward`]) dropped: refused by the
+    /// connection (e.g. over the peer's Maximum Packet Size), or beyond
+    /// [`Config::max_waiting`](crate::Config::max_waiting).
+    pub dropped: u64,
 }
 
 impl Status {
@@ -82,6 +86,7 @@ impl Status {
             send_quota: conn.session().send_quota_available(),
             in_flight: conn.session().in_flight_len(),
             peer_topic_alias_maximum: conn.peer_topic_alias_maximum(),
+            dropped: 0,
         }
     }
 }
@@ -161,7 +166,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
             packet: packet.into_generic(),
             wait: false,
             assign_id: false,
-            reply,
+            reply: Some(reply),
         };
         self.tx.try_send(cmd).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => Error::Full,
@@ -178,7 +183,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
             packet,
             wait: true,
             assign_id: false,
-            reply,
+            reply: Some(reply),
         })
         .await
         .map(drop)
@@ -203,9 +208,55 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
             packet: publish,
             wait: true,
             assign_id: true,
-            reply,
+            reply: Some(reply),
         })
         .await
+    }
+
+    /// Hands `packet` to the driver without waiting for its answer: for a
+    /// broker forwarding messages, where one round trip per message would
+    /// cost more than the send. A QoS 1 or 2 PUBLISH gets its packet
+    /// identifier from the connection (build it with any, e.g. 1) and, when
+    /// the peer's Receive Maximum allows no more, waits in the driver (at
+    /// most [`Config::max_waiting`](crate::Config::max_waiting) of them).
+    /// What the connection refuses, or what finds the waiting room full, is
+    /// dropped and counted in [`Status::dropped`]. If the network connection
+    /// closes first, a forwarded PUBLISH goes into the session's queue
+    /// (with [`offline_publish`](mqtt_core::ConnectionOptions::offline_publish)
+    /// on), so [`Incoming::into_connection`] returns it with the session.
+    ///
+    /// Errs with [`Error::Full`] when the command channel has no room
+    /// (nothing sent: retry, or [`forward`](Self::forward)), and with
+    /// [`Error::Closed`] when the connection is closed.
+    pub fn try_forward(&self, packet: GenericPacket<P>) -> Result<(), Error> {
+        self.tx
+            .try_send(forward_command(packet))
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => Error::Full,
+                mpsc::error::TrySendError::Closed(_) => Error::Closed,
+            })
+    }
+
+    /// [`try_forward`](Self::try_forward), waiting for room in the command
+    /// channel instead of erring with [`Error::Full`]. Cancel-safe: dropped
+    /// before it has room, it sends nothing.
+    pub async fn forward(&self, packet: GenericPacket<P>) -> Result<(), Error> {
+        self.tx
+            .send(forward_command(packet))
+            .await
+            .map_err(|_| Error::Closed)
+    }
+
+    /// Server: replaces the connection's session by one exported earlier
+    /// ([`GenericConnection::export_session`]), after the CONNECT arrived and
+    /// before the CONNACK, which then says Session Present; the connection
+    /// re-sends its stored messages after the CONNACK [MQTT-4.4.0-1].
+    ///
+    /// Errs with [`Error::Connection`] on bytes that are not a session of
+    /// this version and identifier width, or after the CONNACK.
+    pub async fn import_session(&self, bytes: Vec<u8>) -> Result<(), Error> {
+        self.command(|reply| Command::ImportSession(bytes, reply))
+            .await
     }
 
     /// Takes an unused packet identifier for a QoS 1 or 2 PUBLISH, a
@@ -249,6 +300,21 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// Whether the driver has ended (the network connection is closed).
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
+    }
+}
+
+/// The command of a forward: a QoS 1 or 2 PUBLISH gets a packet identifier.
+fn forward_command<P: PacketId>(packet: GenericPacket<P>) -> Command<P> {
+    let assign_id = matches!(
+        packet,
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(_))
+            | GenericPacket::V5_0(v5_0::Packet::Publish(_))
+    );
+    Command::Send {
+        packet,
+        wait: true,
+        assign_id,
+        reply: None,
     }
 }
 

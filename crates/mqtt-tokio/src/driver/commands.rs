@@ -8,8 +8,15 @@ use mqtt_session::SessionError;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::{publish_id, publish_qos, Command, Driver, Reply, COMMAND_BATCH};
+use super::{publish_id, publish_qos, Command, Driver, Reply, SendReply, COMMAND_BATCH};
 use crate::{Error, Status};
+
+/// Answers a command, unless it was a forward.
+fn answer<T>(reply: Option<Reply<T>>, result: Result<T, Error>) {
+    if let Some(reply) = reply {
+        let _ = reply.send(result);
+    }
+}
 
 impl<R, P, S> Driver<R, P, S>
 where
@@ -44,12 +51,20 @@ where
                     !self.waiting.is_empty() || (qos != QoS::AtMostOnce && !self.has_quota())
                 });
                 if blocked && !wait {
-                    let _ = reply.send(Err(Error::Full));
+                    answer(reply, Err(Error::Full));
+                    return;
+                }
+                if blocked && reply.is_none() && self.waiting.len() >= self.config.max_waiting {
+                    self.drop_forwarded("too many forwarded packets wait for send quota");
                     return;
                 }
                 if assign_id {
                     if let Err(e) = self.assign_id(&mut packet) {
-                        let _ = reply.send(Err(e));
+                        if reply.is_none() {
+                            tracing::debug!(error = %e, "forwarded packet refused");
+                            self.drop_forwarded("forwarded packet refused");
+                        }
+                        answer(reply, Err(e));
                         return;
                     }
                 }
@@ -67,7 +82,11 @@ where
                 self.handle(events);
             }
             Command::Status(reply) => {
-                let _ = reply.send(Ok(Status::of(&self.conn)));
+                let _ = reply.send(Ok(self.status()));
+            }
+            Command::ImportSession(bytes, reply) => {
+                self.now();
+                let _ = reply.send(self.conn.import_session(&bytes).map_err(Error::from));
             }
             Command::Close(reply) => {
                 self.close_replies.push(reply);
@@ -126,7 +145,7 @@ where
         &mut self,
         packet: GenericPacket<P>,
         wait: bool,
-        reply: Reply<Option<P>>,
+        reply: SendReply<P>,
     ) -> bool {
         let id = publish_id(&packet);
         let retry = wait.then(|| packet.clone());
@@ -143,7 +162,10 @@ where
                 false
             }
             (r, _, id) => {
-                let _ = reply.send(r.map(|()| id));
+                if r.is_err() && reply.is_none() {
+                    self.drop_forwarded("forwarded packet refused");
+                }
+                answer(reply, r.map(|()| id));
                 true
             }
         }
@@ -163,6 +185,32 @@ where
             if !self.send_or_wait(packet, true, reply) {
                 return;
             }
+        }
+    }
+
+    /// The status answered to [`Endpoint::status`](crate::Endpoint::status).
+    pub(super) fn status(&self) -> Status {
+        let mut status = Status::of(&self.conn);
+        status.dropped = self.dropped;
+        status
+    }
+
+    /// Counts a forwarded packet that will not be sent.
+    pub(super) fn drop_forwarded(&mut self, why: &'static str) {
+        self.dropped += 1;
+        tracing::debug!(why, "forwarded packet dropped");
+    }
+
+    /// The network connection is closed: a forwarded PUBLISH not sent yet
+    /// goes into the session's queue (with `offline_publish` on; QoS 0 per
+    /// the session's policy), else it is dropped and counted.
+    pub(super) fn keep_forwarded(&mut self, packet: GenericPacket<P>) {
+        let events = self.conn.send(packet);
+        if events
+            .iter()
+            .any(|e| matches!(e, GenericEvent::NotifyError(_)))
+        {
+            self.drop_forwarded("forwarded packet not queued after the close");
         }
     }
 

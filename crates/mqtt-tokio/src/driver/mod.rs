@@ -30,19 +30,25 @@ const COMMAND_BATCH: usize = 64;
 /// A reply channel.
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
 
+/// Where the answer to a `Send` goes: `None` for a forward.
+pub(crate) type SendReply<P> = Option<Reply<Option<P>>>;
+
 /// What an endpoint handle asks its driver. Nearly every command is a
 /// `Send`, so boxing the packet would only add an allocation.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Command<P: PacketId> {
     /// Send a packet; `wait`: wait for send quota instead of failing;
     /// `assign_id`: give a QoS 1 or 2 PUBLISH a new packet identifier. The
-    /// answer is the PUBLISH's packet identifier.
+    /// answer is the PUBLISH's packet identifier; `None`: a forward, whose
+    /// outcome nobody waits for.
     Send {
         packet: GenericPacket<P>,
         wait: bool,
         assign_id: bool,
-        reply: Reply<Option<P>>,
+        reply: SendReply<P>,
     },
+    /// Replace the connection's session by an exported one (before CONNACK).
+    ImportSession(Vec<u8>, Reply<()>),
     AcquirePacketId(Reply<P>),
     ReleasePacketId(P),
     Status(Reply<Status>),
@@ -74,7 +80,9 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// written.
     out_ids: VecDeque<(u64, P)>,
     pending: VecDeque<GenericPacket<P>>,
-    waiting: VecDeque<(GenericPacket<P>, Reply<Option<P>>)>,
+    waiting: VecDeque<(GenericPacket<P>, SendReply<P>)>,
+    /// Forwarded packets dropped because `waiting` was full.
+    pub(crate) dropped: u64,
     timers: crate::timers::Timers,
     cmd_rx: mpsc::Receiver<Command<P>>,
     incoming_tx: mpsc::Sender<GenericPacket<P>>,
@@ -187,6 +195,7 @@ where
             out_ids: VecDeque::new(),
             pending: VecDeque::new(),
             waiting: VecDeque::new(),
+            dropped: 0,
             timers: Default::default(),
             cmd_rx,
             incoming_tx,
@@ -374,13 +383,19 @@ where
             let _ = reply.send(Err(e));
         }
         // A PUBLISH that waited for quota was never sent: like a packet the
-        // connection refuses, it gives its identifier back.
+        // connection refuses, it gives its identifier back; a forwarded one
+        // goes into the session's queue.
         let waiting: Vec<_> = self.waiting.drain(..).collect();
         for (packet, reply) in waiting {
-            if let Some(id) = publish_id(&packet) {
-                let _ = self.conn.release_packet_id(id);
+            match reply {
+                Some(reply) => {
+                    if let Some(id) = publish_id(&packet) {
+                        let _ = self.conn.release_packet_id(id);
+                    }
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                None => self.keep_forwarded(packet),
             }
-            let _ = reply.send(Err(Error::Closed));
         }
         for reply in self.close_replies.drain(..) {
             let _ = reply.send(Ok(()));
@@ -388,17 +403,24 @@ where
         self.cmd_rx.close();
         while let Ok(cmd) = self.cmd_rx.try_recv() {
             match cmd {
-                Command::Send { reply, .. } => {
+                Command::Send {
+                    reply: Some(reply), ..
+                } => {
                     let _ = reply.send(Err(Error::Closed));
                 }
-                Command::Close(reply) => {
+                Command::Send {
+                    packet,
+                    reply: None,
+                    ..
+                } => self.keep_forwarded(packet),
+                Command::Close(reply) | Command::ImportSession(_, reply) => {
                     let _ = reply.send(Err(Error::Closed));
                 }
                 Command::AcquirePacketId(reply) => {
                     let _ = reply.send(Err(Error::Closed));
                 }
                 Command::Status(reply) => {
-                    let _ = reply.send(Ok(Status::of(&self.conn)));
+                    let _ = reply.send(Ok(self.status()));
                 }
                 Command::ReleasePacketId(id) => {
                     let _ = self.conn.release_packet_id(id);
