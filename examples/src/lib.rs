@@ -151,3 +151,6 @@ pub fn print_received<P: PacketId>(packet: &GenericPacket<P>, filter: &TopicFilt
     }
     true
 }
+
+#[path = "../broker/mod.rs"]
+pub mod broker;

@@ -1,0 +1,188 @@
+//! One task per network connection: waits for the CONNECT, answers it, then
+//! handles what the client sends until the connection closes, and hands
+//! the session back (stored offline, or ended).
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mqtt_codec::v5_0::DisconnectReasonCode;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
+use mqtt_core::role;
+use mqtt_tokio::{Incoming, ServerEndpoint};
+
+use super::connect::{self, Accepted};
+use super::message::Message;
+use super::state::{self, Presence, Shared, StoredConnection};
+use super::subscribe;
+use super::will;
+
+/// Decrements the open connection count when the task ends, however.
+struct ConnectionGuard<'a>(&'a Shared);
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        self.0.stats.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How the client ended the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// No DISCONNECT: the network connection closed or broke.
+    Abnormal,
+    /// DISCONNECT 0x00 (v5.0) or any DISCONNECT (v3.1.1): the Will is
+    /// deleted [MQTT-3.1.2-10], [MQTT-3.14.4-3].
+    Normal,
+    /// v5.0 DISCONNECT with another reason (0x04 Disconnect with Will
+    /// Message, or an error): the Will is published.
+    WithWill,
+}
+
+/// Serves one network connection (the caller counted it in
+/// `stats.connections`; it is uncounted when this returns).
+pub async fn serve(
+    shared: Arc<Shared>,
+    endpoint: ServerEndpoint,
+    mut incoming: Incoming<role::Server>,
+    peer: SocketAddr,
+) {
+    let _guard = ConnectionGuard(&shared);
+    let wait = Duration::from_secs(shared.config.connect_timeout);
+    let connect = match tokio::time::timeout(wait, incoming.recv()).await {
+        Ok(Some(packet)) => packet,
+        // No CONNECT in time, or a connection closed before it (the
+        // connection refuses any other first packet itself, §3.1).
+        _ => {
+            endpoint.abort().await;
+            return;
+        }
+    };
+    let Some(accepted) = connect::accept(&shared, &endpoint, &connect).await else {
+        return;
+    };
+    drop(connect);
+    if shared.config.verbose {
+        println!(
+            "{}: connected from {peer} ({:?}, session present {})",
+            accepted.client, accepted.version, accepted.session_present
+        );
+    }
+    let mut ending = Ending::Abnormal;
+    while let Some(packet) = incoming.recv().await {
+        match &packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(_))
+            | GenericPacket::V5_0(v5_0::Packet::Publish(_)) => {
+                shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
+                if let Some(message) = Message::from_publish(&packet, Instant::now()) {
+                    state::publish(&shared, message, &accepted.client).await;
+                }
+            }
+            GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
+            | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
+                subscribe::on_subscribe(&shared, &endpoint, &accepted.client, packet).await;
+            }
+            GenericPacket::V3_1_1(v3_1_1::Packet::Unsubscribe(_))
+            | GenericPacket::V5_0(v5_0::Packet::Unsubscribe(_)) => {
+                subscribe::on_unsubscribe(&shared, &endpoint, &accepted.client, packet).await;
+            }
+            GenericPacket::V3_1_1(v3_1_1::Packet::Disconnect(_)) => ending = Ending::Normal,
+            GenericPacket::V5_0(v5_0::Packet::Disconnect(d)) => {
+                ending = if d.reason_code() == DisconnectReasonCode::NormalDisconnection {
+                    Ending::Normal
+                } else {
+                    Ending::WithWill
+                };
+            }
+            _ => {}
+        }
+    }
+    let reason = incoming.close_reason().map(|e| e.to_string());
+    let conn = incoming.into_connection().await;
+    if shared.config.verbose {
+        let why = reason.unwrap_or_else(|| format!("{ending:?}"));
+        println!("{}: disconnected ({why})", accepted.client);
+    }
+    finish(&shared, accepted, conn, ending).await;
+}
+
+/// Hands the session back once the network connection closed: stores it
+/// offline if it persists (v3.1.1 Clean Session 0, v5.0 Session Expiry
+/// Interval > 0), else ends it and its subscriptions; publishes the Will of
+/// an abnormal close now, or after its Will Delay Interval (§3.1.2.5).
+async fn finish(
+    shared: &Arc<Shared>,
+    accepted: Accepted,
+    conn: Option<StoredConnection>,
+    ending: Ending,
+) {
+    let Accepted {
+        client,
+        generation,
+        version,
+        will,
+        ended,
+        ..
+    } = accepted;
+    let expiry = conn
+        .as_ref()
+        .map_or(0, |c| shared.session_expiry(c.session_expiry_interval()));
+    let will = if ending == Ending::Normal { None } else { will };
+    let mut will_now = None;
+    {
+        let mut st = shared.lock();
+        let st = &mut *st;
+        let ours = st
+            .sessions
+            .get(&client)
+            .is_some_and(|s| s.generation == generation);
+        match conn {
+            _ if !ours => will_now = will.map(|(m, _)| m),
+            Some(mut conn) if expiry > 0 => {
+                if conn.version().is_none() {
+                    // A connection that learnt its version from the CONNECT
+                    // forgets it when it closes with an empty session: one
+                    // of the version, to queue messages in.
+                    let mut options = shared.options.clone();
+                    options.session.session_expiry_interval = expiry;
+                    conn = StoredConnection::with_options(version, options);
+                }
+                let now = shared.monotonic(Instant::now());
+                if let Some(session) = st.sessions.get_mut(&client) {
+                    if let Presence::Online { limbo, .. } = &mut session.presence {
+                        for packet in limbo.drain(..) {
+                            if !state::queue(&mut conn, packet, now) {
+                                shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                    session.presence = Presence::Offline(Box::new(conn));
+                    match will {
+                        Some((m, 0)) => will_now = Some(m),
+                        Some((m, delay)) => {
+                            session.pending_will = Some(m);
+                            if delay < expiry {
+                                will::spawn_will_delay(shared, client.clone(), generation, delay);
+                            }
+                        }
+                        None => {}
+                    }
+                    if expiry != u32::MAX {
+                        will::spawn_session_expiry(shared, client.clone(), generation, expiry);
+                    }
+                }
+            }
+            _ => {
+                st.sessions.remove(&client);
+                st.router.remove_client(&client);
+                will_now = will.map(|(m, _)| m);
+            }
+        }
+    }
+    if let Some(m) = will_now {
+        will::publish_will(shared, m, &client).await;
+    }
+    // The session is stored: a takeover waiting for it goes on.
+    drop(ended);
+}

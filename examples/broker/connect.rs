@@ -1,0 +1,371 @@
+//! CONNECT → CONNACK: the Client Identifier, the Will, session takeover
+//! [MQTT-3.1.4-3], resuming or discarding the session (§3.1.2.4), and what
+//! the CONNACK announces (§3.2.2.3).
+
+use std::num::{NonZeroU16, NonZeroU32};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mqtt_codec::v3_1_1::ConnectReturnCode;
+use mqtt_codec::v5_0::{ConnackProperties, ConnectReasonCode, DisconnectReasonCode};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, MqttString, ProtocolVersion, QoS};
+use mqtt_tokio::ServerEndpoint;
+use tokio::sync::watch;
+use tokio::time::timeout;
+
+use super::message::Message;
+use super::router::ClientId;
+use super::state::{self, Presence, Session, Shared};
+
+/// What a CONNECT asks for, in either version.
+#[derive(Debug)]
+pub struct ConnectRequest {
+    /// The MQTT version.
+    pub version: ProtocolVersion,
+    /// The Client Identifier (empty: the Server assigns one).
+    pub client_id: String,
+    /// Clean Start (v5.0) or Clean Session (v3.1.1).
+    pub clean_start: bool,
+    /// Keep Alive, in seconds.
+    pub keep_alive: u16,
+    /// The Session Expiry Interval asked for (v3.1.1: 0 with Clean Session,
+    /// else never).
+    pub session_expiry: u32,
+    /// Request Response Information (v5.0).
+    pub request_response_information: bool,
+    /// The Will Message and its Will Delay Interval.
+    pub will: Option<(Message, u32)>,
+}
+
+impl ConnectRequest {
+    /// The request of a CONNECT; `None` for another packet.
+    pub fn parse(packet: &GenericPacket<u16>, now: Instant) -> Option<ConnectRequest> {
+        let will = Message::from_will(packet, now);
+        match packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)) => Some(ConnectRequest {
+                version: ProtocolVersion::V3_1_1,
+                client_id: c.client_id().as_str().to_owned(),
+                clean_start: c.clean_session(),
+                keep_alive: c.keep_alive(),
+                session_expiry: if c.clean_session() { 0 } else { u32::MAX },
+                request_response_information: false,
+                will,
+            }),
+            GenericPacket::V5_0(v5_0::Packet::Connect(c)) => Some(ConnectRequest {
+                version: ProtocolVersion::V5_0,
+                client_id: c.client_id().as_str().to_owned(),
+                clean_start: c.clean_start(),
+                keep_alive: c.keep_alive(),
+                session_expiry: c.properties().session_expiry_interval.unwrap_or(0),
+                request_response_information: c
+                    .properties()
+                    .request_response_information
+                    .unwrap_or(false),
+                will,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A connection the CONNACK accepted: what its task needs until it ends.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The Client Identifier (assigned, if the CONNECT's was empty).
+    pub client: ClientId,
+    /// The generation of the session this connection holds.
+    pub generation: u64,
+    /// The MQTT version.
+    pub version: ProtocolVersion,
+    /// The Will Message and its delay, until a normal DISCONNECT.
+    pub will: Option<(Message, u32)>,
+    /// Session Present of the CONNACK.
+    pub session_present: bool,
+    /// Dropped once the task has handed the session back (takeover waits).
+    pub ended: watch::Sender<()>,
+}
+
+/// How long a takeover waits for the old connection's task to hand the
+/// session back before it aborts that connection.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(5);
+
+/// Answers `connect` on `endpoint` with a CONNACK: refuses it (and returns
+/// `None`) for an empty v3.1.1 Client Identifier without Clean Session
+/// [MQTT-3.1.3-8] or a v5.0 Will the Server cannot honour [MQTT-3.2.2-12],
+/// [MQTT-3.2.2-13]; otherwise takes the session over from a connection
+/// with the same Client Identifier [MQTT-3.1.4-3], resumes it (Session
+/// Present, its stored messages re-sent [MQTT-4.4.0-1]) or discards it
+/// [MQTT-3.1.2-4], and accepts.
+pub async fn accept(
+    shared: &Arc<Shared>,
+    endpoint: &ServerEndpoint,
+    connect: &GenericPacket<u16>,
+) -> Option<Accepted> {
+    let mut request = ConnectRequest::parse(connect, Instant::now())?;
+    let v5 = request.version == ProtocolVersion::V5_0;
+    let config = &shared.config;
+    let mut assigned = None;
+    if request.client_id.is_empty() {
+        if !v5 && !request.clean_start {
+            // [MQTT-3.1.3-8]
+            refuse(endpoint, ConnectReturnCode::IdentifierRejected, None).await;
+            return None;
+        }
+        // [MQTT-3.1.3-6], [MQTT-3.1.3-7]
+        let id = shared.assign_client_id();
+        request.client_id = id.clone();
+        assigned = Some(id);
+    }
+    if let Some((will, _)) = &mut request.will {
+        if will.qos > config.maximum_qos {
+            if v5 {
+                refuse(
+                    endpoint,
+                    ConnectReturnCode::Accepted,
+                    Some(ConnectReasonCode::QoSNotSupported),
+                )
+                .await;
+                return None;
+            }
+            will.qos = config.maximum_qos;
+        }
+        if will.retain && !config.retain_available {
+            if v5 {
+                let code = ConnectReasonCode::RetainNotSupported;
+                refuse(endpoint, ConnectReturnCode::Accepted, Some(code)).await;
+                return None;
+            }
+            will.retain = false;
+        }
+    }
+
+    let client: ClientId = Arc::from(request.client_id.as_str());
+    let (ended_tx, ended_rx) = watch::channel(());
+    let claim = claim_session(shared, endpoint, &client, &request, ended_rx).await;
+    if let Some(will) = claim.will_now {
+        super::will::publish_will(shared, will, &client).await;
+    }
+    let mut session_present = false;
+    if let Some(bytes) = claim.resume {
+        match endpoint.import_session(bytes).await {
+            Ok(()) => session_present = true,
+            Err(e) => {
+                if config.verbose {
+                    println!("{client}: stored session not resumed: {e}");
+                }
+                shared.lock().router.remove_client(&client);
+            }
+        }
+    }
+
+    let connack: GenericPacket<u16> = if v5 {
+        let properties = connack_properties(shared, &request, assigned);
+        let connack = v5_0::Connack::builder()
+            .session_present(session_present)
+            .properties(properties)
+            .build();
+        match connack {
+            Ok(c) => v5_0::Packet::from(c).into(),
+            Err(_) => return None,
+        }
+    } else {
+        v3_1_1::Packet::from(
+            v3_1_1::Connack::builder()
+                .session_present(session_present)
+                .build()
+                .ok()?,
+        )
+        .into()
+    };
+    if let Err(e) = endpoint.send_generic(connack).await {
+        if config.verbose {
+            println!("{client}: CONNACK not sent: {e}");
+        }
+    }
+    state::go_online(shared, &client, claim.generation);
+    Some(Accepted {
+        client,
+        generation: claim.generation,
+        version: request.version,
+        will: request.will,
+        session_present,
+        ended: ended_tx,
+    })
+}
+
+/// Sends a refusing CONNACK (v3.1.1 `code`, v5.0 `reason`); the connection
+/// closes after it [MQTT-3.2.2-5], [MQTT-3.2.2-7].
+async fn refuse(
+    endpoint: &ServerEndpoint,
+    code: ConnectReturnCode,
+    reason: Option<ConnectReasonCode>,
+) {
+    let packet: Option<GenericPacket<u16>> = match reason {
+        Some(reason) => v5_0::Connack::builder()
+            .reason_code(reason)
+            .build()
+            .ok()
+            .map(|c| v5_0::Packet::from(c).into()),
+        None => v3_1_1::Connack::builder()
+            .return_code(code)
+            .build()
+            .ok()
+            .map(|c| v3_1_1::Packet::from(c).into()),
+    };
+    if let Some(packet) = packet {
+        let _ = endpoint.send_generic(packet).await;
+    }
+    let _ = endpoint.close().await;
+}
+
+/// The outcome of taking a session for a new connection.
+struct Claim {
+    generation: u64,
+    /// The stored session to import (resumed).
+    resume: Option<Vec<u8>>,
+    /// The Will of a discarded session, published now: its session ended.
+    will_now: Option<Message>,
+}
+
+/// Takes the session of `client` for this connection: first closes a
+/// connection that holds it (v5.0: DISCONNECT 0x8E) and waits until its
+/// task stored it, then resumes it or discards it per Clean Start.
+async fn claim_session(
+    shared: &Arc<Shared>,
+    endpoint: &ServerEndpoint,
+    client: &ClientId,
+    request: &ConnectRequest,
+    ended: watch::Receiver<()>,
+) -> Claim {
+    let mut attempts = 0;
+    loop {
+        let online = {
+            let mut st = shared.lock();
+            match st.sessions.get(client) {
+                Some(Session {
+                    presence:
+                        Presence::Online {
+                            endpoint,
+                            version,
+                            ended,
+                            ..
+                        },
+                    ..
+                }) if attempts < 3 => Some((endpoint.clone(), *version, ended.clone())),
+                _ => {
+                    let st = &mut *st;
+                    let generation = st.next_generation();
+                    let old = st.sessions.remove(client);
+                    let (stored, pending_will) = match old {
+                        Some(Session {
+                            presence: Presence::Offline(conn),
+                            pending_will,
+                            ..
+                        }) => (Some(conn), pending_will),
+                        Some(s) => (None, s.pending_will),
+                        None => (None, None),
+                    };
+                    let resume = !request.clean_start
+                        && stored
+                            .as_ref()
+                            .is_some_and(|c| c.version() == Some(request.version));
+                    if !resume {
+                        st.router.remove_client(client);
+                    }
+                    st.sessions.insert(
+                        client.clone(),
+                        Session {
+                            generation,
+                            presence: Presence::Online {
+                                endpoint: endpoint.clone(),
+                                version: request.version,
+                                ended,
+                                limbo: Vec::new(),
+                                ready: false,
+                            },
+                            pending_will: None,
+                        },
+                    );
+                    let now = shared.monotonic(Instant::now());
+                    let resume = if resume {
+                        stored.map(|mut conn| {
+                            conn.set_time(now);
+                            conn.export_session()
+                        })
+                    } else {
+                        None
+                    };
+                    // Reconnecting before the Will Delay ends cancels the Will
+                    // [MQTT-3.1.3-9]; a discarded session has ended: its Will
+                    // goes now (§3.1.2.5).
+                    let will_now = if resume.is_some() { None } else { pending_will };
+                    return Claim {
+                        generation,
+                        resume,
+                        will_now,
+                    };
+                }
+            }
+        };
+        attempts += 1;
+        if let Some((old, version, mut old_ended)) = online {
+            take_over(&old, version).await;
+            let wait = async { while old_ended.changed().await.is_ok() {} };
+            if timeout(TAKEOVER_WAIT, wait).await.is_err() {
+                old.abort().await;
+            }
+        }
+    }
+}
+
+/// Closes the connection `old` that holds a session taken over
+/// [MQTT-3.1.4-3]: v5.0 with DISCONNECT 0x8E (Session taken over), v3.1.1
+/// by closing the network connection.
+async fn take_over(old: &ServerEndpoint, version: ProtocolVersion) {
+    let wait = Duration::from_secs(2);
+    if version == ProtocolVersion::V5_0 {
+        let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::SessionTakenOver);
+        let packet = GenericPacket::from(v5_0::Packet::from(disconnect));
+        if !matches!(timeout(wait, old.send_generic(packet)).await, Ok(Ok(()))) {
+            old.abort().await;
+        }
+    } else if timeout(wait, old.close()).await.is_err() {
+        old.abort().await;
+    }
+}
+
+/// The CONNACK Properties (§3.2.2.3): our limits and what is not supported,
+/// the Assigned Client Identifier [MQTT-3.2.2-16], the Server Keep Alive,
+/// a lowered Session Expiry Interval, Response Information when asked.
+fn connack_properties(
+    shared: &Shared,
+    request: &ConnectRequest,
+    assigned: Option<String>,
+) -> ConnackProperties {
+    let c = &shared.config;
+    let server_keep_alive = c.server_keep_alive.or(match c.max_keep_alive {
+        Some(max) if request.keep_alive == 0 || request.keep_alive > max => Some(max),
+        _ => None,
+    });
+    let granted = shared.session_expiry(request.session_expiry);
+    let mqtt = |s: String| MqttString::try_from(s).ok();
+    ConnackProperties {
+        session_expiry_interval: (granted != request.session_expiry).then_some(granted),
+        assigned_client_identifier: assigned.and_then(mqtt),
+        server_keep_alive,
+        response_information: if request.request_response_information {
+            mqtt(format!("response/{}", request.client_id))
+        } else {
+            None
+        },
+        receive_maximum: NonZeroU16::new(c.receive_maximum),
+        topic_alias_maximum: (c.topic_alias_maximum > 0).then_some(c.topic_alias_maximum),
+        maximum_qos: (c.maximum_qos < QoS::ExactlyOnce).then_some(c.maximum_qos),
+        retain_available: (!c.retain_available).then_some(false),
+        maximum_packet_size: NonZeroU32::new(c.max_packet_size),
+        wildcard_subscription_available: (!c.wildcard_available).then_some(false),
+        subscription_identifiers_available: (!c.subscription_ids_available).then_some(false),
+        shared_subscription_available: (!c.shared_available).then_some(false),
+        ..ConnackProperties::default()
+    }
+}

@@ -1,0 +1,154 @@
+//! An MQTT v3.1.1 and v5.0 broker built on the library: `mqtt-tokio`'s
+//! server side (one driver task per connection), `mqtt-core` Server
+//! connections (acknowledgements, keep alive, Topic Aliases, Receive
+//! Maximum, Maximum Packet Size, protocol errors) and the codec's topics.
+//!
+//! ```no_run
+//! use mqtt_examples::broker::{Broker, BrokerConfig};
+//! # async fn run() -> std::io::Result<()> {
+//! let mut config = BrokerConfig::default();
+//! config.bind = "127.0.0.1:0".parse().unwrap();
+//! let broker = Broker::bind(config).await?;
+//! println!("listening on {}", broker.local_addr());
+//! broker.run().await
+//! # }
+//! ```
+//!
+//! Files: `config.rs` (flags), `state.rs` (the shared table, routing),
+//! `client.rs` (a connection's task), `connect.rs` (CONNECT → CONNACK,
+//! takeover), `subscribe.rs`, `will.rs` (wills, session expiry), and the
+//! pure parts `message.rs`, `router.rs`, `retained.rs`.
+
+pub mod client;
+pub mod config;
+pub mod connect;
+pub mod message;
+pub mod retained;
+pub mod router;
+pub mod state;
+pub mod subscribe;
+pub mod will;
+
+use std::io;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mqtt_tokio::{Config, ConnectionOptions, Server};
+
+pub use config::{BrokerConfig, HELP};
+pub use state::StatsSnapshot;
+
+use state::Shared;
+
+/// A broker listening on a TCP address; [`run`](Self::run) serves it.
+#[derive(Debug)]
+pub struct Broker {
+    server: Server,
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+}
+
+/// A handle to read a running broker's counters.
+#[derive(Debug, Clone)]
+pub struct StatsHandle(Arc<Shared>);
+
+impl StatsHandle {
+    /// The counters and table sizes now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        self.0.snapshot()
+    }
+}
+
+/// The core options of every connection: automatic acknowledgements and
+/// PINGRESP, Topic Aliases toward the clients, offline queueing (QoS 1 and
+/// 2 only, bounded by `--max-queued`), our limits.
+pub(crate) fn options(config: &BrokerConfig) -> ConnectionOptions {
+    let mut o = ConnectionOptions::default();
+    o.auto_pub_response = true;
+    o.auto_ping_response = true;
+    o.auto_map_topic_alias_send = true;
+    o.offline_publish = true;
+    o.maximum_packet_size = NonZeroU32::new(config.max_packet_size);
+    o.session.queue_qos0_offline = false;
+    o.session.queue_max_messages = config.max_queued;
+    if let Some(max) = std::num::NonZeroU16::new(config.receive_maximum) {
+        o.session.receive_maximum = max;
+    }
+    o
+}
+
+/// The driver configuration, lowered for many idle connections.
+fn driver_config(config: &BrokerConfig) -> Config {
+    let mut c = Config::default();
+    c.read_chunk = 4096;
+    c.incoming_capacity = 64;
+    c.command_capacity = 256;
+    c.max_waiting = config.max_queued;
+    c
+}
+
+impl Broker {
+    /// Listens on `config.bind` at once (port 0 picks a free port).
+    pub async fn bind(config: BrokerConfig) -> io::Result<Broker> {
+        let shared = Shared::new(config);
+        let config = &shared.config;
+        let server = Server::bind(config.bind)
+            .await?
+            .with_options(shared.options.clone())
+            .with_config(driver_config(config));
+        let addr = server.local_addr()?;
+        Ok(Broker {
+            server,
+            shared,
+            addr,
+        })
+    }
+
+    /// The address listened on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle on the counters, usable while [`run`](Self::run) runs.
+    pub fn stats_handle(&self) -> StatsHandle {
+        StatsHandle(self.shared.clone())
+    }
+
+    /// Accepts connections forever, one task each. Beyond
+    /// `--max-connections` open at once, new ones are closed at once.
+    /// Errs only if the listener fails for good.
+    pub async fn run(self) -> io::Result<()> {
+        loop {
+            let (stream, peer) = match self.server.accept_stream().await {
+                Ok(accepted) => accepted,
+                Err(e) if transient(&e) => {
+                    // Out of file descriptors, or a connection reset
+                    // before it was accepted: wait, and go on.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let stats = &self.shared.stats;
+            if stats.connections.load(Ordering::Relaxed) >= self.shared.config.max_connections {
+                drop(stream);
+                continue;
+            }
+            stats.connections.fetch_add(1, Ordering::Relaxed);
+            stats.connections_total.fetch_add(1, Ordering::Relaxed);
+            let (endpoint, incoming) = self.server.serve(stream);
+            tokio::spawn(client::serve(self.shared.clone(), endpoint, incoming, peer));
+        }
+    }
+}
+
+/// Whether an accept error passes (the listener still works).
+fn transient(e: &io::Error) -> bool {
+    !matches!(
+        e.kind(),
+        io::ErrorKind::InvalidInput | io::ErrorKind::PermissionDenied
+    )
+}

@@ -1,0 +1,1268 @@
+//! The example broker over real TCP, with `mqtt_tokio` clients of both
+//! versions: one test per feature of issue 6, citing the spec.
+//!
+//! "Nothing else arrives" is checked with a barrier, never a timer: a
+//! SUBSCRIBE is answered only after every packet its connection sent
+//! earlier was handled, and a marker message published afterwards arrives
+//! after anything the broker forwarded before it.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use mqtt_codec::properties::{SubscriptionIdentifier, UserProperty};
+use mqtt_codec::v5_0::{
+    ConnectProperties, DisconnectReasonCode, PublishProperties, RetainHandling,
+    SubscribeProperties, SubscriptionOptions, WillProperties,
+};
+use mqtt_codec::{v3_1_1, v5_0, Decoder, Encode, GenericPacket, ProtocolVersion, QoS};
+use mqtt_examples::broker::{Broker, BrokerConfig, StatsHandle};
+use mqtt_tokio::{role, Client, ConnectionOptions, Error, Incoming, IntoConnect};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+const V3: ProtocolVersion = ProtocolVersion::V3_1_1;
+const V5: ProtocolVersion = ProtocolVersion::V5_0;
+const BOTH: [ProtocolVersion; 2] = [V3, V5];
+const QOS: [QoS; 3] = [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce];
+const WAIT: Duration = Duration::from_secs(5);
+
+type In = Incoming<role::Client>;
+
+struct TestBroker {
+    addr: SocketAddr,
+    stats: StatsHandle,
+}
+
+async fn start(configure: impl FnOnce(&mut BrokerConfig)) -> TestBroker {
+    let mut config = BrokerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    configure(&mut config);
+    let broker = Broker::bind(config).await.expect("bind");
+    let addr = broker.local_addr();
+    let stats = broker.stats_handle();
+    tokio::spawn(broker.run());
+    TestBroker { addr, stats }
+}
+
+impl TestBroker {
+    /// Waits until the broker serves `n` network connections (a closed one
+    /// has been handled completely, its Will published or stored).
+    async fn wait_connections(&self, n: usize) {
+        let poll = async {
+            while self.stats.snapshot().connections != n {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        timeout(WAIT, poll).await.expect("connections closed");
+    }
+
+    async fn wait_sessions(&self, n: usize) {
+        let poll = async {
+            while self.stats.snapshot().sessions != n {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        timeout(WAIT, poll).await.expect("sessions ended");
+    }
+}
+
+fn options() -> ConnectionOptions {
+    let mut o = ConnectionOptions::default();
+    o.auto_pub_response = true;
+    o
+}
+
+async fn connect_with(
+    addr: SocketAddr,
+    connect: impl IntoConnect<u16>,
+    options: ConnectionOptions,
+) -> (Client, In) {
+    timeout(WAIT, Client::connect(addr, connect, options))
+        .await
+        .expect("CONNACK in time")
+        .expect("connected")
+}
+
+fn v3_connect(id: &str, clean: bool) -> v3_1_1::ConnectBuilder {
+    let mut b = v3_1_1::Connect::builder();
+    b.try_client_id(id)
+        .unwrap()
+        .clean_session(clean)
+        .keep_alive(30);
+    b
+}
+
+fn v5_connect(id: &str, clean: bool, expiry: u32) -> v5_0::ConnectBuilder {
+    let mut b = v5_0::Connect::builder();
+    b.try_client_id(id)
+        .unwrap()
+        .clean_start(clean)
+        .keep_alive(30)
+        .properties(ConnectProperties {
+            session_expiry_interval: Some(expiry),
+            ..Default::default()
+        });
+    b
+}
+
+/// A client of `version`; `persistent`: Clean Session 0 (v3.1.1) or Clean
+/// Start 0 with a Session Expiry of 60 s (v5.0).
+fn connect_packet(version: ProtocolVersion, id: &str, persistent: bool) -> GenericPacket<u16> {
+    match version {
+        V3 => v3_1_1::Packet::from(v3_connect(id, !persistent).build().unwrap()).into(),
+        _ => {
+            let expiry = if persistent { 60 } else { 0 };
+            v5_0::Packet::from(v5_connect(id, !persistent, expiry).build().unwrap()).into()
+        }
+    }
+}
+
+async fn client(addr: SocketAddr, version: ProtocolVersion, id: &str) -> (Client, In) {
+    connect_with(addr, connect_packet(version, id, false), options()).await
+}
+
+fn session_present(incoming: &In) -> bool {
+    match incoming.connack() {
+        Some(GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c))) => c.session_present(),
+        Some(GenericPacket::V5_0(v5_0::Packet::Connack(c))) => c.session_present(),
+        _ => panic!("no CONNACK"),
+    }
+}
+
+fn connack_v5(incoming: &In) -> v5_0::Connack {
+    match incoming.connack() {
+        Some(GenericPacket::V5_0(v5_0::Packet::Connack(c))) => (**c).clone(),
+        other => panic!("not a v5.0 CONNACK: {other:?}"),
+    }
+}
+
+/// A received PUBLISH, in either version.
+#[derive(Debug, Clone)]
+struct Msg {
+    topic: String,
+    payload: Bytes,
+    qos: QoS,
+    retain: bool,
+    dup: bool,
+    alias: Option<u16>,
+    props: PublishProperties,
+}
+
+fn as_msg(packet: &GenericPacket<u16>) -> Option<Msg> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(Msg {
+            topic: p.topic_name().to_string(),
+            payload: p.payload().clone(),
+            qos: p.qos(),
+            retain: p.retain(),
+            dup: p.dup(),
+            alias: None,
+            props: PublishProperties::default(),
+        }),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(Msg {
+            topic: p.topic_name().to_string(),
+            payload: p.payload().clone(),
+            qos: p.qos(),
+            retain: p.retain(),
+            dup: p.dup(),
+            alias: p.topic_alias().map(|a| a.get()),
+            props: p.properties().clone(),
+        }),
+        _ => None,
+    }
+}
+
+async fn next_packet(incoming: &mut In) -> Option<GenericPacket<u16>> {
+    timeout(WAIT, incoming.recv())
+        .await
+        .expect("a packet in time")
+}
+
+/// The next PUBLISH (acknowledgements and SUBACKs are skipped).
+async fn next_msg(incoming: &mut In) -> Msg {
+    loop {
+        let packet = next_packet(incoming).await.expect("connection open");
+        if let Some(m) = as_msg(&packet) {
+            return m;
+        }
+    }
+}
+
+/// Return codes of the next SUBACK; PUBLISHes before it are returned too.
+async fn suback(incoming: &mut In) -> (Vec<u8>, Vec<Msg>) {
+    let mut before = Vec::new();
+    loop {
+        match next_packet(incoming).await.expect("connection open") {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Suback(s)) => {
+                return (s.return_codes().iter().map(|c| c.as_u8()).collect(), before)
+            }
+            GenericPacket::V5_0(v5_0::Packet::Suback(s)) => {
+                return (s.reason_codes().iter().map(|c| c.as_u8()).collect(), before)
+            }
+            p => before.extend(as_msg(&p)),
+        }
+    }
+}
+
+async fn subscribe_opts(
+    c: &Client,
+    incoming: &mut In,
+    version: ProtocolVersion,
+    filter: &str,
+    options: SubscriptionOptions,
+    sub_id: Option<u32>,
+) -> Vec<u8> {
+    let id = c.acquire_packet_id().await.unwrap();
+    let packet: GenericPacket<u16> = match version {
+        V3 => v3_1_1::Packet::from(
+            v3_1_1::Subscribe::builder()
+                .packet_id(id)
+                .subscription(v3_1_1::Subscription::new(
+                    filter.try_into().unwrap(),
+                    options.qos,
+                ))
+                .build()
+                .unwrap(),
+        )
+        .into(),
+        _ => v5_0::Packet::from(
+            v5_0::Subscribe::builder()
+                .packet_id(id)
+                .properties(SubscribeProperties {
+                    subscription_identifier: sub_id.and_then(SubscriptionIdentifier::new),
+                    ..Default::default()
+                })
+                .try_subscription(filter, options)
+                .unwrap()
+                .build()
+                .unwrap(),
+        )
+        .into(),
+    };
+    c.send_generic(packet).await.unwrap();
+    let (codes, before) = suback(incoming).await;
+    assert!(before.is_empty(), "unexpected {before:?}");
+    codes
+}
+
+async fn subscribe(c: &Client, i: &mut In, v: ProtocolVersion, filter: &str, qos: QoS) -> Vec<u8> {
+    subscribe_opts(c, i, v, filter, SubscriptionOptions::new(qos), None).await
+}
+
+/// The retained messages a subscription brings: those before the SUBACK of
+/// a second SUBSCRIBE sent after it.
+async fn subscribe_retained(
+    c: &Client,
+    incoming: &mut In,
+    version: ProtocolVersion,
+    filter: &str,
+    options: SubscriptionOptions,
+) -> Vec<Msg> {
+    subscribe_opts(c, incoming, version, filter, options, None).await;
+    let id = c.acquire_packet_id().await.unwrap();
+    c.send_generic(
+        mqtt_examples::subscribe(
+            version,
+            id,
+            &"barrier/none".try_into().unwrap(),
+            QoS::AtMostOnce,
+        )
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    suback(incoming).await.1
+}
+
+fn publish_packet(
+    version: ProtocolVersion,
+    topic: &str,
+    qos: QoS,
+    retain: bool,
+    payload: impl Into<Bytes>,
+    props: PublishProperties,
+) -> GenericPacket<u16> {
+    let payload = payload.into();
+    match version {
+        V3 => {
+            let mut b = v3_1_1::Publish::builder();
+            b.try_topic_name(topic)
+                .unwrap()
+                .qos(qos)
+                .retain(retain)
+                .payload(payload);
+            if qos != QoS::AtMostOnce {
+                b.packet_id(1);
+            }
+            v3_1_1::Packet::from(b.build().unwrap()).into()
+        }
+        _ => {
+            let mut b = v5_0::Publish::builder();
+            b.try_topic_name(topic)
+                .unwrap()
+                .qos(qos)
+                .retain(retain)
+                .payload(payload)
+                .properties(props);
+            if qos != QoS::AtMostOnce {
+                b.packet_id(1);
+            }
+            v5_0::Packet::from(b.build().unwrap()).into()
+        }
+    }
+}
+
+async fn publish(
+    c: &Client,
+    v: ProtocolVersion,
+    topic: &str,
+    qos: QoS,
+    retain: bool,
+    payload: &'static str,
+) {
+    let packet = publish_packet(
+        v,
+        topic,
+        qos,
+        retain,
+        payload.as_bytes(),
+        Default::default(),
+    );
+    c.publish_generic(packet).await.unwrap();
+}
+
+/// Waits until the broker handled every packet `c` sent so far (a SUBSCRIBE
+/// is answered in order).
+async fn barrier(c: &Client, incoming: &mut In, version: ProtocolVersion) -> Vec<Msg> {
+    let id = c.acquire_packet_id().await.unwrap();
+    let filter = "barrier/none".try_into().unwrap();
+    c.send_generic(mqtt_examples::subscribe(version, id, &filter, QoS::AtMostOnce).unwrap())
+        .await
+        .unwrap();
+    suback(incoming).await.1
+}
+
+fn payloads(msgs: &[Msg]) -> Vec<String> {
+    msgs.iter()
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+        .collect()
+}
+
+// ----- Delivery -----
+
+/// QoS 0, 1 and 2 from publishers of both versions to subscribers of both
+/// versions: each message arrives once, at the QoS it was published with
+/// (subscriptions at QoS 2) [MQTT-3.8.4-8].
+#[tokio::test(flavor = "multi_thread")]
+async fn qos_0_1_2_across_versions() {
+    let b = start(|_| {}).await;
+    let (s3, mut i3) = client(b.addr, V3, "sub3").await;
+    let (s5, mut i5) = client(b.addr, V5, "sub5").await;
+    subscribe(&s3, &mut i3, V3, "q/#", QoS::ExactlyOnce).await;
+    subscribe(&s5, &mut i5, V5, "q/#", QoS::ExactlyOnce).await;
+    for pv in BOTH {
+        let (p, _pi) = client(b.addr, pv, &format!("pub{pv:?}")).await;
+        for qos in QOS {
+            let topic = format!("q/{pv:?}/{}", qos as u8);
+            let packet = publish_packet(pv, &topic, qos, false, &b"m"[..], Default::default());
+            p.publish_generic(packet).await.unwrap();
+            for incoming in [&mut i3, &mut i5] {
+                let m = next_msg(incoming).await;
+                assert_eq!(
+                    (m.topic.as_str(), m.qos, m.retain),
+                    (topic.as_str(), qos, false)
+                );
+            }
+        }
+    }
+}
+
+/// The QoS of a delivery is the lower of the message's and the granted one
+/// [MQTT-3.8.4-8]; `--maximum-qos` lowers the grant [MQTT-3.2.2-9].
+#[tokio::test(flavor = "multi_thread")]
+async fn qos_downgraded_and_maximum_qos() {
+    let b = start(|c| c.maximum_qos = QoS::AtLeastOnce).await;
+    let (s, mut i) = client(b.addr, V5, "down").await;
+    assert_eq!(
+        connack_v5(&i).properties().maximum_qos,
+        Some(QoS::AtLeastOnce)
+    );
+    assert_eq!(
+        subscribe(&s, &mut i, V5, "d/2", QoS::ExactlyOnce).await,
+        [1]
+    );
+    assert_eq!(subscribe(&s, &mut i, V5, "d/0", QoS::AtMostOnce).await, [0]);
+    publish(&s, V5, "d/2", QoS::AtLeastOnce, false, "a").await;
+    assert_eq!(next_msg(&mut i).await.qos, QoS::AtLeastOnce);
+    publish(&s, V5, "d/0", QoS::AtLeastOnce, false, "b").await;
+    assert_eq!(next_msg(&mut i).await.qos, QoS::AtMostOnce);
+}
+
+// ----- Retained messages -----
+
+/// A retained message is stored and replaced [MQTT-3.3.1-5], sent with
+/// RETAIN 1 to new subscriptions [MQTT-3.3.1-9], and an empty one clears it
+/// [MQTT-3.3.1-6], [MQTT-3.3.1-7]; existing subscribers get RETAIN 0
+/// [MQTT-3.3.1-12] (v3.1.1 [MQTT-3.3.1-9], [MQTT-3.3.1-10] of that version).
+#[tokio::test(flavor = "multi_thread")]
+async fn retained_set_replace_clear() {
+    let b = start(|_| {}).await;
+    for v in BOTH {
+        let topic = if v == V3 { "r3/t" } else { "r5/t" };
+        let (p, mut pi) = client(b.addr, v, &format!("rp{v:?}")).await;
+        let (live, mut li) = client(b.addr, v, &format!("rl{v:?}")).await;
+        subscribe(&live, &mut li, v, topic, QoS::AtLeastOnce).await;
+        publish(&p, v, topic, QoS::AtLeastOnce, true, "one").await;
+        publish(&p, v, topic, QoS::AtLeastOnce, true, "two").await;
+        barrier(&p, &mut pi, v).await;
+        let m = next_msg(&mut li).await;
+        assert_eq!(
+            (payloads(std::slice::from_ref(&m)), m.retain),
+            (vec!["one".into()], false)
+        );
+        let (s, mut si) = client(b.addr, v, &format!("rs{v:?}")).await;
+        let got = subscribe_retained(&s, &mut si, v, topic, QoS::AtLeastOnce.into()).await;
+        assert_eq!(payloads(&got), ["two"]);
+        assert!(got[0].retain);
+        publish(&p, v, topic, QoS::AtLeastOnce, true, "").await;
+        barrier(&p, &mut pi, v).await;
+        let (s, mut si) = client(b.addr, v, &format!("rc{v:?}")).await;
+        let got = subscribe_retained(&s, &mut si, v, "+/t", QoS::AtLeastOnce.into()).await;
+        assert!(got.iter().all(|m| m.topic != topic), "cleared: {got:?}");
+    }
+}
+
+/// Retain Handling 0 sends at every subscribe [MQTT-3.3.1-9], 1 only for a
+/// new subscription [MQTT-3.3.1-10], 2 never [MQTT-3.3.1-11]; Retain As
+/// Published keeps RETAIN on forwarded messages [MQTT-3.3.1-13], without it
+/// RETAIN is 0 [MQTT-3.3.1-12].
+#[tokio::test(flavor = "multi_thread")]
+async fn retain_handling_and_retain_as_published() {
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "rh-pub").await;
+    publish(&p, V5, "rh/t", QoS::AtLeastOnce, true, "kept").await;
+    barrier(&p, &mut pi, V5).await;
+    let (s, mut si) = client(b.addr, V5, "rh-sub").await;
+    let rh = |h| SubscriptionOptions {
+        retain_handling: h,
+        ..SubscriptionOptions::new(QoS::AtLeastOnce)
+    };
+    let count = |v: Vec<Msg>| v.len();
+    assert_eq!(
+        count(
+            subscribe_retained(&s, &mut si, V5, "rh/t", rh(RetainHandling::SendAtSubscribe)).await
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            subscribe_retained(&s, &mut si, V5, "rh/t", rh(RetainHandling::SendAtSubscribe)).await
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            subscribe_retained(
+                &s,
+                &mut si,
+                V5,
+                "rh/+",
+                rh(RetainHandling::SendAtSubscribeIfNew)
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            subscribe_retained(
+                &s,
+                &mut si,
+                V5,
+                "rh/+",
+                rh(RetainHandling::SendAtSubscribeIfNew)
+            )
+            .await
+        ),
+        0
+    );
+    assert_eq!(
+        count(subscribe_retained(&s, &mut si, V5, "rh/#", rh(RetainHandling::DoNotSend)).await),
+        0
+    );
+
+    let (a, mut ai) = client(b.addr, V5, "rap-1").await;
+    let rap = SubscriptionOptions {
+        retain_as_published: true,
+        ..SubscriptionOptions::new(QoS::AtLeastOnce)
+    };
+    subscribe_opts(&a, &mut ai, V5, "rap/t", rap, None).await;
+    let (n, mut ni) = client(b.addr, V3, "rap-0").await;
+    subscribe(&n, &mut ni, V3, "rap/t", QoS::AtLeastOnce).await;
+    publish(&p, V5, "rap/t", QoS::AtLeastOnce, true, "r").await;
+    assert!(next_msg(&mut ai).await.retain);
+    assert!(!next_msg(&mut ni).await.retain);
+}
+
+// ----- Wills -----
+
+fn will_connect(version: ProtocolVersion, id: &str, delay: u32, expiry: u32) -> GenericPacket<u16> {
+    match version {
+        V3 => {
+            let will = v3_1_1::Will::builder()
+                .try_topic(format!("will/{id}").as_str())
+                .unwrap()
+                .try_message(&b"gone"[..])
+                .unwrap()
+                .qos(QoS::AtLeastOnce)
+                .build()
+                .unwrap();
+            v3_1_1::Packet::from(v3_connect(id, expiry == 0).will(will).build().unwrap()).into()
+        }
+        _ => {
+            let will = v5_0::Will::builder()
+                .try_topic(format!("will/{id}").as_str())
+                .unwrap()
+                .try_payload(&b"gone"[..])
+                .unwrap()
+                .qos(QoS::AtLeastOnce)
+                .properties(WillProperties {
+                    will_delay_interval: Some(delay),
+                    ..Default::default()
+                })
+                .build()
+                .unwrap();
+            let connect = v5_connect(id, true, expiry).will(will).build().unwrap();
+            v5_0::Packet::from(connect).into()
+        }
+    }
+}
+
+/// A watcher of `will/#` that also receives its own markers.
+async fn watcher(b: &TestBroker) -> (Client, In) {
+    let (w, mut wi) = client(b.addr, V5, "watcher").await;
+    subscribe(&w, &mut wi, V5, "will/#", QoS::AtLeastOnce).await;
+    (w, wi)
+}
+
+/// The next message the watcher gets is its marker (no will came first).
+async fn assert_no_will(w: &Client, wi: &mut In) {
+    publish(w, V5, "will/marker", QoS::AtLeastOnce, false, "marker").await;
+    assert_eq!(next_msg(wi).await.topic, "will/marker");
+}
+
+/// A normal DISCONNECT deletes the Will [MQTT-3.1.2-10] (v3.1.1
+/// [MQTT-3.14.4-3]); a network connection closed without one publishes it
+/// [MQTT-3.1.2-8]; v5.0 DISCONNECT 0x04 publishes it too.
+#[tokio::test(flavor = "multi_thread")]
+async fn will_published_unless_normal_disconnect() {
+    let b = start(|_| {}).await;
+    let (w, mut wi) = watcher(&b).await;
+    for v in BOTH {
+        let id = format!("w{v:?}");
+        let (c, _ci) = connect_with(b.addr, will_connect(v, &id, 0, 0), options()).await;
+        c.close().await.unwrap();
+        b.wait_connections(1).await;
+        assert_no_will(&w, &mut wi).await;
+
+        let (c, _ci) = connect_with(b.addr, will_connect(v, &id, 0, 0), options()).await;
+        c.abort().await;
+        let m = next_msg(&mut wi).await;
+        assert_eq!(
+            (m.topic, &m.payload[..]),
+            (format!("will/{id}"), &b"gone"[..])
+        );
+        b.wait_connections(1).await;
+    }
+    let (c, _ci) = connect_with(b.addr, will_connect(V5, "w04", 0, 0), options()).await;
+    let d = v5_0::Disconnect::new(DisconnectReasonCode::DisconnectWithWillMessage);
+    c.send(d).await.unwrap();
+    assert_eq!(next_msg(&mut wi).await.topic, "will/w04");
+}
+
+/// With a Will Delay Interval the Will waits; a reconnection in between
+/// cancels it [MQTT-3.1.3-9]; otherwise it goes after the delay
+/// [MQTT-3.1.2-8].
+#[tokio::test(flavor = "multi_thread")]
+async fn will_delay_and_reconnect() {
+    let b = start(|_| {}).await;
+    let (w, mut wi) = watcher(&b).await;
+    let (c, _ci) = connect_with(b.addr, will_connect(V5, "wd", 1, 60), options()).await;
+    c.abort().await;
+    b.wait_connections(1).await;
+    let (c, _ci) = connect_with(
+        b.addr,
+        v5_connect("wd", false, 60).build().unwrap(),
+        options(),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_no_will(&w, &mut wi).await;
+    c.close().await.unwrap();
+
+    let (c, _ci) = connect_with(b.addr, will_connect(V5, "wd2", 1, 60), options()).await;
+    c.abort().await;
+    assert_eq!(next_msg(&mut wi).await.topic, "will/wd2");
+}
+
+// ----- Sessions -----
+
+/// A persistent session keeps its subscriptions and queues QoS 1 and 2
+/// messages while offline (not QoS 0); reconnecting resumes it with Session
+/// Present 1 [MQTT-3.2.2-3] (v3.1.1 [MQTT-3.2.2-2]) and the queued messages
+/// arrive [MQTT-3.1.2-5] (v3.1.1 [MQTT-3.1.2-5]).
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_session_queues_while_offline() {
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "ps-pub").await;
+    for v in BOTH {
+        let id = format!("ps{v:?}");
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(!session_present(&si));
+        subscribe(&s, &mut si, v, "ps/t", QoS::ExactlyOnce).await;
+        s.close().await.unwrap();
+        b.wait_connections(1).await;
+        publish(&p, V5, "ps/t", QoS::AtLeastOnce, false, "one").await;
+        publish(&p, V5, "ps/t", QoS::AtMostOnce, false, "zero").await;
+        publish(&p, V5, "ps/t", QoS::ExactlyOnce, false, "two").await;
+        barrier(&p, &mut pi, V5).await;
+        let (_s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(session_present(&si));
+        let m1 = next_msg(&mut si).await;
+        let m2 = next_msg(&mut si).await;
+        assert_eq!(payloads(&[m1.clone(), m2.clone()]), ["one", "two"]);
+        assert_eq!((m1.qos, m2.qos), (QoS::AtLeastOnce, QoS::ExactlyOnce));
+        publish(&p, V5, "ps/t", QoS::AtLeastOnce, false, "live").await;
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["live"]);
+    }
+}
+
+/// An unacknowledged QoS 1 message is sent again, with DUP, when the
+/// session resumes [MQTT-4.4.0-1], [MQTT-3.3.1-1].
+#[tokio::test(flavor = "multi_thread")]
+async fn unacknowledged_qos1_resent_on_resume() {
+    let b = start(|_| {}).await;
+    let (p, _pi) = client(b.addr, V3, "rs-pub").await;
+    for v in BOTH {
+        let id = format!("rs{v:?}");
+        let mut manual = options();
+        manual.auto_pub_response = false;
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), manual).await;
+        subscribe(&s, &mut si, v, "rs/t", QoS::AtLeastOnce).await;
+        publish(&p, V3, "rs/t", QoS::AtLeastOnce, false, "again").await;
+        let first = next_msg(&mut si).await;
+        assert!(!first.dup);
+        s.abort().await;
+        b.wait_connections(1).await;
+        let (_s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(session_present(&si));
+        let again = next_msg(&mut si).await;
+        assert_eq!(
+            (payloads(std::slice::from_ref(&again)), again.dup),
+            (vec!["again".into()], true)
+        );
+    }
+}
+
+/// Clean Start (Clean Session) discards the session: Session Present 0,
+/// no queued messages, no subscriptions [MQTT-3.1.2-4] (v3.1.1 [MQTT-3.1.2-6]).
+#[tokio::test(flavor = "multi_thread")]
+async fn clean_start_discards_session() {
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "cs-pub").await;
+    for v in BOTH {
+        let id = format!("cs{v:?}");
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        subscribe(&s, &mut si, v, "cs/t", QoS::AtLeastOnce).await;
+        s.close().await.unwrap();
+        b.wait_connections(1).await;
+        publish(&p, V5, "cs/t", QoS::AtLeastOnce, false, "old").await;
+        barrier(&p, &mut pi, V5).await;
+        let (s, mut si) = client(b.addr, v, &id).await;
+        assert!(!session_present(&si));
+        subscribe(&s, &mut si, v, "cs/marker", QoS::AtLeastOnce).await;
+        publish(&p, V5, "cs/t", QoS::AtLeastOnce, false, "new").await;
+        publish(&p, V5, "cs/marker", QoS::AtLeastOnce, false, "marker").await;
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["marker"]);
+        s.close().await.unwrap();
+        b.wait_connections(1).await;
+    }
+}
+
+/// A session ends when its Session Expiry Interval passes while offline
+/// [MQTT-4.1.0-2]; `--max-session-expiry` lowers the interval and the
+/// CONNACK says so (§3.2.2.3.2).
+#[tokio::test(flavor = "multi_thread")]
+async fn session_expiry() {
+    let b = start(|c| c.max_session_expiry = Some(1)).await;
+    let (s, mut si) = connect_with(
+        b.addr,
+        v5_connect("se", false, 100).build().unwrap(),
+        options(),
+    )
+    .await;
+    assert_eq!(
+        connack_v5(&si).properties().session_expiry_interval,
+        Some(1)
+    );
+    subscribe(&s, &mut si, V5, "se/t", QoS::AtLeastOnce).await;
+    s.close().await.unwrap();
+    b.wait_connections(0).await;
+    assert_eq!(b.stats.snapshot().sessions, 1);
+    b.wait_sessions(0).await;
+    assert_eq!(b.stats.snapshot().subscriptions, 0);
+    let (_s, si) = connect_with(
+        b.addr,
+        v5_connect("se", false, 100).build().unwrap(),
+        options(),
+    )
+    .await;
+    assert!(!session_present(&si));
+}
+
+/// A Session Expiry Interval in the DISCONNECT replaces the CONNECT's
+/// (§3.14.2.2.2): 0 ends the session with the connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn session_expiry_in_disconnect() {
+    let b = start(|_| {}).await;
+    let connect = v5_connect("sed", false, 100).build().unwrap();
+    let (s, mut si) = connect_with(b.addr, connect, options()).await;
+    subscribe(&s, &mut si, V5, "sed/t", QoS::AtLeastOnce).await;
+    let disconnect = v5_0::Disconnect::builder()
+        .properties(v5_0::DisconnectProperties {
+            session_expiry_interval: Some(0),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    s.send(disconnect).await.unwrap();
+    b.wait_connections(0).await;
+    assert_eq!(b.stats.snapshot().sessions, 0);
+}
+
+/// Beyond `--max-connections` open at once, a new network connection is
+/// closed at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn max_connections() {
+    let b = start(|c| c.max_connections = 1).await;
+    let (_c, _i) = client(b.addr, V3, "only").await;
+    let mut s = TcpStream::connect(b.addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    let n = timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("closed in time");
+    assert!(matches!(n, Ok(0) | Err(_)));
+}
+
+/// A second connection with the same Client Identifier takes the session
+/// over: the first gets DISCONNECT 0x8E (v5.0) and is closed
+/// [MQTT-3.1.4-3]; the session goes on (Session Present 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn session_takeover() {
+    let b = start(|_| {}).await;
+    for v in BOTH {
+        let id = format!("to{v:?}");
+        let (a, mut ai) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        subscribe(&a, &mut ai, v, "to/t", QoS::AtLeastOnce).await;
+        let (c, mut ci) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(session_present(&ci));
+        let mut last = None;
+        while let Some(p) = next_packet(&mut ai).await {
+            last = Some(p);
+        }
+        if v == V5 {
+            match last {
+                Some(GenericPacket::V5_0(v5_0::Packet::Disconnect(d))) => {
+                    assert_eq!(d.reason_code(), DisconnectReasonCode::SessionTakenOver)
+                }
+                other => panic!("expected DISCONNECT 0x8E, got {other:?}"),
+            }
+        }
+        publish(&c, v, "to/t", QoS::AtLeastOnce, false, "still").await;
+        assert_eq!(payloads(&[next_msg(&mut ci).await]), ["still"]);
+        c.close().await.unwrap();
+    }
+}
+
+// ----- Subscriptions -----
+
+/// Wildcards match [MQTT-4.7.1-?]; topics starting with `$` are not matched
+/// by filters starting with a wildcard [MQTT-4.7.2-1].
+#[tokio::test(flavor = "multi_thread")]
+async fn wildcards_and_dollar_topics() {
+    let b = start(|_| {}).await;
+    for v in BOTH {
+        let (s, mut si) = client(b.addr, v, &format!("wc{v:?}")).await;
+        subscribe(&s, &mut si, v, "#", QoS::AtLeastOnce).await;
+        subscribe(&s, &mut si, v, "+/x", QoS::AtLeastOnce).await;
+        publish(&s, v, "$SYS/x", QoS::AtLeastOnce, false, "sys").await;
+        publish(&s, v, "a/x", QoS::AtLeastOnce, false, "ax").await;
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["ax"]);
+        subscribe(&s, &mut si, v, "$SYS/#", QoS::AtLeastOnce).await;
+        publish(&s, v, "$SYS/x", QoS::AtLeastOnce, false, "sys2").await;
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["sys2"]);
+        s.close().await.unwrap();
+    }
+}
+
+/// Overlapping subscriptions give one copy at the highest granted QoS
+/// [MQTT-3.3.4-2] with every Subscription Identifier [MQTT-3.3.4-3].
+#[tokio::test(flavor = "multi_thread")]
+async fn overlapping_subscriptions_and_identifiers() {
+    let b = start(|_| {}).await;
+    let (s, mut si) = client(b.addr, V5, "ov5").await;
+    subscribe_opts(&s, &mut si, V5, "ov/#", QoS::AtMostOnce.into(), Some(1)).await;
+    subscribe_opts(&s, &mut si, V5, "ov/+", QoS::AtLeastOnce.into(), Some(2)).await;
+    let (s3, mut si3) = client(b.addr, V3, "ov3").await;
+    subscribe(&s3, &mut si3, V3, "ov/#", QoS::AtMostOnce).await;
+    subscribe(&s3, &mut si3, V3, "ov/+", QoS::AtLeastOnce).await;
+    publish(&s, V5, "ov/a", QoS::ExactlyOnce, false, "o").await;
+    publish(&s, V5, "ov/marker/x", QoS::AtLeastOnce, false, "marker").await;
+    let m = next_msg(&mut si).await;
+    let mut ids: Vec<u32> = m
+        .props
+        .subscription_identifiers
+        .iter()
+        .map(|i| i.get())
+        .collect();
+    ids.sort();
+    assert_eq!((m.qos, ids), (QoS::AtLeastOnce, vec![1, 2]));
+    let marker = next_msg(&mut si).await;
+    assert_eq!(payloads(std::slice::from_ref(&marker)), ["marker"]);
+    assert_eq!(marker.props.subscription_identifiers.len(), 1);
+    assert_eq!(next_msg(&mut si3).await.qos, QoS::AtLeastOnce);
+    assert_eq!(payloads(&[next_msg(&mut si3).await]), ["marker"]);
+}
+
+/// A shared subscription delivers each message to one member only (§4.8.2).
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_subscription_each_message_once() {
+    let b = start(|_| {}).await;
+    let (a, mut ai) = client(b.addr, V5, "sh-a").await;
+    let (c, mut ci) = client(b.addr, V3, "sh-c").await;
+    subscribe(&a, &mut ai, V5, "$share/g/sh/#", QoS::AtLeastOnce).await;
+    subscribe(&c, &mut ci, V3, "$share/g/sh/#", QoS::AtLeastOnce).await;
+    subscribe(&a, &mut ai, V5, "shm", QoS::AtLeastOnce).await;
+    subscribe(&c, &mut ci, V3, "shm", QoS::AtLeastOnce).await;
+    let (p, _pi) = client(b.addr, V5, "sh-p").await;
+    const N: usize = 10;
+    for i in 0..N {
+        let packet = publish_packet(
+            V5,
+            "sh/t",
+            QoS::AtLeastOnce,
+            false,
+            format!("{i}").into_bytes(),
+            Default::default(),
+        );
+        p.publish_generic(packet).await.unwrap();
+    }
+    publish(&p, V5, "shm", QoS::AtLeastOnce, false, "marker").await;
+    let mut seen = BTreeMap::new();
+    for incoming in [&mut ai, &mut ci] {
+        loop {
+            let m = next_msg(incoming).await;
+            if m.topic == "shm" {
+                break;
+            }
+            *seen.entry(payloads(&[m])[0].clone()).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(seen.len(), N, "{seen:?}");
+    assert!(seen.values().all(|&n| n == 1), "{seen:?}");
+}
+
+/// No Local: a client's own messages do not come back on that
+/// subscription [MQTT-3.8.3-3]; others still get them.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_local() {
+    let b = start(|_| {}).await;
+    let (s, mut si) = client(b.addr, V5, "nl").await;
+    let nl = SubscriptionOptions {
+        no_local: true,
+        ..SubscriptionOptions::new(QoS::AtLeastOnce)
+    };
+    subscribe_opts(&s, &mut si, V5, "nl/t", nl, None).await;
+    subscribe(&s, &mut si, V5, "nl/marker", QoS::AtLeastOnce).await;
+    let (o, mut oi) = client(b.addr, V3, "nl-other").await;
+    subscribe(&o, &mut oi, V3, "nl/t", QoS::AtLeastOnce).await;
+    publish(&s, V5, "nl/t", QoS::AtLeastOnce, false, "own").await;
+    publish(&s, V5, "nl/marker", QoS::AtLeastOnce, false, "marker").await;
+    assert_eq!(payloads(&[next_msg(&mut si).await]), ["marker"]);
+    assert_eq!(payloads(&[next_msg(&mut oi).await]), ["own"]);
+}
+
+/// `--deny` refuses matching filters with SUBACK 0x80 (both versions,
+/// shared ones too); v3.1.1 gets 0x80 for wildcards with `--no-wildcard`;
+/// v5.0 gets DISCONNECT 0xA2 for them (§3.2.2.3.11).
+#[tokio::test(flavor = "multi_thread")]
+async fn deny_and_unsupported_subscriptions() {
+    let b = start(|c| {
+        c.deny.push("secret/#".try_into().unwrap());
+        c.wildcard_available = false;
+    })
+    .await;
+    for v in BOTH {
+        let (s, mut si) = client(b.addr, v, &format!("deny{v:?}")).await;
+        assert_eq!(
+            subscribe(&s, &mut si, v, "secret/a", QoS::AtLeastOnce).await,
+            [0x80]
+        );
+        assert_eq!(
+            subscribe(&s, &mut si, v, "public/a", QoS::AtLeastOnce).await,
+            [1]
+        );
+        assert_eq!(
+            subscribe(&s, &mut si, v, "$share/g/secret/x", QoS::AtLeastOnce).await,
+            [0x80]
+        );
+        if v == V3 {
+            assert_eq!(
+                subscribe(&s, &mut si, v, "public/+", QoS::AtLeastOnce).await,
+                [0x80]
+            );
+        }
+    }
+    let (_s, si) = client(b.addr, V5, "nowild").await;
+    assert_eq!(
+        connack_v5(&si).properties().wildcard_subscription_available,
+        Some(false)
+    );
+}
+
+// ----- v5.0 properties -----
+
+/// Topic Aliases both ways: a client's aliases are resolved [MQTT-3.3.2-12]
+/// and the broker gives aliases to a client that allows them (§3.3.2.3.4).
+#[tokio::test(flavor = "multi_thread")]
+async fn topic_alias_both_ways() {
+    let b = start(|c| c.topic_alias_maximum = 5).await;
+    let sub_connect = v5_connect("ta-sub", true, 0)
+        .properties(ConnectProperties {
+            topic_alias_maximum: Some(3),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let (s, mut si) = connect_with(b.addr, sub_connect, options()).await;
+    subscribe(&s, &mut si, V5, "ta/#", QoS::AtLeastOnce).await;
+    let mut alias_opts = options();
+    alias_opts.auto_map_topic_alias_send = true;
+    let (p, _pi) = connect_with(
+        b.addr,
+        v5_connect("ta-pub", true, 0).build().unwrap(),
+        alias_opts,
+    )
+    .await;
+    assert_eq!(connack_v5(&_pi).properties().topic_alias_maximum, Some(5));
+    for payload in ["1", "2"] {
+        publish(
+            &p,
+            V5,
+            "ta/long/topic/name",
+            QoS::AtLeastOnce,
+            false,
+            payload,
+        )
+        .await;
+        let m = next_msg(&mut si).await;
+        assert_eq!(
+            (m.topic.as_str(), m.alias.is_some()),
+            ("ta/long/topic/name", true)
+        );
+    }
+}
+
+/// A client exceeding our Receive Maximum gets DISCONNECT 0x93
+/// [MQTT-3.3.4-9]; a packet above our Maximum Packet Size gets 0x95.
+#[tokio::test(flavor = "multi_thread")]
+async fn receive_maximum_and_packet_size_enforced() {
+    let b = start(|c| {
+        c.receive_maximum = 2;
+        c.max_packet_size = 1024;
+    })
+    .await;
+    let mut raw = Raw::connect(b.addr).await;
+    let connack = raw.read().await.expect("CONNACK");
+    match connack {
+        GenericPacket::V5_0(v5_0::Packet::Connack(c)) => {
+            assert_eq!(c.properties().receive_maximum.map(|r| r.get()), Some(2));
+            assert_eq!(
+                c.properties().maximum_packet_size.map(|r| r.get()),
+                Some(1024)
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for id in 1..=3u16 {
+        let mut b = v5_0::Publish::builder();
+        b.try_topic_name("rm/t")
+            .unwrap()
+            .qos(QoS::ExactlyOnce)
+            .packet_id(id);
+        raw.send(v5_0::Packet::from(b.build().unwrap())).await;
+    }
+    assert_eq!(raw.disconnect_reason().await, Some(0x93));
+
+    let mut raw = Raw::connect(b.addr).await;
+    raw.read().await.expect("CONNACK");
+    let mut p = v5_0::Publish::builder();
+    p.try_topic_name("big").unwrap().payload(vec![0u8; 2000]);
+    raw.send(v5_0::Packet::from(p.build().unwrap())).await;
+    assert_eq!(raw.disconnect_reason().await, Some(0x95));
+}
+
+/// Messages larger than a client's Maximum Packet Size are not sent to it
+/// [MQTT-3.1.2-24].
+#[tokio::test(flavor = "multi_thread")]
+async fn client_maximum_packet_size_respected() {
+    let b = start(|_| {}).await;
+    let connect = v5_connect("mps", true, 0)
+        .properties(ConnectProperties {
+            maximum_packet_size: std::num::NonZeroU32::new(128),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let (s, mut si) = connect_with(b.addr, connect, options()).await;
+    subscribe(&s, &mut si, V5, "mps/t", QoS::AtLeastOnce).await;
+    let (p, _pi) = client(b.addr, V3, "mps-pub").await;
+    let big = publish_packet(
+        V3,
+        "mps/t",
+        QoS::AtLeastOnce,
+        false,
+        vec![7u8; 500],
+        Default::default(),
+    );
+    p.publish_generic(big).await.unwrap();
+    publish(&p, V3, "mps/t", QoS::AtLeastOnce, false, "small").await;
+    assert_eq!(payloads(&[next_msg(&mut si).await]), ["small"]);
+}
+
+/// Server Keep Alive: the flag imposes it [MQTT-3.2.2-21]; `--max-keep-alive`
+/// lowers a larger (or zero) client Keep Alive and leaves a smaller one.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_keep_alive() {
+    let b = start(|c| c.server_keep_alive = Some(7)).await;
+    let (_c, i) = client(b.addr, V5, "ska").await;
+    assert_eq!(connack_v5(&i).properties().server_keep_alive, Some(7));
+    let b = start(|c| c.max_keep_alive = Some(10)).await;
+    let (_c, i) = client(b.addr, V5, "mka").await; // keep alive 30
+    assert_eq!(connack_v5(&i).properties().server_keep_alive, Some(10));
+    let mut small = v5_connect("mka2", true, 0);
+    small.keep_alive(5);
+    let (_c, i) = connect_with(b.addr, small.build().unwrap(), options()).await;
+    assert_eq!(connack_v5(&i).properties().server_keep_alive, None);
+}
+
+/// An empty v5.0 Client Identifier gets an Assigned Client Identifier
+/// [MQTT-3.2.2-16]; an empty v3.1.1 one is accepted with Clean Session 1
+/// and refused with 0x02 without it [MQTT-3.1.3-8].
+#[tokio::test(flavor = "multi_thread")]
+async fn assigned_client_identifier() {
+    let b = start(|_| {}).await;
+    let (_c, i) = connect_with(b.addr, v5_connect("", true, 0).build().unwrap(), options()).await;
+    let assigned = connack_v5(&i)
+        .properties()
+        .assigned_client_identifier
+        .clone();
+    assert!(assigned.is_some_and(|a| !a.is_empty()));
+    let (_c, i) = connect_with(b.addr, v3_connect("", true).build().unwrap(), options()).await;
+    assert!(!session_present(&i));
+    // CONNECT v3.1.1, Clean Session 0, empty Client Identifier.
+    let mut s = TcpStream::connect(b.addr).await.unwrap();
+    s.write_all(&[0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 4, 0, 0, 30, 0, 0])
+        .await
+        .unwrap();
+    let mut buf = [0u8; 4];
+    timeout(WAIT, s.read_exact(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(buf, [0x20, 2, 0, 2]);
+}
+
+/// Request/response: Response Information when asked (§3.2.2.3.15); the
+/// Response Topic and Correlation Data are forwarded [MQTT-3.3.2-15],
+/// [MQTT-3.3.2-16]; so are User Properties in order [MQTT-3.3.2-17],
+/// [MQTT-3.3.2-18], the Payload Format Indicator [MQTT-3.3.2-4] and the
+/// Content Type [MQTT-3.3.2-20].
+#[tokio::test(flavor = "multi_thread")]
+async fn properties_forwarded() {
+    let b = start(|_| {}).await;
+    let connect = v5_connect("rr", true, 0)
+        .properties(ConnectProperties {
+            request_response_information: Some(true),
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    let (s, mut si) = connect_with(b.addr, connect, options()).await;
+    let info = connack_v5(&si).properties().response_information.clone();
+    assert_eq!(info.map(|i| i.to_string()), Some("response/rr".into()));
+    subscribe(&s, &mut si, V5, "rr/t", QoS::AtLeastOnce).await;
+    let props = PublishProperties {
+        payload_format_indicator: Some(mqtt_codec::properties::PayloadFormatIndicator::Utf8),
+        content_type: Some("text/plain".try_into().unwrap()),
+        response_topic: Some("rr/reply".try_into().unwrap()),
+        correlation_data: Some((&b"c-1"[..]).try_into().unwrap()),
+        user_properties: vec![
+            UserProperty::new("a", "1").unwrap(),
+            UserProperty::new("b", "2").unwrap(),
+            UserProperty::new("a", "3").unwrap(),
+        ],
+        ..Default::default()
+    };
+    let packet = publish_packet(
+        V5,
+        "rr/t",
+        QoS::AtLeastOnce,
+        false,
+        &b"hi"[..],
+        props.clone(),
+    );
+    s.publish_generic(packet).await.unwrap();
+    let m = next_msg(&mut si).await;
+    assert_eq!(
+        m.props.payload_format_indicator,
+        props.payload_format_indicator
+    );
+    assert_eq!(m.props.content_type, props.content_type);
+    assert_eq!(m.props.response_topic, props.response_topic);
+    assert_eq!(m.props.correlation_data, props.correlation_data);
+    assert_eq!(m.props.user_properties, props.user_properties);
+}
+
+/// Message Expiry: the remaining interval is forwarded [MQTT-3.3.2-6]; an
+/// expired message is not delivered [MQTT-3.3.2-5].
+#[tokio::test(flavor = "multi_thread")]
+async fn message_expiry() {
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "me-pub").await;
+    let (s, mut si) = connect_with(b.addr, connect_packet(V5, "me", true), options()).await;
+    subscribe(&s, &mut si, V5, "me/t", QoS::AtLeastOnce).await;
+    let expiring = |secs, payload: &'static str| {
+        let props = PublishProperties {
+            message_expiry_interval: Some(secs),
+            ..Default::default()
+        };
+        publish_packet(
+            V5,
+            "me/t",
+            QoS::AtLeastOnce,
+            false,
+            payload.as_bytes(),
+            props,
+        )
+    };
+    p.publish_generic(expiring(100, "live")).await.unwrap();
+    let m = next_msg(&mut si).await;
+    assert!(m
+        .props
+        .message_expiry_interval
+        .is_some_and(|e| e > 0 && e <= 100));
+    s.close().await.unwrap();
+    b.wait_connections(1).await;
+    p.publish_generic(expiring(1, "short")).await.unwrap();
+    p.publish_generic(expiring(100, "long")).await.unwrap();
+    barrier(&p, &mut pi, V5).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (_s, mut si) = connect_with(b.addr, connect_packet(V5, "me", true), options()).await;
+    let m = next_msg(&mut si).await;
+    assert_eq!(payloads(std::slice::from_ref(&m)), ["long"]);
+    assert!(m.props.message_expiry_interval.is_some_and(|e| e < 100));
+}
+
+/// A connection that sends no CONNECT within `--connect-timeout` is closed.
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_timeout() {
+    let b = start(|c| c.connect_timeout = 1).await;
+    let mut s = TcpStream::connect(b.addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    let n = timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("closed in time");
+    assert!(matches!(n, Ok(0) | Err(_)));
+    b.wait_connections(0).await;
+}
+
+/// A v3.1.1 client and a refused publish path: QoS 2 above `--maximum-qos`
+/// from a v5.0 client is a protocol error (DISCONNECT 0x9B, [MQTT-3.2.2-11]
+/// enforced by the connection); the client refuses to send it first.
+#[tokio::test(flavor = "multi_thread")]
+async fn publish_above_maximum_qos_refused_by_client() {
+    let b = start(|c| c.maximum_qos = QoS::AtMostOnce).await;
+    let (c, _i) = client(b.addr, V5, "mq").await;
+    let packet = publish_packet(
+        V5,
+        "mq/t",
+        QoS::AtLeastOnce,
+        false,
+        &b"x"[..],
+        Default::default(),
+    );
+    assert!(matches!(
+        c.publish_generic(packet).await,
+        Err(Error::Connection(_))
+    ));
+}
+
+/// A raw v5.0 connection, to send what a conforming client would not.
+struct Raw {
+    stream: TcpStream,
+    decoder: Decoder<u16>,
+    buf: BytesMut,
+}
+
+impl Raw {
+    async fn connect(addr: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let mut raw = Raw {
+            stream,
+            decoder: Decoder::new(V5),
+            buf: BytesMut::new(),
+        };
+        raw.send(v5_0::Packet::from(
+            v5_connect("raw", true, 0).build().unwrap(),
+        ))
+        .await;
+        raw
+    }
+
+    async fn send(&mut self, packet: v5_0::Packet<u16>) {
+        let mut out = Vec::new();
+        packet.encode(&mut out).unwrap();
+        self.stream.write_all(&out).await.unwrap();
+    }
+
+    async fn read(&mut self) -> Option<GenericPacket<u16>> {
+        loop {
+            if let Some(p) = self.decoder.decode(&mut self.buf).unwrap() {
+                return Some(p);
+            }
+            let n = timeout(WAIT, self.stream.read_buf(&mut self.buf))
+                .await
+                .expect("data in time")
+                .ok()?;
+            if n == 0 {
+                return None;
+            }
+        }
+    }
+
+    /// The reason code of the DISCONNECT that ends the connection.
+    async fn disconnect_reason(&mut self) -> Option<u8> {
+        while let Some(p) = self.read().await {
+            if let GenericPacket::V5_0(v5_0::Packet::Disconnect(d)) = p {
+                return Some(d.reason_code().as_u8());
+            }
+        }
+        None
+    }
+}
