@@ -23,8 +23,8 @@ USAGE: cargo run --example broker -- [FLAGS]
                                through Server Keep Alive; v3.1.1 clients keep their own
   --max-queued N               messages queued per session while its client is offline, and
                                forwarded messages waiting for a client's Receive Maximum
-                               (default 1000; the oldest are dropped beyond). QoS 0 messages
-                               are not queued for offline sessions.
+                               (default 1000; beyond, new ones are dropped, as mosquitto
+                               does). QoS 0 messages are not queued for offline sessions.
   --max-session-expiry SECS    longest Session Expiry Interval granted (v5.0: announced in
                                CONNACK when lowered; v3.1.1 Clean Session 0 sessions too)
   --deny FILTER                refuse SUBSCRIBE to FILTER or to filters it matches

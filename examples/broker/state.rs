@@ -370,7 +370,8 @@ pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
 }
 
 /// Queues `packet` in an offline session; false if the session refused it.
-/// A full queue drops its oldest message to make room.
+/// A full queue refuses the new message (the session's `try_publish`): what
+/// was queued first is delivered first, as mosquitto does.
 pub fn queue(conn: &mut StoredConnection, packet: GenericPacket<u16>, now: MonotonicTime) -> bool {
     conn.set_time(now);
     let events = conn.send(packet);
