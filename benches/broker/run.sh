@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Our example broker against mosquitto, in one run: builds the release
+# examples, starts both brokers on free loopback ports, measures memory per
+# idle connection (10,000 connections), runs the load generator against each
+# (4 publishers -> 1 subscriber at QoS 0 and 1; 1,000 connections fanning
+# in), runs the faults soak against ours, and prints Markdown tables.
+#
+#   benches/broker/run.sh                 # from the workspace root or anywhere
+#   DURATION=5 SOAK_SECS=10 benches/broker/run.sh   # a shorter run
+#
+# Needs /usr/sbin/mosquitto (Debian package `mosquitto`) and python3.
+# Raw results (JSON lines) and the brokers' logs stay in $OUT (printed).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$ROOT/benches/broker"
+DURATION=${DURATION:-10}     # seconds per load run
+SOAK_SECS=${SOAK_SECS:-30}   # seconds of killing per soak
+IDLE=${IDLE:-10000}          # idle connections per broker
+MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+OUT=${OUT:-$(mktemp -d /tmp/broker-bench.XXXXXX)}
+mkdir -p "$OUT"
+RELEASE="$ROOT/target/release/examples"
+RESULTS="$OUT/results.jsonl"
+: > "$RESULTS"
+
+cd "$ROOT"
+echo "== building (release)" >&2
+cargo build --release -q -p mqtt-examples --example broker --example loadgen --example soak
+
+# 10,000 connections need as many descriptors in the broker and in loadgen.
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((IDLE + 1000)) ]; then
+    echo "ulimit -n is $(ulimit -n): too low for $IDLE connections" >&2
+    exit 1
+fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # PORT PID
+    for _ in $(seq 100); do
+        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then
+            return 0
+        fi
+        kill -0 "$2" 2>/dev/null || { echo "broker $2 died" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "port $1 never opened" >&2
+    return 1
+}
+
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+start_mosquitto() { # -> sets MQ_PORT MQ_PID
+    MQ_PORT=$(free_port)
+    sed "s/@PORT@/$MQ_PORT/" "$HERE/mosquitto.conf" > "$OUT/mosquitto.conf"
+    "$MOSQUITTO" -c "$OUT/mosquitto.conf" > "$OUT/mosquitto.log" 2>&1 &
+    MQ_PID=$!
+    PIDS+=("$MQ_PID")
+    wait_port "$MQ_PORT" "$MQ_PID"
+}
+
+start_ours() { # LOG -> sets OURS_PORT OURS_PID
+    OURS_PORT=$(free_port)
+    # Limits matching mosquitto.conf: 100,000 queued messages per session,
+    # Receive Maximum 100 (our default; mosquitto's max_inflight_messages).
+    "$RELEASE/broker" --port "$OURS_PORT" --max-queued 100000 --receive-maximum 100 \
+        > "$OUT/$1" 2>&1 &
+    OURS_PID=$!
+    PIDS+=("$OURS_PID")
+    wait_port "$OURS_PORT" "$OURS_PID"
+}
+
+start_mosquitto
+start_ours ours.log
+echo "== mosquitto $MQ_PORT (pid $MQ_PID), ours $OURS_PORT (pid $OURS_PID); results in $OUT" >&2
+
+# 1. Memory per idle connection, on the fresh brokers.
+for b in mosquitto ours; do
+    if [ $b = mosquitto ]; then port=$MQ_PORT pid=$MQ_PID; else port=$OURS_PORT pid=$OURS_PID; fi
+    echo "== $IDLE idle connections -> $b" >&2
+    "$RELEASE/loadgen" --port "$port" --idle "$IDLE" --broker-pid "$pid" \
+        --label "$b|idle" --json >> "$RESULTS"
+done
+
+# 2. Load: each scenario against mosquitto, then ours.
+load() { # NAME ARGS...
+    local name=$1
+    shift
+    for b in mosquitto ours; do
+        if [ $b = mosquitto ]; then port=$MQ_PORT pid=$MQ_PID; else port=$OURS_PORT pid=$OURS_PID; fi
+        echo "== $name -> $b" >&2
+        "$RELEASE/loadgen" --port "$port" --broker-pid "$pid" --label "$b|$name" --json "$@" \
+            >> "$RESULTS"
+        sleep 1
+    done
+}
+load "4 pub -> 1 sub, QoS 0" --publishers 4 --subscribers 1 --qos 0 --payload 64 --duration "$DURATION"
+load "4 pub -> 1 sub, QoS 1" --publishers 4 --subscribers 1 --qos 1 --payload 64 --duration "$DURATION"
+load "1,000 conns x 1 msg/s -> 1 sub, QoS 1" --publishers 0 --connections 1000 \
+    --connection-rate 1 --subscribers 1 --qos 1 --payload 64 --duration "$DURATION"
+load "1,000 conns flat out -> 1 sub, QoS 1" --publishers 1000 --inflight 2 --subscribers 1 \
+    --qos 1 --payload 64 --duration "$DURATION"
+
+# 3. Faults soak: ours (a fresh instance, so that its memory baseline is
+# its own), both versions; mosquitto once for reference.
+kill "$OURS_PID" 2>/dev/null || true
+for v in 5 3.1.1; do
+    start_ours "ours-soak-$v.log"
+    echo "== soak MQTT $v -> ours (${SOAK_SECS} s)" >&2
+    "$RELEASE/soak" --port "$OURS_PORT" --version "$v" --duration "$SOAK_SECS" \
+        --broker-pid "$OURS_PID" --json | sed "s/^{/{\"label\":\"ours|soak\",/" >> "$RESULTS" || true
+    kill "$OURS_PID" 2>/dev/null || true
+done
+echo "== soak MQTT 5 -> mosquitto (${SOAK_SECS} s)" >&2
+"$RELEASE/soak" --port "$MQ_PORT" --version 5 --duration "$SOAK_SECS" --broker-pid "$MQ_PID" \
+    --json | sed "s/^{/{\"label\":\"mosquitto|soak\",/" >> "$RESULTS" || true
+
+python3 "$HERE/table.py" "$RESULTS"

@@ -1,0 +1,493 @@
+//! The throughput run: connect subscribers, then publishers and fan-in
+//! connections; publish for the duration; count what arrived.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mqtt_codec::{ProtocolVersion, QoS, TopicFilter, TopicName};
+use mqtt_tokio::{role, Client, ConnectionOptions, Incoming};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep_until, timeout};
+
+use crate::common::{self, Error, Header, SessionFlags};
+use crate::stats::{Histogram, Seen};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The broker's `host:port`.
+    pub addr: String,
+    /// MQTT version of every connection.
+    pub version: ProtocolVersion,
+    /// Publishers sending at `rate`.
+    pub publishers: u32,
+    /// Subscribers to `topic/#`.
+    pub subscribers: u32,
+    /// QoS of publications and subscriptions.
+    pub qos: QoS,
+    /// Payload size in bytes.
+    pub payload: usize,
+    /// How long publishers publish.
+    pub duration: Duration,
+    /// Messages per second per publisher; 0: as fast as possible.
+    pub rate: f64,
+    /// Publishes each publisher keeps in flight.
+    pub inflight: usize,
+    /// Topic prefix.
+    pub topic: String,
+    /// Fan-in connections.
+    pub connections: u32,
+    /// Messages per second of each fan-in connection.
+    pub connection_rate: f64,
+    /// The broker's process, for its CPU use.
+    pub broker_pid: Option<u32>,
+    /// How long to wait for stragglers after the publishers stop.
+    pub straggle: Duration,
+}
+
+/// How long connecting, subscribing and each final wait may take.
+const STEP: Duration = Duration::from_secs(10);
+/// Connections opened at once.
+const CONNECT_CONCURRENCY: usize = 100;
+
+/// What a run measured.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Messages accepted by the publishers' connections (QoS 0: written).
+    pub sent: u64,
+    /// PUBACK / PUBCOMP received (QoS 1, 2).
+    pub acked: u64,
+    /// Distinct messages received, summed over subscribers.
+    pub received: u64,
+    /// Expected minus distinct received, summed over subscribers.
+    pub lost: u64,
+    /// Copies received beyond the first.
+    pub duplicated: u64,
+    /// From the first publish to the last message received, in seconds.
+    pub window: f64,
+    /// Latency histogram in microseconds, over every message received.
+    pub latency: Histogram,
+    /// Publisher errors (connection closed, refused packets).
+    pub errors: u64,
+    /// CPU seconds this process used during the run.
+    pub cpu_self: f64,
+    /// CPU seconds the broker used during the run, if known.
+    pub cpu_broker: Option<f64>,
+}
+
+impl Report {
+    /// Messages received per second (all subscribers).
+    pub fn rate(&self) -> f64 {
+        if self.window > 0.0 {
+            self.received as f64 / self.window
+        } else {
+            0.0
+        }
+    }
+
+    /// The report as text or one line of JSON.
+    pub fn render(&self, label: &str, s: &Settings, json: bool, qos: u8, version: &str) -> String {
+        let (p50, p99, max) = (
+            self.latency.quantile(0.50),
+            self.latency.quantile(0.99),
+            self.latency.max(),
+        );
+        let cpu_pct = |c: f64| 100.0 * c / self.window.max(1e-9);
+        let broker_cpu = self
+            .cpu_broker
+            .map_or("null".to_string(), |c| format!("{:.1}", cpu_pct(c)));
+        if json {
+            format!(
+                "{{\"label\":\"{label}\",\"version\":\"{version}\",\"qos\":{qos},\
+                 \"publishers\":{},\"subscribers\":{},\"connections\":{},\"payload\":{},\
+                 \"duration\":{:.3},\"sent\":{},\"acked\":{},\"received\":{},\"lost\":{},\
+                 \"duplicated\":{},\"errors\":{},\"window_s\":{:.3},\"msgs_per_s\":{:.1},\
+                 \"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\
+                 \"loadgen_cpu_pct\":{:.1},\"broker_cpu_pct\":{broker_cpu}}}",
+                s.publishers,
+                s.subscribers,
+                s.connections,
+                s.payload,
+                s.duration.as_secs_f64(),
+                self.sent,
+                self.acked,
+                self.received,
+                self.lost,
+                self.duplicated,
+                self.errors,
+                self.window,
+                self.rate(),
+                cpu_pct(self.cpu_self),
+            )
+        } else {
+            format!(
+                "{label} MQTT {version} QoS {qos}: {} publishers + {} connections -> {} \
+                 subscribers, {} B\n  sent {} (acked {}), received {} in {:.2} s = {:.0} msg/s\n  \
+                 lost {}, duplicated {}, errors {}\n  latency p50 {p50} us, p99 {p99} us, \
+                 max {max} us\n  CPU: loadgen {:.0} %, broker {broker_cpu} %",
+                s.publishers,
+                s.connections,
+                s.subscribers,
+                s.payload,
+                self.sent,
+                self.acked,
+                self.received,
+                self.window,
+                self.rate(),
+                self.lost,
+                self.duplicated,
+                self.errors,
+                cpu_pct(self.cpu_self),
+            )
+        }
+    }
+}
+
+/// What one subscriber counted.
+struct Counted {
+    seen: Vec<Seen>,
+    latency: Histogram,
+    last_ns: u64,
+}
+
+/// Runs `s`: errs when a connection or subscription fails at the start.
+pub async fn run(s: &Settings) -> Result<Report, Error> {
+    let origin = Instant::now();
+    let senders = s.publishers + s.connections;
+    let pid = std::process::id();
+
+    // Subscribers first, each subscribed before anyone publishes.
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let progress = Arc::new(AtomicU64::new(0));
+    let mut subscribers = Vec::new();
+    for i in 0..s.subscribers {
+        let (client, incoming) = subscribe(s, &format!("loadgen-{pid}-s{i}")).await?;
+        subscribers.push(tokio::spawn(count(
+            client,
+            incoming,
+            origin,
+            senders as usize,
+            stop_rx.clone(),
+            progress.clone(),
+        )));
+    }
+
+    // Publishers and fan-in connections, connected before the start.
+    let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
+    let mut connecting = Vec::new();
+    for i in 0..senders {
+        let (gate, addr, version) = (gate.clone(), s.addr.clone(), s.version);
+        connecting.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            connect(&addr, version, &format!("loadgen-{pid}-p{i}"), 60).await
+        }));
+    }
+    let mut clients = Vec::new();
+    for c in connecting {
+        clients.push(c.await??);
+    }
+
+    let cpu_before = (
+        cpu_seconds(None),
+        s.broker_pid.map(|p| cpu_seconds(Some(p))),
+    );
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let deadline = start + s.duration;
+    let start_ns = (start.into_std() - origin).as_nanos() as u64;
+    let mut publishing = Vec::new();
+    for (i, (client, incoming)) in clients.into_iter().enumerate() {
+        let fan_in = i as u32 >= s.publishers;
+        let (rate, inflight, phase) = if fan_in {
+            let k = (i as u32 - s.publishers) as f64;
+            (s.connection_rate, 1, k / s.connections.max(1) as f64)
+        } else {
+            (s.rate, s.inflight, i as f64 / s.publishers.max(1) as f64)
+        };
+        let topic = TopicName::new(format!("{}/{i}", s.topic))?;
+        let plan = Plan {
+            index: i as u32,
+            version: s.version,
+            qos: s.qos,
+            payload: s.payload,
+            topic,
+            rate,
+            phase,
+            inflight,
+            origin,
+            start,
+            deadline,
+        };
+        publishing.push(tokio::spawn(publish(plan, client, incoming)));
+    }
+    let mut sent = vec![0u64; senders as usize];
+    let mut report = Report::default();
+    for (i, p) in publishing.into_iter().enumerate() {
+        let done = p.await?;
+        sent[i] = done.sent;
+        report.sent += done.sent;
+        report.acked += done.acked;
+        report.errors += done.errors;
+    }
+
+    // Stragglers: until every subscriber has every message, or 2 s.
+    let expected = report.sent * s.subscribers as u64;
+    let straggle = Instant::now() + s.straggle;
+    while progress.load(Ordering::Relaxed) < expected && Instant::now() < straggle {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = stop_tx.send(true);
+    let mut last_ns = start_ns;
+    for sub in subscribers {
+        let counted = sub.await?;
+        last_ns = last_ns.max(counted.last_ns);
+        report.latency.merge(&counted.latency);
+        for (i, seen) in counted.seen.iter().enumerate() {
+            report.received += seen.distinct;
+            report.duplicated += seen.duplicates;
+            report.lost += sent[i].saturating_sub(seen.distinct);
+        }
+    }
+    report.window = (last_ns.saturating_sub(start_ns)) as f64 / 1e9;
+    report.cpu_self = cpu_seconds(None) - cpu_before.0;
+    report.cpu_broker = match (s.broker_pid, cpu_before.1) {
+        (Some(p), Some(before)) => Some(cpu_seconds(Some(p)) - before),
+        _ => None,
+    };
+    Ok(report)
+}
+
+/// Connects a client with a clean session (Receive Maximum 65,535 on v5.0).
+pub async fn connect(
+    addr: &str,
+    version: ProtocolVersion,
+    client_id: &str,
+    keep_alive: u16,
+) -> Result<(Client, Incoming<role::Client>), Error> {
+    let mut options = ConnectionOptions::default();
+    options.auto_pub_response = true;
+    let session = SessionFlags {
+        clean: true,
+        expiry: 0,
+    };
+    let connect = common::connect_packet(version, client_id, keep_alive, session)?;
+    let connected = timeout(STEP, Client::connect(addr, connect, options)).await;
+    Ok(connected.map_err(|_| format!("{client_id}: connect timed out"))??)
+}
+
+/// Connects a subscriber and subscribes it to `topic/#` at the QoS.
+async fn subscribe(
+    s: &Settings,
+    client_id: &str,
+) -> Result<(Client, Incoming<role::Client>), Error> {
+    let (client, mut incoming) = connect(&s.addr, s.version, client_id, 60).await?;
+    let filter = TopicFilter::new(format!("{}/#", s.topic))?;
+    let id = client.acquire_packet_id().await?;
+    client
+        .send_generic(mqtt_examples::subscribe(s.version, id, &filter, s.qos)?)
+        .await?;
+    loop {
+        let packet = timeout(STEP, incoming.recv())
+            .await
+            .map_err(|_| "no SUBACK")?;
+        let packet =
+            packet.ok_or_else(|| format!("closed before SUBACK: {:?}", incoming.close_reason()))?;
+        if common::suback_granted(&packet)? {
+            return Ok((client, incoming));
+        }
+    }
+}
+
+/// Receives until `stop`, counting sequence numbers and latencies.
+async fn count(
+    client: Client,
+    mut incoming: Incoming<role::Client>,
+    origin: Instant,
+    senders: usize,
+    mut stop: watch::Receiver<bool>,
+    progress: Arc<AtomicU64>,
+) -> Counted {
+    let mut counted = Counted {
+        seen: vec![Seen::default(); senders],
+        latency: Histogram::default(),
+        last_ns: 0,
+    };
+    loop {
+        let packet = tokio::select! {
+            biased;
+            p = incoming.recv() => match p { Some(p) => p, None => break },
+            _ = stop.changed() => break,
+        };
+        let Some(header) = common::payload_of(&packet).and_then(|p| Header::read(p)) else {
+            continue;
+        };
+        let now = origin.elapsed().as_nanos() as u64;
+        let Some(seen) = counted.seen.get_mut(header.publisher as usize) else {
+            continue;
+        };
+        if seen.insert(header.seq) {
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+        counted
+            .latency
+            .record(now.saturating_sub(header.sent_ns) / 1000);
+        counted.last_ns = now;
+    }
+    let _ = client.close().await;
+    counted
+}
+
+/// One sender's schedule.
+struct Plan {
+    index: u32,
+    version: ProtocolVersion,
+    qos: QoS,
+    payload: usize,
+    topic: TopicName,
+    rate: f64,
+    phase: f64,
+    inflight: usize,
+    origin: Instant,
+    start: tokio::time::Instant,
+    deadline: tokio::time::Instant,
+}
+
+/// What one sender did.
+struct Sent {
+    sent: u64,
+    acked: u64,
+    errors: u64,
+}
+
+/// Publishes from `plan.inflight` tasks until the deadline, then waits
+/// (up to 10 s) for the acknowledgements of QoS 1 and 2 and closes.
+async fn publish(plan: Plan, client: Client, mut incoming: Incoming<role::Client>) -> Sent {
+    let plan = Arc::new(plan);
+    let acked = Arc::new(AtomicU64::new(0));
+    // At QoS 1 and 2, at most `inflight` unacknowledged messages (v3.1.1
+    // has no Receive Maximum to bound them).
+    let window = Arc::new(Semaphore::new(plan.inflight));
+    let acks = {
+        let (acked, window) = (acked.clone(), window.clone());
+        tokio::spawn(async move {
+            while let Some(p) = incoming.recv().await {
+                if common::flow_end(&p).is_some() {
+                    acked.fetch_add(1, Ordering::Relaxed);
+                    window.add_permits(1);
+                }
+            }
+        })
+    };
+    let next = Arc::new(AtomicU64::new(0));
+    let workers: Vec<JoinHandle<(u64, u64)>> = (0..plan.inflight)
+        .map(|_| {
+            let (plan, client, next, window) =
+                (plan.clone(), client.clone(), next.clone(), window.clone());
+            tokio::spawn(publish_worker(plan, client, next, window))
+        })
+        .collect();
+    let (mut sent, mut errors) = (0, 0);
+    for w in workers {
+        let (s, e) = w.await.unwrap_or((0, 1));
+        sent += s;
+        errors += e;
+    }
+    if plan.qos != QoS::AtMostOnce {
+        let wait = Instant::now() + STEP;
+        while acked.load(Ordering::Relaxed) < sent && Instant::now() < wait {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    let _ = client.close().await;
+    let _ = acks.await;
+    Sent {
+        sent,
+        acked: acked.load(Ordering::Relaxed),
+        errors,
+    }
+}
+
+/// One of a sender's in-flight loops: takes the next sequence number,
+/// waits for its slot when rate-limited and, at QoS 1 and 2, for room in
+/// the `window` of unacknowledged messages; publishes. Returns (sent,
+/// errors).
+async fn publish_worker(
+    plan: Arc<Plan>,
+    client: Client,
+    next: Arc<AtomicU64>,
+    window: Arc<Semaphore>,
+) -> (u64, u64) {
+    let (mut sent, mut errors) = (0, 0);
+    loop {
+        if plan.qos != QoS::AtMostOnce {
+            match window.acquire().await {
+                Ok(permit) => permit.forget(), // given back by the ack
+                Err(_) => break,
+            }
+        }
+        let seq = next.fetch_add(1, Ordering::Relaxed);
+        if plan.rate > 0.0 {
+            let at = plan.start + Duration::from_secs_f64((seq as f64 + plan.phase) / plan.rate);
+            if at >= plan.deadline {
+                break;
+            }
+            sleep_until(at).await;
+        } else if tokio::time::Instant::now() >= plan.deadline {
+            break;
+        }
+        let header = Header {
+            publisher: plan.index,
+            seq,
+            sent_ns: plan.origin.elapsed().as_nanos() as u64,
+        };
+        let packet = match common::publish_packet(
+            plan.version,
+            &plan.topic,
+            plan.qos,
+            header.payload(plan.payload),
+        ) {
+            Ok(p) => p,
+            Err(_) => {
+                errors += 1;
+                break;
+            }
+        };
+        let result = if plan.qos == QoS::AtMostOnce {
+            client.send_generic(packet).await
+        } else {
+            client.publish_generic(packet).await.map(drop)
+        };
+        match result {
+            Ok(()) => sent += 1,
+            Err(_) => {
+                errors += 1;
+                break;
+            }
+        }
+    }
+    (sent, errors)
+}
+
+/// CPU seconds (user + system) of process `pid`, or of this process; 0 when
+/// unreadable. Assumes the usual 100 clock ticks per second.
+pub fn cpu_seconds(pid: Option<u32>) -> f64 {
+    let path = match pid {
+        Some(p) => format!("/proc/{p}/stat"),
+        None => "/proc/self/stat".to_string(),
+    };
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    // Fields after the command name, which is in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    (ticks(11) + ticks(12)) / 100.0
+}
