@@ -13,6 +13,7 @@ use mqtt_core::role;
 use mqtt_tokio::{Incoming, ServerEndpoint};
 
 use super::connect::{self, Accepted};
+use super::kill::KillSwitch;
 use super::message::Message;
 use super::state::{self, Presence, Shared, StoredConnection};
 use super::subscribe;
@@ -46,6 +47,7 @@ pub async fn serve(
     shared: Arc<Shared>,
     endpoint: ServerEndpoint,
     mut incoming: Incoming<role::Server>,
+    kill: Arc<KillSwitch>,
     peer: SocketAddr,
 ) {
     let _guard = ConnectionGuard(&shared);
@@ -55,11 +57,11 @@ pub async fn serve(
         // No CONNECT in time, or a connection closed before it (the
         // connection refuses any other first packet itself, §3.1).
         _ => {
-            endpoint.abort().await;
+            kill.kill();
             return;
         }
     };
-    let Some(accepted) = connect::accept(&shared, &endpoint, &connect).await else {
+    let Some(accepted) = connect::accept(&shared, &endpoint, &kill, &connect).await else {
         return;
     };
     drop(connect);
@@ -122,9 +124,16 @@ async fn finish(
         generation,
         version,
         will,
+        unresumed,
         ended,
         ..
     } = accepted;
+    // A session that could not be resumed is stored as it was (the new
+    // connection holds nothing of it).
+    let conn = match unresumed {
+        Some(stored) => Some(*stored),
+        None => conn,
+    };
     let expiry = conn
         .as_ref()
         .map_or(0, |c| shared.session_expiry(c.session_expiry_interval()));
@@ -140,10 +149,14 @@ async fn finish(
         match conn {
             _ if !ours => will_now = will.map(|(m, _)| m),
             Some(mut conn) if expiry > 0 => {
-                if conn.version().is_none() {
+                if conn.version().is_none() && conn.session().is_empty() {
                     // A connection that learnt its version from the CONNECT
-                    // forgets it when it closes with an empty session: one
-                    // of the version, to queue messages in.
+                    // may forget it when it closes with a session holding
+                    // nothing at all (not with offline publish on, as
+                    // here): one of the version, to queue messages in. A
+                    // session holding anything (flows, queued messages,
+                    // received QoS 2 identifiers [MQTT-4.3.3-10]) keeps
+                    // its version and is stored as it is.
                     let mut options = shared.options.clone();
                     options.session.session_expiry_interval = expiry;
                     conn = StoredConnection::with_options(version, options);

@@ -32,6 +32,16 @@ USAGE: cargo run --example broker -- [FLAGS]
   --connect-timeout SECS       close a connection that sends no CONNECT in time (default 10)
   --max-connections N          network connections served at once; more are closed at
                                once (default 100000)
+  --max-sessions N             sessions kept at once (online and offline); a CONNECT that
+                               would create one more is refused: v5.0 CONNACK 0x97 Quota
+                               exceeded, v3.1.1 0x03 Server unavailable (default 100000)
+  --slow-consumer-timeout SECS how long a QoS 1 or 2 message waits for room toward a client
+                               that does not read (default 30). Overload policy: a QoS 0
+                               copy for a client whose channel is full is dropped; a QoS 1
+                               or 2 copy waits, which stops reading from its publisher
+                               (back-pressure); a client stalled this long is disconnected
+                               (v5.0 DISCONNECT 0x97 Quota exceeded) and its messages go
+                               into its session (offline queue, --max-queued)
   --no-retain                  no retained messages (Retain Available 0)
   --no-wildcard                no wildcard subscriptions (v5.0: DISCONNECT 0xA2, v3.1.1: SUBACK 0x80)
   --no-shared                  no shared subscriptions (v5.0: DISCONNECT 0x9E, v3.1.1: SUBACK 0x80)
@@ -68,6 +78,12 @@ pub struct BrokerConfig {
     pub connect_timeout: u64,
     /// Network connections served at once.
     pub max_connections: usize,
+    /// Sessions kept at once, online and offline: a CONNECT that would
+    /// create one more is refused (CONNACK 0x97 / 0x03).
+    pub max_sessions: usize,
+    /// How long a QoS 1 or 2 copy waits for room toward a client that does
+    /// not read before that client is disconnected, in seconds.
+    pub slow_consumer_timeout: u64,
     /// Whether retained messages are supported.
     pub retain_available: bool,
     /// Whether wildcard subscriptions are supported.
@@ -96,6 +112,8 @@ impl Default for BrokerConfig {
             deny: Vec::new(),
             connect_timeout: 10,
             max_connections: 100_000,
+            max_sessions: 100_000,
+            slow_consumer_timeout: 30,
             retain_available: true,
             wildcard_available: true,
             shared_available: true,
@@ -165,6 +183,13 @@ impl BrokerConfig {
                 }
                 "--connect-timeout" => c.connect_timeout = number(flag, args.next())?,
                 "--max-connections" => c.max_connections = number(flag, args.next())?,
+                "--max-sessions" => c.max_sessions = number(flag, args.next())?,
+                "--slow-consumer-timeout" => {
+                    c.slow_consumer_timeout = number(flag, args.next())?;
+                    if c.slow_consumer_timeout == 0 {
+                        return Err("--slow-consumer-timeout: at least 1".into());
+                    }
+                }
                 "--no-retain" => c.retain_available = false,
                 "--no-wildcard" => c.wildcard_available = false,
                 "--no-shared" => c.shared_available = false,
@@ -212,6 +237,10 @@ mod tests {
             "--no-shared",
             "--max-session-expiry",
             "60",
+            "--max-sessions",
+            "5",
+            "--slow-consumer-timeout",
+            "2",
         ])
         .unwrap();
         assert_eq!(c.bind, "0.0.0.0:2000".parse().unwrap());
@@ -219,6 +248,7 @@ mod tests {
         assert_eq!(c.maximum_qos, QoS::AtLeastOnce);
         assert!(!c.shared_available && c.wildcard_available);
         assert_eq!(c.max_session_expiry, Some(60));
+        assert_eq!((c.max_sessions, c.slow_consumer_timeout), (5, 2));
     }
 
     #[test]
@@ -229,6 +259,7 @@ mod tests {
         assert!(parse(&["--maximum-qos", "3"]).is_err());
         assert!(parse(&["--deny", "a/#/b"]).is_err());
         assert!(parse(&["--receive-maximum", "0"]).is_err());
+        assert!(parse(&["--slow-consumer-timeout", "0"]).is_err());
     }
 
     #[test]
@@ -246,6 +277,8 @@ mod tests {
             "--deny",
             "--connect-timeout",
             "--max-connections",
+            "--max-sessions",
+            "--slow-consumer-timeout",
             "--no-retain",
             "--no-wildcard",
             "--no-shared",

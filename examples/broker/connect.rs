@@ -1,6 +1,6 @@
 //! CONNECT → CONNACK: the Client Identifier, the Will, session takeover
-//! [MQTT-3.1.4-3], resuming or discarding the session (§3.1.2.4), and what
-//! the CONNACK announces (§3.2.2.3).
+//! [MQTT-3.1.4-3], resuming or discarding the session (§3.1.2.4), the
+//! `--max-sessions` bound, and what the CONNACK announces (§3.2.2.3).
 
 use std::num::{NonZeroU16, NonZeroU32};
 use std::sync::Arc;
@@ -13,9 +13,10 @@ use mqtt_tokio::ServerEndpoint;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
+use super::kill::KillSwitch;
 use super::message::Message;
 use super::router::ClientId;
-use super::state::{self, Presence, Session, Shared};
+use super::state::{self, Presence, Session, Shared, StoredConnection};
 
 /// What a CONNECT asks for, in either version.
 #[derive(Debug)]
@@ -81,6 +82,9 @@ pub struct Accepted {
     pub will: Option<(Message, u32)>,
     /// Session Present of the CONNACK.
     pub session_present: bool,
+    /// The stored session this connection was to resume, when it closed
+    /// before it could: stored again as it was when the task ends.
+    pub unresumed: Option<Box<StoredConnection>>,
     /// Dropped once the task has handed the session back (takeover waits).
     pub ended: watch::Sender<()>,
 }
@@ -92,13 +96,16 @@ const TAKEOVER_WAIT: Duration = Duration::from_secs(5);
 /// Answers `connect` on `endpoint` with a CONNACK: refuses it (and returns
 /// `None`) for an empty v3.1.1 Client Identifier without Clean Session
 /// [MQTT-3.1.3-8] or a v5.0 Will the Server cannot honour [MQTT-3.2.2-12],
-/// [MQTT-3.2.2-13]; otherwise takes the session over from a connection
-/// with the same Client Identifier [MQTT-3.1.4-3], resumes it (Session
-/// Present, its stored messages re-sent [MQTT-4.4.0-1]) or discards it
-/// [MQTT-3.1.2-4], and accepts.
+/// [MQTT-3.2.2-13], or a new session beyond `--max-sessions` (v5.0 0x97
+/// Quota exceeded, v3.1.1 0x03 Server unavailable); otherwise takes the
+/// session over from a connection with the same Client Identifier
+/// [MQTT-3.1.4-3], resumes it (Session Present, its stored messages re-sent
+/// [MQTT-4.4.0-1]) or discards it [MQTT-3.1.2-4], and accepts. `kill` cuts
+/// this connection's stream (a slow consumer, a takeover).
 pub async fn accept(
     shared: &Arc<Shared>,
     endpoint: &ServerEndpoint,
+    kill: &Arc<KillSwitch>,
     connect: &GenericPacket<u16>,
 ) -> Option<Accepted> {
     let mut request = ConnectRequest::parse(connect, Instant::now())?;
@@ -141,14 +148,31 @@ pub async fn accept(
 
     let client: ClientId = Arc::from(request.client_id.as_str());
     let (ended_tx, ended_rx) = watch::channel(());
-    let claim = claim_session(shared, endpoint, &client, &request, ended_rx).await;
+    let Some(claim) = claim_session(shared, endpoint, kill, &client, &request, ended_rx).await
+    else {
+        if config.verbose {
+            println!("{client}: refused, --max-sessions reached");
+        }
+        refuse(
+            endpoint,
+            ConnectReturnCode::ServerUnavailable,
+            v5.then_some(ConnectReasonCode::QuotaExceeded),
+        )
+        .await;
+        return None;
+    };
     if let Some(will) = claim.will_now {
         super::will::publish_will(shared, will, &client).await;
     }
     let mut session_present = false;
-    if let Some(bytes) = claim.resume {
-        match endpoint.import_session(bytes).await {
+    let mut unresumed = None;
+    if let Some(mut stored) = claim.resume {
+        stored.set_time(shared.monotonic(Instant::now()));
+        match endpoint.import_session(stored.export_session()).await {
             Ok(()) => session_present = true,
+            // The connection closed before the CONNACK: the session stays
+            // as it was stored, for the next connection.
+            Err(mqtt_tokio::Error::Closed) => unresumed = Some(stored),
             Err(e) => {
                 if config.verbose {
                     println!("{client}: stored session not resumed: {e}");
@@ -182,13 +206,14 @@ pub async fn accept(
             println!("{client}: CONNACK not sent: {e}");
         }
     }
-    state::go_online(shared, &client, claim.generation);
+    state::go_online(shared, &client, claim.generation).await;
     Some(Accepted {
         client,
         generation: claim.generation,
         version: request.version,
         will: request.will,
         session_present,
+        unresumed,
         ended: ended_tx,
     })
 }
@@ -222,21 +247,23 @@ async fn refuse(
 struct Claim {
     generation: u64,
     /// The stored session to import (resumed).
-    resume: Option<Vec<u8>>,
+    resume: Option<Box<StoredConnection>>,
     /// The Will of a discarded session, published now: its session ended.
     will_now: Option<Message>,
 }
 
 /// Takes the session of `client` for this connection: first closes a
 /// connection that holds it (v5.0: DISCONNECT 0x8E) and waits until its
-/// task stored it, then resumes it or discards it per Clean Start.
+/// task stored it, then resumes it or discards it per Clean Start. `None`:
+/// there is no session of `client` and `--max-sessions` are kept already.
 async fn claim_session(
     shared: &Arc<Shared>,
     endpoint: &ServerEndpoint,
+    kill: &Arc<KillSwitch>,
     client: &ClientId,
     request: &ConnectRequest,
     ended: watch::Receiver<()>,
-) -> Claim {
+) -> Option<Claim> {
     let mut attempts = 0;
     loop {
         let online = {
@@ -248,22 +275,27 @@ async fn claim_session(
                             endpoint,
                             version,
                             ended,
+                            kill,
                             ..
                         },
                     ..
-                }) if attempts < 3 => Some((endpoint.clone(), *version, ended.clone())),
+                }) if attempts < 3 => {
+                    Some((endpoint.clone(), *version, ended.clone(), kill.clone()))
+                }
+                None if st.sessions.len() >= shared.config.max_sessions => return None,
                 _ => {
                     let st = &mut *st;
                     let generation = st.next_generation();
                     let old = st.sessions.remove(client);
-                    let (stored, pending_will) = match old {
+                    let (stored, pending_will, id) = match old {
                         Some(Session {
                             presence: Presence::Offline(conn),
                             pending_will,
+                            id,
                             ..
-                        }) => (Some(conn), pending_will),
-                        Some(s) => (None, s.pending_will),
-                        None => (None, None),
+                        }) => (Some(conn), pending_will, id),
+                        Some(s) => (None, s.pending_will, s.id),
+                        None => (None, None, generation),
                     };
                     let resume = !request.clean_start
                         && stored
@@ -276,9 +308,12 @@ async fn claim_session(
                         client.clone(),
                         Session {
                             generation,
+                            // A discarded session's copies are not ours.
+                            id: if resume { id } else { generation },
                             presence: Presence::Online {
                                 endpoint: endpoint.clone(),
                                 version: request.version,
+                                kill: kill.clone(),
                                 ended,
                                 limbo: Vec::new(),
                                 ready: false,
@@ -286,33 +321,25 @@ async fn claim_session(
                             pending_will: None,
                         },
                     );
-                    let now = shared.monotonic(Instant::now());
-                    let resume = if resume {
-                        stored.map(|mut conn| {
-                            conn.set_time(now);
-                            conn.export_session()
-                        })
-                    } else {
-                        None
-                    };
+                    let resume = if resume { stored } else { None };
                     // Reconnecting before the Will Delay ends cancels the Will
                     // [MQTT-3.1.3-9]; a discarded session has ended: its Will
                     // goes now (§3.1.2.5).
                     let will_now = if resume.is_some() { None } else { pending_will };
-                    return Claim {
+                    return Some(Claim {
                         generation,
                         resume,
                         will_now,
-                    };
+                    });
                 }
             }
         };
         attempts += 1;
-        if let Some((old, version, mut old_ended)) = online {
-            take_over(&old, version).await;
+        if let Some((old, version, mut old_ended, old_kill)) = online {
+            take_over(&old, version, &old_kill).await;
             let wait = async { while old_ended.changed().await.is_ok() {} };
             if timeout(TAKEOVER_WAIT, wait).await.is_err() {
-                old.abort().await;
+                old_kill.kill();
             }
         }
     }
@@ -320,17 +347,18 @@ async fn claim_session(
 
 /// Closes the connection `old` that holds a session taken over
 /// [MQTT-3.1.4-3]: v5.0 with DISCONNECT 0x8E (Session taken over), v3.1.1
-/// by closing the network connection.
-async fn take_over(old: &ServerEndpoint, version: ProtocolVersion) {
+/// by closing the network connection; cut at once (`kill`) if it does not
+/// take the command in time (a client that does not read).
+async fn take_over(old: &ServerEndpoint, version: ProtocolVersion, kill: &KillSwitch) {
     let wait = Duration::from_secs(2);
     if version == ProtocolVersion::V5_0 {
         let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::SessionTakenOver);
         let packet = GenericPacket::from(v5_0::Packet::from(disconnect));
         if !matches!(timeout(wait, old.send_generic(packet)).await, Ok(Ok(()))) {
-            old.abort().await;
+            kill.kill();
         }
     } else if timeout(wait, old.close()).await.is_err() {
-        old.abort().await;
+        kill.kill();
     }
 }
 

@@ -1,19 +1,32 @@
 //! The broker's shared state: the sessions table, the router and the
 //! retained store behind one `std::sync::Mutex` (never held across an
-//! `.await`), and the counters.
+//! `.await`), the counters, and the delivery of routed copies.
+//!
+//! Delivery policy (overload): a copy goes to its client's command channel;
+//! when that channel is full, a QoS 0 copy is dropped (counted in
+//! `dropped`), and a QoS 1 or 2 copy waits for room: the publisher's task
+//! waits with it, so its connection is not read meanwhile (back-pressure).
+//! A client that takes nothing for `--slow-consumer-timeout` is cut
+//! (counted in `slow_consumers`) and the copy goes into its session, like
+//! every copy whose connection closed first: into the limbo of the
+//! connection that holds the session now, or its stored (offline) session,
+//! bounded by `--max-queued`. Only a session that ended (Clean Start,
+//! expiry) loses its copies, with its subscriptions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use mqtt_codec::{GenericPacket, ProtocolVersion, QoS};
+use mqtt_codec::v5_0::DisconnectReasonCode;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS};
 use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::ServerEndpoint;
 use tokio::sync::watch;
 
 use super::config::BrokerConfig;
+use super::kill::KillSwitch;
 use super::message::Message;
 use super::retained::RetainedStore;
 use super::router::{ClientId, Route, Router};
@@ -31,6 +44,9 @@ pub enum Presence {
         endpoint: ServerEndpoint,
         /// The MQTT version of the connection.
         version: ProtocolVersion,
+        /// Cuts the network connection at once (a slow consumer, a
+        /// takeover of a connection that takes no command).
+        kill: Arc<KillSwitch>,
         /// Changes (its sender is dropped) once the connection's task has
         /// handed the session back: for a session takeover to wait on.
         ended: watch::Receiver<()>,
@@ -52,6 +68,12 @@ pub struct Session {
     /// Bumped at each connection that takes the session: timers started for
     /// an older generation do nothing.
     pub generation: u64,
+    /// The session's own number: the generation of the connection that
+    /// created it, kept when later connections resume it. A copy routed
+    /// for it belongs to it whichever connection holds it when the copy
+    /// comes back undelivered; a new session (Clean Start, expiry) has
+    /// another number.
+    pub id: u64,
     /// Online or offline.
     pub presence: Presence,
     /// The Will Message of a connection that closed without a normal
@@ -79,6 +101,8 @@ pub struct Delivery {
     pub client: ClientId,
     /// Its session's generation when routed.
     pub generation: u64,
+    /// Its session's [`id`](Session::id).
+    pub session: u64,
     /// Its connection.
     pub endpoint: ServerEndpoint,
     /// The PUBLISH.
@@ -98,9 +122,12 @@ pub struct Stats {
     pub messages_in: AtomicU64,
     /// PUBLISH packets handed to client connections.
     pub messages_out: AtomicU64,
-    /// Copies not delivered: a slow consumer's full channel, a full
-    /// offline queue, or a message refused by the connection.
+    /// Copies not delivered: QoS 0 to a full channel, a full offline
+    /// queue or limbo, or a session that ended.
     pub dropped: AtomicU64,
+    /// Connections cut because they took nothing for the slow consumer
+    /// timeout.
+    pub slow_consumers: AtomicU64,
 }
 
 /// A snapshot of the counters and table sizes.
@@ -124,6 +151,8 @@ pub struct StatsSnapshot {
     pub messages_out: u64,
     /// Copies dropped.
     pub dropped: u64,
+    /// Connections cut as slow consumers.
+    pub slow_consumers: u64,
 }
 
 /// Everything the connection tasks share.
@@ -202,6 +231,7 @@ impl Shared {
             messages_in: s.messages_in.load(Ordering::Relaxed),
             messages_out: s.messages_out.load(Ordering::Relaxed),
             dropped: s.dropped.load(Ordering::Relaxed),
+            slow_consumers: s.slow_consumers.load(Ordering::Relaxed),
         }
     }
 }
@@ -270,12 +300,17 @@ impl State {
                         out.push(Delivery {
                             client: route.client,
                             generation: session.generation,
+                            session: session.id,
                             endpoint: endpoint.clone(),
                             packet,
                             qos,
                         });
-                    } else if qos != QoS::AtMostOnce && limbo.len() < shared.config.max_queued {
-                        limbo.push(packet);
+                    } else if qos != QoS::AtMostOnce {
+                        if limbo.len() < shared.config.max_queued {
+                            limbo.push(packet);
+                        } else {
+                            dropped += 1;
+                        }
                     }
                 }
                 Presence::Offline(conn) => {
@@ -284,6 +319,8 @@ impl State {
                         continue;
                     }
                     let Some(version) = conn.version() else {
+                        // Not stored without a version (client.rs::finish).
+                        dropped += 1;
                         continue;
                     };
                     let packet =
@@ -303,69 +340,142 @@ impl State {
         dropped
     }
 
-    /// Queues a QoS 1 or 2 message that could not be forwarded because the
-    /// network connection of generation `generation` closed: into its
-    /// limbo, or its stored session. Returns false if it was dropped.
+    /// Gives a QoS 1 or 2 copy that the connection of `generation` did not
+    /// take (it closed, or was cut as a slow consumer) to whoever holds its
+    /// session `session` now: the limbo of that connection (stored with the
+    /// session when its task ends) or of a new one not yet ready, the
+    /// stored session of an offline client, or a newer connection that is
+    /// ready (the caller forwards it there). Dropped only when that session
+    /// ended (its subscriptions ended with it) or its queue is full.
     pub fn requeue(
         &mut self,
         shared: &Shared,
         client: &ClientId,
+        session: u64,
         generation: u64,
         packet: GenericPacket<u16>,
-    ) -> bool {
-        let Some(session) = self.sessions.get_mut(client) else {
-            return false;
+    ) -> Requeued {
+        let Some(s) = self.sessions.get_mut(client) else {
+            return Requeued::Dropped;
         };
-        if session.generation != generation {
-            return false;
+        if s.id != session {
+            return Requeued::Dropped;
         }
-        match &mut session.presence {
+        match &mut s.presence {
+            Presence::Online {
+                endpoint,
+                ready: true,
+                ..
+            } if s.generation != generation && !endpoint.is_closed() => Requeued::Forward {
+                endpoint: endpoint.clone(),
+                generation: s.generation,
+                packet: Box::new(packet),
+            },
             Presence::Online { limbo, .. } => {
                 if limbo.len() >= shared.config.max_queued {
-                    return false;
+                    return Requeued::Dropped;
                 }
                 limbo.push(packet);
-                true
+                Requeued::Kept
             }
-            Presence::Offline(conn) => queue(conn, packet, shared.monotonic(Instant::now())),
+            Presence::Offline(conn) => {
+                if queue(conn, packet, shared.monotonic(Instant::now())) {
+                    Requeued::Kept
+                } else {
+                    Requeued::Dropped
+                }
+            }
+        }
+    }
+
+    /// The kill switch of the connection of `client` of `generation`, if it
+    /// still holds the session.
+    pub fn kill_switch(&self, client: &ClientId, generation: u64) -> Option<Arc<KillSwitch>> {
+        match self.sessions.get(client) {
+            Some(Session {
+                generation: g,
+                presence: Presence::Online { kill, .. },
+                ..
+            }) if *g == generation => Some(kill.clone()),
+            _ => None,
         }
     }
 }
 
+/// Where [`State::requeue`] put a copy.
+#[derive(Debug)]
+pub enum Requeued {
+    /// In a limbo or a stored session.
+    Kept,
+    /// Nowhere: its session ended, or its queue is full.
+    Dropped,
+    /// To forward to the connection that holds the session now.
+    Forward {
+        /// That connection.
+        endpoint: ServerEndpoint,
+        /// Its generation.
+        generation: u64,
+        /// The copy (boxed: this is the rare case).
+        packet: Box<GenericPacket<u16>>,
+    },
+}
+
 /// The CONNACK of the connection of generation `generation` was sent:
-/// messages now go to it, starting with those routed meanwhile.
-pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
-    let mut state = shared.lock();
-    let Some(session) = state.sessions.get_mut(client) else {
-        return;
-    };
-    if session.generation != generation {
-        return;
-    }
-    if let Presence::Online {
-        endpoint,
-        limbo,
-        ready,
-        ..
-    } = &mut session.presence
-    {
-        *ready = true;
-        let mut sent = 0;
-        let mut closed = Vec::new();
-        for packet in limbo.drain(..) {
-            // Under the lock, so that they go before what is routed next;
-            // a full channel drops the copy (a slow consumer); a closed
-            // connection keeps it for its stored session.
-            match endpoint.try_forward(packet.clone()) {
-                Ok(()) => sent += 1,
-                Err(mqtt_tokio::Error::Closed) => closed.push(packet),
-                Err(_) => {
-                    shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                }
+/// forwards the copies routed meanwhile (its limbo), in order, and then
+/// makes the connection ready, so that what is routed next goes to it
+/// directly. Copies routed while the limbo is forwarded join the limbo and
+/// follow. If the connection closes first, the limbo stays for its stored
+/// session (`client.rs::finish`).
+pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
+    loop {
+        let batch = {
+            let mut state = shared.lock();
+            let Some(session) = state.sessions.get_mut(client) else {
+                return;
+            };
+            if session.generation != generation {
+                return;
             }
-        }
-        *limbo = closed;
-        shared.stats.messages_out.fetch_add(sent, Ordering::Relaxed);
+            let id = session.id;
+            let Presence::Online {
+                endpoint,
+                limbo,
+                ready,
+                ..
+            } = &mut session.presence
+            else {
+                return;
+            };
+            if endpoint.is_closed() {
+                return;
+            }
+            if limbo.is_empty() {
+                *ready = true;
+                return;
+            }
+            let endpoint = endpoint.clone();
+            std::mem::take(limbo)
+                .into_iter()
+                .map(|packet| Delivery {
+                    client: client.clone(),
+                    generation,
+                    session: id,
+                    endpoint: endpoint.clone(),
+                    qos: publish_qos(&packet),
+                    packet,
+                })
+                .collect::<Vec<_>>()
+        };
+        deliver(shared, batch).await;
+    }
+}
+
+/// The QoS of a PUBLISH (QoS 0 for another packet).
+fn publish_qos(packet: &GenericPacket<u16>) -> QoS {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.qos(),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.qos(),
+        _ => QoS::AtMostOnce,
     }
 }
 
@@ -380,40 +490,108 @@ pub fn queue(conn: &mut StoredConnection, packet: GenericPacket<u16>, now: Monot
         .any(|e| matches!(e, mqtt_core::GenericEvent::NotifyError(_)))
 }
 
-/// How long a forward to a slow consumer may wait for room in its channel
-/// before the copy is dropped.
-pub const SLOW_CONSUMER: Duration = Duration::from_secs(1);
+/// Cuts the connection of `client` of `generation`, which took nothing for
+/// the slow consumer timeout: a v5.0 client is first sent DISCONNECT 0x97
+/// (Quota exceeded) if its channel has room for it (a client that does not
+/// read will not see it); then the network connection is cut. Its unsent
+/// copies come back with its session.
+async fn cut_slow_consumer(
+    shared: &Shared,
+    client: &ClientId,
+    generation: u64,
+    endpoint: &ServerEndpoint,
+    version: ProtocolVersion,
+) {
+    let Some(kill) = shared.lock().kill_switch(client, generation) else {
+        return;
+    };
+    if version == ProtocolVersion::V5_0 {
+        let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::QuotaExceeded);
+        let _ = endpoint.try_forward(GenericPacket::V5_0(v5_0::Packet::from(disconnect)));
+        tokio::task::yield_now().await;
+    }
+    if kill.kill() {
+        shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+        if shared.config.verbose {
+            println!("{client}: cut, a slow consumer");
+        }
+    }
+}
 
-/// Forwards the copies routed under the lock. A client whose channel stays
-/// full for [`SLOW_CONSUMER`] loses that copy (counted as dropped); a QoS 1
-/// or 2 copy for a connection that just closed goes into its session.
+/// Forwards a QoS 1 or 2 copy following the delivery policy (see the module
+/// docs): true when the connection took it; false when it did not (it
+/// closed, or was cut as a slow consumer): the caller requeues it.
+async fn forward_reliable(
+    shared: &Shared,
+    client: &ClientId,
+    generation: u64,
+    endpoint: &ServerEndpoint,
+    packet: &GenericPacket<u16>,
+) -> bool {
+    match endpoint.try_forward(packet.clone()) {
+        Ok(()) => true,
+        Err(mqtt_tokio::Error::Full) => {
+            let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
+            match tokio::time::timeout(wait, endpoint.forward(packet.clone())).await {
+                Ok(r) => r.is_ok(),
+                Err(_) => {
+                    let version = packet.version();
+                    cut_slow_consumer(shared, client, generation, endpoint, version).await;
+                    false
+                }
+            }
+        }
+        Err(_) => false,
+    }
+}
+
+/// Forwards the copies routed under the lock, in order, following the
+/// delivery policy of the module docs: a QoS 0 copy to a full channel is
+/// dropped (counted), and nothing QoS 1 or 2 is lost while its session
+/// exists (but for a full queue).
 pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
     let mut sent = 0;
     for d in deliveries {
-        let packet = d.packet;
-        let result = match d.endpoint.try_forward(packet.clone()) {
-            Err(mqtt_tokio::Error::Full) => {
-                match tokio::time::timeout(SLOW_CONSUMER, d.endpoint.forward(packet.clone())).await
-                {
-                    Ok(r) => r,
-                    Err(_) => Err(mqtt_tokio::Error::Full),
-                }
-            }
-            r => r,
-        };
-        match result {
-            Ok(()) => sent += 1,
-            Err(mqtt_tokio::Error::Closed) if d.qos != QoS::AtMostOnce => {
-                let kept = shared
-                    .lock()
-                    .requeue(shared, &d.client, d.generation, packet);
-                if !kept {
+        let Delivery {
+            client,
+            mut generation,
+            session,
+            mut endpoint,
+            mut packet,
+            qos,
+        } = d;
+        if qos == QoS::AtMostOnce {
+            match endpoint.try_forward(packet) {
+                Ok(()) => sent += 1,
+                Err(mqtt_tokio::Error::Full) => {
                     shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 }
+                // QoS 0 is not kept for a connection that closed.
+                Err(_) => {}
             }
-            Err(mqtt_tokio::Error::Closed) => {}
-            Err(_) => {
-                shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        loop {
+            if forward_reliable(shared, &client, generation, &endpoint, &packet).await {
+                sent += 1;
+                break;
+            }
+            let requeued = shared
+                .lock()
+                .requeue(shared, &client, session, generation, packet);
+            match requeued {
+                Requeued::Kept => break,
+                Requeued::Dropped => {
+                    shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                // The session moved to a new connection that is ready:
+                // forward it there.
+                Requeued::Forward {
+                    endpoint: e,
+                    generation: g,
+                    packet: p,
+                } => (endpoint, generation, packet) = (e, g, *p),
             }
         }
     }

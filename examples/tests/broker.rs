@@ -1266,3 +1266,230 @@ impl Raw {
         None
     }
 }
+
+// ----- Reliability under reconnects and overload -----
+
+/// A raw connection of either version, to drive the packet flow by hand.
+struct RawAny {
+    stream: TcpStream,
+    version: ProtocolVersion,
+    decoder: Decoder<u16>,
+    buf: BytesMut,
+}
+
+impl RawAny {
+    /// Connects with a persistent CONNECT of `version` for `id`; returns the
+    /// connection and the CONNACK's Session Present.
+    async fn connect(addr: SocketAddr, version: ProtocolVersion, id: &str) -> (RawAny, bool) {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let mut raw = RawAny {
+            stream,
+            version,
+            decoder: Decoder::new(version),
+            buf: BytesMut::new(),
+        };
+        raw.send(connect_packet(version, id, true)).await;
+        let present = match raw.read().await {
+            Some(GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c))) => c.session_present(),
+            Some(GenericPacket::V5_0(v5_0::Packet::Connack(c))) => c.session_present(),
+            other => panic!("expected CONNACK, got {other:?}"),
+        };
+        (raw, present)
+    }
+
+    async fn send(&mut self, packet: GenericPacket<u16>) {
+        let mut out = Vec::new();
+        packet.encode(&mut out).unwrap();
+        self.stream.write_all(&out).await.unwrap();
+    }
+
+    async fn read(&mut self) -> Option<GenericPacket<u16>> {
+        loop {
+            if let Some(p) = self.decoder.decode(&mut self.buf).unwrap() {
+                return Some(p);
+            }
+            let n = timeout(WAIT, self.stream.read_buf(&mut self.buf))
+                .await
+                .expect("data in time")
+                .ok()?;
+            if n == 0 {
+                return None;
+            }
+        }
+    }
+
+    /// A QoS 2 PUBLISH with identifier `id`.
+    fn qos2(&self, topic: &str, id: u16, dup: bool, payload: &'static str) -> GenericPacket<u16> {
+        match self.version {
+            V3 => {
+                let mut b = v3_1_1::Publish::builder();
+                b.try_topic_name(topic)
+                    .unwrap()
+                    .qos(QoS::ExactlyOnce)
+                    .packet_id(id)
+                    .dup(dup)
+                    .payload(payload.as_bytes());
+                v3_1_1::Packet::from(b.build().unwrap()).into()
+            }
+            _ => {
+                let mut b = v5_0::Publish::builder();
+                b.try_topic_name(topic)
+                    .unwrap()
+                    .qos(QoS::ExactlyOnce)
+                    .packet_id(id)
+                    .dup(dup)
+                    .payload(payload.as_bytes());
+                v5_0::Packet::from(b.build().unwrap()).into()
+            }
+        }
+    }
+
+    fn pubrel(&self, id: u16) -> GenericPacket<u16> {
+        match self.version {
+            V3 => v3_1_1::Packet::from(v3_1_1::Pubrel::new(id)).into(),
+            _ => v5_0::Packet::from(v5_0::Pubrel::new(id)).into(),
+        }
+    }
+
+    /// The type of the next packet.
+    async fn next_type(&mut self) -> Option<mqtt_codec::wire::PacketType> {
+        self.read().await.map(|p| p.packet_type())
+    }
+}
+
+/// [MQTT-4.3.3-10] a QoS 2 PUBLISH the publisher sends again after a
+/// reconnect (DUP, same packet identifier, before its PUBREL) is not routed
+/// a second time: the session stored at the disconnect keeps the received
+/// identifier, the broker answers PUBREC again and the subscriber gets the
+/// message once.
+#[tokio::test(flavor = "multi_thread")]
+async fn qos2_resent_after_publisher_reconnect_is_routed_once() {
+    use mqtt_codec::wire::PacketType;
+    let b = start(|_| {}).await;
+    for v in BOTH {
+        let (s, mut si) = client(b.addr, v, &format!("q2s{v:?}")).await;
+        let topic = format!("q2/{v:?}");
+        subscribe(&s, &mut si, v, &topic, QoS::ExactlyOnce).await;
+        let id = format!("q2p{v:?}");
+        let (mut p, _) = RawAny::connect(b.addr, v, &id).await;
+        p.send(p.qos2(&topic, 7, false, "once")).await;
+        assert_eq!(p.next_type().await, Some(PacketType::Pubrec));
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["once"]);
+        // The network connection breaks before the PUBREL.
+        drop(p);
+        b.wait_connections(1).await;
+
+        let (mut p, present) = RawAny::connect(b.addr, v, &id).await;
+        assert!(present);
+        p.send(p.qos2(&topic, 7, true, "once")).await;
+        assert_eq!(p.next_type().await, Some(PacketType::Pubrec));
+        p.send(p.pubrel(7)).await;
+        assert_eq!(p.next_type().await, Some(PacketType::Pubcomp));
+        // After the PUBREL the identifier is new again [MQTT-4.3.3-12].
+        p.send(p.qos2(&topic, 7, false, "marker")).await;
+        assert_eq!(p.next_type().await, Some(PacketType::Pubrec));
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["marker"]);
+        s.close().await.unwrap();
+        drop(p);
+        b.wait_connections(0).await;
+    }
+}
+
+/// `--max-sessions`: a CONNECT that would create a session beyond the bound
+/// is refused, v5.0 with CONNACK 0x97 (Quota exceeded) and the connection
+/// closed [MQTT-3.2.2-7], v3.1.1 with 0x03 (Server unavailable) and closed
+/// (v3.1.1 [MQTT-3.2.2-5]); a client whose session exists still resumes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn max_sessions_refuses_new_sessions() {
+    let b = start(|c| c.max_sessions = 1).await;
+    let (a, _ai) = connect_with(b.addr, connect_packet(V3, "ms-a", true), options()).await;
+    a.close().await.unwrap();
+    b.wait_connections(0).await;
+    assert_eq!(b.stats.snapshot().sessions, 1);
+    for (v, code) in [(V3, 0x03), (V5, 0x97)] {
+        for persistent in [true, false] {
+            let refused = timeout(
+                WAIT,
+                Client::connect(b.addr, connect_packet(v, "ms-b", persistent), options()),
+            )
+            .await
+            .expect("answered in time");
+            assert!(
+                matches!(refused, Err(Error::Refused(c)) if c == code),
+                "{v:?}: {:?}",
+                refused.err()
+            );
+        }
+    }
+    b.wait_connections(0).await;
+    assert_eq!(b.stats.snapshot().sessions, 1);
+    let (_a, ai) = connect_with(b.addr, connect_packet(V3, "ms-a", true), options()).await;
+    assert!(session_present(&ai));
+}
+
+/// Overload: a subscriber that stops reading holds up its QoS 1 messages
+/// (its publisher waits, back-pressure) for `--slow-consumer-timeout`, then
+/// is cut; every message goes into its session and arrives when it resumes
+/// (v3.1.1 [MQTT-3.1.2-5], [MQTT-4.4.0-1]): nothing acknowledged to the
+/// publisher is dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_consumer_is_cut_and_loses_nothing() {
+    const N: usize = 600;
+    let b = start(|c| {
+        c.slow_consumer_timeout = 1;
+        c.max_queued = 10_000;
+    })
+    .await;
+    for v in BOTH {
+        let id = format!("slow{v:?}");
+        let topic = format!("slow/{v:?}");
+        // A subscriber that reads its SUBACK and nothing after.
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        subscribe(&s, &mut si, v, &topic, QoS::AtLeastOnce).await;
+        s.close().await.unwrap();
+        b.wait_connections(0).await;
+        let (stalled, present) = RawAny::connect(b.addr, v, &id).await;
+        assert!(present);
+
+        let before = b.stats.snapshot();
+        let (p, _pi) = client(b.addr, V5, &format!("slowpub{v:?}")).await;
+        let publisher = tokio::spawn(async move {
+            for i in 0..N {
+                let mut payload = format!("{i:05}").into_bytes();
+                payload.resize(32 * 1024, b'.');
+                let packet = publish_packet(
+                    V5,
+                    &topic,
+                    QoS::AtLeastOnce,
+                    false,
+                    payload,
+                    Default::default(),
+                );
+                p.publish_generic(packet).await.expect("accepted");
+            }
+            p
+        });
+        let cut = async {
+            while b.stats.snapshot().slow_consumers == before.slow_consumers {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        timeout(Duration::from_secs(30), cut)
+            .await
+            .expect("the stalled subscriber is cut");
+        let p = timeout(Duration::from_secs(30), publisher)
+            .await
+            .expect("the publisher goes on")
+            .unwrap();
+        drop(stalled);
+        let (_s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(session_present(&si));
+        let mut seen = std::collections::BTreeSet::new();
+        while seen.len() < N {
+            let m = next_msg(&mut si).await;
+            seen.insert(m.payload[..5].to_vec());
+        }
+        assert_eq!(b.stats.snapshot().dropped, before.dropped);
+        p.close().await.unwrap();
+    }
+}

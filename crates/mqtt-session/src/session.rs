@@ -603,6 +603,23 @@ impl<P: PacketId> Session<P> {
     pub fn is_qos2_pending(&self, id: P) -> bool {
         self.incoming.qos2().contains(id.to_u32())
     }
+    /// How many QoS 2 PUBLISH identifiers were received and not yet
+    /// released by a PUBREL: the receiver's state that outlives a network
+    /// connection [MQTT-4.3.3-10].
+    pub fn qos2_pending_len(&self) -> usize {
+        self.incoming.qos2().len() as usize
+    }
+    /// Whether the session holds nothing worth keeping: no stored outgoing
+    /// flow, no queued message, no received QoS 2 identifier awaiting its
+    /// PUBREL [MQTT-4.3.3-10], no packet identifier in use. Call it to decide
+    /// whether a disconnected session may be forgotten (a new one would be
+    /// the same); the Session Expiry Interval is not considered.
+    pub fn is_empty(&self) -> bool {
+        self.in_flight.len() == 0
+            && self.queue.is_empty()
+            && self.incoming.qos2().len() == 0
+            && self.pool.is_empty()
+    }
     /// QoS > 0 PUBLISH packets received on this connection and not yet
     /// acknowledged.
     pub fn unacknowledged_received(&self) -> u32 {

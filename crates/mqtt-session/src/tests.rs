@@ -505,6 +505,24 @@ fn qos2_receiver_delivers_once() {
     assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(5)), Ok(Delivery::New));
 }
 
+/// [MQTT-4.3.3-10] a QoS 2 identifier awaiting its PUBREL is session state:
+/// a session holding only that is not empty, and is again after the PUBREL.
+#[test]
+fn qos2_pending_is_session_state() {
+    let mut s = connected(V3, 10);
+    assert!(s.is_empty());
+    assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(7)), Ok(Delivery::New));
+    s.pubrec_sent(7, false);
+    s.on_disconnected(at(1));
+    assert_eq!((s.in_flight_len(), s.queue_len()), (0, 0));
+    assert_eq!(s.qos2_pending_len(), 1);
+    assert!(!s.is_empty());
+    s.on_connected(true, rm(10), at(2));
+    assert_eq!(s.on_pubrel(7), Ok(()));
+    assert_eq!(s.qos2_pending_len(), 0);
+    assert!(s.is_empty());
+}
+
 /// [MQTT-4.3.3-9] after a PUBREC with a failure code, the identifier is new.
 #[test]
 fn failed_pubrec_forgets_the_id() {

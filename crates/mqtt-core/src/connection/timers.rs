@@ -149,7 +149,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
         }
         self.state = ConnectionState::Disconnected;
-        if self.detect && self.session.in_flight_len() == 0 && self.session.queue_len() == 0 {
+        // A detecting connection forgets the version only when its session
+        // holds nothing at all: received QoS 2 identifiers awaiting their
+        // PUBREL are session state too [MQTT-4.3.3-10], and a session
+        // holding them must be resumed as it is, in its version. With
+        // offline publish on it keeps it too: a PUBLISH handed in while
+        // disconnected is queued in that version, not refused.
+        if self.detect && !self.options.offline_publish && self.session.is_empty() {
             self.version = None;
             self.decoder = mqtt_codec::Decoder::detect_version();
         } else if let Some(version) = self.version {

@@ -6,6 +6,7 @@ mod auth;
 mod flow;
 mod keep_alive;
 mod limits;
+mod reconnect;
 mod robust;
 mod state;
 
