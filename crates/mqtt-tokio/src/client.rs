@@ -96,7 +96,7 @@ where
             Endpoint::spawn(connection, stream, config, Some((connect, reply)), span);
         match answer.await {
             Ok(Ok(connack)) => {
-                incoming.connack = Some(connack);
+                incoming.connack = Some(Box::new(connack));
                 Ok((client, incoming))
             }
             Ok(Err(e)) => Err(e),

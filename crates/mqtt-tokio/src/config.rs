@@ -6,6 +6,11 @@ use std::time::Duration;
 /// Buffer sizes and timeouts of an endpoint's driver task. None of them is a
 /// rule of MQTT; they bound the memory an endpoint uses.
 ///
+/// They are bounds, not reservations: the queues allocate as packets wait
+/// and give their memory back when drained, and a connection waiting for
+/// its next packet holds no read buffer, so an idle connection costs the
+/// same whatever the capacities.
+///
 /// ```
 /// let mut config = mqtt_tokio::Config::default();
 /// config.incoming_capacity = 16;
@@ -13,13 +18,13 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
-    /// Commands (send, close, ...) that may wait in the channel to the
+    /// Commands (send, close, ...) that may wait in the queue to the
     /// driver; [`send`](crate::Endpoint::send) waits for room.
     pub command_capacity: usize,
-    /// Received packets that may wait in the channel to
+    /// Received packets that may wait in the queue to
     /// [`Incoming`](crate::Incoming).
     pub incoming_capacity: usize,
-    /// Received packets the driver holds beyond that channel before it
+    /// Received packets the driver holds beyond that queue before it
     /// stops reading the socket. It keeps reading up to this many, so that
     /// acknowledgements still arrive while a task that publishes from its
     /// receive loop waits for send quota.
@@ -31,7 +36,9 @@ pub struct Config {
     /// that may wait for the peer's send quota; more are dropped and counted
     /// in [`Status::dropped`](crate::Status::dropped).
     pub max_waiting: usize,
-    /// Bytes reserved for each read from the socket.
+    /// The most bytes read from the transport at once while part of a
+    /// packet is buffered (a read that starts a packet takes at most 8 KiB,
+    /// on the stack, and keeps only what arrived).
     pub read_chunk: usize,
     /// How long a graceful close waits for the last bytes (the DISCONNECT)
     /// to be written before it drops the socket.

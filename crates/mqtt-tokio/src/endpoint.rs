@@ -1,6 +1,7 @@
 //! [`Endpoint`]: the cloneable handle of a connection run by a driver task,
 //! and [`Incoming`]: the receiver of the packets that arrive.
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::num::NonZeroU16;
 
@@ -8,11 +9,12 @@ use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, GenericConnection, Sendable};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::driver::{Command, Driver, Finished};
+use crate::queue::{self, TrySendError};
 use crate::{Config, Error};
 
 /// A cloneable handle to a connection of role `R` with packet identifiers
@@ -25,7 +27,7 @@ use crate::{Config, Error};
 /// called, when the peer or the protocol closes it, or when every handle
 /// and the [`Incoming`] are dropped.
 pub struct Endpoint<R: Role, P: PacketId = u16> {
-    tx: mpsc::Sender<Command<P>>,
+    tx: queue::Sender<Command<P>>,
     _role: PhantomData<fn() -> R>,
 }
 
@@ -105,8 +107,8 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         S: AsyncRead + AsyncWrite + Send + 'static,
         GenericConnection<R, P>: Send,
     {
-        let (tx, cmd_rx) = mpsc::channel(config.command_capacity.max(1));
-        let (incoming_tx, rx) = mpsc::channel(config.incoming_capacity.max(1));
+        let (tx, cmd_rx) = queue::bounded(config.command_capacity);
+        let (incoming_tx, rx) = queue::bounded(config.incoming_capacity);
         let mut driver = Driver::new(connection, stream, config, cmd_rx, incoming_tx);
         if let Some((connect, reply)) = first {
             let _enter = span.enter();
@@ -126,13 +128,33 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         (endpoint, incoming)
     }
 
-    async fn command<T>(
+    /// Sends the command `make` builds, then waits for the driver's
+    /// answer, mapped by `then` (a wrapping `async` block would hold this
+    /// future twice).
+    ///
+    /// The public methods are plain functions returning this future rather
+    /// than `async fn`s, whose futures would hold the packet twice more
+    /// (the argument, the command built from it) besides the one waiting
+    /// in the queue's send: these futures sit in the tasks of applications
+    /// with many connections (a broker's, per connection).
+    fn command<T: 'static, U: 'static>(
         &self,
         make: impl FnOnce(crate::driver::Reply<T>) -> Command<P>,
-    ) -> Result<T, Error> {
+        then: fn(Result<T, Error>) -> Result<U, Error>,
+    ) -> impl Future<Output = Result<U, Error>> + '_ {
         let (reply, answer) = oneshot::channel();
-        self.tx.send(make(reply)).await.map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        let mut send = self.tx.send(make(reply));
+        async move {
+            // By `&mut`: the command stays in `send`, not copied again;
+            // and only a `bool` lives on (a refused command is dropped).
+            let sent = (&mut send).await.is_ok();
+            let answer = if sent {
+                answer.await.unwrap_or(Err(Error::Closed))
+            } else {
+                Err(Error::Closed)
+            };
+            then(answer)
+        }
     }
 
     /// Sends `packet`, a type that role `R` may send (checked at compile
@@ -151,8 +173,11 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// packet (nothing sent, its packet identifier released; see
     /// [`ConnectionError`](mqtt_core::ConnectionError)), and with
     /// [`Error::Closed`] when the connection is closed.
-    pub async fn send<T: Sendable<R, P>>(&self, packet: T) -> Result<(), Error> {
-        self.send_generic(packet.into_generic()).await
+    pub fn send<T: Sendable<R, P>>(
+        &self,
+        packet: T,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.send_generic(packet.into_generic())
     }
 
     /// Like [`send`](Self::send) but never waits for send quota or for room
@@ -160,7 +185,10 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// sent; the packet identifier stays acquired, to retry with). It still
     /// waits for the driver's answer, which never waits for the
     /// application.
-    pub async fn try_send<T: Sendable<R, P>>(&self, packet: T) -> Result<(), Error> {
+    pub fn try_send<T: Sendable<R, P>>(
+        &self,
+        packet: T,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
         let (reply, answer) = oneshot::channel();
         let cmd = Command::Send {
             packet: packet.into_generic(),
@@ -168,25 +196,31 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
             assign_id: false,
             reply: Some(reply),
         };
-        self.tx.try_send(cmd).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => Error::Full,
-            mpsc::error::TrySendError::Closed(_) => Error::Closed,
-        })?;
-        answer.await.map_err(|_| Error::Closed)?.map(drop)
+        async move {
+            self.tx.try_send(cmd).map_err(|e| match e {
+                TrySendError::Full(_) => Error::Full,
+                TrySendError::Closed(_) => Error::Closed,
+            })?;
+            answer.await.map_err(|_| Error::Closed)?.map(drop)
+        }
     }
 
     /// [`send`](Self::send) for a packet whose type is known at run time
     /// (a broker forwarding what it received); the connection checks the
     /// role.
-    pub async fn send_generic(&self, packet: GenericPacket<P>) -> Result<(), Error> {
-        self.command(|reply| Command::Send {
-            packet,
-            wait: true,
-            assign_id: false,
-            reply: Some(reply),
-        })
-        .await
-        .map(drop)
+    pub fn send_generic(
+        &self,
+        packet: GenericPacket<P>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.command(
+            |reply| Command::Send {
+                packet,
+                wait: true,
+                assign_id: false,
+                reply: Some(reply),
+            },
+            |r| r.map(drop),
+        )
     }
 
     /// Sends a PUBLISH like [`send`](Self::send), giving it at QoS 1 or 2 a
@@ -197,20 +231,28 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     ///
     /// Errs like [`send`](Self::send), and with [`Error::Connection`] on a
     /// packet that is not a PUBLISH or when every identifier is in use.
-    pub async fn publish<T: Sendable<R, P>>(&self, publish: T) -> Result<Option<P>, Error> {
-        self.publish_generic(publish.into_generic()).await
+    pub fn publish<T: Sendable<R, P>>(
+        &self,
+        publish: T,
+    ) -> impl Future<Output = Result<Option<P>, Error>> + Send + '_ {
+        self.publish_generic(publish.into_generic())
     }
 
     /// [`publish`](Self::publish) for a PUBLISH whose type is known at run
     /// time.
-    pub async fn publish_generic(&self, publish: GenericPacket<P>) -> Result<Option<P>, Error> {
-        self.command(|reply| Command::Send {
-            packet: publish,
-            wait: true,
-            assign_id: true,
-            reply: Some(reply),
-        })
-        .await
+    pub fn publish_generic(
+        &self,
+        publish: GenericPacket<P>,
+    ) -> impl Future<Output = Result<Option<P>, Error>> + Send + '_ {
+        self.command(
+            |reply| Command::Send {
+                packet: publish,
+                wait: true,
+                assign_id: true,
+                reply: Some(reply),
+            },
+            |r| r,
+        )
     }
 
     /// Hands `packet` to the driver without waiting for its answer: for a
@@ -232,19 +274,20 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         self.tx
             .try_send(forward_command(packet))
             .map_err(|e| match e {
-                mpsc::error::TrySendError::Full(_) => Error::Full,
-                mpsc::error::TrySendError::Closed(_) => Error::Closed,
+                TrySendError::Full(_) => Error::Full,
+                TrySendError::Closed(_) => Error::Closed,
             })
     }
 
     /// [`try_forward`](Self::try_forward), waiting for room in the command
     /// channel instead of erring with [`Error::Full`]. Cancel-safe: dropped
     /// before it has room, it sends nothing.
-    pub async fn forward(&self, packet: GenericPacket<P>) -> Result<(), Error> {
-        self.tx
-            .send(forward_command(packet))
-            .await
-            .map_err(|_| Error::Closed)
+    pub fn forward(
+        &self,
+        packet: GenericPacket<P>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let mut send = self.tx.send(forward_command(packet));
+        async move { (&mut send).await.map_err(|_| Error::Closed) }
     }
 
     /// Server: replaces the connection's session by one exported earlier
@@ -254,47 +297,50 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     ///
     /// Errs with [`Error::Connection`] on bytes that are not a session of
     /// this version and identifier width, or after the CONNACK.
-    pub async fn import_session(&self, bytes: Vec<u8>) -> Result<(), Error> {
-        self.command(|reply| Command::ImportSession(bytes, reply))
-            .await
+    pub fn import_session(
+        &self,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.command(|reply| Command::ImportSession(bytes, reply), |r| r)
     }
 
     /// Takes an unused packet identifier for a QoS 1 or 2 PUBLISH, a
     /// SUBSCRIBE or an UNSUBSCRIBE [MQTT-2.2.1-3]; the flow releases it.
     /// Errs with [`Error::Connection`] when all are in use.
-    pub async fn acquire_packet_id(&self) -> Result<P, Error> {
-        self.command(Command::AcquirePacketId).await
+    pub fn acquire_packet_id(&self) -> impl Future<Output = Result<P, Error>> + Send + '_ {
+        self.command(Command::AcquirePacketId, |r| r)
     }
 
     /// Gives back an identifier acquired and not used.
-    pub async fn release_packet_id(&self, id: P) -> Result<(), Error> {
-        self.tx
-            .send(Command::ReleasePacketId(id))
-            .await
-            .map_err(|_| Error::Closed)
+    pub fn release_packet_id(&self, id: P) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let mut send = self.tx.send(Command::ReleasePacketId(id));
+        async move { (&mut send).await.map_err(|_| Error::Closed) }
     }
 
     /// The state of the connection and what CONNECT and CONNACK configured.
-    pub async fn status(&self) -> Result<Status, Error> {
-        self.command(Command::Status).await
+    pub fn status(&self) -> impl Future<Output = Result<Status, Error>> + Send + '_ {
+        self.command(Command::Status, |r| r)
     }
 
     /// Closes gracefully: sends DISCONNECT where the connection may (not a
     /// v3.1.1 Server, §3.14), writes what is buffered (at most
     /// [`Config::close_timeout`]), shuts the transport down. Returns when
     /// it is closed; `Ok` too when it already was (the peer closed it).
-    pub async fn close(&self) -> Result<(), Error> {
-        match self.command(Command::Close).await {
+    pub fn close(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        self.command(Command::Close, |r| match r {
             Err(Error::Closed) => Ok(()),
             r => r,
-        }
+        })
     }
 
     /// Drops the network connection at once, without DISCONNECT: a Server
     /// then publishes the Client's Will Message (§3.1.2.5). The session
     /// stays in the connection that [`Incoming::into_connection`] returns.
-    pub async fn abort(&self) {
-        let _ = self.tx.send(Command::Abort).await;
+    pub fn abort(&self) -> impl Future<Output = ()> + Send + '_ {
+        let mut send = self.tx.send(Command::Abort);
+        async move {
+            let _ = (&mut send).await;
+        }
     }
 
     /// Whether the driver has ended (the network connection is closed).
@@ -323,10 +369,12 @@ fn forward_command<P: PacketId>(packet: GenericPacket<P>) -> Command<P> {
 /// ...), after its automatic answers were sent. A Client's CONNACK is
 /// [`connack`](Self::connack).
 pub struct Incoming<R: Role, P: PacketId = u16> {
-    rx: mpsc::Receiver<GenericPacket<P>>,
+    rx: queue::Receiver<GenericPacket<P>>,
     task: Option<JoinHandle<Finished<R, P>>>,
-    finished: Option<Finished<R, P>>,
-    pub(crate) connack: Option<GenericPacket<P>>,
+    /// Boxed: an `Incoming` sits in the application's task for the whole
+    /// connection, and most of them never finish while it is small.
+    finished: Option<Box<Finished<R, P>>>,
+    pub(crate) connack: Option<Box<GenericPacket<P>>>,
 }
 
 impl<R: Role, P: PacketId> std::fmt::Debug for Incoming<R, P> {
@@ -360,13 +408,13 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
         if let Some(task) = &mut self.task {
             let result = task.await;
             self.task = None;
-            self.finished = result.ok();
+            self.finished = result.ok().map(Box::new);
         }
     }
 
     /// The CONNACK that established a Client's connection.
     pub fn connack(&self) -> Option<&GenericPacket<P>> {
-        self.connack.as_ref()
+        self.connack.as_deref()
     }
 
     /// Why the connection closed, once [`recv`](Self::recv) returned

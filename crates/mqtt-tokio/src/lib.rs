@@ -117,6 +117,7 @@ mod config;
 mod driver;
 mod endpoint;
 mod error;
+mod queue;
 mod server;
 mod timers;
 #[cfg(feature = "tls")]

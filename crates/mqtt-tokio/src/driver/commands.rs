@@ -32,8 +32,8 @@ where
                 return;
             }
             match self.cmd_rx.try_recv() {
-                Ok(cmd) => self.on_command(cmd),
-                Err(_) => return,
+                Some(cmd) => self.on_command(cmd),
+                None => return,
             }
         }
     }

@@ -7,6 +7,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
 use super::{is_connack, Driver};
+use crate::queue::TrySendError;
 use crate::Error;
 
 impl<R, P, S> Driver<R, P, S>
@@ -49,9 +50,9 @@ where
                     tracing::trace!(packet_type = ?packet.packet_type(), "received");
                     if self.connect_reply.is_some() && self.connack.is_none() && is_connack(&packet)
                     {
-                        self.connack = Some(packet);
+                        self.connack = Some(Box::new(packet));
                     } else if !self.discard_incoming {
-                        self.pending.push_back(packet);
+                        self.receive(packet);
                     }
                 }
                 GenericEvent::NotifyPacketIdReleased(_) => {}
@@ -80,6 +81,21 @@ where
         self.check_connected();
     }
 
+    /// Hands a received packet to the application: straight into the
+    /// incoming queue when nothing waits before it, else behind the
+    /// pending ones.
+    fn receive(&mut self, packet: mqtt_codec::GenericPacket<P>) {
+        if !self.pending.is_empty() {
+            self.pending.push_back(packet);
+            return;
+        }
+        match self.incoming_tx.try_send(packet) {
+            Ok(()) => {}
+            Err(TrySendError::Full(packet)) => self.pending.push_back(packet),
+            Err(TrySendError::Closed(_)) => self.discard_incoming = true,
+        }
+    }
+
     /// Client: answers `connect` once the CONNACK established the connection.
     pub(super) fn check_connected(&mut self) {
         if self.conn.state() != ConnectionState::Connected {
@@ -93,7 +109,7 @@ where
             );
             match self.connack.take() {
                 Some(connack) => {
-                    let _ = reply.send(Ok(connack));
+                    let _ = reply.send(Ok(*connack));
                 }
                 None => {
                     let _ = reply.send(Err(Error::Closed));

@@ -3,22 +3,25 @@
 //! of the endpoint handles and the timers the connection asks for.
 //!
 //! It never awaits the application: received packets wait in a bounded
-//! queue that it hands over when the [`Incoming`](crate::Incoming) channel
+//! queue that it hands over when the [`Incoming`](crate::Incoming) queue
 //! has room, writes go through a buffer drained when the socket is
 //! writable, and a PUBLISH waiting for send quota waits in the driver, not
 //! in the loop.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Instant as StdInstant;
 
 use bytes::BytesMut;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, QoS};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
-use tokio::sync::{mpsc, oneshot};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::queue::{self, Fifo};
 use crate::{Config, Error, Status};
 
 mod commands;
@@ -26,6 +29,12 @@ mod events;
 
 /// Commands taken at once before the driver writes.
 const COMMAND_BATCH: usize = 64;
+
+/// The most bytes read at once on the stack while nothing is buffered.
+const STACK_READ: usize = 8 * 1024;
+
+/// An emptied write buffer larger than this is freed (after a burst).
+const OUT_KEEP: usize = 16 * 1024;
 
 /// A reply channel.
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
@@ -78,20 +87,23 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     written: u64,
     /// Identifiers to release if the packet ending at that offset is never
     /// written.
-    out_ids: VecDeque<(u64, P)>,
-    pending: VecDeque<GenericPacket<P>>,
-    waiting: VecDeque<(GenericPacket<P>, SendReply<P>)>,
+    out_ids: Fifo<(u64, P)>,
+    /// Received packets that found the incoming queue full.
+    pending: Fifo<GenericPacket<P>>,
+    waiting: Fifo<(GenericPacket<P>, SendReply<P>)>,
     /// Forwarded packets dropped because `waiting` was full.
     pub(crate) dropped: u64,
     timers: crate::timers::Timers,
-    cmd_rx: mpsc::Receiver<Command<P>>,
-    incoming_tx: mpsc::Sender<GenericPacket<P>>,
+    /// The close deadline's sleep, once closing.
+    close_sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    cmd_rx: queue::Receiver<Command<P>>,
+    incoming_tx: queue::Sender<GenericPacket<P>>,
     /// The application dropped its `Incoming`: received packets are dropped.
     discard_incoming: bool,
     cmds_closed: bool,
     /// Client: the caller of connect, waiting for the CONNACK.
     connect_reply: Option<Reply<GenericPacket<P>>>,
-    connack: Option<GenericPacket<P>>,
+    connack: Option<Box<GenericPacket<P>>>,
     close_replies: Vec<Reply<()>>,
     /// A close was asked for: flush what is buffered, then shut down.
     closing: Option<Instant>,
@@ -150,22 +162,36 @@ async fn drive_write<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Hands the first pending packet to the application when the channel has
-/// room; `false` when the application dropped its receiver. Cancel-safe:
-/// the packet leaves `pending` only once it is in the channel.
-async fn deliver<P: PacketId>(
-    tx: &mpsc::Sender<GenericPacket<P>>,
-    pending: &mut VecDeque<GenericPacket<P>>,
-) -> bool {
-    match tx.reserve().await {
-        Ok(permit) => {
-            if let Some(p) = pending.pop_front() {
-                permit.send(p);
-            }
-            true
+/// Reads what the transport has into `buf`; `Ok(0)` at the end of the
+/// stream. With part of a packet in `buf`, more is on its way: reads into
+/// the spare capacity of `buf` (at least half of `chunk`). With `buf`
+/// empty, reads up to `chunk` bytes (at most [`STACK_READ`]) into a stack
+/// buffer and copies them into `buf`, so that a connection waiting for its
+/// next packet holds no read buffer. Cancel-safe: what was read is in `buf`.
+async fn read_some<T: AsyncRead + Unpin>(
+    read: &mut T,
+    buf: &mut BytesMut,
+    chunk: usize,
+) -> std::io::Result<usize> {
+    if !buf.is_empty() {
+        if buf.capacity() - buf.len() < chunk / 2 {
+            buf.reserve(chunk);
         }
-        Err(_) => false,
+        return read.read_buf(buf).await;
     }
+    std::future::poll_fn(|cx| {
+        let mut space = [std::mem::MaybeUninit::<u8>::uninit(); STACK_READ];
+        let mut space = ReadBuf::uninit(&mut space[..chunk.clamp(1, STACK_READ)]);
+        match Pin::new(&mut *read).poll_read(cx, &mut space) {
+            Poll::Ready(Ok(())) => {
+                buf.extend_from_slice(space.filled());
+                Poll::Ready(Ok(space.filled().len()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 impl<R, P, S> Driver<R, P, S>
@@ -178,25 +204,26 @@ where
         conn: GenericConnection<R, P>,
         stream: S,
         config: Config,
-        cmd_rx: mpsc::Receiver<Command<P>>,
-        incoming_tx: mpsc::Sender<GenericPacket<P>>,
+        cmd_rx: queue::Receiver<Command<P>>,
+        incoming_tx: queue::Sender<GenericPacket<P>>,
     ) -> Self {
         let (read, write) = tokio::io::split(stream);
         Driver {
             conn,
             read,
             write,
-            rbuf: BytesMut::with_capacity(config.read_chunk),
+            rbuf: BytesMut::new(),
             config,
             origin: StdInstant::now(),
             out: BytesMut::new(),
             queued: 0,
             written: 0,
-            out_ids: VecDeque::new(),
-            pending: VecDeque::new(),
-            waiting: VecDeque::new(),
+            out_ids: Fifo::default(),
+            pending: Fifo::default(),
+            waiting: Fifo::default(),
             dropped: 0,
             timers: Default::default(),
+            close_sleep: None,
             cmd_rx,
             incoming_tx,
             discard_incoming: false,
@@ -238,8 +265,21 @@ where
             || self.conn.session().send_quota_available() > 0
     }
 
-    /// The loop; returns the connection when the transport is closed.
-    pub(crate) async fn run(mut self) -> Finished<R, P> {
+    /// The task: the loop, then the close; returns the connection when
+    /// the transport is closed. Not an `async fn run(mut self)`, whose
+    /// future would hold the driver twice (the argument and its `mut`
+    /// binding): the block captures it once.
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn run(mut self) -> impl std::future::Future<Output = Finished<R, P>> + Send {
+        async move {
+            self.drive().await;
+            self.shutdown().await;
+            self.finish()
+        }
+    }
+
+    /// The loop, until the transport is closed.
+    async fn drive(&mut self) {
         loop {
             if let Some(deadline) = self.closing {
                 let flushed = self.out.is_empty() && !self.unflushed;
@@ -256,10 +296,8 @@ where
             let watch_incoming = open && self.cmds_closed && !self.discard_incoming;
             let can_cmd =
                 open && !self.cmds_closed && self.out.len() < self.config.write_high_water;
-            if can_read && self.rbuf.capacity() - self.rbuf.len() < self.config.read_chunk / 2 {
-                self.rbuf.reserve(self.config.read_chunk);
-            }
             let close_at = self.closing.unwrap_or_else(Instant::now);
+            let close_sleep = &mut self.close_sleep;
             tokio::select! {
                 r = drive_write(&mut self.write, &mut self.out),
                     if !self.out.is_empty() || (self.unflushed && !self.eof) =>
@@ -270,13 +308,15 @@ where
                         Err(e) => self.io_failed(e),
                     }
                 }
-                r = self.read.read_buf(&mut self.rbuf), if can_read => {
+                r = read_some(&mut self.read, &mut self.rbuf, self.config.read_chunk), if can_read => {
                     self.on_read(r);
                 }
-                delivered = deliver(&self.incoming_tx, &mut self.pending), if deliver_now => {
+                delivered = self.incoming_tx.send_from(&mut self.pending),
+                    if deliver_now || watch_incoming =>
+                {
                     if !delivered {
                         self.discard_incoming = true;
-                        self.pending.clear();
+                        self.pending.take();
                     }
                 }
                 cmd = self.cmd_rx.recv(), if can_cmd => {
@@ -294,11 +334,7 @@ where
                     let events = self.conn.notify_timer_fired(kind);
                     self.handle(events);
                 }
-                () = self.incoming_tx.closed(), if watch_incoming => {
-                    self.discard_incoming = true;
-                    self.pending.clear();
-                }
-                () = tokio::time::sleep_until(close_at), if !open => {}
+                () = crate::timers::sleep_in(close_sleep, close_at), if !open => {}
             }
             if !self.waiting.is_empty() && self.closing.is_none() {
                 self.pump_waiting();
@@ -308,7 +344,6 @@ where
                 self.start_close();
             }
         }
-        self.finish().await
     }
 
     fn on_written(&mut self, r: std::io::Result<usize>) {
@@ -323,6 +358,9 @@ where
                     .is_some_and(|(end, _)| *end <= self.written)
                 {
                     self.out_ids.pop_front();
+                }
+                if self.out.is_empty() && self.out.capacity() > OUT_KEEP {
+                    self.out = BytesMut::new();
                 }
             }
             Err(e) => self.io_failed(e),
@@ -343,6 +381,10 @@ where
             Ok(_) => {
                 self.now();
                 let events = self.conn.recv(&mut self.rbuf);
+                if self.rbuf.is_empty() {
+                    // Let go of the bytes the received packets share.
+                    self.rbuf = BytesMut::new();
+                }
                 self.handle(events);
             }
             Err(e) => self.io_failed(e),
@@ -359,14 +401,20 @@ where
         self.eof = true;
     }
 
-    async fn finish(mut self) -> Finished<R, P> {
+    /// Shuts the transport down (by the close deadline). Borrows `self`:
+    /// the loop's future then holds one driver, not a second one moved
+    /// into this future.
+    async fn shutdown(&mut self) {
         if !self.eof {
             let deadline = self.closing.unwrap_or_else(Instant::now);
             let _ = tokio::time::timeout_at(deadline, self.write.shutdown()).await;
         }
+    }
+
+    /// Answers whatever still waits, and hands over the connection.
+    fn finish(mut self) -> Finished<R, P> {
         // What was never written releases the identifiers it asked to.
-        let unsent: Vec<P> = self.out_ids.drain(..).map(|(_, id)| id).collect();
-        for id in unsent {
+        for (_, id) in self.out_ids.take() {
             let _ = self.conn.release_packet_id(id);
         }
         self.now();
@@ -374,7 +422,7 @@ where
         let reason = self.reason.take();
         tracing::info!(reason = ?reason, "disconnected");
         if let Some(reply) = self.connect_reply.take() {
-            let code = self.connack.as_ref().and_then(connack_code);
+            let code = self.connack.as_deref().and_then(connack_code);
             let e = match (code, &reason) {
                 (Some(code), _) if code != 0 => Error::Refused(code),
                 (_, Some(Error::Connection(e))) => Error::Connection(e.clone()),
@@ -385,8 +433,7 @@ where
         // A PUBLISH that waited for quota was never sent: like a packet the
         // connection refuses, it gives its identifier back; a forwarded one
         // goes into the session's queue.
-        let waiting: Vec<_> = self.waiting.drain(..).collect();
-        for (packet, reply) in waiting {
+        for (packet, reply) in self.waiting.take() {
             match reply {
                 Some(reply) => {
                     if let Some(id) = publish_id(&packet) {
@@ -401,7 +448,7 @@ where
             let _ = reply.send(Ok(()));
         }
         self.cmd_rx.close();
-        while let Ok(cmd) = self.cmd_rx.try_recv() {
+        while let Some(cmd) = self.cmd_rx.try_recv() {
             match cmd {
                 Command::Send {
                     reply: Some(reply), ..
@@ -431,7 +478,7 @@ where
         let leftover = if self.discard_incoming {
             VecDeque::new()
         } else {
-            core::mem::take(&mut self.pending)
+            self.pending.take()
         };
         Finished {
             connection: self.conn,

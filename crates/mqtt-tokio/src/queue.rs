@@ -1,0 +1,566 @@
+//! The bounded queues between the endpoint handles, the driver task and
+//! [`Incoming`](crate::Incoming): FIFO, several senders and one receiver,
+//! like `tokio::sync::mpsc`, but allocating nothing while empty and giving
+//! their memory back when drained ([`Fifo`]), so that an idle connection
+//! costs a few hundred bytes instead of two preallocated blocks of slots.
+//!
+//! A `Mutex<Fifo<T>>` holds the items; waiting tasks register a
+//! [`Notify`] future while they hold the lock (it receives every
+//! `notify_waiters` made after its creation), so that no wake-up is lost.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+
+use tokio::sync::futures::Notified;
+use tokio::sync::Notify;
+
+/// A capacity this small is given back whenever the deque empties: a
+/// first allocation (4 slots) costs one `malloc` from the thread cache.
+const KEEP_MAX: usize = 4;
+
+/// A `VecDeque` that allocates on its first push and frees its buffer when
+/// it empties, unless the last busy period (since it was last empty) used
+/// more than a quarter of it: a steady flow keeps its buffer, an idle
+/// queue holds no memory.
+#[derive(Debug)]
+pub(crate) struct Fifo<T> {
+    items: VecDeque<T>,
+    /// The longest the deque was since it was last empty.
+    high_water: usize,
+}
+
+impl<T> Default for Fifo<T> {
+    fn default() -> Self {
+        Fifo {
+            items: VecDeque::new(),
+            high_water: 0,
+        }
+    }
+}
+
+impl<T> Fifo<T> {
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn front(&self) -> Option<&T> {
+        self.items.front()
+    }
+
+    pub(crate) fn push_back(&mut self, item: T) {
+        self.items.push_back(item);
+        self.high_water = self.high_water.max(self.items.len());
+    }
+
+    pub(crate) fn push_front(&mut self, item: T) {
+        self.items.push_front(item);
+        self.high_water = self.high_water.max(self.items.len());
+    }
+
+    pub(crate) fn pop_front(&mut self) -> Option<T> {
+        let item = self.items.pop_front()?;
+        if self.items.is_empty() {
+            self.release();
+        }
+        Some(item)
+    }
+
+    /// Takes every item, leaving the deque empty and unallocated.
+    pub(crate) fn take(&mut self) -> VecDeque<T> {
+        self.high_water = 0;
+        std::mem::take(&mut self.items)
+    }
+
+    /// The deque is empty: frees the buffer unless it is in steady use.
+    fn release(&mut self) {
+        let used = std::mem::take(&mut self.high_water);
+        let capacity = self.items.capacity();
+        if capacity > 0 && (capacity <= KEEP_MAX || capacity > 4 * used) {
+            self.items = VecDeque::new();
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.items.capacity()
+    }
+}
+
+/// Why [`Sender::try_send`] refused an item (given back).
+#[derive(Debug)]
+pub(crate) enum TrySendError<T> {
+    /// The queue holds `capacity` items.
+    Full(T),
+    /// The receiver is closed or dropped.
+    Closed(T),
+}
+
+struct State<T> {
+    items: Fifo<T>,
+    senders: usize,
+    /// The receiver closed or was dropped: sends fail.
+    closed: bool,
+    /// The receiver waits on `Shared::item`.
+    recv_waiting: bool,
+    /// Senders wait on `Shared::room`.
+    send_waiting: bool,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    capacity: usize,
+    /// Wakes the receiver: an item arrived, or the last sender left.
+    item: Notify,
+    /// Wakes the senders waiting for room, or for the close.
+    room: Notify,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // Nothing panics while the lock is held but an allocation failure.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Creates a queue holding at most `capacity` items (at least 1).
+pub(crate) fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            items: Fifo::default(),
+            senders: 1,
+            closed: false,
+            recv_waiting: false,
+            send_waiting: false,
+        }),
+        capacity: capacity.max(1),
+        item: Notify::new(),
+        room: Notify::new(),
+    });
+    (
+        Sender {
+            shared: shared.clone(),
+        },
+        Receiver { shared },
+    )
+}
+
+/// The sending side; cloneable. The receiver sees the end of the queue
+/// once every sender is dropped and the items are taken.
+pub(crate) struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.lock().senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        st.senders -= 1;
+        if st.senders == 0 && std::mem::take(&mut st.recv_waiting) {
+            drop(st);
+            self.shared.item.notify_waiters();
+        }
+    }
+}
+
+/// What a sender found under the lock.
+enum Attempt<R> {
+    Done(R),
+    /// No room: wait for this notification, then try again.
+    Wait,
+}
+
+impl<T> Sender<T> {
+    /// Pushes `item` under the lock and wakes the receiver if it waits.
+    fn push(&self, mut st: MutexGuard<'_, State<T>>, item: T) {
+        st.items.push_back(item);
+        let wake = std::mem::take(&mut st.recv_waiting);
+        drop(st);
+        if wake {
+            self.shared.item.notify_waiters();
+        }
+    }
+
+    /// Queues `item` if there is room. Errs with `Full` or `Closed`,
+    /// giving the item back.
+    pub(crate) fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        let st = self.shared.lock();
+        if st.closed {
+            return Err(TrySendError::Closed(item));
+        }
+        if st.items.len() >= self.shared.capacity {
+            return Err(TrySendError::Full(item));
+        }
+        self.push(st, item);
+        Ok(())
+    }
+
+    /// Runs `attempt` under the lock until it is done, waiting for room
+    /// (or the close) in between. Cancel-safe when `attempt` only changes
+    /// the queue when it returns `Done`.
+    async fn retry<R>(&self, mut attempt: impl FnMut(MutexGuard<'_, State<T>>) -> Attempt<R>) -> R {
+        loop {
+            // Created before the check: it sees every notify_waiters after.
+            let room = pin!(self.shared.room.notified());
+            {
+                let mut st = self.shared.lock();
+                if !st.closed && st.items.len() >= self.shared.capacity {
+                    st.send_waiting = true;
+                } else if let Attempt::Done(r) = attempt(st) {
+                    return r;
+                }
+            }
+            room.await;
+        }
+    }
+
+    /// Queues `item`, waiting for room. Errs with the item when the
+    /// receiver is closed or dropped. Cancel-safe: dropped before there
+    /// was room, it queued nothing.
+    pub(crate) fn send(&self, item: T) -> Send<'_, T> {
+        Send {
+            sender: self,
+            item: Some(item),
+            room: None,
+        }
+    }
+
+    /// Moves items from the front of `from` into the queue once it has
+    /// room, as many as fit; with `from` empty, waits for the close.
+    /// Returns `true` when it moved some, `false` when the receiver is
+    /// closed or dropped (nothing moved): one future for the driver's two
+    /// waits on the application's receiver. Cancel-safe: items leave
+    /// `from` only into the queue.
+    pub(crate) async fn send_from(&self, from: &mut Fifo<T>) -> bool {
+        self.retry(|mut st| {
+            if st.closed {
+                return Attempt::Done(false);
+            }
+            if from.is_empty() {
+                return Attempt::Wait;
+            }
+            while st.items.len() < self.shared.capacity {
+                match from.pop_front() {
+                    Some(item) => st.items.push_back(item),
+                    None => break,
+                }
+            }
+            let wake = std::mem::take(&mut st.recv_waiting);
+            drop(st);
+            if wake {
+                self.shared.item.notify_waiters();
+            }
+            Attempt::Done(true)
+        })
+        .await
+    }
+
+    /// Whether the receiver is closed or dropped.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.lock().closed
+    }
+}
+
+/// The future of [`Sender::send`]: holds the item until there is room.
+pub(crate) struct Send<'a, T> {
+    sender: &'a Sender<T>,
+    item: Option<T>,
+    /// Registered while the queue is full (boxed: allocated only then).
+    room: Option<Pin<Box<Notified<'a>>>>,
+}
+
+// The item is moved, never pinned: the future may move whatever `T` is,
+// and callers can await it by `&mut` (no second copy of the item in
+// their own future).
+impl<T> Unpin for Send<'_, T> {}
+
+impl<T> Future for Send<'_, T> {
+    type Output = Result<(), T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            if let Some(room) = &mut this.room {
+                if room.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.room = None;
+            }
+            let mut st = this.sender.shared.lock();
+            let Some(item) = this.item.take() else {
+                // Polled again after it completed.
+                return Poll::Ready(Ok(()));
+            };
+            if st.closed {
+                return Poll::Ready(Err(item));
+            }
+            if st.items.len() < this.sender.shared.capacity {
+                this.sender.push(st, item);
+                return Poll::Ready(Ok(()));
+            }
+            // Created under the lock, after `send_waiting` is set: the
+            // receiver's next notify_waiters (made under the lock, or
+            // after `closed` is set under it) reaches it.
+            st.send_waiting = true;
+            this.room = Some(Box::pin(this.sender.shared.room.notified()));
+            this.item = Some(item);
+        }
+    }
+}
+
+/// The receiving side.
+pub(crate) struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Receiver<T> {
+    /// Takes the first item under the lock, waking senders waiting for
+    /// room.
+    fn pop(&self, st: &mut State<T>) -> Option<T> {
+        let item = st.items.pop_front()?;
+        if std::mem::take(&mut st.send_waiting) {
+            self.shared.room.notify_waiters();
+        }
+        Some(item)
+    }
+
+    /// The next item, waiting for one; `None` once every sender is dropped
+    /// (or the queue is closed) and it is empty. Cancel-safe: an item
+    /// leaves the queue only when this returns it.
+    pub(crate) async fn recv(&mut self) -> Option<T> {
+        loop {
+            let item = {
+                let mut st = self.shared.lock();
+                // Created under the lock: it sees the next notify_waiters.
+                let item = self.shared.item.notified();
+                if let Some(x) = self.pop(&mut st) {
+                    return Some(x);
+                }
+                if st.senders == 0 || st.closed {
+                    return None;
+                }
+                st.recv_waiting = true;
+                item
+            };
+            item.await;
+        }
+    }
+
+    /// The next item if there is one.
+    pub(crate) fn try_recv(&mut self) -> Option<T> {
+        let mut st = self.shared.lock();
+        self.pop(&mut st)
+    }
+
+    /// Refuses further sends (waiting ones err); the items queued stay for
+    /// [`try_recv`](Self::try_recv).
+    pub(crate) fn close(&mut self) {
+        let mut st = self.shared.lock();
+        if !st.closed {
+            st.closed = true;
+            st.send_waiting = false;
+            drop(st);
+            self.shared.room.notify_waiters();
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.close();
+        // Free what nobody will receive now, outside the lock (an item may
+        // hold a reply channel whose drop wakes a task).
+        let items = self.shared.lock().items.take();
+        drop(items);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::poll_fn;
+    use std::pin::{pin, Pin};
+    use std::task::Poll;
+
+    #[test]
+    fn fifo_frees_when_drained() {
+        let mut f = Fifo::default();
+        assert_eq!(f.capacity(), 0);
+        f.push_back(1u64);
+        assert!(f.capacity() > 0);
+        assert_eq!(f.pop_front(), Some(1));
+        assert_eq!(f.capacity(), 0, "a small buffer is freed when drained");
+        // A steady flow of 100 keeps its buffer...
+        for round in 0..3 {
+            for i in 0..100 {
+                f.push_back(i);
+            }
+            while f.pop_front().is_some() {}
+            assert!(f.capacity() >= 100, "round {round}");
+        }
+        // ... until a busy period uses under a quarter of it.
+        for i in 0..10 {
+            f.push_back(i);
+        }
+        let order: Vec<_> = std::iter::from_fn(|| f.pop_front()).collect();
+        assert_eq!(order, (0..10).collect::<Vec<_>>());
+        assert_eq!(f.capacity(), 0);
+    }
+
+    #[tokio::test]
+    async fn fifo_order_full_and_closed() {
+        let (tx, mut rx) = bounded(2);
+        tx.try_send(1).unwrap();
+        tx.send(2).await.unwrap();
+        assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+        assert_eq!(rx.recv().await, Some(1));
+        tx.try_send(3).unwrap();
+        assert_eq!(rx.try_recv(), Some(2));
+        rx.close();
+        assert!(tx.is_closed());
+        assert!(matches!(tx.try_send(4), Err(TrySendError::Closed(4))));
+        assert_eq!(tx.send(5).await, Err(5));
+        // What was queued before the close stays receivable.
+        assert_eq!(rx.try_recv(), Some(3));
+        assert_eq!(rx.recv().await, None);
+    }
+
+    #[tokio::test]
+    async fn ends_when_every_sender_is_dropped() {
+        let (tx, mut rx) = bounded(4);
+        let tx2 = tx.clone();
+        tx.send(1).await.unwrap();
+        drop(tx);
+        let waiter = tokio::spawn(async move { (rx.recv().await, rx.recv().await) });
+        tokio::task::yield_now().await;
+        drop(tx2);
+        assert_eq!(waiter.await.unwrap(), (Some(1), None));
+    }
+
+    #[tokio::test]
+    async fn dropping_the_receiver_fails_waiting_senders_and_frees_items() {
+        let (tx, rx) = bounded(1);
+        let item = Arc::new(());
+        tx.send(item.clone()).await.unwrap();
+        let tx2 = tx.clone();
+        let blocked = tokio::spawn(async move { tx2.send(Arc::new(())).await.is_err() });
+        // With nothing to move, `send_from` waits for the close.
+        let closed = tokio::spawn(async move { tx.send_from(&mut Fifo::default()).await });
+        tokio::task::yield_now().await;
+        drop(rx);
+        assert!(blocked.await.unwrap(), "a waiting send errs");
+        assert!(!closed.await.unwrap());
+        assert_eq!(Arc::strong_count(&item), 1, "the queued item was dropped");
+    }
+
+    /// Polls `fut` once.
+    async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
+        poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx))).await
+    }
+
+    #[tokio::test]
+    async fn recv_is_cancel_safe() {
+        let (tx, mut rx) = bounded(8);
+        for i in 0..10u32 {
+            {
+                // Waiting, woken by the send, then dropped before it ran
+                // again (another select branch won): it took nothing.
+                let mut recv = pin!(rx.recv());
+                assert!(poll_once(&mut recv).await.is_pending());
+                tx.send(i).await.unwrap();
+            }
+            assert_eq!(rx.recv().await, Some(i));
+        }
+    }
+
+    #[tokio::test]
+    async fn send_is_cancel_safe() {
+        let (tx, mut rx) = bounded(1);
+        tx.send(0).await.unwrap();
+        {
+            // Full: a send dropped while it waits queues nothing.
+            let mut send = pin!(tx.send(1));
+            assert!(poll_once(&mut send).await.is_pending());
+            assert_eq!(rx.try_recv(), Some(0));
+        }
+        assert_eq!(rx.try_recv(), None);
+        tx.try_send(2).unwrap();
+        assert_eq!(rx.recv().await, Some(2));
+    }
+
+    #[tokio::test]
+    async fn send_from_moves_what_fits() {
+        let (tx, mut rx) = bounded(3);
+        let mut pending = Fifo::default();
+        for i in 0..5 {
+            pending.push_back(i);
+        }
+        assert!(tx.send_from(&mut pending).await);
+        assert_eq!(pending.len(), 2);
+        assert!(matches!(tx.try_send(9), Err(TrySendError::Full(9))));
+        assert_eq!(rx.recv().await, Some(0));
+        assert!(tx.send_from(&mut pending).await);
+        assert_eq!(pending.len(), 1);
+        let got: Vec<_> = std::iter::from_fn(|| rx.try_recv()).collect();
+        assert_eq!(got, [1, 2, 3]);
+        drop(rx);
+        assert!(!tx.send_from(&mut pending).await);
+        assert_eq!(pending.len(), 1);
+    }
+
+    /// Senders on several threads contend for a small queue; the receiver
+    /// gets every item, in each sender's order, and nobody hangs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn wakes_under_contention() {
+        const SENDERS: u64 = 8;
+        const EACH: u64 = 5_000;
+        let (tx, mut rx) = bounded::<(u64, u64)>(4);
+        let mut tasks = Vec::new();
+        for s in 0..SENDERS {
+            let tx = tx.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..EACH {
+                    if i % 3 == 0 {
+                        // try_send, then wait for room like forward does.
+                        match tx.try_send((s, i)) {
+                            Ok(()) => continue,
+                            Err(TrySendError::Full(x)) => tx.send(x).await.unwrap(),
+                            Err(TrySendError::Closed(_)) => panic!("closed"),
+                        }
+                    } else {
+                        tx.send((s, i)).await.unwrap();
+                    }
+                }
+            }));
+        }
+        drop(tx);
+        let mut next = [0u64; SENDERS as usize];
+        let mut total = 0;
+        while let Some((s, i)) = rx.recv().await {
+            assert_eq!(next[s as usize], i, "FIFO per sender");
+            next[s as usize] += 1;
+            total += 1;
+            if total % 7 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        assert_eq!(total, SENDERS * EACH);
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+}

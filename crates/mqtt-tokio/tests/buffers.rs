@@ -1,0 +1,157 @@
+//! The driver's buffers and queues seen from outside: packets split across
+//! reads of any size arrive whole, a full command queue says `Full` and a
+//! waiting send goes on once the peer reads again.
+
+mod common;
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::task::Poll;
+
+use bytes::BytesMut;
+use common::*;
+use mqtt_codec::wire::PacketType;
+use mqtt_codec::{Encode, ProtocolVersion, QoS};
+use mqtt_core::GenericConnection;
+use mqtt_tokio::{Config, Error, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A server with `config`, to serve in-memory streams with.
+async fn server(config: Config) -> Server {
+    Server::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .with_options(opts())
+        .with_config(config)
+}
+
+/// Payloads from empty to larger than any read (the stack buffer is 8 KiB,
+/// `read_chunk` 16 KiB by default) cross a pipe that passes 5 bytes at a
+/// time, both ways, at QoS 0 and 1: each arrives whole, in order.
+#[tokio::test]
+async fn packets_split_across_reads_arrive_whole() {
+    let sizes = [0usize, 1, 5, 100, 4096, 8 * 1024 + 1, 40_000];
+    for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0] {
+        let (a, b) = tokio::io::duplex(5);
+        let server = server(Config::default()).await;
+        let (server_ep, mut server_in) = server.serve(b);
+        let accept = tokio::spawn(async move {
+            let c = t("CONNECT", server_in.recv()).await.unwrap();
+            t(
+                "CONNACK",
+                server_ep.send_generic(connack(c.version(), None)),
+            )
+            .await
+            .unwrap();
+            (server_ep, server_in)
+        });
+        let conn = GenericConnection::with_options(version, opts());
+        let (client, mut client_in) = t(
+            "connect",
+            mqtt_tokio::Client::connect_with(
+                a,
+                conn,
+                connect(version, "split", 0, true),
+                Config::default(),
+            ),
+        )
+        .await
+        .unwrap();
+        let (server_ep, mut server_in) = t("accept", accept).await.unwrap();
+        for (i, size) in sizes.iter().enumerate() {
+            let body: Vec<u8> = (0..*size).map(|j| (i + j) as u8).collect();
+            let qos = if i % 2 == 0 {
+                QoS::AtMostOnce
+            } else {
+                QoS::AtLeastOnce
+            };
+            let id = (qos != QoS::AtMostOnce).then_some(1);
+            let p = publish(version, "up", qos, id, &body);
+            t("publish up", client.publish_generic(p)).await.unwrap();
+            let (topic, _, got, _) = next_publish(&mut server_in).await;
+            assert_eq!(
+                (topic.as_str(), &got[..]),
+                ("up", &body[..]),
+                "{version:?} {size}"
+            );
+            let p = publish(version, "down", qos, id, &body);
+            t("publish down", server_ep.publish_generic(p))
+                .await
+                .unwrap();
+            let (topic, _, got, _) = next_publish(&mut client_in).await;
+            assert_eq!(
+                (topic.as_str(), &got[..]),
+                ("down", &body[..]),
+                "{version:?} {size}"
+            );
+        }
+        t("close", client.close()).await.unwrap();
+        let end = t("DISCONNECT", server_in.recv()).await.unwrap();
+        assert_eq!(end.packet_type(), PacketType::Disconnect);
+        assert!(t("end", server_in.recv()).await.is_none());
+    }
+}
+
+/// Polls `fut` once.
+async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx))).await
+}
+
+/// A peer that stops reading fills the write buffer; the driver then takes
+/// no more commands, the command queue fills: `try_forward` and `try_send`
+/// say `Full`, `forward` waits, and goes on once the peer reads again.
+#[tokio::test]
+async fn a_peer_that_does_not_read_fills_the_command_queue() {
+    let mut config = Config::default();
+    config.command_capacity = 2;
+    config.write_high_water = 1;
+    let (mut peer, b) = tokio::io::duplex(64);
+    let server = server(config).await;
+    let (server_ep, mut server_in) = server.serve(b);
+    let version = ProtocolVersion::V5_0;
+    let mut bytes = BytesMut::new();
+    connect(version, "stuck", 0, true)
+        .encode(&mut bytes)
+        .unwrap();
+    peer.write_all(&bytes).await.unwrap();
+    t("CONNECT", server_in.recv()).await.unwrap();
+    t("CONNACK", server_ep.send_generic(connack(version, None)))
+        .await
+        .unwrap();
+    let body = [7u8; 100];
+    let qos0 = || publish(version, "t", QoS::AtMostOnce, None, &body);
+    // The peer reads nothing: forwards pile up until the queue is full.
+    let mut sent = 0;
+    loop {
+        match server_ep.try_forward(qos0()) {
+            Ok(()) => sent += 1,
+            Err(Error::Full) => break,
+            Err(e) => panic!("{e}"),
+        }
+        assert!(sent < 1000, "the queue never filled");
+        tokio::task::yield_now().await;
+    }
+    assert!(matches!(
+        t("try_send", server_ep.try_send(mqtt_codec::v5_0::Pingresp)).await,
+        Err(Error::Full)
+    ));
+    let mut waiting = pin!(server_ep.forward(qos0()));
+    assert!(poll_once(&mut waiting).await.is_pending());
+    // The peer reads again: everything gets through, the waiting one last.
+    let reader = tokio::spawn(async move {
+        let mut buf = vec![0u8; 4096];
+        let mut total = 0;
+        loop {
+            match peer.read(&mut buf).await {
+                Ok(0) | Err(_) => return total,
+                Ok(n) => total += n,
+            }
+        }
+    });
+    t("forward after room", &mut waiting).await.unwrap();
+    sent += 1;
+    t("close", server_ep.close()).await.unwrap();
+    let total = t("reader", reader).await.unwrap();
+    // CONNACK, then `sent` PUBLISH packets of more than 100 bytes each.
+    assert!(total > sent * 100, "{total} bytes for {sent} publishes");
+}
