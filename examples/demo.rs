@@ -89,7 +89,11 @@ async fn main() -> Result<(), Error> {
     for (qos, topic, text) in [
         (QoS::AtMostOnce, "demo/temperature", "21.5 °C"),
         (QoS::AtLeastOnce, "demo/door", "opened"),
-        (QoS::ExactlyOnce, "demo/payment", "order 42 paid, exactly once"),
+        (
+            QoS::ExactlyOnce,
+            "demo/payment",
+            "order 42 paid, exactly once",
+        ),
     ] {
         let mut b = v3_1_1::Publish::builder();
         b.topic_name(TopicName::new(topic)?)
@@ -117,7 +121,7 @@ async fn main() -> Result<(), Error> {
         .build()?;
     let (sensor, _sensor_in) = timeout(STEP, Client::connect(addr, connect, options)).await??;
     println!("sensor      connected (MQTT v5.0) with a will on demo/sensor/status");
-    sensor.abort().await;
+    sensor.abort();
     println!("sensor      network connection dropped without DISCONNECT");
     expect_message(&mut inbox, "demo/sensor/status").await?;
 

@@ -13,7 +13,6 @@ use mqtt_core::role;
 use mqtt_tokio::{Incoming, ServerEndpoint};
 
 use super::connect::{self, Accepted};
-use super::kill::KillSwitch;
 use super::message::Message;
 use super::state::{self, Presence, Shared, StoredConnection};
 use super::subscribe;
@@ -42,12 +41,14 @@ enum Ending {
 }
 
 /// Serves one network connection (the caller counted it in
-/// `stats.connections`; it is uncounted when this returns).
+/// `stats.connections`; it is uncounted when this returns). The calls
+/// that are not on the per-message path are boxed: the future of this
+/// task lives as long as the connection, and an idle connection's memory
+/// is mostly its size.
 pub async fn serve(
     shared: Arc<Shared>,
     endpoint: ServerEndpoint,
     mut incoming: Incoming<role::Server>,
-    kill: Arc<KillSwitch>,
     peer: SocketAddr,
 ) {
     let _guard = ConnectionGuard(&shared);
@@ -57,11 +58,11 @@ pub async fn serve(
         // No CONNECT in time, or a connection closed before it (the
         // connection refuses any other first packet itself, §3.1).
         _ => {
-            kill.kill();
+            endpoint.abort();
             return;
         }
     };
-    let Some(accepted) = connect::accept(&shared, &endpoint, &kill, &connect).await else {
+    let Some(accepted) = Box::pin(connect::accept(&shared, &endpoint, &connect)).await else {
         return;
     };
     drop(connect);
@@ -83,11 +84,23 @@ pub async fn serve(
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
-                subscribe::on_subscribe(&shared, &endpoint, &accepted.client, packet).await;
+                Box::pin(subscribe::on_subscribe(
+                    &shared,
+                    &endpoint,
+                    &accepted.client,
+                    packet,
+                ))
+                .await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Unsubscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Unsubscribe(_)) => {
-                subscribe::on_unsubscribe(&shared, &endpoint, &accepted.client, packet).await;
+                Box::pin(subscribe::on_unsubscribe(
+                    &shared,
+                    &endpoint,
+                    &accepted.client,
+                    packet,
+                ))
+                .await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Disconnect(_)) => ending = Ending::Normal,
             GenericPacket::V5_0(v5_0::Packet::Disconnect(d)) => {
@@ -106,7 +119,7 @@ pub async fn serve(
         let why = reason.unwrap_or_else(|| format!("{ending:?}"));
         println!("{}: disconnected ({why})", accepted.client);
     }
-    finish(&shared, accepted, conn, ending).await;
+    Box::pin(finish(&shared, accepted, conn, ending)).await;
 }
 
 /// Hands the session back once the network connection closed: stores it

@@ -35,13 +35,13 @@ USAGE: cargo run --example broker -- [FLAGS]
   --max-sessions N             sessions kept at once (online and offline); a CONNECT that
                                would create one more is refused: v5.0 CONNACK 0x97 Quota
                                exceeded, v3.1.1 0x03 Server unavailable (default 100000)
-  --slow-consumer-timeout SECS how long a QoS 1 or 2 message waits for room toward a client
-                               that does not read (default 30). Overload policy: a QoS 0
-                               copy for a client whose channel is full is dropped; a QoS 1
-                               or 2 copy waits, which stops reading from its publisher
-                               (back-pressure); a client stalled this long is disconnected
-                               (v5.0 DISCONNECT 0x97 Quota exceeded) and its messages go
-                               into its session (offline queue, --max-queued)
+  --slow-consumer-timeout SECS how long a message waits for room toward a client that does
+                               not read (default 30). Overload policy: a copy for a client
+                               whose channel is full waits, which stops reading from its
+                               publisher (back-pressure); a client stalled this long is
+                               disconnected (v5.0 DISCONNECT 0x97 Quota exceeded): its QoS 0
+                               copy is dropped, its QoS 1 and 2 messages go into its session
+                               (offline queue, --max-queued)
   --no-retain                  no retained messages (Retain Available 0)
   --no-wildcard                no wildcard subscriptions (v5.0: DISCONNECT 0xA2, v3.1.1: SUBACK 0x80)
   --no-shared                  no shared subscriptions (v5.0: DISCONNECT 0x9E, v3.1.1: SUBACK 0x80)

@@ -13,7 +13,6 @@ use mqtt_tokio::ServerEndpoint;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
-use super::kill::KillSwitch;
 use super::message::Message;
 use super::router::ClientId;
 use super::state::{self, Presence, Session, Shared, StoredConnection};
@@ -100,12 +99,10 @@ const TAKEOVER_WAIT: Duration = Duration::from_secs(5);
 /// Quota exceeded, v3.1.1 0x03 Server unavailable); otherwise takes the
 /// session over from a connection with the same Client Identifier
 /// [MQTT-3.1.4-3], resumes it (Session Present, its stored messages re-sent
-/// [MQTT-4.4.0-1]) or discards it [MQTT-3.1.2-4], and accepts. `kill` cuts
-/// this connection's stream (a slow consumer, a takeover).
+/// [MQTT-4.4.0-1]) or discards it [MQTT-3.1.2-4], and accepts.
 pub async fn accept(
     shared: &Arc<Shared>,
     endpoint: &ServerEndpoint,
-    kill: &Arc<KillSwitch>,
     connect: &GenericPacket<u16>,
 ) -> Option<Accepted> {
     let mut request = ConnectRequest::parse(connect, Instant::now())?;
@@ -148,8 +145,7 @@ pub async fn accept(
 
     let client: ClientId = Arc::from(request.client_id.as_str());
     let (ended_tx, ended_rx) = watch::channel(());
-    let Some(claim) = claim_session(shared, endpoint, kill, &client, &request, ended_rx).await
-    else {
+    let Some(claim) = claim_session(shared, endpoint, &client, &request, ended_rx).await else {
         if config.verbose {
             println!("{client}: refused, --max-sessions reached");
         }
@@ -259,7 +255,6 @@ struct Claim {
 async fn claim_session(
     shared: &Arc<Shared>,
     endpoint: &ServerEndpoint,
-    kill: &Arc<KillSwitch>,
     client: &ClientId,
     request: &ConnectRequest,
     ended: watch::Receiver<()>,
@@ -275,13 +270,10 @@ async fn claim_session(
                             endpoint,
                             version,
                             ended,
-                            kill,
                             ..
                         },
                     ..
-                }) if attempts < 3 => {
-                    Some((endpoint.clone(), *version, ended.clone(), kill.clone()))
-                }
+                }) if attempts < 3 => Some((endpoint.clone(), *version, ended.clone())),
                 None if st.sessions.len() >= shared.config.max_sessions => return None,
                 _ => {
                     let st = &mut *st;
@@ -313,7 +305,6 @@ async fn claim_session(
                             presence: Presence::Online {
                                 endpoint: endpoint.clone(),
                                 version: request.version,
-                                kill: kill.clone(),
                                 ended,
                                 limbo: Vec::new(),
                                 ready: false,
@@ -335,11 +326,11 @@ async fn claim_session(
             }
         };
         attempts += 1;
-        if let Some((old, version, mut old_ended, old_kill)) = online {
-            take_over(&old, version, &old_kill).await;
+        if let Some((old, version, mut old_ended)) = online {
+            take_over(&old, version).await;
             let wait = async { while old_ended.changed().await.is_ok() {} };
             if timeout(TAKEOVER_WAIT, wait).await.is_err() {
-                old_kill.kill();
+                old.abort();
             }
         }
     }
@@ -347,18 +338,18 @@ async fn claim_session(
 
 /// Closes the connection `old` that holds a session taken over
 /// [MQTT-3.1.4-3]: v5.0 with DISCONNECT 0x8E (Session taken over), v3.1.1
-/// by closing the network connection; cut at once (`kill`) if it does not
-/// take the command in time (a client that does not read).
-async fn take_over(old: &ServerEndpoint, version: ProtocolVersion, kill: &KillSwitch) {
+/// by closing the network connection; aborted at once if it does not take
+/// the command in time (a client that does not read).
+async fn take_over(old: &ServerEndpoint, version: ProtocolVersion) {
     let wait = Duration::from_secs(2);
     if version == ProtocolVersion::V5_0 {
         let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::SessionTakenOver);
         let packet = GenericPacket::from(v5_0::Packet::from(disconnect));
         if !matches!(timeout(wait, old.send_generic(packet)).await, Ok(Ok(()))) {
-            kill.kill();
+            old.abort();
         }
     } else if timeout(wait, old.close()).await.is_err() {
-        kill.kill();
+        old.abort();
     }
 }
 

@@ -17,7 +17,7 @@
 //! Files: `config.rs` (flags), `state.rs` (the shared table, routing,
 //! delivery), `client.rs` (a connection's task), `connect.rs` (CONNECT →
 //! CONNACK, takeover), `subscribe.rs`, `will.rs` (wills, session expiry),
-//! `kill.rs` (cutting a connection at once), and the pure parts
+//! and the pure parts
 //! `message.rs`, `router.rs`, `retained.rs`.
 //!
 //! # Reliability and overload
@@ -29,13 +29,13 @@
 //!   yet ready after its CONNACK, the stored offline session, or the new
 //!   connection. Copies of a session that ended (Clean Start, expiry) end
 //!   with its subscriptions.
-//! - Overload: a QoS 0 copy for a client whose command channel is full is
-//!   dropped (counted). A QoS 1 or 2 copy waits for room, and so does its
-//!   publisher's task, whose connection is then not read (back-pressure up
-//!   to the publisher's TCP connection). A client that takes nothing for
-//!   `--slow-consumer-timeout` seconds (default 30) is cut (v5.0:
-//!   DISCONNECT 0x97 Quota exceeded when it can still be queued) and its
-//!   copies go into its session (offline queue, `--max-queued`).
+//! - Overload: a copy for a client whose command channel is full waits for
+//!   room, whatever its QoS, and so does its publisher's task, whose
+//!   connection is then not read (back-pressure up to the publisher's TCP
+//!   connection). A client that takes nothing for `--slow-consumer-timeout`
+//!   seconds (default 30) is cut (v5.0: DISCONNECT 0x97 Quota exceeded when
+//!   it can still be queued): its QoS 0 copy is dropped (counted), its QoS 1
+//!   and 2 copies go into its session (offline queue, `--max-queued`).
 //! - `--max-sessions` bounds the sessions kept: a CONNECT that would create
 //!   one more is refused (v5.0 CONNACK 0x97, v3.1.1 0x03), so a flood of
 //!   CONNECTs with new Client Identifiers cannot grow memory without bound.
@@ -47,7 +47,6 @@
 pub mod client;
 pub mod config;
 pub mod connect;
-pub mod kill;
 pub mod message;
 pub mod retained;
 pub mod router;
@@ -165,11 +164,9 @@ impl Broker {
             }
             stats.connections.fetch_add(1, Ordering::Relaxed);
             stats.connections_total.fetch_add(1, Ordering::Relaxed);
-            let kill = kill::KillSwitch::new();
-            let stream = kill::Killable::new(stream, kill.clone());
             let (endpoint, incoming) = self.server.serve(stream);
             let shared = self.shared.clone();
-            tokio::spawn(client::serve(shared, endpoint, incoming, kill, peer));
+            tokio::spawn(client::serve(shared, endpoint, incoming, peer));
         }
     }
 }

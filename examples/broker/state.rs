@@ -3,11 +3,12 @@
 //! `.await`), the counters, and the delivery of routed copies.
 //!
 //! Delivery policy (overload): a copy goes to its client's command channel;
-//! when that channel is full, a QoS 0 copy is dropped (counted in
-//! `dropped`), and a QoS 1 or 2 copy waits for room: the publisher's task
-//! waits with it, so its connection is not read meanwhile (back-pressure).
-//! A client that takes nothing for `--slow-consumer-timeout` is cut
-//! (counted in `slow_consumers`) and the copy goes into its session, like
+//! when that channel is full, the copy waits for room, whatever its QoS:
+//! the publisher's task waits with it, so its connection is not read
+//! meanwhile (back-pressure). A client that takes nothing for
+//! `--slow-consumer-timeout` is cut (counted in `slow_consumers`); a QoS 0
+//! copy for it is then dropped (counted in `dropped`), and a QoS 1 or 2
+//! copy goes into its session, like
 //! every copy whose connection closed first: into the limbo of the
 //! connection that holds the session now, or its stored (offline) session,
 //! bounded by `--max-queued`. Only a session that ended (Clean Start,
@@ -22,11 +23,10 @@ use mqtt_codec::v5_0::DisconnectReasonCode;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS};
 use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
-use mqtt_tokio::ServerEndpoint;
+use mqtt_tokio::{ForwardError, ServerEndpoint};
 use tokio::sync::watch;
 
 use super::config::BrokerConfig;
-use super::kill::KillSwitch;
 use super::message::Message;
 use super::retained::RetainedStore;
 use super::router::{ClientId, Route, Router};
@@ -44,9 +44,6 @@ pub enum Presence {
         endpoint: ServerEndpoint,
         /// The MQTT version of the connection.
         version: ProtocolVersion,
-        /// Cuts the network connection at once (a slow consumer, a
-        /// takeover of a connection that takes no command).
-        kill: Arc<KillSwitch>,
         /// Changes (its sender is dropped) once the connection's task has
         /// handed the session back: for a session takeover to wait on.
         ended: watch::Receiver<()>,
@@ -388,17 +385,17 @@ impl State {
         }
     }
 
-    /// The kill switch of the connection of `client` of `generation`, if it
-    /// still holds the session.
-    pub fn kill_switch(&self, client: &ClientId, generation: u64) -> Option<Arc<KillSwitch>> {
-        match self.sessions.get(client) {
+    /// Whether the connection of `client` of `generation` still holds the
+    /// session.
+    pub fn holds(&self, client: &ClientId, generation: u64) -> bool {
+        matches!(
+            self.sessions.get(client),
             Some(Session {
                 generation: g,
-                presence: Presence::Online { kill, .. },
+                presence: Presence::Online { .. },
                 ..
-            }) if *g == generation => Some(kill.clone()),
-            _ => None,
-        }
+            }) if *g == generation
+        )
     }
 }
 
@@ -493,62 +490,60 @@ pub fn queue(conn: &mut StoredConnection, packet: GenericPacket<u16>, now: Monot
 /// Cuts the connection of `client` of `generation`, which took nothing for
 /// the slow consumer timeout: a v5.0 client is first sent DISCONNECT 0x97
 /// (Quota exceeded) if its channel has room for it (a client that does not
-/// read will not see it); then the network connection is cut. Its unsent
-/// copies come back with its session.
-async fn cut_slow_consumer(
+/// read will not see it); then the network connection is aborted. Its
+/// unsent copies come back with its session.
+fn cut_slow_consumer(
     shared: &Shared,
     client: &ClientId,
     generation: u64,
     endpoint: &ServerEndpoint,
     version: ProtocolVersion,
 ) {
-    let Some(kill) = shared.lock().kill_switch(client, generation) else {
+    if !shared.lock().holds(client, generation) || endpoint.is_closed() {
         return;
-    };
+    }
     if version == ProtocolVersion::V5_0 {
         let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::QuotaExceeded);
         let _ = endpoint.try_forward(GenericPacket::V5_0(v5_0::Packet::from(disconnect)));
-        tokio::task::yield_now().await;
     }
-    if kill.kill() {
-        shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
-        if shared.config.verbose {
-            println!("{client}: cut, a slow consumer");
-        }
+    endpoint.abort();
+    shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+    if shared.config.verbose {
+        println!("{client}: cut, a slow consumer");
     }
 }
 
-/// Forwards a QoS 1 or 2 copy following the delivery policy (see the module
-/// docs): true when the connection took it; false when it did not (it
-/// closed, or was cut as a slow consumer): the caller requeues it.
-async fn forward_reliable(
+/// Hands one copy to its connection following the delivery policy (see the
+/// module docs): waits for room in its channel up to the slow consumer
+/// timeout, then cuts the client. Gives the copy back when the connection
+/// did not take it (it closed, or was cut).
+async fn forward_copy(
     shared: &Shared,
     client: &ClientId,
     generation: u64,
     endpoint: &ServerEndpoint,
-    packet: &GenericPacket<u16>,
-) -> bool {
-    match endpoint.try_forward(packet.clone()) {
-        Ok(()) => true,
-        Err(mqtt_tokio::Error::Full) => {
-            let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
-            match tokio::time::timeout(wait, endpoint.forward(packet.clone())).await {
-                Ok(r) => r.is_ok(),
-                Err(_) => {
-                    let version = packet.version();
-                    cut_slow_consumer(shared, client, generation, endpoint, version).await;
-                    false
-                }
-            }
+    packet: GenericPacket<u16>,
+) -> Result<(), GenericPacket<u16>> {
+    let packet = match endpoint.try_forward(packet) {
+        Ok(()) => return Ok(()),
+        Err(ForwardError::Closed(p)) => return Err(p),
+        Err(ForwardError::Full(p)) => p,
+    };
+    let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
+    match endpoint.forward_timeout(packet, wait).await {
+        Ok(()) => Ok(()),
+        Err(ForwardError::Full(p)) => {
+            cut_slow_consumer(shared, client, generation, endpoint, p.version());
+            Err(p)
         }
-        Err(_) => false,
+        Err(ForwardError::Closed(p)) => Err(p),
     }
 }
 
 /// Forwards the copies routed under the lock, in order, following the
-/// delivery policy of the module docs: a QoS 0 copy to a full channel is
-/// dropped (counted), and nothing QoS 1 or 2 is lost while its session
-/// exists (but for a full queue).
+/// delivery policy of the module docs: nothing QoS 1 or 2 is lost while its
+/// session exists (but for a full queue); a QoS 0 copy is lost only when its
+/// client is cut as a slow consumer or closes meanwhile.
 pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
     let mut sent = 0;
     for d in deliveries {
@@ -560,22 +555,19 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
             mut packet,
             qos,
         } = d;
-        if qos == QoS::AtMostOnce {
-            match endpoint.try_forward(packet) {
-                Ok(()) => sent += 1,
-                Err(mqtt_tokio::Error::Full) => {
-                    shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                // QoS 0 is not kept for a connection that closed.
-                Err(_) => {}
-            }
-            continue;
-        }
         loop {
-            if forward_reliable(shared, &client, generation, &endpoint, &packet).await {
-                sent += 1;
-                break;
-            }
+            packet = match forward_copy(shared, &client, generation, &endpoint, packet).await {
+                Ok(()) => {
+                    sent += 1;
+                    break;
+                }
+                // QoS 0 is not kept for a connection that closed or was cut.
+                Err(_) if qos == QoS::AtMostOnce => {
+                    shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                Err(p) => p,
+            };
             let requeued = shared
                 .lock()
                 .requeue(shared, &client, session, generation, packet);

@@ -126,7 +126,7 @@ async fn kill(
     live: Live,
     mut handle: impl FnMut(&GenericPacket),
 ) -> Result<GenericConnection<role::Client, u16>, Error> {
-    live.client.abort().await;
+    live.client.abort();
     settle(live.incoming, &mut handle).await
 }
 

@@ -571,7 +571,7 @@ async fn will_published_unless_normal_disconnect() {
         assert_no_will(&w, &mut wi).await;
 
         let (c, _ci) = connect_with(b.addr, will_connect(v, &id, 0, 0), options()).await;
-        c.abort().await;
+        c.abort();
         let m = next_msg(&mut wi).await;
         assert_eq!(
             (m.topic, &m.payload[..]),
@@ -593,7 +593,7 @@ async fn will_delay_and_reconnect() {
     let b = start(|_| {}).await;
     let (w, mut wi) = watcher(&b).await;
     let (c, _ci) = connect_with(b.addr, will_connect(V5, "wd", 1, 60), options()).await;
-    c.abort().await;
+    c.abort();
     b.wait_connections(1).await;
     let (c, _ci) = connect_with(
         b.addr,
@@ -606,7 +606,7 @@ async fn will_delay_and_reconnect() {
     c.close().await.unwrap();
 
     let (c, _ci) = connect_with(b.addr, will_connect(V5, "wd2", 1, 60), options()).await;
-    c.abort().await;
+    c.abort();
     assert_eq!(next_msg(&mut wi).await.topic, "will/wd2");
 }
 
@@ -657,7 +657,7 @@ async fn unacknowledged_qos1_resent_on_resume() {
         publish(&p, V3, "rs/t", QoS::AtLeastOnce, false, "again").await;
         let first = next_msg(&mut si).await;
         assert!(!first.dup);
-        s.abort().await;
+        s.abort();
         b.wait_connections(1).await;
         let (_s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
         assert!(session_present(&si));

@@ -4,18 +4,19 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::num::NonZeroU16;
+use std::sync::Arc;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, GenericConnection, Sendable};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::driver::{Command, Driver, Finished};
 use crate::queue::{self, TrySendError};
-use crate::{Config, Error};
+use crate::{Config, Error, ForwardError};
 
 /// A cloneable handle to a connection of role `R` with packet identifiers
 /// of width `P`, run by a driver task. [`Client`](crate::Client) and
@@ -28,6 +29,7 @@ use crate::{Config, Error};
 /// and the [`Incoming`] are dropped.
 pub struct Endpoint<R: Role, P: PacketId = u16> {
     tx: queue::Sender<Command<P>>,
+    abort: Arc<Notify>,
     _role: PhantomData<fn() -> R>,
 }
 
@@ -35,6 +37,7 @@ impl<R: Role, P: PacketId> Clone for Endpoint<R, P> {
     fn clone(&self) -> Self {
         Endpoint {
             tx: self.tx.clone(),
+            abort: self.abort.clone(),
             _role: PhantomData,
         }
     }
@@ -109,7 +112,15 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     {
         let (tx, cmd_rx) = queue::bounded(config.command_capacity);
         let (incoming_tx, rx) = queue::bounded(config.incoming_capacity);
-        let mut driver = Driver::new(connection, stream, config, cmd_rx, incoming_tx);
+        let abort = Arc::new(Notify::new());
+        let mut driver = Driver::new(
+            connection,
+            stream,
+            config,
+            cmd_rx,
+            incoming_tx,
+            abort.clone(),
+        );
         if let Some((connect, reply)) = first {
             let _enter = span.enter();
             driver.start_connect(connect, reply);
@@ -117,6 +128,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         let task = tokio::spawn(driver.run().instrument(span));
         let endpoint = Endpoint {
             tx,
+            abort,
             _role: PhantomData,
         };
         let incoming = Incoming {
@@ -267,27 +279,55 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// (with [`offline_publish`](mqtt_core::ConnectionOptions::offline_publish)
     /// on), so [`Incoming::into_connection`] returns it with the session.
     ///
-    /// Errs with [`Error::Full`] when the command channel has no room
-    /// (nothing sent: retry, or [`forward`](Self::forward)), and with
-    /// [`Error::Closed`] when the connection is closed.
-    pub fn try_forward(&self, packet: GenericPacket<P>) -> Result<(), Error> {
+    /// Errs, handing the packet back, with [`ForwardError::Full`] when the
+    /// command channel has no room (retry, or [`forward`](Self::forward)),
+    /// and with [`ForwardError::Closed`] when the connection is closed.
+    // The packet comes back by value, like tokio's `TrySendError`: boxing
+    // it would allocate on the path where the channel is full.
+    #[allow(clippy::result_large_err)]
+    pub fn try_forward(&self, packet: GenericPacket<P>) -> Result<(), ForwardError<P>> {
         self.tx
             .try_send(forward_command(packet))
             .map_err(|e| match e {
-                TrySendError::Full(_) => Error::Full,
-                TrySendError::Closed(_) => Error::Closed,
+                TrySendError::Full(cmd) => ForwardError::Full(forwarded_packet(cmd)),
+                TrySendError::Closed(cmd) => ForwardError::Closed(forwarded_packet(cmd)),
             })
     }
 
     /// [`try_forward`](Self::try_forward), waiting for room in the command
-    /// channel instead of erring with [`Error::Full`]. Cancel-safe: dropped
-    /// before it has room, it sends nothing.
+    /// channel instead of erring with [`ForwardError::Full`]. Cancel-safe:
+    /// dropped before it has room, it sends nothing. Errs, handing the
+    /// packet back, only with [`ForwardError::Closed`].
     pub fn forward(
         &self,
         packet: GenericPacket<P>,
-    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+    ) -> impl Future<Output = Result<(), ForwardError<P>>> + Send + '_ {
         let mut send = self.tx.send(forward_command(packet));
-        async move { (&mut send).await.map_err(|_| Error::Closed) }
+        async move {
+            (&mut send)
+                .await
+                .map_err(|cmd| ForwardError::Closed(forwarded_packet(cmd)))
+        }
+    }
+
+    /// [`forward`](Self::forward), waiting at most `limit` for room: errs
+    /// with [`ForwardError::Full`], handing the packet back, when there is
+    /// still none (a peer that does not read: a broker's slow consumer).
+    pub fn forward_timeout(
+        &self,
+        packet: GenericPacket<P>,
+        limit: std::time::Duration,
+    ) -> impl Future<Output = Result<(), ForwardError<P>>> + Send + '_ {
+        let mut send = self.tx.send(forward_command(packet));
+        async move {
+            match tokio::time::timeout(limit, &mut send).await {
+                Ok(r) => r.map_err(|cmd| ForwardError::Closed(forwarded_packet(cmd))),
+                Err(_) => match send.into_item() {
+                    Some(cmd) => Err(ForwardError::Full(forwarded_packet(cmd))),
+                    None => Ok(()),
+                },
+            }
+        }
     }
 
     /// Server: replaces the connection's session by one exported earlier
@@ -336,11 +376,8 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// Drops the network connection at once, without DISCONNECT: a Server
     /// then publishes the Client's Will Message (§3.1.2.5). The session
     /// stays in the connection that [`Incoming::into_connection`] returns.
-    pub fn abort(&self) -> impl Future<Output = ()> + Send + '_ {
-        let mut send = self.tx.send(Command::Abort);
-        async move {
-            let _ = (&mut send).await;
-        }
+    pub fn abort(&self) {
+        self.abort.notify_one();
     }
 
     /// Whether the driver has ended (the network connection is closed).
@@ -361,6 +398,15 @@ fn forward_command<P: PacketId>(packet: GenericPacket<P>) -> Command<P> {
         wait: true,
         assign_id,
         reply: None,
+    }
+}
+
+/// The packet of a command made by [`forward_command`].
+fn forwarded_packet<P: PacketId>(cmd: Command<P>) -> GenericPacket<P> {
+    match cmd {
+        Command::Send { packet, .. } => packet,
+        // `forward_command` makes nothing else.
+        _ => unreachable!("a forward is a Send command"),
     }
 }
 

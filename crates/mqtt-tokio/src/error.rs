@@ -3,6 +3,7 @@
 
 use std::io;
 
+use mqtt_codec::{GenericPacket, PacketId};
 use mqtt_core::ConnectionError;
 use mqtt_session::SessionError;
 
@@ -110,3 +111,40 @@ mod tests {
         assert_eq!(io_error(e).kind(), io::ErrorKind::WouldBlock);
     }
 }
+
+/// A packet that [`Endpoint::try_forward`](crate::Endpoint::try_forward) or
+/// [`Endpoint::forward`](crate::Endpoint::forward) could not hand to the
+/// driver, given back so that the caller can keep it elsewhere (a broker:
+/// in the client's stored session) without having cloned it first.
+#[derive(Debug)]
+pub enum ForwardError<P: PacketId = u16> {
+    /// The command channel has no room.
+    Full(GenericPacket<P>),
+    /// The connection is closed.
+    Closed(GenericPacket<P>),
+}
+
+impl<P: PacketId> ForwardError<P> {
+    /// The packet that was not forwarded.
+    pub fn into_packet(self) -> GenericPacket<P> {
+        match self {
+            ForwardError::Full(p) | ForwardError::Closed(p) => p,
+        }
+    }
+
+    /// The matching [`Error`]: [`Error::Full`] or [`Error::Closed`].
+    pub fn error(&self) -> Error {
+        match self {
+            ForwardError::Full(_) => Error::Full,
+            ForwardError::Closed(_) => Error::Closed,
+        }
+    }
+}
+
+impl<P: PacketId> std::fmt::Display for ForwardError<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error().fmt(f)
+    }
+}
+
+impl<P: PacketId> std::error::Error for ForwardError<P> {}

@@ -128,6 +128,6 @@ pub mod websocket;
 pub use client::{Client, IntoConnect};
 pub use config::Config;
 pub use endpoint::{Endpoint, Incoming, Status};
-pub use error::{connection_error_kind, io_error, Error};
+pub use error::{connection_error_kind, io_error, Error, ForwardError};
 pub use mqtt_core::{role, ConnectionError, ConnectionOptions, ConnectionState};
 pub use server::{Server, ServerEndpoint};

@@ -283,6 +283,14 @@ pub(crate) struct Send<'a, T> {
     room: Option<Pin<Box<Notified<'a>>>>,
 }
 
+impl<T> Send<'_, T> {
+    /// The item, if it was not queued yet: for a caller that gave up
+    /// waiting for room (a timeout around the future, awaited by `&mut`).
+    pub(crate) fn into_item(self) -> Option<T> {
+        self.item
+    }
+}
+
 // The item is moved, never pinned: the future may move whatever `T` is,
 // and callers can await it by `&mut` (no second copy of the item in
 // their own future).

@@ -13,7 +13,7 @@ use common::*;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{Encode, ProtocolVersion, QoS};
 use mqtt_core::GenericConnection;
-use mqtt_tokio::{Config, Error, Server};
+use mqtt_tokio::{Config, Error, ForwardError, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server with `config`, to serve in-memory streams with.
@@ -125,7 +125,7 @@ async fn a_peer_that_does_not_read_fills_the_command_queue() {
     loop {
         match server_ep.try_forward(qos0()) {
             Ok(()) => sent += 1,
-            Err(Error::Full) => break,
+            Err(ForwardError::Full(_)) => break,
             Err(e) => panic!("{e}"),
         }
         assert!(sent < 1000, "the queue never filled");
@@ -135,6 +135,12 @@ async fn a_peer_that_does_not_read_fills_the_command_queue() {
         t("try_send", server_ep.try_send(mqtt_codec::v5_0::Pingresp)).await,
         Err(Error::Full)
     ));
+    // No room within the limit: the packet comes back.
+    let limit = std::time::Duration::from_millis(20);
+    match t("forward_timeout", server_ep.forward_timeout(qos0(), limit)).await {
+        Err(ForwardError::Full(p)) => assert_eq!(p, qos0()),
+        other => panic!("{other:?}"),
+    }
     let mut waiting = pin!(server_ep.forward(qos0()));
     assert!(poll_once(&mut waiting).await.is_pending());
     // The peer reads again: everything gets through, the waiting one last.
@@ -154,4 +160,43 @@ async fn a_peer_that_does_not_read_fills_the_command_queue() {
     let total = t("reader", reader).await.unwrap();
     // CONNACK, then `sent` PUBLISH packets of more than 100 bytes each.
     assert!(total > sent * 100, "{total} bytes for {sent} publishes");
+}
+
+/// `abort` does not queue behind the commands: with the command queue full
+/// (a peer that does not read), it still ends the connection at once.
+#[tokio::test]
+async fn abort_ends_a_connection_whose_command_queue_is_full() {
+    let mut config = Config::default();
+    config.command_capacity = 2;
+    config.write_high_water = 1;
+    let (mut peer, b) = tokio::io::duplex(64);
+    let server = server(config).await;
+    let (server_ep, mut server_in) = server.serve(b);
+    let version = ProtocolVersion::V5_0;
+    let mut bytes = BytesMut::new();
+    connect(version, "stuck", 0, true)
+        .encode(&mut bytes)
+        .unwrap();
+    peer.write_all(&bytes).await.unwrap();
+    t("CONNECT", server_in.recv()).await.unwrap();
+    t("CONNACK", server_ep.send_generic(connack(version, None)))
+        .await
+        .unwrap();
+    let body = [7u8; 100];
+    loop {
+        let packet = publish(version, "t", QoS::AtMostOnce, None, &body);
+        match server_ep.try_forward(packet) {
+            Ok(()) => tokio::task::yield_now().await,
+            Err(ForwardError::Full(_)) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    server_ep.abort();
+    assert!(t("end", server_in.recv()).await.is_none());
+    assert!(server_ep.is_closed());
+    match server_ep.try_forward(publish(version, "t", QoS::AtMostOnce, None, &body)) {
+        Err(ForwardError::Closed(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    drop(peer);
 }

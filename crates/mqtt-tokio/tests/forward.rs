@@ -157,7 +157,7 @@ async fn waiting_forwards_survive_the_close_and_an_imported_session_resends_them
     }
     assert_eq!(next_id_and_byte(&mut client_in).await.1, 0);
     wait_status(&server, |s| s.in_flight == 1).await;
-    client.abort().await;
+    client.abort();
     let conn = t("into_connection", server_in.into_connection())
         .await
         .unwrap();

@@ -243,7 +243,7 @@ async fn will_on_kill() {
             ..Default::default()
         };
         let (d, _d_in) = client(broker.addr(), v, &spec).await;
-        d.abort().await;
+        d.abort();
         let (got, _, body, _) = next_publish(&mut w_in).await;
         assert_eq!((got.as_str(), &body[..]), (topic.as_str(), &b"gone"[..]));
         t("close", w.close()).await.unwrap();

@@ -92,13 +92,16 @@ where
                 self.close_replies.push(reply);
                 self.start_close();
             }
-            Command::Abort => {
-                tracing::debug!("aborting the network connection");
-                self.out.clear();
-                self.eof = true;
-                self.closing = Some(Instant::now());
-            }
         }
+    }
+
+    /// [`Endpoint::abort`](crate::Endpoint::abort): drops the transport at
+    /// once, without DISCONNECT and without writing what is buffered.
+    pub(super) fn abort_now(&mut self) {
+        tracing::debug!("aborting the network connection");
+        self.out.clear();
+        self.eof = true;
+        self.closing = Some(Instant::now());
     }
 
     /// Gives a QoS 1 or 2 PUBLISH a packet identifier from the connection.

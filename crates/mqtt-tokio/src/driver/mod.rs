@@ -17,8 +17,10 @@ use bytes::BytesMut;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, QoS};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
-use tokio::sync::oneshot;
+
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
 use crate::queue::{self, Fifo};
@@ -63,8 +65,6 @@ pub(crate) enum Command<P: PacketId> {
     Status(Reply<Status>),
     /// DISCONNECT (where the connection may send one), then shut down.
     Close(Reply<()>),
-    /// Drop the transport without DISCONNECT.
-    Abort,
 }
 
 /// What the driver leaves when it ends.
@@ -98,6 +98,9 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     close_sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     cmd_rx: queue::Receiver<Command<P>>,
     incoming_tx: queue::Sender<GenericPacket<P>>,
+    /// Signalled by [`Endpoint::abort`](crate::Endpoint::abort), which must
+    /// not wait behind the commands.
+    abort: Arc<Notify>,
     /// The application dropped its `Incoming`: received packets are dropped.
     discard_incoming: bool,
     cmds_closed: bool,
@@ -206,6 +209,7 @@ where
         config: Config,
         cmd_rx: queue::Receiver<Command<P>>,
         incoming_tx: queue::Sender<GenericPacket<P>>,
+        abort: Arc<Notify>,
     ) -> Self {
         let (read, write) = tokio::io::split(stream);
         Driver {
@@ -226,6 +230,7 @@ where
             close_sleep: None,
             cmd_rx,
             incoming_tx,
+            abort,
             discard_incoming: false,
             cmds_closed: false,
             connect_reply: None,
@@ -280,6 +285,7 @@ where
 
     /// The loop, until the transport is closed.
     async fn drive(&mut self) {
+        let abort = self.abort.clone();
         loop {
             if let Some(deadline) = self.closing {
                 let flushed = self.out.is_empty() && !self.unflushed;
@@ -335,6 +341,7 @@ where
                     self.handle(events);
                 }
                 () = crate::timers::sleep_in(close_sleep, close_at), if !open => {}
+                () = abort.notified(), if !self.eof => self.abort_now(),
             }
             if !self.waiting.is_empty() && self.closing.is_none() {
                 self.pump_waiting();
@@ -472,7 +479,6 @@ where
                 Command::ReleasePacketId(id) => {
                     let _ = self.conn.release_packet_id(id);
                 }
-                Command::Abort => {}
             }
         }
         let leftover = if self.discard_incoming {
