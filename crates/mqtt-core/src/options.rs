@@ -47,7 +47,9 @@ pub struct ConnectionOptions {
     pub pingresp_recv_timeout: Option<Duration>,
     /// Accept PUBLISH while disconnected (before CONNECT, or between network
     /// connections): the session queues it and sends it after the next
-    /// CONNACK. Off: such a PUBLISH is refused with an error.
+    /// CONNACK. Off: such a PUBLISH is refused with an error. With it on, a
+    /// connection that detected its version keeps that version when it
+    /// closes, so that it can go on queueing.
     pub offline_publish: bool,
     /// The largest packet we accept, when the CONNECT (Client) or CONNACK
     /// (Server) we send does not announce a Maximum Packet Size
