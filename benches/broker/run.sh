@@ -3,7 +3,9 @@
 # examples, starts both brokers on free loopback ports, measures memory per
 # idle connection (10,000 connections), runs the load generator against each
 # (4 publishers -> 1 subscriber at QoS 0 and 1; 1,000 connections fanning
-# in), runs the faults soak against ours, and prints Markdown tables.
+# in, at 1 msg/s each and flat out), runs the faults soak against both
+# (MQTT 5 and 3.1.1; killing all clients, publishers, subscribers), and
+# prints Markdown tables.
 #
 #   benches/broker/run.sh                 # from the workspace root or anywhere
 #   DURATION=5 SOAK_SECS=10 benches/broker/run.sh   # a shorter run
@@ -15,7 +17,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/benches/broker"
 DURATION=${DURATION:-10}     # seconds per load run
-SOAK_SECS=${SOAK_SECS:-30}   # seconds of killing per soak
+SOAK_SECS=${SOAK_SECS:-20}   # seconds of killing per soak (12 soaks)
 IDLE=${IDLE:-10000}          # idle connections per broker
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 OUT=${OUT:-$(mktemp -d /tmp/broker-bench.XXXXXX)}
@@ -61,7 +63,7 @@ trap cleanup EXIT
 start_mosquitto() { # -> sets MQ_PORT MQ_PID
     MQ_PORT=$(free_port)
     sed "s/@PORT@/$MQ_PORT/" "$HERE/mosquitto.conf" > "$OUT/mosquitto.conf"
-    "$MOSQUITTO" -c "$OUT/mosquitto.conf" > "$OUT/mosquitto.log" 2>&1 &
+    "$MOSQUITTO" -c "$OUT/mosquitto.conf" >> "$OUT/mosquitto.log" 2>&1 &
     MQ_PID=$!
     PIDS+=("$MQ_PID")
     wait_port "$MQ_PORT" "$MQ_PID"
@@ -106,21 +108,32 @@ load "4 pub -> 1 sub, QoS 0" --publishers 4 --subscribers 1 --qos 0 --payload 64
 load "4 pub -> 1 sub, QoS 1" --publishers 4 --subscribers 1 --qos 1 --payload 64 --duration "$DURATION"
 load "1,000 conns x 1 msg/s -> 1 sub, QoS 1" --publishers 0 --connections 1000 \
     --connection-rate 1 --subscribers 1 --qos 1 --payload 64 --duration "$DURATION"
+load "1,000 conns flat out -> 1 sub, QoS 0" --publishers 1000 --inflight 2 --subscribers 1 \
+    --qos 0 --payload 64 --duration "$DURATION"
 load "1,000 conns flat out -> 1 sub, QoS 1" --publishers 1000 --inflight 2 --subscribers 1 \
     --qos 1 --payload 64 --duration "$DURATION"
 
-# 3. Faults soak: ours (a fresh instance, so that its memory baseline is
-# its own), both versions; mosquitto once for reference.
-kill "$OURS_PID" 2>/dev/null || true
-for v in 5 3.1.1; do
-    start_ours "ours-soak-$v.log"
-    echo "== soak MQTT $v -> ours (${SOAK_SECS} s)" >&2
-    "$RELEASE/soak" --port "$OURS_PORT" --version "$v" --duration "$SOAK_SECS" \
-        --broker-pid "$OURS_PID" --json | sed "s/^{/{\"label\":\"ours|soak\",/" >> "$RESULTS" || true
-    kill "$OURS_PID" 2>/dev/null || true
+# 3. Faults soak: each broker freshly started per soak (so that its memory
+# baseline is its own and no session of an earlier soak remains), both MQTT
+# versions, killing all clients, only publishers, only subscribers.
+kill "$OURS_PID" "$MQ_PID" 2>/dev/null || true
+for kill_who in all publishers subscribers; do
+    for v in 5 3.1.1; do
+        for b in mosquitto ours; do
+            if [ $b = mosquitto ]; then
+                start_mosquitto
+                port=$MQ_PORT pid=$MQ_PID
+            else
+                start_ours "ours-soak-$v-$kill_who.log"
+                port=$OURS_PORT pid=$OURS_PID
+            fi
+            echo "== soak MQTT $v, kill $kill_who -> $b (${SOAK_SECS} s)" >&2
+            "$RELEASE/soak" --port "$port" --version "$v" --kill "$kill_who" \
+                --duration "$SOAK_SECS" --broker-pid "$pid" --json \
+                | sed "s/^{/{\"label\":\"$b|kill $kill_who\",/" >> "$RESULTS" || true
+            kill "$pid" 2>/dev/null || true
+        done
+    done
 done
-echo "== soak MQTT 5 -> mosquitto (${SOAK_SECS} s)" >&2
-"$RELEASE/soak" --port "$MQ_PORT" --version 5 --duration "$SOAK_SECS" --broker-pid "$MQ_PID" \
-    --json | sed "s/^{/{\"label\":\"mosquitto|soak\",/" >> "$RESULTS" || true
 
 python3 "$HERE/table.py" "$RESULTS"

@@ -66,12 +66,13 @@ def soak_table(rows):
     if not soaks:
         return
     print()
-    print("| soak | MQTT | s | kills | QoS 1 confirmed | QoS 1 lost | QoS 1 dup | "
+    print("| broker | killed | MQTT | s | kills | QoS 1 confirmed | QoS 1 lost | QoS 1 dup | "
           "QoS 2 confirmed | QoS 2 lost | QoS 2 dup | RSS before / peak / after (KiB) | ok |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in soaks:
         mem = f"{fmt(r['rss_before_kib'])} / {fmt(r['rss_peak_kib'])} / {fmt(r['rss_after_kib'])}"
-        print(f"| {r['broker']} | {r['version']} | {r['seconds']:.0f} | {r['kills']} | "
+        who = r["scenario"].replace("kill ", "").replace("soak", "all")
+        print(f"| {r['broker']} | {who} | {r['version']} | {r['seconds']:.0f} | {r['kills']} | "
               f"{r['qos1_confirmed']:,} | {r['qos1_lost']} | {r['qos1_dup']} | "
               f"{r['qos2_confirmed']:,} | {r['qos2_lost']} | {r['qos2_dup']} | {mem} | "
               f"{'yes' if r['ok'] else '**no**'} |")
