@@ -108,7 +108,7 @@ load "4 pub -> 1 sub, QoS 0" --publishers 4 --subscribers 1 --qos 0 --payload 64
 load "4 pub -> 1 sub, QoS 1" --publishers 4 --subscribers 1 --qos 1 --payload 64 --duration "$DURATION"
 load "1,000 conns x 1 msg/s -> 1 sub, QoS 1" --publishers 0 --connections 1000 \
     --connection-rate 1 --subscribers 1 --qos 1 --payload 64 --duration "$DURATION"
-load "1,000 conns flat out -> 1 sub, QoS 0" --publishers 1000 --inflight 2 --subscribers 1 \
+load "1,000 conns flat out -> 1 sub, QoS 0" --publishers 1000 --inflight 2 --subscribers 1 --straggle 20 \
     --qos 0 --payload 64 --duration "$DURATION"
 load "1,000 conns flat out -> 1 sub, QoS 1" --publishers 1000 --inflight 2 --subscribers 1 \
     --qos 1 --payload 64 --duration "$DURATION"
