@@ -25,6 +25,8 @@ USAGE: cargo run --example broker -- [FLAGS]
                                forwarded messages waiting for a client's Receive Maximum
                                (default 1000; beyond, new ones are dropped, as mosquitto
                                does). QoS 0 messages are not queued for offline sessions.
+  --max-queued-bytes BYTES     bytes (encoded PUBLISH sizes) an offline session's queue holds
+                               (default 16777216); beyond, new messages are dropped
   --max-session-expiry SECS    longest Session Expiry Interval granted (v5.0: announced in
                                CONNACK when lowered; v3.1.1 Clean Session 0 sessions too)
   --deny FILTER                refuse SUBSCRIBE to FILTER or to filters it matches
@@ -70,6 +72,8 @@ pub struct BrokerConfig {
     /// Messages queued per offline session, and forwarded messages waiting
     /// for a client's send quota.
     pub max_queued: usize,
+    /// Bytes (encoded PUBLISH sizes) an offline session's queue holds.
+    pub max_queued_bytes: usize,
     /// The longest Session Expiry Interval granted, in seconds.
     pub max_session_expiry: Option<u32>,
     /// Topic filters a SUBSCRIBE is refused for (SUBACK 0x80).
@@ -108,6 +112,7 @@ impl Default for BrokerConfig {
             server_keep_alive: None,
             max_keep_alive: None,
             max_queued: 1000,
+            max_queued_bytes: 16 * 1024 * 1024,
             max_session_expiry: None,
             deny: Vec::new(),
             connect_timeout: 10,
@@ -172,6 +177,12 @@ impl BrokerConfig {
                     c.max_queued = number(flag, args.next())?;
                     if c.max_queued == 0 {
                         return Err("--max-queued: at least 1".into());
+                    }
+                }
+                "--max-queued-bytes" => {
+                    c.max_queued_bytes = number(flag, args.next())?;
+                    if c.max_queued_bytes == 0 {
+                        return Err("--max-queued-bytes: at least 1".into());
                     }
                 }
                 "--max-session-expiry" => c.max_session_expiry = Some(number(flag, args.next())?),
@@ -273,6 +284,7 @@ mod tests {
             "--server-keep-alive",
             "--max-keep-alive",
             "--max-queued",
+            "--max-queued-bytes",
             "--max-session-expiry",
             "--deny",
             "--connect-timeout",

@@ -99,6 +99,7 @@ pub(crate) fn options(config: &BrokerConfig) -> ConnectionOptions {
     o.maximum_packet_size = NonZeroU32::new(config.max_packet_size);
     o.session.queue_qos0_offline = false;
     o.session.queue_max_messages = config.max_queued;
+    o.session.queue_max_bytes = config.max_queued_bytes;
     if let Some(max) = std::num::NonZeroU16::new(config.receive_maximum) {
         o.session.receive_maximum = max;
     }

@@ -642,6 +642,55 @@ async fn persistent_session_queues_while_offline() {
     }
 }
 
+/// An offline session's queue is bounded in bytes too (`--max-queued-bytes`):
+/// of ten 200-byte messages, a 1,000-byte queue keeps the first ones and
+/// drops the rest, in both versions.
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_queue_bounded_in_bytes() {
+    let b = start(|c| c.max_queued_bytes = 1000).await;
+    let (p, mut pi) = client(b.addr, V5, "qb-pub").await;
+    for v in BOTH {
+        let id = format!("qb{v:?}");
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        subscribe(&s, &mut si, v, "qb/t", QoS::AtLeastOnce).await;
+        s.close().await.unwrap();
+        b.wait_connections(1).await;
+        for i in 0..10u8 {
+            let mut payload = vec![b'0' + i];
+            payload.resize(200, b'.');
+            let packet = publish_packet(
+                V5,
+                "qb/t",
+                QoS::AtLeastOnce,
+                false,
+                payload,
+                Default::default(),
+            );
+            p.publish_generic(packet).await.unwrap();
+        }
+        barrier(&p, &mut pi, V5).await;
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(session_present(&si));
+        let queued = barrier(&s, &mut si, v).await;
+        let firsts: Vec<u8> = queued.iter().map(|m| m.payload[0]).collect();
+        assert!(
+            (1..5).contains(&firsts.len()),
+            "{} of 10 messages of ~210 bytes kept in 1,000 bytes",
+            firsts.len()
+        );
+        assert_eq!(
+            firsts,
+            (b'0'..b'0' + firsts.len() as u8).collect::<Vec<_>>()
+        );
+        // A new session, so that the next version starts empty.
+        s.close().await.unwrap();
+        let clean = connect_packet(v, &id, false);
+        let (s, _si) = connect_with(b.addr, clean, options()).await;
+        s.close().await.unwrap();
+        b.wait_connections(1).await;
+    }
+}
+
 /// An unacknowledged QoS 1 message is sent again, with DUP, when the
 /// session resumes [MQTT-4.4.0-1], [MQTT-3.3.1-1].
 #[tokio::test(flavor = "multi_thread")]
