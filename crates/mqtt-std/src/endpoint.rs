@@ -112,21 +112,20 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
     /// writes it, with whatever the core sends along.
     ///
     /// Runs the timers that are due first (reading what arrived, so that a
-    /// PINGRESP counts). While connected with no send quota left (the
-    /// peer's Receive Maximum of QoS 1 and 2 PUBLISH packets are
-    /// unacknowledged, §4.9), reads and handles what arrives until an
-    /// acknowledgement frees some, at most for the
+    /// PINGRESP counts). A QoS 1 or 2 PUBLISH sent while connected with no
+    /// send quota left (the peer's Receive Maximum of QoS 1 and 2 PUBLISH
+    /// packets are unacknowledged, §4.9) first reads and handles what
+    /// arrives until an acknowledgement frees some, at most for the
     /// [`set_timeout`](Self::set_timeout) (then errs with
-    /// [`io::ErrorKind::TimedOut`]); the packet is opaque here, so this wait
-    /// applies to whatever is sent. Packets read meanwhile wait for
-    /// [`recv`](Self::recv).
+    /// [`io::ErrorKind::TimedOut`]); other packets never wait. Packets read
+    /// meanwhile wait for [`recv`](Self::recv).
     ///
     /// Errs when the core refuses the packet (see [`io_error`]; nothing was
     /// sent), when the stream fails, or when the connection is closed.
     pub fn send<T: Sendable<R, P>>(&mut self, packet: T) -> io::Result<()> {
-        self.before_send(true)?;
-        let events = self.conn.checked_send(packet);
-        self.after_send(events)
+        // The role was checked at compile time; the run-time check of
+        // `GenericConnection::send` then always passes.
+        self.send_generic(packet.into_generic())
     }
 
     /// [`send`](Self::send) without waiting for send quota: a QoS 1 or 2
@@ -140,7 +139,7 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
     /// [`send`](Self::send) for a packet of either version whose type is
     /// checked against the role at run time.
     pub fn send_generic(&mut self, packet: GenericPacket<P>) -> io::Result<()> {
-        self.before_send(true)?;
+        self.before_send(needs_quota(&packet))?;
         let events = self.conn.send(packet);
         self.after_send(events)
     }
@@ -310,4 +309,14 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         stashed.append(&mut self.received);
         self.received = stashed;
     }
+}
+
+/// Whether `packet` takes send quota: a QoS 1 or 2 PUBLISH (§4.9).
+fn needs_quota<P: PacketId>(packet: &GenericPacket<P>) -> bool {
+    let qos = match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.qos(),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.qos(),
+        _ => return false,
+    };
+    qos != mqtt_codec::QoS::AtMostOnce
 }

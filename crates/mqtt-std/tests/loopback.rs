@@ -408,8 +408,9 @@ fn connect_to_first_message_time() {
 }
 
 /// v5.0 Receive Maximum: with the server's CONNACK announcing 2, a third
-/// QoS 1 PUBLISH is refused by `try_send` [MQTT-3.3.4-7], and `send` waits
-/// until a PUBACK frees the quota, then sends it.
+/// QoS 1 PUBLISH is refused by `try_send` [MQTT-3.3.4-7], a QoS 0 PUBLISH
+/// still goes at once (it needs no quota), and `send` waits until a PUBACK
+/// frees the quota, then sends the third.
 #[test]
 fn send_waits_for_the_receive_maximum_quota() {
     use mqtt_codec::v5_0;
@@ -438,6 +439,8 @@ fn send_waits_for_the_receive_maximum_quota() {
                 };
                 ids.push(p.packet_id().expect("QoS 1"));
             }
+            let q0 = as_publish(&server.recv().expect("QoS 0 PUBLISH")).expect("PUBLISH");
+            assert_eq!(q0.topic, "q0");
             // Nothing more may come before an acknowledgement.
             assert!(server
                 .recv_timeout(Duration::from_millis(300))
@@ -468,6 +471,13 @@ fn send_waits_for_the_receive_maximum_quota() {
         let p = publish(&mut client, 2);
         let err = client.try_send(p).expect_err("quota used up");
         assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "{err}");
+        let q0 = v5_0::Publish::<u16>::builder()
+            .try_topic_name("q0")
+            .expect("topic")
+            .payload(vec![0])
+            .build()
+            .expect("PUBLISH");
+        client.send(q0).expect("QoS 0 needs no quota");
         let p = publish(&mut client, 2);
         client.send(p).expect("sent once the PUBACK came");
         assert_eq!(
