@@ -5,13 +5,14 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mqtt_codec::v5_0::DisconnectReasonCode;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::role;
 use mqtt_tokio::{Incoming, ServerEndpoint};
 
+use super::ack;
 use super::connect::{self, Accepted};
 use super::message::Message;
 use super::state::{self, Presence, Shared, StoredConnection};
@@ -52,15 +53,11 @@ pub async fn serve(
     peer: SocketAddr,
 ) {
     let _guard = ConnectionGuard(&shared);
-    let wait = Duration::from_secs(shared.config.connect_timeout);
-    let connect = match tokio::time::timeout(wait, incoming.recv()).await {
-        Ok(Some(packet)) => packet,
-        // No CONNECT in time, or a connection closed before it (the
-        // connection refuses any other first packet itself, §3.1).
-        _ => {
-            endpoint.abort();
-            return;
-        }
+    // The driver drops a connection whose CONNECT does not come within
+    // `--connect-timeout` (`Config::connect_timeout`), and the connection
+    // refuses any other first packet itself (§3.1).
+    let Some(connect) = incoming.recv().await else {
+        return;
     };
     let Some(accepted) = Box::pin(connect::accept(&shared, &endpoint, &connect)).await else {
         return;
@@ -74,6 +71,7 @@ pub async fn serve(
     }
     let mut ending = Ending::Abnormal;
     while let Some(packet) = incoming.recv().await {
+        let ack = ack::owed(&packet);
         match &packet {
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(_))
             | GenericPacket::V5_0(v5_0::Packet::Publish(_)) => {
@@ -111,6 +109,10 @@ pub async fn serve(
                 };
             }
             _ => {}
+        }
+        // After handling (see ack.rs); a closed connection needs none.
+        if let Some(ack) = ack {
+            let _ = endpoint.forward(ack).await;
         }
     }
     let reason = incoming.close_reason().map(|e| e.to_string());

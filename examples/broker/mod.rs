@@ -44,6 +44,7 @@
 //!   stored at the disconnect keeps its received identifiers
 //!   [MQTT-4.3.3-10].
 
+pub mod ack;
 pub mod client;
 pub mod config;
 pub mod connect;
@@ -92,7 +93,8 @@ impl StatsHandle {
 /// 2 only, bounded by `--max-queued`), our limits.
 pub(crate) fn options(config: &BrokerConfig) -> ConnectionOptions {
     let mut o = ConnectionOptions::default();
-    o.auto_pub_response = true;
+    // The broker acknowledges a PUBLISH once it has routed it (ack.rs).
+    o.auto_pub_response = false;
     o.auto_ping_response = true;
     o.auto_map_topic_alias_send = true;
     o.offline_publish = true;
@@ -113,6 +115,7 @@ fn driver_config(config: &BrokerConfig) -> Config {
     c.incoming_capacity = 64;
     c.command_capacity = 256;
     c.max_waiting = config.max_queued;
+    c.connect_timeout = Some(Duration::from_secs(config.connect_timeout));
     c
 }
 

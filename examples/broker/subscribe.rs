@@ -155,13 +155,45 @@ pub async fn on_subscribe(
                 retained.push(m.to_publish(version, m.qos.min(granted), true, &ids, now));
             }
         }
+        // Queued while the lock keeps routing out: a live message matching
+        // the new subscriptions, routed next, comes after the SUBACK and the
+        // retained messages, as far as they fit in the connection's command
+        // queue (256). The rest wait for room below, and live messages may
+        // come between them.
+        let Some(ack) = suback(version, id, &outcomes) else {
+            return;
+        };
+        let queued = std::mem::take(&mut retained);
+        for packet in std::iter::once(ack).chain(queued) {
+            if !retained.is_empty() {
+                retained.push(packet);
+                continue;
+            }
+            match endpoint.try_forward(packet) {
+                Ok(()) => {}
+                Err(mqtt_tokio::ForwardError::Full(p)) => retained.push(p),
+                Err(mqtt_tokio::ForwardError::Closed(_)) => return,
+            }
+        }
     }
+    for packet in retained {
+        if endpoint.forward(packet).await.is_err() {
+            return;
+        }
+    }
+}
 
-    let suback: Option<GenericPacket<u16>> = match version {
+/// The SUBACK of `outcomes`, one code per filter in order.
+fn suback(
+    version: ProtocolVersion,
+    id: u16,
+    outcomes: &[Result<QoS, Refusal>],
+) -> Option<GenericPacket<u16>> {
+    match version {
         ProtocolVersion::V3_1_1 => {
             let mut b = v3_1_1::Suback::<u16>::builder();
             b.packet_id(id);
-            for o in &outcomes {
+            for o in outcomes {
                 b.return_code(match o {
                     Ok(qos) => SubackReturnCode::Success(*qos),
                     Err(_) => SubackReturnCode::Failure,
@@ -172,21 +204,10 @@ pub async fn on_subscribe(
         ProtocolVersion::V5_0 => {
             let mut b = v5_0::Suback::<u16>::builder();
             b.packet_id(id);
-            for o in &outcomes {
+            for o in outcomes {
                 b.reason_code(v5_code(*o));
             }
             b.build().ok().map(|s| v5_0::Packet::from(s).into())
-        }
-    };
-    let Some(suback) = suback else {
-        return;
-    };
-    if endpoint.send_generic(suback).await.is_err() {
-        return;
-    }
-    for packet in retained {
-        if endpoint.forward(packet).await.is_err() {
-            return;
         }
     }
 }

@@ -437,6 +437,46 @@ async fn retained_set_replace_clear() {
     }
 }
 
+/// The retained messages a new subscription gets arrive before any live
+/// message routed after its SUBACK [MQTT-3.3.1-5]: a live message published
+/// as soon as the SUBACK is in never overtakes them (200 of them: as many as
+/// fit in the connection's command queue with the SUBACK).
+#[tokio::test(flavor = "multi_thread")]
+async fn retained_messages_come_before_later_live_ones() {
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "ord-pub").await;
+    let names: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
+    for name in &names {
+        let packet = publish_packet(
+            V5,
+            &format!("ord/{name}"),
+            QoS::AtLeastOnce,
+            true,
+            name.clone(),
+            Default::default(),
+        );
+        p.publish_generic(packet).await.unwrap();
+    }
+    barrier(&p, &mut pi, V5).await;
+    for v in BOTH {
+        let (s, mut si) = client(b.addr, v, &format!("ord-sub{v:?}")).await;
+        subscribe(&s, &mut si, v, "ord/+", QoS::AtLeastOnce).await;
+        publish(&p, V5, "ord/live", QoS::AtLeastOnce, false, "live").await;
+        let mut before = Vec::new();
+        loop {
+            let m = next_msg(&mut si).await;
+            if m.payload.as_ref() == b"live" {
+                break;
+            }
+            before.push(m);
+        }
+        let mut got = payloads(&before);
+        got.sort_by_key(|n| n[1..].parse::<u32>().unwrap());
+        assert_eq!(got, names, "{v:?}");
+        assert!(before.iter().all(|m| m.retain));
+    }
+}
+
 /// Retain Handling 0 sends at every subscribe [MQTT-3.3.1-9], 1 only for a
 /// new subscription [MQTT-3.3.1-10], 2 never [MQTT-3.3.1-11]; Retain As
 /// Published keeps RETAIN on forwarded messages [MQTT-3.3.1-13], without it

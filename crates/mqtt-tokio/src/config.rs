@@ -43,6 +43,11 @@ pub struct Config {
     /// How long a graceful close waits for the last bytes (the DISCONNECT)
     /// to be written before it drops the socket.
     pub close_timeout: Duration,
+    /// Server: how long a network connection may take to deliver its
+    /// CONNECT before it is dropped (a client that connects and sends
+    /// nothing, or half a packet, holds no endpoint for long). `None`: no
+    /// limit.
+    pub connect_timeout: Option<Duration>,
     /// How long a server's TLS or WebSocket handshake may take.
     pub handshake_timeout: Duration,
 }
@@ -57,6 +62,7 @@ impl Default for Config {
             max_waiting: 1000,
             read_chunk: 16 * 1024,
             close_timeout: Duration::from_secs(5),
+            connect_timeout: Some(Duration::from_secs(10)),
             handshake_timeout: Duration::from_secs(10),
         }
     }

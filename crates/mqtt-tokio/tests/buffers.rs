@@ -200,3 +200,35 @@ async fn abort_ends_a_connection_whose_command_queue_is_full() {
     }
     drop(peer);
 }
+
+/// A server endpoint drops a network connection that delivers no CONNECT
+/// within `Config::connect_timeout` (here half a CONNECT, then nothing);
+/// one whose CONNECT came in time outlives that deadline.
+#[tokio::test]
+async fn server_drops_a_connection_without_connect_in_time() {
+    let mut config = Config::default();
+    config.connect_timeout = Some(std::time::Duration::from_millis(100));
+    let server = server(config).await;
+
+    let (mut silent, b) = tokio::io::duplex(64);
+    let (_silent_ep, mut silent_in) = server.serve(b);
+    silent.write_all(&[0x10, 0x20]).await.unwrap();
+    assert!(t("dropped", silent_in.recv()).await.is_none());
+    assert_eq!(
+        silent_in.close_reason().map(Error::io_kind),
+        Some(std::io::ErrorKind::TimedOut)
+    );
+    let mut buf = [0u8; 8];
+    assert_eq!(t("EOF", silent.read(&mut buf)).await.unwrap(), 0);
+
+    let (mut prompt, b) = tokio::io::duplex(64);
+    let (prompt_ep, mut prompt_in) = server.serve(b);
+    let mut bytes = BytesMut::new();
+    connect(ProtocolVersion::V5_0, "prompt", 0, true)
+        .encode(&mut bytes)
+        .unwrap();
+    prompt.write_all(&bytes).await.unwrap();
+    t("CONNECT", prompt_in.recv()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!prompt_ep.is_closed(), "dropped after its CONNECT arrived");
+}

@@ -94,8 +94,12 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// Forwarded packets dropped because `waiting` was full.
     pub(crate) dropped: u64,
     timers: crate::timers::Timers,
-    /// The close deadline's sleep, once closing.
+    /// The sleep of the close deadline, or before that of the CONNECT
+    /// deadline (created on first use).
     close_sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// Server: when the network connection is dropped if no CONNECT arrived
+    /// (`Config::connect_timeout`).
+    connect_deadline: Option<Instant>,
     cmd_rx: queue::Receiver<Command<P>>,
     incoming_tx: queue::Sender<GenericPacket<P>>,
     /// Signalled by [`Endpoint::abort`](crate::Endpoint::abort), which must
@@ -212,6 +216,10 @@ where
         abort: Arc<Notify>,
     ) -> Self {
         let (read, write) = tokio::io::split(stream);
+        let connect_deadline = match (R::KIND, config.connect_timeout) {
+            (mqtt_core::RoleKind::Server, Some(limit)) => Some(Instant::now() + limit),
+            _ => None,
+        };
         Driver {
             conn,
             read,
@@ -228,6 +236,7 @@ where
             dropped: 0,
             timers: Default::default(),
             close_sleep: None,
+            connect_deadline,
             cmd_rx,
             incoming_tx,
             abort,
@@ -302,7 +311,10 @@ where
             let watch_incoming = open && self.cmds_closed && !self.discard_incoming;
             let can_cmd =
                 open && !self.cmds_closed && self.out.len() < self.config.write_high_water;
-            let close_at = self.closing.unwrap_or_else(Instant::now);
+            let connect_by = self
+                .connect_deadline
+                .filter(|_| open && self.conn.state() == ConnectionState::Disconnected);
+            let close_at = self.closing.or(connect_by).unwrap_or_else(Instant::now);
             let close_sleep = &mut self.close_sleep;
             tokio::select! {
                 r = drive_write(&mut self.write, &mut self.out),
@@ -340,7 +352,15 @@ where
                     let events = self.conn.notify_timer_fired(kind);
                     self.handle(events);
                 }
-                () = crate::timers::sleep_in(close_sleep, close_at), if !open => {}
+                () = crate::timers::sleep_in(close_sleep, close_at),
+                    if !open || connect_by.is_some() =>
+                {
+                    if open {
+                        tracing::debug!("no CONNECT in time");
+                        self.reason = Some(Error::Io(std::io::ErrorKind::TimedOut.into()));
+                        self.abort_now();
+                    }
+                }
                 () = abort.notified(), if !self.eof => self.abort_now(),
             }
             if !self.waiting.is_empty() && self.closing.is_none() {
