@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use mqtt_codec::{v5_0, GenericPacket, QoS};
-use mqtt_examples::Error;
+use mqtt_examples::{raw, Error};
 use mqtt_tokio::{Client, ConnectionOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -291,7 +291,7 @@ async fn garbage(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
     let noise = rng.bytes(len);
     match i % 3 {
         0 => attack_fresh(addr, hold, &noise).await,
-        1 => attack_fresh(addr, hold, &frame(0x10, &noise)).await,
+        1 => attack_fresh(addr, hold, &raw::frame(0x10, &noise)).await,
         _ => attack_connected(addr, version_of(i), i, 5, hold, &[&noise]).await,
     }
 }
@@ -306,7 +306,7 @@ async fn huge(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
         };
     };
     let mut header = vec![0x30];
-    varint(MAX_REMAINING_LENGTH, &mut header);
+    raw::varint(MAX_REMAINING_LENGTH, &mut header);
     header.extend_from_slice(&[0, 1, b'a']);
     let (mut rd, mut wr) = stream.into_split();
     let sent = Instant::now();
@@ -337,14 +337,14 @@ async fn huge(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
 
 /// The first half of a valid CONNECT, then silence.
 async fn slowloris(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
-    let connect = connect_packet(version_of(i), &format!("slowloris-{i}"), 60);
+    let connect = raw::connect_packet(version_of(i) == Version::V5, &format!("slowloris-{i}"), 60);
     attack_fresh(addr, hold, &connect[..connect.len() / 2]).await
 }
 
 /// A valid CONNECT with Keep Alive 2, then the first half of a PUBLISH.
 async fn slowpub(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
     let v = version_of(i);
-    let publish = publish_packet(v, b"slow/topic", &[], &[0x42; 64]);
+    let publish = raw::publish_packet(v == Version::V5, b"slow/topic", &[], &[0x42; 64]);
     let half = &publish[..publish.len() / 2];
     attack_connected(addr, v, i, 2, hold, &[half]).await
 }
@@ -375,7 +375,7 @@ async fn utf8(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
         _ => b"bad/\x00/nul",
     };
     let v = version_of(i);
-    let publish = publish_packet(v, topic, &[], b"x");
+    let publish = raw::publish_packet(v == Version::V5, topic, &[], b"x");
     attack_connected(addr, v, i, 60, hold, &[&publish]).await
 }
 
@@ -383,9 +383,9 @@ async fn utf8(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
 async fn protocol(addr: SocketAddr, i: usize, hold: Duration) -> Outcome {
     let v = Version::V5;
     let bad = if i % 2 == 0 {
-        publish_packet(v, b"alias/topic", &[0x23, 0xFF, 0xFF], b"x")
+        raw::publish_packet(v == Version::V5, b"alias/topic", &[0x23, 0xFF, 0xFF], b"x")
     } else {
-        connect_packet(v, &format!("second-{i}"), 60)
+        raw::connect_packet(v == Version::V5, &format!("second-{i}"), 60)
     };
     attack_connected(addr, v, i, 60, hold, &[&bad]).await
 }
@@ -552,61 +552,6 @@ fn version_of(i: usize) -> Version {
     }
 }
 
-/// Appends `n` as a Variable Byte Integer (§1.5.5).
-fn varint(mut n: u32, out: &mut Vec<u8>) {
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if n == 0 {
-            return;
-        }
-    }
-}
-
-/// A fixed header of `first` byte and the body's length, then the body.
-fn frame(first: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![first];
-    varint(body.len() as u32, &mut out);
-    out.extend_from_slice(body);
-    out
-}
-
-/// Appends a two-byte length and `s` (§1.5.4); `s` need not be UTF-8.
-fn string(s: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
-    out.extend_from_slice(s);
-}
-
-/// A CONNECT with Clean Session / Clean Start and no properties.
-fn connect_packet(v: Version, client_id: &str, keep_alive: u16) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(b"MQTT", &mut body);
-    body.push(if v == Version::V5 { 5 } else { 4 });
-    body.push(0x02);
-    body.extend_from_slice(&keep_alive.to_be_bytes());
-    if v == Version::V5 {
-        body.push(0);
-    }
-    string(client_id.as_bytes(), &mut body);
-    frame(0x10, &body)
-}
-
-/// A QoS 0 PUBLISH of raw `topic` bytes; `props` are v5.0 properties.
-fn publish_packet(v: Version, topic: &[u8], props: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(topic, &mut body);
-    if v == Version::V5 {
-        varint(props.len() as u32, &mut body);
-        body.extend_from_slice(props);
-    }
-    body.extend_from_slice(payload);
-    frame(0x30, &body)
-}
-
 /// Connects, sends a CONNECT, and reads a CONNACK that accepts it. Errs
 /// when the connection fails or the broker refuses.
 async fn open(
@@ -619,13 +564,17 @@ async fn open(
     let mut stream = timeout(deadline, TcpStream::connect(addr)).await??;
     stream.set_nodelay(true)?;
     stream
-        .write_all(&connect_packet(v, client_id, keep_alive))
+        .write_all(&raw::connect_packet(
+            v == Version::V5,
+            client_id,
+            keep_alive,
+        ))
         .await?;
     let (first, body) = timeout(deadline, read_packet(&mut stream)).await??;
     if first >> 4 != 2 || body.get(1) != Some(&0) {
         return Err(std::io::Error::other(format!(
             "refused: {:?}",
-            name_packet(&frame(first, &body))
+            name_packet(&raw::frame(first, &body))
         )));
     }
     Ok(stream)

@@ -154,3 +154,4 @@ pub fn print_received<P: PacketId>(packet: &GenericPacket<P>, filter: &TopicFilt
 
 #[path = "../broker/mod.rs"]
 pub mod broker;
+pub mod raw;

@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
 use mqtt_examples::broker::{Broker, BrokerConfig, StatsHandle};
+use mqtt_examples::raw;
 use mqtt_tokio::{role, Client, ConnectionOptions, Incoming};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -147,66 +148,11 @@ impl Good {
 
 // ------------------------------------------------------------ raw MQTT
 
-/// Appends `n` as a Variable Byte Integer (§1.5.5).
-fn varint(mut n: u32, out: &mut Vec<u8>) {
-    loop {
-        let mut byte = (n % 128) as u8;
-        n /= 128;
-        if n > 0 {
-            byte |= 0x80;
-        }
-        out.push(byte);
-        if n == 0 {
-            return;
-        }
-    }
-}
-
-/// A fixed header of `first` and the body's length, then the body.
-fn frame(first: u8, body: &[u8]) -> Vec<u8> {
-    let mut out = vec![first];
-    varint(body.len() as u32, &mut out);
-    out.extend_from_slice(body);
-    out
-}
-
-/// Appends a two-byte length and raw `s`, UTF-8 or not.
-fn string(s: &[u8], out: &mut Vec<u8>) {
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
-    out.extend_from_slice(s);
-}
-
-/// A CONNECT with a clean start and no properties; `v5` picks the version.
-fn connect_packet(v5: bool, client_id: &str, keep_alive: u16) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(b"MQTT", &mut body);
-    body.push(if v5 { 5 } else { 4 });
-    body.push(0x02);
-    body.extend_from_slice(&keep_alive.to_be_bytes());
-    if v5 {
-        body.push(0);
-    }
-    string(client_id.as_bytes(), &mut body);
-    frame(0x10, &body)
-}
-
-/// A QoS 0 PUBLISH of raw `topic` bytes with v5.0 `props`.
-fn publish_packet(v5: bool, topic: &[u8], props: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    string(topic, &mut body);
-    if v5 {
-        varint(props.len() as u32, &mut body);
-        body.extend_from_slice(props);
-    }
-    body.extend_from_slice(b"payload");
-    frame(0x30, &body)
-}
-
 /// Connects raw, sends a CONNECT and reads its CONNACK (asserting 0x00).
 async fn open(addr: SocketAddr, v5: bool, client_id: &str, keep_alive: u16) -> TcpStream {
     let mut stream = TcpStream::connect(addr).await.expect("TCP connect");
     stream
-        .write_all(&connect_packet(v5, client_id, keep_alive))
+        .write_all(&raw::connect_packet(v5, client_id, keep_alive))
         .await
         .expect("CONNECT written");
     let mut head = [0u8; 2];
@@ -303,7 +249,7 @@ async fn garbage_instead_of_connect_is_closed() {
             let bad = if i % 2 == 0 {
                 noise
             } else {
-                frame(0x10, &noise)
+                raw::frame(0x10, &noise)
             };
             let mut stream = TcpStream::connect(addr).await.expect("TCP connect");
             // The broker may close while we write: that is fine.
@@ -350,7 +296,7 @@ async fn remaining_length_of_256_mib_is_refused_from_the_header() {
         for i in 0..10 {
             let mut stream = open(good.addr, v5, &format!("huge-{v5}-{i}"), 60).await;
             let mut header = vec![0x30];
-            varint(268_435_455, &mut header);
+            raw::varint(268_435_455, &mut header);
             assert_eq!(header, [0x30, 0xFF, 0xFF, 0xFF, 0x7F]);
             stream.write_all(&header).await.expect("header written");
             let seen = closed_by_broker(&mut stream).await;
@@ -370,7 +316,7 @@ async fn slowloris_half_connects_are_closed_after_the_connect_timeout() {
     for i in 0..200 {
         let addr = good.addr;
         attackers.spawn(async move {
-            let connect = connect_packet(i % 2 == 1, &format!("slow-{i}"), 60);
+            let connect = raw::connect_packet(i % 2 == 1, &format!("slow-{i}"), 60);
             let mut stream = TcpStream::connect(addr).await.expect("TCP connect");
             stream
                 .write_all(&connect[..connect.len() / 2])
@@ -403,7 +349,7 @@ async fn slowloris_partial_publish_is_closed_by_keep_alive() {
         attackers.spawn(async move {
             let v5 = i % 2 == 1;
             let mut stream = open(addr, v5, &format!("slowpub-{i}"), 1).await;
-            let publish = publish_packet(v5, b"slow/topic", &[]);
+            let publish = raw::publish_packet(v5, b"slow/topic", &[], b"payload");
             stream
                 .write_all(&publish[..publish.len() / 2])
                 .await
@@ -456,7 +402,7 @@ async fn publish_topic_with_bad_utf8_or_nul_is_closed() {
         for (i, topic) in topics.iter().enumerate() {
             let mut stream = open(good.addr, v5, &format!("utf8-{v5}-{i}"), 60).await;
             stream
-                .write_all(&publish_packet(v5, topic, &[]))
+                .write_all(&raw::publish_packet(v5, topic, &[], b"payload"))
                 .await
                 .expect("PUBLISH written");
             let seen = closed_by_broker(&mut stream).await;
@@ -477,10 +423,10 @@ async fn subscribe_filter_with_nul_is_closed() {
         if v5 {
             body.push(0);
         }
-        string(b"a/\x00", &mut body);
+        raw::string(b"a/\x00", &mut body);
         body.push(1);
         stream
-            .write_all(&frame(0x82, &body))
+            .write_all(&raw::frame(0x82, &body))
             .await
             .expect("SUBSCRIBE written");
         let seen = closed_by_broker(&mut stream).await;
@@ -499,7 +445,12 @@ async fn topic_alias_above_maximum_is_disconnected_with_0x94() {
         let mut stream = open(good.addr, true, &format!("alias-{alias}"), 60).await;
         let [hi, lo] = alias.to_be_bytes();
         stream
-            .write_all(&publish_packet(true, b"alias/topic", &[0x23, hi, lo]))
+            .write_all(&raw::publish_packet(
+                true,
+                b"alias/topic",
+                &[0x23, hi, lo],
+                b"payload",
+            ))
             .await
             .expect("PUBLISH written");
         let seen = closed_by_broker(&mut stream).await;
@@ -518,7 +469,7 @@ async fn second_connect_is_a_protocol_error() {
         let id = format!("twice-{v5}");
         let mut stream = open(good.addr, v5, &id, 60).await;
         stream
-            .write_all(&connect_packet(v5, &id, 60))
+            .write_all(&raw::connect_packet(v5, &id, 60))
             .await
             .expect("second CONNECT written");
         let seen = closed_by_broker(&mut stream).await;
