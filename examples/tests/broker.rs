@@ -1076,7 +1076,7 @@ async fn receive_maximum_and_packet_size_enforced() {
         c.max_packet_size = 1024;
     })
     .await;
-    let mut raw = Raw::connect(b.addr).await;
+    let mut raw = RawAny::open(b.addr, V5, connect_packet(V5, "raw", false)).await;
     let connack = raw.read().await.expect("CONNACK");
     match connack {
         GenericPacket::V5_0(v5_0::Packet::Connack(c)) => {
@@ -1094,15 +1094,17 @@ async fn receive_maximum_and_packet_size_enforced() {
             .unwrap()
             .qos(QoS::ExactlyOnce)
             .packet_id(id);
-        raw.send(v5_0::Packet::from(b.build().unwrap())).await;
+        raw.send(v5_0::Packet::from(b.build().unwrap()).into())
+            .await;
     }
     assert_eq!(raw.disconnect_reason().await, Some(0x93));
 
-    let mut raw = Raw::connect(b.addr).await;
+    let mut raw = RawAny::open(b.addr, V5, connect_packet(V5, "raw", false)).await;
     raw.read().await.expect("CONNACK");
     let mut p = v5_0::Publish::builder();
     p.try_topic_name("big").unwrap().payload(vec![0u8; 2000]);
-    raw.send(v5_0::Packet::from(p.build().unwrap())).await;
+    raw.send(v5_0::Packet::from(p.build().unwrap()).into())
+        .await;
     assert_eq!(raw.disconnect_reason().await, Some(0x95));
 }
 
@@ -1302,29 +1304,48 @@ async fn publish_above_maximum_qos_refused_by_client() {
     ));
 }
 
-/// A raw v5.0 connection, to send what a conforming client would not.
-struct Raw {
+// ----- Reliability under reconnects and overload -----
+
+/// A raw connection of either version, to drive the packet flow by hand
+/// and send what a conforming client would not.
+struct RawAny {
     stream: TcpStream,
+    version: ProtocolVersion,
     decoder: Decoder<u16>,
     buf: BytesMut,
 }
 
-impl Raw {
-    async fn connect(addr: SocketAddr) -> Raw {
+impl RawAny {
+    /// Connects and sends `connect` (of `version`); the CONNACK is left to read.
+    async fn open(
+        addr: SocketAddr,
+        version: ProtocolVersion,
+        connect: GenericPacket<u16>,
+    ) -> RawAny {
         let stream = TcpStream::connect(addr).await.unwrap();
-        let mut raw = Raw {
+        let mut raw = RawAny {
             stream,
-            decoder: Decoder::new(V5),
+            version,
+            decoder: Decoder::new(version),
             buf: BytesMut::new(),
         };
-        raw.send(v5_0::Packet::from(
-            v5_connect("raw", true, 0).build().unwrap(),
-        ))
-        .await;
+        raw.send(connect).await;
         raw
     }
 
-    async fn send(&mut self, packet: v5_0::Packet<u16>) {
+    /// Connects with a persistent CONNECT of `version` for `id`; returns the
+    /// connection and the CONNACK's Session Present.
+    async fn connect(addr: SocketAddr, version: ProtocolVersion, id: &str) -> (RawAny, bool) {
+        let mut raw = RawAny::open(addr, version, connect_packet(version, id, true)).await;
+        let present = match raw.read().await {
+            Some(GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c))) => c.session_present(),
+            Some(GenericPacket::V5_0(v5_0::Packet::Connack(c))) => c.session_present(),
+            other => panic!("expected CONNACK, got {other:?}"),
+        };
+        (raw, present)
+    }
+
+    async fn send(&mut self, packet: GenericPacket<u16>) {
         let mut out = Vec::new();
         packet.encode(&mut out).unwrap();
         self.stream.write_all(&out).await.unwrap();
@@ -1353,58 +1374,6 @@ impl Raw {
             }
         }
         None
-    }
-}
-
-// ----- Reliability under reconnects and overload -----
-
-/// A raw connection of either version, to drive the packet flow by hand.
-struct RawAny {
-    stream: TcpStream,
-    version: ProtocolVersion,
-    decoder: Decoder<u16>,
-    buf: BytesMut,
-}
-
-impl RawAny {
-    /// Connects with a persistent CONNECT of `version` for `id`; returns the
-    /// connection and the CONNACK's Session Present.
-    async fn connect(addr: SocketAddr, version: ProtocolVersion, id: &str) -> (RawAny, bool) {
-        let stream = TcpStream::connect(addr).await.unwrap();
-        let mut raw = RawAny {
-            stream,
-            version,
-            decoder: Decoder::new(version),
-            buf: BytesMut::new(),
-        };
-        raw.send(connect_packet(version, id, true)).await;
-        let present = match raw.read().await {
-            Some(GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c))) => c.session_present(),
-            Some(GenericPacket::V5_0(v5_0::Packet::Connack(c))) => c.session_present(),
-            other => panic!("expected CONNACK, got {other:?}"),
-        };
-        (raw, present)
-    }
-
-    async fn send(&mut self, packet: GenericPacket<u16>) {
-        let mut out = Vec::new();
-        packet.encode(&mut out).unwrap();
-        self.stream.write_all(&out).await.unwrap();
-    }
-
-    async fn read(&mut self) -> Option<GenericPacket<u16>> {
-        loop {
-            if let Some(p) = self.decoder.decode(&mut self.buf).unwrap() {
-                return Some(p);
-            }
-            let n = timeout(WAIT, self.stream.read_buf(&mut self.buf))
-                .await
-                .expect("data in time")
-                .ok()?;
-            if n == 0 {
-                return None;
-            }
-        }
     }
 
     /// A QoS 2 PUBLISH with identifier `id`.
