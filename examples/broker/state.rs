@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use mqtt_codec::v5_0::DisconnectReasonCode;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS};
+use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS};
 use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
@@ -458,21 +458,12 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                     generation,
                     session: id,
                     endpoint: endpoint.clone(),
-                    qos: publish_qos(&packet),
+                    qos: packet.publish_qos().unwrap_or(QoS::AtMostOnce),
                     packet,
                 })
                 .collect::<Vec<_>>()
         };
         deliver(shared, batch).await;
-    }
-}
-
-/// The QoS of a PUBLISH (QoS 0 for another packet).
-fn publish_qos(packet: &GenericPacket<u16>) -> QoS {
-    match packet {
-        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.qos(),
-        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.qos(),
-        _ => QoS::AtMostOnce,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::encode::sealed::Body;
 use crate::wire::PacketType;
-use crate::{v3_1_1, v5_0, PacketId, ProtocolVersion};
+use crate::{v3_1_1, v5_0, PacketId, ProtocolVersion, QoS};
 
 /// A control packet of MQTT v3.1.1 or v5.0, with packet identifiers of
 /// width `P` (`u16`, or `u32` on extended links).
@@ -31,6 +31,16 @@ impl<P: PacketId> GenericPacket<P> {
         match self {
             GenericPacket::V3_1_1(p) => p.packet_type(),
             GenericPacket::V5_0(p) => p.packet_type(),
+        }
+    }
+
+    /// The QoS of a PUBLISH, `None` for any other packet: what an adapter or
+    /// a broker asks to know whether the packet takes send quota (§4.9).
+    pub fn publish_qos(&self) -> Option<QoS> {
+        match self {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(p.qos()),
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(p.qos()),
+            _ => None,
         }
     }
 }
@@ -82,5 +92,37 @@ impl<P: PacketId> Body for GenericPacket<P> {
             GenericPacket::V3_1_1(p) => p.write_packet_head(buf, body_len),
             GenericPacket::V5_0(p) => p.write_packet_head(buf, body_len),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A PUBLISH's QoS in both versions; `None` for another packet.
+    #[test]
+    fn publish_qos() {
+        let v3 = v3_1_1::Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(QoS::ExactlyOnce)
+            .packet_id(1)
+            .build()
+            .unwrap();
+        let v5 = v5_0::Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(
+            GenericPacket::from(v3_1_1::Packet::from(v3)).publish_qos(),
+            Some(QoS::ExactlyOnce)
+        );
+        assert_eq!(
+            GenericPacket::from(v5_0::Packet::from(v5)).publish_qos(),
+            Some(QoS::AtMostOnce)
+        );
+        let pingreq = GenericPacket::<u16>::from(v3_1_1::Packet::Pingreq(v3_1_1::Pingreq));
+        assert_eq!(pingreq.publish_qos(), None);
     }
 }

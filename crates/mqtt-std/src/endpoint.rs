@@ -139,7 +139,11 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
     /// [`send`](Self::send) for a packet of either version whose type is
     /// checked against the role at run time.
     pub fn send_generic(&mut self, packet: GenericPacket<P>) -> io::Result<()> {
-        self.before_send(needs_quota(&packet))?;
+        // Only a QoS 1 or 2 PUBLISH takes send quota (§4.9).
+        let wait = packet
+            .publish_qos()
+            .is_some_and(|q| q != mqtt_codec::QoS::AtMostOnce);
+        self.before_send(wait)?;
         let events = self.conn.send(packet);
         self.after_send(events)
     }
@@ -309,14 +313,4 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         stashed.append(&mut self.received);
         self.received = stashed;
     }
-}
-
-/// Whether `packet` takes send quota: a QoS 1 or 2 PUBLISH (§4.9).
-fn needs_quota<P: PacketId>(packet: &GenericPacket<P>) -> bool {
-    let qos = match packet {
-        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.qos(),
-        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.qos(),
-        _ => return false,
-    };
-    qos != mqtt_codec::QoS::AtMostOnce
 }

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use std::num::NonZeroU16;
 use std::sync::Arc;
 
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
+use mqtt_codec::{GenericPacket, PacketId, ProtocolVersion};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, GenericConnection, Sendable};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -388,11 +388,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
 
 /// The command of a forward: a QoS 1 or 2 PUBLISH gets a packet identifier.
 fn forward_command<P: PacketId>(packet: GenericPacket<P>) -> Command<P> {
-    let assign_id = matches!(
-        packet,
-        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(_))
-            | GenericPacket::V5_0(v5_0::Packet::Publish(_))
-    );
+    let assign_id = packet.publish_qos().is_some();
     Command::Send {
         packet,
         wait: true,

@@ -8,7 +8,7 @@ use mqtt_session::SessionError;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::{publish_id, publish_qos, Command, Driver, Reply, SendReply, COMMAND_BATCH};
+use super::{publish_id, Command, Driver, Reply, SendReply, COMMAND_BATCH};
 use crate::{Error, Status};
 
 /// Answers a command, unless it was a forward.
@@ -46,7 +46,7 @@ where
                 assign_id,
                 reply,
             } => {
-                let qos = publish_qos(&packet);
+                let qos = packet.publish_qos();
                 let blocked = qos.is_some_and(|qos| {
                     !self.waiting.is_empty() || (qos != QoS::AtMostOnce && !self.has_quota())
                 });
@@ -106,9 +106,11 @@ where
 
     /// Gives a QoS 1 or 2 PUBLISH a packet identifier from the connection.
     pub(super) fn assign_id(&mut self, packet: &mut GenericPacket<P>) -> Result<(), Error> {
-        let qos = publish_qos(packet).ok_or(Error::Connection(ConnectionError::InvalidCall(
-            "only a PUBLISH gets its packet identifier assigned",
-        )))?;
+        let qos = packet
+            .publish_qos()
+            .ok_or(Error::Connection(ConnectionError::InvalidCall(
+                "only a PUBLISH gets its packet identifier assigned",
+            )))?;
         if qos == QoS::AtMostOnce {
             return Ok(());
         }
@@ -178,7 +180,7 @@ where
     /// the quota allows.
     pub(super) fn pump_waiting(&mut self) {
         while let Some((packet, _)) = self.waiting.front() {
-            let needs = publish_qos(packet).is_some_and(|q| q != QoS::AtMostOnce);
+            let needs = packet.publish_qos().is_some_and(|q| q != QoS::AtMostOnce);
             if needs && !self.has_quota() {
                 return;
             }

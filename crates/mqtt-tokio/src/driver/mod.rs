@@ -14,7 +14,7 @@ use std::task::Poll;
 use std::time::Instant as StdInstant;
 
 use bytes::BytesMut;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, QoS};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
 use std::sync::Arc;
@@ -120,15 +120,6 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     unflushed: bool,
     last_error: Option<ConnectionError>,
     reason: Option<Error>,
-}
-
-/// Whether `packet` is a PUBLISH, and whether it needs send quota (QoS > 0).
-fn publish_qos<P: PacketId>(packet: &GenericPacket<P>) -> Option<QoS> {
-    match packet {
-        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(p.qos()),
-        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(p.qos()),
-        _ => None,
-    }
 }
 
 fn publish_id<P: PacketId>(packet: &GenericPacket<P>) -> Option<P> {
