@@ -13,8 +13,8 @@ use common::*;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{Encode, ProtocolVersion, QoS};
 use mqtt_core::GenericConnection;
-use mqtt_tokio::{Config, Error, ForwardError, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use mqtt_tokio::{role, Config, Error, ForwardError, Incoming, Server, ServerEndpoint};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 /// A server with `config`, to serve in-memory streams with.
 async fn server(config: Config) -> Server {
@@ -97,11 +97,11 @@ async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
     poll_fn(|cx| Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx))).await
 }
 
-/// A peer that stops reading fills the write buffer; the driver then takes
-/// no more commands, the command queue fills: `try_forward` and `try_send`
-/// say `Full`, `forward` waits, and goes on once the peer reads again.
-#[tokio::test]
-async fn a_peer_that_does_not_read_fills_the_command_queue() {
+/// A v5.0 server endpoint, connected (CONNACK sent), with a command queue
+/// of 2 and a write buffer that counts as full from one byte, over an
+/// in-memory pipe of 64 bytes whose peer end (returned first) reads nothing
+/// unless the test reads it.
+async fn stuck_peer() -> (DuplexStream, ServerEndpoint, Incoming<role::Server>) {
     let mut config = Config::default();
     config.command_capacity = 2;
     config.write_high_water = 1;
@@ -118,6 +118,16 @@ async fn a_peer_that_does_not_read_fills_the_command_queue() {
     t("CONNACK", server_ep.send_generic(connack(version, None)))
         .await
         .unwrap();
+    (peer, server_ep, server_in)
+}
+
+/// A peer that stops reading fills the write buffer; the driver then takes
+/// no more commands, the command queue fills: `try_forward` and `try_send`
+/// say `Full`, `forward` waits, and goes on once the peer reads again.
+#[tokio::test]
+async fn a_peer_that_does_not_read_fills_the_command_queue() {
+    let (mut peer, server_ep, _server_in) = stuck_peer().await;
+    let version = ProtocolVersion::V5_0;
     let body = [7u8; 100];
     let qos0 = || publish(version, "t", QoS::AtMostOnce, None, &body);
     // The peer reads nothing: forwards pile up until the queue is full.
@@ -166,22 +176,8 @@ async fn a_peer_that_does_not_read_fills_the_command_queue() {
 /// (a peer that does not read), it still ends the connection at once.
 #[tokio::test]
 async fn abort_ends_a_connection_whose_command_queue_is_full() {
-    let mut config = Config::default();
-    config.command_capacity = 2;
-    config.write_high_water = 1;
-    let (mut peer, b) = tokio::io::duplex(64);
-    let server = server(config).await;
-    let (server_ep, mut server_in) = server.serve(b);
+    let (peer, server_ep, mut server_in) = stuck_peer().await;
     let version = ProtocolVersion::V5_0;
-    let mut bytes = BytesMut::new();
-    connect(version, "stuck", 0, true)
-        .encode(&mut bytes)
-        .unwrap();
-    peer.write_all(&bytes).await.unwrap();
-    t("CONNECT", server_in.recv()).await.unwrap();
-    t("CONNACK", server_ep.send_generic(connack(version, None)))
-        .await
-        .unwrap();
     let body = [7u8; 100];
     loop {
         let packet = publish(version, "t", QoS::AtMostOnce, None, &body);
