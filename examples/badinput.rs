@@ -398,16 +398,7 @@ async fn attack_fresh(addr: SocketAddr, hold: Duration, bad: &[u8]) -> Outcome {
             ..Outcome::default()
         };
     };
-    let sent = Instant::now();
-    if stream.write_all(bad).await.is_err() {
-        return closed_now(sent);
-    }
-    let (closed, reply) = wait_closed(&mut stream, hold).await;
-    Outcome {
-        refused: false,
-        closed_after: closed.then(|| sent.elapsed()),
-        reply,
-    }
+    send_and_wait(&mut stream, &[bad], hold).await
 }
 
 /// Connects with a CONNECT that the broker accepts, then writes `bad`
@@ -426,13 +417,19 @@ async fn attack_connected(
             ..Outcome::default()
         };
     };
+    send_and_wait(&mut stream, bad, hold).await
+}
+
+/// Writes the `bad` parts, then waits (at most `hold`) for the broker to
+/// close the connection.
+async fn send_and_wait(stream: &mut TcpStream, bad: &[&[u8]], hold: Duration) -> Outcome {
     let sent = Instant::now();
     for part in bad {
         if stream.write_all(part).await.is_err() {
             return closed_now(sent);
         }
     }
-    let (closed, reply) = wait_closed(&mut stream, hold).await;
+    let (closed, reply) = wait_closed(stream, hold).await;
     Outcome {
         refused: false,
         closed_after: closed.then(|| sent.elapsed()),
