@@ -104,8 +104,6 @@ pub struct Delivery {
     pub endpoint: ServerEndpoint,
     /// The PUBLISH.
     pub packet: GenericPacket<u16>,
-    /// Its QoS.
-    pub qos: QoS,
 }
 
 /// The broker's counters (for tests and the load report).
@@ -300,7 +298,6 @@ impl State {
                             session: session.id,
                             endpoint: endpoint.clone(),
                             packet,
-                            qos,
                         });
                     } else if qos != QoS::AtMostOnce {
                         if limbo.len() < shared.config.max_queued {
@@ -458,7 +455,6 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                     generation,
                     session: id,
                     endpoint: endpoint.clone(),
-                    qos: packet.publish_qos().unwrap_or(QoS::AtMostOnce),
                     packet,
                 })
                 .collect::<Vec<_>>()
@@ -544,7 +540,6 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
             session,
             mut endpoint,
             mut packet,
-            qos,
         } = d;
         loop {
             packet = match forward_copy(shared, &client, generation, &endpoint, packet).await {
@@ -553,7 +548,7 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
                     break;
                 }
                 // QoS 0 is not kept for a connection that closed or was cut.
-                Err(_) if qos == QoS::AtMostOnce => {
+                Err(p) if p.publish_qos() == Some(QoS::AtMostOnce) => {
                     shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
