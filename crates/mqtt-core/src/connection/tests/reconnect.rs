@@ -47,28 +47,13 @@ fn connack_present(version: ProtocolVersion) -> GenericPacket {
 
 /// A QoS 2 PUBLISH with `id`, DUP set as given.
 fn qos2(version: ProtocolVersion, id: u16, dup: bool) -> GenericPacket {
-    match version {
-        V3 => {
-            let mut b = v3_1_1::Publish::<u16>::builder();
-            b.try_topic_name("t")
-                .unwrap()
-                .qos(QoS::ExactlyOnce)
-                .packet_id(id)
-                .dup(dup)
-                .payload(&b"p"[..]);
-            v3_1_1::Packet::from(b.build().unwrap()).into()
-        }
-        _ => {
-            let mut b = v5_0::Publish::<u16>::builder();
-            b.try_topic_name("t")
-                .unwrap()
-                .qos(QoS::ExactlyOnce)
-                .packet_id(id)
-                .dup(dup)
-                .payload(&b"p"[..]);
-            v5_0::Packet::from(b.build().unwrap()).into()
-        }
+    let mut packet = publish(version, "t", QoS::ExactlyOnce, Some(id));
+    match &mut packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.set_dup(dup),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.set_dup(dup),
+        _ => unreachable!("publish() builds a PUBLISH"),
     }
+    packet
 }
 
 fn pubrel(version: ProtocolVersion, id: u16) -> GenericPacket {
