@@ -225,22 +225,7 @@ fn session_across_connections() {
                 false,
             ),
         };
-        let present: GenericPacket = match v {
-            V3 => v3_1_1::Packet::from(
-                v3_1_1::Connack::builder()
-                    .session_present(true)
-                    .build()
-                    .unwrap(),
-            )
-            .into(),
-            _ => v5_0::Packet::from(
-                v5_0::Connack::builder()
-                    .session_present(true)
-                    .build()
-                    .unwrap(),
-            )
-            .into(),
-        };
+        let present = connack_present(v);
         let mut c = client_with(v, manual(), connect_kept.clone(), connack(v));
         let a = c.acquire_packet_id().unwrap();
         let b = c.acquire_packet_id().unwrap();

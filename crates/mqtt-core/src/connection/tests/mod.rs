@@ -136,6 +136,26 @@ pub(super) fn connack(version: ProtocolVersion) -> GenericPacket {
     }
 }
 
+/// A CONNACK that accepts with Session Present 1.
+pub(super) fn connack_present(version: ProtocolVersion) -> GenericPacket {
+    match version {
+        V3 => v3_1_1::Packet::from(
+            v3_1_1::Connack::builder()
+                .session_present(true)
+                .build()
+                .unwrap(),
+        )
+        .into(),
+        _ => v5_0::Packet::from(
+            v5_0::Connack::builder()
+                .session_present(true)
+                .build()
+                .unwrap(),
+        )
+        .into(),
+    }
+}
+
 pub(super) fn connack_v5(properties: v5_0::ConnackProperties) -> GenericPacket {
     v5_0::Packet::from(
         v5_0::Connack::builder()

@@ -26,25 +26,6 @@ fn persistent_connect(version: ProtocolVersion) -> GenericPacket {
     }
 }
 
-fn connack_present(version: ProtocolVersion) -> GenericPacket {
-    match version {
-        V3 => v3_1_1::Packet::from(
-            v3_1_1::Connack::builder()
-                .session_present(true)
-                .build()
-                .unwrap(),
-        )
-        .into(),
-        _ => v5_0::Packet::from(
-            v5_0::Connack::builder()
-                .session_present(true)
-                .build()
-                .unwrap(),
-        )
-        .into(),
-    }
-}
-
 /// A QoS 2 PUBLISH with `id`, DUP set as given.
 fn qos2(version: ProtocolVersion, id: u16, dup: bool) -> GenericPacket {
     let mut packet = publish(version, "t", QoS::ExactlyOnce, Some(id));

@@ -344,22 +344,7 @@ fn packets_after_connect_wait_for_the_connack() {
 #[test]
 fn session_present_after_clean_start() {
     for v in [V3, V5] {
-        let present: GenericPacket = match v {
-            V3 => v3_1_1::Packet::from(
-                v3_1_1::Connack::builder()
-                    .session_present(true)
-                    .build()
-                    .unwrap(),
-            )
-            .into(),
-            _ => v5_0::Packet::from(
-                v5_0::Connack::builder()
-                    .session_present(true)
-                    .build()
-                    .unwrap(),
-            )
-            .into(),
-        };
+        let present = connack_present(v);
         let mut s = Connection::<Server>::new(v);
         feed(&mut s, [connect(v, 0)]);
         let events = s.send(present.clone());
