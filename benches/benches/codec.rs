@@ -86,11 +86,14 @@ impl Peer for Ours {
         use mqtt_codec::{v3_1_1::Packet, GenericPacket};
         let mut decoder = Decoder::<u16>::new(ProtocolVersion::V3_1_1);
         let mut n = 0;
-        while let Some(packet) = decoder.decode(stream).unwrap() {
-            let GenericPacket::V3_1_1(Packet::Publish(p)) = packet else {
-                panic!("not a PUBLISH")
-            };
-            black_box((p.packet_id(), p.topic_name().as_str(), p.payload()));
+        loop {
+            match decoder.decode(stream) {
+                Ok(Some(GenericPacket::V3_1_1(Packet::Publish(p)))) => {
+                    black_box((p.packet_id(), p.topic_name().as_str(), p.payload()));
+                }
+                Ok(None) => break,
+                other => panic!("not a PUBLISH: {other:?}"),
+            }
             n += 1;
         }
         n
@@ -121,10 +124,10 @@ impl Peer for Rumqttc {
         use rumqttc::mqttbytes::v4::Packet;
         let mut n = 0;
         while !stream.is_empty() {
-            let Packet::Publish(p) = Packet::read(stream, MAX_SIZE).unwrap() else {
-                panic!("not a PUBLISH")
+            match Packet::read(stream, MAX_SIZE) {
+                Ok(Packet::Publish(p)) => black_box((p.pkid, p.topic.as_str(), &p.payload)),
+                other => panic!("not a PUBLISH: {other:?}"),
             };
-            black_box((p.pkid, p.topic.as_str(), &p.payload));
             n += 1;
         }
         n
@@ -156,10 +159,10 @@ impl Peer for Mqttbytes {
         use mqttbytes::v4::{read, Packet};
         let mut n = 0;
         while !stream.is_empty() {
-            let Packet::Publish(p) = read(stream, MAX_SIZE).unwrap() else {
-                panic!("not a PUBLISH")
+            match read(stream, MAX_SIZE) {
+                Ok(Packet::Publish(p)) => black_box((p.pkid, p.topic.as_str(), &p.payload)),
+                other => panic!("not a PUBLISH: {other:?}"),
             };
-            black_box((p.pkid, p.topic.as_str(), &p.payload));
             n += 1;
         }
         n

@@ -101,7 +101,7 @@ impl<P: PacketId> Decoder<P> {
     /// place). Errs when the packet breaks a rule of the spec, is larger than
     /// the maximum packet size, or, while the version is being detected, is
     /// not a CONNECT of a supported version.
-    #[inline]
+    #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<GenericPacket<P>>, DecodeError> {
         // The hot path: a v3.1.1 PUBLISH, inlined into the caller with the
         // packet type and version known, so that the packet is built in

@@ -3,6 +3,7 @@
 //! spec's checks once.
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use core::fmt;
 
 use crate::ValueError;
@@ -69,6 +70,13 @@ pub(crate) fn check_scanned(bytes: &[u8], found: Scan) -> Result<(), ValueError>
     Ok(())
 }
 
+/// `bytes` as a checked string, once they passed [`check_scanned`]; the
+/// conversion checks UTF-8 itself (plain ASCII in one quick pass).
+#[inline(always)]
+fn checked(bytes: Bytes) -> Result<ByteString, ValueError> {
+    ByteString::try_from(bytes).map_err(|_| ValueError::InvalidUtf8)
+}
+
 /// Checks the rules of a UTF-8 Encoded String: well-formed UTF-8 with no
 /// surrogates [MQTT-1.5.4-1], no U+0000 [MQTT-1.5.4-2], at most 65,535 bytes.
 #[inline]
@@ -81,13 +89,16 @@ pub fn validate_str(bytes: &[u8]) -> Result<(), ValueError> {
 
 /// A UTF-8 Encoded String: well-formed UTF-8, without U+0000, at most 65,535
 /// bytes. Decoded strings are slices of the received buffer.
+///
+/// The bytes are held as a [`ByteString`], so that [`MqttString::as_str`]
+/// costs nothing after the one check at construction.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct MqttString(Bytes);
+pub struct MqttString(ByteString);
 
 impl MqttString {
     /// The empty string.
     pub const fn new() -> Self {
-        MqttString(Bytes::new())
+        MqttString(ByteString::new())
     }
 
     /// A string from a `'static str`, checked like any other.
@@ -98,33 +109,38 @@ impl MqttString {
     /// Takes `bytes` as a string after checking the rules of §1.5.4.
     #[inline]
     pub fn from_bytes(bytes: Bytes) -> Result<Self, ValueError> {
-        validate_str(&bytes)?;
-        Ok(MqttString(bytes))
+        if bytes.len() > MAX_LEN {
+            return Err(ValueError::TooLong(bytes.len()));
+        }
+        if bytes.contains(&0) {
+            return Err(ValueError::NullCharacter);
+        }
+        Ok(MqttString(checked(bytes)?))
     }
 
-    /// Wraps bytes that [`validate_str`] accepted.
-    #[inline]
-    pub(crate) fn from_validated(bytes: Bytes) -> Self {
-        MqttString(bytes)
+    /// Wraps bytes that passed [`check_scanned`] and are at most
+    /// [`MAX_LEN`] long.
+    #[inline(always)]
+    pub(crate) fn from_scanned(bytes: Bytes) -> Result<Self, ValueError> {
+        Ok(MqttString(checked(bytes)?))
     }
 
-    /// The string.
+    /// The string (free: checked once, when made).
     #[inline]
     pub fn as_str(&self) -> &str {
-        // Every constructor validated the bytes, so this never takes the fallback.
-        core::str::from_utf8(&self.0).unwrap_or_default()
+        &self.0
     }
 
     /// The UTF-8 bytes, without the length prefix.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.as_bytes()
     }
 
     /// The underlying buffer.
     #[inline]
     pub fn into_bytes(self) -> Bytes {
-        self.0
+        self.0.into_bytes()
     }
 
     /// Length in bytes, without the length prefix.

@@ -64,7 +64,7 @@ impl TopicName {
             // Rare: an invalid name, or a valid one that is not plain ASCII.
             Self::check_wire(&raw, found)?;
         }
-        Ok(TopicName(MqttString::from_validated(raw)))
+        Ok(TopicName(MqttString::from_scanned(raw)?))
     }
 
     /// The checks of [`TopicName::from_wire`] past the one-pass scan.
