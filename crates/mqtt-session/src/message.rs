@@ -126,6 +126,7 @@ impl<P: PacketId> From<v5_0::Publish<P>> for Publish<P> {
 }
 
 impl<P: PacketId> From<Publish<P>> for GenericPacket<P> {
+    #[inline]
     fn from(p: Publish<P>) -> Self {
         match p {
             Publish::V3_1_1(p) => GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)),

@@ -195,11 +195,13 @@ impl<P: PacketId> Session<P> {
 
     fn publish_inner(
         &mut self,
-        message: Publish<P>,
+        mut message: Publish<P>,
         now: MonotonicTime,
         evict: bool,
     ) -> Result<Outbound<P>, Rejected<P>> {
-        let message = self.admit(message)?;
+        if let Err(error) = self.admit(&mut message) {
+            return reject(error, message);
+        }
         let deadline = message.message_expiry_interval().map(|s| now.after_secs(s));
         if self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0 {
             if message.qos() == QoS::AtMostOnce {
@@ -243,10 +245,12 @@ impl<P: PacketId> Session<P> {
     /// when a stored flow has the identifier.
     pub fn publish_with_id(
         &mut self,
-        message: Publish<P>,
+        mut message: Publish<P>,
         now: MonotonicTime,
     ) -> Result<Publish<P>, Rejected<P>> {
-        let message = self.admit(message)?;
+        if let Err(error) = self.admit(&mut message) {
+            return reject(error, message);
+        }
         if !self.connected {
             return reject(SessionError::NotConnected, message);
         }
@@ -321,28 +325,28 @@ impl<P: PacketId> Session<P> {
         }
     }
 
-    /// Checks and normalizes a message handed in.
-    fn admit(&self, mut message: Publish<P>) -> Result<Publish<P>, Rejected<P>> {
+    /// Checks and normalizes a message handed in; errs with why it is
+    /// refused.
+    fn admit(&self, message: &mut Publish<P>) -> Result<(), SessionError> {
         if message.version() != self.version {
-            let error = SessionError::VersionMismatch {
+            return Err(SessionError::VersionMismatch {
                 session: self.version,
                 message: message.version(),
-            };
-            return reject(error, message);
+            });
         }
-        if let Publish::V5_0(p) = &mut message {
+        if let Publish::V5_0(p) = message {
             if p.topic_name().is_empty() {
-                return reject(SessionError::TopicAliasOnly, message);
+                return Err(SessionError::TopicAliasOnly);
             }
             // Cannot fail: the Topic Name is not empty.
             let _ = p.set_topic_alias(None);
         }
         let len = message.encoded_len();
         if len > MAX_PACKET_SIZE as usize {
-            return reject(SessionError::PacketTooLarge(len), message);
+            return Err(SessionError::PacketTooLarge(len));
         }
         message.set_dup(false);
-        Ok(message)
+        Ok(())
     }
 
     fn has_quota(&self) -> bool {

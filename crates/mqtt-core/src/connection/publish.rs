@@ -4,7 +4,7 @@
 use core::num::NonZeroU16;
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v3_1_1, v5_0, Encode, GenericPacket, PacketId, QoS, TopicName};
+use mqtt_codec::{v5_0, Encode, PacketId, QoS, TopicName};
 use mqtt_session::{Outbound, Outgoing, Publish, SessionError};
 
 use super::GenericConnection;
@@ -232,7 +232,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// [MQTT-3.1.2-25], [MQTT-3.2.2-15], [MQTT-3.1.2-24].
     pub(super) fn emit_publish(
         &mut self,
-        publish: Publish<P>,
+        mut publish: Publish<P>,
         explicit: Explicit,
         events: &mut Vec<GenericEvent<P>>,
     ) {
@@ -242,20 +242,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             .map(|m| usize::try_from(m.get()).unwrap_or(usize::MAX));
         let (id, qos) = (publish.packet_id(), publish.qos());
         let unaliased = publish.encoded_len();
-        let (packet, size, record) = match publish {
-            Publish::V3_1_1(p) => (
-                GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)),
-                unaliased,
-                None,
-            ),
-            Publish::V5_0(mut p) => {
+        // Worked out in place: the packet is moved once, into its event.
+        let (size, record) = match &mut publish {
+            Publish::V3_1_1(_) => (unaliased, None),
+            Publish::V5_0(p) => {
                 // An automatic alias adds 5 bytes at most: it is only put
                 // where it cannot make the packet too large, so that the
                 // mapping it may create is always sent.
                 let room = max.is_none_or(|m| unaliased.saturating_add(5) <= m);
-                let (aliased, record) = self.apply_alias(&mut p, explicit, room);
+                let (aliased, record) = self.apply_alias(p, explicit, room);
                 let size = if aliased { p.encoded_len() } else { unaliased };
-                (GenericPacket::V5_0(v5_0::Packet::Publish(p)), size, record)
+                (size, record)
             }
         };
         if let Some(max) = max {
@@ -271,7 +268,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         if let Some((alias, topic)) = record {
             self.app_aliases.insert(alias.get(), &topic);
         }
-        self.emit(packet, None, events);
+        self.emit(publish.into(), None, events);
     }
 
     /// A PUBLISH the session handed out is not sent: `error` is reported
