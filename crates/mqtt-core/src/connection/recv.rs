@@ -14,6 +14,16 @@ use crate::{ConnectionError, ConnectionState, GenericEvent};
 /// refused with 0x97 Quota exceeded.
 const MAX_DEFERRED: usize = 1024;
 
+/// What [`GenericConnection::admit_recv`] decided for a received packet.
+enum Admit {
+    /// Handle it now.
+    Now,
+    /// A Server between CONNECT and CONNACK: handle it after the CONNACK.
+    Defer,
+    /// It broke the protocol; the connection is closing.
+    Refused,
+}
+
 /// Whether the peer of `role` may send `packet_type` on `version` (§2.1.2,
 /// Table 2-1).
 fn peer_may_send(role: RoleKind, version: ProtocolVersion, packet_type: PacketType) -> bool {
@@ -33,7 +43,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 return;
             }
             match self.decoder.decode(buf) {
-                Ok(Some(packet)) => self.on_packet(packet, events),
+                Ok(Some(GenericPacket::V3_1_1(packet))) => self.on_v3(packet, events),
+                Ok(Some(GenericPacket::V5_0(packet))) => self.on_v5(packet, events),
                 Ok(None) => return,
                 Err(error) => {
                     if self.role != RoleKind::Client && self.state == ConnectionState::Disconnected
@@ -55,14 +66,45 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        let packet_type = packet.packet_type();
+        match packet {
+            GenericPacket::V3_1_1(p) => self.on_v3(p, events),
+            GenericPacket::V5_0(p) => self.on_v5(p, events),
+        }
+    }
+
+    /// One decoded v3.1.1 packet: taken apart from its [`GenericPacket`]
+    /// first, so that what moves from here on is the (smaller) v3.1.1 one.
+    fn on_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
+        match self.admit_recv(ProtocolVersion::V3_1_1, packet.packet_type(), events) {
+            Admit::Now => self.recv_v3(packet, events),
+            Admit::Defer => self.defer(GenericPacket::V3_1_1(packet), events),
+            Admit::Refused => {}
+        }
+    }
+
+    /// One decoded v5.0 packet, like [`on_v3`](Self::on_v3).
+    fn on_v5(&mut self, packet: v5_0::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
+        match self.admit_recv(ProtocolVersion::V5_0, packet.packet_type(), events) {
+            Admit::Now => self.recv_v5(packet, events),
+            Admit::Defer => self.defer(GenericPacket::V5_0(packet), events),
+            Admit::Refused => {}
+        }
+    }
+
+    /// What every received packet goes through before it is handled.
+    fn admit_recv(
+        &mut self,
+        version: ProtocolVersion,
+        packet_type: PacketType,
+        events: &mut Vec<GenericEvent<P>>,
+    ) -> Admit {
         if self.role == RoleKind::Any && packet_type == PacketType::Connect {
             // The first CONNECT received makes a Server.
             self.role = RoleKind::Server;
         }
-        if let Err(error) = self.check_recv(packet.version(), packet_type) {
+        if let Err(error) = self.check_recv(version, packet_type) {
             self.protocol_error(error, events);
-            return;
+            return Admit::Refused;
         }
         if self.role == RoleKind::Server && self.state != ConnectionState::Disconnected {
             // [MQTT-3.1.2-22] (v5.0), [MQTT-3.1.2-24] (v3.1.1): any packet.
@@ -72,13 +114,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             && self.state == ConnectionState::Connecting
             && !matches!(packet_type, PacketType::Auth | PacketType::Disconnect)
         {
-            self.defer(packet, events);
-            return;
+            return Admit::Defer;
         }
-        match packet {
-            GenericPacket::V3_1_1(p) => self.recv_v3(p, events),
-            GenericPacket::V5_0(p) => self.recv_v5(p, events),
-        }
+        Admit::Now
     }
 
     /// Server, between CONNECT and CONNACK: a packet other than AUTH or
