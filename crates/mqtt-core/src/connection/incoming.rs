@@ -154,7 +154,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         &mut self,
         qos: QoS,
         id: Option<P>,
-        packet: GenericPacket<P>,
+        packet: impl Into<GenericPacket<P>>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
         let delivery = match self.session.on_publish(qos, id) {

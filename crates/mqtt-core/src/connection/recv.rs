@@ -181,8 +181,15 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
     }
 
-    pub(super) fn notify(&mut self, packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
-        events.push(GenericEvent::NotifyPacketReceived(packet));
+    /// Pushes [`GenericEvent::NotifyPacketReceived`]; the packet becomes a
+    /// [`GenericPacket`] only there, so that a smaller one moves until then.
+    #[inline]
+    pub(super) fn notify(
+        &mut self,
+        packet: impl Into<GenericPacket<P>>,
+        events: &mut Vec<GenericEvent<P>>,
+    ) {
+        events.push(GenericEvent::NotifyPacketReceived(packet.into()));
     }
 
     pub(super) fn recv_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
@@ -205,7 +212,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
             V3::Publish(p) => {
                 let (qos, id) = (p.qos(), p.packet_id());
-                self.publish_received(qos, id, GenericPacket::V3_1_1(V3::Publish(p)), events);
+                self.publish_received(qos, id, V3::Publish(p), events);
             }
             V3::Puback(a) => {
                 let id = a.packet_id();
@@ -284,7 +291,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                     return;
                 }
                 let (qos, id) = (p.qos(), p.packet_id());
-                self.publish_received(qos, id, GenericPacket::V5_0(V5::Publish(p)), events);
+                self.publish_received(qos, id, V5::Publish(p), events);
             }
             V5::Puback(a) => {
                 let id = a.packet_id();
