@@ -189,7 +189,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         packet: impl Into<GenericPacket<P>>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        events.push(GenericEvent::NotifyPacketReceived(packet.into()));
+        // Built in the `Vec`'s slot rather than moved into it.
+        events.extend(core::iter::once_with(|| {
+            GenericEvent::NotifyPacketReceived(packet.into())
+        }));
     }
 
     pub(super) fn recv_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
@@ -250,8 +253,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 self.notify(GenericPacket::V3_1_1(V3::Disconnect(d)), events);
                 self.close(events);
             }
-            p @ (V3::Subscribe(_) | V3::Unsubscribe(_)) => {
-                self.notify(GenericPacket::V3_1_1(p), events);
+            V3::Subscribe(s) => {
+                self.sub_request_received(false, s.packet_id());
+                self.notify(GenericPacket::V3_1_1(V3::Subscribe(s)), events);
+            }
+            V3::Unsubscribe(u) => {
+                self.sub_request_received(true, u.packet_id());
+                self.notify(GenericPacket::V3_1_1(V3::Unsubscribe(u)), events);
             }
         }
     }
@@ -314,6 +322,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                     self.protocol_error(error, events);
                     return;
                 }
+                self.sub_request_received(false, s.packet_id());
                 self.notify(GenericPacket::V5_0(V5::Subscribe(s)), events);
             }
             V5::Suback(a) => {
@@ -361,7 +370,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 }
                 self.notify(GenericPacket::V5_0(V5::Auth(a)), events);
             }
-            p @ V5::Unsubscribe(_) => self.notify(GenericPacket::V5_0(p), events),
+            V5::Unsubscribe(u) => {
+                self.sub_request_received(true, u.packet_id());
+                self.notify(GenericPacket::V5_0(V5::Unsubscribe(u)), events);
+            }
         }
     }
 }

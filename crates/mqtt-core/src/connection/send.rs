@@ -198,7 +198,15 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 // [MQTT-3.14.4-1], [MQTT-3.14.4-2]
                 self.close(events);
             }
-            p @ (V3::Pubcomp(_) | V3::Suback(_) | V3::Unsuback(_) | V3::Pingresp(_)) => {
+            V3::Suback(a) => {
+                self.answer_sub_request(false, a.packet_id())?;
+                self.emit(GenericPacket::V3_1_1(V3::Suback(a)), None, events);
+            }
+            V3::Unsuback(a) => {
+                self.answer_sub_request(true, a.packet_id())?;
+                self.emit(GenericPacket::V3_1_1(V3::Unsuback(a)), None, events);
+            }
+            p @ (V3::Pubcomp(_) | V3::Pingresp(_)) => {
                 self.emit(GenericPacket::V3_1_1(p), None, events);
             }
         }
@@ -302,6 +310,11 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
             p @ (V5::Pubcomp(_) | V5::Suback(_) | V5::Unsuback(_) | V5::Pingresp(_)) => {
                 let p = self.fit(p)?;
+                match &p {
+                    V5::Suback(a) => self.answer_sub_request(false, a.packet_id())?,
+                    V5::Unsuback(a) => self.answer_sub_request(true, a.packet_id())?,
+                    _ => {}
+                }
                 self.emit(GenericPacket::V5_0(p), None, events);
             }
         }
@@ -317,10 +330,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         release: Option<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        events.push(GenericEvent::RequestSendPacket {
+        events.extend(core::iter::once_with(|| GenericEvent::RequestSendPacket {
             packet,
             release_packet_id_if_send_error: release,
-        });
+        }));
         self.rearm_send = true;
     }
 
@@ -351,6 +364,38 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.session.register_packet_id(id)?;
         }
         self.sub_ids.insert(id);
+        Ok(())
+    }
+
+    /// Server: a SUBSCRIBE (`unsubscribe` false) or UNSUBSCRIBE received,
+    /// to be answered.
+    pub(super) fn sub_request_received(&mut self, unsubscribe: bool, id: P) {
+        if self.role == RoleKind::Server {
+            *self.sub_requests.entry((unsubscribe, id)).or_default() += 1;
+        }
+    }
+
+    /// Server: a SUBACK (`unsubscribe` false) or UNSUBACK answers a
+    /// SUBSCRIBE or UNSUBSCRIBE received on this network connection and not
+    /// answered yet, with its Packet Identifier [MQTT-2.2.1-6] (v5.0),
+    /// [MQTT-2.3.1-7] (v3.1.1).
+    pub(super) fn answer_sub_request(
+        &mut self,
+        unsubscribe: bool,
+        id: P,
+    ) -> Result<(), ConnectionError> {
+        let key = (unsubscribe, id);
+        match self.sub_requests.get_mut(&key) {
+            Some(n) if *n > 1 => *n -= 1,
+            Some(_) => {
+                self.sub_requests.remove(&key);
+            }
+            None => {
+                return Err(ConnectionError::Forbidden(
+                    "a SUBACK or UNSUBACK carries the Packet Identifier of a SUBSCRIBE or UNSUBSCRIBE received and not answered yet [MQTT-2.2.1-6], [MQTT-2.3.1-7]",
+                ))
+            }
+        }
         Ok(())
     }
 
