@@ -336,6 +336,32 @@ mod tests {
         assert_eq!(decoded.topic_name(), &TopicName::from_static("t").unwrap());
     }
 
+    /// [MQTT-3.3.1-2] DUP is 0 on every QoS 0 PUBLISH: the decoder refuses
+    /// a QoS 0 PUBLISH with DUP set, the builder will not make one, and
+    /// `set_dup` leaves DUP 0 on QoS 0.
+    #[test]
+    fn dup_on_qos0_is_refused() {
+        assert_eq!(
+            decode::<u16>(&[0x38, 0x03, 0x00, 0x01, b't']),
+            Err(DecodeError::InvalidFixedHeaderFlags {
+                packet_type: PacketType::Publish,
+                flags: 0x08,
+            })
+        );
+        let mut builder = Publish::<u16>::builder();
+        builder.try_topic_name("t").unwrap();
+        assert_eq!(
+            builder.clone().dup(true).build(),
+            Err(crate::BuildError::Forbidden(
+                "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]"
+            ))
+        );
+        let mut publish = builder.build().unwrap();
+        publish.set_dup(true);
+        assert!(!publish.dup());
+        assert_eq!(encode(&publish), [0x30, 0x03, 0x00, 0x01, b't']);
+    }
+
     /// `Packet` encodes exactly as the packet inside it, and reports its type.
     #[test]
     fn packet_delegates_encoding() {

@@ -397,9 +397,24 @@ mod tests {
         bytes
     }
 
+    /// [MQTT-3.1.3-1] the payload fields, each flagged here, go in the order
+    /// Client Identifier, Will Properties, Will Topic, Will Payload, User
+    /// Name, Password: they are encoded in that order, and decoded from it
+    /// into the right fields.
     #[test]
     fn every_field() {
         round_trip::<u16>(full(), FULL);
+    }
+
+    /// [MQTT-3.1.3-3] the Client Identifier is present: a CONNECT whose
+    /// payload ends before it is refused. (That it comes first is part of
+    /// the order that `every_field` checks.)
+    #[test]
+    fn client_id_must_be_present() {
+        let without = [
+            0x10, 0x0B, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, 0x02, 0x00, 0x00, 0x00,
+        ];
+        assert_eq!(decode::<u16>(&without), Err(DecodeError::UnexpectedEnd));
     }
 
     #[test]
