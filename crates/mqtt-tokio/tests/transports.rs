@@ -1,6 +1,7 @@
 //! TLS (feature `tls`) and WebSocket (feature `websocket`) transports on
 //! loopback: a client and a server endpoint of this crate exchange QoS 1
-//! messages both ways, for both versions.
+//! messages both ways, for both versions; over WebSocket, each endpoint also
+//! meets a raw tungstenite peer that cuts packets across frames (§6).
 #![cfg(any(feature = "tls", feature = "websocket"))]
 
 mod common;
@@ -136,8 +137,17 @@ mod tls {
 
 #[cfg(feature = "websocket")]
 mod websocket {
+    use std::net::SocketAddr;
+
     use super::*;
+    use bytes::{Bytes, BytesMut};
+    use futures_util::{SinkExt, StreamExt};
+    use mqtt_codec::{Decoder, Encode, GenericPacket};
     use mqtt_tokio::Server;
+    use tokio::net::TcpStream;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::WebSocketStream;
 
     #[tokio::test]
     async fn websocket_loopback_both_versions() {
@@ -178,13 +188,178 @@ mod websocket {
         assert!(t("server", srv).await.unwrap().is_err());
     }
 
+    /// A raw WebSocket client of `addr` that offers the subprotocols `x`
+    /// and `mqtt`, as a peer written by others could; checks that the server
+    /// selected `mqtt` [MQTT-6.0.0-4].
+    async fn raw_ws_client(addr: SocketAddr) -> WebSocketStream<TcpStream> {
+        let mut request = format!("ws://{addr}/mqtt").into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", "x, mqtt".parse().unwrap());
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let (ws, response) = t("handshake", tokio_tungstenite::client_async(request, tcp))
+            .await
+            .unwrap();
+        let selected = response.headers().get("Sec-WebSocket-Protocol");
+        assert_eq!(selected.map(|v| v.as_bytes()), Some(&b"mqtt"[..]));
+        ws
+    }
+
+    /// The packets, encoded one after the other.
+    fn wire(packets: &[GenericPacket]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for p in packets {
+            p.encode(&mut bytes).unwrap();
+        }
+        bytes
+    }
+
+    /// Sends `bytes` in one binary frame per range of `cuts`, and the bytes
+    /// after the last cut in a last frame.
+    async fn send_frames<S>(ws: &mut WebSocketStream<S>, bytes: &[u8], cuts: &[usize])
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let mut from = 0;
+        for &to in cuts.iter().chain([&bytes.len()]) {
+            let frame = Bytes::copy_from_slice(&bytes[from..to]);
+            t("send frame", ws.send(Message::Binary(frame)))
+                .await
+                .unwrap();
+            from = to;
+        }
+    }
+
+    /// Reads binary frames until `decoder` has a whole packet.
+    async fn recv_packet<S>(
+        ws: &mut WebSocketStream<S>,
+        decoder: &mut Decoder,
+        buf: &mut BytesMut,
+    ) -> GenericPacket
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        loop {
+            if let Some(p) = decoder.decode(buf).unwrap() {
+                return p;
+            }
+            match t("frame", ws.next()).await {
+                Some(Ok(Message::Binary(data))) => buf.extend_from_slice(&data),
+                other => panic!("expected a binary frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// Four QoS 0 PUBLISHes `p0`..`p3`, and cuts of their bytes into frames
+    /// that hold the first byte of `p0`; the rest of `p0`, `p1` and the start
+    /// of `p2`; the rest of `p2` and `p3`.
+    fn unaligned_publishes(version: ProtocolVersion) -> (Vec<u8>, Vec<usize>) {
+        let packets: Vec<GenericPacket> = (0..4)
+            .map(|i| publish(version, &format!("p{i}"), QoS::AtMostOnce, None, b"xyz"))
+            .collect();
+        let bytes = wire(&packets);
+        let len = packets[0].encoded_len();
+        (bytes, vec![1, 2 * len + 3])
+    }
+
+    /// The topics of the next `n` PUBLISHes.
+    async fn topics<R: role::Role>(incoming: &mut Incoming<R>, n: usize) -> Vec<String> {
+        let mut topics = Vec::new();
+        for _ in 0..n {
+            topics.push(next_publish(incoming).await.0);
+        }
+        topics
+    }
+
+    /// The server does not assume that packets are aligned on frame
+    /// boundaries [MQTT-6.0.0-2]: a CONNECT sent one byte per frame, then
+    /// frames that hold part of a packet, several packets, and the end of
+    /// one with the start of the next, all arrive whole and in order.
+    #[tokio::test]
+    async fn websocket_server_reads_packets_across_frames() {
+        for version in VERSIONS {
+            let server = Server::bind("127.0.0.1:0")
+                .await
+                .unwrap()
+                .with_options(opts());
+            let addr = server.local_addr().unwrap();
+            let srv = tokio::spawn(async move {
+                let (endpoint, mut incoming, _) = server.accept_ws().await.unwrap();
+                let c = t("CONNECT", incoming.recv()).await.expect("CONNECT");
+                assert_eq!(c.packet_type(), PacketType::Connect);
+                endpoint.send_generic(connack(version, None)).await.unwrap();
+                topics(&mut incoming, 4).await
+            });
+            let mut ws = raw_ws_client(addr).await;
+            let connect = wire(&[connect(version, "frames", 0, true)]);
+            let cuts: Vec<usize> = (1..connect.len()).collect();
+            send_frames(&mut ws, &connect, &cuts).await;
+            let mut decoder = Decoder::new(version);
+            let connack = recv_packet(&mut ws, &mut decoder, &mut BytesMut::new()).await;
+            assert_eq!(connack.packet_type(), PacketType::Connack);
+            let (bytes, cuts) = unaligned_publishes(version);
+            send_frames(&mut ws, &bytes, &cuts).await;
+            let got = t("server", srv).await.unwrap();
+            assert_eq!(got, ["p0", "p1", "p2", "p3"], "{version:?}");
+        }
+    }
+
+    /// The client offers the subprotocol `mqtt` [MQTT-6.0.0-3], and does not
+    /// assume that packets are aligned on frame boundaries [MQTT-6.0.0-2]: a
+    /// server written with tungstenite alone records the offer, then sends
+    /// CONNACK in two frames and PUBLISHes across frames; all arrive.
+    #[tokio::test]
+    async fn websocket_client_offers_mqtt_and_reads_packets_across_frames() {
+        use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+        for version in VERSIONS {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let srv = tokio::spawn(async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let mut offered = Vec::new();
+                // The callback's type is tungstenite's, error response and all.
+                #[allow(clippy::result_large_err)]
+                let record = |request: &Request, mut response: Response| {
+                    for value in request.headers().get_all("Sec-WebSocket-Protocol") {
+                        let value = value.to_str().unwrap();
+                        offered.extend(value.split(',').map(|p| p.trim().to_string()));
+                    }
+                    response
+                        .headers_mut()
+                        .insert("Sec-WebSocket-Protocol", "mqtt".parse().unwrap());
+                    Ok(response)
+                };
+                let mut ws = tokio_tungstenite::accept_hdr_async(tcp, record)
+                    .await
+                    .unwrap();
+                let mut decoder = Decoder::detect_version();
+                let c = recv_packet(&mut ws, &mut decoder, &mut BytesMut::new()).await;
+                assert_eq!(c.packet_type(), PacketType::Connect);
+                let connack = wire(&[connack(version, None)]);
+                send_frames(&mut ws, &connack, &[1]).await;
+                let (bytes, cuts) = unaligned_publishes(version);
+                send_frames(&mut ws, &bytes, &cuts).await;
+                // Until the client closes.
+                while let Some(Ok(_)) = ws.next().await {}
+                offered
+            });
+            let url = format!("ws://{addr}/mqtt");
+            let connect = connect(version, "frames", 0, true);
+            let (client, mut incoming) = t("connect_ws", Client::connect_ws(&url, connect, opts()))
+                .await
+                .unwrap();
+            let got = topics(&mut incoming, 4).await;
+            assert_eq!(got, ["p0", "p1", "p2", "p3"], "{version:?}");
+            t("close", client.close()).await.unwrap();
+            let offered = t("server", srv).await.unwrap();
+            assert!(offered.iter().any(|p| p == "mqtt"), "offered {offered:?}");
+        }
+    }
+
     /// A text frame closes the connection [MQTT-6.0.0-1].
     #[tokio::test]
     async fn websocket_text_frame_closes() {
-        use futures_util::SinkExt;
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        use tokio_tungstenite::tungstenite::Message;
-
         let server = Server::bind("127.0.0.1:0").await.unwrap();
         let addr = server.local_addr().unwrap();
         let srv = tokio::spawn(async move {
@@ -192,14 +367,7 @@ mod websocket {
             while incoming.recv().await.is_some() {}
             incoming.close_reason().map(|e| e.io_kind())
         });
-        let mut request = format!("ws://{addr}/mqtt").into_client_request().unwrap();
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", "mqtt".parse().unwrap());
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut ws, _) = t("handshake", tokio_tungstenite::client_async(request, tcp))
-            .await
-            .unwrap();
+        let mut ws = raw_ws_client(addr).await;
         t("send text", ws.send(Message::text("\u{10}\u{0}")))
             .await
             .unwrap();
