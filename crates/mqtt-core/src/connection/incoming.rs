@@ -174,17 +174,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 return;
             }
         }
-        let answer = match (self.version, qos) {
-            (Some(ProtocolVersion::V3_1_1), QoS::AtLeastOnce) => {
-                GenericPacket::V3_1_1(v3_1_1::Packet::Puback(v3_1_1::Puback::new(id)))
-            }
-            (Some(ProtocolVersion::V3_1_1), _) => {
-                GenericPacket::V3_1_1(v3_1_1::Packet::Pubrec(v3_1_1::Pubrec::new(id)))
-            }
-            (_, QoS::AtLeastOnce) => {
-                GenericPacket::V5_0(v5_0::Packet::Puback(v5_0::Puback::new(id)))
-            }
-            _ => GenericPacket::V5_0(v5_0::Packet::Pubrec(v5_0::Pubrec::new(id))),
+        let answer = PubAnswer {
+            v3_1_1: self.version == Some(ProtocolVersion::V3_1_1),
+            qos,
+            id,
         };
         if qos == QoS::AtLeastOnce {
             self.session.puback_sent(id);
@@ -224,7 +217,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             Ok(PubrecOutcome::Release(pubrel)) => {
                 self.notify(packet, events);
                 if self.options.auto_pub_response {
-                    self.emit(pubrel.into(), None, events);
+                    self.emit(pubrel, None, events);
                 }
             }
             Ok(PubrecOutcome::Failed(_)) => {
@@ -338,5 +331,29 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     pub(super) fn pingresp_received(&mut self, events: &mut Vec<GenericEvent<P>>) {
         self.neg.pingreq_outstanding = false;
         self.cancel_timer(crate::TimerKind::PingrespRecv, events);
+    }
+}
+
+/// The automatic answer to a received QoS 1 or 2 PUBLISH: a PUBACK or a
+/// PUBREC of the connection's version, made into a packet only in its event.
+struct PubAnswer<P> {
+    v3_1_1: bool,
+    qos: QoS,
+    id: P,
+}
+
+impl<P: PacketId> From<PubAnswer<P>> for GenericPacket<P> {
+    #[inline]
+    fn from(PubAnswer { v3_1_1, qos, id }: PubAnswer<P>) -> Self {
+        match (v3_1_1, qos) {
+            (true, QoS::AtLeastOnce) => {
+                GenericPacket::V3_1_1(v3_1_1::Packet::Puback(v3_1_1::Puback::new(id)))
+            }
+            (true, _) => GenericPacket::V3_1_1(v3_1_1::Packet::Pubrec(v3_1_1::Pubrec::new(id))),
+            (false, QoS::AtLeastOnce) => {
+                GenericPacket::V5_0(v5_0::Packet::Puback(v5_0::Puback::new(id)))
+            }
+            (false, _) => GenericPacket::V5_0(v5_0::Packet::Pubrec(v5_0::Pubrec::new(id))),
+        }
     }
 }

@@ -53,7 +53,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         for packet in resend {
             match packet {
                 Outgoing::Publish(p) => self.emit_publish(p, None, events),
-                Outgoing::Pubrel(r) => self.emit(r.into(), None, events),
+                Outgoing::Pubrel(r) => self.emit(r, None, events),
             }
         }
         self.pump(events);
@@ -268,7 +268,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         if let Some((alias, topic)) = record {
             self.app_aliases.insert(alias.get(), &topic);
         }
-        self.emit(publish.into(), None, events);
+        self.emit(publish, None, events);
     }
 
     /// A PUBLISH the session handed out is not sent: `error` is reported

@@ -326,12 +326,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     #[inline]
     pub(super) fn emit(
         &mut self,
-        packet: GenericPacket<P>,
+        packet: impl Into<GenericPacket<P>>,
         release: Option<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
+        // Built in the `Vec`'s slot rather than moved into it.
         events.extend(core::iter::once_with(|| GenericEvent::RequestSendPacket {
-            packet,
+            packet: packet.into(),
             release_packet_id_if_send_error: release,
         }));
         self.rearm_send = true;
