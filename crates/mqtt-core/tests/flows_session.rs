@@ -23,14 +23,6 @@ fn persistent<P: PacketId>(v: ProtocolVersion) -> Pair<P> {
     pair
 }
 
-/// A new network connection: CONNECT with CleanSession / Clean Start
-/// `clean`, CONNACK with `present`.
-fn reconnect<P: PacketId>(pair: &mut Pair<P>, clean: bool, present: bool) {
-    let v = pair.version;
-    pair.reconnect_link();
-    pair.connect_with(connect(v, "c", clean, 0), connack(v, present));
-}
-
 /// [MQTT-4.4.0-1]: after a reconnection with the session present, an
 /// unacknowledged QoS 1 PUBLISH is re-sent with its original identifier and
 /// DUP set [MQTT-3.3.1-1], by the client and by the server; then acknowledged

@@ -18,6 +18,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         events: &mut Vec<GenericEvent<P>>,
     ) {
         self.discard_expired_session(events);
+        self.sub_requests.clear();
         if let Err(error) = self.apply_connect(info, false) {
             self.protocol_error(error, events);
             return;

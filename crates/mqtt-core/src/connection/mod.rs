@@ -11,7 +11,7 @@ mod recv;
 mod send;
 mod timers;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use bytes::BytesMut;
 use core::marker::PhantomData;
@@ -71,6 +71,10 @@ pub struct GenericConnection<R: Role, P: PacketId = u16> {
     neg: Negotiated,
     /// SUBSCRIBE and UNSUBSCRIBE packet identifiers awaiting their answer.
     sub_ids: HashSet<P>,
+    /// Server: the SUBSCRIBE (`false`) and UNSUBSCRIBE (`true`) packet
+    /// identifiers received on this network connection and not answered
+    /// yet, with how many of each.
+    sub_requests: HashMap<(bool, P), u32>,
     /// Server: packets received after CONNECT, processed once the CONNACK
     /// is sent [MQTT-3.1.4-5] (v3.1.1), [MQTT-3.1.4-6] (v5.0).
     deferred: VecDeque<GenericPacket<P>>,
@@ -128,6 +132,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             now: MonotonicTime::ZERO,
             neg: Negotiated::default(),
             sub_ids: HashSet::new(),
+            sub_requests: HashMap::new(),
             deferred: VecDeque::new(),
             timers: [false; 3],
             rearm_send: false,

@@ -593,6 +593,15 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
     }
 }
 
+/// A new network connection between the same two connections, client id
+/// "c": CONNECT with CleanSession / Clean Start `clean`, CONNACK with
+/// Session Present `present`.
+pub fn reconnect<P: PacketId>(pair: &mut Pair<P>, clean: bool, present: bool) {
+    let v = pair.version;
+    pair.reconnect_link();
+    pair.connect_with(connect(v, "c", clean, 0), connack(v, present));
+}
+
 /// Moves one chunk of `from`'s outbox to `to`, which consumes what it can.
 fn transfer<A: Role, B: Role, P: PacketId>(
     from: &mut Endpoint<A, P>,

@@ -4,7 +4,7 @@ use super::*;
 use crate::ConnectionError;
 use mqtt_codec::MqttString;
 
-fn method() -> Option<MqttString> {
+pub(super) fn method() -> Option<MqttString> {
     Some(MqttString::try_from("SCRAM-SHA-1").unwrap())
 }
 
@@ -22,7 +22,7 @@ fn auth(code: v5_0::AuthReasonCode, method: Option<MqttString>) -> GenericPacket
     .into()
 }
 
-fn auth_connect() -> GenericPacket {
+pub(super) fn auth_connect() -> GenericPacket {
     connect_v5(
         0,
         v5_0::ConnectProperties {
@@ -141,4 +141,59 @@ fn reauthentication() {
         Some(0x82),
         "Success with none in progress"
     );
+}
+
+/// [MQTT-4.12.1-2] a failed re-authentication ends the Network Connection:
+/// the Server that rejects it sends DISCONNECT (0x87) and closes, and the
+/// Client closes on receiving it; a Client that rejects the Server's
+/// answer does the same; an AUTH that breaks the exchange (another method)
+/// is a Protocol Error: DISCONNECT 0x82, then close. Nothing more is sent
+/// after either.
+#[test]
+fn failed_reauthentication_closes() {
+    use v5_0::AuthReasonCode as C;
+    let not_authorized: GenericPacket = v5_0::Packet::from(v5_0::Disconnect::new(
+        v5_0::DisconnectReasonCode::NotAuthorized,
+    ))
+    .into();
+    let reauthenticating = || {
+        let mut c = client_with(V5, options(), auth_connect(), auth_connack());
+        let mut s = server_with(V5, options(), auth_connect(), auth_connack());
+        let events = c.send(auth(C::ReAuthenticate, method()));
+        let events = feed(&mut s, sent(&events));
+        assert_eq!(types(&received(&events)), [PacketType::Auth]);
+        (c, s)
+    };
+    let closed = |events: &[Event], state: ConnectionState| {
+        assert!(closes(events), "{events:?}");
+        assert_eq!(state, ConnectionState::Closed);
+    };
+
+    // The Server rejects the Client's credentials.
+    let (mut c, mut s) = reauthenticating();
+    let events = s.send(not_authorized.clone());
+    assert_eq!(sent(&events), std::slice::from_ref(&not_authorized));
+    closed(&events, s.state());
+    let events = feed(&mut c, sent(&events));
+    assert_eq!(received(&events), std::slice::from_ref(&not_authorized));
+    closed(&events, c.state());
+    assert!(sent(&c.send(auth(C::ContinueAuthentication, method()))).is_empty());
+
+    // The Client rejects the Server's answer.
+    let (mut c, mut s) = reauthenticating();
+    let events = s.send(auth(C::ContinueAuthentication, method()));
+    feed(&mut c, sent(&events));
+    let events = c.send(not_authorized.clone());
+    assert_eq!(sent(&events), std::slice::from_ref(&not_authorized));
+    closed(&events, c.state());
+    let events = feed(&mut s, sent(&events));
+    closed(&events, s.state());
+    assert!(sent(&s.send(auth(C::Success, method()))).is_empty());
+
+    // The Server answers with another method.
+    let (mut c, _) = reauthenticating();
+    let other = Some(MqttString::try_from("PLAIN").unwrap());
+    let events = feed(&mut c, [auth(C::ContinueAuthentication, other)]);
+    assert_eq!(disconnect_code(&events), Some(0x82));
+    closed(&events, c.state());
 }

@@ -41,6 +41,53 @@ fn maximum_qos() {
     assert!(closes(&events));
 }
 
+/// [MQTT-3.2.2-10] a Server that announced a Maximum QoS below 2 still
+/// accepts a SUBSCRIBE requesting QoS 0, 1 and 2 (delivered, no DISCONNECT),
+/// and answers it; its Client may send one.
+#[test]
+fn subscribe_above_maximum_qos_accepted() {
+    let subscribe: GenericPacket = v5_0::Packet::from(
+        v5_0::Subscribe::<u16>::builder()
+            .packet_id(1)
+            .try_subscription("q/0", QoS::AtMostOnce)
+            .unwrap()
+            .try_subscription("q/1", QoS::AtLeastOnce)
+            .unwrap()
+            .try_subscription("q/2", QoS::ExactlyOnce)
+            .unwrap()
+            .build()
+            .unwrap(),
+    )
+    .into();
+    for maximum in [QoS::AtMostOnce, QoS::AtLeastOnce] {
+        let properties = v5_0::ConnackProperties {
+            maximum_qos: Some(maximum),
+            ..Default::default()
+        };
+        let mut c = client_v5(properties.clone());
+        let events = c.send(subscribe.clone());
+        assert_eq!(sent(&events), std::slice::from_ref(&subscribe));
+
+        let mut s = server_v5(properties);
+        let events = feed(&mut s, [subscribe.clone()]);
+        assert!(errors(&events).is_empty(), "{events:?}");
+        assert_eq!(received(&events), std::slice::from_ref(&subscribe));
+        assert!(sent(&events).is_empty() && !closes(&events));
+        let granted = match maximum {
+            QoS::AtMostOnce => v5_0::SubackReasonCode::GrantedQoS0,
+            _ => v5_0::SubackReasonCode::GrantedQoS1,
+        };
+        let suback = v5_0::Suback::<u16>::builder()
+            .packet_id(1)
+            .reason_codes(vec![v5_0::SubackReasonCode::GrantedQoS0, granted, granted])
+            .build()
+            .unwrap();
+        let events = s.send(v5_0::Packet::from(suback).into());
+        assert_eq!(types(&sent(&events)), [PacketType::Suback]);
+        assert_eq!(s.state(), ConnectionState::Connected);
+    }
+}
+
 /// [MQTT-3.2.2-14] no retained PUBLISH when Retain Available is 0; a
 /// Server receiving one disconnects with 0x9A.
 #[test]

@@ -3,6 +3,7 @@
 
 mod alias;
 mod auth;
+mod fit;
 mod flow;
 mod keep_alive;
 mod limits;
