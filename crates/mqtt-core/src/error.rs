@@ -34,6 +34,10 @@ pub enum ConnectionError {
     /// (0x82 Protocol Error).
     #[error("protocol error: {0}")]
     ProtocolError(&'static str),
+    /// The peer made us hold more than a bound this implementation sets on
+    /// what a peer may make it store, described here (0x97 Quota exceeded).
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(&'static str),
     /// A Topic Alias out of range or not mapped: received, above the maximum
     /// we announced [MQTT-3.3.2-10], [MQTT-3.3.2-12] (0x94 Topic Alias
     /// invalid) or with an empty Topic Name and no mapping (0x82, §3.3.4);
@@ -133,7 +137,8 @@ impl ConnectionError {
     /// The v5.0 Reason Code (§2.4) of the DISCONNECT (or CONNACK) a
     /// connection sends when it detects this error in what the peer sent:
     /// 0x81 Malformed Packet, 0x82 Protocol Error, 0x8D Keep Alive timeout,
-    /// 0x93 Receive Maximum exceeded, 0x94 Topic Alias invalid, 0x95 Packet
+    /// 0x93 Receive Maximum exceeded, 0x94 Topic Alias invalid, 0x97 Quota
+    /// exceeded, 0x95 Packet
     /// too large, 0x9A Retain not supported, 0x9B QoS not supported, and the
     /// others the decoder names. `None` for an error that is not the peer's.
     pub fn reason_code(&self) -> Option<u8> {
@@ -143,6 +148,7 @@ impl ConnectionError {
                 Some(0x82)
             }
             ConnectionError::TopicAlias(e) => Some(e.reason_code().as_u8()),
+            ConnectionError::QuotaExceeded(_) => Some(0x97),
             ConnectionError::QosNotSupported { .. } => Some(0x9B),
             ConnectionError::RetainNotSupported => Some(0x9A),
             ConnectionError::Session(e) => e.reason_code(),

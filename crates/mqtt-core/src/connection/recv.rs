@@ -254,11 +254,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 self.close(events);
             }
             V3::Subscribe(s) => {
-                self.sub_request_received(false, s.packet_id());
+                if let Err(error) = self.sub_request_received(false, s.packet_id()) {
+                    self.protocol_error(error, events);
+                    return;
+                }
                 self.notify(GenericPacket::V3_1_1(V3::Subscribe(s)), events);
             }
             V3::Unsubscribe(u) => {
-                self.sub_request_received(true, u.packet_id());
+                if let Err(error) = self.sub_request_received(true, u.packet_id()) {
+                    self.protocol_error(error, events);
+                    return;
+                }
                 self.notify(GenericPacket::V3_1_1(V3::Unsubscribe(u)), events);
             }
         }
@@ -322,7 +328,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                     self.protocol_error(error, events);
                     return;
                 }
-                self.sub_request_received(false, s.packet_id());
+                if let Err(error) = self.sub_request_received(false, s.packet_id()) {
+                    self.protocol_error(error, events);
+                    return;
+                }
                 self.notify(GenericPacket::V5_0(V5::Subscribe(s)), events);
             }
             V5::Suback(a) => {
@@ -371,7 +380,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 self.notify(GenericPacket::V5_0(V5::Auth(a)), events);
             }
             V5::Unsubscribe(u) => {
-                self.sub_request_received(true, u.packet_id());
+                if let Err(error) = self.sub_request_received(true, u.packet_id()) {
+                    self.protocol_error(error, events);
+                    return;
+                }
                 self.notify(GenericPacket::V5_0(V5::Unsubscribe(u)), events);
             }
         }

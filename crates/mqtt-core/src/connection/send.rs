@@ -10,6 +10,11 @@ use super::GenericConnection;
 use crate::role::{Role, RoleKind};
 use crate::{ConnectionError, ConnectionState, GenericEvent, TimerKind};
 
+/// The most SUBSCRIBE and UNSUBSCRIBE packet identifiers a Server keeps,
+/// received and not answered yet; one more is refused with 0x97 Quota
+/// exceeded. Far above what a client that waits for its answers sends.
+const MAX_SUB_REQUESTS: usize = 65_536;
+
 /// Whether `role` ever sends `packet_type` on `version` (§2.1.2, Table 2-1;
 /// a v3.1.1 Server sends no DISCONNECT, §3.14).
 pub(super) fn may_send(role: RoleKind, version: ProtocolVersion, packet_type: PacketType) -> bool {
@@ -369,11 +374,29 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     }
 
     /// Server: a SUBSCRIBE (`unsubscribe` false) or UNSUBSCRIBE received,
-    /// to be answered.
-    pub(super) fn sub_request_received(&mut self, unsubscribe: bool, id: P) {
-        if self.role == RoleKind::Server {
-            *self.sub_requests.entry((unsubscribe, id)).or_default() += 1;
+    /// to be answered. Errs when [`MAX_SUB_REQUESTS`] wait for an answer
+    /// already: a bound on what a peer can make us store.
+    pub(super) fn sub_request_received(
+        &mut self,
+        unsubscribe: bool,
+        id: P,
+    ) -> Result<(), ConnectionError> {
+        if self.role != RoleKind::Server {
+            return Ok(());
         }
+        let waiting = self.sub_requests.len();
+        match self.sub_requests.get_mut(&(unsubscribe, id)) {
+            Some(n) => *n = n.saturating_add(1),
+            None if waiting >= MAX_SUB_REQUESTS => {
+                return Err(ConnectionError::QuotaExceeded(
+                    "too many SUBSCRIBE and UNSUBSCRIBE packets wait for an answer",
+                ))
+            }
+            None => {
+                self.sub_requests.insert((unsubscribe, id), 1);
+            }
+        }
+        Ok(())
     }
 
     /// Server: a SUBACK (`unsubscribe` false) or UNSUBACK answers a

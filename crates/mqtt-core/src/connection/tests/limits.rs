@@ -680,3 +680,62 @@ fn server_explicit_topic_alias_counts_in_maximum_packet_size() {
     assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
     assert_eq!(s.session().in_flight_len(), 0);
 }
+
+/// A Server keeps the identifiers of SUBSCRIBE and UNSUBSCRIBE packets it
+/// has not answered, to check its SUBACK and UNSUBACK ([MQTT-2.2.1-6],
+/// [MQTT-2.3.1-7]); a peer that sends more than 65,536 unanswered ones is
+/// disconnected with 0x97 Quota exceeded instead of making it store more.
+/// Answering one makes room again.
+#[test]
+fn unanswered_sub_requests_are_bounded() {
+    for v in [V3, V5] {
+        let props: &[u8] = if v == V5 { &[0] } else { &[] };
+        // Hand-written, for speed: SUBSCRIBE "a" QoS 0, UNSUBSCRIBE "a".
+        let request = |first: u8, id: u16, payload: &[u8]| {
+            let mut p = vec![first, (2 + props.len() + payload.len()) as u8];
+            p.extend_from_slice(&id.to_be_bytes());
+            p.extend_from_slice(props);
+            p.extend_from_slice(payload);
+            p
+        };
+        let subscribe = |id| request(0x82, id, &[0, 1, b'a', 0]);
+        let unsubscribe = |id| request(0xA2, id, &[0, 1, b'a']);
+        let mut s = server(v);
+        let mut buf: BytesMut = (1..=u16::MAX).flat_map(subscribe).collect();
+        buf.extend_from_slice(&unsubscribe(1));
+        let events = s.recv(&mut buf);
+        assert!(errors(&events).is_empty(), "{:?}", errors(&events));
+        assert_eq!(received(&events).len(), 65_536);
+
+        let suback: GenericPacket = match v {
+            V3 => v3_1_1::Packet::from(
+                v3_1_1::Suback::<u16>::builder()
+                    .packet_id(5)
+                    .return_code(v3_1_1::SubackReturnCode::Success(QoS::AtMostOnce))
+                    .build()
+                    .unwrap(),
+            )
+            .into(),
+            _ => v5_0::Packet::from(
+                v5_0::Suback::<u16>::builder()
+                    .packet_id(5)
+                    .reason_code(v5_0::SubackReasonCode::GrantedQoS0)
+                    .build()
+                    .unwrap(),
+            )
+            .into(),
+        };
+        let events = s.send(suback);
+        assert_eq!(types(&sent(&events)), [PacketType::Suback]);
+        let events = s.recv(&mut BytesMut::from(&unsubscribe(2)[..]));
+        assert!(errors(&events).is_empty(), "room again: {events:?}");
+
+        let events = s.recv(&mut BytesMut::from(&unsubscribe(3)[..]));
+        assert!(matches!(
+            errors(&events)[..],
+            [crate::ConnectionError::QuotaExceeded(_)]
+        ));
+        assert_eq!(disconnect_code(&events), (v == V5).then_some(0x97));
+        assert!(closes(&events));
+    }
+}
