@@ -584,6 +584,19 @@ async fn retain_handling_and_retain_as_published() {
 // ----- Wills -----
 
 fn will_connect(version: ProtocolVersion, id: &str, delay: u32, expiry: u32) -> GenericPacket<u16> {
+    will_connect_with(version, id, delay, expiry, false, Vec::new())
+}
+
+/// [`will_connect`] with Will Retain `retain` and, on v5.0, the Will's
+/// User Properties `user`.
+fn will_connect_with(
+    version: ProtocolVersion,
+    id: &str,
+    delay: u32,
+    expiry: u32,
+    retain: bool,
+    user: Vec<UserProperty>,
+) -> GenericPacket<u16> {
     match version {
         V3 => {
             let will = v3_1_1::Will::builder()
@@ -592,6 +605,7 @@ fn will_connect(version: ProtocolVersion, id: &str, delay: u32, expiry: u32) -> 
                 .try_message(&b"gone"[..])
                 .unwrap()
                 .qos(QoS::AtLeastOnce)
+                .retain(retain)
                 .build()
                 .unwrap();
             v3_1_1::Packet::from(v3_connect(id, expiry == 0).will(will).build().unwrap()).into()
@@ -603,8 +617,10 @@ fn will_connect(version: ProtocolVersion, id: &str, delay: u32, expiry: u32) -> 
                 .try_payload(&b"gone"[..])
                 .unwrap()
                 .qos(QoS::AtLeastOnce)
+                .retain(retain)
                 .properties(WillProperties {
                     will_delay_interval: Some(delay),
+                    user_properties: user,
                     ..Default::default()
                 })
                 .build()
@@ -1186,7 +1202,9 @@ async fn server_keep_alive() {
 
 /// An empty v5.0 Client Identifier gets an Assigned Client Identifier
 /// [MQTT-3.2.2-16]; an empty v3.1.1 one is accepted with Clean Session 1
-/// and refused with 0x02 without it [MQTT-3.1.3-8].
+/// and refused with 0x02 without it [MQTT-3.1.3-8], the one Client
+/// Identifier the broker rejects: CONNACK 0x02, then the network connection
+/// is closed, nothing more sent (v3.1.1 [MQTT-3.1.3-9]).
 #[tokio::test(flavor = "multi_thread")]
 async fn assigned_client_identifier() {
     let b = start(|_| {}).await;
@@ -1209,6 +1227,10 @@ async fn assigned_client_identifier() {
         .unwrap()
         .unwrap();
     assert_eq!(buf, [0x20, 2, 0, 2]);
+    let mut rest = Vec::new();
+    let end = timeout(WAIT, s.read_to_end(&mut rest)).await;
+    assert!(end.is_ok(), "the connection is closed after the CONNACK");
+    assert!(rest.is_empty(), "nothing after the CONNACK: {rest:02X?}");
 }
 
 /// Request/response: Response Information when asked (§3.2.2.3.15); the
@@ -1736,12 +1758,12 @@ async fn topic_names_sent_match_the_filters() {
 }
 
 /// A SUBSCRIBE with several Topic Filters is handled as a sequence of
-/// SUBSCRIBEs with one SUBACK (v3.1.1 [MQTT-3.8.4-4]): a filter repeated
-/// later in the packet replaces the earlier subscription. The SUBACK has
-/// one code per filter in the order of the filters [MQTT-3.9.3-1], each the
-/// QoS granted or a failure (v5.0 [MQTT-3.8.4-7]): messages published at
-/// QoS 2 arrive at exactly the QoS each code gives, none for the refused
-/// filter.
+/// SUBSCRIBEs with one SUBACK (v3.1.1 [MQTT-3.8.4-4], v5.0
+/// [MQTT-3.8.4-5]): a filter repeated later in the packet replaces the
+/// earlier subscription. The SUBACK has one code per filter in the order of
+/// the filters [MQTT-3.9.3-1], each the QoS granted or a failure (v5.0
+/// [MQTT-3.8.4-7], v3.1.1 [MQTT-3.8.4-5]): messages published at QoS 2
+/// arrive at exactly the QoS each code gives, none for the refused filter.
 #[tokio::test(flavor = "multi_thread")]
 async fn subscribe_with_several_filters() {
     let b = start(|c| c.deny.push("sm/secret/#".try_into().unwrap())).await;
@@ -2333,4 +2355,300 @@ async fn client_acknowledges_every_publish() {
         let got = [next_msg(&mut ci).await, next_msg(&mut ci).await];
         assert_eq!(payloads(&got), ["1", "2"]);
     }
+}
+
+// ----- Spec coverage: ids that name another rule in each version -----
+
+/// v3.1.1 [MQTT-3.1.2-12]: with Will Flag 0 no Will Message is published
+/// when the network connection ends. A watcher of every topic gets nothing
+/// when v3.1.1 clients without a Will break their connections: a Clean
+/// Session 1 one, and a Clean Session 0 one whose earlier connection had a
+/// Will (deleted by its DISCONNECT).
+#[tokio::test(flavor = "multi_thread")]
+async fn no_will_published_without_will_flag() {
+    let b = start(|_| {}).await;
+    let (w, mut wi) = client(b.addr, V5, "nw-watch").await;
+    subscribe(&w, &mut wi, V5, "#", QoS::AtLeastOnce).await;
+    let (c, _ci) = connect_with(b.addr, will_connect(V3, "nw", 0, 60), options()).await;
+    c.close().await.unwrap();
+    b.wait_connections(1).await;
+    for (id, persistent) in [("nw", true), ("nw-clean", false)] {
+        let (c, _ci) = connect_with(b.addr, connect_packet(V3, id, persistent), options()).await;
+        c.abort();
+        b.wait_connections(1).await;
+    }
+    assert_no_will(&w, &mut wi).await;
+}
+
+/// Will Retain 0: the Server publishes the Will Message as a non-retained
+/// message (v5.0 [MQTT-3.1.2-14], v3.1.1 [MQTT-3.1.2-16]): a subscriber
+/// with Retain As Published gets it with RETAIN 0, and a later subscription
+/// gets no retained message. With Will Retain 1 it is published retained
+/// (v5.0 [MQTT-3.1.2-15], v3.1.1 [MQTT-3.1.2-17]): RETAIN 1, and a later
+/// subscription gets it.
+#[tokio::test(flavor = "multi_thread")]
+async fn will_published_with_its_will_retain() {
+    let b = start(|_| {}).await;
+    let (w, mut wi) = client(b.addr, V5, "wr-watch").await;
+    let options_rap = SubscriptionOptions {
+        retain_as_published: true,
+        ..SubscriptionOptions::new(QoS::AtLeastOnce)
+    };
+    subscribe_opts(&w, &mut wi, V5, "will/#", options_rap, None).await;
+    for v in BOTH {
+        for retain in [false, true] {
+            let id = format!("wr{v:?}{retain}");
+            let connect = will_connect_with(v, &id, 0, 0, retain, Vec::new());
+            let (c, _ci) = connect_with(b.addr, connect, options()).await;
+            c.abort();
+            let m = next_msg(&mut wi).await;
+            assert_eq!((m.topic, m.retain), (format!("will/{id}"), retain));
+            let (l, mut li) = client(b.addr, V5, &format!("{id}-late")).await;
+            let filter = format!("will/{id}");
+            let kept = subscribe_retained(&l, &mut li, V5, &filter, QoS::AtLeastOnce.into()).await;
+            assert_eq!(payloads(&kept).len(), usize::from(retain), "{v:?} {retain}");
+            l.close().await.unwrap();
+        }
+    }
+}
+
+/// v5.0 [MQTT-3.1.3-10]: the Server keeps the order of the Will's User
+/// Properties when it publishes the Will Message (names repeated and not
+/// sorted, so a map or a sort would change it).
+#[tokio::test(flavor = "multi_thread")]
+async fn will_user_properties_keep_their_order() {
+    let b = start(|_| {}).await;
+    let (w, mut wi) = watcher(&b).await;
+    let user: Vec<UserProperty> = [("z", "1"), ("a", "2"), ("z", "0"), ("m", "3"), ("a", "1")]
+        .into_iter()
+        .map(|(n, v)| UserProperty::new(n, v).unwrap())
+        .collect();
+    let connect = will_connect_with(V5, "wu", 0, 0, false, user.clone());
+    let (c, _ci) = connect_with(b.addr, connect, options()).await;
+    c.abort();
+    let m = next_msg(&mut wi).await;
+    assert_eq!(m.topic, "will/wu");
+    assert_eq!(m.props.user_properties, user);
+    w.close().await.unwrap();
+}
+
+/// v5.0 [MQTT-3.1.3-7]: a zero-byte Client Identifier is processed as the
+/// unique one the Server assigns, and the CONNACK returns it: two such
+/// clients get different ones [MQTT-3.1.3-6], and the persistent session
+/// (Clean Start 0, Session Expiry 60 s) created under the assigned one is
+/// resumed by a client that connects with it: Session Present 1, its
+/// subscription kept, the message queued meanwhile delivered.
+#[tokio::test(flavor = "multi_thread")]
+async fn assigned_client_identifier_names_the_session() {
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "aci-pub").await;
+    let assigned = |i: &In| {
+        let id = connack_v5(i)
+            .properties()
+            .assigned_client_identifier
+            .clone();
+        id.expect("an Assigned Client Identifier").to_string()
+    };
+    let empty = || v5_connect("", false, 60).build().unwrap();
+    let (c, mut ci) = connect_with(b.addr, empty(), options()).await;
+    let (c2, ci2) = connect_with(b.addr, empty(), options()).await;
+    let id = assigned(&ci);
+    assert!(!id.is_empty());
+    assert_ne!(id, assigned(&ci2));
+    c2.close().await.unwrap();
+    subscribe(&c, &mut ci, V5, "aci/t", QoS::AtLeastOnce).await;
+    c.close().await.unwrap();
+    b.wait_connections(1).await;
+    publish(&p, V5, "aci/t", QoS::AtLeastOnce, false, "queued").await;
+    barrier(&p, &mut pi, V5).await;
+    let connect = v5_connect(&id, false, 60).build().unwrap();
+    let (_r, mut ri) = connect_with(b.addr, connect, options()).await;
+    assert!(session_present(&ri));
+    assert_eq!(payloads(&[next_msg(&mut ri).await]), ["queued"]);
+}
+
+/// v3.1.1 [MQTT-3.1.4-4]: the Server acknowledges an acceptable CONNECT
+/// with a CONNACK whose return code is 0, the first packet it sends: Clean
+/// Session 1 and 0, with a Will, and the zero-byte Client Identifier it
+/// accepts (with Clean Session 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn v3_connect_acknowledged_with_return_code_0() {
+    let b = start(|_| {}).await;
+    let connects = [
+        connect_packet(V3, "ack-a", false),
+        connect_packet(V3, "ack-b", true),
+        will_connect(V3, "ack-c", 0, 0),
+        connect_packet(V3, "", false),
+    ];
+    for connect in connects {
+        let mut raw = RawAny::open(b.addr, V3, connect).await;
+        match raw.read().await {
+            Some(GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c))) => {
+                assert_eq!(c.return_code(), v3_1_1::ConnectReturnCode::Accepted);
+            }
+            other => panic!("expected CONNACK, got {other:?}"),
+        }
+    }
+}
+
+/// v3.1.1 [MQTT-3.2.2-6]: a CONNECT for which no return code of Table 3.1
+/// applies (malformed: reserved flag set [MQTT-3.1.2-3], Will QoS 3, Will
+/// QoS or Will Retain without the Will Flag) makes the Server close the
+/// network connection without sending a CONNACK: the client reads nothing
+/// before the end of the stream.
+#[tokio::test(flavor = "multi_thread")]
+async fn v3_connect_without_applicable_code_closed_without_connack() {
+    let b = start(|_| {}).await;
+    // Protocol Name, Level 4, `flags`, Keep Alive 30, then the payload.
+    let connect = |flags: u8, payload: &[u8]| {
+        let mut body = vec![0, 4, b'M', b'Q', b'T', b'T', 4, flags, 0, 30];
+        body.extend_from_slice(payload);
+        let mut packet = vec![0x10, body.len() as u8];
+        packet.extend(body);
+        packet
+    };
+    let id = [0, 1, b'x'];
+    let with_will = [0, 1, b'x', 0, 1, b't', 0, 1, b'm'];
+    let cases = [
+        connect(0x03, &id),        // reserved flag
+        connect(0x1E, &with_will), // Will QoS 3
+        connect(0x0A, &id),        // Will QoS 1, Will Flag 0
+        connect(0x22, &id),        // Will Retain, Will Flag 0
+    ];
+    for bytes in cases {
+        let mut s = TcpStream::connect(b.addr).await.unwrap();
+        s.write_all(&bytes).await.unwrap();
+        let mut got = Vec::new();
+        let end = timeout(WAIT, s.read_to_end(&mut got))
+            .await
+            .expect("closed");
+        assert!(got.is_empty(), "{bytes:02X?}: got {got:02X?} ({end:?})");
+    }
+}
+
+/// v3.1.1 [MQTT-4.1.0-1]: the Server stores the Session state for the
+/// entire Session, across its network connections. A v3.1.1 Clean Session 0
+/// client leaves with every kind of state (§4.1) pending: its subscription,
+/// a QoS 1 message sent to it and not acknowledged, a QoS 2 one it answered
+/// with PUBREC (PUBREL sent, no PUBCOMP yet), a QoS 2 message it sent
+/// (PUBREC received, no PUBREL yet), and a message that arrives while it is
+/// offline. When it comes back the Session is present, the QoS 1 message
+/// is sent again with DUP, the PUBREL again, the queued message follows,
+/// and its PUBREL completes its own message, which is routed only once.
+#[tokio::test(flavor = "multi_thread")]
+async fn v3_session_state_kept_for_the_whole_session() {
+    use mqtt_codec::wire::PacketType;
+    let b = start(|_| {}).await;
+    let (p, mut pi) = client(b.addr, V5, "sv-pub").await;
+    subscribe(&p, &mut pi, V5, "sv-in", QoS::AtLeastOnce).await;
+    let (mut c, present) = RawAny::connect(b.addr, V3, "sv").await;
+    assert!(!present);
+    assert_eq!(c.subscribe(1, "sv/#", QoS::ExactlyOnce).await, [2]);
+    publish(&p, V5, "sv/1", QoS::AtLeastOnce, false, "one").await;
+    let one = c.publish().await;
+    assert_eq!((&one.payload[..], one.qos), (&b"one"[..], QoS::AtLeastOnce));
+    publish(&p, V5, "sv/2", QoS::ExactlyOnce, false, "two").await;
+    let two = c.publish().await;
+    assert_eq!(&two.payload[..], b"two");
+    let two_id = two.id.unwrap();
+    c.send(c.ack(QoS::ExactlyOnce, two_id, 0)).await;
+    assert_eq!(c.read().await, Some(c.pubrel(two_id)));
+    c.send(c.qos2("sv-in", 7, false, "in")).await;
+    assert_eq!(c.next_type().await, Some(PacketType::Pubrec));
+    // The network connection breaks; a message arrives meanwhile.
+    drop(c);
+    b.wait_connections(1).await;
+    publish(&p, V5, "sv/3", QoS::AtLeastOnce, false, "three").await;
+    let mut routed = barrier(&p, &mut pi, V5).await;
+
+    let (mut c, present) = RawAny::connect(b.addr, V3, "sv").await;
+    assert!(present);
+    let again = c.publish().await;
+    assert_eq!((again.id, again.dup), (one.id, true));
+    assert_eq!(&again.payload[..], b"one");
+    assert_eq!(c.read().await, Some(c.pubrel(two_id)));
+    let three = c.publish().await;
+    assert_eq!((&three.payload[..], three.dup), (&b"three"[..], false));
+    c.send(c.pubrel(7)).await;
+    assert_eq!(c.next_type().await, Some(PacketType::Pubcomp));
+    publish(&p, V5, "sv-in", QoS::AtLeastOnce, false, "marker").await;
+    routed.extend(msgs_until(&mut pi, "marker").await);
+    assert_eq!(payloads(&routed), ["in", "marker"]);
+}
+
+/// A Session lasts at least as long as its network connection (v3.1.1
+/// [MQTT-4.1.0-2]; v5.0 [MQTT-4.1.0-1]: not discarded while the connection
+/// is open). With `--max-session-expiry 2`, persistent clients of both
+/// versions stay connected for longer than that: their subscriptions still
+/// deliver, and when they disconnect and connect again at once the session
+/// is present (the expiry counts from the disconnection only).
+#[tokio::test(flavor = "multi_thread")]
+async fn session_lasts_while_its_connection_is_open() {
+    let b = start(|c| c.max_session_expiry = Some(2)).await;
+    let (p, _pi) = client(b.addr, V5, "sl-pub").await;
+    let mut subscribers = Vec::new();
+    for v in BOTH {
+        let id = format!("sl{v:?}");
+        let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        subscribe(&s, &mut si, v, &format!("sl/{v:?}"), QoS::AtLeastOnce).await;
+        subscribers.push((v, id, s, si));
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(b.stats.snapshot().sessions, 3);
+    for (v, id, s, mut si) in subscribers {
+        let packet = publish_packet(
+            V5,
+            &format!("sl/{v:?}"),
+            QoS::AtLeastOnce,
+            false,
+            "late",
+            Default::default(),
+        );
+        p.publish_generic(packet).await.unwrap();
+        assert_eq!(payloads(&[next_msg(&mut si).await]), ["late"], "{v:?}");
+        s.close().await.unwrap();
+        let (s, si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
+        assert!(session_present(&si), "{v:?}");
+        s.close().await.unwrap();
+    }
+}
+
+/// v3.1.1 [MQTT-3.8.4-5]: each SUBACK return code shows the maximum QoS
+/// granted for its Topic Filter, which may be lower than requested, or a
+/// failure: with `--maximum-qos 1` and a denied filter, requests for QoS 2,
+/// 1 (denied) and 0 get 1, 0x80 and 0, and messages published at QoS 1
+/// arrive at the QoS the codes show, none on the denied filter.
+#[tokio::test(flavor = "multi_thread")]
+async fn v3_suback_codes_show_granted_qos_or_failure() {
+    let b = start(|c| {
+        c.maximum_qos = QoS::AtLeastOnce;
+        c.deny.push("sq/secret/#".try_into().unwrap());
+    })
+    .await;
+    let (s, mut si) = client(b.addr, V3, "sq").await;
+    let o = SubscriptionOptions::new;
+    let filters = [
+        ("sq/two", o(QoS::ExactlyOnce)),
+        ("sq/secret/x", o(QoS::AtLeastOnce)),
+        ("sq/zero", o(QoS::AtMostOnce)),
+    ];
+    assert_eq!(
+        subscribe_many(&s, &mut si, V3, &filters, None).await,
+        [1, 0x80, 0]
+    );
+    for t in ["sq/two", "sq/secret/x", "sq/zero"] {
+        publish(&s, V3, t, QoS::AtLeastOnce, false, "m").await;
+    }
+    let got: Vec<(String, QoS)> = [next_msg(&mut si).await, next_msg(&mut si).await]
+        .into_iter()
+        .map(|m| (m.topic, m.qos))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("sq/two".into(), QoS::AtLeastOnce),
+            ("sq/zero".into(), QoS::AtMostOnce)
+        ]
+    );
+    assert!(barrier(&s, &mut si, V3).await.is_empty());
 }

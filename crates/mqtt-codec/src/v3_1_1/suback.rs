@@ -239,8 +239,10 @@ mod tests {
         }
     }
 
-    /// [MQTT-3.8.4-5] one return code per subscription, and there is at
-    /// least one subscription [MQTT-3.8.3-3].
+    /// A SUBACK without return codes is refused: it answers a SUBSCRIBE,
+    /// which has at least one subscription (§3.8.3), with one code per
+    /// subscription (§3.8.4; which codes the Server sends is checked by the
+    /// example broker's tests).
     #[test]
     fn empty_payload_is_refused() {
         assert_eq!(
