@@ -698,6 +698,26 @@ async fn will_delay_and_reconnect() {
     assert_eq!(next_msg(&mut wi).await.topic, "will/wd2");
 }
 
+/// The Will is stored with the Session [MQTT-3.1.2-7]: with a Will Delay
+/// longer than the Session Expiry Interval, it is published when the
+/// Session ends, not when the delay would have passed [MQTT-3.1.2-8].
+#[tokio::test(flavor = "multi_thread")]
+async fn will_published_when_its_session_ends() {
+    let b = start(|_| {}).await;
+    let (w, mut wi) = watcher(&b).await;
+    let (c, _ci) = connect_with(b.addr, will_connect(V5, "ws", 3600, 1), options()).await;
+    c.abort();
+    b.wait_connections(1).await;
+    assert_no_will(&w, &mut wi).await;
+    let m = tokio::time::timeout(Duration::from_secs(10), next_msg(&mut wi))
+        .await
+        .expect("the Will when the session expired");
+    assert_eq!(
+        (m.topic, &m.payload[..]),
+        ("will/ws".to_string(), &b"gone"[..])
+    );
+}
+
 // ----- Sessions -----
 
 /// A persistent session keeps its subscriptions and queues QoS 1 and 2
