@@ -87,7 +87,7 @@ impl Peer for Ours {
         let mut decoder = Decoder::<u16>::new(ProtocolVersion::V3_1_1);
         let mut n = 0;
         loop {
-            match decoder.decode(stream) {
+            match &decoder.decode(stream) {
                 Ok(Some(GenericPacket::V3_1_1(Packet::Publish(p)))) => {
                     black_box((p.packet_id(), p.topic_name().as_str(), p.payload()));
                 }
@@ -124,7 +124,7 @@ impl Peer for Rumqttc {
         use rumqttc::mqttbytes::v4::Packet;
         let mut n = 0;
         while !stream.is_empty() {
-            match Packet::read(stream, MAX_SIZE) {
+            match &Packet::read(stream, MAX_SIZE) {
                 Ok(Packet::Publish(p)) => black_box((p.pkid, p.topic.as_str(), &p.payload)),
                 other => panic!("not a PUBLISH: {other:?}"),
             };
@@ -159,7 +159,7 @@ impl Peer for Mqttbytes {
         use mqttbytes::v4::{read, Packet};
         let mut n = 0;
         while !stream.is_empty() {
-            match read(stream, MAX_SIZE) {
+            match &read(stream, MAX_SIZE) {
                 Ok(Packet::Publish(p)) => black_box((p.pkid, p.topic.as_str(), &p.payload)),
                 other => panic!("not a PUBLISH: {other:?}"),
             };
