@@ -6,6 +6,7 @@ use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 
 use super::configure::ConnectInfo;
 use super::GenericConnection;
+use crate::event::push_in_place;
 use crate::role::{Role, RoleKind};
 use crate::{ConnectionError, ConnectionState, GenericEvent};
 
@@ -189,10 +190,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         packet: impl Into<GenericPacket<P>>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        // Built in the `Vec`'s slot rather than moved into it.
-        events.extend(core::iter::once_with(|| {
-            GenericEvent::NotifyPacketReceived(packet.into())
-        }));
+        push_in_place(events, || GenericEvent::NotifyPacketReceived(packet.into()));
     }
 
     pub(super) fn recv_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {

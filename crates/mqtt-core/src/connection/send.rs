@@ -7,6 +7,7 @@ use mqtt_session::{FlowState, Publish, SessionError};
 
 use super::configure::ConnectInfo;
 use super::GenericConnection;
+use crate::event::push_in_place;
 use crate::role::{Role, RoleKind};
 use crate::{ConnectionError, ConnectionState, GenericEvent, TimerKind};
 
@@ -335,11 +336,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         release: Option<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        // Built in the `Vec`'s slot rather than moved into it.
-        events.extend(core::iter::once_with(|| GenericEvent::RequestSendPacket {
+        push_in_place(events, || GenericEvent::RequestSendPacket {
             packet: packet.into(),
             release_packet_id_if_send_error: release,
-        }));
+        });
         self.rearm_send = true;
     }
 
