@@ -109,15 +109,8 @@ impl MqttString {
     /// Takes `bytes` as a string after checking the rules of §1.5.4.
     #[inline]
     pub fn from_bytes(bytes: Bytes) -> Result<Self, ValueError> {
-        if bytes.len() > MAX_LEN {
-            return Err(ValueError::TooLong(bytes.len()));
-        }
-        // Eight bytes at a time: most strings are short, where a byte search
-        // would go one byte at a time.
-        if scan(&bytes).nul {
-            return Err(ValueError::NullCharacter);
-        }
-        Ok(MqttString(checked(bytes)?))
+        validate_str(&bytes)?;
+        Self::from_scanned(bytes)
     }
 
     /// Wraps bytes that passed [`check_scanned`] and are at most
