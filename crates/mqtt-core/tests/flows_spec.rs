@@ -15,6 +15,14 @@ use pair::*;
 const SIDES: [Side; 2] = [Side::Client, Side::Server];
 const V5: ProtocolVersion = ProtocolVersion::V5_0;
 
+/// The type and Packet Identifier of each packet.
+fn answers<P: PacketId>(packets: &[GenericPacket<P>]) -> Vec<(PacketType, Option<P>)> {
+    packets
+        .iter()
+        .map(|p| (p.packet_type(), packet_id(p)))
+        .collect()
+}
+
 /// A pair connected with a session that outlives the connection, with
 /// automatic answers on the sides `auto` says (client, server), records
 /// cleared.
@@ -114,12 +122,6 @@ fn answers_carry_the_publish_identifier<P: PacketId>(v: ProtocolVersion) {
         pair.send(from, publish(v, "a", QoS::ExactlyOnce, Some(b), b"2"));
         pair.send(from, publish(v, "a", QoS::AtLeastOnce, Some(a), b"1"));
         pair.drive();
-        let answers = |packets: &[GenericPacket<P>]| -> Vec<(PacketType, Option<P>)> {
-            packets
-                .iter()
-                .map(|p| (p.packet_type(), packet_id(p)))
-                .collect()
-        };
         assert_eq!(
             answers(pair.sent(to)),
             [
@@ -181,10 +183,7 @@ fn sub_answers_carry_the_request_identifier<P: PacketId>(v: ProtocolVersion) {
     pair.send_drive(Side::Server, unsuback(v, u));
     pair.send_drive(Side::Server, suback(v, s, QoS::AtLeastOnce));
     assert_eq!(
-        pair.sent(Side::Server)
-            .iter()
-            .map(|p| (p.packet_type(), packet_id(p)))
-            .collect::<Vec<_>>(),
+        answers(pair.sent(Side::Server)),
         [
             (PacketType::Unsuback, Some(u)),
             (PacketType::Suback, Some(s))
@@ -313,9 +312,7 @@ fn server_processes_clean_start<P: PacketId>() {
             assert_eq!(again.len(), 1);
             assert_eq!((again[0].packet_id, again[0].dup), (Some(s), true));
             assert_eq!(
-                pair.sent(Side::Server)
-                    .last()
-                    .map(|p| (p.packet_type(), packet_id(p))),
+                answers(pair.sent(Side::Server)).last().copied(),
                 Some((PacketType::Pubcomp, Some(c)))
             );
             let Some(GenericPacket::V5_0(v5_0::Packet::Pubcomp(pubcomp))) =

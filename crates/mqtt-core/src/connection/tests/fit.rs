@@ -95,6 +95,15 @@ fn server_limited(max: usize) -> Connection<Server> {
     )
 }
 
+/// A Server, without automatic answers, that received `connect` and has
+/// not answered it yet.
+fn connecting(connect: GenericPacket) -> Connection<Server> {
+    let mut s = Connection::<Server>::with_options(V5, ConnectionOptions::default());
+    let events = feed(&mut s, [connect]);
+    assert!(errors(&events).is_empty(), "{events:?}");
+    s
+}
+
 /// A connection that received a QoS 1 (or 2) PUBLISH with identifier 1.
 fn received_publish<R: Role>(mut c: Connection<R>, qos: QoS) -> Connection<R> {
     let events = feed(&mut c, [publish(V5, "t", qos, Some(1))]);
@@ -123,25 +132,37 @@ fn pubcomp_due<R: Role>(c: Connection<R>) -> Connection<R> {
     c
 }
 
+/// A v5.0 `$ack` with identifier 1, Reason Code `$code` where it has one,
+/// and the problem information of `problem`.
+macro_rules! ack {
+    ($ack:ident, $properties:ident $(, $code:expr)?) => {
+        |problem: Problem| -> GenericPacket {
+            v5_0::Packet::from(
+                v5_0::$ack::builder()
+                    .packet_id(1)
+                    $(.reason_code($code))?
+                    .properties(v5_0::$properties {
+                        reason_string: problem.reason_string(),
+                        user_properties: problem.user_properties(),
+                    })
+                    .build()
+                    .unwrap(),
+            )
+            .into()
+        }
+    };
+}
+
 /// [MQTT-3.4.2-2] Reason String, [MQTT-3.4.2-3] User Property: left out of
 /// a PUBACK they would take past the receiver's Maximum Packet Size, by
 /// either sender.
 #[test]
 fn puback_fits() {
-    let puback = |problem: Problem| -> GenericPacket {
-        v5_0::Packet::from(
-            v5_0::Puback::builder()
-                .packet_id(1)
-                .reason_code(v5_0::PubackReasonCode::NoMatchingSubscribers)
-                .properties(v5_0::PubackProperties {
-                    reason_string: problem.reason_string(),
-                    user_properties: problem.user_properties(),
-                })
-                .build()
-                .unwrap(),
-        )
-        .into()
-    };
+    let puback = ack!(
+        Puback,
+        PubackProperties,
+        v5_0::PubackReasonCode::NoMatchingSubscribers
+    );
     strips_to_fit(
         |max| received_publish(client_limited(max), QoS::AtLeastOnce),
         puback,
@@ -156,20 +177,11 @@ fn puback_fits() {
 /// for PUBREC.
 #[test]
 fn pubrec_fits() {
-    let pubrec = |problem: Problem| -> GenericPacket {
-        v5_0::Packet::from(
-            v5_0::Pubrec::builder()
-                .packet_id(1)
-                .reason_code(v5_0::PubrecReasonCode::NoMatchingSubscribers)
-                .properties(v5_0::PubrecProperties {
-                    reason_string: problem.reason_string(),
-                    user_properties: problem.user_properties(),
-                })
-                .build()
-                .unwrap(),
-        )
-        .into()
-    };
+    let pubrec = ack!(
+        Pubrec,
+        PubrecProperties,
+        v5_0::PubrecReasonCode::NoMatchingSubscribers
+    );
     strips_to_fit(
         |max| received_publish(client_limited(max), QoS::ExactlyOnce),
         pubrec,
@@ -184,19 +196,7 @@ fn pubrec_fits() {
 /// for PUBREL.
 #[test]
 fn pubrel_fits() {
-    let pubrel = |problem: Problem| -> GenericPacket {
-        v5_0::Packet::from(
-            v5_0::Pubrel::builder()
-                .packet_id(1)
-                .properties(v5_0::PubrelProperties {
-                    reason_string: problem.reason_string(),
-                    user_properties: problem.user_properties(),
-                })
-                .build()
-                .unwrap(),
-        )
-        .into()
-    };
+    let pubrel = ack!(Pubrel, PubrelProperties);
     strips_to_fit(|max| pubrel_due(client_limited(max)), pubrel);
     strips_to_fit(|max| pubrel_due(server_limited(max)), pubrel);
 }
@@ -205,19 +205,7 @@ fn pubrel_fits() {
 /// for PUBCOMP.
 #[test]
 fn pubcomp_fits() {
-    let pubcomp = |problem: Problem| -> GenericPacket {
-        v5_0::Packet::from(
-            v5_0::Pubcomp::builder()
-                .packet_id(1)
-                .properties(v5_0::PubcompProperties {
-                    reason_string: problem.reason_string(),
-                    user_properties: problem.user_properties(),
-                })
-                .build()
-                .unwrap(),
-        )
-        .into()
-    };
+    let pubcomp = ack!(Pubcomp, PubcompProperties);
     strips_to_fit(|max| pubcomp_due(client_limited(max)), pubcomp);
     strips_to_fit(|max| pubcomp_due(server_limited(max)), pubcomp);
 }
@@ -347,15 +335,15 @@ fn auth_fits() {
         }
     };
     let authenticating_server = |max: usize| {
-        let mut s = Connection::<Server>::with_options(V5, ConnectionOptions::default());
-        let properties = v5_0::ConnectProperties {
-            authentication_method: method(),
-            maximum_packet_size: limit(max),
-            ..Default::default()
-        };
-        let events = feed(&mut s, [connect_v5(0, properties, true)]);
-        assert!(errors(&events).is_empty(), "{events:?}");
-        s
+        connecting(connect_v5(
+            0,
+            v5_0::ConnectProperties {
+                authentication_method: method(),
+                maximum_packet_size: limit(max),
+                ..Default::default()
+            },
+            true,
+        ))
     };
     strips_to_fit(
         authenticating_server,
@@ -384,24 +372,21 @@ fn auth_fits() {
 /// CONNECT; the Reason Code and the other properties stay.
 #[test]
 fn connack_fits() {
-    let connecting = |max: usize| {
-        let mut s = Connection::<Server>::with_options(V5, ConnectionOptions::default());
-        let events = feed(&mut s, [connect_limited(max)]);
-        assert!(errors(&events).is_empty(), "{events:?}");
-        s
-    };
-    strips_to_fit(connecting, |problem| {
-        v5_0::Packet::from(
-            v5_0::Connack::builder()
-                .properties(v5_0::ConnackProperties {
-                    topic_alias_maximum: Some(5),
-                    reason_string: problem.reason_string(),
-                    user_properties: problem.user_properties(),
-                    ..Default::default()
-                })
-                .build()
-                .unwrap(),
-        )
-        .into()
-    });
+    strips_to_fit(
+        |max| connecting(connect_limited(max)),
+        |problem| {
+            v5_0::Packet::from(
+                v5_0::Connack::builder()
+                    .properties(v5_0::ConnackProperties {
+                        topic_alias_maximum: Some(5),
+                        reason_string: problem.reason_string(),
+                        user_properties: problem.user_properties(),
+                        ..Default::default()
+                    })
+                    .build()
+                    .unwrap(),
+            )
+            .into()
+        },
+    );
 }
