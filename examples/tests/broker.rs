@@ -524,49 +524,16 @@ async fn retain_handling_and_retain_as_published() {
         retain_handling: h,
         ..SubscriptionOptions::new(QoS::AtLeastOnce)
     };
-    let count = |v: Vec<Msg>| v.len();
-    assert_eq!(
-        count(
-            subscribe_retained(&s, &mut si, V5, "rh/t", rh(RetainHandling::SendAtSubscribe)).await
-        ),
-        1
-    );
-    assert_eq!(
-        count(
-            subscribe_retained(&s, &mut si, V5, "rh/t", rh(RetainHandling::SendAtSubscribe)).await
-        ),
-        1
-    );
-    assert_eq!(
-        count(
-            subscribe_retained(
-                &s,
-                &mut si,
-                V5,
-                "rh/+",
-                rh(RetainHandling::SendAtSubscribeIfNew)
-            )
-            .await
-        ),
-        1
-    );
-    assert_eq!(
-        count(
-            subscribe_retained(
-                &s,
-                &mut si,
-                V5,
-                "rh/+",
-                rh(RetainHandling::SendAtSubscribeIfNew)
-            )
-            .await
-        ),
-        0
-    );
-    assert_eq!(
-        count(subscribe_retained(&s, &mut si, V5, "rh/#", rh(RetainHandling::DoNotSend)).await),
-        0
-    );
+    for (filter, handling, expected) in [
+        ("rh/t", RetainHandling::SendAtSubscribe, 1),
+        ("rh/t", RetainHandling::SendAtSubscribe, 1),
+        ("rh/+", RetainHandling::SendAtSubscribeIfNew, 1),
+        ("rh/+", RetainHandling::SendAtSubscribeIfNew, 0),
+        ("rh/#", RetainHandling::DoNotSend, 0),
+    ] {
+        let retained = subscribe_retained(&s, &mut si, V5, filter, rh(handling)).await;
+        assert_eq!(retained.len(), expected, "{filter} {handling:?}");
+    }
 
     let (a, mut ai) = client(b.addr, V5, "rap-1").await;
     let rap = SubscriptionOptions {
@@ -902,18 +869,23 @@ async fn session_expiry_in_disconnect() {
     assert_eq!(b.stats.snapshot().sessions, 0);
 }
 
+/// A new network connection to `addr` is closed without a byte sent on it.
+async fn assert_closed_unserved(addr: SocketAddr) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 1];
+    let n = timeout(WAIT, s.read(&mut buf))
+        .await
+        .expect("closed in time");
+    assert!(matches!(n, Ok(0) | Err(_)));
+}
+
 /// Beyond `--max-connections` open at once, a new network connection is
 /// closed at once.
 #[tokio::test(flavor = "multi_thread")]
 async fn max_connections() {
     let b = start(|c| c.max_connections = 1).await;
     let (_c, _i) = client(b.addr, V3, "only").await;
-    let mut s = TcpStream::connect(b.addr).await.unwrap();
-    let mut buf = [0u8; 1];
-    let n = timeout(WAIT, s.read(&mut buf))
-        .await
-        .expect("closed in time");
-    assert!(matches!(n, Ok(0) | Err(_)));
+    assert_closed_unserved(b.addr).await;
 }
 
 /// A second connection with the same Client Identifier takes the session
@@ -1348,12 +1320,7 @@ async fn message_expiry() {
 #[tokio::test(flavor = "multi_thread")]
 async fn connect_timeout() {
     let b = start(|c| c.connect_timeout = 1).await;
-    let mut s = TcpStream::connect(b.addr).await.unwrap();
-    let mut buf = [0u8; 1];
-    let n = timeout(WAIT, s.read(&mut buf))
-        .await
-        .expect("closed in time");
-    assert!(matches!(n, Ok(0) | Err(_)));
+    assert_closed_unserved(b.addr).await;
     b.wait_connections(0).await;
 }
 
@@ -1452,28 +1419,26 @@ impl RawAny {
 
     /// A QoS 2 PUBLISH with identifier `id`.
     fn qos2(&self, topic: &str, id: u16, dup: bool, payload: &'static str) -> GenericPacket<u16> {
-        match self.version {
-            V3 => {
-                let mut b = v3_1_1::Publish::builder();
-                b.try_topic_name(topic)
-                    .unwrap()
-                    .qos(QoS::ExactlyOnce)
-                    .packet_id(id)
-                    .dup(dup)
-                    .payload(payload.as_bytes());
-                v3_1_1::Packet::from(b.build().unwrap()).into()
+        let mut packet = publish_packet(
+            self.version,
+            topic,
+            QoS::ExactlyOnce,
+            false,
+            payload.as_bytes(),
+            Default::default(),
+        );
+        match &mut packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
+                p.set_packet_id(id);
+                p.set_dup(dup);
             }
-            _ => {
-                let mut b = v5_0::Publish::builder();
-                b.try_topic_name(topic)
-                    .unwrap()
-                    .qos(QoS::ExactlyOnce)
-                    .packet_id(id)
-                    .dup(dup)
-                    .payload(payload.as_bytes());
-                v5_0::Packet::from(b.build().unwrap()).into()
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
+                p.set_packet_id(id);
+                p.set_dup(dup);
             }
+            other => unreachable!("publish_packet made {other:?}"),
         }
+        packet
     }
 
     fn pubrel(&self, id: u16) -> GenericPacket<u16> {
