@@ -54,27 +54,28 @@ pub struct MessageProperties {
     pub user_properties: Vec<(MqttString, MqttString)>,
 }
 
+/// The [`MessageProperties`] of PUBLISH or Will Properties `$p`: the two
+/// codec types carry them under the same field names.
+macro_rules! message_properties {
+    ($p:expr) => {
+        MessageProperties {
+            payload_format_indicator: $p.payload_format_indicator,
+            message_expiry_interval: $p.message_expiry_interval,
+            content_type: $p.content_type.clone(),
+            response_topic: $p.response_topic.clone(),
+            correlation_data: $p.correlation_data.as_ref().map(|d| d.clone().into_bytes()),
+            user_properties: pairs(&$p.user_properties),
+        }
+    };
+}
+
 impl MessageProperties {
     fn from_publish(p: &v5_0::PublishProperties) -> Self {
-        MessageProperties {
-            payload_format_indicator: p.payload_format_indicator,
-            message_expiry_interval: p.message_expiry_interval,
-            content_type: p.content_type.clone(),
-            response_topic: p.response_topic.clone(),
-            correlation_data: p.correlation_data.as_ref().map(|d| d.clone().into_bytes()),
-            user_properties: pairs(&p.user_properties),
-        }
+        message_properties!(p)
     }
 
     fn from_will(p: &v5_0::WillProperties) -> Self {
-        MessageProperties {
-            payload_format_indicator: p.payload_format_indicator,
-            message_expiry_interval: p.message_expiry_interval,
-            content_type: p.content_type.clone(),
-            response_topic: p.response_topic.clone(),
-            correlation_data: p.correlation_data.as_ref().map(|d| d.clone().into_bytes()),
-            user_properties: pairs(&p.user_properties),
-        }
+        message_properties!(p)
     }
 }
 
