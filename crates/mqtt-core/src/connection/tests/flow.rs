@@ -206,25 +206,7 @@ fn receive_maximum_both_ways() {
 #[test]
 fn session_across_connections() {
     for v in [V3, V5] {
-        let connect_kept: GenericPacket = match v {
-            V3 => v3_1_1::Packet::from(
-                v3_1_1::Connect::builder()
-                    .try_client_id("c")
-                    .unwrap()
-                    .clean_session(false)
-                    .build()
-                    .unwrap(),
-            )
-            .into(),
-            _ => connect_v5(
-                0,
-                v5_0::ConnectProperties {
-                    session_expiry_interval: Some(60),
-                    ..Default::default()
-                },
-                false,
-            ),
-        };
+        let connect_kept = persistent_connect(v, 60);
         let present = connack_present(v);
         let mut c = client_with(v, manual(), connect_kept.clone(), connack(v));
         let a = c.acquire_packet_id().unwrap();

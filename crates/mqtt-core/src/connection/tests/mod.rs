@@ -249,6 +249,29 @@ pub(super) fn server_with(
     s
 }
 
+/// A persistent CONNECT: v3.1.1 Clean Session 0, v5.0 Clean Start 0 with the
+/// Session Expiry Interval `expiry`.
+pub(super) fn persistent_connect(version: ProtocolVersion, expiry: u32) -> GenericPacket {
+    match version {
+        V3 => v3_1_1::Packet::from(
+            v3_1_1::Connect::builder()
+                .try_client_id("c")
+                .unwrap()
+                .clean_session(false)
+                .build()
+                .unwrap(),
+        )
+        .into(),
+        _ => {
+            let properties = v5_0::ConnectProperties {
+                session_expiry_interval: Some(expiry),
+                ..Default::default()
+            };
+            connect_v5(0, properties, false)
+        }
+    }
+}
+
 /// A connected server with the default CONNECT and CONNACK.
 pub(super) fn server(version: ProtocolVersion) -> Connection<Server> {
     server_with(version, options(), connect(version, 0), connack(version))

@@ -3,29 +3,6 @@
 
 use super::*;
 
-/// A persistent CONNECT: v3.1.1 Clean Session 0, v5.0 Clean Start 0 with a
-/// Session Expiry Interval.
-fn persistent_connect(version: ProtocolVersion) -> GenericPacket {
-    match version {
-        V3 => v3_1_1::Packet::from(
-            v3_1_1::Connect::builder()
-                .try_client_id("c")
-                .unwrap()
-                .clean_session(false)
-                .build()
-                .unwrap(),
-        )
-        .into(),
-        _ => {
-            let properties = v5_0::ConnectProperties {
-                session_expiry_interval: Some(300),
-                ..Default::default()
-            };
-            connect_v5(0, properties, false)
-        }
-    }
-}
-
 /// A QoS 2 PUBLISH with `id`, DUP set as given.
 fn qos2(version: ProtocolVersion, id: u16, dup: bool) -> GenericPacket {
     let mut packet = publish(version, "t", QoS::ExactlyOnce, Some(id));
@@ -64,7 +41,7 @@ fn detecting_server(connect: GenericPacket, connack: GenericPacket) -> Connectio
 #[test]
 fn received_qos2_survives_a_reconnect() {
     for v in [V3, V5] {
-        let mut s = detecting_server(persistent_connect(v), connack(v));
+        let mut s = detecting_server(persistent_connect(v, 300), connack(v));
         let events = feed(&mut s, [qos2(v, 5, false)]);
         assert_eq!(types(&received(&events)), [PacketType::Publish]);
         assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
@@ -78,7 +55,7 @@ fn received_qos2_survives_a_reconnect() {
         // The broker resumes the stored session on the next connection.
         let stored = s.export_session();
         let mut s = Connection::<Server>::detect_version_with_options(options());
-        feed(&mut s, [persistent_connect(v)]);
+        feed(&mut s, [persistent_connect(v, 300)]);
         s.import_session(&stored).unwrap();
         let events = s.send(connack_present(v));
         assert!(errors(&events).is_empty(), "{events:?}");
@@ -97,7 +74,7 @@ fn received_qos2_survives_a_reconnect() {
 #[test]
 fn an_empty_session_forgets_the_version() {
     for v in [V3, V5] {
-        let mut s = detecting_server(persistent_connect(v), connack(v));
+        let mut s = detecting_server(persistent_connect(v, 300), connack(v));
         feed(&mut s, [qos2(v, 5, false)]);
         feed(&mut s, [pubrel(v, 5)]);
         s.notify_closed();
@@ -117,7 +94,7 @@ fn offline_publish_after_close_is_queued() {
         let mut o = options();
         o.offline_publish = true;
         let mut s = Connection::<Server>::detect_version_with_options(o);
-        feed(&mut s, [persistent_connect(v)]);
+        feed(&mut s, [persistent_connect(v, 300)]);
         s.send(connack(v));
         s.notify_closed();
         assert_eq!(s.version(), Some(v), "{v:?}");
