@@ -193,6 +193,22 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         push_in_place(events, || GenericEvent::NotifyPacketReceived(packet.into()));
     }
 
+    /// A SUBSCRIBE (`unsubscribe` false) or UNSUBSCRIBE received: kept to
+    /// check its answer, then handed to the application; a protocol error
+    /// when too many wait for an answer already.
+    fn sub_request(
+        &mut self,
+        unsubscribe: bool,
+        id: P,
+        packet: impl Into<GenericPacket<P>>,
+        events: &mut Vec<GenericEvent<P>>,
+    ) {
+        match self.sub_request_received(unsubscribe, id) {
+            Ok(()) => self.notify(packet, events),
+            Err(error) => self.protocol_error(error, events),
+        }
+    }
+
     pub(super) fn recv_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
         use v3_1_1::Packet as V3;
         match packet {
@@ -252,18 +268,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 self.close(events);
             }
             V3::Subscribe(s) => {
-                if let Err(error) = self.sub_request_received(false, s.packet_id()) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                self.notify(GenericPacket::V3_1_1(V3::Subscribe(s)), events);
+                self.sub_request(false, s.packet_id(), V3::Subscribe(s), events);
             }
             V3::Unsubscribe(u) => {
-                if let Err(error) = self.sub_request_received(true, u.packet_id()) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                self.notify(GenericPacket::V3_1_1(V3::Unsubscribe(u)), events);
+                self.sub_request(true, u.packet_id(), V3::Unsubscribe(u), events);
             }
         }
     }
@@ -326,11 +334,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                     self.protocol_error(error, events);
                     return;
                 }
-                if let Err(error) = self.sub_request_received(false, s.packet_id()) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                self.notify(GenericPacket::V5_0(V5::Subscribe(s)), events);
+                self.sub_request(false, s.packet_id(), V5::Subscribe(s), events);
             }
             V5::Suback(a) => {
                 let id = a.packet_id();
@@ -378,11 +382,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 self.notify(GenericPacket::V5_0(V5::Auth(a)), events);
             }
             V5::Unsubscribe(u) => {
-                if let Err(error) = self.sub_request_received(true, u.packet_id()) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                self.notify(GenericPacket::V5_0(V5::Unsubscribe(u)), events);
+                self.sub_request(true, u.packet_id(), V5::Unsubscribe(u), events);
             }
         }
     }
