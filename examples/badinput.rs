@@ -831,7 +831,7 @@ async fn subscriber(
 }
 
 /// Parses "phase seq micros" and records it as received.
-fn record(state: &Mutex<GoodState>, payload: &Bytes, epoch: Instant) {
+fn record(state: &Mutex<GoodState>, payload: &[u8], epoch: Instant) {
     let text = String::from_utf8_lossy(payload);
     let mut fields = text.split(' ').map(str::parse::<u64>);
     let (Some(Ok(phase)), Some(Ok(seq)), Some(Ok(at))) =

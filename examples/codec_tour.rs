@@ -27,10 +27,7 @@ fn main() -> Result<(), Error> {
         .payload(Bytes::from(vec![0xAB; 64 * 1024]))
         .build()?;
     let mut head = BytesMut::new();
-    let payload = publish
-        .encode_vectored(&mut head)?
-        .cloned()
-        .unwrap_or_default();
+    let payload = publish.encode_vectored(&mut head)?.unwrap_or_default();
     println!(
         "head {} bytes {:02x?}, payload {} bytes handed out uncopied",
         head.len(),

@@ -149,9 +149,11 @@ async fn expect(
 
 /// Waits for the message on `topic` and prints it.
 async fn expect_message(inbox: &mut Incoming<role::Client>, topic: &str) -> Result<(), Error> {
-    let packet = expect(inbox, topic, |p| {
-        matches!(p, GenericPacket::V5_0(v5_0::Packet::Publish(m)) if m.topic_name().as_str() == topic)
-    })
+    let packet = expect(
+        inbox,
+        topic,
+        |p| matches!(p, GenericPacket::V5_0(v5_0::Packet::Publish(m)) if m.topic_name() == topic),
+    )
     .await?;
     if let GenericPacket::V5_0(v5_0::Packet::Publish(m)) = packet {
         let retained = if m.retain() { ", retained" } else { "" };

@@ -89,7 +89,7 @@ impl Peer for Ours {
         loop {
             match &decoder.decode(stream) {
                 Ok(Some(GenericPacket::V3_1_1(Packet::Publish(p)))) => {
-                    black_box((p.packet_id(), p.topic_name().as_str(), p.payload()));
+                    black_box((p.packet_id(), p.topic_name(), p.payload()));
                 }
                 Ok(None) => break,
                 other => panic!("not a PUBLISH: {other:?}"),

@@ -124,7 +124,7 @@ impl Tally {
             GenericEvent::NotifyPacketReceived(GenericPacket::V3_1_1(v3_1_1::Packet::Publish(
                 p,
             ))) => {
-                black_box((p.packet_id(), p.topic_name(), &p.payload()[..]));
+                black_box((p.packet_id(), p.topic_name(), p.payload()));
                 self.publishes += 1;
             }
             GenericEvent::RequestSendPacket {

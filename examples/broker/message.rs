@@ -97,8 +97,8 @@ impl Message {
     pub fn from_publish(packet: &GenericPacket<u16>, received: Instant) -> Option<Message> {
         match packet {
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(Message {
-                topic: p.topic_name().clone(),
-                payload: p.payload().clone(),
+                topic: p.to_topic_name(),
+                payload: p.payload_bytes(),
                 qos: p.qos(),
                 retain: p.retain(),
                 properties: MessageProperties::default(),
@@ -106,8 +106,8 @@ impl Message {
             }),
             GenericPacket::V5_0(v5_0::Packet::Publish(p)) if !p.topic_name().is_empty() => {
                 Some(Message {
-                    topic: p.topic_name().clone(),
-                    payload: p.payload().clone(),
+                    topic: p.to_topic_name(),
+                    payload: p.payload_bytes(),
                     qos: p.qos(),
                     retain: p.retain(),
                     properties: MessageProperties::from_publish(p.properties()),
@@ -543,7 +543,7 @@ mod tests {
         let m = Message::from_publish(&v5_publish(full_properties()), now).unwrap();
         let p = v3_of(m.to_publish(ProtocolVersion::V3_1_1, QoS::AtLeastOnce, false, &[1], now));
         assert_eq!(p.topic_name(), "a/b");
-        assert_eq!(&p.payload()[..], b"hi");
+        assert_eq!(p.payload(), b"hi");
         assert_eq!(p.qos(), QoS::AtLeastOnce);
         assert!(!p.retain());
         assert!(!p.dup());
@@ -571,7 +571,7 @@ mod tests {
             later,
         ));
         assert_eq!(p.topic_name(), "a/b");
-        assert_eq!(&p.payload()[..], b"hi");
+        assert_eq!(p.payload(), b"hi");
         assert_eq!(p.qos(), QoS::ExactlyOnce);
         assert!(p.retain());
         assert_eq!(p.packet_id(), Some(1));
@@ -615,7 +615,7 @@ mod tests {
         assert!(!m.payload_format_is_valid());
         let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtMostOnce, false, &[], now));
         assert_eq!(p.properties().payload_format_indicator, None);
-        assert_eq!(&p.payload()[..], &[0xFF, 0xFE]);
+        assert_eq!(p.payload(), &[0xFF, 0xFE]);
     }
 
     /// A hand-built message with an empty topic yields no PUBLISH, and no panic.

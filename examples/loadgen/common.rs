@@ -202,7 +202,7 @@ pub fn publish_packet(
 }
 
 /// The payload of a PUBLISH, `None` for other packets.
-pub fn payload_of(packet: &GenericPacket) -> Option<&Bytes> {
+pub fn payload_of(packet: &GenericPacket) -> Option<&[u8]> {
     match packet {
         GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(p.payload()),
         GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(p.payload()),

@@ -319,7 +319,7 @@ async fn count(
             p = incoming.recv() => match p { Some(p) => p, None => break },
             _ = stop.changed() => break,
         };
-        let Some(header) = common::payload_of(&packet).and_then(|p| Header::read(p)) else {
+        let Some(header) = common::payload_of(&packet).and_then(Header::read) else {
             continue;
         };
         let now = origin.elapsed().as_nanos() as u64;

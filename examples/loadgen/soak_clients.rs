@@ -297,7 +297,7 @@ pub async fn subscriber(
     }
     let _ = ready.send(()).await;
     let mut record = |p: &GenericPacket| {
-        let Some(h) = common::payload_of(p).and_then(|b| Header::read(b)) else {
+        let Some(h) = common::payload_of(p).and_then(Header::read) else {
             return;
         };
         let Some(s) = seen.get_mut(h.publisher as usize) else {

@@ -130,7 +130,7 @@ pub fn publish<P: PacketId>(
 /// Prints what a received packet means to a subscriber: a message, the
 /// SUBACK codes, or just its type. Returns whether it was a message.
 pub fn print_received<P: PacketId>(packet: &GenericPacket<P>, filter: &TopicFilter) -> bool {
-    let message = |topic: &TopicName, payload: &[u8]| {
+    let message = |topic: &str, payload: &[u8]| {
         println!("{topic}: {}", String::from_utf8_lossy(payload));
     };
     match packet {

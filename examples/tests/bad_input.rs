@@ -124,7 +124,7 @@ impl Good {
                 .expect("the good message arrives in time")
                 .expect("the good subscriber is still connected");
             if let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = packet {
-                if p.payload() == &payload {
+                if p.payload() == payload {
                     return;
                 }
             }

@@ -159,7 +159,7 @@ fn as_msg(packet: &GenericPacket<u16>) -> Option<Msg> {
     match packet {
         GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(Msg {
             topic: p.topic_name().to_string(),
-            payload: p.payload().clone(),
+            payload: p.payload_bytes(),
             qos: p.qos(),
             retain: p.retain(),
             dup: p.dup(),
@@ -169,7 +169,7 @@ fn as_msg(packet: &GenericPacket<u16>) -> Option<Msg> {
         }),
         GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(Msg {
             topic: p.topic_name().to_string(),
-            payload: p.payload().clone(),
+            payload: p.payload_bytes(),
             qos: p.qos(),
             retain: p.retain(),
             dup: p.dup(),

@@ -1,9 +1,10 @@
 //! The streaming [`Decoder`]: frame first, then parse.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use core::marker::PhantomData;
 
-use crate::wire::{cold, cold_path, FixedHeader, PacketType, Reader, VARINT_MAX};
+use crate::wire::varint::read_varint;
+use crate::wire::{cold, cold_path, publish_flags, FixedHeader, PacketType, Reader, VARINT_MAX};
 use crate::{v3_1_1, v5_0, DecodeError, GenericPacket, PacketId, ProtocolVersion};
 
 /// The largest packet MQTT can frame: a 5-byte fixed header and a Remaining
@@ -19,7 +20,7 @@ pub const MAX_PACKET_SIZE: u32 = VARINT_MAX + 5;
 /// than that. Decoded strings and payloads are slices of the buffer (no copy).
 ///
 /// ```
-/// use bytes::BytesMut;
+/// use bytes::{Buf, BytesMut};
 /// use mqtt_codec::{Decoder, GenericPacket, ProtocolVersion, v3_1_1::Packet};
 ///
 /// let mut decoder = Decoder::<u16>::new(ProtocolVersion::V3_1_1);
@@ -32,7 +33,7 @@ pub const MAX_PACKET_SIZE: u32 = VARINT_MAX + 5;
 ///     panic!("expected a PUBLISH");
 /// };
 /// assert_eq!(publish.topic_name(), "a");
-/// assert_eq!(&publish.payload()[..], b"hi");
+/// assert_eq!(publish.payload(), b"hi");
 /// # Ok::<(), mqtt_codec::DecodeError>(())
 /// ```
 ///
@@ -110,19 +111,31 @@ impl<P: PacketId> Decoder<P> {
             .first()
             .is_some_and(|&b| b >> 4 == PacketType::Publish as u8);
         if publish & (self.version == Some(ProtocolVersion::V3_1_1)) {
-            let Some(header) = self.frame(buf)? else {
+            // The fixed header, read here: the type is known.
+            let flags = publish_flags(buf[0] & 0x0F)?;
+            let Some((remaining, n)) = read_varint(&buf[1..])? else {
                 cold_path();
                 return Ok(None);
             };
-            // Spelled out, so that the dispatcher below folds to PUBLISH.
-            let header = FixedHeader {
-                packet_type: PacketType::Publish,
-                ..header
+            let (start, end) = (1 + n, 1 + n + remaining as usize);
+            if !self.complete(end, buf.len())? {
+                return Ok(None);
+            }
+            let head = v3_1_1::publish::Head::<P>::read(flags, &buf[start..end]);
+            let head = match head {
+                Ok(head) => head,
+                Err(e) => {
+                    // Exactly this packet is taken off the buffer.
+                    buf.advance(end);
+                    return Err(e);
+                }
             };
-            let mut body = Reader::framed(buf, header.header_len, header.packet_len());
-            return Ok(Some(GenericPacket::V3_1_1(v3_1_1::Packet::decode(
-                &header, &mut body,
-            )?)));
+            let mut frame = buf.split_to(end).freeze();
+            frame.advance(start + v3_1_1::publish::TOPIC_AT);
+            let publish = head.into_publish(frame);
+            return Ok(Some(GenericPacket::V3_1_1(v3_1_1::Packet::Publish(
+                publish,
+            ))));
         }
         self.decode_any(buf)
     }
@@ -158,19 +171,28 @@ impl<P: PacketId> Decoder<P> {
             cold_path();
             return Ok(None);
         };
-        let size = header.packet_len();
+        Ok(self
+            .complete(header.packet_len(), buf.len())?
+            .then_some(header))
+    }
+
+    /// Whether a packet of `size` bytes (as its fixed header announces) is
+    /// all there in a buffer of `available` bytes. Errs when it is larger
+    /// than the maximum packet size, as soon as its fixed header says so.
+    #[inline(always)]
+    fn complete(&self, size: usize, available: usize) -> Result<bool, DecodeError> {
         if size > self.max_packet_size as usize {
             return Err(cold(DecodeError::PacketTooLarge {
                 size: size as u64,
                 max: self.max_packet_size,
             }));
         }
-        if buf.len() < size {
+        if available < size {
             // No reserve here: a peer's header alone must not make us allocate.
             cold_path();
-            return Ok(None);
+            return Ok(false);
         }
-        Ok(Some(header))
+        Ok(true)
     }
 
     /// Reads the version from a CONNECT's Protocol Name and Level (§3.1.2.1,
@@ -233,8 +255,8 @@ mod tests {
         assert_eq!(p.qos(), QoS::AtLeastOnce);
         assert_eq!(p.topic_name(), "a/b");
         assert_eq!(p.packet_id(), Some(7));
-        assert_eq!(&p.payload()[..], b"hi");
-        assert!(range.contains(&p.topic_name().as_str().as_ptr()));
+        assert_eq!(p.payload(), b"hi");
+        assert!(range.contains(&p.topic_name().as_ptr()));
         assert!(range.contains(&p.payload().as_ptr()));
         assert!(buf.is_empty());
     }
@@ -344,7 +366,7 @@ mod tests {
             panic!("expected a v5.0 PUBLISH");
         };
         assert_eq!(p.topic_name(), "a/b");
-        assert_eq!(&p.payload()[..], b"hi");
+        assert_eq!(p.payload(), b"hi");
         assert!(buf.is_empty());
     }
 }

@@ -1,13 +1,13 @@
 //! Encoding: every packet type implements [`Encode`].
 
-use bytes::{BufMut, Bytes};
+use bytes::BufMut;
 
 use crate::wire::varint::put_varint;
 use crate::wire::{varint_len, VARINT_MAX};
 use crate::EncodeError;
 
 pub(crate) mod sealed {
-    use bytes::{BufMut, Bytes};
+    use bytes::BufMut;
 
     /// What a packet type supplies to be encoded; sealed, so that only this
     /// crate's packets (which uphold the spec's rules) can be encoded.
@@ -21,7 +21,7 @@ pub(crate) mod sealed {
         fn write_head<B: BufMut>(&self, buf: &mut B);
         /// A payload written after the rest, and handed out uncopied by
         /// [`Encode::encode_vectored`](super::Encode::encode_vectored).
-        fn payload(&self) -> Option<&Bytes> {
+        fn payload(&self) -> Option<&[u8]> {
             None
         }
         /// Writes the fixed header, whose Remaining Length is `body_len`
@@ -78,10 +78,10 @@ pub trait Encode: sealed::Body {
     ///
     /// Errs like [`encode`](Encode::encode).
     #[inline]
-    fn encode_vectored<B: BufMut>(&self, head: &mut B) -> Result<Option<&Bytes>, EncodeError> {
+    fn encode_vectored<B: BufMut>(&self, head: &mut B) -> Result<Option<&[u8]>, EncodeError> {
         let payload = self.payload();
         let body = self.body_len();
-        check(body, payload.map_or(0, Bytes::len), head.remaining_mut())?;
+        check(body, payload.map_or(0, <[u8]>::len), head.remaining_mut())?;
         self.write_packet_head(head, body);
         Ok(payload)
     }
@@ -103,7 +103,7 @@ impl<T: sealed::Body + ?Sized> sealed::Body for alloc::boxed::Box<T> {
         (**self).write_head(buf)
     }
     #[inline]
-    fn payload(&self) -> Option<&Bytes> {
+    fn payload(&self) -> Option<&[u8]> {
         (**self).payload()
     }
     #[inline]

@@ -7,6 +7,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod content;
 mod decoder;
 pub mod encode;
 mod error;

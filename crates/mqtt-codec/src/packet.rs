@@ -80,7 +80,7 @@ impl<P: PacketId> Body for GenericPacket<P> {
         }
     }
     #[inline]
-    fn payload(&self) -> Option<&bytes::Bytes> {
+    fn payload(&self) -> Option<&[u8]> {
         match self {
             GenericPacket::V3_1_1(p) => p.payload(),
             GenericPacket::V5_0(p) => p.payload(),

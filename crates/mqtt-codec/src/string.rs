@@ -2,8 +2,8 @@
 //! length-prefixed field types, each a zero-copy `Bytes` that has passed the
 //! spec's checks once.
 
+use ascii::AsciiStr;
 use bytes::Bytes;
-use bytestring::ByteString;
 use core::fmt;
 
 use crate::ValueError;
@@ -31,31 +31,96 @@ const fn zero_byte(x: u64) -> u64 {
     x.wrapping_sub(LO) & !x & HI
 }
 
-/// One pass over `bytes`, eight at a time, for the bytes that the string
-/// and topic rules care about.
+/// What one 8-byte word holds, as non-zero high bits per finding.
+#[derive(Clone, Copy, Default)]
+struct Words {
+    nul: u64,
+    high: u64,
+    wildcard: u64,
+}
+
+impl Words {
+    #[inline(always)]
+    fn add(&mut self, w: u64) {
+        self.nul |= zero_byte(w);
+        self.high |= w;
+        self.wildcard |= zero_byte(w ^ (LO * b'+' as u64)) | zero_byte(w ^ (LO * b'#' as u64));
+    }
+
+    #[inline(always)]
+    fn scan(self) -> Scan {
+        Scan {
+            nul: self.nul != 0,
+            non_ascii: self.high & HI != 0,
+            wildcard: self.wildcard != 0,
+        }
+    }
+}
+
+/// The 8 bytes at `bytes[at..]`, which the caller has checked to be there.
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// One pass over `bytes` for the bytes that the string and topic rules care
+/// about: eight at a time, the last word overlapping the one before it (and
+/// strings of 4 to 7 bytes read as two overlapping halves), so that no byte
+/// is left for a loop of its own.
 #[inline]
 pub(crate) fn scan(bytes: &[u8]) -> Scan {
-    let (mut nul, mut high, mut wildcard) = (0u64, 0u64, 0u64);
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        nul |= zero_byte(w);
-        high |= w;
-        wildcard |= zero_byte(w ^ (LO * b'+' as u64)) | zero_byte(w ^ (LO * b'#' as u64));
+    let mut words = Words::default();
+    each_word(bytes, |w| words.add(w));
+    words.scan()
+}
+
+/// Whether `bytes` hold none of the bytes [`scan`] looks for: no 0x00, no
+/// byte of 0x80 or more, no `+` or `#`. The hot path's check, one
+/// accumulator instead of three; always inlined, as a call costs more than
+/// its work on a short topic.
+#[inline(always)]
+pub(crate) fn is_plain(bytes: &[u8]) -> bool {
+    let mut found = 0;
+    each_word(bytes, |w| {
+        found |= zero_byte(w)
+            | (w & HI)
+            | zero_byte(w ^ (LO * b'+' as u64))
+            | zero_byte(w ^ (LO * b'#' as u64));
+    });
+    found == 0
+}
+
+/// Calls `f` with words that together cover every byte of `bytes` (some
+/// twice), padding a string of under 4 bytes with a byte no check looks for.
+#[inline(always)]
+fn each_word(bytes: &[u8], mut f: impl FnMut(u64)) {
+    let n = bytes.len();
+    if n >= 8 {
+        // Two words a step, the last step's words overlapping what is left.
+        let mut at = 0;
+        while at + 16 < n {
+            f(word(bytes, at));
+            f(word(bytes, at + 8));
+            at += 16;
+        }
+        f(word(bytes, at.min(n - 8)));
+        f(word(bytes, n - 8));
+    } else if n >= 4 {
+        let half = |at: usize| {
+            let mut h = [0u8; 4];
+            h.copy_from_slice(&bytes[at..at + 4]);
+            u64::from(u32::from_le_bytes(h))
+        };
+        f(half(0) | half(n - 4) << 32);
+    } else {
+        let mut w = [b'a'; 8];
+        for (slot, &b) in w.iter_mut().zip(bytes) {
+            *slot = b;
+        }
+        f(u64::from_le_bytes(w));
     }
-    let mut found = Scan {
-        nul: nul != 0,
-        non_ascii: high & HI != 0,
-        wildcard: wildcard != 0,
-    };
-    for &b in chunks.remainder() {
-        found.nul |= b == 0;
-        found.non_ascii |= b >= 0x80;
-        found.wildcard |= b == b'+' || b == b'#';
-    }
-    found
 }
 
 /// Checks the UTF-8 rules given what [`scan`] found.
@@ -68,13 +133,6 @@ pub(crate) fn check_scanned(bytes: &[u8], found: Scan) -> Result<(), ValueError>
         return Err(ValueError::InvalidUtf8);
     }
     Ok(())
-}
-
-/// `bytes` as a checked string, once they passed [`check_scanned`]; the
-/// conversion checks UTF-8 itself (plain ASCII in one quick pass).
-#[inline(always)]
-fn checked(bytes: Bytes) -> Result<ByteString, ValueError> {
-    ByteString::try_from(bytes).map_err(|_| ValueError::InvalidUtf8)
 }
 
 /// Checks the rules of a UTF-8 Encoded String: well-formed UTF-8 with no
@@ -90,15 +148,19 @@ pub fn validate_str(bytes: &[u8]) -> Result<(), ValueError> {
 /// A UTF-8 Encoded String: well-formed UTF-8, without U+0000, at most 65,535
 /// bytes. Decoded strings are slices of the received buffer.
 ///
-/// The bytes are held as a [`ByteString`], so that [`MqttString::as_str`]
-/// costs nothing after the one check at construction.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct MqttString(ByteString);
+/// The rules are checked once, when the string is made. [`MqttString::as_str`]
+/// then costs one word-at-a-time ASCII check for plain ASCII text (nearly all
+/// topics and identifiers), and a UTF-8 check for other text: without unsafe
+/// code a `&str` cannot be kept over a `Bytes` for free, and a string that
+/// kept its own checked copy would cost a UTF-8 check (several ns even for a
+/// short topic) on every decode instead.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct MqttString(Bytes);
 
 impl MqttString {
     /// The empty string.
     pub const fn new() -> Self {
-        MqttString(ByteString::new())
+        MqttString(Bytes::new())
     }
 
     /// A string from a `'static str`, checked like any other.
@@ -110,32 +172,36 @@ impl MqttString {
     #[inline]
     pub fn from_bytes(bytes: Bytes) -> Result<Self, ValueError> {
         validate_str(&bytes)?;
-        Self::from_scanned(bytes)
+        Ok(Self::from_checked(bytes))
     }
 
     /// Wraps bytes that passed [`check_scanned`] and are at most
     /// [`MAX_LEN`] long.
     #[inline(always)]
-    pub(crate) fn from_scanned(bytes: Bytes) -> Result<Self, ValueError> {
-        Ok(MqttString(checked(bytes)?))
+    pub(crate) fn from_checked(bytes: Bytes) -> Self {
+        MqttString(bytes)
     }
 
-    /// The string (free: checked once, when made).
+    /// The string.
     #[inline]
     pub fn as_str(&self) -> &str {
-        &self.0
+        match AsciiStr::from_ascii(&self.0[..]) {
+            Ok(ascii) => ascii.as_str(),
+            // Checked when made, so never the empty fallback.
+            Err(_) => core::str::from_utf8(&self.0).unwrap_or_default(),
+        }
     }
 
     /// The UTF-8 bytes, without the length prefix.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        self.0.as_bytes()
+        &self.0
     }
 
     /// The underlying buffer.
     #[inline]
     pub fn into_bytes(self) -> Bytes {
-        self.0.into_bytes()
+        self.0
     }
 
     /// Length in bytes, without the length prefix.
@@ -175,6 +241,20 @@ impl TryFrom<Bytes> for MqttString {
     type Error = ValueError;
     fn try_from(b: Bytes) -> Result<Self, ValueError> {
         Self::from_bytes(b)
+    }
+}
+
+/// Hashes as the `str` does, so that maps keyed by strings can be searched
+/// with a `&str` (see the `Borrow` impl).
+impl core::hash::Hash for MqttString {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl core::borrow::Borrow<str> for MqttString {
+    fn borrow(&self) -> &str {
+        self.as_str()
     }
 }
 
@@ -320,18 +400,21 @@ mod tests {
         assert_eq!(s.len(), 4);
     }
 
-    /// The eight-at-a-time scan finds each byte it looks for at every
-    /// position, and nothing in strings without them.
+    /// The eight-at-a-time scan, and the one-flag `is_plain`, find each byte
+    /// they look for at every position (short strings, overlapping words),
+    /// and nothing in strings without them.
     #[test]
     fn scan_finds_every_position() {
         for len in 0..40 {
             let clean = alloc::vec![b'a'; len];
             let found = scan(&clean);
             assert!(!found.nul && !found.non_ascii && !found.wildcard);
+            assert!(is_plain(&clean));
             for at in 0..len {
                 for (byte, which) in [(0u8, 0), (0x80, 1), (0xFF, 1), (b'+', 2), (b'#', 2)] {
                     let mut s = clean.clone();
                     s[at] = byte;
+                    assert!(!is_plain(&s), "byte {byte:#04x} at {at} of {len}");
                     let found = scan(&s);
                     assert_eq!(
                         [found.nul, found.non_ascii, found.wildcard],

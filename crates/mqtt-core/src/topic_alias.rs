@@ -25,10 +25,9 @@ const NIL: u16 = 0;
 
 /// A Topic Name in a buffer of its own, so that keeping it does not keep the
 /// (maybe much larger) buffer it was sliced from alive.
-fn detach(topic: &TopicName) -> TopicName {
-    // Re-checking a name that is already valid cannot fail; keep the
-    // original if it ever did.
-    TopicName::new(topic.as_str()).unwrap_or_else(|_| topic.clone())
+/// `None` for a string that is no Topic Name.
+fn detach(topic: &str) -> Option<TopicName> {
+    TopicName::new(topic).ok()
 }
 
 /// One mapping of [`TopicAliasSend`], at index `alias - 1`.
@@ -62,25 +61,22 @@ struct Slot {
 /// mapping at the receiver; otherwise send the Topic Name alone.
 ///
 /// ```
-/// use mqtt_codec::TopicName;
 /// use mqtt_core::TopicAliasSend;
 ///
-/// let temp = TopicName::new("sensors/kitchen/temperature")?;
-/// let hum = TopicName::new("sensors/kitchen/humidity")?;
+/// let (temp, hum) = ("sensors/kitchen/temperature", "sensors/kitchen/humidity");
 /// let mut aliases = TopicAliasSend::new(1); // the peer's Topic Alias Maximum
 ///
 /// // First PUBLISH to `temp`: not mapped yet, so map it and send name + alias 1.
-/// assert_eq!(aliases.get(&temp), None);
-/// let alias = aliases.map(&temp).expect("max > 0");
+/// assert_eq!(aliases.get(temp), None);
+/// let alias = aliases.map(temp).expect("max > 0");
 /// assert_eq!(alias.get(), 1);
 /// // Next PUBLISH to `temp`: alias 1 with a zero-length Topic Name.
-/// assert_eq!(aliases.get(&temp), Some(alias));
+/// assert_eq!(aliases.get(temp), Some(alias));
 ///
 /// // All aliases used: `hum` takes over the least recently used one.
-/// assert_eq!(aliases.map(&hum), Some(alias));
-/// assert_eq!(aliases.topic(alias), Some(&hum));
-/// assert_eq!(aliases.get(&temp), None);
-/// # Ok::<(), mqtt_codec::TopicError>(())
+/// assert_eq!(aliases.map(hum), Some(alias));
+/// assert_eq!(aliases.topic(alias).map(|t| t.as_str()), Some(hum));
+/// assert_eq!(aliases.get(temp), None);
 /// ```
 #[derive(Clone)]
 pub struct TopicAliasSend {
@@ -117,7 +113,7 @@ impl TopicAliasSend {
 
     /// The alias `topic` is mapped to, if any; marks the mapping as the most
     /// recently used. Send the alias with a zero-length Topic Name.
-    pub fn get(&mut self, topic: &TopicName) -> Option<NonZeroU16> {
+    pub fn get(&mut self, topic: &str) -> Option<NonZeroU16> {
         let alias = *self.by_topic.get(topic)?;
         self.touch(alias);
         NonZeroU16::new(alias)
@@ -127,19 +123,19 @@ impl TopicAliasSend {
     /// unused one, else the least recently used one, which is remapped to
     /// `topic`. Marks the mapping as the most recently used.
     ///
-    /// Returns `None` when `max` is 0 [MQTT-3.2.2-18], [MQTT-3.1.2-27], and
-    /// for the zero-length name of [`TopicName::empty`], which cannot be
-    /// mapped. A PUBLISH that sets a new mapping must carry the Topic Name
+    /// Returns `None` when `max` is 0 [MQTT-3.2.2-18], [MQTT-3.1.2-27], for
+    /// the zero-length name, which cannot be mapped, and for a string that is
+    /// no Topic Name. A PUBLISH that sets a new mapping must carry the Topic Name
     /// together with the alias; call [`get`](Self::get) first to know whether
     /// the mapping exists already.
-    pub fn map(&mut self, topic: &TopicName) -> Option<NonZeroU16> {
+    pub fn map(&mut self, topic: &str) -> Option<NonZeroU16> {
         if self.max == 0 || topic.is_empty() {
             return None;
         }
         if let Some(alias) = self.get(topic) {
             return Some(alias);
         }
-        let topic = detach(topic);
+        let topic = detach(topic)?;
         let alias = if self.slots.len() < usize::from(self.max) {
             self.slots.push(Slot {
                 topic: topic.clone(),
@@ -338,7 +334,7 @@ impl TopicAliasRecv {
             self.topics.resize_with(index + 1, || None);
         }
         if let Some(slot) = self.topics.get_mut(index) {
-            *slot = Some(detach(&topic));
+            *slot = Some(detach(topic.as_str()).unwrap_or(topic));
         }
         Ok(())
     }
@@ -447,11 +443,11 @@ mod tests {
         assert_eq!(t.max(), 3);
         assert!(t.is_empty());
         for (i, s) in ["a", "b", "c"].into_iter().enumerate() {
-            assert_eq!(t.map(&name(s)), Some(alias(i as u16 + 1)));
+            assert_eq!(t.map(s), Some(alias(i as u16 + 1)));
         }
         assert_eq!(t.len(), 3);
         for s in ["d", "e", "f", "g", "h"] {
-            let a = t.map(&name(s)).expect("max > 0");
+            let a = t.map(s).expect("max > 0");
             assert!((1..=3).contains(&a.get()), "{a}");
         }
         assert_eq!(t.len(), 3);
@@ -463,12 +459,12 @@ mod tests {
     fn send_full_u16_range() {
         let mut t = TopicAliasSend::new(u16::MAX);
         for i in 1..=u16::MAX {
-            assert_eq!(t.map(&name(&format!("t/{i}"))), Some(alias(i)));
+            assert_eq!(t.map(&format!("t/{i}")), Some(alias(i)));
         }
         // The next one evicts the least recently used: alias 1.
-        assert_eq!(t.map(&name("new")), Some(alias(1)));
-        assert_eq!(t.get(&name("t/1")), None);
-        assert_eq!(t.get(&name("t/2")), Some(alias(2)));
+        assert_eq!(t.map("new"), Some(alias(1)));
+        assert_eq!(t.get("t/1"), None);
+        assert_eq!(t.get("t/2"), Some(alias(2)));
     }
 
     /// [MQTT-3.2.2-18], [MQTT-3.1.2-27] a peer that announced no Topic Alias
@@ -476,8 +472,8 @@ mod tests {
     #[test]
     fn send_max_zero_maps_nothing() {
         let mut t = TopicAliasSend::new(0);
-        assert_eq!(t.map(&name("a")), None);
-        assert_eq!(t.get(&name("a")), None);
+        assert_eq!(t.map("a"), None);
+        assert_eq!(t.get("a"), None);
         assert!(t.is_empty());
     }
 
@@ -486,8 +482,8 @@ mod tests {
     #[test]
     fn send_empty_name_is_not_mapped() {
         let mut t = TopicAliasSend::new(2);
-        assert_eq!(t.map(&TopicName::empty()), None);
-        assert_eq!(t.get(&TopicName::empty()), None);
+        assert_eq!(t.map(""), None);
+        assert_eq!(t.get(""), None);
         assert!(t.is_empty());
     }
 
@@ -495,10 +491,10 @@ mod tests {
     #[test]
     fn send_existing_mapping_is_reused() {
         let mut t = TopicAliasSend::new(2);
-        assert_eq!(t.get(&name("a")), None);
-        assert_eq!(t.map(&name("a")), Some(alias(1)));
-        assert_eq!(t.map(&name("a")), Some(alias(1)));
-        assert_eq!(t.get(&name("a")), Some(alias(1)));
+        assert_eq!(t.get("a"), None);
+        assert_eq!(t.map("a"), Some(alias(1)));
+        assert_eq!(t.map("a"), Some(alias(1)));
+        assert_eq!(t.get("a"), Some(alias(1)));
         assert_eq!(t.topic(alias(1)), Some(&name("a")));
         assert_eq!(t.topic(alias(2)), None);
         assert_eq!(t.len(), 1);
@@ -510,23 +506,23 @@ mod tests {
     fn send_evicts_least_recently_used() {
         let mut t = TopicAliasSend::new(3);
         for s in ["a", "b", "c"] {
-            t.map(&name(s));
+            t.map(s);
         }
         // Use order, oldest first: a b c. Use a (get) and b (map): c a b.
-        assert_eq!(t.get(&name("a")), Some(alias(1)));
-        assert_eq!(t.map(&name("b")), Some(alias(2)));
+        assert_eq!(t.get("a"), Some(alias(1)));
+        assert_eq!(t.map("b"), Some(alias(2)));
         assert_eq!(t.topic(alias(3)), Some(&name("c")));
         // d replaces c (alias 3): a b d.
-        assert_eq!(t.map(&name("d")), Some(alias(3)));
-        assert_eq!(t.get(&name("c")), None);
+        assert_eq!(t.map("d"), Some(alias(3)));
+        assert_eq!(t.get("c"), None);
         assert_eq!(t.topic(alias(3)), Some(&name("d")));
         // e replaces a (alias 1): b d e.
-        assert_eq!(t.map(&name("e")), Some(alias(1)));
+        assert_eq!(t.map("e"), Some(alias(1)));
         // c comes back in place of b (alias 2): d e c.
-        assert_eq!(t.map(&name("c")), Some(alias(2)));
-        assert_eq!(t.get(&name("d")), Some(alias(3)));
+        assert_eq!(t.map("c"), Some(alias(2)));
+        assert_eq!(t.get("d"), Some(alias(3)));
         // e c d: f replaces e (alias 1).
-        assert_eq!(t.map(&name("f")), Some(alias(1)));
+        assert_eq!(t.map("f"), Some(alias(1)));
         assert_eq!(t.len(), 3);
         let mut names: Vec<_> = (1..=3)
             .filter_map(|a| t.topic(alias(a)))
@@ -540,10 +536,10 @@ mod tests {
     #[test]
     fn send_single_alias() {
         let mut t = TopicAliasSend::new(1);
-        assert_eq!(t.map(&name("a")), Some(alias(1)));
-        assert_eq!(t.map(&name("b")), Some(alias(1)));
-        assert_eq!(t.get(&name("a")), None);
-        assert_eq!(t.get(&name("b")), Some(alias(1)));
+        assert_eq!(t.map("a"), Some(alias(1)));
+        assert_eq!(t.map("b"), Some(alias(1)));
+        assert_eq!(t.get("a"), None);
+        assert_eq!(t.get("b"), Some(alias(1)));
         assert_eq!(t.len(), 1);
     }
 
@@ -552,14 +548,14 @@ mod tests {
     #[test]
     fn send_clear() {
         let mut t = TopicAliasSend::new(2);
-        t.map(&name("a"));
-        t.map(&name("b"));
+        t.map("a");
+        t.map("b");
         t.clear();
         assert!(t.is_empty());
         assert_eq!(t.max(), 2);
-        assert_eq!(t.get(&name("a")), None);
+        assert_eq!(t.get("a"), None);
         assert_eq!(t.topic(alias(1)), None);
-        assert_eq!(t.map(&name("b")), Some(alias(1)));
+        assert_eq!(t.map("b"), Some(alias(1)));
     }
 
     /// A kept name does not share the buffer it came from (a received
@@ -572,7 +568,7 @@ mod tests {
         assert!(in_frame(&topic));
 
         let mut send = TopicAliasSend::new(1);
-        let a = send.map(&topic).expect("max > 0");
+        let a = send.map(topic.as_str()).expect("max > 0");
         assert!(!in_frame(send.topic(a).expect("mapped")));
 
         let mut recv = TopicAliasRecv::new(1);
@@ -686,7 +682,7 @@ mod tests {
             "topic alias 4 has no mapping"
         );
         let mut send = TopicAliasSend::new(2);
-        send.map(&name("a"));
+        send.map("a");
         assert_eq!(
             format!("{send:?}"),
             r#"TopicAliasSend { max: 2, mappings: {1: "a"} }"#
@@ -771,11 +767,11 @@ mod tests {
             for op in ops {
                 match op {
                     Op::Get(i) => {
-                        let got = t.get(&name(NAMES[i])).map(NonZeroU16::get);
+                        let got = t.get(NAMES[i]).map(NonZeroU16::get);
                         prop_assert_eq!(got, m.get(NAMES[i]));
                     }
                     Op::Map(i) => {
-                        let got = t.map(&name(NAMES[i])).map(NonZeroU16::get);
+                        let got = t.map(NAMES[i]).map(NonZeroU16::get);
                         prop_assert_eq!(got, m.map(NAMES[i]));
                         if let Some(a) = got {
                             prop_assert!((1..=max).contains(&a));

@@ -80,12 +80,21 @@ impl<P: PacketId> Publish<P> {
         either!(self, p => p.retain())
     }
     /// The Topic Name (empty on a v5.0 PUBLISH that only has a Topic Alias).
-    pub fn topic_name(&self) -> &TopicName {
+    pub fn topic_name(&self) -> &str {
         either!(self, p => p.topic_name())
     }
+    /// The Topic Name as a value of its own, sharing the packet's buffer.
+    pub fn to_topic_name(&self) -> TopicName {
+        either!(self, p => p.to_topic_name())
+    }
     /// The Application Message.
-    pub fn payload(&self) -> &Bytes {
+    pub fn payload(&self) -> &[u8] {
         either!(self, p => p.payload())
+    }
+    /// The Application Message as a value of its own, sharing the packet's
+    /// buffer.
+    pub fn payload_bytes(&self) -> Bytes {
+        either!(self, p => p.payload_bytes())
     }
     /// The Message Expiry Interval in seconds (§3.3.2.3.3); always `None`
     /// on v3.1.1, which has no message expiry.

@@ -194,8 +194,8 @@ mod tests {
         assert!(q.try_push(msg(b"3"), at(0)).is_err());
         let evicted = q.push_evicting(msg(b"3"), at(0)).unwrap();
         assert_eq!(evicted.len(), 1);
-        assert_eq!(&evicted[0].payload()[..], b"1");
-        let order: Vec<_> = q.iter().map(|p| p.publish.payload().clone()).collect();
+        assert_eq!(evicted[0].payload(), b"1");
+        let order: Vec<_> = q.iter().map(|p| p.publish.payload_bytes()).collect();
         assert_eq!(order, [&b"2"[..], &b"3"[..]]);
     }
 

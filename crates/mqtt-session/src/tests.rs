@@ -138,7 +138,7 @@ fn qos0_offline_can_be_refused() {
     let mut s = Session::<u16>::with_config(V3, config);
     let r = s.publish(v3(QoS::AtMostOnce, b"x"), at(0)).unwrap_err();
     assert_eq!(r.error(), &SessionError::NotConnected);
-    assert_eq!(r.into_message().payload().as_ref(), b"x");
+    assert_eq!(r.into_message().payload(), b"x");
     queued(s.publish(v3(QoS::AtLeastOnce, b"y"), at(0)));
 }
 
@@ -164,7 +164,7 @@ fn send_quota_follows_the_peer_receive_maximum() {
     // PUBACK frees one.
     s.on_puback(a.packet_id().unwrap()).unwrap();
     let c = s.pop_ready(at(0)).unwrap();
-    assert_eq!(c.payload().as_ref(), b"c");
+    assert_eq!(c.payload(), b"c");
     assert_eq!(s.pop_ready(at(0)), None);
     // A failed PUBREC frees one, and ends the flow [MQTT-4.4.0-2].
     let c_id = c.packet_id().unwrap();
@@ -174,7 +174,7 @@ fn send_quota_follows_the_peer_receive_maximum() {
     ));
     assert!(!s.packet_ids().is_in_use(c_id));
     let d = s.pop_ready(at(0)).unwrap();
-    assert_eq!(d.payload().as_ref(), b"d");
+    assert_eq!(d.payload(), b"d");
     // PUBCOMP frees one.
     s.on_pubcomp(b_id).unwrap();
     assert_eq!(s.send_quota_available(), 1);

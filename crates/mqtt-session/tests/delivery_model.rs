@@ -209,7 +209,7 @@ impl Pair {
     fn receive(&mut self, packet: Wire) -> Result<(), TestCaseError> {
         match packet {
             Wire::Publish(p) => {
-                let n = u32::from_be_bytes(p.payload()[..].try_into().expect("4 bytes"));
+                let n = u32::from_be_bytes(p.payload().try_into().expect("4 bytes"));
                 let delivery = self.receiver.on_publish(p.qos(), p.packet_id());
                 let delivery =
                     delivery.map_err(|e| TestCaseError::fail(format!("receiver refused: {e}")))?;

@@ -162,10 +162,7 @@ fn v3_session_state_stored_for_the_whole_session() {
     s.pubrec_sent(9, false);
     s.on_pubrel(9).unwrap();
     let queued = s.pop_ready(later).unwrap();
-    assert_eq!(
-        (queued.payload().as_ref(), queued.dup()),
-        (&b"4"[..], false)
-    );
+    assert_eq!((queued.payload(), queued.dup()), (&b"4"[..], false));
 }
 
 /// v3.1.1 [MQTT-4.1.0-2]: a Session lasts at least as long as its network

@@ -88,7 +88,7 @@
 //!     let mut payloads = Vec::new();
 //!     while let Some(packet) = incoming.recv().await {
 //!         if let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = packet {
-//!             payloads.push(p.payload().clone());
+//!             payloads.push(p.into_payload());
 //!         }
 //!     }
 //!     Ok::<_, Box<dyn std::error::Error + Send + Sync>>(payloads)

@@ -297,7 +297,7 @@ impl<R: Role, P: PacketId> Side<R, P> {
             GenericEvent::RequestSendPacket { packet, .. } => self.check_send(packet),
             GenericEvent::NotifyPacketReceived(GenericPacket::V5_0(v5_0::Packet::Publish(p))) => {
                 assert!(
-                    !p.topic_name().as_str().is_empty(),
+                    !p.topic_name().is_empty(),
                     "a received PUBLISH carries its full Topic Name: {p:?}"
                 );
             }

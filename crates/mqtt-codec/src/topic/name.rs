@@ -59,18 +59,31 @@ impl TopicName {
     /// Topic Name rules checked in one pass.
     #[inline(always)]
     pub(crate) fn from_wire(raw: Bytes) -> Result<Self, crate::DecodeError> {
-        let found = crate::string::scan(&raw);
-        if found.nul | found.non_ascii | found.wildcard | raw.is_empty() {
-            // Rare: an invalid name, or a valid one that is not plain ASCII.
-            Self::check_wire(&raw, found)?;
-        }
-        Ok(TopicName(MqttString::from_scanned(raw)?))
+        Self::check_wire(&raw)?;
+        Ok(Self::from_checked_wire(raw))
     }
 
-    /// The checks of [`TopicName::from_wire`] past the one-pass scan.
+    /// Checks the bytes of a non-empty Topic Name read off the wire, in one
+    /// pass for the common case.
+    #[inline(always)]
+    pub(crate) fn check_wire(raw: &[u8]) -> Result<(), crate::DecodeError> {
+        if !crate::string::is_plain(raw) || raw.is_empty() {
+            // Rare: an invalid name, or a valid one that is not plain ASCII.
+            Self::check_wire_rest(raw, crate::string::scan(raw))?;
+        }
+        Ok(())
+    }
+
+    /// A Topic Name of bytes that passed [`TopicName::check_wire`].
+    #[inline(always)]
+    pub(crate) fn from_checked_wire(raw: Bytes) -> Self {
+        TopicName(MqttString::from_checked(raw))
+    }
+
+    /// The checks of [`TopicName::check_wire`] past the one-pass scan.
     #[cold]
     #[inline(never)]
-    fn check_wire(raw: &[u8], found: crate::string::Scan) -> Result<(), crate::DecodeError> {
+    fn check_wire_rest(raw: &[u8], found: crate::string::Scan) -> Result<(), crate::DecodeError> {
         crate::string::check_scanned(raw, found)?;
         if raw.is_empty() {
             return Err(crate::DecodeError::InvalidTopicName(TopicError::Empty));
@@ -154,6 +167,14 @@ impl TryFrom<alloc::string::String> for TopicName {
 impl From<TopicName> for MqttString {
     fn from(t: TopicName) -> Self {
         t.0
+    }
+}
+
+/// A map keyed by Topic Names can be searched with a `&str` (equality,
+/// order and hash agree with the `str`'s).
+impl core::borrow::Borrow<str> for TopicName {
+    fn borrow(&self) -> &str {
+        self.as_str()
     }
 }
 

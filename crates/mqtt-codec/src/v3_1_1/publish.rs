@@ -1,11 +1,12 @@
 //! PUBLISH (v3.1.1 §3.3).
 
 use bytes::{BufMut, Bytes};
-use derive_builder::Builder;
+use core::fmt;
 
+use crate::content::{Content, PayloadDebug};
 use crate::encode::sealed::Body;
 use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
-use crate::wire::Reader;
+use crate::wire::{split, Reader};
 use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 
 /// An application message, sent in either direction.
@@ -23,34 +24,82 @@ use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 /// assert_eq!(buf.len(), publish.encoded_len());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Builder)]
-#[builder(
-    no_std,
-    setter(into),
-    build_fn(validate = "Self::validate", error = "BuildError")
-)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Publish<P: PacketId = u16> {
-    /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
-    #[builder(default)]
     dup: bool,
-    /// The QoS level (§4.3).
-    #[builder(default)]
     qos: QoS,
-    /// Whether the server keeps the message for future subscribers (§3.3.1.3).
-    #[builder(default)]
     retain: bool,
-    /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
-    #[builder(try_setter)]
-    topic_name: TopicName,
-    /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
-    #[builder(default, setter(strip_option, into = false))]
     packet_id: Option<P>,
-    /// The application message, carried as is.
-    #[builder(default)]
-    payload: Bytes,
+    content: Content,
+}
+
+pub use fields::PublishBuilder;
+
+/// The builder, generated from a struct of the fields it sets. That struct
+/// is named `Publish` too, so that the builder's generated docs name the
+/// type it builds; [`PublishBuilder::build`] turns it into a [`Publish`].
+mod fields {
+    use bytes::Bytes;
+    use derive_builder::Builder;
+
+    use crate::{BuildError, PacketId, QoS, TopicName};
+
+    #[derive(Builder)]
+    #[builder(
+        name = "PublishBuilder",
+        public,
+        no_std,
+        setter(into),
+        field(vis = "pub(super)"),
+        build_fn(
+            vis = "pub(super)",
+            name = "build_fields",
+            validate = "Self::validate",
+            error = "BuildError"
+        )
+    )]
+    pub(super) struct Publish<P: PacketId> {
+        /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
+        #[builder(default)]
+        pub(super) dup: bool,
+        /// The QoS level (§4.3).
+        #[builder(default)]
+        pub(super) qos: QoS,
+        /// Whether the server keeps the message for future subscribers (§3.3.1.3).
+        #[builder(default)]
+        pub(super) retain: bool,
+        /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
+        #[builder(try_setter)]
+        pub(super) topic_name: TopicName,
+        /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
+        #[builder(default, setter(strip_option, into = false))]
+        pub(super) packet_id: Option<P>,
+        /// The application message, carried as is.
+        #[builder(default)]
+        pub(super) payload: Bytes,
+    }
 }
 
 impl<P: PacketId> PublishBuilder<P> {
+    /// Builds the PUBLISH.
+    ///
+    /// Errs on a missing Topic Name, and on what a sender must not send:
+    /// a packet identifier of 0 or one that does not match the QoS, DUP on
+    /// QoS 0, an empty Topic Name.
+    pub fn build(&self) -> Result<Publish<P>, BuildError> {
+        let fields = self.build_fields()?;
+        Ok(Publish {
+            dup: fields.dup,
+            qos: fields.qos,
+            retain: fields.retain,
+            packet_id: fields.packet_id,
+            content: Content::Parts {
+                topic_name: fields.topic_name,
+                payload: fields.payload,
+            },
+        })
+    }
+
     fn validate(&self) -> Result<(), BuildError> {
         let qos = self.qos.unwrap_or_default();
         let has_id = matches!(self.packet_id, Some(Some(_)));
@@ -96,21 +145,38 @@ impl<P: PacketId> Publish<P> {
     pub fn retain(&self) -> bool {
         self.retain
     }
-    /// The Topic Name.
-    pub fn topic_name(&self) -> &TopicName {
-        &self.topic_name
+    /// The Topic Name. Free for plain ASCII; other text is checked as
+    /// UTF-8 again on each call.
+    #[inline]
+    pub fn topic_name(&self) -> &str {
+        self.content.topic_str()
+    }
+    /// The Topic Name as a value of its own, sharing the packet's buffer
+    /// (one reference count): for a store or a map key.
+    pub fn to_topic_name(&self) -> TopicName {
+        self.content.to_topic_name()
     }
     /// The packet identifier, present when QoS > 0.
     pub fn packet_id(&self) -> Option<P> {
         self.packet_id
     }
     /// The application message.
-    pub fn payload(&self) -> &Bytes {
-        &self.payload
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        self.content.payload()
     }
-    /// Takes the application message out.
+    /// The application message as a value of its own, sharing the packet's
+    /// buffer (one reference count, no copy).
+    pub fn payload_bytes(&self) -> Bytes {
+        self.content.payload_bytes()
+    }
+    /// Takes the application message out (no copy).
     pub fn into_payload(self) -> Bytes {
-        self.payload
+        self.content.into_payload()
+    }
+    /// Takes the Topic Name and the application message out (no copy).
+    pub fn into_parts(self) -> (TopicName, Bytes) {
+        self.content.into_parts()
     }
     /// Sets the DUP flag, as a sender does when it re-sends [MQTT-3.3.1-1].
     /// Ignored on QoS 0 [MQTT-3.3.1-2].
@@ -124,22 +190,89 @@ impl<P: PacketId> Publish<P> {
         }
     }
 
+    /// Decodes the body at the front of `r`; see [`Head`].
     #[inline(always)]
     pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let (dup, qos, retain) = crate::wire::publish_flags(flags)?;
-        let topic_name = TopicName::from_wire(r.length_prefixed()?)?;
-        let packet_id = match qos {
-            QoS::AtMostOnce => None,
-            _ => Some(r.packet_id()?),
+        let head = Head::read(crate::wire::publish_flags(flags)?, r.unread())?;
+        r.skip(TOPIC_AT);
+        Ok(head.into_publish(r.rest()))
+    }
+}
+
+/// Where the Topic Name starts in the body: after its two-byte length.
+pub(crate) const TOPIC_AT: usize = 2;
+
+/// The fixed header flags and variable header of a PUBLISH, read and checked
+/// in place, before any byte is taken off the receive buffer. The body is
+/// then taken off as one `Bytes` that holds both the Topic Name and the
+/// payload (one reference count, see [`Content`]).
+pub(crate) struct Head<P> {
+    dup: bool,
+    qos: QoS,
+    retain: bool,
+    packet_id: Option<P>,
+    topic_len: u16,
+    /// Where the payload starts, counted from the Topic Name.
+    payload_at: u32,
+}
+
+impl<P: PacketId> Head<P> {
+    /// Reads the PUBLISH whose fixed header flags are `(dup, qos, retain)`
+    /// (as [`publish_flags`](crate::wire::publish_flags) checked them) and
+    /// whose whole body is `body`.
+    ///
+    /// Errs on a Topic Name that breaks the rules of §4.7 or §1.5.4, a
+    /// packet identifier of 0 [MQTT-2.3.1-1], and a body too short for what
+    /// it announces.
+    #[inline(always)]
+    pub(crate) fn read(
+        (dup, qos, retain): (bool, QoS, bool),
+        body: &[u8],
+    ) -> Result<Self, DecodeError> {
+        let topic = split::length_prefixed_at(body, 0)?;
+        TopicName::check_wire(&body[topic.clone()])?;
+        let (packet_id, payload_at) = match qos {
+            QoS::AtMostOnce => (None, topic.end),
+            _ => (
+                Some(split::packet_id_at(body, topic.end)?),
+                topic.end + P::WIRE_LEN,
+            ),
         };
-        Ok(Publish {
+        Ok(Head {
             dup,
             qos,
             retain,
-            topic_name,
             packet_id,
-            payload: r.rest(),
+            // A Two Byte Integer length, and a packet within `MAX_PACKET_SIZE`.
+            topic_len: (topic.end - TOPIC_AT) as u16,
+            payload_at: (payload_at - TOPIC_AT) as u32,
         })
+    }
+
+    /// The PUBLISH, given the body from its Topic Name on, taken off the
+    /// receive buffer.
+    #[inline(always)]
+    pub(crate) fn into_publish(self, frame: Bytes) -> Publish<P> {
+        Publish {
+            dup: self.dup,
+            qos: self.qos,
+            retain: self.retain,
+            packet_id: self.packet_id,
+            content: Content::decoded(frame, self.topic_len, self.payload_at),
+        }
+    }
+}
+
+impl<P: PacketId> fmt::Debug for Publish<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publish")
+            .field("dup", &self.dup)
+            .field("qos", &self.qos)
+            .field("retain", &self.retain)
+            .field("topic_name", &self.topic_name())
+            .field("packet_id", &self.packet_id)
+            .field("payload", &PayloadDebug(self.payload()))
+            .finish()
     }
 }
 
@@ -150,20 +283,20 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline]
     fn body_len(&self) -> usize {
-        self.topic_name.encoded_len()
+        2 + self.content.topic_bytes().len()
             + self.packet_id.map_or(0, |_| P::WIRE_LEN)
-            + self.payload.len()
+            + self.content.payload().len()
     }
     #[inline]
     fn write_head<B: BufMut>(&self, buf: &mut B) {
-        put_length_prefixed(buf, self.topic_name.as_mqtt_string().as_bytes());
+        put_length_prefixed(buf, self.content.topic_bytes());
         if let Some(id) = self.packet_id {
             put_packet_id(buf, id);
         }
     }
     #[inline]
-    fn payload(&self) -> Option<&Bytes> {
-        Some(&self.payload)
+    fn payload(&self) -> Option<&[u8]> {
+        Some(self.content.payload())
     }
     #[inline(always)]
     fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
@@ -175,7 +308,7 @@ impl<P: PacketId> Body for Publish<P> {
             buf,
             self.first_byte(),
             body_len,
-            self.topic_name.as_mqtt_string().as_bytes(),
+            self.content.topic_bytes(),
             self.packet_id,
         );
     }

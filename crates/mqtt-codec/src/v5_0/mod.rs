@@ -70,7 +70,7 @@ pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder};
 pub use crate::properties::*;
 
 use alloc::boxed::Box;
-use bytes::{BufMut, Bytes};
+use bytes::BufMut;
 
 use crate::encode::sealed::Body;
 use crate::wire::{FixedHeader, PacketType, Reader};
@@ -162,12 +162,13 @@ impl<P: PacketId> Packet<P> {
     /// [`DecodeError::TrailingBytes`], checked here once for all types.
     #[inline(always)]
     pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        // PUBLISH, the hot path, inline; the others out of line.
-        let packet = if header.packet_type == PacketType::Publish {
-            Packet::Publish(Publish::decode(header.flags, r)?)
-        } else {
-            Self::decode_other(header, r)?
-        };
+        // PUBLISH, the hot path, inline and built in the caller's slot; its
+        // payload is the rest of the packet, so nothing can trail it. The
+        // others out of line.
+        if header.packet_type == PacketType::Publish {
+            return Ok(Packet::Publish(Publish::decode(header.flags, r)?));
+        }
+        let packet = Self::decode_other(header, r)?;
         r.finish()?;
         Ok(packet)
     }
@@ -240,7 +241,7 @@ impl<P: PacketId> Body for Packet<P> {
         each_variant!(self, p => Body::write_head(p, buf))
     }
     #[inline]
-    fn payload(&self) -> Option<&Bytes> {
+    fn payload(&self) -> Option<&[u8]> {
         each_variant!(self, p => Body::payload(p))
     }
     #[inline]
@@ -282,7 +283,7 @@ pub(crate) mod test_util {
         assert_eq!(packet.encoded_len(), buf.len());
         let mut head = Vec::new();
         let payload = packet.encode_vectored(&mut head).expect("encodes");
-        head.extend_from_slice(payload.map_or(&[][..], |p| &p[..]));
+        head.extend_from_slice(payload.unwrap_or_default());
         assert_eq!(head, buf);
         buf
     }

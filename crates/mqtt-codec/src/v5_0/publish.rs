@@ -1,9 +1,10 @@
 //! PUBLISH (v5.0 §3.3).
 
 use bytes::{BufMut, Bytes};
+use core::fmt;
 use core::num::NonZeroU16;
-use derive_builder::Builder;
 
+use crate::content::{Content, PayloadDebug};
 use crate::encode::sealed::Body;
 use crate::properties::{PayloadFormatIndicator, PublishProperties};
 use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
@@ -36,38 +37,89 @@ use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 /// assert_eq!(buf.len(), publish.encoded_len());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Builder)]
-#[builder(
-    no_std,
-    setter(into),
-    build_fn(validate = "Self::validate", error = "BuildError")
-)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Publish<P: PacketId = u16> {
-    /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
-    #[builder(default)]
     dup: bool,
-    /// The QoS level (§3.3.1.2).
-    #[builder(default)]
     qos: QoS,
-    /// RETAIN (§3.3.1.3).
-    #[builder(default)]
     retain: bool,
-    /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic Alias.
-    #[builder(try_setter)]
-    topic_name: TopicName,
-    /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
-    /// [MQTT-2.2.1-3].
-    #[builder(default, setter(strip_option, into = false))]
     packet_id: Option<P>,
-    /// The properties (§3.3.2.3).
-    #[builder(default)]
     properties: PublishProperties,
-    /// The Application Message (§3.3.3).
-    #[builder(default)]
-    payload: Bytes,
+    content: Content,
+}
+
+pub use fields::PublishBuilder;
+
+/// The builder, generated from a struct of the fields it sets. That struct
+/// is named `Publish` too, so that the builder's generated docs name the
+/// type it builds; [`PublishBuilder::build`] turns it into a [`Publish`].
+mod fields {
+    use bytes::Bytes;
+    use derive_builder::Builder;
+
+    use crate::{properties::PublishProperties, BuildError, PacketId, QoS, TopicName};
+
+    #[derive(Builder)]
+    #[builder(
+        name = "PublishBuilder",
+        public,
+        no_std,
+        setter(into),
+        field(vis = "pub(super)"),
+        build_fn(
+            vis = "pub(super)",
+            name = "build_fields",
+            validate = "Self::validate",
+            error = "BuildError"
+        )
+    )]
+    pub(super) struct Publish<P: PacketId> {
+        /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
+        #[builder(default)]
+        pub(super) dup: bool,
+        /// The QoS level (§3.3.1.2).
+        #[builder(default)]
+        pub(super) qos: QoS,
+        /// RETAIN (§3.3.1.3).
+        #[builder(default)]
+        pub(super) retain: bool,
+        /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic Alias.
+        #[builder(try_setter)]
+        pub(super) topic_name: TopicName,
+        /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
+        /// [MQTT-2.2.1-3].
+        #[builder(default, setter(strip_option, into = false))]
+        pub(super) packet_id: Option<P>,
+        /// The properties (§3.3.2.3).
+        #[builder(default)]
+        pub(super) properties: PublishProperties,
+        /// The Application Message (§3.3.3).
+        #[builder(default)]
+        pub(super) payload: Bytes,
+    }
 }
 
 impl<P: PacketId> PublishBuilder<P> {
+    /// Builds the PUBLISH.
+    ///
+    /// Errs on a missing Topic Name, and on what a sender must not send: a
+    /// packet identifier that does not match the QoS, DUP on QoS 0, an
+    /// empty Topic Name without a Topic Alias, a property value the spec
+    /// forbids, a payload marked UTF-8 that is not.
+    pub fn build(&self) -> Result<Publish<P>, BuildError> {
+        let fields = self.build_fields()?;
+        Ok(Publish {
+            dup: fields.dup,
+            qos: fields.qos,
+            retain: fields.retain,
+            packet_id: fields.packet_id,
+            properties: fields.properties,
+            content: Content::Parts {
+                topic_name: fields.topic_name,
+                payload: fields.payload,
+            },
+        })
+    }
+
     fn validate(&self) -> Result<(), BuildError> {
         let qos = self.qos.unwrap_or_default();
         let has_id = matches!(self.packet_id, Some(Some(_)));
@@ -130,9 +182,16 @@ impl<P: PacketId> Publish<P> {
     pub fn retain(&self) -> bool {
         self.retain
     }
-    /// The Topic Name; empty when the Topic Alias stands for it.
-    pub fn topic_name(&self) -> &TopicName {
-        &self.topic_name
+    /// The Topic Name; empty when the Topic Alias stands for it. Free for
+    /// plain ASCII; other text is checked as UTF-8 again on each call.
+    #[inline]
+    pub fn topic_name(&self) -> &str {
+        self.content.topic_str()
+    }
+    /// The Topic Name as a value of its own, sharing the packet's buffer
+    /// (one reference count): for a store or a map key.
+    pub fn to_topic_name(&self) -> TopicName {
+        self.content.to_topic_name()
     }
     /// The Topic Alias, if any (a property, here for convenience).
     pub fn topic_alias(&self) -> Option<NonZeroU16> {
@@ -147,12 +206,22 @@ impl<P: PacketId> Publish<P> {
         &self.properties
     }
     /// The Application Message.
-    pub fn payload(&self) -> &Bytes {
-        &self.payload
+    #[inline]
+    pub fn payload(&self) -> &[u8] {
+        self.content.payload()
     }
-    /// Takes the Application Message out.
+    /// The Application Message as a value of its own, sharing the packet's
+    /// buffer (one reference count, no copy).
+    pub fn payload_bytes(&self) -> Bytes {
+        self.content.payload_bytes()
+    }
+    /// Takes the Application Message out (no copy).
     pub fn into_payload(self) -> Bytes {
-        self.payload
+        self.content.into_payload()
+    }
+    /// Takes the Topic Name and the Application Message out (no copy).
+    pub fn into_parts(self) -> (TopicName, Bytes) {
+        self.content.into_parts()
     }
 
     /// Sets the DUP flag, as a sender does when it re-sends [MQTT-3.3.1-1].
@@ -176,7 +245,7 @@ impl<P: PacketId> Publish<P> {
                 "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)",
             ));
         }
-        self.topic_name = topic_name;
+        self.content.set_topic_name(topic_name);
         Ok(())
     }
     /// Sets or removes the Message Expiry Interval, in seconds (§3.3.2.3.3):
@@ -191,7 +260,7 @@ impl<P: PacketId> Publish<P> {
     /// Errs, changing nothing, on removing the alias of a PUBLISH whose
     /// Topic Name is empty.
     pub fn set_topic_alias(&mut self, alias: Option<NonZeroU16>) -> Result<(), BuildError> {
-        if alias.is_none() && self.topic_name.is_empty() {
+        if alias.is_none() && self.content.topic_bytes().is_empty() {
             return Err(BuildError::Forbidden(
                 "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)",
             ));
@@ -222,11 +291,27 @@ impl<P: PacketId> Publish<P> {
             dup,
             qos,
             retain,
-            topic_name,
             packet_id,
             properties,
-            payload: r.rest(),
+            content: Content::Parts {
+                topic_name,
+                payload: r.rest(),
+            },
         })
+    }
+}
+
+impl<P: PacketId> fmt::Debug for Publish<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publish")
+            .field("dup", &self.dup)
+            .field("qos", &self.qos)
+            .field("retain", &self.retain)
+            .field("topic_name", &self.topic_name())
+            .field("packet_id", &self.packet_id)
+            .field("properties", &self.properties)
+            .field("payload", &PayloadDebug(self.payload()))
+            .finish()
     }
 }
 
@@ -237,22 +322,22 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline]
     fn body_len(&self) -> usize {
-        self.topic_name.encoded_len()
+        2 + self.content.topic_bytes().len()
             + self.packet_id.map_or(0, |_| P::WIRE_LEN)
             + self.properties.encoded_len()
-            + self.payload.len()
+            + self.content.payload().len()
     }
     #[inline]
     fn write_head<B: BufMut>(&self, buf: &mut B) {
-        put_length_prefixed(buf, self.topic_name.as_mqtt_string().as_bytes());
+        put_length_prefixed(buf, self.content.topic_bytes());
         if let Some(id) = self.packet_id {
             put_packet_id(buf, id);
         }
         self.properties.encode(buf);
     }
     #[inline]
-    fn payload(&self) -> Option<&Bytes> {
-        Some(&self.payload)
+    fn payload(&self) -> Option<&[u8]> {
+        Some(self.content.payload())
     }
     #[inline(always)]
     fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
@@ -264,7 +349,7 @@ impl<P: PacketId> Body for Publish<P> {
             buf,
             self.first_byte(),
             body_len,
-            self.topic_name.as_mqtt_string().as_bytes(),
+            self.content.topic_bytes(),
             self.packet_id,
         );
         self.properties.encode(buf);

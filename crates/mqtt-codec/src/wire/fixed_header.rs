@@ -132,11 +132,13 @@ impl FixedHeader {
 /// DUP, QoS and RETAIN from the flags of a PUBLISH fixed header (§3.3.1).
 ///
 /// Errs on QoS 3 [MQTT-3.3.1-4] and on DUP set with QoS 0 [MQTT-3.3.1-2].
-#[inline]
+#[inline(always)]
 pub(crate) fn publish_flags(flags: u8) -> Result<(bool, QoS, bool), DecodeError> {
-    let qos = match QoS::from_u8((flags >> 1) & 0b11) {
-        Ok(qos) => qos,
-        Err(e) => return Err(super::cold(e)),
+    let qos = match (flags >> 1) & 0b11 {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        2 => QoS::ExactlyOnce,
+        _ => return Err(super::cold(DecodeError::InvalidQos)),
     };
     let dup = flags & 0b1000 != 0;
     if dup && qos == QoS::AtMostOnce {

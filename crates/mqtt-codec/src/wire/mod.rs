@@ -3,6 +3,7 @@
 
 mod fixed_header;
 pub(crate) mod reader;
+pub(crate) mod split;
 pub(crate) mod varint;
 pub(crate) mod writer;
 

@@ -53,6 +53,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The bytes of the frame not yet read.
+    #[inline(always)]
+    pub(crate) fn unread(&self) -> &[u8] {
+        self.input()
+    }
+
     #[inline(always)]
     fn input(&self) -> &[u8] {
         &self.buf[self.pos..self.end]
@@ -184,6 +190,13 @@ impl<'a> Reader<'a> {
             Some(id) => Ok(id),
             None => Err(cold(DecodeError::ZeroPacketId)),
         }
+    }
+
+    /// Skips `n` bytes that the caller located in [`Reader::unread`].
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, n: usize) {
+        debug_assert!(n <= self.remaining());
+        self.pos = (self.pos + n).min(self.end);
     }
 
     /// Everything not yet read, split off the buffer.

@@ -32,6 +32,12 @@ pub const fn varint_len(value: u32) -> usize {
 /// non-minimal encoding [MQTT-1.5.5-1].
 #[inline(always)]
 pub(crate) fn read_varint(buf: &[u8]) -> Result<Option<(u32, usize)>, DecodeError> {
+    // One byte, the common case (values below 128), without the loop.
+    if let Some(&byte) = buf.first() {
+        if byte & 0x80 == 0 {
+            return Ok(Some((u32::from(byte), 1)));
+        }
+    }
     let mut value: u32 = 0;
     for i in 0..4 {
         let Some(&byte) = buf.get(i) else {

@@ -89,7 +89,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 // The alias stays set, so the name is accepted.
                 let _ = p.set_topic_name(topic);
             } else {
-                self.alias_recv.insert(alias, p.topic_name().clone())?;
+                self.alias_recv.insert(alias, p.to_topic_name())?;
             }
         }
         Ok(())

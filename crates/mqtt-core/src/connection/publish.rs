@@ -316,7 +316,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 let _ = p.set_topic_name(TopicName::empty());
                 return (true, None);
             }
-            return (true, Some((alias, p.topic_name().clone())));
+            return (true, Some((alias, p.to_topic_name())));
         }
         if !room {
             return (false, None);

@@ -343,7 +343,7 @@ pub struct PubView<P> {
 pub fn as_publish<P: PacketId>(packet: &GenericPacket<P>) -> Option<PubView<P>> {
     match packet {
         GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(PubView {
-            topic: p.topic_name().as_str().to_owned(),
+            topic: p.topic_name().to_owned(),
             payload: p.payload().to_vec(),
             qos: p.qos(),
             dup: p.dup(),
@@ -352,7 +352,7 @@ pub fn as_publish<P: PacketId>(packet: &GenericPacket<P>) -> Option<PubView<P>> 
             topic_alias: None,
         }),
         GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(PubView {
-            topic: p.topic_name().as_str().to_owned(),
+            topic: p.topic_name().to_owned(),
             payload: p.payload().to_vec(),
             qos: p.qos(),
             dup: p.dup(),

@@ -194,13 +194,13 @@ pub fn as_publish(p: &GenericPacket) -> Option<(String, QoS, Bytes, bool)> {
         GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some((
             p.topic_name().to_string(),
             p.qos(),
-            p.payload().clone(),
+            p.payload_bytes(),
             p.retain(),
         )),
         GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some((
             p.topic_name().to_string(),
             p.qos(),
-            p.payload().clone(),
+            p.payload_bytes(),
             p.retain(),
         )),
         _ => None,

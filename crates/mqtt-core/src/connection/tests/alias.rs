@@ -49,12 +49,12 @@ fn auto_map() {
     let mut c = aliasing_client(2, true);
     let first = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(
-        (first.topic_name().as_str(), first.topic_alias()),
+        (first.topic_name(), first.topic_alias()),
         ("a", NonZeroU16::new(1))
     );
     let again = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(
-        (again.topic_name().as_str(), again.topic_alias()),
+        (again.topic_name(), again.topic_alias()),
         ("", NonZeroU16::new(1))
     );
     let b = wire_publish(&c.send(publish(V5, "b", QoS::AtMostOnce, None)));
@@ -63,7 +63,7 @@ fn auto_map() {
     // "c" takes its alias.
     let c3 = wire_publish(&c.send(publish(V5, "c", QoS::AtMostOnce, None)));
     assert_eq!(
-        (c3.topic_name().as_str(), c3.topic_alias()),
+        (c3.topic_name(), c3.topic_alias()),
         ("c", NonZeroU16::new(1))
     );
 }
@@ -75,7 +75,7 @@ fn no_alias_without_maximum() {
     let mut c = aliasing_client(0, true);
     let p = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(p.topic_alias(), None);
-    assert_eq!(p.topic_name().as_str(), "a");
+    assert_eq!(p.topic_name(), "a");
 }
 
 /// Automatic replacement uses only mappings that exist.
@@ -140,7 +140,7 @@ fn stored_publish_keeps_the_topic() {
     c.send(publish(V5, "a", QoS::AtMostOnce, None));
     let id = c.acquire_packet_id().unwrap();
     let p = wire_publish(&c.send(publish(V5, "a", QoS::AtLeastOnce, Some(id))));
-    assert_eq!(p.topic_name().as_str(), "", "sent with the alias only");
+    assert_eq!(p.topic_name(), "", "sent with the alias only");
     c.notify_closed();
     c.send(connect_v5(0, keep, false));
     let present = v5_0::Connack::builder()
@@ -148,7 +148,7 @@ fn stored_publish_keeps_the_topic() {
         .build()
         .unwrap();
     let p = wire_publish(&feed(&mut c, [v5_0::Packet::from(present).into()]));
-    assert_eq!(p.topic_name().as_str(), "a");
+    assert_eq!(p.topic_name(), "a");
     assert_eq!(p.topic_alias(), None);
     assert!(p.dup());
 }
@@ -186,7 +186,7 @@ fn receive_resolves_aliases() {
     let topics: Vec<String> = received(&events)
         .iter()
         .map(|p| match p {
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.topic_name().as_str().to_owned(),
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.topic_name().to_owned(),
             _ => String::new(),
         })
         .collect();
