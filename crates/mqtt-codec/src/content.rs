@@ -58,6 +58,26 @@ impl Content {
         }
     }
 
+    /// The bytes of the Topic Name and the payload, fetched together (one
+    /// look at how they are held), as the encoder wants them.
+    #[inline(always)]
+    pub(crate) fn topic_and_payload(&self) -> (&[u8], &[u8]) {
+        match self {
+            Content::Parts {
+                topic_name,
+                payload,
+            } => (topic_name.as_mqtt_string().as_bytes(), payload),
+            Content::Frame {
+                frame,
+                topic_len,
+                payload_at,
+            } => (
+                frame.get(..usize::from(*topic_len)).unwrap_or_default(),
+                frame.get(*payload_at as usize..).unwrap_or_default(),
+            ),
+        }
+    }
+
     /// The Topic Name as a string.
     #[inline(always)]
     pub(crate) fn topic_str(&self) -> &str {

@@ -116,7 +116,7 @@ impl<T: sealed::Body + ?Sized> sealed::Body for alloc::boxed::Box<T> {
 /// the largest Remaining Length (§2.1.4) and against the `available` room
 /// for all of it but `skipped` bytes (a payload written apart).
 #[inline]
-fn check(body: usize, skipped: usize, available: usize) -> Result<usize, EncodeError> {
+pub(crate) fn check(body: usize, skipped: usize, available: usize) -> Result<usize, EncodeError> {
     if body > VARINT_MAX as usize {
         return Err(EncodeError::PacketTooLarge(body));
     }

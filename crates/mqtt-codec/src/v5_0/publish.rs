@@ -315,6 +315,17 @@ impl<P: PacketId> fmt::Debug for Publish<P> {
     }
 }
 
+impl<P: PacketId> Publish<P> {
+    /// The Remaining Length, given the Topic Name and payload.
+    #[inline(always)]
+    fn body_len_of(&self, topic: &[u8], payload: &[u8]) -> usize {
+        2 + topic.len()
+            + self.packet_id.map_or(0, |_| P::WIRE_LEN)
+            + self.properties.encoded_len()
+            + payload.len()
+    }
+}
+
 impl<P: PacketId> Body for Publish<P> {
     #[inline]
     fn first_byte(&self) -> u8 {
@@ -322,10 +333,8 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline]
     fn body_len(&self) -> usize {
-        2 + self.content.topic_bytes().len()
-            + self.packet_id.map_or(0, |_| P::WIRE_LEN)
-            + self.properties.encoded_len()
-            + self.content.payload().len()
+        let (topic, payload) = self.content.topic_and_payload();
+        self.body_len_of(topic, payload)
     }
     #[inline]
     fn write_head<B: BufMut>(&self, buf: &mut B) {
@@ -341,7 +350,15 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline(always)]
     fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
-        crate::encode::encode_packet(self, buf)
+        let (topic, payload) = self.content.topic_and_payload();
+        let body = self.body_len_of(topic, payload);
+        // As `encode::encode_packet`, with the Topic Name and payload
+        // fetched once.
+        let total = crate::encode::check(body, 0, buf.remaining_mut())?;
+        put_publish_head(buf, self.first_byte(), body, topic, self.packet_id);
+        self.properties.encode(buf);
+        buf.put_slice(payload);
+        Ok(total)
     }
     #[inline(always)]
     fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
