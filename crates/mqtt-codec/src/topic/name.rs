@@ -55,14 +55,6 @@ impl TopicName {
         Ok(TopicName(s))
     }
 
-    /// A non-empty Topic Name read off the wire: the string rules and the
-    /// Topic Name rules checked in one pass.
-    #[inline(always)]
-    pub(crate) fn from_wire(raw: Bytes) -> Result<Self, crate::DecodeError> {
-        Self::check_wire(&raw)?;
-        Ok(Self::from_checked_wire(raw))
-    }
-
     /// Checks the bytes of a non-empty Topic Name read off the wire, in one
     /// pass for the common case.
     #[inline(always)]

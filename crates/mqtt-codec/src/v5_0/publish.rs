@@ -7,8 +7,9 @@ use core::num::NonZeroU16;
 use crate::content::{Content, PayloadDebug};
 use crate::encode::sealed::Body;
 use crate::properties::{PayloadFormatIndicator, PublishProperties};
+use crate::v3_1_1::publish::TOPIC_AT;
 use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
-use crate::wire::{cold, Reader};
+use crate::wire::{cold, split, Reader};
 use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 
 /// An application message, sent in either direction (§3.3).
@@ -269,34 +270,46 @@ impl<P: PacketId> Publish<P> {
         Ok(())
     }
 
+    /// The Topic Name and packet identifier are located in place; then the
+    /// packet is taken off the buffer as one `Bytes` from its Topic Name on
+    /// (one reference count, see [`Content`]), and the properties are read
+    /// out of it, their strings slices of it.
     #[inline(always)]
     pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let (dup, qos, retain) = crate::wire::publish_flags(flags)?;
-        let topic = r.length_prefixed()?;
-        let packet_id = match qos {
-            QoS::AtMostOnce => None,
-            _ => Some(r.packet_id()?),
+        let body = r.unread();
+        let topic = split::length_prefixed_at(body, 0)?;
+        let (packet_id, properties_at) = match qos {
+            QoS::AtMostOnce => (None, topic.end),
+            _ => (
+                Some(split::packet_id_at(body, topic.end)?),
+                topic.end + P::WIRE_LEN,
+            ),
         };
-        let properties = PublishProperties::decode(r)?;
-        let topic_name = if topic.is_empty() {
+        r.skip(TOPIC_AT);
+        let frame = r.rest();
+        let mut rest = Reader::shared(&frame, properties_at - TOPIC_AT);
+        let properties = PublishProperties::decode(&mut rest)?;
+        let payload_at = frame.len() - rest.remaining();
+        drop(rest);
+        let topic_len = topic.end - topic.start;
+        if topic_len == 0 {
             // §3.3.2.1: a Protocol Error unless a Topic Alias stands for it.
             if properties.topic_alias.is_none() {
                 return Err(cold(DecodeError::EmptyTopicWithoutAlias));
             }
-            TopicName::empty()
         } else {
-            TopicName::from_wire(topic)?
-        };
+            TopicName::check_wire(&frame[..topic_len])?;
+        }
         Ok(Publish {
             dup,
             qos,
             retain,
             packet_id,
             properties,
-            content: Content::Parts {
-                topic_name,
-                payload: r.rest(),
-            },
+            // A Two Byte Integer length, and a packet within
+            // `MAX_PACKET_SIZE`.
+            content: Content::decoded(frame, topic_len as u16, payload_at as u32),
         })
     }
 }
@@ -427,6 +440,38 @@ mod tests {
                 b'h', b'i',
             ],
         );
+    }
+
+    /// A decoded PUBLISH's Topic Name, properties and payload are all slices
+    /// of the received packet, and read back as the built one's.
+    #[test]
+    fn decoded_fields_are_slices_of_the_packet() {
+        let bytes = bytes::BytesMut::from(
+            &[
+                0x30, 0x0C, // PUBLISH, QoS 0; Remaining Length 12
+                0x00, 0x01, b't', // Topic Name
+                0x04, 0x03, 0x00, 0x01, b'x', // Content Type "x"
+                b'p', b'a', b'y', 0x00, // payload
+            ][..],
+        );
+        let range = bytes.as_ptr_range();
+        let mut buf = bytes;
+        let Ok(Some(crate::GenericPacket::V5_0(Packet::Publish(p)))) =
+            crate::Decoder::<u16>::new(crate::ProtocolVersion::V5_0).decode(&mut buf)
+        else {
+            panic!("a PUBLISH");
+        };
+        assert!(buf.is_empty());
+        assert_eq!((p.topic_name(), p.payload()), ("t", &b"pay\x00"[..]));
+        let content_type = p.properties().content_type.as_ref().unwrap();
+        assert_eq!(content_type, "x");
+        for ptr in [
+            p.topic_name().as_ptr(),
+            content_type.as_str().as_ptr(),
+            p.payload().as_ptr(),
+        ] {
+            assert!(range.contains(&ptr));
+        }
     }
 
     /// The benchmark's message: Message Expiry, Content Type and one User

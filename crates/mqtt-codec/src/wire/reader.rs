@@ -1,6 +1,8 @@
 //! The body reader: nom parses the fields of one complete frame straight
 //! from the receive buffer, and every string, binary value or payload it
-//! yields is split off that buffer (zero-copy, one reference count each).
+//! yields is split off that buffer (zero-copy, one reference count each). It
+//! also reads a frame already taken off the buffer as one `Bytes` (a v5.0
+//! PUBLISH's properties), slicing its fields out of it.
 
 use bytes::{Buf, Bytes, BytesMut};
 use nom::bytes::complete::take;
@@ -22,11 +24,21 @@ use crate::{DecodeError, PacketId};
 /// `split_to` per string, binary or payload, and no separate advance) or when
 /// it is dropped.
 pub(crate) struct Reader<'a> {
-    buf: &'a mut BytesMut,
-    /// Bytes at the front of `buf` already read, not yet taken off it.
+    src: Source<'a>,
+    /// Bytes at the front of the source already read (for a buffer, not yet
+    /// taken off it).
     pos: usize,
-    /// Where this frame ends in `buf`: `pos <= end <= buf.len()`.
+    /// Where this frame ends in the source: `pos <= end <= len`.
     end: usize,
+}
+
+/// What a [`Reader`] reads.
+enum Source<'a> {
+    /// The receive buffer: fields are split off its front.
+    Buffer(&'a mut BytesMut),
+    /// A frame already taken off it: fields are slices of it, and it is
+    /// left as it is.
+    Frame(&'a Bytes),
 }
 
 type NomResult<'a, T> = nom::IResult<&'a [u8], T, ()>;
@@ -36,7 +48,11 @@ impl<'a> Reader<'a> {
     #[cfg(test)]
     pub(crate) fn new(buf: &'a mut BytesMut) -> Self {
         let end = buf.len();
-        Reader { buf, pos: 0, end }
+        Reader {
+            src: Source::Buffer(buf),
+            pos: 0,
+            end,
+        }
     }
 
     /// A reader over `buf[start..end]`, which the caller has checked to be
@@ -47,7 +63,19 @@ impl<'a> Reader<'a> {
         debug_assert!(start <= end && end <= buf.len());
         let end = end.min(buf.len());
         Reader {
-            buf,
+            src: Source::Buffer(buf),
+            pos: start.min(end),
+            end,
+        }
+    }
+
+    /// A reader over `frame[start..]`; its fields are slices of `frame`,
+    /// which it leaves as it is.
+    #[inline(always)]
+    pub(crate) fn shared(frame: &'a Bytes, start: usize) -> Self {
+        let end = frame.len();
+        Reader {
+            src: Source::Frame(frame),
             pos: start.min(end),
             end,
         }
@@ -61,7 +89,11 @@ impl<'a> Reader<'a> {
 
     #[inline(always)]
     fn input(&self) -> &[u8] {
-        &self.buf[self.pos..self.end]
+        let all: &[u8] = match &self.src {
+            Source::Buffer(buf) => buf,
+            Source::Frame(frame) => frame,
+        };
+        &all[self.pos..self.end]
     }
 
     #[inline(always)]
@@ -144,6 +176,7 @@ impl<'a> Reader<'a> {
 
     /// Splits the next `n` bytes, known to be in the frame, off the buffer,
     /// with the bytes read before them: one `split_to`, no separate advance.
+    /// From a shared frame, slices them out of it.
     #[inline(always)]
     fn split(&mut self, n: usize) -> Bytes {
         if n == 0 {
@@ -151,11 +184,20 @@ impl<'a> Reader<'a> {
             return Bytes::new();
         }
         let at = self.pos + n;
-        let mut field = self.buf.split_to(at).freeze();
-        field.advance(self.pos);
-        self.end -= at;
-        self.pos = 0;
-        field
+        match &mut self.src {
+            Source::Buffer(buf) => {
+                let mut field = buf.split_to(at).freeze();
+                field.advance(self.pos);
+                self.end -= at;
+                self.pos = 0;
+                field
+            }
+            Source::Frame(frame) => {
+                let field = frame.slice(self.pos..at);
+                self.pos = at;
+                field
+            }
+        }
     }
 
     /// Two Byte Integer length, then that many bytes.
@@ -210,25 +252,32 @@ impl<'a> Reader<'a> {
     #[inline(always)]
     pub(crate) fn sub(&mut self, n: usize) -> Result<Reader<'_>, DecodeError> {
         self.check_len(n)?;
-        // The sub-reader starts where this one is, and takes its bytes off
-        // `buf` together with those this one has read; this one continues
-        // after them.
         let (pos, end) = (self.pos, self.pos + n);
-        self.end -= end;
-        self.pos = 0;
-        Ok(Reader {
-            buf: self.buf,
-            pos,
-            end,
-        })
+        let src = match &mut self.src {
+            Source::Buffer(buf) => {
+                // The sub-reader starts where this one is, and takes its
+                // bytes off `buf` together with those this one has read;
+                // this one continues after them.
+                self.end -= end;
+                self.pos = 0;
+                Source::Buffer(buf)
+            }
+            Source::Frame(frame) => {
+                self.pos = end;
+                Source::Frame(frame)
+            }
+        };
+        Ok(Reader { src, pos, end })
     }
 }
 
 impl Drop for Reader<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        if self.end != 0 {
-            self.buf.advance(self.end);
+        if let Source::Buffer(buf) = &mut self.src {
+            if self.end != 0 {
+                buf.advance(self.end);
+            }
         }
     }
 }
@@ -275,6 +324,40 @@ mod tests {
             assert_eq!(r.finish(), Ok(()));
         }
         assert_eq!(&buf[..], [0xEE]);
+    }
+
+    /// Over a shared frame, fields and property blocks are slices of it, and
+    /// the frame is left whole, whatever was read.
+    #[test]
+    fn a_shared_frame_is_sliced_not_consumed() {
+        let frame = Bytes::from_static(&[
+            0xAA, // skipped: the reader starts after it
+            0x00, 0x02, b'h', b'i', // length-prefixed "hi"
+            0x03, 0x01, b'x', 0x09, // a 3-byte block
+            b'p', b'a', b'y', // the rest
+        ]);
+        let range = frame.as_ptr_range();
+        let mut r = Reader::shared(&frame, 1);
+        let hi = r.length_prefixed().unwrap();
+        assert_eq!(hi, &b"hi"[..]);
+        assert!(range.contains(&hi.as_ptr()));
+        let len = usize::from(r.u8().unwrap());
+        {
+            let mut block = r.sub(len).unwrap();
+            assert_eq!(block.u8(), Ok(0x01));
+            assert_eq!(block.bytes(1).unwrap(), &b"x"[..]);
+            assert_eq!(block.remaining(), 1);
+        }
+        assert_eq!(r.remaining(), 3);
+        assert_eq!(r.unread(), b"pay");
+        assert_eq!(r.rest(), &b"pay"[..]);
+        assert_eq!(r.remaining(), 0);
+        drop(r);
+        assert_eq!(frame.len(), 12);
+        assert_eq!(
+            Reader::shared(&frame, 9).bytes(4),
+            Err(DecodeError::UnexpectedEnd)
+        );
     }
 
     /// Dropped after an error, a reader takes exactly its frame off the
