@@ -1,10 +1,9 @@
-//! Fields located in a body before it is split off the receive buffer.
+//! Fields located in a body before it is taken off the receive buffer.
 //!
-//! A v3.1.1 PUBLISH reads where its fields lie first, then takes its whole
-//! body off the buffer at once ([`Reader::rest`](super::Reader::rest), one
-//! reference count), slices the Topic Name out of it and leaves the payload
-//! in place: one `split_to` of the buffer and one `Bytes::slice`, which costs
-//! less than splitting topic and payload off the buffer one after the other.
+//! A PUBLISH reads where its Topic Name and packet identifier lie first,
+//! then takes its whole body off the buffer at once (one `split_to`, one
+//! reference count) and keeps it whole: its Topic Name and payload are
+//! ranges of it (see `Content`).
 
 use core::ops::Range;
 
