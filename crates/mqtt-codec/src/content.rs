@@ -165,6 +165,107 @@ impl Content {
     }
 }
 
+/// The builder both versions' `Publish` have, derived from a struct of the
+/// fields it sets (given as the macro's input, each `pub(super)`). That
+/// struct is named `Publish` too, so that the builder's generated docs name
+/// the type it builds; `PublishBuilder::build` (written by each version,
+/// with its `validate`) turns it into the real `Publish`.
+macro_rules! publish_builder {
+    ($($fields:tt)*) => {
+        pub use fields::PublishBuilder;
+
+        /// The builder's fields (see `content::publish_builder`).
+        mod fields {
+            use super::*;
+
+            #[derive(derive_builder::Builder)]
+            #[builder(
+                name = "PublishBuilder",
+                public,
+                no_std,
+                setter(into),
+                field(vis = "pub(super)"),
+                build_fn(
+                    vis = "pub(super)",
+                    name = "build_fields",
+                    validate = "Self::validate",
+                    error = "BuildError"
+                )
+            )]
+            pub(super) struct Publish<P: PacketId> {
+                $($fields)*
+            }
+        }
+    };
+}
+pub(crate) use publish_builder;
+
+/// The accessors both versions' `Publish` share: flags, packet identifier,
+/// Topic Name and payload. Expands inside `impl<P: PacketId> Publish<P>`.
+macro_rules! publish_accessors {
+    () => {
+        /// The DUP flag: this may be a re-delivery.
+        pub fn dup(&self) -> bool {
+            self.dup
+        }
+        /// The QoS level.
+        pub fn qos(&self) -> QoS {
+            self.qos
+        }
+        /// The RETAIN flag.
+        pub fn retain(&self) -> bool {
+            self.retain
+        }
+        /// The packet identifier, present when QoS > 0.
+        pub fn packet_id(&self) -> Option<P> {
+            self.packet_id
+        }
+        /// The Topic Name (on v5.0, empty when a Topic Alias stands for it).
+        /// Free for plain ASCII; other text is checked as UTF-8 again on
+        /// each call.
+        #[inline]
+        pub fn topic_name(&self) -> &str {
+            self.content.topic_str()
+        }
+        /// The Topic Name as a value of its own, sharing the packet's buffer
+        /// (one reference count): for a store or a map key.
+        pub fn to_topic_name(&self) -> TopicName {
+            self.content.to_topic_name()
+        }
+        /// The payload: the Application Message.
+        #[inline]
+        pub fn payload(&self) -> &[u8] {
+            self.content.payload()
+        }
+        /// The payload as a value of its own, sharing the packet's buffer
+        /// (one reference count, no copy).
+        pub fn payload_bytes(&self) -> Bytes {
+            self.content.payload_bytes()
+        }
+        /// Takes the payload out (no copy).
+        pub fn into_payload(self) -> Bytes {
+            self.content.into_payload()
+        }
+        /// Takes the Topic Name and the payload out (no copy).
+        pub fn into_parts(self) -> (TopicName, Bytes) {
+            self.content.into_parts()
+        }
+        /// Sets the DUP flag, as a sender does when it re-sends
+        /// [MQTT-3.3.1-1]. Ignored on QoS 0 [MQTT-3.3.1-2].
+        pub fn set_dup(&mut self, dup: bool) {
+            self.dup = dup && self.qos != QoS::AtMostOnce;
+        }
+        /// Replaces the packet identifier of a QoS > 0 PUBLISH; ignored on
+        /// QoS 0.
+        pub fn set_packet_id(&mut self, id: P) {
+            if self.qos != QoS::AtMostOnce {
+                self.packet_id = Some(id);
+            }
+        }
+    };
+}
+pub(crate) use publish_accessors;
+
 impl Default for Content {
     fn default() -> Self {
         Content::Parts {

@@ -33,51 +33,25 @@ pub struct Publish<P: PacketId = u16> {
     content: Content,
 }
 
-pub use fields::PublishBuilder;
-
-/// The builder, generated from a struct of the fields it sets. That struct
-/// is named `Publish` too, so that the builder's generated docs name the
-/// type it builds; [`PublishBuilder::build`] turns it into a [`Publish`].
-mod fields {
-    use bytes::Bytes;
-    use derive_builder::Builder;
-
-    use crate::{BuildError, PacketId, QoS, TopicName};
-
-    #[derive(Builder)]
-    #[builder(
-        name = "PublishBuilder",
-        public,
-        no_std,
-        setter(into),
-        field(vis = "pub(super)"),
-        build_fn(
-            vis = "pub(super)",
-            name = "build_fields",
-            validate = "Self::validate",
-            error = "BuildError"
-        )
-    )]
-    pub(super) struct Publish<P: PacketId> {
-        /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
-        #[builder(default)]
-        pub(super) dup: bool,
-        /// The QoS level (§4.3).
-        #[builder(default)]
-        pub(super) qos: QoS,
-        /// Whether the server keeps the message for future subscribers (§3.3.1.3).
-        #[builder(default)]
-        pub(super) retain: bool,
-        /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
-        #[builder(try_setter)]
-        pub(super) topic_name: TopicName,
-        /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
-        #[builder(default, setter(strip_option, into = false))]
-        pub(super) packet_id: Option<P>,
-        /// The application message, carried as is.
-        #[builder(default)]
-        pub(super) payload: Bytes,
-    }
+crate::content::publish_builder! {
+    /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
+    #[builder(default)]
+    pub(super) dup: bool,
+    /// The QoS level (§4.3).
+    #[builder(default)]
+    pub(super) qos: QoS,
+    /// Whether the server keeps the message for future subscribers (§3.3.1.3).
+    #[builder(default)]
+    pub(super) retain: bool,
+    /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
+    #[builder(try_setter)]
+    pub(super) topic_name: TopicName,
+    /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
+    #[builder(default, setter(strip_option, into = false))]
+    pub(super) packet_id: Option<P>,
+    /// The application message, carried as is.
+    #[builder(default)]
+    pub(super) payload: Bytes,
 }
 
 impl<P: PacketId> PublishBuilder<P> {
@@ -133,62 +107,7 @@ impl<P: PacketId> Publish<P> {
         PublishBuilder::default()
     }
 
-    /// The DUP flag: this may be a re-delivery.
-    pub fn dup(&self) -> bool {
-        self.dup
-    }
-    /// The QoS level.
-    pub fn qos(&self) -> QoS {
-        self.qos
-    }
-    /// The RETAIN flag.
-    pub fn retain(&self) -> bool {
-        self.retain
-    }
-    /// The Topic Name. Free for plain ASCII; other text is checked as
-    /// UTF-8 again on each call.
-    #[inline]
-    pub fn topic_name(&self) -> &str {
-        self.content.topic_str()
-    }
-    /// The Topic Name as a value of its own, sharing the packet's buffer
-    /// (one reference count): for a store or a map key.
-    pub fn to_topic_name(&self) -> TopicName {
-        self.content.to_topic_name()
-    }
-    /// The packet identifier, present when QoS > 0.
-    pub fn packet_id(&self) -> Option<P> {
-        self.packet_id
-    }
-    /// The application message.
-    #[inline]
-    pub fn payload(&self) -> &[u8] {
-        self.content.payload()
-    }
-    /// The application message as a value of its own, sharing the packet's
-    /// buffer (one reference count, no copy).
-    pub fn payload_bytes(&self) -> Bytes {
-        self.content.payload_bytes()
-    }
-    /// Takes the application message out (no copy).
-    pub fn into_payload(self) -> Bytes {
-        self.content.into_payload()
-    }
-    /// Takes the Topic Name and the application message out (no copy).
-    pub fn into_parts(self) -> (TopicName, Bytes) {
-        self.content.into_parts()
-    }
-    /// Sets the DUP flag, as a sender does when it re-sends [MQTT-3.3.1-1].
-    /// Ignored on QoS 0 [MQTT-3.3.1-2].
-    pub fn set_dup(&mut self, dup: bool) {
-        self.dup = dup && self.qos != QoS::AtMostOnce;
-    }
-    /// Replaces the packet identifier of a QoS > 0 PUBLISH; ignored on QoS 0.
-    pub fn set_packet_id(&mut self, id: P) {
-        if self.qos != QoS::AtMostOnce {
-            self.packet_id = Some(id);
-        }
-    }
+    crate::content::publish_accessors!();
 
     /// Decodes the body at the front of `r`; see [`Head`].
     #[inline(always)]

@@ -48,55 +48,29 @@ pub struct Publish<P: PacketId = u16> {
     content: Content,
 }
 
-pub use fields::PublishBuilder;
-
-/// The builder, generated from a struct of the fields it sets. That struct
-/// is named `Publish` too, so that the builder's generated docs name the
-/// type it builds; [`PublishBuilder::build`] turns it into a [`Publish`].
-mod fields {
-    use bytes::Bytes;
-    use derive_builder::Builder;
-
-    use crate::{properties::PublishProperties, BuildError, PacketId, QoS, TopicName};
-
-    #[derive(Builder)]
-    #[builder(
-        name = "PublishBuilder",
-        public,
-        no_std,
-        setter(into),
-        field(vis = "pub(super)"),
-        build_fn(
-            vis = "pub(super)",
-            name = "build_fields",
-            validate = "Self::validate",
-            error = "BuildError"
-        )
-    )]
-    pub(super) struct Publish<P: PacketId> {
-        /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
-        #[builder(default)]
-        pub(super) dup: bool,
-        /// The QoS level (§3.3.1.2).
-        #[builder(default)]
-        pub(super) qos: QoS,
-        /// RETAIN (§3.3.1.3).
-        #[builder(default)]
-        pub(super) retain: bool,
-        /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic Alias.
-        #[builder(try_setter)]
-        pub(super) topic_name: TopicName,
-        /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
-        /// [MQTT-2.2.1-3].
-        #[builder(default, setter(strip_option, into = false))]
-        pub(super) packet_id: Option<P>,
-        /// The properties (§3.3.2.3).
-        #[builder(default)]
-        pub(super) properties: PublishProperties,
-        /// The Application Message (§3.3.3).
-        #[builder(default)]
-        pub(super) payload: Bytes,
-    }
+crate::content::publish_builder! {
+    /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
+    #[builder(default)]
+    pub(super) dup: bool,
+    /// The QoS level (§3.3.1.2).
+    #[builder(default)]
+    pub(super) qos: QoS,
+    /// RETAIN (§3.3.1.3).
+    #[builder(default)]
+    pub(super) retain: bool,
+    /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic Alias.
+    #[builder(try_setter)]
+    pub(super) topic_name: TopicName,
+    /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
+    /// [MQTT-2.2.1-3].
+    #[builder(default, setter(strip_option, into = false))]
+    pub(super) packet_id: Option<P>,
+    /// The properties (§3.3.2.3).
+    #[builder(default)]
+    pub(super) properties: PublishProperties,
+    /// The Application Message (§3.3.3).
+    #[builder(default)]
+    pub(super) payload: Bytes,
 }
 
 impl<P: PacketId> PublishBuilder<P> {
@@ -171,70 +145,15 @@ impl<P: PacketId> Publish<P> {
         PublishBuilder::default()
     }
 
-    /// The DUP flag: this may be a re-delivery.
-    pub fn dup(&self) -> bool {
-        self.dup
-    }
-    /// The QoS level.
-    pub fn qos(&self) -> QoS {
-        self.qos
-    }
-    /// The RETAIN flag.
-    pub fn retain(&self) -> bool {
-        self.retain
-    }
-    /// The Topic Name; empty when the Topic Alias stands for it. Free for
-    /// plain ASCII; other text is checked as UTF-8 again on each call.
-    #[inline]
-    pub fn topic_name(&self) -> &str {
-        self.content.topic_str()
-    }
-    /// The Topic Name as a value of its own, sharing the packet's buffer
-    /// (one reference count): for a store or a map key.
-    pub fn to_topic_name(&self) -> TopicName {
-        self.content.to_topic_name()
-    }
+    crate::content::publish_accessors!();
+
     /// The Topic Alias, if any (a property, here for convenience).
     pub fn topic_alias(&self) -> Option<NonZeroU16> {
         self.properties.topic_alias
     }
-    /// The packet identifier, present when QoS > 0.
-    pub fn packet_id(&self) -> Option<P> {
-        self.packet_id
-    }
     /// The properties.
     pub fn properties(&self) -> &PublishProperties {
         &self.properties
-    }
-    /// The Application Message.
-    #[inline]
-    pub fn payload(&self) -> &[u8] {
-        self.content.payload()
-    }
-    /// The Application Message as a value of its own, sharing the packet's
-    /// buffer (one reference count, no copy).
-    pub fn payload_bytes(&self) -> Bytes {
-        self.content.payload_bytes()
-    }
-    /// Takes the Application Message out (no copy).
-    pub fn into_payload(self) -> Bytes {
-        self.content.into_payload()
-    }
-    /// Takes the Topic Name and the Application Message out (no copy).
-    pub fn into_parts(self) -> (TopicName, Bytes) {
-        self.content.into_parts()
-    }
-
-    /// Sets the DUP flag, as a sender does when it re-sends [MQTT-3.3.1-1].
-    /// Ignored on QoS 0 [MQTT-3.3.1-2].
-    pub fn set_dup(&mut self, dup: bool) {
-        self.dup = dup && self.qos != QoS::AtMostOnce;
-    }
-    /// Replaces the packet identifier of a QoS > 0 PUBLISH; ignored on QoS 0.
-    pub fn set_packet_id(&mut self, id: P) {
-        if self.qos != QoS::AtMostOnce {
-            self.packet_id = Some(id);
-        }
     }
     /// Replaces the Topic Name, as a sender that maps topics to aliases or
     /// a receiver that resolves an alias does (§3.3.2.3.4).
