@@ -503,6 +503,20 @@ fn ours_cases() -> Vec<Case> {
         .payload(payload(PAYLOAD_LEN))
         .build()
         .unwrap();
+    // Message Expiry and Content Type only: decoded without allocating.
+    let publish_v5_plain = v5_0::Publish::<u16>::builder()
+        .try_topic_name(TOPIC)
+        .unwrap()
+        .qos(QoS::AtLeastOnce)
+        .packet_id(1u16)
+        .properties(PublishProperties {
+            message_expiry_interval: Some(3600),
+            content_type: Some("application/json".try_into().unwrap()),
+            ..Default::default()
+        })
+        .payload(payload(PAYLOAD_LEN))
+        .build()
+        .unwrap();
     let filters = [
         "sensors/+/temp",
         "sensors/abc/#",
@@ -568,6 +582,12 @@ fn ours_cases() -> Vec<Case> {
         Case::new("v5 publish with properties", V5_0, publish_v5, |p, id| {
             p.set_packet_id(id)
         }),
+        Case::new(
+            "v5 publish, no user property",
+            V5_0,
+            publish_v5_plain,
+            |p, id| p.set_packet_id(id),
+        ),
         // v3.1.1 SUBSCRIBE has no packet id setter: the same packet each time.
         Case::new("v3.1.1 subscribe 5 filters", V3_1_1, subscribe, |_, _| {}),
         Case::new("v5 subscribe 5 filters", V5_0, subscribe_v5, |p, id| {
