@@ -489,34 +489,26 @@ fn ours_cases() -> Vec<Case> {
     use mqtt_codec::{v5_0, TopicFilter};
     use ProtocolVersion::{V3_1_1, V5_0};
 
-    let publish_v5 = v5_0::Publish::<u16>::builder()
-        .try_topic_name(TOPIC)
-        .unwrap()
-        .qos(QoS::AtLeastOnce)
-        .packet_id(1u16)
-        .properties(PublishProperties {
-            message_expiry_interval: Some(3600),
-            content_type: Some("application/json".try_into().unwrap()),
-            user_properties: vec![UserProperty::new("region", "eu-west").unwrap()],
-            ..Default::default()
-        })
-        .payload(payload(PAYLOAD_LEN))
-        .build()
-        .unwrap();
-    // Message Expiry and Content Type only: decoded without allocating.
-    let publish_v5_plain = v5_0::Publish::<u16>::builder()
-        .try_topic_name(TOPIC)
-        .unwrap()
-        .qos(QoS::AtLeastOnce)
-        .packet_id(1u16)
-        .properties(PublishProperties {
-            message_expiry_interval: Some(3600),
-            content_type: Some("application/json".try_into().unwrap()),
-            ..Default::default()
-        })
-        .payload(payload(PAYLOAD_LEN))
-        .build()
-        .unwrap();
+    // Message Expiry, Content Type and the given User Properties.
+    let v5_publish = |user_properties: Vec<UserProperty>| {
+        v5_0::Publish::<u16>::builder()
+            .try_topic_name(TOPIC)
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .packet_id(1u16)
+            .properties(PublishProperties {
+                message_expiry_interval: Some(3600),
+                content_type: Some("application/json".try_into().unwrap()),
+                user_properties,
+                ..Default::default()
+            })
+            .payload(payload(PAYLOAD_LEN))
+            .build()
+            .unwrap()
+    };
+    let publish_v5 = v5_publish(vec![UserProperty::new("region", "eu-west").unwrap()]);
+    // Without a User Property: decoded without allocating.
+    let publish_v5_plain = v5_publish(Vec::new());
     let filters = [
         "sensors/+/temp",
         "sensors/abc/#",
