@@ -20,7 +20,7 @@ pub const MAX_PACKET_SIZE: u32 = VARINT_MAX + 5;
 /// than that. Decoded strings and payloads are slices of the buffer (no copy).
 ///
 /// ```
-/// use bytes::{Buf, BytesMut};
+/// use bytes::BytesMut;
 /// use mqtt_codec::{Decoder, GenericPacket, ProtocolVersion, v3_1_1::Packet};
 ///
 /// let mut decoder = Decoder::<u16>::new(ProtocolVersion::V3_1_1);

@@ -44,7 +44,7 @@ impl Words {
     fn add(&mut self, w: u64) {
         self.nul |= zero_byte(w);
         self.high |= w;
-        self.wildcard |= zero_byte(w ^ (LO * b'+' as u64)) | zero_byte(w ^ (LO * b'#' as u64));
+        self.wildcard |= wildcards(w);
     }
 
     #[inline(always)]
@@ -55,6 +55,12 @@ impl Words {
             wildcard: self.wildcard != 0,
         }
     }
+}
+
+/// Non-zero exactly when some byte of `w` is `+` or `#`.
+#[inline(always)]
+const fn wildcards(w: u64) -> u64 {
+    zero_byte(w ^ (LO * b'+' as u64)) | zero_byte(w ^ (LO * b'#' as u64))
 }
 
 /// The 8 bytes at `bytes[at..]`, which the caller has checked to be there.
@@ -84,10 +90,7 @@ pub(crate) fn scan(bytes: &[u8]) -> Scan {
 pub(crate) fn is_plain(bytes: &[u8]) -> bool {
     let mut found = 0;
     each_word(bytes, |w| {
-        found |= zero_byte(w)
-            | (w & HI)
-            | zero_byte(w ^ (LO * b'+' as u64))
-            | zero_byte(w ^ (LO * b'#' as u64));
+        found |= zero_byte(w) | (w & HI) | wildcards(w);
     });
     found == 0
 }
@@ -133,6 +136,17 @@ pub(crate) fn check_scanned(bytes: &[u8], found: Scan) -> Result<(), ValueError>
         return Err(ValueError::InvalidUtf8);
     }
     Ok(())
+}
+
+/// `bytes`, already checked to be UTF-8, as a `&str`: a word-at-a-time ASCII
+/// check for plain ASCII, a UTF-8 check for other text. Bytes that were not
+/// checked and are not UTF-8 read as the empty string.
+#[inline(always)]
+pub(crate) fn checked_str(bytes: &[u8]) -> &str {
+    match AsciiStr::from_ascii(bytes) {
+        Ok(ascii) => ascii.as_str(),
+        Err(_) => core::str::from_utf8(bytes).unwrap_or_default(),
+    }
 }
 
 /// Checks the rules of a UTF-8 Encoded String: well-formed UTF-8 with no
@@ -185,11 +199,7 @@ impl MqttString {
     /// The string.
     #[inline]
     pub fn as_str(&self) -> &str {
-        match AsciiStr::from_ascii(&self.0[..]) {
-            Ok(ascii) => ascii.as_str(),
-            // Checked when made, so never the empty fallback.
-            Err(_) => core::str::from_utf8(&self.0).unwrap_or_default(),
-        }
+        checked_str(&self.0)
     }
 
     /// The UTF-8 bytes, without the length prefix.

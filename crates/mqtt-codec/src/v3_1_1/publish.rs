@@ -150,13 +150,7 @@ impl<P: PacketId> Head<P> {
     ) -> Result<Self, DecodeError> {
         let topic = split::length_prefixed_at(body, 0)?;
         TopicName::check_wire(&body[topic.clone()])?;
-        let (packet_id, payload_at) = match qos {
-            QoS::AtMostOnce => (None, topic.end),
-            _ => (
-                Some(split::packet_id_at(body, topic.end)?),
-                topic.end + P::WIRE_LEN,
-            ),
-        };
+        let (packet_id, payload_at) = split::publish_packet_id_at(body, qos, topic.end)?;
         Ok(Head {
             dup,
             qos,

@@ -198,13 +198,7 @@ impl<P: PacketId> Publish<P> {
         let (dup, qos, retain) = crate::wire::publish_flags(flags)?;
         let body = r.unread();
         let topic = split::length_prefixed_at(body, 0)?;
-        let (packet_id, properties_at) = match qos {
-            QoS::AtMostOnce => (None, topic.end),
-            _ => (
-                Some(split::packet_id_at(body, topic.end)?),
-                topic.end + P::WIRE_LEN,
-            ),
-        };
+        let (packet_id, properties_at) = split::publish_packet_id_at(body, qos, topic.end)?;
         r.skip(TOPIC_AT);
         let frame = r.rest();
         let mut rest = Reader::shared(&frame, properties_at - TOPIC_AT);

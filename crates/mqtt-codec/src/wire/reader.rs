@@ -168,7 +168,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next `n` bytes, split off the buffer.
-    #[inline(always)]
+    #[cfg(test)]
     pub(crate) fn bytes(&mut self, n: usize) -> Result<Bytes, DecodeError> {
         self.check_len(n)?;
         Ok(self.split(n))
@@ -203,8 +203,9 @@ impl<'a> Reader<'a> {
     /// Two Byte Integer length, then that many bytes.
     #[inline(always)]
     pub(crate) fn length_prefixed(&mut self) -> Result<Bytes, DecodeError> {
-        let len = self.u16()?;
-        self.bytes(usize::from(len))
+        let field = super::split::length_prefixed_at(self.input(), 0)?;
+        self.pos += field.start;
+        Ok(self.split(field.len()))
     }
 
     /// A UTF-8 Encoded String (§1.5.4), validated.
@@ -223,15 +224,9 @@ impl<'a> Reader<'a> {
     /// A packet identifier of width `P`; 0 is refused [MQTT-2.2.1-3].
     #[inline(always)]
     pub(crate) fn packet_id<P: PacketId>(&mut self) -> Result<P, DecodeError> {
-        let raw = if P::WIRE_LEN == 2 {
-            u32::from(self.u16()?)
-        } else {
-            self.u32()?
-        };
-        match P::from_u32(raw) {
-            Some(id) => Ok(id),
-            None => Err(cold(DecodeError::ZeroPacketId)),
-        }
+        let id = super::split::packet_id_at(self.input(), 0)?;
+        self.pos += P::WIRE_LEN;
+        Ok(id)
     }
 
     /// Skips `n` bytes that the caller located in [`Reader::unread`].

@@ -8,7 +8,7 @@
 use core::ops::Range;
 
 use super::cold;
-use crate::{DecodeError, PacketId};
+use crate::{DecodeError, PacketId, QoS};
 
 /// Where the field with a Two Byte Integer length at `input[at..]` lies,
 /// length excluded.
@@ -42,6 +42,20 @@ pub(crate) fn packet_id_at<P: PacketId>(input: &[u8], at: usize) -> Result<P, De
         Some(id) => Ok(id),
         None => Err(cold(DecodeError::ZeroPacketId)),
     }
+}
+
+/// The packet identifier a PUBLISH of `qos` carries at `body[at..]`
+/// (present exactly when QoS > 0), and where what follows it starts.
+#[inline(always)]
+pub(crate) fn publish_packet_id_at<P: PacketId>(
+    body: &[u8],
+    qos: QoS,
+    at: usize,
+) -> Result<(Option<P>, usize), DecodeError> {
+    Ok(match qos {
+        QoS::AtMostOnce => (None, at),
+        _ => (Some(packet_id_at(body, at)?), at + P::WIRE_LEN),
+    })
 }
 
 #[cfg(test)]
