@@ -116,8 +116,8 @@ fn describe(packet: &GenericPacket) {
             p.topic_name(),
             p.qos(),
             p.packet_id(),
-            p.properties().message_expiry_interval,
-            p.properties().user_properties,
+            p.properties().message_expiry_interval(),
+            p.properties().user_properties(),
             p.payload()
         ),
         GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => println!(

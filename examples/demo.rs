@@ -95,12 +95,12 @@ async fn main() -> Result<(), Error> {
             "order 42 paid, exactly once",
         ),
     ] {
-        let mut b = v3_1_1::Publish::builder();
-        b.topic_name(TopicName::new(topic)?)
+        let mut b = v3_1_1::Publish::builder()
+            .topic_name(TopicName::new(topic)?)
             .qos(qos)
             .payload(Bytes::from(text));
         if qos != QoS::AtMostOnce {
-            b.packet_id(1); // the connection assigns the real identifier
+            b = b.packet_id(1); // the connection assigns the real identifier
         }
         publisher.publish(b.build()?).await?;
         println!("publisher → {topic} \"{text}\" (QoS {})", qos as u8);

@@ -74,16 +74,16 @@ mod ours {
         let payload = Bytes::from_static(&PAYLOAD);
         match v {
             ProtocolVersion::V3_1_1 => {
-                let mut b = v3_1_1::Publish::builder();
-                b.try_topic_name(topic)
+                let b = v3_1_1::Publish::builder()
+                    .try_topic_name(topic)
                     .unwrap()
                     .qos(QoS::AtLeastOnce)
                     .packet_id(1);
                 v3_1_1::Packet::from(b.retain(retain).payload(payload).build().unwrap()).into()
             }
             _ => {
-                let mut b = v5_0::Publish::builder();
-                b.try_topic_name(topic)
+                let b = v5_0::Publish::builder()
+                    .try_topic_name(topic)
                     .unwrap()
                     .qos(QoS::AtLeastOnce)
                     .packet_id(1);

@@ -8,8 +8,8 @@ use std::num::NonZeroU16;
 
 use criterion::{BatchSize, Criterion, Throughput};
 use mqtt_benches::{allocs_per, CountingAlloc};
-use mqtt_codec::{v3_1_1, ProtocolVersion, QoS};
-use mqtt_session::{MonotonicTime, Outbound, PacketIdPool, Publish, PubrecOutcome, Session};
+use mqtt_codec::{Message, ProtocolVersion, QoS};
+use mqtt_session::{MonotonicTime, Outbound, PacketIdPool, PubrecOutcome, Session};
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -44,16 +44,14 @@ fn acquire_release(pool: &mut PacketIdPool<u16>) {
     }
 }
 
-fn message(qos: QoS) -> Publish {
-    v3_1_1::Publish::<u16>::builder()
+fn message(qos: QoS) -> Message {
+    Message::builder()
         .try_topic_name("sensors/abc/temp")
         .expect("valid")
         .qos(qos)
-        .packet_id(1)
         .payload(vec![0u8; 64])
         .build()
         .expect("valid")
-        .into()
 }
 
 fn connected() -> Session {
@@ -65,7 +63,7 @@ fn connected() -> Session {
 /// Publishes `FLOWS` messages (each stored until acknowledged), then
 /// acknowledges them all in order: PUBACK for QoS 1, PUBREC then PUBCOMP
 /// for QoS 2.
-fn store_and_ack(session: &mut Session, message: &Publish) {
+fn store_and_ack(session: &mut Session, message: &Message) {
     let now = MonotonicTime::ZERO;
     let qos = message.qos();
     let mut ids = [0u16; FLOWS];

@@ -54,19 +54,25 @@ mod tests {
     use mqtt_codec::wire::PacketType;
 
     fn publish_v5(qos: QoS) -> GenericPacket<u16> {
-        let mut b = v5_0::Publish::builder();
-        b.try_topic_name("t").unwrap().qos(qos).payload(&b"x"[..]);
+        let mut b = v5_0::Publish::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(qos)
+            .payload(&b"x"[..]);
         if qos != QoS::AtMostOnce {
-            b.packet_id(7);
+            b = b.packet_id(7);
         }
         v5_0::Packet::from(b.build().unwrap()).into()
     }
 
     fn publish_v3(qos: QoS) -> GenericPacket<u16> {
-        let mut b = v3_1_1::Publish::builder();
-        b.try_topic_name("t").unwrap().qos(qos).payload(&b"x"[..]);
+        let mut b = v3_1_1::Publish::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(qos)
+            .payload(&b"x"[..]);
         if qos != QoS::AtMostOnce {
-            b.packet_id(7);
+            b = b.packet_id(7);
         }
         v3_1_1::Packet::from(b.build().unwrap()).into()
     }

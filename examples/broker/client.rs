@@ -14,7 +14,7 @@ use mqtt_tokio::{Incoming, ServerEndpoint};
 
 use super::ack;
 use super::connect::{self, Accepted};
-use super::message::Message;
+use super::message::StoredMessage;
 use super::state::{self, Presence, Shared, StoredConnection};
 use super::subscribe;
 use super::will;
@@ -76,7 +76,7 @@ pub async fn serve(
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(_))
             | GenericPacket::V5_0(v5_0::Packet::Publish(_)) => {
                 shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
-                if let Some(message) = Message::from_publish(&packet, Instant::now()) {
+                if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
                     state::publish(&shared, message, &accepted.client).await;
                 }
             }

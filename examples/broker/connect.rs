@@ -13,7 +13,7 @@ use mqtt_tokio::ServerEndpoint;
 use tokio::sync::watch;
 use tokio::time::timeout;
 
-use super::message::Message;
+use super::message::StoredMessage;
 use super::router::ClientId;
 use super::state::{self, Presence, Session, Shared, StoredConnection};
 
@@ -34,13 +34,13 @@ pub struct ConnectRequest {
     /// Request Response Information (v5.0).
     pub request_response_information: bool,
     /// The Will Message and its Will Delay Interval.
-    pub will: Option<(Message, u32)>,
+    pub will: Option<(StoredMessage, u32)>,
 }
 
 impl ConnectRequest {
     /// The request of a CONNECT; `None` for another packet.
     pub fn parse(packet: &GenericPacket<u16>, now: Instant) -> Option<ConnectRequest> {
-        let will = Message::from_will(packet, now);
+        let will = StoredMessage::from_will(packet, now);
         match packet {
             GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)) => Some(ConnectRequest {
                 version: ProtocolVersion::V3_1_1,
@@ -78,7 +78,7 @@ pub struct Accepted {
     /// The MQTT version.
     pub version: ProtocolVersion,
     /// The Will Message and its delay, until a normal DISCONNECT.
-    pub will: Option<(Message, u32)>,
+    pub will: Option<(StoredMessage, u32)>,
     /// Session Present of the CONNACK.
     pub session_present: bool,
     /// The stored session this connection was to resume, when it closed
@@ -121,7 +121,8 @@ pub async fn accept(
         assigned = Some(id);
     }
     if let Some((will, _)) = &mut request.will {
-        if will.qos > config.maximum_qos {
+        let will = will.message_mut();
+        if will.qos() > config.maximum_qos {
             if v5 {
                 refuse(
                     endpoint,
@@ -131,15 +132,15 @@ pub async fn accept(
                 .await;
                 return None;
             }
-            will.qos = config.maximum_qos;
+            will.set_qos(config.maximum_qos);
         }
-        if will.retain && !config.retain_available {
+        if will.retain() && !config.retain_available {
             if v5 {
                 let code = ConnectReasonCode::RetainNotSupported;
                 refuse(endpoint, ConnectReturnCode::Accepted, Some(code)).await;
                 return None;
             }
-            will.retain = false;
+            will.set_retain(false);
         }
     }
 
@@ -245,7 +246,7 @@ struct Claim {
     /// The stored session to import (resumed).
     resume: Option<Box<StoredConnection>>,
     /// The Will of a discarded session, published now: its session ended.
-    will_now: Option<Message>,
+    will_now: Option<StoredMessage>,
 }
 
 /// Takes the session of `client` for this connection: first closes a

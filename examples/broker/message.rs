@@ -1,92 +1,64 @@
 //! The application messages the broker keeps and forwards, independent of
 //! the MQTT version they arrived in (v5.0 §3.3, v3.1.1 §3.3).
 //!
-//! A [`Message`] is made once per received PUBLISH ([`Message::from_publish`])
-//! or Will ([`Message::from_will`]) and turned into one PUBLISH per
-//! subscriber with [`Message::to_publish`]. Its topic, payload and string
-//! properties are reference-counted buffers, so both directions copy no bytes.
+//! A [`StoredMessage`] is the codec's [`Message`] with the time the broker
+//! got it. It is made once per received PUBLISH
+//! ([`StoredMessage::from_publish`]) or Will ([`StoredMessage::from_will`])
+//! and turned into one PUBLISH per subscriber with
+//! [`StoredMessage::to_publish`]. The message shares the received packet's
+//! buffers: receiving copies nothing, and a delivery copies no topic or
+//! payload (on v5.0, only the property block, when the expiry left or
+//! Subscription Identifiers change it).
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use mqtt_codec::properties::{PayloadFormatIndicator, SubscriptionIdentifier, UserProperty};
-use mqtt_codec::{
-    v3_1_1, v5_0, BinaryData, GenericPacket, MqttString, ProtocolVersion, QoS, TopicName,
-};
+use mqtt_codec::properties::{PayloadFormatIndicator, SubscriptionIdentifier};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, MessageProperties, ProtocolVersion, QoS};
 
-/// An application message as the broker keeps it, independent of the MQTT
-/// version it arrived in.
+/// The packet identifier of a QoS > 0 PUBLISH made by
+/// [`StoredMessage::to_publish`]: a placeholder that the connection
+/// replaces with one of its own.
+const PLACEHOLDER_ID: u16 = 1;
+
+/// An application message as the broker keeps it: the codec [`Message`]
+/// (Topic Name, payload, QoS, RETAIN, v5.0 message properties; empty
+/// properties for a v3.1.1 message) and when the broker got it.
 #[derive(Debug, Clone)]
-pub struct Message {
-    /// The full Topic Name (aliases already resolved by the connection).
-    pub topic: TopicName,
-    /// The Application Message.
-    pub payload: Bytes,
-    /// The QoS it was published with.
-    pub qos: QoS,
-    /// The RETAIN flag it was published with.
-    pub retain: bool,
-    /// The v5.0 properties forwarded to subscribers.
-    pub properties: MessageProperties,
+pub struct StoredMessage {
+    message: Message,
     /// When the broker got it: the Message Expiry Interval counts from here.
     pub received: Instant,
 }
 
-/// The v5.0 PUBLISH (or Will) properties a broker forwards to subscribers
-/// unaltered [MQTT-3.3.2-4], [MQTT-3.3.2-15], [MQTT-3.3.2-16],
-/// [MQTT-3.3.2-17], [MQTT-3.3.2-20]; the Message Expiry Interval is forwarded
-/// as what is left of it [MQTT-3.3.2-6]. Empty for a v3.1.1 message.
-#[derive(Debug, Clone, Default)]
-pub struct MessageProperties {
-    /// Payload Format Indicator (§3.3.2.3.2).
-    pub payload_format_indicator: Option<PayloadFormatIndicator>,
-    /// Message Expiry Interval in seconds, counted from [`Message::received`]
-    /// (§3.3.2.3.3).
-    pub message_expiry_interval: Option<u32>,
-    /// Content Type (§3.3.2.3.9).
-    pub content_type: Option<MqttString>,
-    /// Response Topic (§3.3.2.3.5).
-    pub response_topic: Option<TopicName>,
-    /// Correlation Data (§3.3.2.3.6).
-    pub correlation_data: Option<Bytes>,
-    /// User Properties as (name, value), in the order they came in
-    /// [MQTT-3.3.2-18].
-    pub user_properties: Vec<(MqttString, MqttString)>,
-}
-
-/// The [`MessageProperties`] of PUBLISH or Will Properties `$p`: the two
-/// codec types carry them under the same field names.
-macro_rules! message_properties {
-    ($p:expr) => {
-        MessageProperties {
-            payload_format_indicator: $p.payload_format_indicator,
-            message_expiry_interval: $p.message_expiry_interval,
-            content_type: $p.content_type.clone(),
-            response_topic: $p.response_topic.clone(),
-            correlation_data: $p.correlation_data.as_ref().map(|d| d.clone().into_bytes()),
-            user_properties: pairs(&$p.user_properties),
-        }
-    };
-}
-
-impl MessageProperties {
-    fn from_publish(p: &v5_0::PublishProperties) -> Self {
-        message_properties!(p)
+impl StoredMessage {
+    /// Keeps `message`, received at `received`. A payload marked as UTF-8
+    /// that is not (§3.3.2.3.2, which decoding lets through) loses the
+    /// indicator here, once: the broker may refuse such a message with
+    /// Reason Code 0x99 (§4.13); this one forwards it without the
+    /// indicator. `message` has a Topic Name (see [`from_publish`](Self::from_publish)).
+    pub fn new(message: Message, received: Instant) -> StoredMessage {
+        let message = if payload_format_is_valid(
+            message.properties().payload_format_indicator(),
+            message.payload(),
+        ) {
+            message
+        } else {
+            without_format_indicator(message)
+        };
+        StoredMessage { message, received }
     }
 
-    fn from_will(p: &v5_0::WillProperties) -> Self {
-        message_properties!(p)
+    /// The message.
+    pub fn message(&self) -> &Message {
+        &self.message
     }
-}
 
-fn pairs(user_properties: &[UserProperty]) -> Vec<(MqttString, MqttString)> {
-    user_properties
-        .iter()
-        .map(|u| (u.name.clone(), u.value.clone()))
-        .collect()
-}
+    /// The message, to lower its QoS or clear RETAIN where the Server
+    /// cannot honour them (a v3.1.1 Will, connect.rs).
+    pub fn message_mut(&mut self) -> &mut Message {
+        &mut self.message
+    }
 
-impl Message {
     /// The message of a received PUBLISH (either version), stamped with
     /// `received`; `None` for any other packet, and for a v5.0 PUBLISH whose
     /// Topic Name is still empty (a Topic Alias the connection did not
@@ -94,70 +66,72 @@ impl Message {
     ///
     /// The Topic Alias and any Subscription Identifiers are not kept: they
     /// belong to one connection.
-    pub fn from_publish(packet: &GenericPacket<u16>, received: Instant) -> Option<Message> {
-        match packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(Message {
-                topic: p.to_topic_name(),
-                payload: p.payload_bytes(),
-                qos: p.qos(),
-                retain: p.retain(),
-                properties: MessageProperties::default(),
-                received,
-            }),
+    pub fn from_publish(packet: GenericPacket<u16>, received: Instant) -> Option<StoredMessage> {
+        let message = match packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.into_message(),
             GenericPacket::V5_0(v5_0::Packet::Publish(p)) if !p.topic_name().is_empty() => {
-                Some(Message {
-                    topic: p.to_topic_name(),
-                    payload: p.payload_bytes(),
-                    qos: p.qos(),
-                    retain: p.retain(),
-                    properties: MessageProperties::from_publish(p.properties()),
-                    received,
-                })
+                p.into_message()
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(StoredMessage::new(message, received))
     }
 
     /// The Will Message of a CONNECT (either version), if it has one, with
     /// its v5.0 Will Delay Interval in seconds (0 when absent, and always on
     /// v3.1.1) (v5.0 §3.1.3.2.2, §3.1.2.5). `None` for a CONNECT without a
     /// Will and for any other packet.
-    pub fn from_will(connect: &GenericPacket<u16>, received: Instant) -> Option<(Message, u32)> {
-        match connect {
+    ///
+    /// The Will Properties but the Will Delay Interval become the message's
+    /// properties (copied: wills are rare), forwarded as a PUBLISH's are.
+    pub fn from_will(
+        connect: &GenericPacket<u16>,
+        received: Instant,
+    ) -> Option<(StoredMessage, u32)> {
+        let (will, delay) = match connect {
             GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)) => {
                 let will = c.will()?;
-                let message = Message {
-                    topic: will.topic().clone(),
-                    payload: will.message().clone().into_bytes(),
-                    qos: will.qos(),
-                    retain: will.retain(),
-                    properties: MessageProperties::default(),
-                    received,
-                };
-                Some((message, 0))
+                let message = Message::builder()
+                    .topic_name(will.topic().clone())
+                    .qos(will.qos())
+                    .retain(will.retain())
+                    .payload(will.message().clone().into_bytes());
+                (message, 0)
             }
             GenericPacket::V5_0(v5_0::Packet::Connect(c)) => {
                 let will = c.will()?;
-                let message = Message {
-                    topic: will.topic().clone(),
-                    payload: will.payload().clone().into_bytes(),
-                    qos: will.qos(),
-                    retain: will.retain(),
-                    properties: MessageProperties::from_will(will.properties()),
-                    received,
+                let p = will.properties();
+                let payload = will.payload().clone().into_bytes();
+                let properties = MessageProperties {
+                    payload_format_indicator: p
+                        .payload_format_indicator
+                        .filter(|_| payload_format_is_valid(p.payload_format_indicator, &payload)),
+                    message_expiry_interval: p.message_expiry_interval,
+                    content_type: p.content_type.clone(),
+                    response_topic: p.response_topic.clone(),
+                    correlation_data: p.correlation_data.clone(),
+                    user_properties: p.user_properties.clone(),
                 };
-                let delay = will.properties().will_delay_interval.unwrap_or(0);
-                Some((message, delay))
+                let message = Message::builder()
+                    .topic_name(will.topic().clone())
+                    .qos(will.qos())
+                    .retain(will.retain())
+                    .properties(properties)
+                    .payload(payload);
+                (message, p.will_delay_interval.unwrap_or(0))
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        // Only an empty Will Topic fails [MQTT-4.7.3-1]: no Will then.
+        let message = will.build().ok()?;
+        Some((StoredMessage::new(message, received), delay))
     }
 
     /// Whether its Message Expiry Interval has passed at `now`: the broker
     /// then deletes it instead of delivering it [MQTT-3.3.2-5]. A message
     /// without an interval never expires.
     pub fn is_expired(&self, now: Instant) -> bool {
-        match self.properties.message_expiry_interval {
+        match self.message.properties().message_expiry_interval() {
             None => false,
             Some(interval) => {
                 now.saturating_duration_since(self.received) >= Duration::from_secs(interval.into())
@@ -170,20 +144,11 @@ impl Message {
     /// that has not expired never gets 0 (which a receiver would read as
     /// "expires now"); an expired one gets `Some(0)`.
     pub fn remaining_expiry(&self, now: Instant) -> Option<u32> {
-        let interval = Duration::from_secs(self.properties.message_expiry_interval?.into());
+        let interval = self.message.properties().message_expiry_interval()?;
         let waited = now.saturating_duration_since(self.received);
-        let left = interval.saturating_sub(waited);
+        let left = Duration::from_secs(interval.into()).saturating_sub(waited);
         let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
         Some(u32::try_from(secs).unwrap_or(u32::MAX))
-    }
-
-    /// Whether the payload is what its Payload Format Indicator says: a
-    /// payload marked as UTF-8 must be well-formed UTF-8 (§3.3.2.3.2). The
-    /// broker may refuse a message that is not with Reason Code 0x99
-    /// (§4.13); [`Message::to_publish`] forwards it without the indicator.
-    pub fn payload_format_is_valid(&self) -> bool {
-        self.properties.payload_format_indicator != Some(PayloadFormatIndicator::Utf8)
-            || std::str::from_utf8(&self.payload).is_ok()
     }
 
     /// The PUBLISH that delivers it to a subscriber of `version`.
@@ -200,10 +165,9 @@ impl Message {
     /// PUBLISH carries packet identifier 1 as a placeholder that the
     /// connection replaces. A v3.1.1 subscriber gets no properties.
     ///
-    /// Never fails: a payload marked as UTF-8 that is not (see
-    /// [`Message::payload_format_is_valid`]) is sent without the indicator.
-    /// Only a `Message` built by hand with an empty topic cannot be sent; it
-    /// yields a PINGRESP, which a subscriber ignores.
+    /// Copies no topic or payload; on v5.0, writes a new property block only
+    /// when the message has an expiry or the delivery has Subscription
+    /// Identifiers.
     pub fn to_publish(
         &self,
         version: ProtocolVersion,
@@ -212,82 +176,66 @@ impl Message {
         subscription_ids: &[u32],
         now: Instant,
     ) -> GenericPacket<u16> {
-        let built = match version {
-            ProtocolVersion::V3_1_1 => self.to_v3(qos, retain).map(GenericPacket::from),
-            ProtocolVersion::V5_0 => self
-                .to_v5(qos, retain, subscription_ids, now)
-                .map(GenericPacket::from),
-        };
-        built.unwrap_or(match version {
-            ProtocolVersion::V3_1_1 => v3_1_1::Packet::Pingresp(v3_1_1::Pingresp).into(),
-            ProtocolVersion::V5_0 => v5_0::Packet::Pingresp(v5_0::Pingresp).into(),
-        })
+        let mut message = self.message.clone();
+        message.set_qos(qos);
+        message.set_retain(retain);
+        match version {
+            ProtocolVersion::V3_1_1 => {
+                v3_1_1::Packet::Publish(v3_1_1::Publish::from_message(message, PLACEHOLDER_ID))
+                    .into()
+            }
+            ProtocolVersion::V5_0 => {
+                let mut publish = v5_0::Publish::from_message(message, PLACEHOLDER_ID);
+                let expiry = self.remaining_expiry(now);
+                let ids: Vec<_> = subscription_ids
+                    .iter()
+                    .filter_map(|&id| SubscriptionIdentifier::new(id))
+                    .collect();
+                if expiry.is_some() || !ids.is_empty() {
+                    let mut properties = publish.properties().to_owned();
+                    properties.message_expiry_interval = expiry;
+                    properties.subscription_identifiers = ids;
+                    // Cannot fail: the other properties are the message's,
+                    // checked when it was made, and its payload is what its
+                    // indicator says (`new`; `Message`'s setters change
+                    // neither).
+                    let _ = publish.set_properties_checked(&properties);
+                }
+                v5_0::Packet::Publish(publish).into()
+            }
+        }
     }
+}
 
-    fn to_v3(&self, qos: QoS, retain: bool) -> Result<v3_1_1::Packet<u16>, mqtt_codec::BuildError> {
-        let mut b = v3_1_1::Publish::<u16>::builder();
-        b.topic_name(self.topic.clone())
-            .qos(qos)
-            .retain(retain)
-            .payload(self.payload.clone());
-        if qos != QoS::AtMostOnce {
-            b.packet_id(1);
-        }
-        Ok(v3_1_1::Packet::Publish(b.build()?))
-    }
+/// Whether a payload is what its Payload Format Indicator says: one marked
+/// as UTF-8 must be well-formed UTF-8 (§3.3.2.3.2).
+fn payload_format_is_valid(indicator: Option<PayloadFormatIndicator>, payload: &[u8]) -> bool {
+    indicator != Some(PayloadFormatIndicator::Utf8) || std::str::from_utf8(payload).is_ok()
+}
 
-    fn to_v5(
-        &self,
-        qos: QoS,
-        retain: bool,
-        subscription_ids: &[u32],
-        now: Instant,
-    ) -> Result<v5_0::Packet<u16>, mqtt_codec::BuildError> {
-        let p = &self.properties;
-        let mut properties = v5_0::PublishProperties {
-            payload_format_indicator: p.payload_format_indicator,
-            message_expiry_interval: self.remaining_expiry(now),
-            content_type: p.content_type.clone(),
-            // An empty Response Topic cannot be sent [MQTT-4.7.3-1]; only a
-            // hand-built message can hold one.
-            response_topic: p.response_topic.clone().filter(|t| !t.is_empty()),
-            correlation_data: p
-                .correlation_data
-                .as_ref()
-                .and_then(|d| BinaryData::from_bytes(d.clone()).ok()),
-            subscription_identifiers: subscription_ids
-                .iter()
-                .filter_map(|&id| SubscriptionIdentifier::new(id))
-                .collect(),
-            topic_alias: None,
-            user_properties: p
-                .user_properties
-                .iter()
-                .map(|(name, value)| UserProperty {
-                    name: name.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-        };
-        if !self.payload_format_is_valid() {
-            properties.payload_format_indicator = None;
-        }
-        let mut b = v5_0::Publish::<u16>::builder();
-        b.topic_name(self.topic.clone())
-            .qos(qos)
-            .retain(retain)
-            .properties(properties)
-            .payload(self.payload.clone());
-        if qos != QoS::AtMostOnce {
-            b.packet_id(1);
-        }
-        Ok(v5_0::Packet::Publish(b.build()?))
-    }
+/// `message` without its Payload Format Indicator; the Topic Name and
+/// payload are shared, not copied.
+fn without_format_indicator(message: Message) -> Message {
+    let mut properties = message.properties().to_owned();
+    properties.payload_format_indicator = None;
+    let rebuilt = Message::builder()
+        .topic_name(message.to_topic_name())
+        .qos(message.qos())
+        .retain(message.retain())
+        .properties(properties)
+        .payload(message.payload_bytes())
+        .build();
+    // Cannot fail: the same Topic Name and checked properties, one fewer.
+    rebuilt.unwrap_or(message)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::{Bytes, BytesMut};
+    use mqtt_codec::properties::UserProperty;
+    use mqtt_codec::{BinaryData, Decoder, MqttString, TopicName};
+    use std::num::NonZeroU16;
 
     fn topic(s: &str) -> TopicName {
         TopicName::new(s).unwrap()
@@ -298,14 +246,17 @@ mod tests {
     }
 
     fn v5_publish(properties: v5_0::PublishProperties) -> GenericPacket<u16> {
-        let mut b = v5_0::Publish::<u16>::builder();
-        b.topic_name(topic("a/b"))
+        let publish = v5_0::Publish::<u16>::builder()
+            .topic_name(topic("a/b"))
             .qos(QoS::ExactlyOnce)
             .packet_id(9)
             .retain(true)
+            .topic_alias(NonZeroU16::new(3).unwrap())
             .properties(properties)
-            .payload(Bytes::from_static(b"hi"));
-        v5_0::Packet::Publish(b.build().unwrap()).into()
+            .payload(Bytes::from_static(b"hi"))
+            .build()
+            .unwrap();
+        v5_0::Packet::Publish(publish).into()
     }
 
     fn full_properties() -> v5_0::PublishProperties {
@@ -318,13 +269,20 @@ mod tests {
                 BinaryData::from_bytes(Bytes::from_static(b"\x01\x02")).unwrap(),
             ),
             subscription_identifiers: vec![SubscriptionIdentifier::new(4).unwrap()],
-            topic_alias: std::num::NonZeroU16::new(3),
             user_properties: vec![
                 UserProperty::new("k", "1").unwrap(),
                 UserProperty::new("a", "2").unwrap(),
                 UserProperty::new("k", "3").unwrap(),
             ],
         }
+    }
+
+    /// The one packet of `bytes`, decoded as `version`.
+    fn decode(version: ProtocolVersion, bytes: &[u8]) -> GenericPacket<u16> {
+        let mut buf = BytesMut::from(bytes);
+        let packet = Decoder::<u16>::new(version).decode(&mut buf).unwrap();
+        assert!(buf.is_empty());
+        packet.unwrap()
     }
 
     fn v5_of(packet: GenericPacket<u16>) -> v5_0::Publish<u16> {
@@ -341,63 +299,62 @@ mod tests {
         }
     }
 
-    fn message(expiry: Option<u32>, received: Instant) -> Message {
-        Message {
-            topic: topic("a/b"),
-            payload: Bytes::from_static(b"hi"),
-            qos: QoS::ExactlyOnce,
-            retain: true,
-            properties: MessageProperties {
+    fn message(expiry: Option<u32>, received: Instant) -> StoredMessage {
+        let message = Message::builder()
+            .topic_name(topic("a/b"))
+            .qos(QoS::ExactlyOnce)
+            .retain(true)
+            .properties(MessageProperties {
                 message_expiry_interval: expiry,
                 ..Default::default()
-            },
-            received,
-        }
+            })
+            .payload(Bytes::from_static(b"hi"))
+            .build()
+            .unwrap();
+        StoredMessage::new(message, received)
     }
 
     #[test]
     fn from_publish_v3() {
         let now = Instant::now();
-        let mut b = v3_1_1::Publish::<u16>::builder();
-        b.topic_name(topic("x/y"))
+        let publish = v3_1_1::Publish::<u16>::builder()
+            .topic_name(topic("x/y"))
             .qos(QoS::AtLeastOnce)
             .packet_id(5)
             .retain(true)
-            .payload(Bytes::from_static(b"p"));
-        let packet = v3_1_1::Packet::Publish(b.build().unwrap()).into();
-        let m = Message::from_publish(&packet, now).unwrap();
-        assert_eq!(m.topic, "x/y");
-        assert_eq!(&m.payload[..], b"p");
-        assert_eq!(m.qos, QoS::AtLeastOnce);
-        assert!(m.retain);
-        assert_eq!(m.received, now);
-        assert!(m.properties.user_properties.is_empty());
-        assert_eq!(m.properties.message_expiry_interval, None);
+            .payload(Bytes::from_static(b"p"))
+            .build()
+            .unwrap();
+        let packet = v3_1_1::Packet::Publish(publish).into();
+        let stored = StoredMessage::from_publish(packet, now).unwrap();
+        let m = stored.message();
+        assert_eq!(m.topic_name(), "x/y");
+        assert_eq!(m.payload(), b"p");
+        assert_eq!(m.qos(), QoS::AtLeastOnce);
+        assert!(m.retain());
+        assert_eq!(stored.received, now);
+        assert!(m.properties().is_empty());
     }
 
     /// The properties a server forwards are kept, the per-connection ones
-    /// (Topic Alias, Subscription Identifiers) are not.
+    /// (Topic Alias, Subscription Identifiers) are not; the payload is
+    /// shared with the received packet, not copied.
     #[test]
     fn from_publish_v5() {
         let now = Instant::now();
-        let m = Message::from_publish(&v5_publish(full_properties()), now).unwrap();
-        assert_eq!(m.topic, "a/b");
-        assert_eq!(m.qos, QoS::ExactlyOnce);
-        assert!(m.retain);
-        let p = &m.properties;
+        let packet = v5_publish(full_properties());
+        let payload = v5_of(packet.clone()).payload().as_ptr();
+        let stored = StoredMessage::from_publish(packet, now).unwrap();
+        let m = stored.message();
+        assert_eq!(m.topic_name(), "a/b");
+        assert_eq!(m.qos(), QoS::ExactlyOnce);
+        assert!(m.retain());
+        assert_eq!(m.payload().as_ptr(), payload);
         assert_eq!(
-            p.payload_format_indicator,
-            Some(PayloadFormatIndicator::Utf8)
+            m.properties().to_owned(),
+            MessageProperties::from(full_properties())
         );
-        assert_eq!(p.message_expiry_interval, Some(60));
-        assert_eq!(p.content_type.as_ref().unwrap(), "text/plain");
-        assert_eq!(p.response_topic.as_ref().unwrap(), "reply/here");
-        assert_eq!(&p.correlation_data.as_ref().unwrap()[..], b"\x01\x02");
-        let users: Vec<_> = p
-            .user_properties
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let users: Vec<_> = m.properties().user_properties().collect();
         assert_eq!(users, [("k", "1"), ("a", "2"), ("k", "3")]);
     }
 
@@ -406,17 +363,14 @@ mod tests {
     fn from_publish_refuses_other_packets() {
         let now = Instant::now();
         let ping: GenericPacket<u16> = v5_0::Packet::Pingresp(v5_0::Pingresp).into();
-        assert!(Message::from_publish(&ping, now).is_none());
+        assert!(StoredMessage::from_publish(ping, now).is_none());
         let unresolved = v5_0::Publish::<u16>::builder()
             .topic_name(TopicName::empty())
-            .properties(v5_0::PublishProperties {
-                topic_alias: std::num::NonZeroU16::new(1),
-                ..Default::default()
-            })
+            .topic_alias(NonZeroU16::new(1).unwrap())
             .build()
             .unwrap();
         let unresolved = v5_0::Packet::Publish(unresolved).into();
-        assert!(Message::from_publish(&unresolved, now).is_none());
+        assert!(StoredMessage::from_publish(unresolved, now).is_none());
     }
 
     #[test]
@@ -437,19 +391,21 @@ mod tests {
             .will(will)
             .build()
             .unwrap();
-        let (m, delay) = Message::from_will(&v3_1_1::Packet::from(connect).into(), now).unwrap();
+        let (stored, delay) =
+            StoredMessage::from_will(&v3_1_1::Packet::from(connect).into(), now).unwrap();
         assert_eq!(delay, 0);
-        assert_eq!(m.topic, "c/status");
-        assert_eq!(&m.payload[..], b"gone");
-        assert_eq!(m.qos, QoS::AtLeastOnce);
-        assert!(m.retain);
+        let m = stored.message();
+        assert_eq!(m.topic_name(), "c/status");
+        assert_eq!(m.payload(), b"gone");
+        assert_eq!(m.qos(), QoS::AtLeastOnce);
+        assert!(m.retain());
 
         let no_will = v3_1_1::Connect::builder()
             .try_client_id("c")
             .unwrap()
             .build()
             .unwrap();
-        assert!(Message::from_will(&v3_1_1::Packet::from(no_will).into(), now).is_none());
+        assert!(StoredMessage::from_will(&v3_1_1::Packet::from(no_will).into(), now).is_none());
     }
 
     /// The Will Properties become the message's and the Will Delay Interval
@@ -478,23 +434,31 @@ mod tests {
             .will(Box::new(will))
             .build()
             .unwrap();
-        let (m, delay) = Message::from_will(&v5_0::Packet::from(connect).into(), now).unwrap();
+        let (stored, delay) =
+            StoredMessage::from_will(&v5_0::Packet::from(connect).into(), now).unwrap();
         assert_eq!(delay, 30);
-        assert_eq!(m.topic, "c/status");
-        assert_eq!(&m.payload[..], b"gone");
-        assert_eq!(m.qos, QoS::ExactlyOnce);
-        assert!(!m.retain);
-        assert_eq!(m.properties.message_expiry_interval, Some(100));
-        assert_eq!(m.properties.content_type.as_ref().unwrap(), "text/plain");
-        assert_eq!(m.properties.user_properties.len(), 1);
+        let m = stored.message();
+        assert_eq!(m.topic_name(), "c/status");
+        assert_eq!(m.payload(), b"gone");
+        assert_eq!(m.qos(), QoS::ExactlyOnce);
+        assert!(!m.retain());
+        assert_eq!(
+            m.properties().to_owned(),
+            MessageProperties {
+                message_expiry_interval: Some(100),
+                content_type: Some(s("text/plain")),
+                user_properties: vec![UserProperty::new("u", "v").unwrap()],
+                ..Default::default()
+            }
+        );
 
         let no_will = v5_0::Connect::builder()
             .try_client_id("c")
             .unwrap()
             .build()
             .unwrap();
-        assert!(Message::from_will(&v5_0::Packet::from(no_will).into(), now).is_none());
-        assert!(Message::from_will(&v5_publish(Default::default()), now).is_none());
+        assert!(StoredMessage::from_will(&v5_0::Packet::from(no_will).into(), now).is_none());
+        assert!(StoredMessage::from_will(&v5_publish(Default::default()), now).is_none());
     }
 
     /// [MQTT-3.3.2-5] a message expires once its interval has passed; one
@@ -540,7 +504,7 @@ mod tests {
     #[test]
     fn to_publish_v3() {
         let now = Instant::now();
-        let m = Message::from_publish(&v5_publish(full_properties()), now).unwrap();
+        let m = StoredMessage::from_publish(v5_publish(full_properties()), now).unwrap();
         let p = v3_of(m.to_publish(ProtocolVersion::V3_1_1, QoS::AtLeastOnce, false, &[1], now));
         assert_eq!(p.topic_name(), "a/b");
         assert_eq!(p.payload(), b"hi");
@@ -561,7 +525,7 @@ mod tests {
     #[test]
     fn to_publish_v5_forwards_properties() {
         let t0 = Instant::now();
-        let m = Message::from_publish(&v5_publish(full_properties()), t0).unwrap();
+        let m = StoredMessage::from_publish(v5_publish(full_properties()), t0).unwrap();
         let later = t0 + Duration::from_secs(15);
         let p = v5_of(m.to_publish(
             ProtocolVersion::V5_0,
@@ -574,17 +538,20 @@ mod tests {
         assert_eq!(p.payload(), b"hi");
         assert_eq!(p.qos(), QoS::ExactlyOnce);
         assert!(p.retain());
+        assert!(!p.dup());
         assert_eq!(p.packet_id(), Some(1));
+        assert_eq!(p.topic_alias(), None);
         let mut expected = full_properties();
         expected.message_expiry_interval = Some(45);
-        expected.topic_alias = None;
         expected.subscription_identifiers = vec![
             SubscriptionIdentifier::new(7).unwrap(),
             SubscriptionIdentifier::new(3).unwrap(),
         ];
-        assert_eq!(p.properties(), &expected);
+        assert_eq!(p.properties().to_owned(), expected);
         // The payload is shared, not copied.
-        assert_eq!(p.payload().as_ptr(), m.payload.as_ptr());
+        assert_eq!(p.payload().as_ptr(), m.message().payload().as_ptr());
+        // The stored message is left as it was.
+        assert_eq!(m.message().properties().message_expiry_interval(), Some(60));
     }
 
     /// QoS downgrade and RETAIN as the caller decides ([MQTT-3.3.1-12]);
@@ -601,32 +568,50 @@ mod tests {
         let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtLeastOnce, true, &[], now));
         assert_eq!(p.qos(), QoS::AtLeastOnce);
         assert!(p.retain());
-        assert_eq!(p.properties().message_expiry_interval, None);
+        assert_eq!(p.properties().message_expiry_interval(), None);
     }
 
-    /// A payload wrongly marked as UTF-8 (which decoding lets through) is
-    /// still delivered, without the indicator.
+    /// A PUBLISH or Will whose payload is wrongly marked as UTF-8 (which
+    /// decoding lets through, §3.3.2.3.2) is still delivered, without the
+    /// indicator.
     #[test]
-    fn to_publish_invalid_utf8_payload() {
+    fn invalid_utf8_payload_forwarded_without_indicator() {
         let now = Instant::now();
-        let mut m = message(None, now);
-        m.payload = Bytes::from_static(&[0xFF, 0xFE]);
-        m.properties.payload_format_indicator = Some(PayloadFormatIndicator::Utf8);
-        assert!(!m.payload_format_is_valid());
-        let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtMostOnce, false, &[], now));
-        assert_eq!(p.properties().payload_format_indicator, None);
+        let publish = decode(
+            ProtocolVersion::V5_0,
+            &[
+                0x30, 0x08, // PUBLISH, QoS 0; Remaining Length 8
+                0x00, 0x01, b't', // Topic Name
+                0x02, 0x01, 0x01, // Payload Format Indicator 1 (UTF-8)
+                0xFF, 0xFE, // payload
+            ],
+        );
+        let m = StoredMessage::from_publish(publish, now).unwrap();
+        assert_eq!(m.message().properties().payload_format_indicator(), None);
+        let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtMostOnce, false, &[2], now));
+        assert_eq!(p.properties().payload_format_indicator(), None);
+        assert_eq!(
+            p.properties()
+                .subscription_identifiers()
+                .collect::<Vec<_>>(),
+            [SubscriptionIdentifier::new(2).unwrap()]
+        );
         assert_eq!(p.payload(), &[0xFF, 0xFE]);
-    }
 
-    /// A hand-built message with an empty topic yields no PUBLISH, and no panic.
-    #[test]
-    fn to_publish_empty_topic_does_not_panic() {
-        let now = Instant::now();
-        let mut m = message(None, now);
-        m.topic = TopicName::empty();
-        for version in [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0] {
-            let packet = m.to_publish(version, QoS::AtMostOnce, false, &[], now);
-            assert!(Message::from_publish(&packet, now).is_none());
-        }
+        let connect = decode(
+            ProtocolVersion::V5_0,
+            &[
+                0x10, 0x18, // CONNECT; Remaining Length 24
+                0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, // protocol name, level
+                0x04, 0x00, 0x00, 0x00, // Will Flag; Keep Alive 0; no properties
+                0x00, 0x01, b'c', // Client Identifier
+                0x02, 0x01, 0x01, // Will Properties: Payload Format Indicator 1
+                0x00, 0x01, b'w', // Will Topic
+                0x00, 0x02, 0xFF, 0xFE, // Will Payload
+            ],
+        );
+        let (will, _) = StoredMessage::from_will(&connect, now).unwrap();
+        assert_eq!(will.message().properties().payload_format_indicator(), None);
+        assert_eq!(will.message().payload(), &[0xFF, 0xFE]);
     }
 }

@@ -14,7 +14,7 @@ use std::time::Instant;
 use mqtt_codec::topic::SharedSubscription;
 use mqtt_codec::{TopicFilter, TopicName};
 
-use super::message::Message;
+use super::message::StoredMessage;
 
 /// The retained messages, one per topic at most.
 ///
@@ -24,7 +24,7 @@ use super::message::Message;
 /// accepts) and never panics.
 #[derive(Debug, Default)]
 pub struct RetainedStore {
-    messages: HashMap<TopicName, Message>,
+    messages: HashMap<TopicName, StoredMessage>,
 }
 
 impl RetainedStore {
@@ -37,11 +37,12 @@ impl RetainedStore {
     /// topic's previous one [MQTT-3.3.1-5]. An empty payload removes the
     /// topic's retained message and is not stored itself [MQTT-3.3.1-6],
     /// [MQTT-3.3.1-7] (v3.1.1 [MQTT-3.3.1-10], [MQTT-3.3.1-11]).
-    pub fn set(&mut self, message: Message) {
-        if message.payload.is_empty() {
-            self.remove(&message.topic);
+    pub fn set(&mut self, stored: StoredMessage) {
+        let message = stored.message();
+        if message.payload().is_empty() {
+            self.remove(&message.to_topic_name());
         } else {
-            self.messages.insert(message.topic.clone(), message);
+            self.messages.insert(message.to_topic_name(), stored);
         }
     }
 
@@ -53,7 +54,7 @@ impl RetainedStore {
     }
 
     /// The retained message of `topic`, if any (expired or not).
-    pub fn get(&self, topic: &TopicName) -> Option<&Message> {
+    pub fn get(&self, topic: &TopicName) -> Option<&StoredMessage> {
         self.messages.get(topic)
     }
 
@@ -65,7 +66,7 @@ impl RetainedStore {
     ///
     /// A Shared Subscription filter (`$share/{ShareName}/…`) gets none:
     /// retained messages are not sent to shared subscriptions (§4.8.2).
-    pub fn matching(&mut self, filter: &TopicFilter, now: Instant, out: &mut Vec<Message>) {
+    pub fn matching(&mut self, filter: &TopicFilter, now: Instant, out: &mut Vec<StoredMessage>) {
         if matches!(SharedSubscription::parse(filter), Ok(Some(_))) {
             return;
         }
@@ -126,24 +127,30 @@ impl RetainedStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::message::MessageProperties;
     use super::*;
     use bytes::Bytes;
-    use mqtt_codec::QoS;
+    use mqtt_codec::{Message, MessageProperties, QoS};
     use std::time::Duration;
 
-    fn message(topic: &str, payload: &'static [u8], expiry: Option<u32>, now: Instant) -> Message {
-        Message {
-            topic: TopicName::new(topic).unwrap(),
-            payload: Bytes::from_static(payload),
-            qos: QoS::AtLeastOnce,
-            retain: true,
-            properties: MessageProperties {
+    fn message(
+        topic: &str,
+        payload: &'static [u8],
+        expiry: Option<u32>,
+        now: Instant,
+    ) -> StoredMessage {
+        let message = Message::builder()
+            .try_topic_name(topic)
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .retain(true)
+            .properties(MessageProperties {
                 message_expiry_interval: expiry,
                 ..Default::default()
-            },
-            received: now,
-        }
+            })
+            .payload(Bytes::from_static(payload))
+            .build()
+            .unwrap();
+        StoredMessage::new(message, now)
     }
 
     fn f(s: &str) -> TopicFilter {
@@ -156,7 +163,12 @@ mod tests {
         store.matching(&f(filter), now, &mut out);
         let mut found: Vec<_> = out
             .iter()
-            .map(|m| (m.topic.to_string(), m.payload.to_vec()))
+            .map(|m| {
+                (
+                    m.message().topic_name().to_string(),
+                    m.message().payload().to_vec(),
+                )
+            })
             .collect();
         found.sort();
         found
@@ -252,7 +264,10 @@ mod tests {
         store.matching(&f("a/#"), later, &mut out);
         assert_eq!(out.len(), 2);
         assert!(out.iter().all(|m| !m.is_expired(later)));
-        let long = out.iter().find(|m| m.topic == "a/long").unwrap();
+        let long = out
+            .iter()
+            .find(|m| m.message().topic_name() == "a/long")
+            .unwrap();
         assert_eq!(long.remaining_expiry(later), Some(90));
         assert!(store.get(&TopicName::new("a/short").unwrap()).is_none());
         // An exact filter drops its expired message too.
@@ -285,7 +300,7 @@ mod tests {
         store.matching(&f("a"), now, &mut out);
         store.matching(&f("#"), now, &mut out);
         assert_eq!(out.len(), 3);
-        assert_eq!(out[0].topic, "z");
+        assert_eq!(out[0].message().topic_name(), "z");
     }
 
     /// Memory goes back once messages are removed.

@@ -27,7 +27,7 @@ use mqtt_tokio::{ForwardError, ServerEndpoint};
 use tokio::sync::watch;
 
 use super::config::BrokerConfig;
-use super::message::Message;
+use super::message::StoredMessage;
 use super::retained::RetainedStore;
 use super::router::{ClientId, Route, Router};
 
@@ -75,7 +75,7 @@ pub struct Session {
     pub presence: Presence,
     /// The Will Message of a connection that closed without a normal
     /// DISCONNECT, waiting for its Will Delay Interval (§3.1.3.2.2).
-    pub pending_will: Option<Message>,
+    pub pending_will: Option<StoredMessage>,
 }
 
 /// What the mutex guards.
@@ -249,7 +249,7 @@ impl State {
     pub fn route(
         &mut self,
         shared: &Shared,
-        message: &Message,
+        message: &StoredMessage,
         publisher: &str,
         now: Instant,
         out: &mut Vec<Delivery>,
@@ -272,15 +272,20 @@ impl State {
                 Presence::Offline(_) => false,
             })
         };
-        router.route(&message.topic, publisher, online, routes);
+        router.route(
+            &message.message().to_topic_name(),
+            publisher,
+            online,
+            routes,
+        );
         let mut dropped = 0;
         let mut queued = 0;
         for route in routes.drain(..) {
             let Some(session) = sessions.get_mut(&route.client) else {
                 continue;
             };
-            let qos = message.qos.min(route.qos);
-            let retain = message.retain && route.retain_as_published;
+            let qos = message.message().qos().min(route.qos);
+            let retain = message.message().retain() && route.retain_as_published;
             match &mut session.presence {
                 Presence::Online {
                     endpoint,
@@ -578,12 +583,12 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
 
 /// Stores (if retained) and routes `message` from `publisher`, then
 /// forwards the copies.
-pub async fn publish(shared: &Shared, message: Message, publisher: &str) {
+pub async fn publish(shared: &Shared, message: StoredMessage, publisher: &str) {
     let now = Instant::now();
     let mut out = Vec::new();
     {
         let mut state = shared.lock();
-        if message.retain && shared.config.retain_available {
+        if message.message().retain() && shared.config.retain_available {
             // [MQTT-3.3.1-5], [MQTT-3.3.1-6], [MQTT-3.3.1-7]
             state.retained.set(message.clone());
         }

@@ -8,7 +8,7 @@ use mqtt_codec::v5_0::{SubackReasonCode, UnsubackReasonCode};
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
 use mqtt_tokio::ServerEndpoint;
 
-use super::message::Message;
+use super::message::StoredMessage;
 use super::router::{is_denied, ClientId, RetainHandling, Subscription};
 use super::state::Shared;
 
@@ -129,7 +129,7 @@ pub async fn on_subscribe(
     let mut retained: Vec<GenericPacket<u16>> = Vec::new();
     {
         let mut st = shared.lock();
-        let mut messages: Vec<Message> = Vec::new();
+        let mut messages: Vec<StoredMessage> = Vec::new();
         for mut r in requests {
             if let Some(refused) = refusal(shared, &r) {
                 outcomes.push(Err(refused));
@@ -152,7 +152,8 @@ pub async fn on_subscribe(
             messages.clear();
             st.retained.matching(&r.filter, now, &mut messages);
             for m in &messages {
-                retained.push(m.to_publish(version, m.qos.min(granted), true, &ids, now));
+                let qos = m.message().qos().min(granted);
+                retained.push(m.to_publish(version, qos, true, &ids, now));
             }
         }
         // Queued while the lock keeps routing out: a live message matching

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::message::Message;
+use super::message::StoredMessage;
 use super::router::ClientId;
 use super::state::{self, Presence, Shared};
 
@@ -13,9 +13,12 @@ const LONGEST_TIMER: u32 = 365 * 24 * 3600;
 
 /// Publishes the Will Message of `client` now. Its Message Expiry Interval
 /// starts when it is published (§3.1.3.2.4).
-pub async fn publish_will(shared: &Shared, mut will: Message, client: &ClientId) {
+pub async fn publish_will(shared: &Shared, mut will: StoredMessage, client: &ClientId) {
     if shared.config.verbose {
-        println!("{client}: will published on {}", will.topic);
+        println!(
+            "{client}: will published on {}",
+            will.message().topic_name()
+        );
     }
     will.received = Instant::now();
     state::publish(shared, will, client).await;

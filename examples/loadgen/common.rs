@@ -183,18 +183,22 @@ pub fn publish_packet(
     let id = (qos != QoS::AtMostOnce).then_some(1u16);
     Ok(match version {
         ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::builder();
-            b.topic_name(topic.clone()).qos(qos).payload(payload);
+            let mut b = v3_1_1::Publish::builder()
+                .topic_name(topic.clone())
+                .qos(qos)
+                .payload(payload);
             if let Some(id) = id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v3_1_1::Packet::from(b.build()?).into()
         }
         ProtocolVersion::V5_0 => {
-            let mut b = v5_0::Publish::builder();
-            b.topic_name(topic.clone()).qos(qos).payload(payload);
+            let mut b = v5_0::Publish::builder()
+                .topic_name(topic.clone())
+                .qos(qos)
+                .payload(payload);
             if let Some(id) = id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v5_0::Packet::from(b.build()?).into()
         }

@@ -109,18 +109,22 @@ pub fn publish<P: PacketId>(
     let topic = TopicName::new(topic)?;
     Ok(match version {
         ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::builder();
-            b.topic_name(topic).qos(qos).payload(payload);
+            let mut b = v3_1_1::Publish::builder()
+                .topic_name(topic)
+                .qos(qos)
+                .payload(payload);
             if let Some(id) = packet_id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v3_1_1::Packet::from(b.build()?).into()
         }
         ProtocolVersion::V5_0 => {
-            let mut b = v5_0::Publish::builder();
-            b.topic_name(topic).qos(qos).payload(payload);
+            let mut b = v5_0::Publish::builder()
+                .topic_name(topic)
+                .qos(qos)
+                .payload(payload);
             if let Some(id) = packet_id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v5_0::Packet::from(b.build()?).into()
         }

@@ -174,7 +174,7 @@ fn as_msg(packet: &GenericPacket<u16>) -> Option<Msg> {
             retain: p.retain(),
             dup: p.dup(),
             alias: p.topic_alias().map(|a| a.get()),
-            props: p.properties().clone(),
+            props: p.properties().to_owned(),
             id: p.packet_id(),
         }),
         _ => None,
@@ -322,27 +322,27 @@ fn publish_packet(
     let payload = payload.into();
     match version {
         V3 => {
-            let mut b = v3_1_1::Publish::builder();
-            b.try_topic_name(topic)
+            let mut b = v3_1_1::Publish::builder()
+                .try_topic_name(topic)
                 .unwrap()
                 .qos(qos)
                 .retain(retain)
                 .payload(payload);
             if qos != QoS::AtMostOnce {
-                b.packet_id(1);
+                b = b.packet_id(1);
             }
             v3_1_1::Packet::from(b.build().unwrap()).into()
         }
         _ => {
-            let mut b = v5_0::Publish::builder();
-            b.try_topic_name(topic)
+            let mut b = v5_0::Publish::builder()
+                .try_topic_name(topic)
                 .unwrap()
                 .qos(qos)
                 .retain(retain)
                 .payload(payload)
                 .properties(props);
             if qos != QoS::AtMostOnce {
-                b.packet_id(1);
+                b = b.packet_id(1);
             }
             v5_0::Packet::from(b.build().unwrap()).into()
         }
@@ -1129,22 +1129,26 @@ async fn receive_maximum_and_packet_size_enforced() {
         other => panic!("{other:?}"),
     }
     for id in 1..=3u16 {
-        let mut b = v5_0::Publish::builder();
-        b.try_topic_name("rm/t")
+        let publish = v5_0::Publish::builder()
+            .try_topic_name("rm/t")
             .unwrap()
             .qos(QoS::ExactlyOnce)
-            .packet_id(id);
-        raw.send(v5_0::Packet::from(b.build().unwrap()).into())
-            .await;
+            .packet_id(id)
+            .build()
+            .unwrap();
+        raw.send(v5_0::Packet::from(publish).into()).await;
     }
     assert_eq!(raw.disconnect_reason().await, Some(0x93));
 
     let mut raw = RawAny::open(b.addr, V5, connect_packet(V5, "raw", false)).await;
     raw.read().await.expect("CONNACK");
-    let mut p = v5_0::Publish::builder();
-    p.try_topic_name("big").unwrap().payload(vec![0u8; 2000]);
-    raw.send(v5_0::Packet::from(p.build().unwrap()).into())
-        .await;
+    let publish = v5_0::Publish::builder()
+        .try_topic_name("big")
+        .unwrap()
+        .payload(vec![0u8; 2000])
+        .build()
+        .unwrap();
+    raw.send(v5_0::Packet::from(publish).into()).await;
     assert_eq!(raw.disconnect_reason().await, Some(0x95));
 }
 

@@ -3,9 +3,12 @@
 use bytes::{Buf, BytesMut};
 use core::marker::PhantomData;
 
+use crate::publish::TOPIC_AT;
 use crate::wire::varint::read_varint;
-use crate::wire::{cold, cold_path, publish_flags, FixedHeader, PacketType, Reader, VARINT_MAX};
-use crate::{v3_1_1, v5_0, DecodeError, GenericPacket, PacketId, ProtocolVersion};
+use crate::wire::{cold, cold_path, publish_flags, FixedHeader, PacketType, VARINT_MAX};
+use crate::{
+    v3_1_1, v5_0, DecodeError, GenericPacket, GenericPacketView, PacketId, ProtocolVersion,
+};
 
 /// The largest packet MQTT can frame: a 5-byte fixed header and a Remaining
 /// Length of 268,435,455.
@@ -101,7 +104,8 @@ impl<P: PacketId> Decoder<P> {
     /// `Ok(None)` while `buf` holds only part of a packet (which stays in
     /// place). Errs when the packet breaks a rule of the spec, is larger than
     /// the maximum packet size, or, while the version is being detected, is
-    /// not a CONNECT of a supported version.
+    /// not a CONNECT of a supported version. A packet that breaks a rule is
+    /// taken off `buf`, exactly it.
     #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<GenericPacket<P>>, DecodeError> {
         // The hot path: a v3.1.1 PUBLISH, inlined into the caller with the
@@ -121,9 +125,8 @@ impl<P: PacketId> Decoder<P> {
             if !self.complete(end, buf.len())? {
                 return Ok(None);
             }
-            let head = v3_1_1::publish::Head::<P>::read(flags, &buf[start..end]);
-            let head = match head {
-                Ok(head) => head,
+            let head = match v3_1_1::PublishView::<P>::parse_flags(flags, &buf[start..end]) {
+                Ok(view) => *view.head(),
                 Err(e) => {
                     // Exactly this packet is taken off the buffer.
                     buf.advance(end);
@@ -131,8 +134,8 @@ impl<P: PacketId> Decoder<P> {
                 }
             };
             let mut frame = buf.split_to(end).freeze();
-            frame.advance(start + v3_1_1::publish::TOPIC_AT);
-            let publish = head.into_publish(frame);
+            frame.advance(start + TOPIC_AT);
+            let publish = v3_1_1::Publish::from_head(&head, frame);
             return Ok(Some(GenericPacket::V3_1_1(v3_1_1::Packet::Publish(
                 publish,
             ))));
@@ -140,7 +143,8 @@ impl<P: PacketId> Decoder<P> {
         self.decode_any(buf)
     }
 
-    /// [`Decoder::decode`] for any packet.
+    /// [`Decoder::decode`] for any packet: its view is read and checked,
+    /// then the owned packet made from it and the frame taken off `buf`.
     #[inline(never)]
     fn decode_any(&mut self, buf: &mut BytesMut) -> Result<Option<GenericPacket<P>>, DecodeError> {
         let Some(header) = self.frame(buf)? else {
@@ -151,14 +155,94 @@ impl<P: PacketId> Decoder<P> {
             Some(version) => version,
             None => self.detect(&header, &buf[header.header_len..size])?,
         };
-        // The reader takes exactly this packet off `buf`, even on an error.
-        let mut body = Reader::framed(buf, header.header_len, size);
-        Ok(Some(match version {
+        if header.packet_type == PacketType::Publish {
+            return self.decode_publish(version, &header, buf).map(Some);
+        }
+        // Taken off whatever follows: exactly this packet, even on an error.
+        let frame = buf.split_to(size).freeze();
+        let view = GenericPacketView::parse(version, &header, &frame[header.header_len..])?;
+        Ok(Some(view.to_owned(&frame)))
+    }
+
+    /// A PUBLISH of either version, read in place and then taken off `buf`
+    /// as one `Bytes` from its Topic Name on (one reference count).
+    #[inline(always)]
+    fn decode_publish(
+        &self,
+        version: ProtocolVersion,
+        header: &FixedHeader,
+        buf: &mut BytesMut,
+    ) -> Result<GenericPacket<P>, DecodeError> {
+        let size = header.packet_len();
+        let body = &buf[header.header_len..size];
+        let head = match version {
             ProtocolVersion::V3_1_1 => {
-                GenericPacket::V3_1_1(v3_1_1::Packet::decode(&header, &mut body)?)
+                v3_1_1::PublishView::<P>::parse(header.flags, body).map(|v| *v.head())
             }
-            ProtocolVersion::V5_0 => GenericPacket::V5_0(v5_0::Packet::decode(&header, &mut body)?),
-        }))
+            ProtocolVersion::V5_0 => {
+                v5_0::PublishView::<P>::parse(header.flags, body).map(|v| *v.head())
+            }
+        };
+        let head = match head {
+            Ok(head) => head,
+            Err(e) => {
+                buf.advance(size);
+                return Err(e);
+            }
+        };
+        let mut frame = buf.split_to(size).freeze();
+        frame.advance(header.header_len + TOPIC_AT);
+        Ok(match version {
+            ProtocolVersion::V3_1_1 => GenericPacket::V3_1_1(v3_1_1::Packet::Publish(
+                v3_1_1::Publish::from_head(&head, frame),
+            )),
+            ProtocolVersion::V5_0 => GenericPacket::V5_0(v5_0::Packet::Publish(
+                v5_0::Publish::from_head(&head, frame),
+            )),
+        })
+    }
+
+    /// Reads the next complete packet at the front of `input` in place,
+    /// without taking it or copying anything: the packet's view, and how
+    /// many bytes it takes (advance past them for the next one). For
+    /// routers, proxies and inspection tools that do not keep the packet;
+    /// [`GenericPacketView::to_owned`] gives the owned packet.
+    ///
+    /// The checks are exactly those of [`decode`](Self::decode) (one
+    /// parser does both), and so are the errors. `Ok(None)` while `input`
+    /// holds only part of a packet.
+    ///
+    /// ```
+    /// use mqtt_codec::{Decoder, GenericPacketView, ProtocolVersion, v3_1_1::PacketView};
+    ///
+    /// let mut decoder = Decoder::<u16>::new(ProtocolVersion::V3_1_1);
+    /// let input = [0x30, 0x05, 0x00, 0x01, b'a', b'h', b'i', 0xC0, 0x00];
+    /// let Some((GenericPacketView::V3_1_1(PacketView::Publish(publish)), used)) =
+    ///     decoder.decode_view(&input)?
+    /// else {
+    ///     panic!("expected a PUBLISH");
+    /// };
+    /// assert_eq!((publish.topic_name(), publish.payload(), used), ("a", &b"hi"[..], 7));
+    /// # Ok::<(), mqtt_codec::DecodeError>(())
+    /// ```
+    #[inline]
+    pub fn decode_view<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<Option<(GenericPacketView<'a, P>, usize)>, DecodeError> {
+        let Some(header) = self.frame(input)? else {
+            return Ok(None);
+        };
+        let size = header.packet_len();
+        let body = &input[header.header_len..size];
+        let version = match self.version {
+            Some(version) => version,
+            None => self.detect(&header, body)?,
+        };
+        Ok(Some((
+            GenericPacketView::parse(version, &header, body)?,
+            size,
+        )))
     }
 
     /// The fixed header of the packet at the front of `buf`, once the whole
@@ -345,12 +429,10 @@ mod tests {
         let mut buf = BytesMut::from(&PUBLISH[..]);
         let fast = v3().decode(&mut buf).unwrap().unwrap();
         let header = FixedHeader::parse(&PUBLISH).unwrap().unwrap();
-        let mut body = BytesMut::from(&PUBLISH[..]);
-        let general = v3_1_1::Packet::<u16>::decode(
-            &header,
-            &mut Reader::framed(&mut body, header.header_len, PUBLISH.len()),
-        )
-        .unwrap();
+        let frame = bytes::Bytes::copy_from_slice(&PUBLISH);
+        let general = v3_1_1::PacketView::<u16>::parse(&header, &frame[header.header_len..])
+            .unwrap()
+            .to_owned(&frame);
         assert_eq!(fast, GenericPacket::V3_1_1(general));
 
         // v5.0: Property Length 0 inserted after the packet id.

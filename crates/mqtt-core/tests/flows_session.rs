@@ -372,7 +372,7 @@ fn message_expiry_while_queued<P: PacketId>() {
     else {
         unreachable!()
     };
-    assert_eq!(p.properties().message_expiry_interval, Some(20));
+    assert_eq!(p.properties().message_expiry_interval(), Some(20));
 }
 
 /// v5.0 §3.14.2.2.2: a client may shorten the Session Expiry Interval in

@@ -7,6 +7,7 @@ mod pair;
 
 use std::num::{NonZeroU16, NonZeroU32};
 
+use mqtt_codec::properties::SubscriptionIdentifier;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v5_0, GenericPacket, PacketId, ProtocolVersion, QoS, TopicName};
 use mqtt_core::{ConnectionError, ConnectionState};
@@ -36,22 +37,23 @@ fn alias(n: u16) -> Option<NonZeroU16> {
 }
 
 fn pub5<P: PacketId>(topic: &str, qos: QoS, id: Option<P>, alias_: u16) -> GenericPacket<P> {
-    let properties = v5_0::PublishProperties {
-        topic_alias: alias(alias_),
-        ..Default::default()
-    };
-    let packet = if topic.is_empty() {
-        let mut b = v5_0::Publish::<P>::builder();
-        b.topic_name(TopicName::empty())
-            .qos(qos)
-            .properties(properties);
+    let mut packet = if topic.is_empty() {
+        let mut b = v5_0::Publish::<P>::builder()
+            .topic_name(TopicName::empty())
+            .qos(qos);
+        if let Some(alias) = alias(alias_) {
+            b = b.topic_alias(alias);
+        }
         if let Some(id) = id {
-            b.packet_id(id);
+            b = b.packet_id(id);
         }
         b.build().expect("PUBLISH")
     } else {
-        publish_v5(topic, qos, id, b"p", properties)
+        publish_v5(topic, qos, id, b"p", v5_0::PublishProperties::default())
     };
+    if !topic.is_empty() {
+        packet.set_topic_alias(alias(alias_)).expect("a Topic Name");
+    }
     v5_0::Packet::from(packet).into()
 }
 
@@ -580,6 +582,49 @@ fn resend_respects_receive_maximum<P: PacketId>() {
     assert_eq!(pair.client.conn.session().queue_len(), 0);
 }
 
+/// [MQTT-3.3.4-3] a Server's PUBLISH carries the Subscription Identifiers
+/// the application put on it, and so does its re-send on the next network
+/// connection of the session [MQTT-4.4.0-1].
+fn subscription_identifiers_sent_and_resent<P: PacketId>() {
+    let mut pair: Pair<P> = PairConfig::new(V5).build();
+    let connect = || -> GenericPacket<P> {
+        let properties = v5_0::ConnectProperties {
+            session_expiry_interval: Some(600),
+            ..Default::default()
+        };
+        v5_0::Packet::from(connect_v5("c", false, 0, properties)).into()
+    };
+    let connack = |present| -> GenericPacket<P> {
+        v5_0::Packet::from(connack_v5(present, Default::default())).into()
+    };
+    pair.connect_with(connect(), connack(false));
+    let id = pair.acquire(Side::Server);
+    let ids = [7, 300].map(|n| SubscriptionIdentifier::new(n).expect("in range"));
+    let properties = v5_0::PublishProperties {
+        subscription_identifiers: ids.to_vec(),
+        ..Default::default()
+    };
+    let packet = publish_v5("t", QoS::AtLeastOnce, Some(id), b"p", properties);
+    pair.send_drive(Side::Server, v5_0::Packet::from(packet).into());
+    let received = |pair: &Pair<P>| -> Vec<(bool, Vec<SubscriptionIdentifier>)> {
+        pair.received(Side::Client)
+            .iter()
+            .filter_map(|p| match p {
+                GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
+                    Some((p.dup(), p.properties().subscription_identifiers().collect()))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(received(&pair), [(false, ids.to_vec())]);
+    pair.close_link();
+    pair.clear_records();
+    pair.reconnect_link();
+    pair.connect_with(connect(), connack(true));
+    assert_eq!(received(&pair), [(true, ids.to_vec())]);
+}
+
 // ----- Maximum Packet Size -----
 
 /// [MQTT-3.2.2-15]: a PUBLISH larger than the server's Maximum Packet Size
@@ -816,6 +861,7 @@ widths!(
     receive_maximum_respected_by_server,
     receive_maximum_exceeded,
     resend_respects_receive_maximum,
+    subscription_identifiers_sent_and_resent,
     maximum_packet_size_on_send,
     maximum_packet_size_drops_reason_string,
     maximum_packet_size_exceeded_on_receive,

@@ -1,7 +1,7 @@
 //! [`SessionError`]: what the session refuses, and why.
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{DecodeError, ProtocolVersion};
+use mqtt_codec::DecodeError;
 
 use crate::FlowState;
 
@@ -55,18 +55,10 @@ pub enum SessionError {
     /// The call needs a network connection and there is none.
     #[error("not connected")]
     NotConnected,
-    /// A message of one MQTT version handed to a session of the other.
-    #[error("a {message:?} message in a {session:?} session")]
-    VersionMismatch {
-        /// The version of the session.
-        session: ProtocolVersion,
-        /// The version of the message.
-        message: ProtocolVersion,
-    },
-    /// A v5.0 PUBLISH with an empty Topic Name and only a Topic Alias: the
-    /// session stores full topic names, since aliases do not outlive a
-    /// network connection (§3.3.2.3.4).
-    #[error("a PUBLISH with a Topic Alias and no Topic Name cannot be stored")]
+    /// A message without a Topic Name (from a v5.0 PUBLISH that had only a
+    /// Topic Alias): the session stores full topic names, since aliases do
+    /// not outlive a network connection (§3.3.2.3.4).
+    #[error("a message without a Topic Name (a Topic Alias alone) cannot be stored")]
     TopicAliasOnly,
     /// The PUBLISH is larger than MQTT can frame (§2.1.4).
     #[error("a PUBLISH of {0} bytes is larger than MQTT can frame")]

@@ -3,28 +3,22 @@
 
 use bytes::{BufMut, Bytes};
 use mqtt_codec::{
-    v3_1_1, v5_0, Encode, EncodeError, GenericPacket, PacketId, ProtocolVersion, QoS, TopicName,
+    v3_1_1, v5_0, Encode, EncodeError, GenericPacket, Message, PacketId, ProtocolVersion, QoS,
+    TopicName,
 };
 
-/// A PUBLISH of either version, as the session takes, stores and hands back
-/// application messages.
-///
-/// The session stores it with its full Topic Name, never a Topic Alias
-/// alone: aliases belong to one network connection (§3.3.2.3.4), stored
-/// messages outlive it.
+/// A PUBLISH of either version: what the session hands out to send, a
+/// [`Message`] numbered with its packet identifier.
 ///
 /// ```
-/// use mqtt_codec::{QoS, v3_1_1};
+/// use mqtt_codec::{Message, ProtocolVersion, QoS, TopicName};
 /// use mqtt_session::Publish;
 ///
-/// let publish: Publish = v3_1_1::Publish::builder()
-///     .try_topic_name("a/b")?
-///     .qos(QoS::AtLeastOnce)
-///     .packet_id(1)
-///     .payload(&b"hi"[..])
-///     .build()?
-///     .into();
+/// let mut message = Message::new(TopicName::from_static("a/b")?, "hi")?;
+/// message.set_qos(QoS::AtLeastOnce);
+/// let publish = Publish::<u16>::from_message(ProtocolVersion::V3_1_1, message, 1);
 /// assert_eq!(publish.topic_name(), "a/b");
+/// assert_eq!(publish.packet_id(), Some(1));
 /// assert_eq!(publish.message_expiry_interval(), None); // none on v3.1.1
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -47,6 +41,22 @@ macro_rules! either {
 }
 
 impl<P: PacketId> Publish<P> {
+    /// The PUBLISH of `version` that carries `message`, with `packet_id`
+    /// when its QoS is above 0 (ignored at QoS 0). Copies nothing; v3.1.1
+    /// drops the properties.
+    pub fn from_message(version: ProtocolVersion, message: Message, packet_id: P) -> Self {
+        match version {
+            ProtocolVersion::V3_1_1 => {
+                Publish::V3_1_1(v3_1_1::Publish::from_message(message, packet_id))
+            }
+            ProtocolVersion::V5_0 => Publish::V5_0(v5_0::Publish::from_message(message, packet_id)),
+        }
+    }
+    /// The message it carries, without packet identifier, DUP or what
+    /// belongs to this one delivery (see [`v5_0::Publish::into_message`]).
+    pub fn into_message(self) -> Message {
+        either!(self, p => p.into_message())
+    }
     /// The MQTT version of the packet.
     pub fn version(&self) -> ProtocolVersion {
         match self {
@@ -101,7 +111,7 @@ impl<P: PacketId> Publish<P> {
     pub fn message_expiry_interval(&self) -> Option<u32> {
         match self {
             Publish::V3_1_1(_) => None,
-            Publish::V5_0(p) => p.properties().message_expiry_interval,
+            Publish::V5_0(p) => p.properties().message_expiry_interval(),
         }
     }
     /// Sets the Message Expiry Interval of a v5.0 PUBLISH, as a re-sent or
@@ -263,11 +273,13 @@ mod tests {
     use super::*;
 
     fn v5(expiry: Option<u32>) -> Publish<u16> {
-        let mut b = v5_0::Publish::<u16>::builder();
-        b.try_topic_name("t").unwrap();
-        b.qos(QoS::ExactlyOnce).packet_id(3);
+        let mut b = v5_0::Publish::<u16>::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(QoS::ExactlyOnce)
+            .packet_id(3);
         if let Some(secs) = expiry {
-            b.properties(v5_0::PublishProperties {
+            b = b.properties(v5_0::PublishProperties {
                 message_expiry_interval: Some(secs),
                 ..Default::default()
             });

@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{PacketId, ProtocolVersion, QoS};
+use mqtt_codec::{Message, PacketId, ProtocolVersion, QoS};
 
 use crate::message::{Outgoing, Publish, Pubrel};
 use crate::{MonotonicTime, SessionError};
@@ -24,9 +24,10 @@ pub enum FlowState {
 /// The packet a flow keeps to re-send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Held<P: PacketId> {
-    /// The PUBLISH as first sent, and when its Message Expiry Interval ends.
+    /// The message of the PUBLISH first sent (the flow keeps its
+    /// identifier), and when its Message Expiry Interval ends.
     Publish {
-        publish: Publish<P>,
+        message: Message,
         deadline: Option<MonotonicTime>,
     },
     /// The PUBREL that replaced the PUBLISH [MQTT-4.3.3-6].
@@ -36,7 +37,7 @@ pub(crate) enum Held<P: PacketId> {
 impl<P: PacketId> Held<P> {
     pub(crate) fn state(&self) -> FlowState {
         match self {
-            Held::Publish { publish, .. } if publish.qos() == QoS::AtLeastOnce => {
+            Held::Publish { message, .. } if message.qos() == QoS::AtLeastOnce => {
                 FlowState::AwaitingPuback
             }
             Held::Publish { .. } => FlowState::AwaitingPubrec,
@@ -206,12 +207,12 @@ impl<P: PacketId> InFlight<P> {
     }
 
     /// A PUBACK arrived: ends a QoS 1 flow [MQTT-4.3.2-3] and returns its
-    /// PUBLISH. Errs, changing nothing, on an unknown identifier or another
+    /// message. Errs, changing nothing, on an unknown identifier or another
     /// flow state.
-    pub(crate) fn on_puback(&mut self, id: P) -> Result<Publish<P>, SessionError> {
+    pub(crate) fn on_puback(&mut self, id: P) -> Result<Message, SessionError> {
         let seq = self.check(id, PacketType::Puback, FlowState::AwaitingPuback)?;
         match self.remove(seq) {
-            Some(Held::Publish { publish, .. }) => Ok(publish),
+            Some(Held::Publish { message, .. }) => Ok(message),
             _ => Err(SessionError::PacketIdNotFound(id.to_u32())),
         }
     }
@@ -239,7 +240,7 @@ impl<P: PacketId> InFlight<P> {
         let seq = self.check(id, PacketType::Pubrec, FlowState::AwaitingPubrec)?;
         if failure {
             return match self.remove(seq) {
-                Some(Held::Publish { publish, .. }) => Ok(PubrecOutcome::Failed(publish)),
+                Some(Held::Publish { message, .. }) => Ok(PubrecOutcome::Failed(message)),
                 _ => Err(SessionError::PacketIdNotFound(id.to_u32())),
             };
         }
@@ -288,7 +289,12 @@ impl<P: PacketId> InFlight<P> {
     /// quota `quota` allows [MQTT-4.9.0-2]. The PUBLISH packets after the
     /// first that does not fit wait, in order, for [`next_resend`](Self::next_resend).
     /// Call after [`on_reconnect`](Self::on_reconnect).
-    pub(crate) fn resend(&mut self, quota: usize, now: MonotonicTime) -> Vec<Outgoing<P>> {
+    pub(crate) fn resend(
+        &mut self,
+        quota: usize,
+        version: ProtocolVersion,
+        now: MonotonicTime,
+    ) -> Vec<Outgoing<P>> {
         let mut out = Vec::with_capacity(self.index.len());
         let mut waiting = false;
         self.resend_from = self.head + self.slots.len() as u64;
@@ -296,7 +302,7 @@ impl<P: PacketId> InFlight<P> {
             let Some(e) = e else { continue };
             match &e.held {
                 Held::Pubrel(r) => out.push(Outgoing::Pubrel(r.clone())),
-                Held::Publish { publish, deadline } => {
+                Held::Publish { message, deadline } => {
                     if waiting || self.counted >= quota {
                         if !waiting {
                             self.resend_from = self.head + i as u64;
@@ -307,7 +313,8 @@ impl<P: PacketId> InFlight<P> {
                     e.counted = true;
                     self.counted += 1;
                     self.held_back -= 1;
-                    out.push(Outgoing::Publish(resend_copy(publish, *deadline, now)));
+                    let copy = resend_copy(message, e.id, version, *deadline, now);
+                    out.push(Outgoing::Publish(copy));
                 }
             }
         }
@@ -316,19 +323,23 @@ impl<P: PacketId> InFlight<P> {
 
     /// The first PUBLISH that waits to be re-sent, ready to send (DUP set,
     /// the expiry left) and counted: the caller has checked the send quota.
-    pub(crate) fn next_resend(&mut self, now: MonotonicTime) -> Option<Publish<P>> {
+    pub(crate) fn next_resend(
+        &mut self,
+        version: ProtocolVersion,
+        now: MonotonicTime,
+    ) -> Option<Publish<P>> {
         if self.held_back == 0 {
             return None;
         }
         let start = self.resend_from.saturating_sub(self.head) as usize;
         for i in start..self.slots.len() {
             if let Some(e) = &mut self.slots[i] {
-                if let (false, Held::Publish { publish, deadline }) = (e.counted, &e.held) {
+                if let (false, Held::Publish { message, deadline }) = (e.counted, &e.held) {
                     e.counted = true;
                     self.counted += 1;
                     self.held_back -= 1;
                     self.resend_from = self.head + i as u64 + 1;
-                    return Some(resend_copy(publish, *deadline, now));
+                    return Some(resend_copy(message, e.id, version, *deadline, now));
                 }
             }
         }
@@ -345,8 +356,9 @@ impl<P: PacketId> InFlight<P> {
     }
 }
 
-/// The copy of a stored PUBLISH to send again: DUP set [MQTT-3.3.1-1], and
-/// the Message Expiry Interval set to what is left of it [MQTT-3.3.2-6].
+/// The PUBLISH of `version` that sends a stored message again with its
+/// identifier `id`: DUP set [MQTT-3.3.1-1], and the Message Expiry Interval
+/// set to what is left of it [MQTT-3.3.2-6].
 ///
 /// A PUBLISH already sent once is re-sent even when its interval has passed:
 /// its delivery has started, and the spec only requires deleting a message
@@ -355,16 +367,19 @@ impl<P: PacketId> InFlight<P> {
 /// interval of 1 second, the shortest that still says "expires" (0 is read as
 /// "no expiry" by some receivers).
 pub(crate) fn resend_copy<P: PacketId>(
-    publish: &Publish<P>,
+    message: &Message,
+    id: P,
+    version: ProtocolVersion,
     deadline: Option<MonotonicTime>,
     now: MonotonicTime,
 ) -> Publish<P> {
-    let mut copy = publish.clone();
-    copy.set_dup(true);
+    let mut copy = message.clone();
     if let Some(deadline) = deadline {
         copy.set_message_expiry_interval(Some(now.secs_until(deadline).max(1)));
     }
-    copy
+    let mut publish = Publish::from_message(version, copy, id);
+    publish.set_dup(true);
+    publish
 }
 
 /// What a PUBREC led to.
@@ -374,28 +389,24 @@ pub enum PubrecOutcome<P: PacketId = u16> {
     /// the PUBLISH [MQTT-4.3.3-4].
     Release(Pubrel<P>),
     /// The PUBREC reported failure (v5.0, 0x80 or more): the flow ended, its
-    /// identifier is released, and this is the PUBLISH, not to be re-sent
+    /// identifier is released, and this is its message, not to be re-sent
     /// [MQTT-4.4.0-2].
-    Failed(Publish<P>),
+    Failed(Message),
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mqtt_codec::v5_0;
-
     const V5: ProtocolVersion = ProtocolVersion::V5_0;
 
+    /// The stored message of flow `id`: its payload is the identifier, so
+    /// that a test can tell which message a flow hands back.
     fn publish(id: u16, qos: QoS) -> Held<u16> {
-        let p = v5_0::Publish::<u16>::builder()
-            .try_topic_name("t")
-            .unwrap()
-            .qos(qos)
-            .packet_id(id)
-            .build()
-            .unwrap();
+        let topic = mqtt_codec::TopicName::from_static("t").unwrap();
+        let mut message = Message::new(topic, id.to_string()).unwrap();
+        message.set_qos(qos);
         Held::Publish {
-            publish: p.into(),
+            message,
             deadline: None,
         }
     }
@@ -420,7 +431,7 @@ mod tests {
     fn puback_ends_a_qos1_flow() {
         let mut s = store(&[(1, Q1), (2, Q1)]);
         assert_eq!(s.counted(), 2);
-        assert_eq!(s.on_puback(1).unwrap().packet_id(), Some(1));
+        assert_eq!(s.on_puback(1).unwrap().payload(), b"1");
         assert_eq!(order(&s), [(2, FlowState::AwaitingPuback)]);
         assert_eq!(s.counted(), 1);
     }
@@ -461,10 +472,10 @@ mod tests {
     fn failed_pubrec_ends_the_flow() {
         let mut s = store(&[(1, Q2)]);
         let outcome = s.on_pubrec(1, true, V5).unwrap();
-        assert!(matches!(outcome, PubrecOutcome::Failed(p) if p.packet_id() == Some(1)));
+        assert!(matches!(outcome, PubrecOutcome::Failed(m) if m.payload() == b"1"));
         assert_eq!(s.len(), 0);
         assert_eq!(s.counted(), 0);
-        assert!(s.resend(10, MonotonicTime::ZERO).is_empty());
+        assert!(s.resend(10, V5, MonotonicTime::ZERO).is_empty());
     }
 
     /// [MQTT-2.2.1-5] an acknowledgement must carry the identifier of a flow;
@@ -515,7 +526,7 @@ mod tests {
         s.on_reconnect();
         assert_eq!(s.counted(), 1); // the PUBREL
         assert_eq!(s.held_back(), 4);
-        let out = s.resend(3, MonotonicTime::ZERO);
+        let out = s.resend(3, V5, MonotonicTime::ZERO);
         let ids: Vec<_> = out
             .iter()
             .map(|o| (o.packet_id(), matches!(o, Outgoing::Pubrel(_))))
@@ -528,13 +539,13 @@ mod tests {
         assert_eq!(s.held_back(), 2);
         // Quota frees: the held-back ones come in order.
         s.on_puback(1).unwrap();
-        let next = s.next_resend(MonotonicTime::ZERO).unwrap();
+        let next = s.next_resend(V5, MonotonicTime::ZERO).unwrap();
         assert_eq!((next.packet_id(), next.dup()), (Some(4), true));
         assert_eq!(
-            s.next_resend(MonotonicTime::ZERO).unwrap().packet_id(),
+            s.next_resend(V5, MonotonicTime::ZERO).unwrap().packet_id(),
             Some(5)
         );
-        assert_eq!(s.next_resend(MonotonicTime::ZERO), None);
+        assert_eq!(s.next_resend(V5, MonotonicTime::ZERO), None);
         assert_eq!(s.held_back(), 0);
     }
 
@@ -544,28 +555,42 @@ mod tests {
     fn pubrec_of_a_held_back_publish() {
         let mut s = store(&[(1, Q2), (2, Q2)]);
         s.on_reconnect();
-        assert_eq!(s.resend(1, MonotonicTime::ZERO).len(), 1);
+        assert_eq!(s.resend(1, V5, MonotonicTime::ZERO).len(), 1);
         s.on_pubrec(2, false, V5).unwrap();
         assert_eq!(s.held_back(), 0);
         assert_eq!(s.counted(), 2);
-        assert_eq!(s.next_resend(MonotonicTime::ZERO), None);
+        assert_eq!(s.next_resend(V5, MonotonicTime::ZERO), None);
     }
 
     /// [MQTT-3.3.2-6] a re-sent PUBLISH carries the expiry left, rounded up;
     /// [MQTT-4.3.3-7] once sent, it is re-sent even after its expiry.
     #[test]
     fn resend_copy_carries_the_expiry_left() {
-        let Held::Publish { publish, .. } = publish(1, Q2) else {
+        let Held::Publish { message, .. } = publish(1, Q2) else {
             unreachable!()
         };
         let deadline = Some(MonotonicTime::from_millis(60_000));
-        let copy = resend_copy(&publish, deadline, MonotonicTime::from_millis(20_500));
+        let copy = resend_copy(
+            &message,
+            1u16,
+            V5,
+            deadline,
+            MonotonicTime::from_millis(20_500),
+        );
         assert_eq!(copy.message_expiry_interval(), Some(40));
         assert!(copy.dup());
-        let late = resend_copy(&publish, deadline, MonotonicTime::from_millis(90_000));
+        assert_eq!(copy.packet_id(), Some(1));
+        assert_eq!(copy.payload(), b"1");
+        let late = resend_copy(
+            &message,
+            1u16,
+            V5,
+            deadline,
+            MonotonicTime::from_millis(90_000),
+        );
         assert_eq!(late.message_expiry_interval(), Some(1));
         assert_eq!(
-            resend_copy(&publish, None, MonotonicTime::ZERO).message_expiry_interval(),
+            resend_copy(&message, 1u16, V5, None, MonotonicTime::ZERO).message_expiry_interval(),
             None
         );
     }
@@ -602,7 +627,7 @@ mod tests {
             s.push(id, publish(id, Q1), true);
         }
         s.on_reconnect();
-        assert_eq!(s.resend(2, MonotonicTime::ZERO).len(), 2);
+        assert_eq!(s.resend(2, V5, MonotonicTime::ZERO).len(), 2);
         for id in 3..=400u16 {
             // Acks for flows not re-sent yet (tolerated).
             s.on_puback(id).unwrap();
@@ -610,7 +635,7 @@ mod tests {
         assert_eq!(s.held_back(), 100);
         s.on_puback(1).unwrap();
         assert_eq!(
-            s.next_resend(MonotonicTime::ZERO).unwrap().packet_id(),
+            s.next_resend(V5, MonotonicTime::ZERO).unwrap().packet_id(),
             Some(401)
         );
     }

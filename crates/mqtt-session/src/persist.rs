@@ -65,12 +65,12 @@ impl<P: PacketId> Session<P> {
         let packets: usize = self
             .in_flight
             .iter()
-            .map(|(_, h)| held_len(h) + 9)
+            .map(|(_, h)| self.held_len(h) + 9)
             .sum::<usize>()
             + self
                 .queue
                 .iter()
-                .map(|p| p.publish.encoded_len() + 9)
+                .map(|p| p.message.packet_len::<P>(self.version) + 9)
                 .sum::<usize>();
         let mut out =
             Vec::with_capacity(64 + 8 * (pool_ranges.len() + qos2_ranges.len()) + packets);
@@ -97,10 +97,11 @@ impl<P: PacketId> Session<P> {
         put_ranges(&mut out, &pool_ranges);
         put_ranges(&mut out, &qos2_ranges);
         out.put_u32(self.in_flight.len() as u32);
-        for (_, held) in self.in_flight.iter() {
+        for (id, held) in self.in_flight.iter() {
             match held {
-                Held::Publish { publish, deadline } => {
+                Held::Publish { message, deadline } => {
                     put_deadline(&mut out, *deadline, now);
+                    let publish = Publish::from_message(self.version, message.clone(), id);
                     put_packet(&mut out, |b| publish.encode(b));
                 }
                 Held::Pubrel(pubrel) => {
@@ -112,20 +113,20 @@ impl<P: PacketId> Session<P> {
         out.put_u32(self.queue.len() as u32);
         for pending in self.queue.iter() {
             put_deadline(&mut out, pending.deadline, now);
-            let publish = &pending.publish;
-            match (publish.qos(), P::from_u32(1)) {
-                // A queued message has no identifier yet; 1 stands in.
-                (QoS::AtLeastOnce | QoS::ExactlyOnce, Some(one))
-                    if publish.packet_id() != Some(one) =>
-                {
-                    let mut copy = publish.clone();
-                    copy.set_packet_id(one);
-                    put_packet(&mut out, |b| copy.encode(b));
-                }
-                _ => put_packet(&mut out, |b| publish.encode(b)),
-            }
+            // A queued message has no identifier yet; 1 stands in.
+            let one = P::from_u32(1).unwrap_or_default();
+            let publish = Publish::from_message(self.version, pending.message.clone(), one);
+            put_packet(&mut out, |b| publish.encode(b));
         }
         out
+    }
+
+    /// The bytes a stored flow's packet takes.
+    fn held_len(&self, held: &Held<P>) -> usize {
+        match held {
+            Held::Publish { message, .. } => message.packet_len::<P>(self.version),
+            Held::Pubrel(pubrel) => pubrel.encoded_len(),
+        }
     }
 
     /// Restores a session from the bytes of [`export`](Self::export),
@@ -200,22 +201,24 @@ impl<P: PacketId> Session<P> {
         let mut in_flight = InFlight::default();
         for _ in 0..get_u32(&mut r)? {
             let deadline = get_deadline(&mut r, &at)?;
-            let held = match get_packet(&mut decoder, &mut r)? {
-                Stored::Publish(publish) if publish.qos() != QoS::AtMostOnce => {
-                    Held::Publish { publish, deadline }
+            let (id, held) = match get_packet(&mut decoder, &mut r)? {
+                Stored::Publish(publish) if publish.qos() != QoS::AtMostOnce => (
+                    publish.packet_id(),
+                    Held::Publish {
+                        message: publish.into_message(),
+                        deadline,
+                    },
+                ),
+                Stored::Pubrel(pubrel) if deadline.is_none() => {
+                    (Some(pubrel.packet_id()), Held::Pubrel(pubrel))
                 }
-                Stored::Pubrel(pubrel) if deadline.is_none() => Held::Pubrel(pubrel),
                 _ => {
                     return Err(SessionError::InvalidState(
                         "a flow holds a packet of the wrong kind",
                     ))
                 }
             };
-            let id = match &held {
-                Held::Publish { publish, .. } => publish.packet_id(),
-                Held::Pubrel(pubrel) => Some(pubrel.packet_id()),
-            }
-            .ok_or(SessionError::InvalidState(
+            let id = id.ok_or(SessionError::InvalidState(
                 "a flow without a packet identifier",
             ))?;
             if in_flight.contains(id) {
@@ -240,7 +243,8 @@ impl<P: PacketId> Session<P> {
                 ));
             };
             // Cannot fail: the limits are lifted during the import.
-            let _ = queue.try_push(Pending::new(publish, deadline), MonotonicTime::ZERO);
+            let pending = Pending::new(publish.into_message(), version, deadline);
+            let _ = queue.try_push(pending, MonotonicTime::ZERO);
         }
         queue.set_limits(queue_max_messages, queue_max_bytes);
         if r.has_remaining() {
@@ -255,13 +259,6 @@ impl<P: PacketId> Session<P> {
         session.queue = queue;
         session.expires_at = expires_at;
         Ok(session)
-    }
-}
-
-fn held_len<P: PacketId>(held: &Held<P>) -> usize {
-    match held {
-        Held::Publish { publish, .. } => publish.encoded_len(),
-        Held::Pubrel(pubrel) => pubrel.encoded_len(),
     }
 }
 
@@ -381,20 +378,18 @@ mod tests {
         MonotonicTime::from_millis(secs * 1000)
     }
 
-    fn message(qos: QoS, expiry: Option<u32>) -> Publish<u32> {
-        let mut b = v5_0::Publish::<u32>::builder();
-        b.try_topic_name("a/b")
+    fn message(qos: QoS, expiry: Option<u32>) -> mqtt_codec::Message {
+        mqtt_codec::Message::builder()
+            .try_topic_name("a/b")
             .unwrap()
             .qos(qos)
-            .payload(&b"data"[..]);
-        if qos != QoS::AtMostOnce {
-            b.packet_id(1);
-        }
-        b.properties(v5_0::PublishProperties {
-            message_expiry_interval: expiry,
-            ..Default::default()
-        });
-        b.build().unwrap().into()
+            .payload(&b"data"[..])
+            .properties(mqtt_codec::MessageProperties {
+                message_expiry_interval: expiry,
+                ..Default::default()
+            })
+            .build()
+            .unwrap()
     }
 
     /// A session with something of everything.
@@ -521,14 +516,13 @@ mod tests {
     fn inconsistent_state_is_refused() {
         let mut s = Session::<u16>::new(ProtocolVersion::V3_1_1);
         s.on_connected(false, NonZeroU16::MAX, at(0));
-        let m = v3_1_1::Publish::<u16>::builder()
+        let m = mqtt_codec::Message::builder()
             .try_topic_name("t")
             .unwrap()
             .qos(QoS::AtLeastOnce)
-            .packet_id(1)
             .build()
             .unwrap();
-        s.publish(m.into(), at(0)).unwrap();
+        s.publish(m, at(0)).unwrap();
         let mut bytes = s.export(at(0));
         // Header 8, interval 4, receive maximum 2, queue limits 16, cursor 4:
         // the count of pool ranges is at 34; make it 0.

@@ -6,9 +6,10 @@
 
 use std::collections::VecDeque;
 
-use mqtt_codec::PacketId;
+use core::marker::PhantomData;
 
-use crate::message::Publish;
+use mqtt_codec::{Message, PacketId};
+
 use crate::MonotonicTime;
 
 /// The default bound on the number of queued messages.
@@ -16,21 +17,30 @@ pub const DEFAULT_QUEUE_MAX_MESSAGES: usize = 10_000;
 /// The default bound on the bytes of queued messages (their encoded size).
 pub const DEFAULT_QUEUE_MAX_BYTES: usize = 16 << 20;
 
+/// A queued message, numbered when it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pending<P: PacketId> {
-    pub(crate) publish: Publish<P>,
+    pub(crate) message: Message,
     /// When its Message Expiry Interval ends (§3.3.2.3.3).
     pub(crate) deadline: Option<MonotonicTime>,
+    /// The bytes of the PUBLISH that will carry it.
     size: usize,
+    _id: PhantomData<P>,
 }
 
 impl<P: PacketId> Pending<P> {
-    pub(crate) fn new(publish: Publish<P>, deadline: Option<MonotonicTime>) -> Self {
-        let size = publish.encoded_len();
+    /// A message of `version` (whose PUBLISH size it is counted by).
+    pub(crate) fn new(
+        message: Message,
+        version: mqtt_codec::ProtocolVersion,
+        deadline: Option<MonotonicTime>,
+    ) -> Self {
+        let size = message.packet_len::<P>(version);
         Pending {
-            publish,
+            message,
             deadline,
             size,
+            _id: PhantomData,
         }
     }
 
@@ -113,7 +123,7 @@ impl<P: PacketId> Queue<P> {
         &mut self,
         item: Pending<P>,
         now: MonotonicTime,
-    ) -> Result<Vec<Publish<P>>, Pending<P>> {
+    ) -> Result<Vec<Message>, Pending<P>> {
         if !self.could_ever_fit(item.size) {
             return Err(item);
         }
@@ -125,7 +135,7 @@ impl<P: PacketId> Queue<P> {
             match self.items.pop_front() {
                 Some(old) => {
                     self.bytes -= old.size;
-                    evicted.push(old.publish);
+                    evicted.push(old.message);
                 }
                 None => break,
             }
@@ -170,16 +180,11 @@ impl<P: PacketId> Queue<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mqtt_codec::v3_1_1;
+    use mqtt_codec::{ProtocolVersion, TopicName};
 
     fn msg(payload: &'static [u8]) -> Pending<u16> {
-        let p = v3_1_1::Publish::<u16>::builder()
-            .try_topic_name("t")
-            .unwrap()
-            .payload(payload)
-            .build()
-            .unwrap();
-        Pending::new(p.into(), None)
+        let m = Message::new(TopicName::from_static("t").unwrap(), payload).unwrap();
+        Pending::new(m, ProtocolVersion::V3_1_1, None)
     }
 
     fn at(ms: u64) -> MonotonicTime {
@@ -195,7 +200,7 @@ mod tests {
         let evicted = q.push_evicting(msg(b"3"), at(0)).unwrap();
         assert_eq!(evicted.len(), 1);
         assert_eq!(evicted[0].payload(), b"1");
-        let order: Vec<_> = q.iter().map(|p| p.publish.payload_bytes()).collect();
+        let order: Vec<_> = q.iter().map(|p| p.message.payload_bytes()).collect();
         assert_eq!(order, [&b"2"[..], &b"3"[..]]);
     }
 

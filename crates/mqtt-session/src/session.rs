@@ -7,7 +7,7 @@
 
 use core::num::NonZeroU16;
 
-use mqtt_codec::{PacketId, ProtocolVersion, QoS, MAX_PACKET_SIZE};
+use mqtt_codec::{Message, PacketId, ProtocolVersion, QoS, MAX_PACKET_SIZE};
 
 use crate::incoming::{Delivery, Incoming};
 use crate::message::{Outgoing, Publish};
@@ -30,40 +30,40 @@ pub enum Outbound<P: PacketId = u16> {
     /// queued messages dropped to make room (usually none).
     Queued {
         /// Queued messages dropped, oldest first, to make room.
-        evicted: Vec<Publish<P>>,
+        evicted: Vec<Message>,
     },
 }
 
 /// A message the session refused, handed back with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}")]
-pub struct Rejected<P: PacketId = u16> {
+pub struct Rejected {
     error: SessionError,
-    message: Publish<P>,
+    message: Message,
 }
 
-impl<P: PacketId> Rejected<P> {
+impl Rejected {
     /// Why the message was refused.
     pub fn error(&self) -> &SessionError {
         &self.error
     }
     /// The message, unchanged.
-    pub fn into_message(self) -> Publish<P> {
+    pub fn into_message(self) -> Message {
         self.message
     }
     /// Both parts.
-    pub fn into_parts(self) -> (SessionError, Publish<P>) {
+    pub fn into_parts(self) -> (SessionError, Message) {
         (self.error, self.message)
     }
 }
 
-impl<P: PacketId> From<Rejected<P>> for SessionError {
-    fn from(r: Rejected<P>) -> Self {
+impl From<Rejected> for SessionError {
+    fn from(r: Rejected) -> Self {
         r.error
     }
 }
 
-fn reject<T, P: PacketId>(error: SessionError, message: Publish<P>) -> Result<T, Rejected<P>> {
+fn reject<T>(error: SessionError, message: Message) -> Result<T, Rejected> {
     Err(Rejected { error, message })
 }
 
@@ -90,20 +90,19 @@ fn reject<T, P: PacketId>(error: SessionError, message: Publish<P>) -> Result<T,
 ///
 /// ```
 /// use core::num::NonZeroU16;
-/// use mqtt_codec::{ProtocolVersion, QoS, v3_1_1};
+/// use mqtt_codec::{Message, ProtocolVersion, QoS, TopicName};
 /// use mqtt_session::{MonotonicTime, Outbound, Session};
 ///
 /// let mut session = Session::<u16>::new(ProtocolVersion::V3_1_1);
 /// let now = MonotonicTime::from_millis(0);
-/// let message = v3_1_1::Publish::builder()
-///     .try_topic_name("a/b")?
+/// let message = Message::builder()
+///     .topic_name(TopicName::from_static("a/b")?)
 ///     .qos(QoS::AtLeastOnce)
-///     .packet_id(1) // replaced by the id the session assigns
 ///     .payload(&b"hi"[..])
 ///     .build()?;
 ///
 /// // Offline: the message waits.
-/// assert!(matches!(session.publish(message.into(), now)?, Outbound::Queued { .. }));
+/// assert!(matches!(session.publish(message, now)?, Outbound::Queued { .. }));
 ///
 /// // CONNACK arrived (no session present, the peer's Receive Maximum).
 /// let resend = session.on_connected(false, NonZeroU16::MAX, now);
@@ -163,23 +162,23 @@ impl<P: PacketId> Session<P> {
     ///
     /// Sends it now ([`Outbound::Send`]) when connected, nothing is waiting
     /// before it, and, at QoS > 0, the send quota allows [MQTT-4.9.0-2]; the
-    /// session then assigns an unused packet identifier [MQTT-4.3.2-1],
-    /// [MQTT-4.3.3-1] (the one the message carries is ignored), clears DUP
+    /// session then numbers it with an unused packet identifier
+    /// [MQTT-4.3.2-1], [MQTT-4.3.3-1], sends it with DUP clear
     /// [MQTT-4.3.2-2], [MQTT-4.3.3-2], and stores it until acknowledged
     /// [MQTT-4.3.2-3], [MQTT-4.3.3-3]. Otherwise queues it
     /// ([`Outbound::Queued`]), dropping the oldest queued messages if the
     /// queue is full; [`pop_ready`](Self::pop_ready) sends it later, in order.
     /// The Message Expiry Interval of a v5.0 message starts now.
     ///
-    /// Errs, handing the message back, when it is of the other MQTT version,
-    /// has a Topic Alias and no Topic Name, is too large for MQTT or for the
-    /// queue, or is QoS 0 while disconnected and
+    /// Errs, handing the message back, when it has no Topic Name (it came
+    /// from a PUBLISH whose Topic Alias stood for it), is too large for MQTT
+    /// or for the queue, or is QoS 0 while disconnected and
     /// [`SessionConfig::queue_qos0_offline`] is off.
     pub fn publish(
         &mut self,
-        message: Publish<P>,
+        message: Message,
         now: MonotonicTime,
-    ) -> Result<Outbound<P>, Rejected<P>> {
+    ) -> Result<Outbound<P>, Rejected> {
         self.publish_inner(message, now, true)
     }
 
@@ -187,25 +186,29 @@ impl<P: PacketId> Session<P> {
     /// [`SessionError::QueueFull`] instead of dropping queued messages.
     pub fn try_publish(
         &mut self,
-        message: Publish<P>,
+        message: Message,
         now: MonotonicTime,
-    ) -> Result<Outbound<P>, Rejected<P>> {
+    ) -> Result<Outbound<P>, Rejected> {
         self.publish_inner(message, now, false)
     }
 
     fn publish_inner(
         &mut self,
-        mut message: Publish<P>,
+        message: Message,
         now: MonotonicTime,
         evict: bool,
-    ) -> Result<Outbound<P>, Rejected<P>> {
-        if let Err(error) = self.admit(&mut message) {
+    ) -> Result<Outbound<P>, Rejected> {
+        if let Err(error) = self.admit(&message) {
             return reject(error, message);
         }
-        let deadline = message.message_expiry_interval().map(|s| now.after_secs(s));
+        let deadline = self.deadline_of(&message, now);
         if self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0 {
             if message.qos() == QoS::AtMostOnce {
-                return Ok(Outbound::Send(message));
+                return Ok(Outbound::Send(Publish::from_message(
+                    self.version,
+                    message,
+                    P::default(),
+                )));
             }
             if self.has_quota() {
                 if let Ok(id) = self.pool.acquire() {
@@ -216,50 +219,52 @@ impl<P: PacketId> Session<P> {
         if !self.connected && message.qos() == QoS::AtMostOnce && !self.config.queue_qos0_offline {
             return reject(SessionError::NotConnected, message);
         }
-        let pending = Pending::new(message, deadline);
+        let pending = Pending::new(message, self.version, deadline);
         if evict {
             match self.queue.push_evicting(pending, now) {
                 Ok(evicted) => Ok(Outbound::Queued { evicted }),
-                Err(p) => reject(SessionError::QueueFull, p.publish),
+                Err(p) => reject(SessionError::QueueFull, p.message),
             }
         } else {
             match self.queue.try_push(pending, now) {
                 Ok(()) => Ok(Outbound::Queued {
                     evicted: Vec::new(),
                 }),
-                Err(p) => reject(SessionError::QueueFull, p.publish),
+                Err(p) => reject(SessionError::QueueFull, p.message),
             }
         }
     }
 
-    /// Sends a PUBLISH whose packet identifier the caller chose, typically
-    /// with [`acquire_packet_id`](Self::acquire_packet_id). Never queues:
-    /// returns the packet to send now and, at QoS > 0, stores it until
-    /// acknowledged (registering the identifier if it is not in use yet).
-    /// It may overtake messages in the pending queue.
+    /// Sends a message numbered with a packet identifier the caller chose,
+    /// typically with [`acquire_packet_id`](Self::acquire_packet_id) (ignored
+    /// at QoS 0). Never queues: returns the PUBLISH to send now and, at
+    /// QoS > 0, stores the message until acknowledged (registering the
+    /// identifier if it is not in use yet). It may overtake messages in the
+    /// pending queue.
     ///
     /// Errs, handing the message back, like [`publish`](Self::publish), and
-    /// with [`SessionError::NotConnected`], [`SessionError::QuotaExceeded`]
-    /// when the send quota is used up or stored messages wait to be re-sent
-    /// [MQTT-3.3.4-7], [MQTT-3.3.4-9], or [`SessionError::PacketIdInUse`]
-    /// when a stored flow has the identifier.
+    /// with [`SessionError::NotConnected`], [`SessionError::ZeroPacketId`],
+    /// [`SessionError::QuotaExceeded`] when the send quota is used up or
+    /// stored messages wait to be re-sent [MQTT-3.3.4-7], [MQTT-3.3.4-9], or
+    /// [`SessionError::PacketIdInUse`] when a stored flow has the identifier.
     pub fn publish_with_id(
         &mut self,
-        mut message: Publish<P>,
+        message: Message,
+        id: P,
         now: MonotonicTime,
-    ) -> Result<Publish<P>, Rejected<P>> {
-        if let Err(error) = self.admit(&mut message) {
+    ) -> Result<Publish<P>, Rejected> {
+        if let Err(error) = self.admit(&message) {
             return reject(error, message);
         }
         if !self.connected {
             return reject(SessionError::NotConnected, message);
         }
         if message.qos() == QoS::AtMostOnce {
-            return Ok(message);
+            return Ok(Publish::from_message(self.version, message, P::default()));
         }
-        let Some(id) = message.packet_id().filter(|id| id.to_u32() != 0) else {
+        if id.to_u32() == 0 {
             return reject(SessionError::ZeroPacketId, message);
-        };
+        }
         if self.in_flight.contains(id) {
             return reject(SessionError::PacketIdInUse(id.to_u32()), message);
         }
@@ -270,7 +275,7 @@ impl<P: PacketId> Session<P> {
             // Cannot fail: checked just above.
             let _ = self.pool.register(id);
         }
-        let deadline = message.message_expiry_interval().map(|s| now.after_secs(s));
+        let deadline = self.deadline_of(&message, now);
         Ok(self.store_sent(message, id, deadline))
     }
 
@@ -290,7 +295,7 @@ impl<P: PacketId> Session<P> {
         }
         if self.in_flight.held_back() > 0 {
             return if self.has_quota() {
-                self.in_flight.next_resend(now)
+                self.in_flight.next_resend(self.version, now)
             } else {
                 None
             };
@@ -301,7 +306,7 @@ impl<P: PacketId> Session<P> {
                 self.queue.pop_front();
                 continue;
             }
-            let qos = front.publish.qos();
+            let qos = front.message.qos();
             if qos != QoS::AtMostOnce && !self.has_quota() {
                 return None;
             }
@@ -311,60 +316,57 @@ impl<P: PacketId> Session<P> {
                 Some(self.pool.acquire().ok()?)
             };
             let Pending {
-                mut publish,
+                mut message,
                 deadline,
                 ..
             } = self.queue.pop_front()?;
             if let Some(deadline) = deadline {
-                publish.set_message_expiry_interval(Some(now.secs_until(deadline)));
+                message.set_message_expiry_interval(Some(now.secs_until(deadline)));
             }
             return Some(match id {
-                Some(id) => self.store_sent(publish, id, deadline),
-                None => publish,
+                Some(id) => self.store_sent(message, id, deadline),
+                None => Publish::from_message(self.version, message, P::default()),
             });
         }
     }
 
-    /// Checks and normalizes a message handed in; errs with why it is
-    /// refused.
-    fn admit(&self, message: &mut Publish<P>) -> Result<(), SessionError> {
-        if message.version() != self.version {
-            return Err(SessionError::VersionMismatch {
-                session: self.version,
-                message: message.version(),
-            });
+    /// Checks a message handed in; errs with why it is refused.
+    fn admit(&self, message: &Message) -> Result<(), SessionError> {
+        if message.topic_name().is_empty() {
+            return Err(SessionError::TopicAliasOnly);
         }
-        if let Publish::V5_0(p) = message {
-            if p.topic_name().is_empty() {
-                return Err(SessionError::TopicAliasOnly);
-            }
-            // Cannot fail: the Topic Name is not empty.
-            let _ = p.set_topic_alias(None);
-        }
-        let len = message.encoded_len();
+        let len = message.packet_len::<P>(self.version);
         if len > MAX_PACKET_SIZE as usize {
             return Err(SessionError::PacketTooLarge(len));
         }
-        message.set_dup(false);
         Ok(())
+    }
+
+    /// When the Message Expiry Interval of `message` ends, counted from
+    /// `now` (v5.0; v3.1.1 has no message expiry).
+    fn deadline_of(&self, message: &Message, now: MonotonicTime) -> Option<MonotonicTime> {
+        if self.version == ProtocolVersion::V3_1_1 {
+            return None;
+        }
+        let seconds = message.properties().message_expiry_interval()?;
+        Some(now.after_secs(seconds))
     }
 
     fn has_quota(&self) -> bool {
         self.in_flight.counted() < usize::from(self.send_quota.get())
     }
 
-    /// Stores a PUBLISH sent now with identifier `id` (in use in the pool),
-    /// and returns the copy to send.
+    /// Stores a message sent now with identifier `id` (in use in the
+    /// pool), and returns the PUBLISH to send.
     fn store_sent(
         &mut self,
-        mut publish: Publish<P>,
+        message: Message,
         id: P,
         deadline: Option<MonotonicTime>,
     ) -> Publish<P> {
-        publish.set_packet_id(id);
-        let sent = publish.clone();
+        let sent = Publish::from_message(self.version, message.clone(), id);
         self.in_flight
-            .push(id, Held::Publish { publish, deadline }, true);
+            .push(id, Held::Publish { message, deadline }, true);
         sent
     }
 
@@ -372,15 +374,15 @@ impl<P: PacketId> Session<P> {
 
     /// A PUBACK arrived: ends the QoS 1 flow [MQTT-4.3.2-3], releases its
     /// identifier (§2.2.1) and the send quota it held (§4.9), whatever the
-    /// Reason Code [MQTT-4.4.0-2]. Returns the acknowledged PUBLISH.
+    /// Reason Code [MQTT-4.4.0-2]. Returns the acknowledged message.
     ///
     /// Errs, changing nothing, with [`SessionError::PacketIdNotFound`] when
     /// no flow has the identifier (v5.0: 0x92), or
     /// [`SessionError::UnexpectedAck`] when its flow is QoS 2.
-    pub fn on_puback(&mut self, id: P) -> Result<Publish<P>, SessionError> {
-        let publish = self.in_flight.on_puback(id)?;
+    pub fn on_puback(&mut self, id: P) -> Result<Message, SessionError> {
+        let message = self.in_flight.on_puback(id)?;
         self.pool.release(id);
-        Ok(publish)
+        Ok(message)
     }
 
     /// A PUBREC arrived, `failure` when its v5.0 Reason Code is 0x80 or more.
@@ -490,7 +492,7 @@ impl<P: PacketId> Session<P> {
         self.incoming.on_connection();
         self.in_flight.on_reconnect();
         self.in_flight
-            .resend(usize::from(peer_receive_maximum.get()), now)
+            .resend(usize::from(peer_receive_maximum.get()), self.version, now)
     }
 
     /// The network connection closed. Everything stays stored

@@ -4,7 +4,7 @@
 use core::num::NonZeroU16;
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v3_1_1, v5_0, ProtocolVersion, QoS, TopicName};
+use mqtt_codec::{v3_1_1, v5_0, Message, MessageProperties, ProtocolVersion, QoS, TopicName};
 
 use crate::*;
 
@@ -19,28 +19,23 @@ fn at(secs: u64) -> MonotonicTime {
     MonotonicTime::from_millis(secs * 1000)
 }
 
-fn v3(qos: QoS, payload: &'static [u8]) -> Publish {
-    let mut b = v3_1_1::Publish::<u16>::builder();
-    b.try_topic_name("t").unwrap();
-    b.qos(qos).payload(payload);
-    if qos != QoS::AtMostOnce {
-        b.packet_id(999);
-    }
-    b.build().unwrap().into()
+/// A message to topic "t", without properties.
+fn msg(qos: QoS, payload: &'static [u8]) -> Message {
+    expiring(qos, payload, None)
 }
 
-fn v5(qos: QoS, payload: &'static [u8], expiry: Option<u32>) -> Publish {
-    let mut b = v5_0::Publish::<u16>::builder();
-    b.try_topic_name("t").unwrap();
-    b.qos(qos).payload(payload);
-    if qos != QoS::AtMostOnce {
-        b.packet_id(999);
-    }
-    b.properties(v5_0::PublishProperties {
-        message_expiry_interval: expiry,
-        ..Default::default()
-    });
-    b.build().unwrap().into()
+/// A message to topic "t" with a Message Expiry Interval (v5.0).
+fn expiring(qos: QoS, payload: &'static [u8], expiry: Option<u32>) -> Message {
+    Message::builder()
+        .topic_name(TopicName::from_static("t").unwrap())
+        .qos(qos)
+        .payload(payload)
+        .properties(MessageProperties {
+            message_expiry_interval: expiry,
+            ..Default::default()
+        })
+        .build()
+        .unwrap()
 }
 
 fn connected(version: ProtocolVersion, peer_rm: u16) -> Session {
@@ -56,7 +51,7 @@ fn sent(outbound: Result<Outbound, Rejected>) -> Publish {
     }
 }
 
-fn queued(outbound: Result<Outbound, Rejected>) -> Vec<Publish> {
+fn queued(outbound: Result<Outbound, Rejected>) -> Vec<Message> {
     match outbound {
         Ok(Outbound::Queued { evicted }) => evicted,
         other => panic!("expected Queued, got {other:?}"),
@@ -67,6 +62,10 @@ fn payloads(ps: impl IntoIterator<Item = Publish>) -> Vec<Vec<u8>> {
     ps.into_iter().map(|p| p.payload().to_vec()).collect()
 }
 
+fn message_payloads(ms: impl IntoIterator<Item = Message>) -> Vec<Vec<u8>> {
+    ms.into_iter().map(|m| m.payload().to_vec()).collect()
+}
+
 // ----- Publishing -----
 
 /// [MQTT-4.3.2-1], [MQTT-4.3.2-2], [MQTT-2.2.1-3] a new QoS 1 message gets
@@ -75,9 +74,18 @@ fn payloads(ps: impl IntoIterator<Item = Publish>) -> Vec<Vec<u8>> {
 fn qos1_publish_is_assigned_an_id_and_stored() {
     let mut s = connected(V3, 10);
     s.register_packet_id(1).unwrap();
-    let mut message = v3(QoS::AtLeastOnce, b"a");
-    message.set_dup(true);
-    let p = sent(s.publish(message, at(0)));
+    // The message of a PUBLISH received with DUP set and an identifier of
+    // its own (as a broker forwards it): neither carries over.
+    let received = v3_1_1::Publish::<u16>::builder()
+        .try_topic_name("t")
+        .unwrap()
+        .qos(QoS::AtLeastOnce)
+        .packet_id(999)
+        .dup(true)
+        .payload(&b"a"[..])
+        .build()
+        .unwrap();
+    let p = sent(s.publish(received.into_message(), at(0)));
     assert_eq!(p.packet_id(), Some(2));
     assert!(!p.dup());
     assert_eq!(s.flow_state(2), Some(FlowState::AwaitingPuback));
@@ -89,7 +97,7 @@ fn qos1_publish_is_assigned_an_id_and_stored() {
 #[test]
 fn qos2_publish_is_assigned_an_id_and_stored() {
     let mut s = connected(V5, 10);
-    let p = sent(s.publish(v5(QoS::ExactlyOnce, b"a", None), at(0)));
+    let p = sent(s.publish(msg(QoS::ExactlyOnce, b"a"), at(0)));
     assert_eq!((p.packet_id(), p.dup()), (Some(1), false));
     assert_eq!(s.flow_state(1), Some(FlowState::AwaitingPubrec));
 }
@@ -98,7 +106,7 @@ fn qos2_publish_is_assigned_an_id_and_stored() {
 #[test]
 fn qos0_is_sent_and_forgotten() {
     let mut s = connected(V5, 1);
-    let p = sent(s.publish(v5(QoS::AtMostOnce, b"a", None), at(0)));
+    let p = sent(s.publish(msg(QoS::AtMostOnce, b"a"), at(0)));
     assert_eq!(p.packet_id(), None);
     assert_eq!(s.in_flight_len(), 0);
     assert!(s.packet_ids().is_empty());
@@ -109,9 +117,9 @@ fn qos0_is_sent_and_forgotten() {
 #[test]
 fn offline_publish_is_queued_then_sent_in_order() {
     let mut s = Session::<u16>::new(V3);
-    queued(s.publish(v3(QoS::AtLeastOnce, b"1"), at(0)));
-    queued(s.publish(v3(QoS::AtMostOnce, b"2"), at(0)));
-    queued(s.publish(v3(QoS::ExactlyOnce, b"3"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
+    queued(s.publish(msg(QoS::AtMostOnce, b"2"), at(0)));
+    queued(s.publish(msg(QoS::ExactlyOnce, b"3"), at(0)));
     assert_eq!(s.pop_ready(at(0)), None);
     assert_eq!(s.queue_len(), 3);
     s.on_connected(false, rm(65_535), at(1));
@@ -136,10 +144,10 @@ fn qos0_offline_can_be_refused() {
         ..Default::default()
     };
     let mut s = Session::<u16>::with_config(V3, config);
-    let r = s.publish(v3(QoS::AtMostOnce, b"x"), at(0)).unwrap_err();
+    let r = s.publish(msg(QoS::AtMostOnce, b"x"), at(0)).unwrap_err();
     assert_eq!(r.error(), &SessionError::NotConnected);
     assert_eq!(r.into_message().payload(), b"x");
-    queued(s.publish(v3(QoS::AtLeastOnce, b"y"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"y"), at(0)));
 }
 
 /// [MQTT-3.3.4-7], [MQTT-3.3.4-9], [MQTT-4.9.0-2] no more QoS > 0 PUBLISH in
@@ -148,10 +156,10 @@ fn qos0_offline_can_be_refused() {
 #[test]
 fn send_quota_follows_the_peer_receive_maximum() {
     let mut s = connected(V5, 2);
-    let a = sent(s.publish(v5(QoS::AtLeastOnce, b"a", None), at(0)));
-    let b = sent(s.publish(v5(QoS::ExactlyOnce, b"b", None), at(0)));
-    queued(s.publish(v5(QoS::ExactlyOnce, b"c", None), at(0)));
-    queued(s.publish(v5(QoS::AtLeastOnce, b"d", None), at(0)));
+    let a = sent(s.publish(msg(QoS::AtLeastOnce, b"a"), at(0)));
+    let b = sent(s.publish(msg(QoS::ExactlyOnce, b"b"), at(0)));
+    queued(s.publish(msg(QoS::ExactlyOnce, b"c"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"d"), at(0)));
     assert_eq!(s.send_quota_available(), 0);
     assert_eq!(s.pop_ready(at(0)), None);
     // A successful PUBREC frees nothing.
@@ -185,9 +193,9 @@ fn send_quota_follows_the_peer_receive_maximum() {
 #[test]
 fn qos0_keeps_its_place_in_the_queue() {
     let mut s = connected(V5, 1);
-    sent(s.publish(v5(QoS::AtLeastOnce, b"1", None), at(0)));
-    queued(s.publish(v5(QoS::AtLeastOnce, b"2", None), at(0)));
-    queued(s.publish(v5(QoS::AtMostOnce, b"3", None), at(0)));
+    sent(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"2"), at(0)));
+    queued(s.publish(msg(QoS::AtMostOnce, b"3"), at(0)));
     assert_eq!(s.pop_ready(at(0)), None);
     s.on_puback(1).unwrap();
     assert_eq!(
@@ -205,47 +213,90 @@ fn full_queue_evicts_or_refuses() {
         ..Default::default()
     };
     let mut s = Session::<u16>::with_config(V3, config);
-    queued(s.publish(v3(QoS::AtLeastOnce, b"1"), at(0)));
-    queued(s.try_publish(v3(QoS::AtLeastOnce, b"2"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
+    queued(s.try_publish(msg(QoS::AtLeastOnce, b"2"), at(0)));
     let r = s
-        .try_publish(v3(QoS::AtLeastOnce, b"3"), at(0))
+        .try_publish(msg(QoS::AtLeastOnce, b"3"), at(0))
         .unwrap_err();
     assert_eq!(r.error(), &SessionError::QueueFull);
-    let evicted = queued(s.publish(v3(QoS::AtLeastOnce, b"3"), at(0)));
-    assert_eq!(payloads(evicted), [b"1".to_vec()]);
+    let evicted = queued(s.publish(msg(QoS::AtLeastOnce, b"3"), at(0)));
+    assert_eq!(message_payloads(evicted), [b"1".to_vec()]);
     assert_eq!(s.queue_len(), 2);
 }
 
-/// A message of the other version, or with only a Topic Alias, is refused;
-/// a Topic Alias next to a Topic Name is dropped from the stored copy
-/// (§3.3.2.3.4: aliases belong to one connection).
+/// A message has no version: the session sends it in its own, whether it
+/// goes out at once, from the queue, or again after a reconnection; v3.1.1
+/// drops the v5.0 properties, which it cannot carry.
+#[test]
+fn messages_are_sent_in_the_session_version() {
+    for version in [V3, V5] {
+        let mut s = Session::<u16>::new(version);
+        queued(s.publish(expiring(QoS::AtLeastOnce, b"q", Some(60)), at(0)));
+        s.on_connected(false, rm(10), at(0));
+        let from_queue = s.pop_ready(at(0)).unwrap();
+        let now = sent(s.publish(expiring(QoS::ExactlyOnce, b"n", Some(60)), at(0)));
+        let zero = sent(s.publish(expiring(QoS::AtMostOnce, b"z", Some(60)), at(0)));
+        s.on_disconnected(at(1));
+        let resent: Vec<_> = s
+            .on_connected(true, rm(10), at(1))
+            .into_iter()
+            .map(|o| match o {
+                Outgoing::Publish(p) => p,
+                Outgoing::Pubrel(_) => panic!("no PUBREL"),
+            })
+            .collect();
+        assert_eq!(resent.len(), 2);
+        for p in [from_queue, now, zero].iter().chain(&resent) {
+            assert_eq!(p.version(), version);
+            let expiry = p.message_expiry_interval();
+            match p {
+                Publish::V3_1_1(_) => assert_eq!(expiry, None),
+                Publish::V5_0(_) => assert!(matches!(expiry, Some(59 | 60))),
+            }
+        }
+    }
+}
+
+/// A message with only a Topic Alias (no Topic Name) is refused and
+/// handed back; a Topic Alias next to a Topic Name is dropped from the
+/// stored copy (§3.3.2.3.4: aliases belong to one connection).
 #[test]
 fn messages_are_checked_when_handed_in() {
     let mut s = connected(V5, 10);
-    let r = s.publish(v3(QoS::AtLeastOnce, b"x"), at(0)).unwrap_err();
-    assert_eq!(
-        r.error(),
-        &SessionError::VersionMismatch {
-            session: V5,
-            message: V3
-        }
-    );
-    let aliased = |topic: TopicName| -> Publish {
-        v5_0::Publish::<u16>::builder()
+    let aliased = |topic: TopicName, qos: QoS| -> Message {
+        let mut b = v5_0::Publish::<u16>::builder()
             .topic_name(topic)
-            .properties(v5_0::PublishProperties {
-                topic_alias: NonZeroU16::new(3),
-                ..Default::default()
-            })
-            .build()
-            .unwrap()
-            .into()
+            .qos(qos)
+            .topic_alias(NonZeroU16::new(3).unwrap());
+        if qos != QoS::AtMostOnce {
+            b = b.packet_id(9);
+        }
+        b.build().unwrap().into_message()
     };
-    let r = s.publish(aliased(TopicName::empty()), at(0)).unwrap_err();
+    let r = s
+        .publish(aliased(TopicName::empty(), QoS::AtMostOnce), at(0))
+        .unwrap_err();
     assert_eq!(r.error(), &SessionError::TopicAliasOnly);
-    let p = sent(s.publish(aliased(TopicName::try_from("t").unwrap()), at(0)));
+    assert_eq!(r.into_message().topic_name(), "");
+    let r = s
+        .publish(aliased(TopicName::empty(), QoS::AtLeastOnce), at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::TopicAliasOnly);
+    assert!(s.packet_ids().is_empty());
+    let topic = || TopicName::try_from("t").unwrap();
+    let p = sent(s.publish(aliased(topic(), QoS::AtMostOnce), at(0)));
     let Publish::V5_0(p) = p else { unreachable!() };
     assert_eq!(p.topic_alias(), None);
+    // The stored copy of a QoS 1 message, re-sent, has none either.
+    let p = sent(s.publish(aliased(topic(), QoS::AtLeastOnce), at(0)));
+    let Publish::V5_0(p) = p else { unreachable!() };
+    assert_eq!(p.topic_alias(), None);
+    s.on_disconnected(at(1));
+    let resent = s.on_connected(true, rm(10), at(1));
+    let [Outgoing::Publish(Publish::V5_0(p))] = &resent[..] else {
+        panic!("one v5.0 PUBLISH, got {resent:?}")
+    };
+    assert_eq!((p.topic_name(), p.topic_alias()), ("t", None));
 }
 
 /// `publish_with_id` keeps the caller's identifier, registering it, and
@@ -254,29 +305,30 @@ fn messages_are_checked_when_handed_in() {
 fn publish_with_the_callers_id() {
     let mut s = Session::<u16>::new(V3);
     let r = s
-        .publish_with_id(v3(QoS::AtLeastOnce, b"x"), at(0))
+        .publish_with_id(msg(QoS::AtLeastOnce, b"x"), 1, at(0))
         .unwrap_err();
     assert_eq!(r.error(), &SessionError::NotConnected);
     s.on_connected(false, rm(2), at(0));
     let id = s.acquire_packet_id().unwrap();
-    let mut m = v3(QoS::AtLeastOnce, b"a");
-    m.set_packet_id(id);
+    let m = msg(QoS::AtLeastOnce, b"a");
     assert_eq!(
-        s.publish_with_id(m.clone(), at(0)).unwrap().packet_id(),
+        s.publish_with_id(m.clone(), id, at(0)).unwrap().packet_id(),
         Some(id)
     );
-    // [MQTT-2.2.1-3] an identifier in use by a flow is refused.
-    let r = s.publish_with_id(m, at(0)).unwrap_err();
+    // [MQTT-2.2.1-3] an identifier in use by a flow is refused, and 0.
+    let r = s.publish_with_id(m.clone(), id, at(0)).unwrap_err();
     assert_eq!(r.error(), &SessionError::PacketIdInUse(u32::from(id)));
-    let mut m = v3(QoS::AtLeastOnce, b"b");
-    m.set_packet_id(500);
-    s.publish_with_id(m, at(0)).unwrap();
+    let r = s.publish_with_id(m, 0, at(0)).unwrap_err();
+    assert_eq!(r.error(), &SessionError::ZeroPacketId);
+    assert!(!s.packet_ids().is_in_use(0));
+    s.publish_with_id(msg(QoS::AtLeastOnce, b"b"), 500, at(0))
+        .unwrap();
     assert!(s.packet_ids().is_in_use(500));
     // [MQTT-3.3.4-7] the quota is used up.
-    let mut m = v3(QoS::AtLeastOnce, b"c");
-    m.set_packet_id(501);
     assert_eq!(
-        s.publish_with_id(m, at(0)).unwrap_err().error(),
+        s.publish_with_id(msg(QoS::AtLeastOnce, b"c"), 501, at(0))
+            .unwrap_err()
+            .error(),
         &SessionError::QuotaExceeded
     );
     assert!(!s.packet_ids().is_in_use(501));
@@ -289,8 +341,8 @@ fn publish_with_the_callers_id() {
 #[test]
 fn mismatched_acks_lose_nothing() {
     let mut s = connected(V5, 10);
-    sent(s.publish(v5(QoS::AtLeastOnce, b"a", None), at(0)));
-    sent(s.publish(v5(QoS::ExactlyOnce, b"b", None), at(0)));
+    sent(s.publish(msg(QoS::AtLeastOnce, b"a"), at(0)));
+    sent(s.publish(msg(QoS::ExactlyOnce, b"b"), at(0)));
     let e = s.on_puback(7).unwrap_err();
     assert_eq!(
         (e.clone(), e.reason_code()),
@@ -323,7 +375,7 @@ fn mismatched_acks_lose_nothing() {
 #[test]
 fn qos2_sender_flow() {
     let mut s = connected(V3, 10);
-    let id = sent(s.publish(v3(QoS::ExactlyOnce, b"a"), at(0)))
+    let id = sent(s.publish(msg(QoS::ExactlyOnce, b"a"), at(0)))
         .packet_id()
         .unwrap();
     let PubrecOutcome::Release(pubrel) = s.on_pubrec(id, false).unwrap() else {
@@ -341,7 +393,7 @@ fn qos2_sender_flow() {
 #[test]
 fn release_packet_id_spares_flows() {
     let mut s = connected(V3, 10);
-    let id = sent(s.publish(v3(QoS::AtLeastOnce, b"a"), at(0)))
+    let id = sent(s.publish(msg(QoS::AtLeastOnce, b"a"), at(0)))
         .packet_id()
         .unwrap();
     assert!(!s.release_packet_id(id));
@@ -365,9 +417,9 @@ fn release_packet_id_spares_flows() {
 fn reconnect_resends_in_order() {
     let mut s = connected(V3, 10);
     for payload in [b"1", b"2", b"3"] {
-        sent(s.publish(v3(QoS::ExactlyOnce, payload), at(0)));
+        sent(s.publish(msg(QoS::ExactlyOnce, payload), at(0)));
     }
-    sent(s.publish(v3(QoS::AtLeastOnce, b"4"), at(0)));
+    sent(s.publish(msg(QoS::AtLeastOnce, b"4"), at(0)));
     s.on_pubrec(2, false).unwrap();
     s.on_disconnected(at(1));
     // Nothing leaves while disconnected.
@@ -400,11 +452,11 @@ fn reconnect_resends_in_order() {
 fn reconnect_resends_within_the_new_quota() {
     let mut s = connected(V5, 10);
     for payload in [b"1", b"2", b"3", b"4"] {
-        sent(s.publish(v5(QoS::ExactlyOnce, payload, None), at(0)));
+        sent(s.publish(msg(QoS::ExactlyOnce, payload), at(0)));
     }
     s.on_pubrec(4, false).unwrap();
     s.on_disconnected(at(1));
-    queued(s.publish(v5(QoS::AtLeastOnce, b"5", None), at(1)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"5"), at(1)));
     let resend = s.on_connected(true, rm(2), at(2));
     let ids: Vec<_> = resend.iter().map(|o| o.packet_id().unwrap()).collect();
     assert_eq!(ids, [1, 4]); // PUBLISH 1 fits beside PUBREL 4
@@ -413,7 +465,7 @@ fn reconnect_resends_within_the_new_quota() {
     let p = s.pop_ready(at(2)).unwrap();
     assert_eq!((p.packet_id(), p.dup()), (Some(2), true));
     // A new message waits behind the re-sends, whatever its QoS.
-    queued(s.publish(v5(QoS::AtMostOnce, b"6", None), at(2)));
+    queued(s.publish(msg(QoS::AtMostOnce, b"6"), at(2)));
     s.on_puback(1).unwrap_err(); // QoS 2 flow: wrong ack, nothing changes
     s.on_pubrec(1, true).unwrap();
     let p = s.pop_ready(at(2)).unwrap();
@@ -430,11 +482,11 @@ fn reconnect_resends_within_the_new_quota() {
 #[test]
 fn clean_start_discards_the_session_state() {
     let mut s = connected(V5, 10);
-    sent(s.publish(v5(QoS::AtLeastOnce, b"1", None), at(0)));
+    sent(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
     s.acquire_packet_id().unwrap();
     s.on_publish(QoS::ExactlyOnce, Some(9)).unwrap();
     s.on_disconnected(at(1));
-    queued(s.publish(v5(QoS::AtLeastOnce, b"2", None), at(1)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"2"), at(1)));
     assert!(s.on_connected(false, rm(10), at(2)).is_empty());
     assert_eq!(s.in_flight_len(), 0);
     assert!(s.packet_ids().is_empty());
@@ -451,9 +503,9 @@ fn clean_start_discards_the_session_state() {
 #[test]
 fn queued_messages_expire() {
     let mut s = Session::<u16>::new(V5);
-    queued(s.publish(v5(QoS::AtLeastOnce, b"short", Some(5)), at(0)));
-    queued(s.publish(v5(QoS::AtLeastOnce, b"long", Some(60)), at(0)));
-    queued(s.publish(v5(QoS::AtMostOnce, b"never", None), at(0)));
+    queued(s.publish(expiring(QoS::AtLeastOnce, b"short", Some(5)), at(0)));
+    queued(s.publish(expiring(QoS::AtLeastOnce, b"long", Some(60)), at(0)));
+    queued(s.publish(msg(QoS::AtMostOnce, b"never"), at(0)));
     s.on_connected(false, rm(10), at(10));
     let out: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(10))).collect();
     assert_eq!(payloads(out.clone()), [b"long".to_vec(), b"never".to_vec()]);
@@ -468,8 +520,8 @@ fn queued_messages_expire() {
 #[test]
 fn stored_messages_carry_the_expiry_left() {
     let mut s = connected(V5, 10);
-    sent(s.publish(v5(QoS::AtLeastOnce, b"1", Some(100)), at(0)));
-    sent(s.publish(v5(QoS::ExactlyOnce, b"2", Some(10)), at(0)));
+    sent(s.publish(expiring(QoS::AtLeastOnce, b"1", Some(100)), at(0)));
+    sent(s.publish(expiring(QoS::ExactlyOnce, b"2", Some(10)), at(0)));
     s.on_disconnected(at(20));
     let resend = s.on_connected(true, rm(10), at(30));
     let intervals: Vec<_> = resend
@@ -623,8 +675,8 @@ fn session_expiry() {
 #[test]
 fn clear_discards_everything() {
     let mut s = connected(V5, 1);
-    sent(s.publish(v5(QoS::AtLeastOnce, b"1", None), at(0)));
-    queued(s.publish(v5(QoS::AtLeastOnce, b"2", None), at(0)));
+    sent(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"2"), at(0)));
     s.on_publish(QoS::ExactlyOnce, Some(4)).unwrap();
     s.clear();
     assert_eq!(

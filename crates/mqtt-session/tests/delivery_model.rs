@@ -10,8 +10,7 @@
 use std::collections::VecDeque;
 use std::num::NonZeroU16;
 
-use bytes::Bytes;
-use mqtt_codec::{v3_1_1, v5_0, ProtocolVersion, QoS};
+use mqtt_codec::{Message, ProtocolVersion, QoS, TopicName};
 use mqtt_session::{
     Delivery, MonotonicTime, Outbound, Outgoing, Publish, PubrecOutcome, Session, SessionConfig,
 };
@@ -89,32 +88,15 @@ impl Pair {
         pair
     }
 
-    fn message(&self, n: u32, qos: QoS) -> Publish {
-        let payload = Bytes::from(n.to_be_bytes().to_vec());
-        match self.version {
-            ProtocolVersion::V3_1_1 => {
-                let mut b = v3_1_1::Publish::<u16>::builder();
-                b.try_topic_name("t")
-                    .expect("valid")
-                    .qos(qos)
-                    .payload(payload);
-                if qos != QoS::AtMostOnce {
-                    b.packet_id(1);
-                }
-                b.build().expect("valid").into()
-            }
-            ProtocolVersion::V5_0 => {
-                let mut b = v5_0::Publish::<u16>::builder();
-                b.try_topic_name("t")
-                    .expect("valid")
-                    .qos(qos)
-                    .payload(payload);
-                if qos != QoS::AtMostOnce {
-                    b.packet_id(1);
-                }
-                b.build().expect("valid").into()
-            }
-        }
+    /// Message number `n`: the number is the payload.
+    fn message(n: u32, qos: QoS) -> Message {
+        let mut message = Message::new(
+            TopicName::from_static("t").expect("valid"),
+            n.to_be_bytes().to_vec(),
+        )
+        .expect("valid");
+        message.set_qos(qos);
+        message
     }
 
     fn connect(&mut self, session_present: bool) {
@@ -168,7 +150,7 @@ impl Pair {
             Op::Publish(qos) => {
                 let n = self.published.len() as u32;
                 self.published.push(qos);
-                let message = self.message(n, qos);
+                let message = Pair::message(n, qos);
                 match self.sender.publish(message, self.now) {
                     Ok(Outbound::Send(p)) => {
                         prop_assert!(self.connected);
@@ -209,6 +191,8 @@ impl Pair {
     fn receive(&mut self, packet: Wire) -> Result<(), TestCaseError> {
         match packet {
             Wire::Publish(p) => {
+                // A message has no version: the session sends it in its own.
+                prop_assert_eq!(p.version(), self.version);
                 let n = u32::from_be_bytes(p.payload().try_into().expect("4 bytes"));
                 let delivery = self.receiver.on_publish(p.qos(), p.packet_id());
                 let delivery =

@@ -4,8 +4,8 @@
 
 use std::num::NonZeroU16;
 
-use mqtt_codec::{v3_1_1, v5_0, PacketId, ProtocolVersion, QoS};
-use mqtt_session::{MonotonicTime, Publish, Session, SessionConfig};
+use mqtt_codec::{Message, MessageProperties, PacketId, ProtocolVersion, QoS};
+use mqtt_session::{MonotonicTime, Session, SessionConfig};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -55,44 +55,22 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn message<P: PacketId>(
-    version: ProtocolVersion,
-    qos: u8,
-    expiry: Option<u32>,
-    len: usize,
-) -> Publish<P> {
+/// A message of `len` bytes; RETAIN on even lengths. Its properties
+/// (Message Expiry) count on v5.0 only: v3.1.1 cannot carry them.
+fn message(qos: u8, expiry: Option<u32>, len: usize) -> Message {
     let qos = QoS::from_u8(qos).expect("0..3");
-    let payload = vec![0xA5u8; len];
-    let one = P::from_u32(1).expect("1");
-    match version {
-        ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::<P>::builder();
-            b.try_topic_name("x/y")
-                .expect("valid")
-                .qos(qos)
-                .payload(payload)
-                .retain(len % 2 == 0);
-            if qos != QoS::AtMostOnce {
-                b.packet_id(one);
-            }
-            b.build().expect("valid").into()
-        }
-        ProtocolVersion::V5_0 => {
-            let mut b = v5_0::Publish::<P>::builder();
-            b.try_topic_name("x/y")
-                .expect("valid")
-                .qos(qos)
-                .payload(payload);
-            if qos != QoS::AtMostOnce {
-                b.packet_id(one);
-            }
-            b.properties(v5_0::PublishProperties {
-                message_expiry_interval: expiry,
-                ..Default::default()
-            });
-            b.build().expect("valid").into()
-        }
-    }
+    Message::builder()
+        .try_topic_name("x/y")
+        .expect("valid")
+        .qos(qos)
+        .payload(vec![0xA5u8; len])
+        .retain(len % 2 == 0)
+        .properties(MessageProperties {
+            message_expiry_interval: expiry,
+            ..Default::default()
+        })
+        .build()
+        .expect("valid")
 }
 
 /// Drives a session through `ops`, ignoring refusals (they are part of the
@@ -106,7 +84,7 @@ fn build<P: PacketId>(version: ProtocolVersion, ops: &[Op]) -> (Session<P>, Mono
     for op in ops {
         match *op {
             Op::Publish { qos, expiry, len } => {
-                let _ = s.publish(message(version, qos, expiry, len), now);
+                let _ = s.publish(message(qos, expiry, len), now);
             }
             Op::Ack { nth, failure } => {
                 let flows: Vec<_> = s.in_flight().collect();

@@ -4,7 +4,7 @@
 
 use core::num::NonZeroU16;
 
-use mqtt_codec::{v3_1_1, ProtocolVersion, QoS};
+use mqtt_codec::{v3_1_1, Message, ProtocolVersion, QoS};
 use mqtt_session::{
     Delivery, FlowState, MonotonicTime, Outbound, Outgoing, Publish, PubrecOutcome, Pubrel,
     Session, SESSION_NEVER_EXPIRES,
@@ -18,14 +18,18 @@ fn at(secs: u64) -> MonotonicTime {
     MonotonicTime::from_millis(secs * 1000)
 }
 
-/// A v3.1.1 message on `t` at `qos`, handed in with DUP `dup`.
-fn message(qos: QoS, payload: &'static [u8], dup: bool) -> Publish {
-    let mut b = v3_1_1::Publish::<u16>::builder();
-    b.try_topic_name("t").unwrap().qos(qos).payload(payload);
+/// A message on `t` at `qos`, taken from a v3.1.1 PUBLISH received with
+/// DUP `dup` and an identifier of its own (as a broker forwards it).
+fn message(qos: QoS, payload: &'static [u8], dup: bool) -> Message {
+    let mut b = v3_1_1::Publish::<u16>::builder()
+        .try_topic_name("t")
+        .unwrap()
+        .qos(qos)
+        .payload(payload);
     if qos != QoS::AtMostOnce {
-        b.packet_id(100).dup(dup);
+        b = b.packet_id(100).dup(dup);
     }
-    b.build().unwrap().into()
+    b.build().unwrap().into_message()
 }
 
 /// What [`Session::publish`] returned, which must be a PUBLISH to send now.

@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use core::fmt::Debug;
 use core::num::{NonZeroU16, NonZeroU32};
 
-use bytes::BytesMut;
+use bytes::Bytes;
 
 use super::*;
 use crate::wire::{PacketType, Reader};
@@ -57,8 +57,7 @@ impl_set! {
 
 /// Decodes a property block (Property Length first) that is the whole of `bytes`.
 fn decode<T: Set>(bytes: &[u8]) -> Result<T, DecodeError> {
-    let mut frame = BytesMut::from(bytes);
-    let mut r = Reader::new(&mut frame);
+    let mut r = Reader::new(bytes);
     let props = T::dec(&mut r)?;
     r.finish()?;
     Ok(props)
@@ -207,7 +206,15 @@ fn try_in(s: S, props: &[u8]) -> Result<(), DecodeError> {
     match s {
         S::Connect => go::<ConnectProperties>(props),
         S::Connack => go::<ConnackProperties>(props),
-        S::Publish => go::<PublishProperties>(props),
+        // Through a whole PUBLISH, which keeps the Topic Alias apart.
+        S::Publish => {
+            let mut bytes = vec![0x30, 0x00, 0x00, 0x01, b't'];
+            bytes.extend_from_slice(&block(props));
+            bytes[1] = (bytes.len() - 2) as u8;
+            let publish = crate::v5_0::test_util::decode::<u16>(&bytes)?;
+            assert_eq!(crate::v5_0::test_util::encode(&publish), bytes);
+            Ok(())
+        }
         S::Will => go::<WillProperties>(props),
         S::Puback => go::<PubackProperties>(props),
         S::Pubrec => go::<PubrecProperties>(props),
@@ -357,7 +364,6 @@ fn publish_all_properties_exact_bytes() {
             UserProperty::new("a", "1").unwrap(),
             UserProperty::new("b", "2").unwrap(),
         ],
-        topic_alias: NonZeroU16::new(0x0102),
         subscription_identifiers: vec![
             SubscriptionIdentifier::new(300).unwrap(),
             SubscriptionIdentifier::new(1).unwrap(),
@@ -377,7 +383,6 @@ fn publish_all_properties_exact_bytes() {
         0x09, 0x00, 0x01, 0xAB,
         0x0B, 0xAC, 0x02,                     // 300 = 0b10_0101100
         0x0B, 0x01,
-        0x23, 0x01, 0x02,
         0x26, 0x00, 0x01, b'b', 0x00, 0x01, b'2',
         0x26, 0x00, 0x01, b'a', 0x00, 0x01, b'1',
         0x26, 0x00, 0x01, b'b', 0x00, 0x01, b'2',
@@ -413,19 +418,42 @@ fn long_property_length() {
 /// Decoding stops at the Property Length: what follows belongs to the packet.
 #[test]
 fn decoding_reads_exactly_the_property_length() {
-    let mut frame = BytesMut::from(&[0x03, 0x23, 0x00, 0x07, b'p', b'a', b'y'][..]);
-    let mut r = Reader::new(&mut frame);
+    let frame = [0x05, 0x02, 0x00, 0x00, 0x00, 0x07, b'p', b'a', b'y'];
+    let mut r = Reader::new(&frame);
     let props = PublishProperties::decode(&mut r).unwrap();
-    assert_eq!(props.topic_alias, NonZeroU16::new(7));
-    assert_eq!(r.rest(), &b"pay"[..]);
+    assert_eq!(props.message_expiry_interval, Some(7));
+    assert_eq!(r.rest(), b"pay");
+}
+
+/// A PUBLISH's Topic Alias is checked in its block like any property, but
+/// kept apart from the others (the PUBLISH holds it): neither the view nor
+/// the owned set has it.
+#[test]
+fn publish_topic_alias_is_checked_but_kept_apart() {
+    let block = [0x23, 0x00, 0x07, 0x02, 0x00, 0x00, 0x00, 0x09];
+    let seen = PublishPropertiesView::check(&block).unwrap();
+    assert_eq!(seen, 1 << 0x23 | 1 << 0x02);
+    let view = PublishPropertiesView::from_checked(&block);
+    assert_eq!(view.message_expiry_interval(), Some(9));
+    assert_eq!(
+        view.to_owned(),
+        PublishProperties {
+            message_expiry_interval: Some(9),
+            ..Default::default()
+        }
+    );
+    assert_eq!(
+        PublishPropertiesView::check(&[0x23, 0, 1, 0x23, 0, 2]),
+        Err(DecodeError::DuplicateProperty(0x23))
+    );
 }
 
 /// A property that runs past the Property Length is malformed, even when
 /// the packet has more bytes after it.
 #[test]
 fn property_past_the_property_length_is_malformed() {
-    let mut frame = BytesMut::from(&[0x02, 0x02, 0x00, 0x00, 0x00, 0x05][..]);
-    let mut r = Reader::new(&mut frame);
+    let frame = [0x02, 0x02, 0x00, 0x00, 0x00, 0x05];
+    let mut r = Reader::new(&frame);
     assert_eq!(
         PublishProperties::decode(&mut r),
         Err(DecodeError::UnexpectedEnd)
@@ -455,14 +483,19 @@ fn property_length_non_minimal_is_malformed() {
 /// Decoded strings and binaries are slices of the received frame.
 #[test]
 fn decoding_is_zero_copy() {
-    let mut frame = BytesMut::from(
-        &block(&[
-            0x03, 0x00, 0x01, b't', 0x09, 0x00, 0x01, 0xAB, 0x26, 0x00, 0x01, b'k', 0x00, 0x01,
-            b'v',
-        ])[..],
-    );
+    let frame = Bytes::from(block(&[
+        0x03, 0x00, 0x01, b't', 0x09, 0x00, 0x01, 0xAB, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
+    ]));
     let range = frame.as_ptr_range();
-    let props = PublishProperties::decode(&mut Reader::new(&mut frame)).unwrap();
+    let view = PublishPropertiesView::parse(&mut Reader::new(&frame)).unwrap();
+    for s in [
+        view.content_type().unwrap().as_bytes(),
+        view.correlation_data().unwrap(),
+        view.user_properties().next().unwrap().1.as_bytes(),
+    ] {
+        assert!(range.contains(&s.as_ptr()));
+    }
+    let props = PublishProperties::from_view(view, crate::source::Source(&frame));
     let ct = props.content_type.as_ref().unwrap().as_bytes();
     let cd = props.correlation_data.as_ref().unwrap().as_bytes();
     let up = &props.user_properties[0];
@@ -791,6 +824,7 @@ fn validate_refuses_what_a_sender_must_not_send() {
 
 mod prop {
     use super::*;
+    use crate::MqttString;
     use alloc::string::String;
     use proptest::prelude::*;
 
@@ -829,17 +863,15 @@ mod prop {
             proptest::option::of(topic()),
             proptest::option::of(binary()),
             proptest::collection::vec(sub_id(), 0..3),
-            proptest::option::of(any::<NonZeroU16>()),
             user_properties(),
         )
-            .prop_map(|(pfi, mei, ct, rt, cd, si, ta, up)| PublishProperties {
+            .prop_map(|(pfi, mei, ct, rt, cd, si, up)| PublishProperties {
                 payload_format_indicator: pfi,
                 message_expiry_interval: mei,
                 content_type: ct,
                 response_topic: rt,
                 correlation_data: cd,
                 subscription_identifiers: si,
-                topic_alias: ta,
                 user_properties: up,
             })
     }

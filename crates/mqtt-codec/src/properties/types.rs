@@ -48,6 +48,8 @@ pub struct SubscriptionIdentifier(NonZeroU32);
 impl SubscriptionIdentifier {
     /// The largest identifier: 268,435,455.
     pub const MAX: u32 = VARINT_MAX;
+    /// The smallest identifier, 1.
+    pub const MIN: Self = SubscriptionIdentifier(NonZeroU32::MIN);
 
     /// The identifier `value`, or `None` outside 1..=268,435,455.
     ///

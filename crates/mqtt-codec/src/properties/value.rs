@@ -1,14 +1,16 @@
-//! How each property value type is read, sized, written and checked (v5.0
-//! §2.2.2.2, §1.5): one implementation per type, shared by every field of
-//! every property set.
+//! How each property value type is read, viewed, converted, sized, written
+//! and checked (v5.0 §2.2.2.2, §1.5): one implementation per type, shared by
+//! every field of every property set.
 
 use alloc::vec::Vec;
 use core::num::{NonZeroU16, NonZeroU32};
 
 use bytes::BufMut;
 
+use super::block::{first, Values};
 use super::{PayloadFormatIndicator, SubscriptionIdentifier, UserProperty};
-use crate::wire::varint::put_varint;
+use crate::source::Source;
+use crate::wire::varint::{put_varint, read_varint};
 use crate::wire::writer::put_length_prefixed;
 use crate::wire::{varint_len, Reader};
 use crate::{BinaryData, BuildError, DecodeError, MqttString, QoS, TopicName};
@@ -16,10 +18,19 @@ use crate::{BinaryData, BuildError, DecodeError, MqttString, QoS, TopicName};
 /// Identifier of the Topic Alias property, whose 0 has its own error.
 const TOPIC_ALIAS: u8 = 0x23;
 
-/// A property value type: its wire form and the rules the spec sets on it.
+/// A property value type: its wire form, its view in a checked block, and
+/// the rules the spec sets on it.
 pub(crate) trait PropertyValue: Sized {
-    /// Reads the value of property `id`; errs on a value the spec forbids.
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError>;
+    /// What a view's accessor returns: the value, or slices of the block.
+    type View<'a>: Copy;
+    /// Reads and checks the value of property `id`; errs on a value the
+    /// spec forbids.
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<Self::View<'a>, DecodeError>;
+    /// The value whose wire bytes (length prefixes included) `raw` are, as
+    /// [`read`](Self::read) checked them; never fails.
+    fn view(raw: &[u8]) -> Self::View<'_>;
+    /// The owned value of a view whose slices lie in `src`.
+    fn to_owned(view: Self::View<'_>, src: Source<'_>) -> Self;
     /// Bytes the value takes on the wire, identifier excluded.
     fn wire_len(&self) -> usize;
     /// Writes the value.
@@ -42,15 +53,44 @@ fn zero(id: u8) -> DecodeError {
     }
 }
 
+/// The first `N` bytes of a checked value, zeros if short.
+#[inline(always)]
+fn fixed<const N: usize>(raw: &[u8]) -> [u8; N] {
+    raw.first_chunk::<N>().copied().unwrap_or([0; N])
+}
+
+/// The bytes of a checked length-prefixed value, and what follows it.
+#[inline(always)]
+fn prefixed(raw: &[u8]) -> (&[u8], &[u8]) {
+    let len = usize::from(u16::from_be_bytes(fixed(raw)));
+    let rest = raw.get(2..).unwrap_or_default();
+    rest.split_at_checked(len).unwrap_or((rest, &[]))
+}
+
+/// A checked length-prefixed string value.
+#[inline(always)]
+fn prefixed_str(raw: &[u8]) -> &str {
+    crate::string::checked_str(prefixed(raw).0)
+}
+
 /// Byte 0 or 1; other values are a Protocol Error.
 impl PropertyValue for bool {
+    type View<'a> = bool;
     #[inline]
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<bool, DecodeError> {
         match r.u8()? {
             0 => Ok(false),
             1 => Ok(true),
             _ => Err(DecodeError::InvalidPropertyValue(id)),
         }
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> bool {
+        raw.first() == Some(&1)
+    }
+    #[inline]
+    fn to_owned(view: bool, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -64,9 +104,18 @@ impl PropertyValue for bool {
 
 /// Two Byte Integer.
 impl PropertyValue for u16 {
+    type View<'a> = u16;
     #[inline]
-    fn read(r: &mut Reader<'_>, _id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<u16, DecodeError> {
         r.u16()
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> u16 {
+        u16::from_be_bytes(fixed(raw))
+    }
+    #[inline]
+    fn to_owned(view: u16, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -80,9 +129,18 @@ impl PropertyValue for u16 {
 
 /// Two Byte Integer that may not be 0.
 impl PropertyValue for NonZeroU16 {
+    type View<'a> = NonZeroU16;
     #[inline]
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<NonZeroU16, DecodeError> {
         NonZeroU16::new(r.u16()?).ok_or_else(|| zero(id))
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> NonZeroU16 {
+        NonZeroU16::new(u16::view(raw)).unwrap_or(NonZeroU16::MIN)
+    }
+    #[inline]
+    fn to_owned(view: NonZeroU16, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -96,9 +154,18 @@ impl PropertyValue for NonZeroU16 {
 
 /// Four Byte Integer.
 impl PropertyValue for u32 {
+    type View<'a> = u32;
     #[inline]
-    fn read(r: &mut Reader<'_>, _id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<u32, DecodeError> {
         r.u32()
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> u32 {
+        u32::from_be_bytes(fixed(raw))
+    }
+    #[inline]
+    fn to_owned(view: u32, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -112,9 +179,18 @@ impl PropertyValue for u32 {
 
 /// Four Byte Integer that may not be 0.
 impl PropertyValue for NonZeroU32 {
+    type View<'a> = NonZeroU32;
     #[inline]
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<NonZeroU32, DecodeError> {
         NonZeroU32::new(r.u32()?).ok_or_else(|| zero(id))
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> NonZeroU32 {
+        NonZeroU32::new(u32::view(raw)).unwrap_or(NonZeroU32::MIN)
+    }
+    #[inline]
+    fn to_owned(view: NonZeroU32, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -129,13 +205,26 @@ impl PropertyValue for NonZeroU32 {
 /// Maximum QoS (§3.2.2.3.4): a Byte of 0 or 1; 2 is never sent (its absence
 /// means 2), so 2 and above are a Protocol Error.
 impl PropertyValue for QoS {
+    type View<'a> = QoS;
     #[inline]
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<QoS, DecodeError> {
         match r.u8()? {
             0 => Ok(QoS::AtMostOnce),
             1 => Ok(QoS::AtLeastOnce),
             _ => Err(DecodeError::InvalidPropertyValue(id)),
         }
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> QoS {
+        if raw.first() == Some(&1) {
+            QoS::AtLeastOnce
+        } else {
+            QoS::AtMostOnce
+        }
+    }
+    #[inline]
+    fn to_owned(view: QoS, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -157,13 +246,26 @@ impl PropertyValue for QoS {
 
 /// Payload Format Indicator: a Byte of 0 or 1.
 impl PropertyValue for PayloadFormatIndicator {
+    type View<'a> = PayloadFormatIndicator;
     #[inline]
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<Self, DecodeError> {
         match r.u8()? {
             0 => Ok(PayloadFormatIndicator::Unspecified),
             1 => Ok(PayloadFormatIndicator::Utf8),
             _ => Err(DecodeError::InvalidPropertyValue(id)),
         }
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> Self {
+        if raw.first() == Some(&1) {
+            PayloadFormatIndicator::Utf8
+        } else {
+            PayloadFormatIndicator::Unspecified
+        }
+    }
+    #[inline]
+    fn to_owned(view: Self, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -177,9 +279,18 @@ impl PropertyValue for PayloadFormatIndicator {
 
 /// UTF-8 Encoded String (§1.5.4).
 impl PropertyValue for MqttString {
+    type View<'a> = &'a str;
     #[inline]
-    fn read(r: &mut Reader<'_>, _id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<&'a str, DecodeError> {
         r.string()
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> &str {
+        prefixed_str(raw)
+    }
+    #[inline]
+    fn to_owned(view: &str, src: Source<'_>) -> Self {
+        src.string(view)
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -194,9 +305,20 @@ impl PropertyValue for MqttString {
 /// Response Topic: a UTF-8 Encoded String [MQTT-3.3.2-13] that is a valid
 /// Topic Name, without wildcards [MQTT-3.3.2-14] and not empty [MQTT-4.7.3-1].
 impl PropertyValue for TopicName {
+    type View<'a> = &'a str;
     #[inline]
-    fn read(r: &mut Reader<'_>, _id: u8) -> Result<Self, DecodeError> {
-        TopicName::from_mqtt_string(r.string()?).map_err(DecodeError::InvalidTopicName)
+    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<&'a str, DecodeError> {
+        let s = r.string()?;
+        TopicName::check_name(s.as_bytes()).map_err(DecodeError::InvalidTopicName)?;
+        Ok(s)
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> &str {
+        prefixed_str(raw)
+    }
+    #[inline]
+    fn to_owned(view: &str, src: Source<'_>) -> Self {
+        src.topic_name(view)
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -218,9 +340,18 @@ impl PropertyValue for TopicName {
 
 /// Binary Data (§1.5.6).
 impl PropertyValue for BinaryData {
+    type View<'a> = &'a [u8];
     #[inline]
-    fn read(r: &mut Reader<'_>, _id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<&'a [u8], DecodeError> {
         r.binary()
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> &[u8] {
+        prefixed(raw).0
+    }
+    #[inline]
+    fn to_owned(view: &[u8], src: Source<'_>) -> Self {
+        src.binary(view)
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -234,9 +365,19 @@ impl PropertyValue for BinaryData {
 
 /// Variable Byte Integer of 1 to 268,435,455 (§3.3.2.3.8, §3.8.2.1.2).
 impl PropertyValue for SubscriptionIdentifier {
+    type View<'a> = SubscriptionIdentifier;
     #[inline]
-    fn read(r: &mut Reader<'_>, id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<Self, DecodeError> {
         SubscriptionIdentifier::new(r.varint()?).ok_or(DecodeError::InvalidPropertyValue(id))
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> Self {
+        let value = read_varint(raw).ok().flatten().map_or(1, |(v, _)| v);
+        SubscriptionIdentifier::new(value).unwrap_or(SubscriptionIdentifier::MIN)
+    }
+    #[inline]
+    fn to_owned(view: Self, _: Source<'_>) -> Self {
+        view
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -248,13 +389,29 @@ impl PropertyValue for SubscriptionIdentifier {
     }
 }
 
-/// UTF-8 String Pair (§1.5.7).
+/// UTF-8 String Pair (§1.5.7): viewed as `(name, value)`.
 impl PropertyValue for UserProperty {
+    type View<'a> = (&'a str, &'a str);
     #[inline]
-    fn read(r: &mut Reader<'_>, _id: u8) -> Result<Self, DecodeError> {
+    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<(&'a str, &'a str), DecodeError> {
         let name = r.string()?;
         let value = r.string()?;
-        Ok(UserProperty { name, value })
+        Ok((name, value))
+    }
+    #[inline]
+    fn view(raw: &[u8]) -> (&str, &str) {
+        let (name, rest) = prefixed(raw);
+        (
+            crate::string::checked_str(name),
+            crate::string::checked_str(prefixed(rest).0),
+        )
+    }
+    #[inline]
+    fn to_owned((name, value): (&str, &str), src: Source<'_>) -> Self {
+        UserProperty {
+            name: src.string(name),
+            value: src.string(value),
+        }
     }
     #[inline]
     fn wire_len(&self) -> usize {
@@ -273,38 +430,51 @@ impl PropertyValue for UserProperty {
 pub(crate) trait Slot {
     /// The value type.
     type Value: PropertyValue;
-    /// Stores a decoded value; errs if the property may not repeat and is
-    /// already there.
-    fn fill(&mut self, value: Self::Value, id: u8) -> Result<(), DecodeError>;
+    /// What the view's accessor returns: the value if present, or an
+    /// iterator over the values.
+    type Access<'a>;
+    /// Whether the property may appear more than once.
+    const REPEATS: bool;
+    /// Stores a value of a checked block.
+    fn fill(&mut self, value: Self::Value);
     /// The values held, in order.
     fn values(&self) -> &[Self::Value];
+    /// The accessor of property `id` over a checked block.
+    fn access(block: &[u8], id: u8) -> Self::Access<'_>;
 }
 
 impl<T: PropertyValue> Slot for Option<T> {
     type Value = T;
+    type Access<'a> = Option<T::View<'a>>;
+    const REPEATS: bool = false;
     #[inline]
-    fn fill(&mut self, value: T, id: u8) -> Result<(), DecodeError> {
-        if self.is_some() {
-            return Err(DecodeError::DuplicateProperty(id));
-        }
+    fn fill(&mut self, value: T) {
         *self = Some(value);
-        Ok(())
     }
     #[inline]
     fn values(&self) -> &[T] {
         self.as_slice()
     }
+    #[inline]
+    fn access(block: &[u8], id: u8) -> Option<T::View<'_>> {
+        first::<T>(block, id)
+    }
 }
 
 impl<T: PropertyValue> Slot for Vec<T> {
     type Value = T;
+    type Access<'a> = Values<'a, T>;
+    const REPEATS: bool = true;
     #[inline]
-    fn fill(&mut self, value: T, _id: u8) -> Result<(), DecodeError> {
+    fn fill(&mut self, value: T) {
         self.push(value);
-        Ok(())
     }
     #[inline]
     fn values(&self) -> &[T] {
         self
+    }
+    #[inline]
+    fn access(block: &[u8], id: u8) -> Values<'_, T> {
+        Values::new(block, id)
     }
 }

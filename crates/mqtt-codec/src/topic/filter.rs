@@ -55,10 +55,23 @@ impl TopicFilter {
     /// # Errors
     /// [`TopicError::Empty`] or [`TopicError::MisplacedWildcard`].
     pub fn from_mqtt_string(s: MqttString) -> Result<Self, TopicError> {
-        if s.is_empty() {
+        Self::check_filter(s.as_bytes())?;
+        Ok(TopicFilter(s))
+    }
+
+    /// A filter of a string that passed [`TopicFilter::check_filter`].
+    #[inline]
+    pub(crate) fn from_checked(s: MqttString) -> Self {
+        TopicFilter(s)
+    }
+
+    /// The Topic Filter rules past those of a string: not empty, wildcards
+    /// only where §4.7.1 allows them.
+    pub(crate) fn check_filter(checked: &[u8]) -> Result<(), TopicError> {
+        if checked.is_empty() {
             return Err(TopicError::Empty);
         }
-        let mut levels = s.as_bytes().split(|&b| b == b'/').peekable();
+        let mut levels = checked.split(|&b| b == b'/').peekable();
         while let Some(level) = levels.next() {
             let last = levels.peek().is_none();
             match level {
@@ -70,7 +83,7 @@ impl TopicFilter {
                 _ => {}
             }
         }
-        Ok(TopicFilter(s))
+        Ok(())
     }
 
     /// The filter.

@@ -46,13 +46,20 @@ impl TopicName {
     /// [`TopicError::Empty`] or [`TopicError::WildcardInName`].
     #[inline]
     pub fn from_mqtt_string(s: MqttString) -> Result<Self, TopicError> {
-        if s.is_empty() {
+        Self::check_name(s.as_bytes())?;
+        Ok(TopicName(s))
+    }
+
+    /// The Topic Name rules past those of a string: not empty, no wildcard.
+    #[inline]
+    pub(crate) fn check_name(checked: &[u8]) -> Result<(), TopicError> {
+        if checked.is_empty() {
             return Err(TopicError::Empty);
         }
-        if crate::string::scan(s.as_bytes()).wildcard {
+        if crate::string::scan(checked).wildcard {
             return Err(TopicError::WildcardInName);
         }
-        Ok(TopicName(s))
+        Ok(())
     }
 
     /// Checks the bytes of a non-empty Topic Name read off the wire, in one

@@ -55,12 +55,28 @@ impl SharedSubscription {
     /// # Ok::<(), TopicError>(())
     /// ```
     pub fn parse(filter: &TopicFilter) -> Result<Option<Self>, TopicError> {
-        if !filter.is_shared() {
-            return Ok(None);
-        }
         let bytes = filter.as_mqtt_string().clone().into_bytes();
-        let start = PREFIX.len();
-        let after_prefix = bytes.get(start..).unwrap_or_default();
+        let Some(end) = Self::split(&bytes)? else {
+            return Ok(None);
+        };
+        // Both slices start and end next to an ASCII `/` or at an end of a
+        // valid string, so they are valid strings; the inner filter's levels
+        // are whole levels of a valid filter. Checked again all the same.
+        let share_name = MqttString::from_bytes(bytes.slice(PREFIX.len()..end))?;
+        let filter = TopicFilter::from_bytes(bytes.slice(end + 1..)).map_err(|e| match e {
+            TopicError::Empty => TopicError::MissingSharedFilter,
+            e => e,
+        })?;
+        Ok(Some(SharedSubscription { share_name, filter }))
+    }
+
+    /// Checks the rules of §4.8.2 on a Topic Filter's bytes: `Ok(None)`
+    /// when it is not shared, else where its ShareName ends. Errs as
+    /// [`parse`](Self::parse).
+    pub(crate) fn split(filter: &[u8]) -> Result<Option<usize>, TopicError> {
+        let Some(after_prefix) = filter.strip_prefix(PREFIX) else {
+            return Ok(None);
+        };
         let slash = after_prefix.iter().position(|&b| b == b'/');
         let share_name = &after_prefix[..slash.unwrap_or(after_prefix.len())];
         if share_name.is_empty() {
@@ -73,16 +89,11 @@ impl SharedSubscription {
         let Some(slash) = slash else {
             return Err(TopicError::MissingSharedFilter);
         };
-        let end = start + slash;
-        // Both slices start and end next to an ASCII `/` or at an end of a
-        // valid string, so they are valid strings; the inner filter's levels
-        // are whole levels of a valid filter. Checked again all the same.
-        let share_name = MqttString::from_bytes(bytes.slice(start..end))?;
-        let filter = TopicFilter::from_bytes(bytes.slice(end + 1..)).map_err(|e| match e {
-            TopicError::Empty => TopicError::MissingSharedFilter,
-            e => e,
-        })?;
-        Ok(Some(SharedSubscription { share_name, filter }))
+        let end = PREFIX.len() + slash;
+        if filter.len() == end + 1 {
+            return Err(TopicError::MissingSharedFilter);
+        }
+        Ok(Some(end))
     }
 
     /// The ShareName: at least one character, without `/`, `+` or `#`.

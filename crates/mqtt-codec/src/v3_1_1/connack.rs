@@ -135,7 +135,9 @@ impl Connack {
         self.return_code
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// Reads and checks the body; a CONNACK holds no slices, so it is its
+    /// own view.
+    pub(crate) fn parse(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         let flags = r.u8()?;
         if flags & 0xFE != 0 {
             // §3.2.2.1: bits 7-1 are reserved and 0.

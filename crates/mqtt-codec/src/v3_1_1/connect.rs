@@ -4,6 +4,7 @@ use bytes::BufMut;
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
+use crate::source::Source;
 use crate::wire::writer::put_length_prefixed;
 use crate::wire::{PacketType, Reader};
 use crate::{BinaryData, BuildError, DecodeError, MqttString, QoS, TopicName};
@@ -224,8 +225,68 @@ impl Connect {
         flags
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        if &r.length_prefixed()?[..] != PROTOCOL_NAME {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &ConnectView<'_>, src: Source<'_>) -> Self {
+        Connect {
+            client_id: src.string(view.client_id),
+            clean_session: view.clean_session,
+            keep_alive: view.keep_alive,
+            will: view.will.map(|will| Will {
+                topic: src.topic_name(will.topic),
+                message: src.binary(will.message),
+                qos: will.qos,
+                retain: will.retain,
+            }),
+            user_name: view.user_name.map(|s| src.string(s)),
+            password: view.password.map(|b| src.binary(b)),
+        }
+    }
+}
+
+/// A CONNECT read in place (see [`PacketView`](super::PacketView)): its
+/// strings and binary values are slices of the bytes it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectView<'a> {
+    client_id: &'a str,
+    clean_session: bool,
+    keep_alive: u16,
+    will: Option<WillView<'a>>,
+    user_name: Option<&'a str>,
+    password: Option<&'a [u8]>,
+}
+
+/// The Will of a [`ConnectView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WillView<'a> {
+    topic: &'a str,
+    message: &'a [u8],
+    qos: QoS,
+    retain: bool,
+}
+
+impl<'a> WillView<'a> {
+    /// The Will Topic.
+    pub fn topic(&self) -> &'a str {
+        self.topic
+    }
+    /// The Will Message.
+    pub fn message(&self) -> &'a [u8] {
+        self.message
+    }
+    /// The QoS of the Will Message.
+    pub fn qos(&self) -> QoS {
+        self.qos
+    }
+    /// Will Retain.
+    pub fn retain(&self) -> bool {
+        self.retain
+    }
+}
+
+impl<'a> ConnectView<'a> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        if r.length_prefixed()? != PROTOCOL_NAME {
             // [MQTT-3.1.2-1]
             return Err(DecodeError::InvalidProtocolName);
         }
@@ -252,9 +313,8 @@ impl Connect {
         let client_id = r.string()?;
         let will = if will_flag {
             // [MQTT-3.1.2-9], [MQTT-3.1.3-10]
-            let topic =
-                TopicName::from_mqtt_string(r.string()?).map_err(DecodeError::InvalidTopicName)?;
-            Some(Will {
+            let topic = r.topic_name()?;
+            Some(WillView {
                 topic,
                 message: r.binary()?,
                 qos: will_qos,
@@ -267,7 +327,7 @@ impl Connect {
         let user_name = (flags & USER_NAME != 0).then(|| r.string()).transpose()?;
         // [MQTT-3.1.2-21]
         let password = (flags & PASSWORD != 0).then(|| r.binary()).transpose()?;
-        Ok(Connect {
+        Ok(ConnectView {
             client_id,
             clean_session: flags & CLEAN_SESSION != 0,
             keep_alive,
@@ -275,6 +335,36 @@ impl Connect {
             user_name,
             password,
         })
+    }
+
+    /// The Client Identifier.
+    pub fn client_id(&self) -> &'a str {
+        self.client_id
+    }
+    /// Clean Session (§3.1.2.4).
+    pub fn clean_session(&self) -> bool {
+        self.clean_session
+    }
+    /// Keep Alive in seconds (§3.1.2.10).
+    pub fn keep_alive(&self) -> u16 {
+        self.keep_alive
+    }
+    /// The Will, if the Will Flag is set.
+    pub fn will(&self) -> Option<WillView<'a>> {
+        self.will
+    }
+    /// The User Name.
+    pub fn user_name(&self) -> Option<&'a str> {
+        self.user_name
+    }
+    /// The Password.
+    pub fn password(&self) -> Option<&'a [u8]> {
+        self.password
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &bytes::Bytes) -> Connect {
+        Connect::from_view(self, Source(source))
     }
 }
 
@@ -433,9 +523,10 @@ mod tests {
     #[test]
     fn decode_is_zero_copy() {
         let header = crate::wire::FixedHeader::parse(FULL).unwrap().unwrap();
-        let mut body = bytes::BytesMut::from(&FULL[header.header_len..]);
-        let range = body.as_ptr_range();
-        let decoded = Packet::decode(&header, &mut crate::wire::Reader::new(&mut body));
+        let frame = bytes::Bytes::from_static(FULL);
+        let range = frame.as_ptr_range();
+        let decoded = crate::v3_1_1::PacketView::parse(&header, &frame[header.header_len..])
+            .map(|view| view.to_owned(&frame));
         let Ok(Packet::<u16>::Connect(connect)) = decoded else {
             panic!("expected CONNECT");
         };

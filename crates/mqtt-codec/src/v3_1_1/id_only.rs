@@ -56,8 +56,10 @@ macro_rules! id_only_packet {
                 self.packet_id
             }
 
+            /// Reads and checks the body; the packet holds no slices, so it
+            /// is its own view.
             #[inline]
-            pub(crate) fn decode(
+            pub(crate) fn parse(
                 r: &mut crate::wire::Reader<'_>,
             ) -> Result<Self, crate::DecodeError> {
                 Ok($name {

@@ -17,24 +17,25 @@ mod unsuback;
 mod unsubscribe;
 
 pub use connack::{Connack, ConnackBuilder, ConnectReturnCode};
-pub use connect::{Connect, ConnectBuilder, Will, WillBuilder};
+pub use connect::{Connect, ConnectBuilder, ConnectView, Will, WillBuilder, WillView};
 pub use disconnect::Disconnect;
 pub use pingreq::Pingreq;
 pub use pingresp::Pingresp;
 pub use puback::{Puback, PubackBuilder};
 pub use pubcomp::{Pubcomp, PubcompBuilder};
-pub use publish::{Publish, PublishBuilder};
+pub use publish::{Publish, PublishBuilder, PublishView};
 pub use pubrec::{Pubrec, PubrecBuilder};
 pub use pubrel::{Pubrel, PubrelBuilder};
-pub use suback::{Suback, SubackBuilder, SubackReturnCode};
-pub use subscribe::{Subscribe, SubscribeBuilder, Subscription};
+pub use suback::{Suback, SubackBuilder, SubackReturnCode, SubackView};
+pub use subscribe::{Subscribe, SubscribeBuilder, SubscribeView, Subscription};
 pub use unsuback::{Unsuback, UnsubackBuilder};
-pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder};
+pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder, UnsubscribeView};
 
 use alloc::boxed::Box;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use crate::encode::sealed::Body;
+use crate::source::Source;
 use crate::wire::{FixedHeader, PacketType, Reader};
 use crate::{DecodeError, PacketId};
 
@@ -104,6 +105,9 @@ macro_rules! each_variant {
     };
 }
 
+/// `From` each packet type for [`Packet`] and for
+/// [`GenericPacket`](crate::GenericPacket), so that any packet goes where
+/// either is asked for with `.into()`.
 macro_rules! from_packet {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         $(
@@ -111,6 +115,13 @@ macro_rules! from_packet {
                 #[inline]
                 fn from(packet: $ty) -> Self {
                     Packet::$variant(packet.into())
+                }
+            }
+
+            impl<P: PacketId> From<$ty> for crate::GenericPacket<P> {
+                #[inline]
+                fn from(packet: $ty) -> Self {
+                    crate::GenericPacket::V3_1_1(Packet::$variant(packet.into()))
                 }
             }
         )*
@@ -154,45 +165,121 @@ impl<P: PacketId> Packet<P> {
             Packet::Disconnect(_) => PacketType::Disconnect,
         }
     }
+}
 
-    /// Decodes the body of one complete frame whose fixed header (already
-    /// checked by [`FixedHeader::parse`]) is `header`. Every byte of `body`
-    /// must belong to the packet: this is the one place where trailing bytes
-    /// are refused. AUTH does not exist on v3.1.1.
-    #[inline(always)]
-    pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        // PUBLISH, the hot path, inline and built in the caller's slot; its
-        // payload is the rest of the packet, so nothing can trail it. The
-        // others out of line.
-        if header.packet_type == PacketType::Publish {
-            return Ok(Packet::Publish(Publish::decode(header.flags, r)?));
-        }
-        let packet = Self::decode_other(header, r)?;
+/// Any MQTT v3.1.1 control packet, read in place: what
+/// [`Decoder::decode_view`](crate::Decoder::decode_view) returns for a
+/// router, proxy or inspection tool that does not keep the packet. Its
+/// strings, binary values and payload are slices of the input; packets
+/// that hold none are their owned type. Every rule the owned decoder
+/// checks was checked (it is the same parser); [`to_owned`](Self::to_owned)
+/// gives the owned packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketView<'a, P: PacketId = u16> {
+    /// CONNECT (§3.1).
+    Connect(ConnectView<'a>),
+    /// CONNACK (§3.2).
+    Connack(Connack),
+    /// PUBLISH (§3.3).
+    Publish(PublishView<'a, P>),
+    /// PUBACK (§3.4).
+    Puback(Puback<P>),
+    /// PUBREC (§3.5).
+    Pubrec(Pubrec<P>),
+    /// PUBREL (§3.6).
+    Pubrel(Pubrel<P>),
+    /// PUBCOMP (§3.7).
+    Pubcomp(Pubcomp<P>),
+    /// SUBSCRIBE (§3.8).
+    Subscribe(SubscribeView<'a, P>),
+    /// SUBACK (§3.9).
+    Suback(SubackView<'a, P>),
+    /// UNSUBSCRIBE (§3.10).
+    Unsubscribe(UnsubscribeView<'a, P>),
+    /// UNSUBACK (§3.11).
+    Unsuback(Unsuback<P>),
+    /// PINGREQ (§3.12).
+    Pingreq(Pingreq),
+    /// PINGRESP (§3.13).
+    Pingresp(Pingresp),
+    /// DISCONNECT (§3.14).
+    Disconnect(Disconnect),
+}
+
+impl<'a, P: PacketId> PacketView<'a, P> {
+    /// Reads and checks the body of one complete packet whose fixed header
+    /// (already checked by [`FixedHeader::parse`]) is `header`. Every byte
+    /// of `body` must belong to the packet: this is the one place where
+    /// trailing bytes are refused. AUTH does not exist on v3.1.1.
+    pub(crate) fn parse(header: &FixedHeader, body: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(body);
+        let packet = match header.packet_type {
+            // Its payload is the rest of the packet: nothing can trail it.
+            PacketType::Publish => {
+                return Ok(PacketView::Publish(PublishView::parse(header.flags, body)?))
+            }
+            PacketType::Connect => PacketView::Connect(ConnectView::parse(&mut r)?),
+            PacketType::Connack => PacketView::Connack(Connack::parse(&mut r)?),
+            PacketType::Puback => PacketView::Puback(Puback::parse(&mut r)?),
+            PacketType::Pubrec => PacketView::Pubrec(Pubrec::parse(&mut r)?),
+            PacketType::Pubrel => PacketView::Pubrel(Pubrel::parse(&mut r)?),
+            PacketType::Pubcomp => PacketView::Pubcomp(Pubcomp::parse(&mut r)?),
+            PacketType::Subscribe => PacketView::Subscribe(SubscribeView::parse(&mut r)?),
+            PacketType::Suback => PacketView::Suback(SubackView::parse(&mut r)?),
+            PacketType::Unsubscribe => PacketView::Unsubscribe(UnsubscribeView::parse(&mut r)?),
+            PacketType::Unsuback => PacketView::Unsuback(Unsuback::parse(&mut r)?),
+            PacketType::Pingreq => PacketView::Pingreq(Pingreq),
+            PacketType::Pingresp => PacketView::Pingresp(Pingresp),
+            PacketType::Disconnect => PacketView::Disconnect(Disconnect),
+            PacketType::Auth => return Err(DecodeError::InvalidPacketType(PacketType::Auth as u8)),
+        };
         r.finish()?;
         Ok(packet)
     }
 
-    /// Every packet but PUBLISH, out of line; the caller checks for
-    /// trailing bytes.
-    #[inline(never)]
-    fn decode_other(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(match header.packet_type {
-            PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
-            PacketType::Connack => Packet::Connack(Connack::decode(r)?),
-            PacketType::Puback => Packet::Puback(Puback::decode(r)?),
-            PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(r)?),
-            PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(r)?),
-            PacketType::Pubcomp => Packet::Pubcomp(Pubcomp::decode(r)?),
-            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(r)?),
-            PacketType::Suback => Packet::Suback(Suback::decode(r)?),
-            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(r)?),
-            PacketType::Unsuback => Packet::Unsuback(Unsuback::decode(r)?),
-            PacketType::Pingreq => Packet::Pingreq(Pingreq),
-            PacketType::Pingresp => Packet::Pingresp(Pingresp),
-            PacketType::Disconnect => Packet::Disconnect(Disconnect),
-            PacketType::Auth => return Err(DecodeError::InvalidPacketType(PacketType::Auth as u8)),
-            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
-        })
+    /// The control packet type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            PacketView::Connect(_) => PacketType::Connect,
+            PacketView::Connack(_) => PacketType::Connack,
+            PacketView::Publish(_) => PacketType::Publish,
+            PacketView::Puback(_) => PacketType::Puback,
+            PacketView::Pubrec(_) => PacketType::Pubrec,
+            PacketView::Pubrel(_) => PacketType::Pubrel,
+            PacketView::Pubcomp(_) => PacketType::Pubcomp,
+            PacketView::Subscribe(_) => PacketType::Subscribe,
+            PacketView::Suback(_) => PacketType::Suback,
+            PacketView::Unsubscribe(_) => PacketType::Unsubscribe,
+            PacketView::Unsuback(_) => PacketType::Unsuback,
+            PacketView::Pingreq(_) => PacketType::Pingreq,
+            PacketView::Pingresp(_) => PacketType::Pingresp,
+            PacketView::Disconnect(_) => PacketType::Disconnect,
+        }
+    }
+
+    /// The owned packet, sharing `source` when the view was parsed from
+    /// it (its fields are slices of `source`), copying them otherwise.
+    pub fn to_owned(&self, source: &Bytes) -> Packet<P> {
+        self.owned_in(Source(source))
+    }
+
+    pub(crate) fn owned_in(&self, src: Source<'_>) -> Packet<P> {
+        match *self {
+            PacketView::Connect(v) => Packet::Connect(Box::new(Connect::from_view(&v, src))),
+            PacketView::Connack(p) => Packet::Connack(p),
+            PacketView::Publish(v) => Packet::Publish(v.owned_in(src)),
+            PacketView::Puback(p) => Packet::Puback(p),
+            PacketView::Pubrec(p) => Packet::Pubrec(p),
+            PacketView::Pubrel(p) => Packet::Pubrel(p),
+            PacketView::Pubcomp(p) => Packet::Pubcomp(p),
+            PacketView::Subscribe(v) => Packet::Subscribe(Subscribe::from_view(&v, src)),
+            PacketView::Suback(v) => Packet::Suback(Suback::from_view(&v)),
+            PacketView::Unsubscribe(v) => Packet::Unsubscribe(Unsubscribe::from_view(&v, src)),
+            PacketView::Unsuback(p) => Packet::Unsuback(p),
+            PacketView::Pingreq(p) => Packet::Pingreq(p),
+            PacketView::Pingresp(p) => Packet::Pingresp(p),
+            PacketView::Disconnect(p) => Packet::Disconnect(p),
+        }
     }
 }
 
@@ -229,7 +316,8 @@ pub(crate) mod test_util {
     use crate::{DecodeError, Encode, PacketId};
 
     /// Decodes `bytes`, which hold exactly one whole packet, fixed header
-    /// included, through [`FixedHeader::parse`] and [`Packet::decode`].
+    /// included, through [`FixedHeader::parse`] and the view's parser, and
+    /// checks that the view and the owned packet agree.
     pub(crate) fn decode<P: PacketId>(bytes: &[u8]) -> Result<Packet<P>, DecodeError> {
         let Some(header) = FixedHeader::parse(bytes)? else {
             panic!("test bytes end inside the fixed header");
@@ -239,9 +327,15 @@ pub(crate) mod test_util {
             bytes.len(),
             "test bytes hold one packet"
         );
-        let mut body = bytes::BytesMut::from(&bytes[header.header_len..]);
-        let mut reader = crate::wire::Reader::new(&mut body);
-        Packet::decode(&header, &mut reader)
+        let frame = bytes::Bytes::copy_from_slice(bytes);
+        let view = super::PacketView::<P>::parse(&header, &frame[header.header_len..])?;
+        let owned = view.to_owned(&frame);
+        assert_eq!(
+            owned,
+            view.to_owned(&bytes::Bytes::new()),
+            "shared and copied agree"
+        );
+        Ok(owned)
     }
 
     /// Encodes `packet` into a new vector, checking `encoded_len` on the way.
@@ -349,8 +443,7 @@ mod tests {
                 flags: 0x08,
             })
         );
-        let mut builder = Publish::<u16>::builder();
-        builder.try_topic_name("t").unwrap();
+        let builder = Publish::<u16>::builder().try_topic_name("t").unwrap();
         assert_eq!(
             builder.clone().dup(true).build(),
             Err(crate::BuildError::Forbidden(

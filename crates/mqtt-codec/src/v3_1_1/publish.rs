@@ -5,16 +5,20 @@ use core::fmt;
 
 use crate::content::{Content, PayloadDebug};
 use crate::encode::sealed::Body;
+use crate::publish::{self as common, Head, TOPIC_AT};
+use crate::source::Source;
 use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
-use crate::wire::{split, Reader};
-use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
+use crate::{BuildError, DecodeError, EncodeError, Message, PacketId, QoS, TopicName};
 
 /// An application message, sent in either direction.
 ///
+/// Building one from a `'static` Topic Name and a [`Bytes`] payload
+/// allocates nothing:
+///
 /// ```
-/// use mqtt_codec::{Encode, QoS, v3_1_1::Publish};
+/// use mqtt_codec::{Encode, QoS, TopicName, v3_1_1::Publish};
 /// let publish = Publish::<u16>::builder()
-///     .try_topic_name("sensors/abc/temp")?
+///     .topic_name(TopicName::from_static("sensors/abc/temp")?)
 ///     .qos(QoS::AtLeastOnce)
 ///     .packet_id(7)
 ///     .payload(&b"21.5"[..])
@@ -24,16 +28,19 @@ use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 /// assert_eq!(buf.len(), publish.encoded_len());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Publish<P: PacketId = u16> {
-    dup: bool,
-    qos: QoS,
-    retain: bool,
-    packet_id: Option<P>,
     content: Content,
+    /// 0 on QoS 0.
+    packet_id: P,
+    topic_len: u16,
+    qos: QoS,
+    /// DUP and RETAIN.
+    flags: u8,
 }
 
-crate::content::publish_builder! {
+common::publish_builder! {
+    Publish<P>, "PublishBuilder" => PublishBuilder,
     /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
     #[builder(default)]
     pub(super) dup: bool,
@@ -44,6 +51,8 @@ crate::content::publish_builder! {
     #[builder(default)]
     pub(super) retain: bool,
     /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
+    /// `try_topic_name` copies a `&str`; give a
+    /// [`TopicName::from_static`] to copy nothing.
     #[builder(try_setter)]
     pub(super) topic_name: TopicName,
     /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
@@ -60,38 +69,28 @@ impl<P: PacketId> PublishBuilder<P> {
     /// Errs on a missing Topic Name, and on what a sender must not send:
     /// a packet identifier of 0 or one that does not match the QoS, DUP on
     /// QoS 0, an empty Topic Name.
-    pub fn build(&self) -> Result<Publish<P>, BuildError> {
+    pub fn build(self) -> Result<Publish<P>, BuildError> {
         let fields = self.build_fields()?;
+        let topic_len = fields.topic_name.as_mqtt_string().len() as u16;
         Ok(Publish {
-            dup: fields.dup,
+            content: Content::built(
+                fields.topic_name.as_mqtt_string().clone().into_bytes(),
+                &[],
+                fields.payload,
+            ),
+            packet_id: fields.packet_id.unwrap_or_default(),
+            topic_len,
             qos: fields.qos,
-            retain: fields.retain,
-            packet_id: fields.packet_id,
-            content: Content::Parts {
-                topic_name: fields.topic_name,
-                payload: fields.payload,
-            },
+            flags: common::flags(fields.dup, fields.retain),
         })
     }
 
     fn validate(&self) -> Result<(), BuildError> {
-        let qos = self.qos.unwrap_or_default();
-        let has_id = matches!(self.packet_id, Some(Some(_)));
-        if matches!(self.packet_id, Some(Some(id)) if id.to_u32() == 0) {
-            return Err(BuildError::Forbidden(
-                "a packet identifier is non-zero [MQTT-2.3.1-1]",
-            ));
-        }
-        if (qos == QoS::AtMostOnce) == has_id {
-            return Err(BuildError::Forbidden(
-                "a packet identifier is present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5]",
-            ));
-        }
-        if qos == QoS::AtMostOnce && self.dup == Some(true) {
-            return Err(BuildError::Forbidden(
-                "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]",
-            ));
-        }
+        common::check_id_and_dup(
+            self.qos.unwrap_or_default(),
+            self.packet_id.flatten(),
+            self.dup == Some(true),
+        )?;
         if self.topic_name.as_ref().is_some_and(TopicName::is_empty) {
             return Err(BuildError::Forbidden(
                 "a topic name is at least one character long [MQTT-4.7.3-1]",
@@ -107,83 +106,158 @@ impl<P: PacketId> Publish<P> {
         PublishBuilder::default()
     }
 
-    crate::content::publish_accessors!();
+    common::publish_accessors!();
 
-    /// Decodes the body at the front of `r`; see [`Head`].
-    #[inline(always)]
-    pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let head = Head::read(crate::wire::publish_flags(flags)?, r.unread())?;
-        r.skip(TOPIC_AT);
-        Ok(head.into_publish(r.rest()))
-    }
-}
-
-/// Where the Topic Name starts in the body: after its two-byte length.
-pub(crate) const TOPIC_AT: usize = 2;
-
-/// The fixed header flags and variable header of a PUBLISH, read and checked
-/// in place, before any byte is taken off the receive buffer. The body is
-/// then taken off as one `Bytes` that holds both the Topic Name and the
-/// payload (one reference count, see [`Content`]).
-pub(crate) struct Head<P> {
-    dup: bool,
-    qos: QoS,
-    retain: bool,
-    packet_id: Option<P>,
-    topic_len: u16,
-    /// Where the payload starts, counted from the Topic Name.
-    payload_at: u32,
-}
-
-impl<P: PacketId> Head<P> {
-    /// Reads the PUBLISH whose fixed header flags are `(dup, qos, retain)`
-    /// (as [`publish_flags`](crate::wire::publish_flags) checked them) and
-    /// whose whole body is `body`.
-    ///
-    /// Errs on a Topic Name that breaks the rules of §4.7 or §1.5.4, a
-    /// packet identifier of 0 [MQTT-2.3.1-1], and a body too short for what
-    /// it announces.
-    #[inline(always)]
-    pub(crate) fn read(
-        (dup, qos, retain): (bool, QoS, bool),
-        body: &[u8],
-    ) -> Result<Self, DecodeError> {
-        let topic = split::length_prefixed_at(body, 0)?;
-        TopicName::check_wire(&body[topic.clone()])?;
-        let (packet_id, payload_at) = split::publish_packet_id_at(body, qos, topic.end)?;
-        Ok(Head {
-            dup,
-            qos,
-            retain,
-            packet_id,
-            // A Two Byte Integer length, and a packet within `MAX_PACKET_SIZE`.
-            topic_len: (topic.end - TOPIC_AT) as u16,
-            payload_at: (payload_at - TOPIC_AT) as u32,
-        })
-    }
-
-    /// The PUBLISH, given the body from its Topic Name on, taken off the
-    /// receive buffer.
-    #[inline(always)]
-    pub(crate) fn into_publish(self, frame: Bytes) -> Publish<P> {
+    /// The PUBLISH that carries `message`, with `packet_id` when its QoS
+    /// is above 0 (take one from a packet identifier pool: 0 is no
+    /// identifier [MQTT-2.3.1-1]; at QoS 0 it is ignored). v3.1.1 has no
+    /// properties: the message's are dropped (left out in place, nothing
+    /// copied), and a message with an empty Topic Name (never built, but a
+    /// v5.0 PUBLISH that had only a Topic Alias) cannot be sent on v3.1.1.
+    pub fn from_message(message: Message, packet_id: P) -> Self {
+        let (content, topic_len, qos, flags) = message.into_fields();
         Publish {
-            dup: self.dup,
-            qos: self.qos,
-            retain: self.retain,
-            packet_id: self.packet_id,
-            content: Content::decoded(frame, self.topic_len, self.payload_at),
+            content: content.without_props(topic_len),
+            packet_id: if qos == QoS::AtMostOnce {
+                P::default()
+            } else {
+                packet_id
+            },
+            topic_len,
+            qos,
+            flags: flags & common::RETAIN,
+        }
+    }
+
+    /// The message this PUBLISH carries: its Topic Name, payload, QoS and
+    /// RETAIN, without packet identifier and DUP.
+    pub fn into_message(self) -> Message {
+        let retain = self.retain();
+        Message::from_fields(self.content, self.topic_len, self.qos, retain)
+    }
+
+    /// The PUBLISH of a view whose slices lie in `src`.
+    #[inline(always)]
+    pub(crate) fn from_head(head: &Head<P>, frame: Bytes) -> Self {
+        let at = |offset: u32| offset as usize - TOPIC_AT;
+        Publish {
+            content: Content::decoded(frame, at(head.payload_at), at(head.payload_at)),
+            packet_id: head.packet_id,
+            topic_len: head.topic_len,
+            qos: head.qos,
+            flags: head.flags,
         }
     }
 }
 
+/// A PUBLISH read in place (see [`PacketView`](super::PacketView)): its
+/// Topic Name and payload are slices of the bytes it was parsed from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublishView<'a, P: PacketId = u16> {
+    body: &'a [u8],
+    head: Head<P>,
+}
+
+impl<'a, P: PacketId> PublishView<'a, P> {
+    /// Reads and checks the body of a PUBLISH whose fixed header flags are
+    /// `flags`: see [`Head::read`]; the Topic Name may not be empty.
+    #[inline(always)]
+    pub(crate) fn parse(flags: u8, body: &'a [u8]) -> Result<Self, DecodeError> {
+        Self::parse_flags(crate::wire::publish_flags(flags)?, body)
+    }
+
+    /// [`parse`](Self::parse), given the flags checked already.
+    #[inline(always)]
+    pub(crate) fn parse_flags(
+        flags: (bool, QoS, bool),
+        body: &'a [u8],
+    ) -> Result<Self, DecodeError> {
+        let head = Head::read(flags, body)?;
+        head.check_topic(body)?;
+        Ok(PublishView { body, head })
+    }
+
+    /// The checked variable header.
+    #[inline(always)]
+    pub(crate) fn head(&self) -> &Head<P> {
+        &self.head
+    }
+
+    /// The DUP flag.
+    pub fn dup(&self) -> bool {
+        self.head.flags & common::DUP != 0
+    }
+    /// The QoS level.
+    pub fn qos(&self) -> QoS {
+        self.head.qos
+    }
+    /// The RETAIN flag.
+    pub fn retain(&self) -> bool {
+        self.head.flags & common::RETAIN != 0
+    }
+    /// The packet identifier, present when QoS > 0.
+    pub fn packet_id(&self) -> Option<P> {
+        self.head.packet_id()
+    }
+    /// The Topic Name.
+    #[inline]
+    pub fn topic_name(&self) -> &'a str {
+        crate::string::checked_str(self.head.topic(self.body))
+    }
+    /// The payload.
+    #[inline]
+    pub fn payload(&self) -> &'a [u8] {
+        self.body
+            .get(self.head.payload_at as usize..)
+            .unwrap_or_default()
+    }
+
+    /// The owned PUBLISH, sharing `source` when the view was parsed from
+    /// it (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Publish<P> {
+        self.owned_in(Source(source))
+    }
+
+    pub(crate) fn owned_in(&self, src: Source<'_>) -> Publish<P> {
+        let frame = src.bytes(self.body.get(TOPIC_AT..).unwrap_or_default());
+        Publish::from_head(&self.head, frame)
+    }
+}
+
+impl<P: PacketId> fmt::Debug for PublishView<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishView")
+            .field("dup", &self.dup())
+            .field("qos", &self.qos())
+            .field("retain", &self.retain())
+            .field("topic_name", &self.topic_name())
+            .field("packet_id", &self.packet_id())
+            .field("payload", &PayloadDebug(self.payload()))
+            .finish()
+    }
+}
+
+impl<P: PacketId> PartialEq for Publish<P> {
+    fn eq(&self, other: &Self) -> bool {
+        self.qos == other.qos
+            && self.flags & (common::DUP | common::RETAIN)
+                == other.flags & (common::DUP | common::RETAIN)
+            && self.packet_id() == other.packet_id()
+            && self.content.topic(self.topic_len) == other.content.topic(other.topic_len)
+            && self.payload() == other.payload()
+    }
+}
+
+impl<P: PacketId> Eq for Publish<P> {}
+
 impl<P: PacketId> fmt::Debug for Publish<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Publish")
-            .field("dup", &self.dup)
+            .field("dup", &self.dup())
             .field("qos", &self.qos)
-            .field("retain", &self.retain)
+            .field("retain", &self.retain())
             .field("topic_name", &self.topic_name())
-            .field("packet_id", &self.packet_id)
+            .field("packet_id", &self.packet_id())
             .field("payload", &PayloadDebug(self.payload()))
             .finish()
     }
@@ -193,24 +267,29 @@ impl<P: PacketId> Publish<P> {
     /// The Remaining Length, given the Topic Name and payload.
     #[inline(always)]
     fn body_len_of(&self, topic: &[u8], payload: &[u8]) -> usize {
-        2 + topic.len() + self.packet_id.map_or(0, |_| P::WIRE_LEN) + payload.len()
+        let id_len = if self.qos == QoS::AtMostOnce {
+            0
+        } else {
+            P::WIRE_LEN
+        };
+        2 + topic.len() + id_len + payload.len()
     }
 }
 
 impl<P: PacketId> Body for Publish<P> {
     #[inline]
     fn first_byte(&self) -> u8 {
-        crate::wire::publish_first_byte(self.dup, self.qos, self.retain)
+        common::first_byte(self.qos, self.flags)
     }
     #[inline]
     fn body_len(&self) -> usize {
-        let (topic, payload) = self.content.topic_and_payload();
+        let (topic, _, payload) = self.content.parts(self.topic_len);
         self.body_len_of(topic, payload)
     }
     #[inline]
     fn write_head<B: BufMut>(&self, buf: &mut B) {
-        put_length_prefixed(buf, self.content.topic_bytes());
-        if let Some(id) = self.packet_id {
+        put_length_prefixed(buf, self.content.topic(self.topic_len));
+        if let Some(id) = self.packet_id() {
             put_packet_id(buf, id);
         }
     }
@@ -220,12 +299,12 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline(always)]
     fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
-        let (topic, payload) = self.content.topic_and_payload();
+        let (topic, _, payload) = self.content.parts(self.topic_len);
         let body = self.body_len_of(topic, payload);
         // As `encode::encode_packet`, with the Topic Name and payload
         // fetched once.
         let total = crate::encode::check(body, 0, buf.remaining_mut())?;
-        put_publish_head(buf, self.first_byte(), body, topic, self.packet_id);
+        put_publish_head(buf, self.first_byte(), body, topic, self.packet_id());
         buf.put_slice(payload);
         Ok(total)
     }
@@ -235,8 +314,8 @@ impl<P: PacketId> Body for Publish<P> {
             buf,
             self.first_byte(),
             body_len,
-            self.content.topic_bytes(),
-            self.packet_id,
+            self.content.topic(self.topic_len),
+            self.packet_id(),
         );
     }
 }

@@ -145,22 +145,53 @@ impl<P: PacketId> Suback<P> {
         &self.return_codes
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let packet_id = r.packet_id()?;
-        let mut return_codes = Vec::with_capacity(r.remaining());
-        while r.remaining() > 0 {
-            // [MQTT-3.9.3-2]
-            return_codes.push(SubackReturnCode::from_u8(r.u8()?)?);
+    /// The packet of a checked view.
+    pub(crate) fn from_view(view: &SubackView<'_, P>) -> Self {
+        Suback {
+            packet_id: view.packet_id,
+            return_codes: view.return_codes().collect(),
         }
-        if return_codes.is_empty() {
+    }
+}
+
+/// A SUBACK read in place (see [`PacketView`](super::PacketView)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubackView<'a, P: PacketId = u16> {
+    packet_id: P,
+    /// Checked return codes.
+    codes: &'a [u8],
+}
+
+impl<'a, P: PacketId> SubackView<'a, P> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let packet_id = r.packet_id()?;
+        let codes = r.rest();
+        for &code in codes {
+            // [MQTT-3.9.3-2]
+            SubackReturnCode::from_u8(code)?;
+        }
+        if codes.is_empty() {
             // [MQTT-3.8.4-5]: one per subscription, and a SUBSCRIBE has at
             // least one [MQTT-3.8.3-3].
             return Err(DecodeError::EmptyPayload(PacketType::Suback));
         }
-        Ok(Suback {
-            packet_id,
-            return_codes,
-        })
+        Ok(SubackView { packet_id, codes })
+    }
+
+    /// The packet identifier.
+    pub fn packet_id(&self) -> P {
+        self.packet_id
+    }
+    /// The return codes, in the order of the SUBSCRIBE's subscriptions.
+    pub fn return_codes(&self) -> impl Iterator<Item = SubackReturnCode> + 'a {
+        self.codes
+            .iter()
+            .filter_map(|&code| SubackReturnCode::from_u8(code).ok())
+    }
+    /// The owned packet.
+    pub fn to_owned(&self) -> Suback<P> {
+        Suback::from_view(self)
     }
 }
 

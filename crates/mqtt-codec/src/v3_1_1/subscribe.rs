@@ -1,10 +1,11 @@
 //! SUBSCRIBE (v3.1.1 §3.8).
 
 use alloc::vec::Vec;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
+use crate::source::Source;
 use crate::wire::writer::{put_length_prefixed, put_packet_id};
 use crate::wire::{PacketType, Reader};
 use crate::{BuildError, DecodeError, PacketId, QoS, TopicFilter};
@@ -103,29 +104,68 @@ impl<P: PacketId> Subscribe<P> {
         self.subscriptions
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &SubscribeView<'_, P>, src: Source<'_>) -> Self {
+        Subscribe {
+            packet_id: view.packet_id,
+            subscriptions: view
+                .subscriptions()
+                .map(|(filter, qos)| Subscription {
+                    filter: src.topic_filter(filter),
+                    qos,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A SUBSCRIBE read in place (see [`PacketView`](super::PacketView)): its
+/// Topic Filters are slices of the bytes it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscribeView<'a, P: PacketId = u16> {
+    packet_id: P,
+    /// The checked payload.
+    payload: &'a [u8],
+}
+
+impl<'a, P: PacketId> SubscribeView<'a, P> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
-        let mut subscriptions = Vec::new();
+        let payload = r.unread();
         while r.remaining() > 0 {
             // [MQTT-3.8.3-1]
-            let filter = TopicFilter::from_mqtt_string(r.string()?)
-                .map_err(DecodeError::InvalidTopicFilter)?;
+            r.topic_filter()?;
             let requested = r.u8()?;
             if requested & 0b1111_1100 != 0 {
                 // [MQTT-3-8.3-4]
                 return Err(DecodeError::InvalidSubscriptionOptions(requested));
             }
-            let qos = QoS::from_u8(requested)?;
-            subscriptions.push(Subscription { filter, qos });
+            QoS::from_u8(requested)?;
         }
-        if subscriptions.is_empty() {
+        if payload.is_empty() {
             // [MQTT-3.8.3-3]
             return Err(DecodeError::EmptyPayload(PacketType::Subscribe));
         }
-        Ok(Subscribe {
-            packet_id,
-            subscriptions,
+        Ok(SubscribeView { packet_id, payload })
+    }
+
+    /// The packet identifier.
+    pub fn packet_id(&self) -> P {
+        self.packet_id
+    }
+    /// The Topic Filters and their requested QoS, in order.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&'a str, QoS)> + 'a {
+        let mut r = Reader::new(self.payload);
+        core::iter::from_fn(move || {
+            let filter = crate::string::checked_str(r.length_prefixed().ok()?);
+            Some((filter, QoS::from_u8(r.u8().ok()?).ok()?))
         })
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Subscribe<P> {
+        Subscribe::from_view(self, Source(source))
     }
 }
 

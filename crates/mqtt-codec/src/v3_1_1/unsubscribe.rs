@@ -1,10 +1,11 @@
 //! UNSUBSCRIBE (v3.1.1 §3.10).
 
 use alloc::vec::Vec;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
+use crate::source::Source;
 use crate::wire::writer::{put_length_prefixed, put_packet_id};
 use crate::wire::{PacketType, Reader};
 use crate::{BuildError, DecodeError, PacketId, TopicFilter};
@@ -73,23 +74,53 @@ impl<P: PacketId> Unsubscribe<P> {
         self.topic_filters
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &UnsubscribeView<'_, P>, src: Source<'_>) -> Self {
+        Unsubscribe {
+            packet_id: view.packet_id,
+            topic_filters: view.topic_filters().map(|f| src.topic_filter(f)).collect(),
+        }
+    }
+}
+
+/// An UNSUBSCRIBE read in place (see [`PacketView`](super::PacketView)): its
+/// Topic Filters are slices of the bytes it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsubscribeView<'a, P: PacketId = u16> {
+    packet_id: P,
+    /// The checked payload.
+    payload: &'a [u8],
+}
+
+impl<'a, P: PacketId> UnsubscribeView<'a, P> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
-        let mut topic_filters = Vec::new();
+        let payload = r.unread();
         while r.remaining() > 0 {
             // [MQTT-3.10.3-1]
-            let filter = TopicFilter::from_mqtt_string(r.string()?)
-                .map_err(DecodeError::InvalidTopicFilter)?;
-            topic_filters.push(filter);
+            r.topic_filter()?;
         }
-        if topic_filters.is_empty() {
+        if payload.is_empty() {
             // [MQTT-3.10.3-2]
             return Err(DecodeError::EmptyPayload(PacketType::Unsubscribe));
         }
-        Ok(Unsubscribe {
-            packet_id,
-            topic_filters,
-        })
+        Ok(UnsubscribeView { packet_id, payload })
+    }
+
+    /// The packet identifier.
+    pub fn packet_id(&self) -> P {
+        self.packet_id
+    }
+    /// The Topic Filters, in order.
+    pub fn topic_filters(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let mut r = Reader::new(self.payload);
+        core::iter::from_fn(move || Some(crate::string::checked_str(r.length_prefixed().ok()?)))
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Unsubscribe<P> {
+        Unsubscribe::from_view(self, Source(source))
     }
 }
 

@@ -9,8 +9,8 @@
 macro_rules! ack_packet {
     (
         $(#[$doc:meta])*
-        $name:ident, $builder:ident, $packet_type:ident, $reason:ident, $success:path,
-        $success_str:literal, $props:ident
+        $name:ident, $builder:ident, $view:ident, $packet_type:ident, $reason:ident,
+        $success:path, $success_str:literal, $props:ident, $props_view:ident
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, derive_builder::Builder)]
@@ -56,26 +56,13 @@ macro_rules! ack_packet {
                 &self.properties
             }
 
-            pub(crate) fn decode(
-                r: &mut crate::wire::Reader<'_>,
-            ) -> Result<Self, crate::DecodeError> {
-                let packet_id = r.packet_id()?;
-                // Remaining Length 2: Success, no properties (§3.4.2.1).
-                if r.remaining() == 0 {
-                    return Ok(Self::new(packet_id));
+            /// The packet of a checked view whose slices lie in `src`.
+            pub(crate) fn from_view(view: &$view<'_, P>, src: crate::source::Source<'_>) -> Self {
+                $name {
+                    packet_id: view.packet_id,
+                    reason_code: view.reason_code,
+                    properties: $props::from_view(view.properties, src),
                 }
-                let reason_code = $reason::from_u8(r.u8()?)?;
-                // Remaining Length 3: no Property Length (§3.4.2.2.1).
-                let properties = if r.remaining() == 0 {
-                    $props::default()
-                } else {
-                    $props::decode(r)?
-                };
-                Ok($name {
-                    packet_id,
-                    reason_code,
-                    properties,
-                })
             }
 
             /// Bytes after the Packet Identifier, in the shortest form.
@@ -88,6 +75,58 @@ macro_rules! ack_packet {
                 } else {
                     1
                 }
+            }
+        }
+
+        #[doc = concat!("A ", stringify!($packet_type), " read in place (see [`PacketView`](super::PacketView)): its properties are slices of the bytes it was parsed from.")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $view<'a, P: crate::PacketId = u16> {
+            packet_id: P,
+            reason_code: $reason,
+            properties: crate::properties::$props_view<'a>,
+        }
+
+        impl<'a, P: crate::PacketId> $view<'a, P> {
+            /// Reads and checks the body.
+            pub(crate) fn parse(
+                r: &mut crate::wire::Reader<'a>,
+            ) -> Result<Self, crate::DecodeError> {
+                let packet_id = r.packet_id()?;
+                // Remaining Length 2: Success, no properties (§3.4.2.1).
+                let reason_code = if r.remaining() == 0 {
+                    $success
+                } else {
+                    $reason::from_u8(r.u8()?)?
+                };
+                // Remaining Length 3: no Property Length (§3.4.2.2.1).
+                let properties = if r.remaining() == 0 {
+                    crate::properties::$props_view::default()
+                } else {
+                    crate::properties::$props_view::parse(r)?
+                };
+                Ok($view {
+                    packet_id,
+                    reason_code,
+                    properties,
+                })
+            }
+
+            /// The Packet Identifier.
+            pub fn packet_id(&self) -> P {
+                self.packet_id
+            }
+            /// The Reason Code.
+            pub fn reason_code(&self) -> $reason {
+                self.reason_code
+            }
+            /// The properties.
+            pub fn properties(&self) -> crate::properties::$props_view<'a> {
+                self.properties
+            }
+            /// The owned packet, sharing `source` when the view was parsed
+            /// from it (copying otherwise).
+            pub fn to_owned(&self, source: &bytes::Bytes) -> $name<P> {
+                $name::from_view(self, crate::source::Source(source))
             }
         }
 

@@ -1,10 +1,11 @@
 //! AUTH (v5.0 §3.15).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
-use crate::properties::AuthProperties;
+use crate::properties::{AuthProperties, AuthPropertiesView};
+use crate::source::Source;
 use crate::v5_0::AuthReasonCode;
 use crate::wire::{PacketType, Reader};
 use crate::{BuildError, DecodeError};
@@ -90,23 +91,58 @@ impl Auth {
         &self.properties
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &AuthView<'_>, src: Source<'_>) -> Self {
+        Auth {
+            reason_code: view.reason_code,
+            properties: AuthProperties::from_view(view.properties, src),
+        }
+    }
+}
+
+/// An AUTH read in place (see [`PacketView`](super::PacketView)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthView<'a> {
+    reason_code: AuthReasonCode,
+    properties: AuthPropertiesView<'a>,
+}
+
+impl<'a> AuthView<'a> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         // Remaining Length 0: Success without properties (§3.15.2.1).
         if r.remaining() == 0 {
-            return Ok(Auth::default());
+            return Ok(AuthView {
+                reason_code: AuthReasonCode::Success,
+                properties: AuthPropertiesView::default(),
+            });
         }
         // [MQTT-3.15.2-1]
         let reason_code = AuthReasonCode::from_u8(r.u8()?)?;
         // Only the Reason Code and Property Length together may be left out.
-        let properties = AuthProperties::decode(r)?;
+        let properties = AuthPropertiesView::parse(r)?;
         // §3.15.2.2.2: omitting the Authentication Method is a Protocol Error.
-        if properties.authentication_method.is_none() {
+        if properties.authentication_method().is_none() {
             return Err(DecodeError::MissingProperty(AUTHENTICATION_METHOD));
         }
-        Ok(Auth {
+        Ok(AuthView {
             reason_code,
             properties,
         })
+    }
+
+    /// The Authenticate Reason Code.
+    pub fn reason_code(&self) -> AuthReasonCode {
+        self.reason_code
+    }
+    /// The AUTH Properties.
+    pub fn properties(&self) -> AuthPropertiesView<'a> {
+        self.properties
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Auth {
+        Auth::from_view(self, Source(source))
     }
 }
 

@@ -1,10 +1,11 @@
 //! CONNACK (v5.0 §3.2).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
-use crate::properties::ConnackProperties;
+use crate::properties::{ConnackProperties, ConnackPropertiesView};
+use crate::source::Source;
 use crate::v5_0::ConnectReasonCode;
 use crate::wire::{PacketType, Reader};
 use crate::{BuildError, DecodeError};
@@ -81,7 +82,27 @@ impl Connack {
         &self.properties
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &ConnackView<'_>, src: Source<'_>) -> Self {
+        Connack {
+            session_present: view.session_present,
+            reason_code: view.reason_code,
+            properties: ConnackProperties::from_view(view.properties, src),
+        }
+    }
+}
+
+/// A CONNACK read in place (see [`PacketView`](super::PacketView)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnackView<'a> {
+    session_present: bool,
+    reason_code: ConnectReasonCode,
+    properties: ConnackPropertiesView<'a>,
+}
+
+impl<'a> ConnackView<'a> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let flags = r.u8()?;
         // [MQTT-3.2.2-1]
         if flags & !SESSION_PRESENT != 0 {
@@ -93,11 +114,29 @@ impl Connack {
         if session_present && reason_code.is_failure() {
             return Err(DecodeError::InvalidConnackFlags(flags));
         }
-        Ok(Connack {
+        Ok(ConnackView {
             session_present,
             reason_code,
-            properties: ConnackProperties::decode(r)?,
+            properties: ConnackPropertiesView::parse(r)?,
         })
+    }
+
+    /// Session Present (§3.2.2.1.1).
+    pub fn session_present(&self) -> bool {
+        self.session_present
+    }
+    /// The Connect Reason Code.
+    pub fn reason_code(&self) -> ConnectReasonCode {
+        self.reason_code
+    }
+    /// The CONNACK Properties.
+    pub fn properties(&self) -> ConnackPropertiesView<'a> {
+        self.properties
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Connack {
+        Connack::from_view(self, Source(source))
     }
 }
 

@@ -1,11 +1,15 @@
 //! CONNECT (v5.0 §3.1).
 
 use alloc::boxed::Box;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
-use crate::properties::{ConnectProperties, PayloadFormatIndicator, WillProperties};
+use crate::properties::{
+    ConnectProperties, ConnectPropertiesView, PayloadFormatIndicator, WillProperties,
+    WillPropertiesView,
+};
+use crate::source::Source;
 use crate::wire::writer::put_length_prefixed;
 use crate::wire::{PacketType, Reader};
 use crate::{BinaryData, BuildError, DecodeError, MqttString, QoS, TopicName};
@@ -79,7 +83,7 @@ impl WillBuilder {
             properties.validate()?;
             if properties.payload_format_indicator == Some(PayloadFormatIndicator::Utf8) {
                 let payload = self.payload.as_ref().map_or(&[][..], BinaryData::as_bytes);
-                super::publish::check_utf8_payload(payload)?;
+                crate::message::check_utf8_payload(payload)?;
             }
         }
         Ok(())
@@ -238,9 +242,79 @@ impl Connect {
         flags
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &ConnectView<'_>, src: Source<'_>) -> Self {
+        Connect {
+            clean_start: view.clean_start,
+            keep_alive: view.keep_alive,
+            properties: ConnectProperties::from_view(view.properties, src),
+            client_id: src.string(view.client_id),
+            will: view.will.map(|will| {
+                Box::new(Will {
+                    topic: src.topic_name(will.topic),
+                    payload: src.binary(will.payload),
+                    qos: will.qos,
+                    retain: will.retain,
+                    properties: WillProperties::from_view(will.properties, src),
+                })
+            }),
+            user_name: view.user_name.map(|s| src.string(s)),
+            password: view.password.map(|b| src.binary(b)),
+        }
+    }
+}
+
+/// A CONNECT read in place (see [`PacketView`](super::PacketView)): its
+/// strings and binary values are slices of the bytes it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectView<'a> {
+    clean_start: bool,
+    keep_alive: u16,
+    properties: ConnectPropertiesView<'a>,
+    client_id: &'a str,
+    will: Option<WillView<'a>>,
+    user_name: Option<&'a str>,
+    password: Option<&'a [u8]>,
+}
+
+/// The Will of a [`ConnectView`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WillView<'a> {
+    topic: &'a str,
+    payload: &'a [u8],
+    qos: QoS,
+    retain: bool,
+    properties: WillPropertiesView<'a>,
+}
+
+impl<'a> WillView<'a> {
+    /// The Will Topic.
+    pub fn topic(&self) -> &'a str {
+        self.topic
+    }
+    /// The Will Payload.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+    /// The QoS of the Will Message.
+    pub fn qos(&self) -> QoS {
+        self.qos
+    }
+    /// Will Retain.
+    pub fn retain(&self) -> bool {
+        self.retain
+    }
+    /// The Will Properties.
+    pub fn properties(&self) -> WillPropertiesView<'a> {
+        self.properties
+    }
+}
+
+impl<'a> ConnectView<'a> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         // [MQTT-3.1.2-1]
-        if &r.length_prefixed()?[..] != PROTOCOL_NAME {
+        if r.length_prefixed()? != PROTOCOL_NAME {
             return Err(DecodeError::InvalidProtocolName);
         }
         // [MQTT-3.1.2-2]
@@ -261,23 +335,22 @@ impl Connect {
         // [MQTT-3.1.2-12]: Will QoS 3 is malformed.
         let will_qos = QoS::from_u8((flags & WILL_QOS) >> WILL_QOS_SHIFT)?;
         let keep_alive = r.u16()?;
-        let properties = ConnectProperties::decode(r)?;
+        let properties = ConnectPropertiesView::parse(r)?;
         // [MQTT-3.1.3-1]: Client Identifier, Will Properties, Will Topic,
         // Will Payload, User Name, Password, each present iff flagged
         // [MQTT-3.1.2-9], [MQTT-3.1.2-16] to [MQTT-3.1.2-19]; a field not
         // flagged is left over, and refused as trailing bytes.
         let client_id = r.string()?;
         let will = if has_will {
-            let properties = WillProperties::decode(r)?;
-            let topic =
-                TopicName::from_mqtt_string(r.string()?).map_err(DecodeError::InvalidTopicName)?;
-            Some(Box::new(Will {
+            let properties = WillPropertiesView::parse(r)?;
+            let topic = r.topic_name()?;
+            Some(WillView {
                 topic,
                 payload: r.binary()?,
                 qos: will_qos,
                 retain: flags & WILL_RETAIN != 0,
                 properties,
-            }))
+            })
         } else {
             None
         };
@@ -289,7 +362,7 @@ impl Connect {
             0 => None,
             _ => Some(r.binary()?),
         };
-        Ok(Connect {
+        Ok(ConnectView {
             clean_start: flags & CLEAN_START != 0,
             keep_alive,
             properties,
@@ -298,6 +371,40 @@ impl Connect {
             user_name,
             password,
         })
+    }
+
+    /// Clean Start (§3.1.2.4).
+    pub fn clean_start(&self) -> bool {
+        self.clean_start
+    }
+    /// Keep Alive in seconds (§3.1.2.10).
+    pub fn keep_alive(&self) -> u16 {
+        self.keep_alive
+    }
+    /// The CONNECT Properties.
+    pub fn properties(&self) -> ConnectPropertiesView<'a> {
+        self.properties
+    }
+    /// The Client Identifier.
+    pub fn client_id(&self) -> &'a str {
+        self.client_id
+    }
+    /// The Will, if the Will Flag is set.
+    pub fn will(&self) -> Option<WillView<'a>> {
+        self.will
+    }
+    /// The User Name.
+    pub fn user_name(&self) -> Option<&'a str> {
+        self.user_name
+    }
+    /// The Password.
+    pub fn password(&self) -> Option<&'a [u8]> {
+        self.password
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Connect {
+        Connect::from_view(self, Source(source))
     }
 }
 

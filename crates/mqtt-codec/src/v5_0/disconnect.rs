@@ -1,10 +1,11 @@
 //! DISCONNECT (v5.0 §3.14).
 
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
-use crate::properties::DisconnectProperties;
+use crate::properties::{DisconnectProperties, DisconnectPropertiesView};
+use crate::source::Source;
 use crate::v5_0::DisconnectReasonCode;
 use crate::wire::{PacketType, Reader};
 use crate::{BuildError, DecodeError};
@@ -85,23 +86,58 @@ impl Disconnect {
         &self.properties
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &DisconnectView<'_>, src: Source<'_>) -> Self {
+        Disconnect {
+            reason_code: view.reason_code,
+            properties: DisconnectProperties::from_view(view.properties, src),
+        }
+    }
+}
+
+/// A DISCONNECT read in place (see [`PacketView`](super::PacketView)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DisconnectView<'a> {
+    reason_code: DisconnectReasonCode,
+    properties: DisconnectPropertiesView<'a>,
+}
+
+impl<'a> DisconnectView<'a> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         // Remaining Length 0: Normal disconnection (§3.14.2.1).
         if r.remaining() == 0 {
-            return Ok(Disconnect::default());
+            return Ok(DisconnectView {
+                reason_code: DisconnectReasonCode::NormalDisconnection,
+                properties: DisconnectPropertiesView::default(),
+            });
         }
         // [MQTT-3.14.2-1]
         let reason_code = DisconnectReasonCode::from_u8(r.u8()?)?;
         // Remaining Length 1: no Property Length (§3.14.2.2.1).
         let properties = if r.remaining() == 0 {
-            DisconnectProperties::default()
+            DisconnectPropertiesView::default()
         } else {
-            DisconnectProperties::decode(r)?
+            DisconnectPropertiesView::parse(r)?
         };
-        Ok(Disconnect {
+        Ok(DisconnectView {
             reason_code,
             properties,
         })
+    }
+
+    /// The Disconnect Reason Code.
+    pub fn reason_code(&self) -> DisconnectReasonCode {
+        self.reason_code
+    }
+    /// The DISCONNECT Properties.
+    pub fn properties(&self) -> DisconnectPropertiesView<'a> {
+        self.properties
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Disconnect {
+        Disconnect::from_view(self, Source(source))
     }
 }
 
@@ -172,7 +208,7 @@ mod tests {
     /// uses the shortest.
     #[test]
     fn longer_forms_decode() {
-        let normal = Packet::<u16>::Disconnect(Disconnect::default());
+        let normal = Packet::<u16>::Disconnect(alloc::boxed::Box::default());
         assert_eq!(decode::<u16>(&[0xE0, 0x01, 0x00]), Ok(normal.clone()));
         assert_eq!(decode::<u16>(&[0xE0, 0x02, 0x00, 0x00]), Ok(normal.clone()));
         assert_eq!(encode(&normal), [0xE0, 0x00]);

@@ -50,29 +50,32 @@ mod subscribe;
 mod unsuback;
 mod unsubscribe;
 
-pub use auth::{Auth, AuthBuilder};
-pub use connack::{Connack, ConnackBuilder};
-pub use connect::{Connect, ConnectBuilder, Will, WillBuilder};
-pub use disconnect::{Disconnect, DisconnectBuilder};
+pub use auth::{Auth, AuthBuilder, AuthView};
+pub use connack::{Connack, ConnackBuilder, ConnackView};
+pub use connect::{Connect, ConnectBuilder, ConnectView, Will, WillBuilder, WillView};
+pub use disconnect::{Disconnect, DisconnectBuilder, DisconnectView};
 pub use pingreq::Pingreq;
 pub use pingresp::Pingresp;
-pub use puback::{Puback, PubackBuilder};
-pub use pubcomp::{Pubcomp, PubcompBuilder};
-pub use publish::{Publish, PublishBuilder};
-pub use pubrec::{Pubrec, PubrecBuilder};
-pub use pubrel::{Pubrel, PubrelBuilder};
+pub use puback::{Puback, PubackBuilder, PubackView};
+pub use pubcomp::{Pubcomp, PubcompBuilder, PubcompView};
+pub use publish::{Publish, PublishBuilder, PublishView};
+pub use pubrec::{Pubrec, PubrecBuilder, PubrecView};
+pub use pubrel::{Pubrel, PubrelBuilder, PubrelView};
 pub use reason_code::*;
-pub use suback::{Suback, SubackBuilder};
-pub use subscribe::{RetainHandling, Subscribe, SubscribeBuilder, SubscriptionOptions};
-pub use unsuback::{Unsuback, UnsubackBuilder};
-pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder};
+pub use suback::{Suback, SubackBuilder, SubackView};
+pub use subscribe::{
+    RetainHandling, Subscribe, SubscribeBuilder, SubscribeView, SubscriptionOptions,
+};
+pub use unsuback::{Unsuback, UnsubackBuilder, UnsubackView};
+pub use unsubscribe::{Unsubscribe, UnsubscribeBuilder, UnsubscribeView};
 
 pub use crate::properties::*;
 
 use alloc::boxed::Box;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 
 use crate::encode::sealed::Body;
+use crate::source::Source;
 use crate::wire::{FixedHeader, PacketType, Reader};
 use crate::{DecodeError, PacketId};
 
@@ -95,20 +98,21 @@ pub enum Packet<P: PacketId = u16> {
     Pubcomp(Pubcomp<P>),
     /// SUBSCRIBE (§3.8).
     Subscribe(Subscribe<P>),
-    /// SUBACK (§3.9).
-    Suback(Suback<P>),
+    /// SUBACK (§3.9), boxed: rare, and larger than the rest.
+    Suback(Box<Suback<P>>),
     /// UNSUBSCRIBE (§3.10).
     Unsubscribe(Unsubscribe<P>),
-    /// UNSUBACK (§3.11).
-    Unsuback(Unsuback<P>),
+    /// UNSUBACK (§3.11), boxed: rare, and larger than the rest.
+    Unsuback(Box<Unsuback<P>>),
     /// PINGREQ (§3.12).
     Pingreq(Pingreq),
     /// PINGRESP (§3.13).
     Pingresp(Pingresp),
-    /// DISCONNECT (§3.14).
-    Disconnect(Disconnect),
-    /// AUTH (§3.15).
-    Auth(Auth),
+    /// DISCONNECT (§3.14), boxed: once per connection, and larger than
+    /// the rest.
+    Disconnect(Box<Disconnect>),
+    /// AUTH (§3.15), boxed: rare, and larger than the rest.
+    Auth(Box<Auth>),
 }
 
 /// Runs `$body` with `$p` bound to the packet inside whichever variant.
@@ -155,54 +159,147 @@ impl<P: PacketId> Packet<P> {
             Packet::Auth(_) => PacketType::Auth,
         }
     }
+}
 
-    /// Decodes the body of one complete packet whose fixed header is
-    /// `header` (flags already checked by [`FixedHeader::parse`]). Every
+/// Any MQTT v5.0 control packet, read in place: what
+/// [`Decoder::decode_view`](crate::Decoder::decode_view) returns for a
+/// router, proxy or inspection tool that does not keep the packet. Its
+/// strings, binary values, properties and payload are slices of the input;
+/// packets that hold none are their owned type. Every rule the owned
+/// decoder checks was checked (it is the same parser);
+/// [`to_owned`](Self::to_owned) gives the owned packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PacketView<'a, P: PacketId = u16> {
+    /// CONNECT (§3.1).
+    Connect(ConnectView<'a>),
+    /// CONNACK (§3.2).
+    Connack(ConnackView<'a>),
+    /// PUBLISH (§3.3).
+    Publish(PublishView<'a, P>),
+    /// PUBACK (§3.4).
+    Puback(PubackView<'a, P>),
+    /// PUBREC (§3.5).
+    Pubrec(PubrecView<'a, P>),
+    /// PUBREL (§3.6).
+    Pubrel(PubrelView<'a, P>),
+    /// PUBCOMP (§3.7).
+    Pubcomp(PubcompView<'a, P>),
+    /// SUBSCRIBE (§3.8).
+    Subscribe(SubscribeView<'a, P>),
+    /// SUBACK (§3.9).
+    Suback(SubackView<'a, P>),
+    /// UNSUBSCRIBE (§3.10).
+    Unsubscribe(UnsubscribeView<'a, P>),
+    /// UNSUBACK (§3.11).
+    Unsuback(UnsubackView<'a, P>),
+    /// PINGREQ (§3.12).
+    Pingreq(Pingreq),
+    /// PINGRESP (§3.13).
+    Pingresp(Pingresp),
+    /// DISCONNECT (§3.14).
+    Disconnect(DisconnectView<'a>),
+    /// AUTH (§3.15).
+    Auth(AuthView<'a>),
+}
+
+impl<'a, P: PacketId> PacketView<'a, P> {
+    /// Reads and checks the body of one complete packet whose fixed header
+    /// (flags already checked by [`FixedHeader::parse`]) is `header`. Every
     /// byte of `body` must belong to the packet: left-over bytes are
     /// [`DecodeError::TrailingBytes`], checked here once for all types.
-    #[inline(always)]
-    pub(crate) fn decode(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        // PUBLISH, the hot path, inline and built in the caller's slot; its
-        // payload is the rest of the packet, so nothing can trail it. The
-        // others out of line.
-        if header.packet_type == PacketType::Publish {
-            return Ok(Packet::Publish(Publish::decode(header.flags, r)?));
-        }
-        let packet = Self::decode_other(header, r)?;
+    pub(crate) fn parse(header: &FixedHeader, body: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(body);
+        let packet = match header.packet_type {
+            // Its payload is the rest of the packet: nothing can trail it.
+            PacketType::Publish => {
+                return Ok(PacketView::Publish(PublishView::parse(header.flags, body)?))
+            }
+            PacketType::Connect => PacketView::Connect(ConnectView::parse(&mut r)?),
+            PacketType::Connack => PacketView::Connack(ConnackView::parse(&mut r)?),
+            PacketType::Puback => PacketView::Puback(PubackView::parse(&mut r)?),
+            PacketType::Pubrec => PacketView::Pubrec(PubrecView::parse(&mut r)?),
+            PacketType::Pubrel => PacketView::Pubrel(PubrelView::parse(&mut r)?),
+            PacketType::Pubcomp => PacketView::Pubcomp(PubcompView::parse(&mut r)?),
+            PacketType::Subscribe => PacketView::Subscribe(SubscribeView::parse(&mut r)?),
+            PacketType::Suback => PacketView::Suback(SubackView::parse(&mut r)?),
+            PacketType::Unsubscribe => PacketView::Unsubscribe(UnsubscribeView::parse(&mut r)?),
+            PacketType::Unsuback => PacketView::Unsuback(UnsubackView::parse(&mut r)?),
+            PacketType::Pingreq => PacketView::Pingreq(Pingreq),
+            PacketType::Pingresp => PacketView::Pingresp(Pingresp),
+            PacketType::Disconnect => PacketView::Disconnect(DisconnectView::parse(&mut r)?),
+            PacketType::Auth => PacketView::Auth(AuthView::parse(&mut r)?),
+        };
         r.finish()?;
         Ok(packet)
     }
 
-    /// Every packet but PUBLISH, out of line; the caller checks for
-    /// trailing bytes.
-    #[inline(never)]
-    fn decode_other(header: &FixedHeader, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(match header.packet_type {
-            PacketType::Connect => Packet::Connect(Box::new(Connect::decode(r)?)),
-            PacketType::Connack => Packet::Connack(Box::new(Connack::decode(r)?)),
-            PacketType::Puback => Packet::Puback(Puback::decode(r)?),
-            PacketType::Pubrec => Packet::Pubrec(Pubrec::decode(r)?),
-            PacketType::Pubrel => Packet::Pubrel(Pubrel::decode(r)?),
-            PacketType::Pubcomp => Packet::Pubcomp(Pubcomp::decode(r)?),
-            PacketType::Subscribe => Packet::Subscribe(Subscribe::decode(r)?),
-            PacketType::Suback => Packet::Suback(Suback::decode(r)?),
-            PacketType::Unsubscribe => Packet::Unsubscribe(Unsubscribe::decode(r)?),
-            PacketType::Unsuback => Packet::Unsuback(Unsuback::decode(r)?),
-            PacketType::Pingreq => Packet::Pingreq(Pingreq),
-            PacketType::Pingresp => Packet::Pingresp(Pingresp),
-            PacketType::Disconnect => Packet::Disconnect(Disconnect::decode(r)?),
-            PacketType::Auth => Packet::Auth(Auth::decode(r)?),
-            PacketType::Publish => Packet::Publish(Publish::decode(header.flags, r)?),
-        })
+    /// The control packet type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            PacketView::Connect(_) => PacketType::Connect,
+            PacketView::Connack(_) => PacketType::Connack,
+            PacketView::Publish(_) => PacketType::Publish,
+            PacketView::Puback(_) => PacketType::Puback,
+            PacketView::Pubrec(_) => PacketType::Pubrec,
+            PacketView::Pubrel(_) => PacketType::Pubrel,
+            PacketView::Pubcomp(_) => PacketType::Pubcomp,
+            PacketView::Subscribe(_) => PacketType::Subscribe,
+            PacketView::Suback(_) => PacketType::Suback,
+            PacketView::Unsubscribe(_) => PacketType::Unsubscribe,
+            PacketView::Unsuback(_) => PacketType::Unsuback,
+            PacketView::Pingreq(_) => PacketType::Pingreq,
+            PacketView::Pingresp(_) => PacketType::Pingresp,
+            PacketView::Disconnect(_) => PacketType::Disconnect,
+            PacketView::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    /// The owned packet, sharing `source` when the view was parsed from
+    /// it (its fields are slices of `source`), copying them otherwise.
+    pub fn to_owned(&self, source: &Bytes) -> Packet<P> {
+        self.owned_in(Source(source))
+    }
+
+    pub(crate) fn owned_in(&self, src: Source<'_>) -> Packet<P> {
+        match self {
+            PacketView::Connect(v) => Packet::Connect(Box::new(Connect::from_view(v, src))),
+            PacketView::Connack(v) => Packet::Connack(Box::new(Connack::from_view(v, src))),
+            PacketView::Publish(v) => Packet::Publish(v.owned_in(src)),
+            PacketView::Puback(v) => Packet::Puback(Puback::from_view(v, src)),
+            PacketView::Pubrec(v) => Packet::Pubrec(Pubrec::from_view(v, src)),
+            PacketView::Pubrel(v) => Packet::Pubrel(Pubrel::from_view(v, src)),
+            PacketView::Pubcomp(v) => Packet::Pubcomp(Pubcomp::from_view(v, src)),
+            PacketView::Subscribe(v) => Packet::Subscribe(Subscribe::from_view(v, src)),
+            PacketView::Suback(v) => Packet::Suback(Box::new(Suback::from_view(v, src))),
+            PacketView::Unsubscribe(v) => Packet::Unsubscribe(Unsubscribe::from_view(v, src)),
+            PacketView::Unsuback(v) => Packet::Unsuback(Box::new(Unsuback::from_view(v, src))),
+            PacketView::Pingreq(p) => Packet::Pingreq(*p),
+            PacketView::Pingresp(p) => Packet::Pingresp(*p),
+            PacketView::Disconnect(v) => {
+                Packet::Disconnect(Box::new(Disconnect::from_view(v, src)))
+            }
+            PacketView::Auth(v) => Packet::Auth(Box::new(Auth::from_view(v, src))),
+        }
     }
 }
 
+/// `From` each packet type for [`Packet`] and for
+/// [`GenericPacket`](crate::GenericPacket), so that any packet goes where
+/// either is asked for with `.into()`.
 macro_rules! from_packet {
     ($($variant:ident($ty:ty)),* $(,)?) => {
         $(
             impl<P: PacketId> From<$ty> for Packet<P> {
-                fn from(p: $ty) -> Self {
-                    Packet::$variant(p.into())
+                #[inline]
+                fn from(packet: $ty) -> Self {
+                    Packet::$variant(packet.into())
+                }
+            }
+
+            impl<P: PacketId> From<$ty> for crate::GenericPacket<P> {
+                #[inline]
+                fn from(packet: $ty) -> Self {
+                    crate::GenericPacket::V5_0(Packet::$variant(packet.into()))
                 }
             }
         )*
@@ -269,9 +366,15 @@ pub(crate) mod test_util {
             bytes.len(),
             "the test bytes must be exactly one packet"
         );
-        let mut body = bytes::BytesMut::from(&bytes[header.header_len..]);
-        let mut reader = crate::wire::Reader::new(&mut body);
-        Packet::decode(&header, &mut reader)
+        let frame = bytes::Bytes::copy_from_slice(bytes);
+        let view = super::PacketView::<P>::parse(&header, &frame[header.header_len..])?;
+        let owned = view.to_owned(&frame);
+        assert_eq!(
+            owned,
+            view.to_owned(&bytes::Bytes::new()),
+            "shared and copied agree"
+        );
+        Ok(owned)
     }
 
     /// Encodes `packet`, checking that `encoded_len` announced the length
@@ -300,12 +403,12 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use alloc::vec::Vec;
-    use bytes::BytesMut;
+    use bytes::Bytes;
     use proptest::prelude::*;
 
     use super::test_util::encode;
     use super::Packet;
-    use crate::wire::{FixedHeader, PacketType, Reader};
+    use crate::wire::{FixedHeader, PacketType};
 
     /// Decodes `body` as a packet of type `packet_type` with `flags`.
     fn decode_body(packet_type: u8, flags: u8, body: &[u8]) -> Option<Packet<u16>> {
@@ -323,9 +426,10 @@ mod tests {
             remaining_length: body.len() as u32,
             header_len: 2,
         };
-        let mut body = BytesMut::from(body);
-        let mut reader = Reader::new(&mut body);
-        Packet::decode(&header, &mut reader).ok()
+        let body = Bytes::copy_from_slice(body);
+        super::PacketView::parse(&header, &body)
+            .ok()
+            .map(|view| view.to_owned(&body))
     }
 
     proptest! {
@@ -340,8 +444,8 @@ mod tests {
             if let Some(packet) = decode_body(packet_type, flags, &body) {
                 let bytes: Vec<u8> = encode(&packet);
                 let header = FixedHeader::parse(&bytes).unwrap().unwrap();
-                let mut body = BytesMut::from(&bytes[header.header_len..]);
-                let again = Packet::decode(&header, &mut Reader::new(&mut body));
+                let body = Bytes::copy_from_slice(&bytes[header.header_len..]);
+                let again = super::PacketView::parse(&header, &body).map(|view| view.to_owned(&body));
                 prop_assert_eq!(again, Ok(packet));
             }
         }

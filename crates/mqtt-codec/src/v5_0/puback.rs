@@ -14,8 +14,8 @@ ack_packet! {
     /// assert_eq!(buf, [0x40, 0x02, 0x00, 0x07]); // the shortest form
     /// # Ok::<(), mqtt_codec::EncodeError>(())
     /// ```
-    Puback, PubackBuilder, Puback, PubackReasonCode, PubackReasonCode::Success,
-    "PubackReasonCode::Success", PubackProperties
+    Puback, PubackBuilder, PubackView, Puback, PubackReasonCode, PubackReasonCode::Success,
+    "PubackReasonCode::Success", PubackProperties, PubackPropertiesView
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ ack_packet! {
     /// assert_eq!(buf, [0x70, 0x02, 0x00, 0x07]);
     /// # Ok::<(), mqtt_codec::EncodeError>(())
     /// ```
-    Pubcomp, PubcompBuilder, Pubcomp, PubcompReasonCode, PubcompReasonCode::Success,
-    "PubcompReasonCode::Success", PubcompProperties
+    Pubcomp, PubcompBuilder, PubcompView, Pubcomp, PubcompReasonCode, PubcompReasonCode::Success,
+    "PubcompReasonCode::Success", PubcompProperties, PubcompPropertiesView
 }
 
 #[cfg(test)]

@@ -1,28 +1,37 @@
 //! PUBLISH (v5.0 §3.3).
 
-use bytes::{BufMut, Bytes};
+use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 use core::num::NonZeroU16;
 
 use crate::content::{Content, PayloadDebug};
 use crate::encode::sealed::Body;
-use crate::properties::{PayloadFormatIndicator, PublishProperties};
-use crate::v3_1_1::publish::TOPIC_AT;
+use crate::message::check_utf8_payload;
+use crate::properties::block::{first, Entries};
+use crate::properties::{PublishProperties, PublishPropertiesView, TOPIC_ALIAS};
+use crate::publish::{self as common, Head, TOPIC_AT};
+use crate::source::Source;
+use crate::wire::varint::put_varint;
 use crate::wire::writer::{put_length_prefixed, put_packet_id, put_publish_head};
-use crate::wire::{cold, split, Reader};
-use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
+use crate::wire::{cold, varint_len, Reader};
+use crate::{BuildError, DecodeError, EncodeError, Message, PacketId, QoS, TopicName};
 
 /// An application message, sent in either direction (§3.3).
 ///
+/// It keeps its properties as a block in wire form, read in place through
+/// [`properties`](Self::properties): decoding a PUBLISH allocates nothing,
+/// whatever properties it carries. The Topic Alias, which belongs to one
+/// connection, is kept apart ([`topic_alias`](Self::topic_alias)).
+///
 /// A PUBLISH may carry an empty Topic Name only together with a Topic Alias
 /// (§3.3.2.3.4): build one with `topic_name(TopicName::empty())` and a
-/// `topic_alias` in the properties.
+/// `topic_alias`.
 ///
 /// ```
-/// use mqtt_codec::{Encode, QoS};
+/// use mqtt_codec::{Encode, QoS, TopicName};
 /// use mqtt_codec::v5_0::{Publish, PublishProperties, UserProperty};
 /// let publish = Publish::<u16>::builder()
-///     .try_topic_name("sensors/abc/temp")?
+///     .topic_name(TopicName::from_static("sensors/abc/temp")?)
 ///     .qos(QoS::AtLeastOnce)
 ///     .packet_id(7)
 ///     .properties(PublishProperties {
@@ -33,22 +42,26 @@ use crate::{BuildError, DecodeError, EncodeError, PacketId, QoS, TopicName};
 ///     })
 ///     .payload(&b"21.5"[..])
 ///     .build()?;
+/// assert_eq!(publish.properties().content_type(), Some("text/plain"));
 /// let mut buf = Vec::new();
 /// publish.encode(&mut buf)?;
 /// assert_eq!(buf.len(), publish.encoded_len());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Publish<P: PacketId = u16> {
-    dup: bool,
-    qos: QoS,
-    retain: bool,
-    packet_id: Option<P>,
-    properties: PublishProperties,
     content: Content,
+    /// 0 on QoS 0.
+    packet_id: P,
+    topic_len: u16,
+    topic_alias: Option<NonZeroU16>,
+    qos: QoS,
+    /// DUP, RETAIN, and what the property block holds.
+    flags: u8,
 }
 
-crate::content::publish_builder! {
+common::publish_builder! {
+    Publish<P>, "PublishBuilder" => PublishBuilder,
     /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
     #[builder(default)]
     pub(super) dup: bool,
@@ -58,14 +71,19 @@ crate::content::publish_builder! {
     /// RETAIN (§3.3.1.3).
     #[builder(default)]
     pub(super) retain: bool,
-    /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic Alias.
+    /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic
+    /// Alias. `try_topic_name` copies a `&str`; give a
+    /// [`TopicName::from_static`] to copy nothing.
     #[builder(try_setter)]
     pub(super) topic_name: TopicName,
     /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
     /// [MQTT-2.2.1-3].
     #[builder(default, setter(strip_option, into = false))]
     pub(super) packet_id: Option<P>,
-    /// The properties (§3.3.2.3).
+    /// The Topic Alias (§3.3.2.3.4), never 0 [MQTT-3.3.2-8].
+    #[builder(default, setter(strip_option, into = false))]
+    pub(super) topic_alias: Option<NonZeroU16>,
+    /// The other properties (§3.3.2.3).
     #[builder(default)]
     pub(super) properties: PublishProperties,
     /// The Application Message (§3.3.3).
@@ -74,52 +92,49 @@ crate::content::publish_builder! {
 }
 
 impl<P: PacketId> PublishBuilder<P> {
-    /// Builds the PUBLISH.
+    /// Builds the PUBLISH. Allocates nothing unless there are properties
+    /// (their wire form, one allocation).
     ///
     /// Errs on a missing Topic Name, and on what a sender must not send: a
-    /// packet identifier that does not match the QoS, DUP on QoS 0, an
-    /// empty Topic Name without a Topic Alias, a property value the spec
-    /// forbids, a payload marked UTF-8 that is not.
-    pub fn build(&self) -> Result<Publish<P>, BuildError> {
+    /// packet identifier of 0 or one that does not match the QoS, DUP on
+    /// QoS 0, an empty Topic Name without a Topic Alias, a property value
+    /// the spec forbids, a payload marked UTF-8 that is not.
+    pub fn build(self) -> Result<Publish<P>, BuildError> {
         let fields = self.build_fields()?;
+        let props = fields.properties.to_block();
+        let mut flags = common::flags(fields.dup, fields.retain);
+        if !fields.properties.subscription_identifiers.is_empty() {
+            flags |= common::SUBIDS_IN_BLOCK;
+        }
+        let topic = fields.topic_name.as_mqtt_string().clone().into_bytes();
         Ok(Publish {
-            dup: fields.dup,
+            topic_len: topic.len() as u16,
+            content: Content::built(topic, &props, fields.payload),
+            packet_id: fields.packet_id.unwrap_or_default(),
+            topic_alias: fields.topic_alias,
             qos: fields.qos,
-            retain: fields.retain,
-            packet_id: fields.packet_id,
-            properties: fields.properties,
-            content: Content::Parts {
-                topic_name: fields.topic_name,
-                payload: fields.payload,
-            },
+            flags,
         })
     }
 
     fn validate(&self) -> Result<(), BuildError> {
-        let qos = self.qos.unwrap_or_default();
-        let has_id = matches!(self.packet_id, Some(Some(_)));
-        if (qos == QoS::AtMostOnce) == has_id {
-            return Err(BuildError::Forbidden(
-                "a packet identifier is present exactly when QoS > 0 [MQTT-2.2.1-2], [MQTT-2.2.1-3]",
-            ));
-        }
-        if qos == QoS::AtMostOnce && self.dup == Some(true) {
-            return Err(BuildError::Forbidden(
-                "DUP must be 0 on a QoS 0 PUBLISH [MQTT-3.3.1-2]",
-            ));
-        }
+        common::check_id_and_dup(
+            self.qos.unwrap_or_default(),
+            self.packet_id.flatten(),
+            self.dup == Some(true),
+        )?;
         let properties = self.properties.as_ref();
         if let Some(properties) = properties {
             properties.validate()?;
         }
-        let has_alias = properties.is_some_and(|p| p.topic_alias.is_some());
+        let has_alias = matches!(self.topic_alias, Some(Some(_)));
         if self.topic_name.as_ref().is_some_and(TopicName::is_empty) && !has_alias {
             return Err(BuildError::Forbidden(
                 "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4) [MQTT-4.7.3-1]",
             ));
         }
         let utf8 = properties.and_then(|p| p.payload_format_indicator)
-            == Some(PayloadFormatIndicator::Utf8);
+            == Some(crate::properties::PayloadFormatIndicator::Utf8);
         if utf8 {
             let payload = self.payload.as_ref().map_or(&[][..], |p| &p[..]);
             check_utf8_payload(payload)?;
@@ -128,16 +143,22 @@ impl<P: PacketId> PublishBuilder<P> {
     }
 }
 
-/// A payload marked as UTF-8 must be well-formed UTF-8 (§3.3.2.3.2,
-/// §3.1.3.2.3).
-pub(super) fn check_utf8_payload(payload: &[u8]) -> Result<(), BuildError> {
-    if core::str::from_utf8(payload).is_err() {
-        return Err(BuildError::Forbidden(
-            "a payload with Payload Format Indicator 1 is well-formed UTF-8 (§3.3.2.3.2)",
-        ));
+/// `block` without its Topic Alias: empty (no allocation) when it held
+/// nothing else.
+fn without_alias(block: &[u8]) -> BytesMut {
+    let mut kept = BytesMut::new();
+    for (id, raw) in Entries::new(block) {
+        if id != TOPIC_ALIAS {
+            kept.put_u8(id);
+            kept.put_slice(raw);
+        }
     }
-    Ok(())
+    kept
 }
+
+/// The error of a Topic Name left empty without a Topic Alias.
+const EMPTY_TOPIC: BuildError =
+    BuildError::Forbidden("a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)");
 
 impl<P: PacketId> Publish<P> {
     /// A builder; `topic_name` is required, QoS > 0 requires `packet_id`.
@@ -145,130 +166,381 @@ impl<P: PacketId> Publish<P> {
         PublishBuilder::default()
     }
 
-    crate::content::publish_accessors!();
+    common::publish_accessors!();
 
-    /// The Topic Alias, if any (a property, here for convenience).
+    /// The Topic Alias, if any (§3.3.2.3.4).
+    #[inline]
     pub fn topic_alias(&self) -> Option<NonZeroU16> {
-        self.properties.topic_alias
+        self.topic_alias
     }
-    /// The properties.
-    pub fn properties(&self) -> &PublishProperties {
-        &self.properties
+
+    /// The properties but Topic Alias, read in place.
+    #[inline]
+    pub fn properties(&self) -> PublishPropertiesView<'_> {
+        PublishPropertiesView::from_checked(self.content.props(self.topic_len))
     }
+
+    /// The PUBLISH that carries `message`, with `packet_id` when its QoS is
+    /// above 0 (take one from a packet identifier pool: 0 is no identifier
+    /// [MQTT-2.2.1-3]; at QoS 0 it is ignored), and the message's
+    /// Subscription Identifiers if it has any. Copies and allocates
+    /// nothing.
+    pub fn from_message(message: Message, packet_id: P) -> Self {
+        let (content, topic_len, qos, flags) = message.into_fields();
+        Publish {
+            content,
+            packet_id: if qos == QoS::AtMostOnce {
+                P::default()
+            } else {
+                packet_id
+            },
+            topic_len,
+            topic_alias: None,
+            qos,
+            flags: flags & (common::RETAIN | common::SUBIDS_IN_BLOCK),
+        }
+    }
+
+    /// The message this PUBLISH carries, without what belongs to this one
+    /// delivery: packet identifier, DUP, Topic Alias and Subscription
+    /// Identifiers. No copy, unless the property block holds a Topic Alias
+    /// or Subscription Identifiers and other properties (then the other
+    /// properties are copied into a block of their own). A PUBLISH whose
+    /// Topic Name a Topic Alias stands for gives a message with an empty
+    /// Topic Name: resolve the alias first ([`set_topic_name`](Self::set_topic_name)).
+    pub fn into_message(self) -> Message {
+        Message::from_publish_parts(self.content, self.topic_len, self.qos, self.flags)
+    }
+
     /// Replaces the Topic Name, as a sender that maps topics to aliases or
-    /// a receiver that resolves an alias does (§3.3.2.3.4).
+    /// a receiver that resolves an alias does (§3.3.2.3.4). Emptying it
+    /// copies nothing; a new name copies nothing but when the PUBLISH has
+    /// properties besides the Topic Alias (they follow the name in one
+    /// buffer).
     ///
     /// Errs, changing nothing, on an empty name without a Topic Alias.
     pub fn set_topic_name(&mut self, topic_name: TopicName) -> Result<(), BuildError> {
-        if topic_name.is_empty() && self.properties.topic_alias.is_none() {
-            return Err(BuildError::Forbidden(
-                "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)",
-            ));
+        if topic_name.is_empty() {
+            if self.topic_alias.is_none() {
+                return Err(EMPTY_TOPIC);
+            }
+            if let Content::Parts { head, payload } = &self.content {
+                let props = head.slice(usize::from(self.topic_len).min(head.len())..);
+                self.content = Content::Parts {
+                    head: props,
+                    payload: payload.clone(),
+                };
+            }
+            // A decoded frame keeps its property block where it is.
+            self.topic_len = 0;
+            return Ok(());
         }
-        self.content.set_topic_name(topic_name);
+        let props = self.content.props(self.topic_len);
+        self.content = if self.flags & common::ALIAS_IN_BLOCK != 0 {
+            self.flags &= !common::ALIAS_IN_BLOCK;
+            self.content.with_topic(&topic_name, &without_alias(props))
+        } else {
+            self.content.with_topic(&topic_name, props)
+        };
+        self.topic_len = topic_name.as_mqtt_string().len() as u16;
         Ok(())
     }
-    /// Sets or removes the Message Expiry Interval, in seconds (§3.3.2.3.3):
-    /// a sender that re-sends or forwards a stored message sets the part of
-    /// the interval that is left [MQTT-3.3.2-6].
+
+    /// Sets or removes the Message Expiry Interval, in seconds
+    /// (§3.3.2.3.3): a sender that re-sends or forwards a stored message
+    /// sets the part of the interval that is left [MQTT-3.3.2-6].
+    /// Allocates the new property block.
     pub fn set_message_expiry_interval(&mut self, seconds: Option<u32>) {
-        self.properties.message_expiry_interval = seconds;
+        let mut properties = self.properties().to_owned();
+        if properties.message_expiry_interval == seconds {
+            return;
+        }
+        properties.message_expiry_interval = seconds;
+        self.set_properties(&properties);
     }
 
-    /// Sets or removes the Topic Alias (§3.3.2.3.4).
+    /// Replaces the properties but Topic Alias; allocates the new property
+    /// block unless `properties` is empty.
+    ///
+    /// Errs, changing nothing, on a value a sender must not send, or a
+    /// payload marked UTF-8 that is not.
+    pub fn set_properties_checked(
+        &mut self,
+        properties: &PublishProperties,
+    ) -> Result<(), BuildError> {
+        properties.validate()?;
+        if properties.payload_format_indicator
+            == Some(crate::properties::PayloadFormatIndicator::Utf8)
+        {
+            check_utf8_payload(self.payload())?;
+        }
+        self.set_properties(properties);
+        Ok(())
+    }
+
+    fn set_properties(&mut self, properties: &PublishProperties) {
+        self.content = self
+            .content
+            .with_props(self.topic_len, &properties.to_block());
+        self.flags &= !(common::ALIAS_IN_BLOCK | common::SUBIDS_IN_BLOCK);
+        if !properties.subscription_identifiers.is_empty() {
+            self.flags |= common::SUBIDS_IN_BLOCK;
+        }
+    }
+
+    /// Sets or removes the Topic Alias (§3.3.2.3.4). Copies nothing,
+    /// unless a received PUBLISH's alias is changed and it has other
+    /// properties.
     ///
     /// Errs, changing nothing, on removing the alias of a PUBLISH whose
     /// Topic Name is empty.
     pub fn set_topic_alias(&mut self, alias: Option<NonZeroU16>) -> Result<(), BuildError> {
-        if alias.is_none() && self.content.topic_bytes().is_empty() {
-            return Err(BuildError::Forbidden(
-                "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4)",
-            ));
+        if alias.is_none() && self.topic_len == 0 {
+            return Err(EMPTY_TOPIC);
         }
-        self.properties.topic_alias = alias;
+        if alias != self.topic_alias && self.flags & common::ALIAS_IN_BLOCK != 0 {
+            let kept = without_alias(self.content.props(self.topic_len));
+            self.content = self.content.with_props(self.topic_len, &kept);
+            self.flags &= !common::ALIAS_IN_BLOCK;
+        }
+        self.topic_alias = alias;
         Ok(())
     }
 
-    /// The Topic Name and packet identifier are located in place; then the
-    /// packet is taken off the buffer as one `Bytes` from its Topic Name on
-    /// (one reference count, see [`Content`]), and the properties are read
-    /// out of it, their strings slices of it.
+    /// The PUBLISH of a checked head, given the body from its Topic Name
+    /// on.
     #[inline(always)]
-    pub(crate) fn decode(flags: u8, r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        let (dup, qos, retain) = crate::wire::publish_flags(flags)?;
-        let body = r.unread();
-        let topic = split::length_prefixed_at(body, 0)?;
-        let (packet_id, properties_at) = split::publish_packet_id_at(body, qos, topic.end)?;
-        r.skip(TOPIC_AT);
-        let frame = r.rest();
-        let mut rest = Reader::shared(&frame, properties_at - TOPIC_AT);
-        let properties = PublishProperties::decode(&mut rest)?;
-        let payload_at = frame.len() - rest.remaining();
-        drop(rest);
-        let topic_len = topic.end - topic.start;
-        if topic_len == 0 {
-            // §3.3.2.1: a Protocol Error unless a Topic Alias stands for it.
-            if properties.topic_alias.is_none() {
+    pub(crate) fn from_head(head: &Head<P>, frame: Bytes) -> Self {
+        let at = |offset: u32| offset as usize - TOPIC_AT;
+        Publish {
+            content: Content::decoded(frame, at(head.props_at), at(head.payload_at)),
+            packet_id: head.packet_id,
+            topic_len: head.topic_len,
+            topic_alias: head.topic_alias,
+            qos: head.qos,
+            flags: head.flags,
+        }
+    }
+
+    /// The Topic Alias that the encoding adds after the property block:
+    /// the PUBLISH's own, unless the block holds it already.
+    #[inline(always)]
+    fn added_alias(&self) -> Option<NonZeroU16> {
+        self.topic_alias
+            .filter(|_| self.flags & common::ALIAS_IN_BLOCK == 0)
+    }
+
+    /// The Property Length, given the property block.
+    #[inline(always)]
+    fn props_len(&self, block: &[u8]) -> usize {
+        block.len() + if self.added_alias().is_some() { 3 } else { 0 }
+    }
+}
+
+/// A PUBLISH read in place (see [`PacketView`](super::PacketView)): its
+/// Topic Name, properties and payload are slices of the bytes it was parsed
+/// from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PublishView<'a, P: PacketId = u16> {
+    body: &'a [u8],
+    head: Head<P>,
+}
+
+impl<'a, P: PacketId> PublishView<'a, P> {
+    /// Reads and checks the body of a PUBLISH whose fixed header flags are
+    /// `flags`: see [`Head::read`], then the properties, then the Topic
+    /// Name, which may be empty only with a Topic Alias (§3.3.2.1).
+    #[inline(always)]
+    pub(crate) fn parse(flags: u8, body: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut head = Head::<P>::read(crate::wire::publish_flags(flags)?, body)?;
+        let mut r = Reader::new(body.get(head.props_at as usize..).unwrap_or_default());
+        let len = r.varint()? as usize;
+        let block = r.bytes(len)?;
+        let seen = PublishPropertiesView::check(block)?;
+        head.props_at = (body.len() - r.remaining() - len) as u32;
+        head.payload_at = (body.len() - r.remaining()) as u32;
+        if seen != 0 {
+            head.read_block(block, seen);
+        }
+        if head.topic_len == 0 {
+            if head.topic_alias.is_none() {
                 return Err(cold(DecodeError::EmptyTopicWithoutAlias));
             }
         } else {
-            TopicName::check_wire(&frame[..topic_len])?;
+            head.check_topic(body)?;
         }
-        Ok(Publish {
-            dup,
-            qos,
-            retain,
-            packet_id,
-            properties,
-            // A Two Byte Integer length, and a packet within
-            // `MAX_PACKET_SIZE`.
-            content: Content::decoded(frame, topic_len as u16, payload_at as u32),
-        })
+        Ok(PublishView { body, head })
+    }
+
+    /// The checked variable header.
+    #[inline(always)]
+    pub(crate) fn head(&self) -> &Head<P> {
+        &self.head
+    }
+
+    /// The DUP flag.
+    pub fn dup(&self) -> bool {
+        self.head.flags & common::DUP != 0
+    }
+    /// The QoS level.
+    pub fn qos(&self) -> QoS {
+        self.head.qos
+    }
+    /// The RETAIN flag.
+    pub fn retain(&self) -> bool {
+        self.head.flags & common::RETAIN != 0
+    }
+    /// The packet identifier, present when QoS > 0.
+    pub fn packet_id(&self) -> Option<P> {
+        self.head.packet_id()
+    }
+    /// The Topic Name, empty when a Topic Alias stands for it.
+    #[inline]
+    pub fn topic_name(&self) -> &'a str {
+        crate::string::checked_str(self.head.topic(self.body))
+    }
+    /// The Topic Alias, if any.
+    pub fn topic_alias(&self) -> Option<NonZeroU16> {
+        self.head.topic_alias
+    }
+    /// The properties but Topic Alias.
+    #[inline]
+    pub fn properties(&self) -> PublishPropertiesView<'a> {
+        PublishPropertiesView::from_checked(
+            self.body
+                .get(self.head.props_at as usize..self.head.payload_at as usize)
+                .unwrap_or_default(),
+        )
+    }
+    /// The payload.
+    #[inline]
+    pub fn payload(&self) -> &'a [u8] {
+        self.body
+            .get(self.head.payload_at as usize..)
+            .unwrap_or_default()
+    }
+
+    /// The owned PUBLISH, sharing `source` when the view was parsed from
+    /// it (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Publish<P> {
+        self.owned_in(Source(source))
+    }
+
+    pub(crate) fn owned_in(&self, src: Source<'_>) -> Publish<P> {
+        let frame = src.bytes(self.body.get(TOPIC_AT..).unwrap_or_default());
+        Publish::from_head(&self.head, frame)
     }
 }
+
+impl<P: PacketId> Head<P> {
+    /// Notes what a checked property block holds: the Topic Alias, and
+    /// whether it has Subscription Identifiers. `seen` has bit `id` set for
+    /// each identifier in it.
+    #[inline]
+    fn read_block(&mut self, block: &[u8], seen: u64) {
+        if seen & (1 << TOPIC_ALIAS) != 0 {
+            self.topic_alias = first::<NonZeroU16>(block, TOPIC_ALIAS);
+            self.flags |= common::ALIAS_IN_BLOCK;
+        }
+        if seen & (1 << 0x0B) != 0 {
+            self.flags |= common::SUBIDS_IN_BLOCK;
+        }
+    }
+}
+
+impl<P: PacketId> fmt::Debug for PublishView<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishView")
+            .field("dup", &self.dup())
+            .field("qos", &self.qos())
+            .field("retain", &self.retain())
+            .field("topic_name", &self.topic_name())
+            .field("packet_id", &self.packet_id())
+            .field("topic_alias", &self.topic_alias())
+            .field("properties", &self.properties())
+            .field("payload", &PayloadDebug(self.payload()))
+            .finish()
+    }
+}
+
+/// Equal when every field is, the properties compared by value (their
+/// order on the wire aside).
+impl<P: PacketId> PartialEq for Publish<P> {
+    fn eq(&self, other: &Self) -> bool {
+        let (topic, block, payload) = self.content.parts(self.topic_len);
+        let (o_topic, o_block, o_payload) = other.content.parts(other.topic_len);
+        self.qos == other.qos
+            && self.flags & (common::DUP | common::RETAIN)
+                == other.flags & (common::DUP | common::RETAIN)
+            && self.packet_id() == other.packet_id()
+            && self.topic_alias == other.topic_alias
+            && topic == o_topic
+            && payload == o_payload
+            && (block == o_block || self.properties().to_owned() == other.properties().to_owned())
+    }
+}
+
+impl<P: PacketId> Eq for Publish<P> {}
 
 impl<P: PacketId> fmt::Debug for Publish<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Publish")
-            .field("dup", &self.dup)
+            .field("dup", &self.dup())
             .field("qos", &self.qos)
-            .field("retain", &self.retain)
+            .field("retain", &self.retain())
             .field("topic_name", &self.topic_name())
-            .field("packet_id", &self.packet_id)
-            .field("properties", &self.properties)
+            .field("packet_id", &self.packet_id())
+            .field("topic_alias", &self.topic_alias)
+            .field("properties", &self.properties())
             .field("payload", &PayloadDebug(self.payload()))
             .finish()
     }
 }
 
 impl<P: PacketId> Publish<P> {
-    /// The Remaining Length, given the Topic Name and payload.
+    /// The Remaining Length, given the Topic Name, property block and
+    /// payload.
     #[inline(always)]
-    fn body_len_of(&self, topic: &[u8], payload: &[u8]) -> usize {
-        2 + topic.len()
-            + self.packet_id.map_or(0, |_| P::WIRE_LEN)
-            + self.properties.encoded_len()
-            + payload.len()
+    fn body_len_of(&self, topic: &[u8], block: &[u8], payload: &[u8]) -> usize {
+        let id_len = if self.qos == QoS::AtMostOnce {
+            0
+        } else {
+            P::WIRE_LEN
+        };
+        let props = self.props_len(block);
+        2 + topic.len() + id_len + varint_len(props as u32) + props + payload.len()
+    }
+
+    /// Writes the Property Length and the properties.
+    #[inline(always)]
+    fn write_props<B: BufMut>(&self, buf: &mut B, block: &[u8]) {
+        put_varint(buf, self.props_len(block) as u32);
+        buf.put_slice(block);
+        if let Some(alias) = self.added_alias() {
+            buf.put_u8(TOPIC_ALIAS);
+            buf.put_u16(alias.get());
+        }
     }
 }
 
 impl<P: PacketId> Body for Publish<P> {
     #[inline]
     fn first_byte(&self) -> u8 {
-        crate::wire::publish_first_byte(self.dup, self.qos, self.retain)
+        common::first_byte(self.qos, self.flags)
     }
     #[inline]
     fn body_len(&self) -> usize {
-        let (topic, payload) = self.content.topic_and_payload();
-        self.body_len_of(topic, payload)
+        let (topic, block, payload) = self.content.parts(self.topic_len);
+        self.body_len_of(topic, block, payload)
     }
     #[inline]
     fn write_head<B: BufMut>(&self, buf: &mut B) {
-        put_length_prefixed(buf, self.content.topic_bytes());
-        if let Some(id) = self.packet_id {
+        let (topic, block, _) = self.content.parts(self.topic_len);
+        put_length_prefixed(buf, topic);
+        if let Some(id) = self.packet_id() {
             put_packet_id(buf, id);
         }
-        self.properties.encode(buf);
+        self.write_props(buf, block);
     }
     #[inline]
     fn payload(&self) -> Option<&[u8]> {
@@ -276,33 +548,27 @@ impl<P: PacketId> Body for Publish<P> {
     }
     #[inline(always)]
     fn encode_packet<B: BufMut>(&self, buf: &mut B) -> Result<usize, EncodeError> {
-        let (topic, payload) = self.content.topic_and_payload();
-        let body = self.body_len_of(topic, payload);
-        // As `encode::encode_packet`, with the Topic Name and payload
-        // fetched once.
+        let (topic, block, payload) = self.content.parts(self.topic_len);
+        let body = self.body_len_of(topic, block, payload);
+        // As `encode::encode_packet`, with the fields fetched once.
         let total = crate::encode::check(body, 0, buf.remaining_mut())?;
-        put_publish_head(buf, self.first_byte(), body, topic, self.packet_id);
-        self.properties.encode(buf);
+        put_publish_head(buf, self.first_byte(), body, topic, self.packet_id());
+        self.write_props(buf, block);
         buf.put_slice(payload);
         Ok(total)
     }
     #[inline(always)]
     fn write_packet_head<B: BufMut>(&self, buf: &mut B, body_len: usize) {
-        put_publish_head(
-            buf,
-            self.first_byte(),
-            body_len,
-            self.content.topic_bytes(),
-            self.packet_id,
-        );
-        self.properties.encode(buf);
+        let (topic, block, _) = self.content.parts(self.topic_len);
+        put_publish_head(buf, self.first_byte(), body_len, topic, self.packet_id());
+        self.write_props(buf, block);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::properties::UserProperty;
+    use crate::properties::{PayloadFormatIndicator, UserProperty};
     use crate::topic::TopicError;
     use crate::v5_0::test_util::{decode, round_trip};
     use crate::v5_0::Packet;
@@ -376,11 +642,11 @@ mod tests {
         };
         assert!(buf.is_empty());
         assert_eq!((p.topic_name(), p.payload()), ("t", &b"pay\x00"[..]));
-        let content_type = p.properties().content_type.as_ref().unwrap();
+        let content_type = p.properties().content_type().unwrap();
         assert_eq!(content_type, "x");
         for ptr in [
             p.topic_name().as_ptr(),
-            content_type.as_str().as_ptr(),
+            content_type.as_ptr(),
             p.payload().as_ptr(),
         ] {
             assert!(range.contains(&ptr));
@@ -423,10 +689,7 @@ mod tests {
     fn empty_topic_with_alias() {
         let publish = Publish::<u16>::builder()
             .topic_name(TopicName::empty())
-            .properties(PublishProperties {
-                topic_alias: alias(5),
-                ..Default::default()
-            })
+            .topic_alias(alias(5).unwrap())
             .build()
             .unwrap();
         round_trip(publish, &[0x30, 0x06, 0x00, 0x00, 0x03, 0x23, 0x00, 0x05]);
@@ -536,11 +799,7 @@ mod tests {
 
     #[test]
     fn builder_refusals() {
-        let base = || {
-            let mut b = Publish::<u16>::builder();
-            b.try_topic_name("t").unwrap();
-            b
-        };
+        let base = || Publish::<u16>::builder().try_topic_name("t").unwrap();
         // [MQTT-2.2.1-2] no packet identifier on QoS 0.
         assert!(matches!(
             base().packet_id(1).build(),

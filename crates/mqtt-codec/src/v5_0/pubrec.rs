@@ -15,8 +15,8 @@ ack_packet! {
     /// assert_eq!(buf, [0x50, 0x02, 0x00, 0x07]);
     /// # Ok::<(), mqtt_codec::EncodeError>(())
     /// ```
-    Pubrec, PubrecBuilder, Pubrec, PubrecReasonCode, PubrecReasonCode::Success,
-    "PubrecReasonCode::Success", PubrecProperties
+    Pubrec, PubrecBuilder, PubrecView, Pubrec, PubrecReasonCode, PubrecReasonCode::Success,
+    "PubrecReasonCode::Success", PubrecProperties, PubrecPropertiesView
 }
 
 #[cfg(test)]

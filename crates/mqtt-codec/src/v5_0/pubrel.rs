@@ -15,8 +15,8 @@ ack_packet! {
     /// assert_eq!(buf, [0x62, 0x02, 0x00, 0x07]);
     /// # Ok::<(), mqtt_codec::EncodeError>(())
     /// ```
-    Pubrel, PubrelBuilder, Pubrel, PubrelReasonCode, PubrelReasonCode::Success,
-    "PubrelReasonCode::Success", PubrelProperties
+    Pubrel, PubrelBuilder, PubrelView, Pubrel, PubrelReasonCode, PubrelReasonCode::Success,
+    "PubrelReasonCode::Success", PubrelProperties, PubrelPropertiesView
 }
 
 #[cfg(test)]

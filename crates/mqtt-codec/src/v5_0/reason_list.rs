@@ -7,8 +7,8 @@
 macro_rules! reason_list_packet {
     (
         $(#[$doc:meta])*
-        $name:ident, $builder:ident, $packet_type:ident, $reason:ident, $props:ident,
-        empty_rule = $empty_rule:literal
+        $name:ident, $builder:ident, $view:ident, $packet_type:ident, $reason:ident,
+        $props:ident, $props_view:ident, empty_rule = $empty_rule:literal
     ) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, derive_builder::Builder)]
@@ -60,26 +60,67 @@ macro_rules! reason_list_packet {
                 &self.reason_codes
             }
 
-            pub(crate) fn decode(
-                r: &mut crate::wire::Reader<'_>,
+            /// The packet of a checked view whose slices lie in `src`.
+            pub(crate) fn from_view(view: &$view<'_, P>, src: crate::source::Source<'_>) -> Self {
+                $name {
+                    packet_id: view.packet_id,
+                    properties: crate::properties::$props::from_view(view.properties, src),
+                    reason_codes: view.reason_codes().collect(),
+                }
+            }
+        }
+
+        #[doc = concat!("A ", stringify!($packet_type), " read in place (see [`PacketView`](super::PacketView)).")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $view<'a, P: crate::PacketId = u16> {
+            packet_id: P,
+            properties: crate::properties::$props_view<'a>,
+            /// Checked Reason Codes.
+            codes: &'a [u8],
+        }
+
+        impl<'a, P: crate::PacketId> $view<'a, P> {
+            /// Reads and checks the body.
+            pub(crate) fn parse(
+                r: &mut crate::wire::Reader<'a>,
             ) -> Result<Self, crate::DecodeError> {
                 let packet_id = r.packet_id()?;
-                let properties = crate::properties::$props::decode(r)?;
-                let mut reason_codes = alloc::vec::Vec::with_capacity(r.remaining());
-                while r.remaining() > 0 {
-                    reason_codes.push(crate::v5_0::$reason::from_u8(r.u8()?)?);
+                let properties = crate::properties::$props_view::parse(r)?;
+                let codes = r.rest();
+                for &code in codes {
+                    crate::v5_0::$reason::from_u8(code)?;
                 }
                 // A request has at least one Topic Filter, so its answer one code.
-                if reason_codes.is_empty() {
+                if codes.is_empty() {
                     return Err(crate::DecodeError::EmptyPayload(
                         crate::wire::PacketType::$packet_type,
                     ));
                 }
-                Ok($name {
+                Ok($view {
                     packet_id,
                     properties,
-                    reason_codes,
+                    codes,
                 })
+            }
+
+            /// The Packet Identifier.
+            pub fn packet_id(&self) -> P {
+                self.packet_id
+            }
+            /// The properties.
+            pub fn properties(&self) -> crate::properties::$props_view<'a> {
+                self.properties
+            }
+            /// The Reason Codes, one per Topic Filter of the request, in order.
+            pub fn reason_codes(&self) -> impl Iterator<Item = crate::v5_0::$reason> + 'a {
+                self.codes
+                    .iter()
+                    .filter_map(|&code| crate::v5_0::$reason::from_u8(code).ok())
+            }
+            /// The owned packet, sharing `source` when the view was parsed
+            /// from it (copying otherwise).
+            pub fn to_owned(&self, source: &bytes::Bytes) -> $name<P> {
+                $name::from_view(self, crate::source::Source(source))
             }
         }
 

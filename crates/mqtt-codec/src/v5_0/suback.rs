@@ -18,7 +18,7 @@ super::reason_list::reason_list_packet! {
     /// assert_eq!(buf, [0x90, 0x05, 0x00, 0x0A, 0x00, 0x01, 0x87]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    Suback, SubackBuilder, Suback, SubackReasonCode, SubackProperties,
+    Suback, SubackBuilder, SubackView, Suback, SubackReasonCode, SubackProperties, SubackPropertiesView,
     empty_rule = "a SUBACK has one Reason Code per Topic Filter, so at least one [MQTT-3.8.4-6]"
 }
 

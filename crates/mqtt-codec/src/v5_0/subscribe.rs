@@ -1,11 +1,12 @@
 //! SUBSCRIBE (v5.0 §3.8).
 
 use alloc::vec::Vec;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use crate::encode::sealed::Body;
-use crate::properties::SubscribeProperties;
+use crate::properties::{SubscribeProperties, SubscribePropertiesView};
+use crate::source::Source;
 use crate::topic::SharedSubscription;
 use crate::wire::writer::{put_length_prefixed, put_packet_id};
 use crate::wire::{PacketType, Reader};
@@ -222,31 +223,77 @@ impl<P: PacketId> Subscribe<P> {
         self.packet_id = id;
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &SubscribeView<'_, P>, src: Source<'_>) -> Self {
+        Subscribe {
+            packet_id: view.packet_id,
+            properties: SubscribeProperties::from_view(view.properties, src),
+            subscriptions: view
+                .subscriptions()
+                .map(|(filter, options)| (src.topic_filter(filter), options))
+                .collect(),
+        }
+    }
+}
+
+/// A SUBSCRIBE read in place (see [`PacketView`](super::PacketView)): its
+/// Topic Filters are slices of the bytes it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscribeView<'a, P: PacketId = u16> {
+    packet_id: P,
+    properties: SubscribePropertiesView<'a>,
+    /// The checked payload.
+    payload: &'a [u8],
+}
+
+impl<'a, P: PacketId> SubscribeView<'a, P> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
-        let properties = SubscribeProperties::decode(r)?;
-        let mut subscriptions = Vec::new();
+        let properties = SubscribePropertiesView::parse(r)?;
+        let payload = r.unread();
         while r.remaining() > 0 {
             // [MQTT-3.8.3-1]
-            let filter = TopicFilter::from_mqtt_string(r.string()?)
+            let filter = r.topic_filter()?;
+            let shared = SharedSubscription::split(filter.as_bytes())
                 .map_err(DecodeError::InvalidTopicFilter)?;
-            check_shared(&filter).map_err(DecodeError::InvalidTopicFilter)?;
             let options = SubscriptionOptions::from_u8(r.u8()?)?;
             // [MQTT-3.8.3-4]
-            if options.no_local && filter.is_shared() {
+            if options.no_local && shared.is_some() {
                 return Err(DecodeError::NoLocalOnSharedSubscription);
             }
-            subscriptions.push((filter, options));
         }
         // [MQTT-3.8.3-2]
-        if subscriptions.is_empty() {
+        if payload.is_empty() {
             return Err(DecodeError::EmptyPayload(PacketType::Subscribe));
         }
-        Ok(Subscribe {
+        Ok(SubscribeView {
             packet_id,
             properties,
-            subscriptions,
+            payload,
         })
+    }
+
+    /// The Packet Identifier.
+    pub fn packet_id(&self) -> P {
+        self.packet_id
+    }
+    /// The SUBSCRIBE Properties.
+    pub fn properties(&self) -> SubscribePropertiesView<'a> {
+        self.properties
+    }
+    /// The Topic Filters and their Subscription Options, in order.
+    pub fn subscriptions(&self) -> impl Iterator<Item = (&'a str, SubscriptionOptions)> + 'a {
+        let mut r = Reader::new(self.payload);
+        core::iter::from_fn(move || {
+            let filter = crate::string::checked_str(r.length_prefixed().ok()?);
+            Some((filter, SubscriptionOptions::from_u8(r.u8().ok()?).ok()?))
+        })
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Subscribe<P> {
+        Subscribe::from_view(self, Source(source))
     }
 }
 

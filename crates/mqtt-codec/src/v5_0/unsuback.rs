@@ -17,7 +17,7 @@ super::reason_list::reason_list_packet! {
     /// assert_eq!(buf, [0xB0, 0x04, 0x00, 0x0A, 0x00, 0x00]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    Unsuback, UnsubackBuilder, Unsuback, UnsubackReasonCode, UnsubackProperties,
+    Unsuback, UnsubackBuilder, UnsubackView, Unsuback, UnsubackReasonCode, UnsubackProperties, UnsubackPropertiesView,
     empty_rule = "an UNSUBACK has one Reason Code per Topic Filter, so at least one [MQTT-3.11.3-1]"
 }
 

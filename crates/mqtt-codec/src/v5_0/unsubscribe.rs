@@ -1,12 +1,14 @@
 //! UNSUBSCRIBE (v5.0 §3.10).
 
 use alloc::vec::Vec;
-use bytes::BufMut;
+use bytes::{BufMut, Bytes};
 use derive_builder::Builder;
 
 use super::subscribe::check_shared;
 use crate::encode::sealed::Body;
-use crate::properties::UnsubscribeProperties;
+use crate::properties::{UnsubscribeProperties, UnsubscribePropertiesView};
+use crate::source::Source;
+use crate::topic::SharedSubscription;
 use crate::wire::writer::{put_length_prefixed, put_packet_id};
 use crate::wire::{PacketType, Reader};
 use crate::{BuildError, DecodeError, PacketId, TopicError, TopicFilter};
@@ -99,26 +101,66 @@ impl<P: PacketId> Unsubscribe<P> {
         self.packet_id = id;
     }
 
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    /// The packet of a checked view whose slices lie in `src`.
+    pub(crate) fn from_view(view: &UnsubscribeView<'_, P>, src: Source<'_>) -> Self {
+        Unsubscribe {
+            packet_id: view.packet_id,
+            properties: UnsubscribeProperties::from_view(view.properties, src),
+            filters: view.filters().map(|f| src.topic_filter(f)).collect(),
+        }
+    }
+}
+
+/// An UNSUBSCRIBE read in place (see [`PacketView`](super::PacketView)): its
+/// Topic Filters are slices of the bytes it was parsed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnsubscribeView<'a, P: PacketId = u16> {
+    packet_id: P,
+    properties: UnsubscribePropertiesView<'a>,
+    /// The checked payload.
+    payload: &'a [u8],
+}
+
+impl<'a, P: PacketId> UnsubscribeView<'a, P> {
+    /// Reads and checks the body.
+    pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         let packet_id = r.packet_id()?;
-        let properties = UnsubscribeProperties::decode(r)?;
-        let mut filters = Vec::new();
+        let properties = UnsubscribePropertiesView::parse(r)?;
+        let payload = r.unread();
         while r.remaining() > 0 {
             // [MQTT-3.10.3-1]
-            let filter = TopicFilter::from_mqtt_string(r.string()?)
+            let filter = r.topic_filter()?;
+            SharedSubscription::split(filter.as_bytes())
                 .map_err(DecodeError::InvalidTopicFilter)?;
-            check_shared(&filter).map_err(DecodeError::InvalidTopicFilter)?;
-            filters.push(filter);
         }
         // [MQTT-3.10.3-2]
-        if filters.is_empty() {
+        if payload.is_empty() {
             return Err(DecodeError::EmptyPayload(PacketType::Unsubscribe));
         }
-        Ok(Unsubscribe {
+        Ok(UnsubscribeView {
             packet_id,
             properties,
-            filters,
+            payload,
         })
+    }
+
+    /// The Packet Identifier.
+    pub fn packet_id(&self) -> P {
+        self.packet_id
+    }
+    /// The UNSUBSCRIBE Properties.
+    pub fn properties(&self) -> UnsubscribePropertiesView<'a> {
+        self.properties
+    }
+    /// The Topic Filters, in order.
+    pub fn filters(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let mut r = Reader::new(self.payload);
+        core::iter::from_fn(move || Some(crate::string::checked_str(r.length_prefixed().ok()?)))
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Unsubscribe<P> {
+        Unsubscribe::from_view(self, Source(source))
     }
 }
 

@@ -96,7 +96,7 @@ impl FixedHeader {
     /// Parses the fixed header at the start of `buf`.
     ///
     /// `Ok(None)` when `buf` ends inside the header. Errs on packet type 0,
-    /// on flags that differ from the ones the spec fixes, on PUBLISH QoS 3 and
+    /// on flags that differ from the ones the spec fixes, on PUBLISH QoS 3 or DUP on QoS 0, and
     /// on a malformed Remaining Length. AUTH is accepted here; the caller
     /// refuses it on v3.1.1.
     #[inline(always)]
@@ -115,7 +115,10 @@ impl FixedHeader {
                     flags,
                 }));
             }
-            None if flags & 0b0110 == 0b0110 => return Err(super::cold(DecodeError::InvalidQos)),
+            // PUBLISH: its flags are checked as the fast path checks them.
+            None => {
+                publish_flags(flags)?;
+            }
             _ => {}
         }
         Ok(
@@ -148,10 +151,4 @@ pub(crate) fn publish_flags(flags: u8) -> Result<(bool, QoS, bool), DecodeError>
         }));
     }
     Ok((dup, qos, flags & 1 != 0))
-}
-
-/// The first byte of a PUBLISH with these flags (§3.3.1).
-#[inline]
-pub(crate) fn publish_first_byte(dup: bool, qos: QoS, retain: bool) -> u8 {
-    (PacketType::Publish as u8) << 4 | u8::from(dup) << 3 | (qos as u8) << 1 | u8::from(retain)
 }

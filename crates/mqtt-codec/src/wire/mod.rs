@@ -7,7 +7,7 @@ pub(crate) mod split;
 pub(crate) mod varint;
 pub(crate) mod writer;
 
-pub(crate) use fixed_header::{publish_first_byte, publish_flags};
+pub(crate) use fixed_header::publish_flags;
 pub use fixed_header::{FixedHeader, PacketType};
 pub(crate) use reader::Reader;
 pub use varint::{varint_len, VARINT_MAX};

@@ -47,7 +47,7 @@ pub fn subscription_identifier() -> BoxedStrategy<SubscriptionIdentifier> {
     .boxed()
 }
 
-fn nz16() -> BoxedStrategy<NonZeroU16> {
+pub fn nz16() -> BoxedStrategy<NonZeroU16> {
     (1..=u16::MAX)
         .prop_map(|v| NonZeroU16::new(v).expect("non-zero"))
         .boxed()
@@ -184,8 +184,9 @@ pub fn connack() -> BoxedStrategy<ConnackProperties> {
         .boxed()
 }
 
-/// PUBLISH Properties (§3.3.2.3). The PUBLISH strategy fixes up the topic
-/// (an empty one needs a Topic Alias) and a UTF-8 payload.
+/// PUBLISH Properties (§3.3.2.3) but Topic Alias, which the PUBLISH
+/// strategy adds itself and fixes up the topic with (an empty one needs a
+/// Topic Alias), and a UTF-8 payload.
 pub fn publish() -> BoxedStrategy<PublishProperties> {
     (
         opt(payload_format()),
@@ -194,17 +195,15 @@ pub fn publish() -> BoxedStrategy<PublishProperties> {
         opt(topic_name()),
         opt(binary()),
         prop_oneof![3 => Just(Vec::new()), 1 => vec(subscription_identifier(), 1..3)],
-        opt(nz16()),
         user_properties(),
     )
-        .prop_map(|(pfi, mei, ct, rt, cd, sids, ta, up)| PublishProperties {
+        .prop_map(|(pfi, mei, ct, rt, cd, sids, up)| PublishProperties {
             payload_format_indicator: pfi,
             message_expiry_interval: mei,
             content_type: ct,
             response_topic: rt,
             correlation_data: cd,
             subscription_identifiers: sids,
-            topic_alias: ta,
             user_properties: up,
         })
         .boxed()

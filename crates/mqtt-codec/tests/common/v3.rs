@@ -97,10 +97,13 @@ pub fn publish<P: PacketId>() -> BoxedStrategy<Publish<P>> {
         payload(),
     )
         .prop_map(|(topic, qos, dup, retain, id, payload)| {
-            let mut b = Publish::<P>::builder();
-            b.topic_name(topic).qos(qos).retain(retain).payload(payload);
+            let mut b = Publish::<P>::builder()
+                .topic_name(topic)
+                .qos(qos)
+                .retain(retain)
+                .payload(payload);
             if qos != mqtt_codec::QoS::AtMostOnce {
-                b.packet_id(id).dup(dup);
+                b = b.packet_id(id).dup(dup);
             }
             b.build().expect("valid publish")
         })

@@ -105,25 +105,28 @@ pub fn publish<P: PacketId>() -> BoxedStrategy<Publish<P>> {
         any::<bool>(),
         any::<bool>(),
         packet_id::<P>(),
-        props::publish(),
+        (props::publish(), proptest::option::of(props::nz16())),
         payload(),
     )
         .prop_map(
-            |((topic, alias_only), qos, dup, retain, id, properties, payload)| {
-                let topic = if alias_only && properties.topic_alias.is_some() {
+            |((topic, alias_only), qos, dup, retain, id, (properties, alias), payload)| {
+                let topic = if alias_only && alias.is_some() {
                     TopicName::empty()
                 } else {
                     topic
                 };
                 let payload = utf8_if_marked(properties.payload_format_indicator, &payload);
-                let mut b = Publish::<P>::builder();
-                b.topic_name(topic)
+                let mut b = Publish::<P>::builder()
+                    .topic_name(topic)
                     .qos(qos)
                     .retain(retain)
                     .properties(properties)
                     .payload(payload);
+                if let Some(alias) = alias {
+                    b = b.topic_alias(alias);
+                }
                 if qos != QoS::AtMostOnce {
-                    b.packet_id(id).dup(dup);
+                    b = b.packet_id(id).dup(dup);
                 }
                 b.build().expect("valid publish")
             },

@@ -108,7 +108,7 @@ fn strip_problem_information<P: PacketId>(packet: v5_0::Packet<P>) -> v5_0::Pack
                     .packet_id(a.packet_id())
                     .reason_codes(a.reason_codes().to_vec())
                     .build();
-                V5::$variant(stripped.unwrap_or(a))
+                V5::$variant(stripped.map(Box::new).unwrap_or(a))
             }
         }};
     }
@@ -144,7 +144,7 @@ fn strip_problem_information<P: PacketId>(packet: v5_0::Packet<P>) -> v5_0::Pack
                 .reason_code(d.reason_code())
                 .properties(properties)
                 .build();
-            V5::Disconnect(stripped.unwrap_or(d))
+            V5::Disconnect(stripped.map(Box::new).unwrap_or(d))
         }
         V5::Auth(a) => {
             let mut properties = a.properties().clone();
@@ -157,7 +157,7 @@ fn strip_problem_information<P: PacketId>(packet: v5_0::Packet<P>) -> v5_0::Pack
                 .reason_code(a.reason_code())
                 .properties(properties)
                 .build();
-            V5::Auth(stripped.unwrap_or(a))
+            V5::Auth(stripped.map(Box::new).unwrap_or(a))
         }
         other => other,
     }

@@ -77,7 +77,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             if p.retain() && !self.neg.retain_available {
                 return Err(ConnectionError::RetainNotSupported);
             }
-            if !p.properties().subscription_identifiers.is_empty() {
+            if p.properties().subscription_identifiers().next().is_some() {
                 return Err(ConnectionError::ProtocolError(
                     "a Client sends no Subscription Identifier in PUBLISH [MQTT-3.3.4-6]",
                 ));

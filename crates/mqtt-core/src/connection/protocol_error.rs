@@ -23,7 +23,7 @@ pub(super) fn refusing_connack<P: PacketId>(code: u8) -> Option<GenericPacket<P>
 /// table does not list it).
 pub(super) fn disconnect_with<P: PacketId>(code: u8) -> GenericPacket<P> {
     let code = DisconnectReasonCode::from_u8(code).unwrap_or(DisconnectReasonCode::ProtocolError);
-    GenericPacket::V5_0(v5_0::Packet::Disconnect(v5_0::Disconnect::new(code)))
+    GenericPacket::V5_0(v5_0::Disconnect::new(code).into())
 }
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {

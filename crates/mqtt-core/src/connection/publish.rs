@@ -147,8 +147,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         if let Publish::V5_0(p) = &mut publish {
             // Checked again when it leaves the queue (see `pump`).
             self.check_publish_limits(p.qos(), p.retain())?;
-            if self.role == RoleKind::Client && !p.properties().subscription_identifiers.is_empty()
-            {
+            let sub_ids = p.properties().subscription_identifiers().next().is_some();
+            if self.role == RoleKind::Client && sub_ids {
                 return Err(ConnectionError::Forbidden(
                     "a Client sends no Subscription Identifier in PUBLISH [MQTT-3.3.4-6]",
                 ));
@@ -160,13 +160,14 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 return Err(SessionError::PacketIdInUse(id.to_u32()).into());
             }
         }
+        let message = into_message(publish);
         if self.state != ConnectionState::Connected {
             if !self.options.offline_publish {
                 return Err(self.not_now(PacketType::Publish));
             }
             // Queued: the session numbers it when it leaves the queue, so
             // the identifier it carries is free again.
-            match self.session.try_publish(publish, self.now) {
+            match self.session.try_publish(message, self.now) {
                 Ok(Outbound::Queued { .. }) => {
                     if let Some(id) = id {
                         self.release_refused(id, events);
@@ -177,8 +178,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
             return Ok(());
         }
-        let wire = if publish.qos() == QoS::AtMostOnce {
-            match self.session.try_publish(publish, self.now) {
+        let wire = if message.qos() == QoS::AtMostOnce {
+            match self.session.try_publish(message, self.now) {
                 Ok(Outbound::Send(p)) => p,
                 // Behind messages waiting to be re-sent, in order.
                 Ok(Outbound::Queued { .. }) => return Ok(()),
@@ -186,7 +187,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
         } else {
             self.session
-                .publish_with_id(publish, self.now)
+                .publish_with_id(message, id.unwrap_or_default(), self.now)
                 .map_err(|rejected| ConnectionError::from(rejected.into_parts().0))?
         };
         self.emit_publish(wire, explicit, events);
@@ -343,4 +344,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
         (true, None)
     }
+}
+
+/// The message a PUBLISH the application sends carries, for the session to
+/// number and store, keeping its Subscription Identifiers: a Server sends
+/// them with this delivery and its re-sends [MQTT-3.3.4-3].
+fn into_message<P: PacketId>(publish: Publish<P>) -> mqtt_codec::Message {
+    let ids: Vec<_> = match &publish {
+        Publish::V5_0(p) => p.properties().subscription_identifiers().collect(),
+        Publish::V3_1_1(_) => Vec::new(),
+    };
+    let mut message = publish.into_message();
+    message.set_subscription_identifiers(&ids);
+    message
 }

@@ -113,13 +113,13 @@ pub fn publish<P: PacketId>(
 ) -> GenericPacket<P> {
     match version {
         ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::<P>::builder();
-            b.try_topic_name(topic)
+            let mut b = v3_1_1::Publish::<P>::builder()
+                .try_topic_name(topic)
                 .expect("topic")
                 .qos(qos)
                 .payload(Bytes::copy_from_slice(payload));
             if let Some(id) = packet_id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v3_1_1::Packet::from(b.build().expect("v3.1.1 PUBLISH")).into()
         }
@@ -142,14 +142,14 @@ pub fn publish_v5<P: PacketId>(
     payload: &[u8],
     properties: v5_0::PublishProperties,
 ) -> v5_0::Publish<P> {
-    let mut b = v5_0::Publish::<P>::builder();
-    b.try_topic_name(topic)
+    let mut b = v5_0::Publish::<P>::builder()
+        .try_topic_name(topic)
         .expect("topic")
         .qos(qos)
         .properties(properties)
         .payload(Bytes::copy_from_slice(payload));
     if let Some(id) = packet_id {
-        b.packet_id(id);
+        b = b.packet_id(id);
     }
     b.build().expect("v5.0 PUBLISH")
 }

@@ -121,26 +121,26 @@ pub fn publish(
     let payload = Bytes::copy_from_slice(payload);
     match version {
         ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::<u16>::builder();
-            b.try_topic_name(topic)
+            let mut b = v3_1_1::Publish::<u16>::builder()
+                .try_topic_name(topic)
                 .expect("topic")
                 .qos(qos)
                 .retain(retain)
                 .payload(payload);
             if let Some(id) = packet_id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v3_1_1::Packet::from(b.build().expect("v3.1.1 PUBLISH")).into()
         }
         ProtocolVersion::V5_0 => {
-            let mut b = v5_0::Publish::<u16>::builder();
-            b.try_topic_name(topic)
+            let mut b = v5_0::Publish::<u16>::builder()
+                .try_topic_name(topic)
                 .expect("topic")
                 .qos(qos)
                 .retain(retain)
                 .payload(payload);
             if let Some(id) = packet_id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v5_0::Packet::from(b.build().expect("v5.0 PUBLISH")).into()
         }

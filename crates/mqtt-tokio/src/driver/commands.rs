@@ -229,9 +229,9 @@ where
             Some(ProtocolVersion::V3_1_1) => Some(GenericPacket::V3_1_1(
                 v3_1_1::Packet::Disconnect(v3_1_1::Disconnect),
             )),
-            Some(ProtocolVersion::V5_0) => Some(GenericPacket::V5_0(v5_0::Packet::Disconnect(
-                v5_0::Disconnect::new(v5_0::DisconnectReasonCode::NormalDisconnection),
-            ))),
+            Some(ProtocolVersion::V5_0) => Some(GenericPacket::V5_0(
+                v5_0::Disconnect::new(v5_0::DisconnectReasonCode::NormalDisconnection).into(),
+            )),
             _ => None,
         };
         if let (Some(d), ConnectionState::Connected) = (disconnect, self.conn.state()) {

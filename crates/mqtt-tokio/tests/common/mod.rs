@@ -141,26 +141,26 @@ pub fn publish_r(
     let payload = Bytes::copy_from_slice(payload);
     match version {
         ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::builder();
-            b.try_topic_name(topic)
+            let mut b = v3_1_1::Publish::builder()
+                .try_topic_name(topic)
                 .unwrap()
                 .qos(qos)
                 .retain(retain)
                 .payload(payload);
             if let Some(id) = id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v3_1_1::Packet::from(b.build().unwrap()).into()
         }
         _ => {
-            let mut b = v5_0::Publish::builder();
-            b.try_topic_name(topic)
+            let mut b = v5_0::Publish::builder()
+                .try_topic_name(topic)
                 .unwrap()
                 .qos(qos)
                 .retain(retain)
                 .payload(payload);
             if let Some(id) = id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v5_0::Packet::from(b.build().unwrap()).into()
         }

@@ -15,15 +15,7 @@ fn wire_publish(events: &[Event]) -> v5_0::Publish {
 }
 
 fn with_alias(topic: &str, alias: u16) -> GenericPacket {
-    publish_v5(
-        topic,
-        QoS::AtMostOnce,
-        None,
-        v5_0::PublishProperties {
-            topic_alias: NonZeroU16::new(alias),
-            ..Default::default()
-        },
-    )
+    publish_aliased(topic, alias, QoS::AtMostOnce, None)
 }
 
 fn aliasing_client(max: u16, map: bool) -> Connection<Client> {
@@ -102,10 +94,7 @@ fn own_alias_checked() {
     ));
     let empty = v5_0::Publish::<u16>::builder()
         .topic_name(TopicName::empty())
-        .properties(v5_0::PublishProperties {
-            topic_alias: NonZeroU16::new(1),
-            ..Default::default()
-        })
+        .topic_alias(NonZeroU16::MIN)
         .build()
         .unwrap();
     let events = c.checked_send(empty);
@@ -169,19 +158,7 @@ fn receive_resolves_aliases() {
         connect_v5(0, ours.clone(), true),
         connack(V5),
     );
-    let empty = |alias: u16| -> GenericPacket {
-        v5_0::Packet::from(
-            v5_0::Publish::<u16>::builder()
-                .topic_name(TopicName::empty())
-                .properties(v5_0::PublishProperties {
-                    topic_alias: NonZeroU16::new(alias),
-                    ..Default::default()
-                })
-                .build()
-                .unwrap(),
-        )
-        .into()
-    };
+    let empty = |alias: u16| -> GenericPacket { publish_aliased("", alias, QoS::AtMostOnce, None) };
     let events = feed(&mut c, [with_alias("x/y", 2), empty(2)]);
     let topics: Vec<String> = received(&events)
         .iter()

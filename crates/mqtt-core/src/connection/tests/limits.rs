@@ -534,10 +534,13 @@ fn queued_publish_above_maximum_qos() {
 #[test]
 fn queued_retain_without_retain_available() {
     let retained = |topic: &str, qos: QoS, id: Option<u16>| -> GenericPacket {
-        let mut b = v5_0::Publish::<u16>::builder();
-        b.try_topic_name(topic).unwrap().qos(qos).retain(true);
+        let mut b = v5_0::Publish::<u16>::builder()
+            .try_topic_name(topic)
+            .unwrap()
+            .qos(qos)
+            .retain(true);
         if let Some(id) = id {
-            b.packet_id(id);
+            b = b.packet_id(id);
         }
         v5_0::Packet::from(b.build().unwrap()).into()
     };
@@ -586,21 +589,7 @@ fn queued_publish_within_limits() {
 /// A PUBLISH with the application's Topic Alias and `topic` (empty: the
 /// alias alone).
 fn aliased(topic: &str, alias: u16, qos: QoS, id: Option<u16>) -> GenericPacket {
-    let properties = v5_0::PublishProperties {
-        topic_alias: NonZeroU16::new(alias),
-        ..Default::default()
-    };
-    if !topic.is_empty() {
-        return publish_v5(topic, qos, id, properties);
-    }
-    let mut b = v5_0::Publish::<u16>::builder();
-    b.topic_name(mqtt_codec::TopicName::empty())
-        .qos(qos)
-        .properties(properties);
-    if let Some(id) = id {
-        b.packet_id(id);
-    }
-    v5_0::Packet::from(b.build().unwrap()).into()
+    publish_aliased(topic, alias, qos, id)
 }
 
 /// [MQTT-3.2.2-15] a PUBLISH with the application's Topic Alias and its

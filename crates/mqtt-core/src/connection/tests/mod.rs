@@ -175,10 +175,13 @@ pub(super) fn publish(
 ) -> GenericPacket {
     match version {
         V3 => {
-            let mut b = v3_1_1::Publish::<u16>::builder();
-            b.try_topic_name(topic).unwrap().qos(qos).payload(&b"p"[..]);
+            let mut b = v3_1_1::Publish::<u16>::builder()
+                .try_topic_name(topic)
+                .unwrap()
+                .qos(qos)
+                .payload(&b"p"[..]);
             if let Some(id) = id {
-                b.packet_id(id);
+                b = b.packet_id(id);
             }
             v3_1_1::Packet::from(b.build().unwrap()).into()
         }
@@ -192,14 +195,34 @@ pub(super) fn publish_v5(
     id: Option<u16>,
     properties: v5_0::PublishProperties,
 ) -> GenericPacket {
-    let mut b = v5_0::Publish::<u16>::builder();
-    b.try_topic_name(topic)
+    let mut b = v5_0::Publish::<u16>::builder()
+        .try_topic_name(topic)
         .unwrap()
         .qos(qos)
         .payload(&b"p"[..])
         .properties(properties);
     if let Some(id) = id {
-        b.packet_id(id);
+        b = b.packet_id(id);
+    }
+    v5_0::Packet::from(b.build().unwrap()).into()
+}
+
+/// A v5.0 PUBLISH to `topic` (empty: the alias alone) with the Topic Alias
+/// `alias` (0: none).
+pub(super) fn publish_aliased(topic: &str, alias: u16, qos: QoS, id: Option<u16>) -> GenericPacket {
+    let name = match topic {
+        "" => mqtt_codec::TopicName::empty(),
+        topic => mqtt_codec::TopicName::new(topic).unwrap(),
+    };
+    let mut b = v5_0::Publish::<u16>::builder()
+        .topic_name(name)
+        .qos(qos)
+        .payload(&b"p"[..]);
+    if let Some(alias) = core::num::NonZeroU16::new(alias) {
+        b = b.topic_alias(alias);
+    }
+    if let Some(id) = id {
+        b = b.packet_id(id);
     }
     v5_0::Packet::from(b.build().unwrap()).into()
 }
