@@ -14,8 +14,10 @@
 //   the stream.
 // - `detect`: the bytes are a stream whose version a server learns from
 //   its first packet, which must be a CONNECT.
+// - `view`: as `roundtrip`, and bit 2 of the first byte set makes the
+//   decoders learn the version from a CONNECT first instead.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use mqtt_codec::wire::{FixedHeader, PacketType};
 use mqtt_codec::{Decoder, Encode, GenericPacket, PacketId, ProtocolVersion};
 
@@ -150,4 +152,77 @@ pub fn detect(data: &[u8]) -> usize {
         check_reencode(packet);
     }
     packets.len()
+}
+
+/// Reads `data` with views (`Decoder::decode_view`), as a router does, and
+/// with the owned decoder, and checks that they agree: the same packets
+/// (each view made owned both sharing the input and copying it), the same
+/// bytes used, and the same error at the same packet.
+fn view_with<P: PacketId>(new: impl Fn() -> Decoder<P>, data: &[u8]) -> usize {
+    let mut owned_decoder = new();
+    let mut buf = BytesMut::from(data);
+    let mut owned = Vec::new();
+    let owned_error = loop {
+        match owned_decoder.decode(&mut buf) {
+            Ok(Some(packet)) => owned.push(packet),
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    let source = Bytes::copy_from_slice(data);
+    let mut view_decoder = new();
+    let mut at = 0;
+    let mut viewed = 0;
+    let view_error = loop {
+        match view_decoder.decode_view(&source[at..]) {
+            Ok(Some((view, used))) => {
+                let shared = view.to_owned(&source);
+                let copied = view.to_owned(&Bytes::new());
+                assert_eq!(shared, copied, "shared and copied views agree");
+                assert_eq!(Some(&shared), owned.get(viewed), "view and owned agree");
+                assert_eq!(view.packet_type(), shared.packet_type());
+                at += used;
+                viewed += 1;
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    assert_eq!(viewed, owned.len(), "as many packets either way");
+    assert_eq!(view_error, owned_error, "the same error for the same bytes");
+    if view_error.is_none() {
+        assert_eq!(at, data.len() - buf.len(), "the same bytes used");
+    }
+    assert_eq!(view_decoder.version(), owned_decoder.version());
+    viewed
+}
+
+/// Target `view`.
+pub fn view(data: &[u8]) -> usize {
+    let Some((&selector, data)) = data.split_first() else {
+        return 0;
+    };
+    let version = if selector & 1 == 0 {
+        ProtocolVersion::V3_1_1
+    } else {
+        ProtocolVersion::V5_0
+    };
+    let detect = selector & 4 != 0;
+    if selector & 2 == 0 {
+        view_with(
+            || match detect {
+                true => Decoder::<u16>::detect_version(),
+                false => Decoder::<u16>::new(version),
+            },
+            data,
+        )
+    } else {
+        view_with(
+            || match detect {
+                true => Decoder::<u32>::detect_version(),
+                false => Decoder::<u32>::new(version),
+            },
+            data,
+        )
+    }
 }

@@ -31,11 +31,12 @@ use proptest::test_runner::TestRunner;
 type Check = fn(&[u8]) -> usize;
 
 /// The fuzz targets and their checks.
-const TARGETS: [(&str, Check); 4] = [
+const TARGETS: [(&str, Check); 5] = [
     ("decode_v3", checks::decode_v3),
     ("decode_v5", checks::decode_v5),
     ("roundtrip", checks::roundtrip),
     ("detect", checks::detect),
+    ("view", checks::view),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -117,6 +118,11 @@ fn checks_on_hand_made_inputs() {
     assert_eq!(checks::roundtrip(&[0x03, 0x40, 0x04, 0, 0, 0, 7]), 1);
     // Detection refuses a PINGREQ first.
     assert_eq!(checks::detect(&[0xC0, 0x00]), 0);
+    // Views: a u32 v5 PUBACK; a CONNECT found by detection, then a PINGREQ.
+    assert_eq!(checks::view(&[0x03, 0x40, 0x04, 0, 0, 0, 7]), 1);
+    let connect = b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00\xc0\x00";
+    assert_eq!(checks::view(&[&[0x04][..], &connect[..]].concat()), 2);
+    assert_eq!(checks::view(&[0x04, 0xC0, 0x00]), 0);
     for (_, check) in TARGETS {
         assert_eq!(check(&[]), 0);
     }
@@ -209,43 +215,46 @@ fn write_seeds() {
         2,
     );
 
-    let dir = seeds.join("roundtrip");
-    write_version(
-        r,
-        &dir,
-        "v3-u16",
-        &[0],
-        v3::by_type::<u16>(),
-        v3::packet::<u16>(),
-        2,
-    );
-    write_version(
-        r,
-        &dir,
-        "v3-u32",
-        &[2],
-        v3::by_type::<u32>(),
-        v3::packet::<u32>(),
-        1,
-    );
-    write_version(
-        r,
-        &dir,
-        "v5-u16",
-        &[1],
-        v5::by_type::<u16>(),
-        v5::packet::<u16>(),
-        2,
-    );
-    write_version(
-        r,
-        &dir,
-        "v5-u32",
-        &[3],
-        v5::by_type::<u32>(),
-        v5::packet::<u32>(),
-        1,
-    );
+    // The views read the roundtrip layout (bit 2 clear: a known version).
+    for target in ["roundtrip", "view"] {
+        let dir = seeds.join(target);
+        write_version(
+            r,
+            &dir,
+            "v3-u16",
+            &[0],
+            v3::by_type::<u16>(),
+            v3::packet::<u16>(),
+            2,
+        );
+        write_version(
+            r,
+            &dir,
+            "v3-u32",
+            &[2],
+            v3::by_type::<u32>(),
+            v3::packet::<u32>(),
+            1,
+        );
+        write_version(
+            r,
+            &dir,
+            "v5-u16",
+            &[1],
+            v5::by_type::<u16>(),
+            v5::packet::<u16>(),
+            2,
+        );
+        write_version(
+            r,
+            &dir,
+            "v5-u32",
+            &[3],
+            v5::by_type::<u32>(),
+            v5::packet::<u32>(),
+            1,
+        );
+    }
 
     // CONNECT first, then what follows on that connection.
     let dir = seeds.join("detect");

@@ -7,6 +7,7 @@
 //! Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
+pub mod mutate;
 pub mod props;
 pub mod v3;
 pub mod v5;
