@@ -108,23 +108,10 @@ impl<P: PacketId> Decoder<P> {
     /// taken off `buf`, exactly it.
     #[inline(always)]
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<GenericPacket<P>>, DecodeError> {
-        // The hot path: a v3.1.1 PUBLISH, inlined into the caller with the
-        // packet type and version known, so that the packet is built in
-        // place. Every other packet takes the same steps out of line.
-        let publish = buf
-            .first()
-            .is_some_and(|&b| b >> 4 == PacketType::Publish as u8);
-        if publish & (self.version == Some(ProtocolVersion::V3_1_1)) {
-            // The fixed header, read here: the type is known.
-            let flags = publish_flags(buf[0] & 0x0F)?;
-            let Some((remaining, n)) = read_varint(&buf[1..])? else {
-                cold_path();
+        if self.is_v3_publish(buf) {
+            let Some((flags, start, end)) = self.publish_frame(buf)? else {
                 return Ok(None);
             };
-            let (start, end) = (1 + n, 1 + n + remaining as usize);
-            if !self.complete(end, buf.len())? {
-                return Ok(None);
-            }
             let head = match v3_1_1::PublishView::<P>::parse_flags(flags, &buf[start..end]) {
                 Ok(view) => *view.head(),
                 Err(e) => {
@@ -141,6 +128,40 @@ impl<P: PacketId> Decoder<P> {
             ))));
         }
         self.decode_any(buf)
+    }
+
+    /// Whether `input` starts with a PUBLISH and the version is v3.1.1: the
+    /// hot path, inlined into the caller with the packet type and version
+    /// known, so that the packet is built in place. Every other packet
+    /// takes the same steps out of line.
+    #[inline(always)]
+    fn is_v3_publish(&self, input: &[u8]) -> bool {
+        let publish = input
+            .first()
+            .is_some_and(|&b| b >> 4 == PacketType::Publish as u8);
+        publish & (self.version == Some(ProtocolVersion::V3_1_1))
+    }
+
+    /// The fixed header of the PUBLISH at the front of `input`, read here,
+    /// as its type is known: its flags, and where its body starts and ends
+    /// once all of it is there (`Ok(None)` until then). Errs as
+    /// [`frame`](Self::frame) does.
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn publish_frame(
+        &self,
+        input: &[u8],
+    ) -> Result<Option<((bool, crate::QoS, bool), usize, usize)>, DecodeError> {
+        let flags = publish_flags(input[0] & 0x0F)?;
+        let Some((remaining, n)) = read_varint(&input[1..])? else {
+            cold_path();
+            return Ok(None);
+        };
+        let (start, end) = (1 + n, 1 + n + remaining as usize);
+        if !self.complete(end, input.len())? {
+            return Ok(None);
+        }
+        Ok(Some((flags, start, end)))
     }
 
     /// [`Decoder::decode`] for any packet: its view is read and checked,
@@ -225,8 +246,25 @@ impl<P: PacketId> Decoder<P> {
     /// assert_eq!((publish.topic_name(), publish.payload(), used), ("a", &b"hi"[..], 7));
     /// # Ok::<(), mqtt_codec::DecodeError>(())
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn decode_view<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Result<Option<(GenericPacketView<'a, P>, usize)>, DecodeError> {
+        if self.is_v3_publish(input) {
+            let Some((flags, start, end)) = self.publish_frame(input)? else {
+                return Ok(None);
+            };
+            let view = v3_1_1::PublishView::parse_flags(flags, &input[start..end])?;
+            let view = GenericPacketView::V3_1_1(v3_1_1::PacketView::Publish(view));
+            return Ok(Some((view, end)));
+        }
+        self.decode_view_any(input)
+    }
+
+    /// [`Decoder::decode_view`] for any packet.
+    #[inline(never)]
+    fn decode_view_any<'a>(
         &mut self,
         input: &'a [u8],
     ) -> Result<Option<(GenericPacketView<'a, P>, usize)>, DecodeError> {

@@ -28,7 +28,7 @@ use crate::{BuildError, QoS, TopicName};
 /// A message converts to and from a PUBLISH of either version without
 /// copying: it holds its Topic Name, properties and payload as the PUBLISH
 /// does. Building one from a `'static` Topic Name and a [`Bytes`] payload
-/// allocates nothing; properties take one allocation, for their wire form.
+/// allocates nothing; properties take two allocations when built (the builder keeps them boxed), one for their wire form.
 ///
 /// ```
 /// use mqtt_codec::{Message, MessageProperties, QoS, TopicName};
@@ -58,58 +58,60 @@ pub struct Message {
     flags: u8,
 }
 
-common::publish_builder! {
-    Message, "MessageBuilder" => MessageBuilder,
-    /// The Topic Name (§3.3.2.1), never empty. `try_topic_name` copies a
-    /// `&str`; give a [`TopicName::from_static`] to copy nothing.
-    #[builder(try_setter)]
-    pub(super) topic_name: TopicName,
-    /// The QoS level (§4.3); 0 when not set.
-    #[builder(default)]
-    pub(super) qos: QoS,
-    /// RETAIN (§3.3.1.3).
-    #[builder(default)]
-    pub(super) retain: bool,
-    /// The properties (§3.3.2.3); v3.1.1 drops them.
-    #[builder(default)]
-    pub(super) properties: MessageProperties,
-    /// The payload (§3.3.3).
-    #[builder(default)]
-    pub(super) payload: Bytes,
+/// The builder of a [`Message`]: the Topic Name is required.
+#[derive(Debug, Clone, Default)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct MessageBuilder {
+    topic_name: Option<TopicName>,
+    payload: Bytes,
+    /// Boxed: most messages have none, and a builder moved from setter to
+    /// setter should stay small.
+    properties: Option<alloc::boxed::Box<MessageProperties>>,
+    qos: QoS,
+    retain: bool,
 }
 
 impl MessageBuilder {
-    /// Builds the message.
+    common::message_setters!();
+
+    /// The properties (§3.3.2.3); v3.1.1 drops them.
+    #[inline]
+    pub fn properties(mut self, properties: MessageProperties) -> Self {
+        self.properties = Some(alloc::boxed::Box::new(properties));
+        self
+    }
+
+    /// Builds the message. Allocates nothing unless there are properties
+    /// (the box the builder kept them in, and their wire form).
     ///
     /// Errs on a missing or empty Topic Name [MQTT-4.7.3-1], a property
     /// value the spec forbids (an empty Response Topic), and a payload
     /// marked UTF-8 that is not (§3.3.2.3.2).
+    #[inline]
     pub fn build(self) -> Result<Message, BuildError> {
-        let fields = self.build_fields()?;
-        let props = fields.properties.to_block();
-        let topic = fields.topic_name.as_mqtt_string().clone().into_bytes();
-        Ok(Message {
-            topic_len: topic.len() as u16,
-            content: Content::built(topic, &props, fields.payload),
-            qos: fields.qos,
-            flags: common::flags(false, fields.retain),
-        })
-    }
-
-    fn validate(&self) -> Result<(), BuildError> {
-        if self.topic_name.as_ref().is_some_and(TopicName::is_empty) {
+        let topic_name = common::required(self.topic_name)?;
+        if topic_name.is_empty() {
             return Err(BuildError::Forbidden(
                 "a Topic Name is at least one character long [MQTT-4.7.3-1]",
             ));
         }
-        if let Some(properties) = &self.properties {
-            properties.validate()?;
-            if properties.payload_format_indicator == Some(PayloadFormatIndicator::Utf8) {
-                let payload = self.payload.as_ref().map_or(&[][..], |p| &p[..]);
-                check_utf8_payload(payload)?;
+        let props = match self.properties {
+            None => bytes::BytesMut::new(),
+            Some(properties) => {
+                properties.validate()?;
+                if properties.payload_format_indicator == Some(PayloadFormatIndicator::Utf8) {
+                    check_utf8_payload(&self.payload)?;
+                }
+                properties.to_block()
             }
-        }
-        Ok(())
+        };
+        let topic = topic_name.into_bytes();
+        Ok(Message {
+            topic_len: topic.len() as u16,
+            content: Content::built(topic, &props, self.payload),
+            qos: self.qos,
+            flags: common::flags(false, self.retain),
+        })
     }
 }
 
@@ -134,11 +136,20 @@ impl Message {
     /// allocates nothing.
     ///
     /// Errs on an empty Topic Name [MQTT-4.7.3-1].
+    #[inline]
     pub fn new(topic_name: TopicName, payload: impl Into<Bytes>) -> Result<Self, BuildError> {
-        Message::builder()
-            .topic_name(topic_name)
-            .payload(payload)
-            .build()
+        if topic_name.is_empty() {
+            return Err(BuildError::Forbidden(
+                "a Topic Name is at least one character long [MQTT-4.7.3-1]",
+            ));
+        }
+        let topic = topic_name.into_bytes();
+        Ok(Message {
+            topic_len: topic.len() as u16,
+            content: Content::built(topic, &[], payload.into()),
+            qos: QoS::AtMostOnce,
+            flags: 0,
+        })
     }
 
     common::message_accessors!();

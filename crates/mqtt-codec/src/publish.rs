@@ -106,44 +106,83 @@ impl<P: PacketId> Head<P> {
     }
 }
 
-/// The builder both versions' `Publish` and [`Message`](crate::Message)
-/// have, derived from a struct of the fields it sets (given as the macro's
-/// input, each `pub(super)`). That struct is named like the type it builds,
-/// so that the builder's generated docs name that type; the builder's
-/// `build` (written by each, with its `validate`) turns it into the real
-/// one. The builder is taken and returned by value: `build` moves the
-/// fields, so building clones nothing and allocates nothing of its own.
-macro_rules! publish_builder {
-    ($name:ident $(<$p:ident>)?, $builder_name:literal => $builder:ident, $($fields:tt)*) => {
-        pub use fields::$builder;
-
-        /// The builder's fields (see `publish::publish_builder`).
-        mod fields {
-            use super::*;
-
-            #[derive(derive_builder::Builder)]
-            #[builder(
-                name = $builder_name,
-                public,
-                no_std,
-                pattern = "owned",
-                derive(Clone),
-                setter(into),
-                field(vis = "pub(super)"),
-                build_fn(
-                    vis = "pub(super)",
-                    name = "build_fields",
-                    validate = "Self::validate",
-                    error = "BuildError"
-                )
-            )]
-            pub(super) struct $name $(<$p: PacketId>)? {
-                $($fields)*
-            }
+/// The setters both versions' PUBLISH builders and the [`Message`](crate::Message)
+/// builder share, for a builder struct with the fields `topic_name:
+/// Option<TopicName>`, `payload: Bytes`, `qos: QoS` and `retain: bool`.
+/// Written by hand rather than derived: each setter takes and returns the
+/// builder by value and is inlined, and `build` moves the fields, so that
+/// a chain of setters is compiled into the fields themselves, with nothing
+/// cloned or copied on the way.
+macro_rules! message_setters {
+    () => {
+        /// The Topic Name (§3.3.2.1). A [`TopicName::from_static`] copies
+        /// nothing.
+        #[inline]
+        pub fn topic_name(mut self, topic_name: impl Into<TopicName>) -> Self {
+            self.topic_name = Some(topic_name.into());
+            self
+        }
+        /// The Topic Name from anything that converts into one, such as a
+        /// `&str` (copied); errs on what is not a valid Topic Name.
+        #[inline]
+        pub fn try_topic_name<T: TryInto<TopicName>>(
+            self,
+            topic_name: T,
+        ) -> Result<Self, T::Error> {
+            Ok(self.topic_name(topic_name.try_into()?))
+        }
+        /// The QoS level (§4.3); 0 when not set.
+        #[inline]
+        pub fn qos(mut self, qos: QoS) -> Self {
+            self.qos = qos;
+            self
+        }
+        /// RETAIN (§3.3.1.3); 0 when not set.
+        #[inline]
+        pub fn retain(mut self, retain: bool) -> Self {
+            self.retain = retain;
+            self
+        }
+        /// The payload, the Application Message (§3.3.3); empty when not
+        /// set. A [`Bytes`] is taken as it is, without a copy.
+        #[inline]
+        pub fn payload(mut self, payload: impl Into<Bytes>) -> Self {
+            self.payload = payload.into();
+            self
         }
     };
 }
-pub(crate) use publish_builder;
+pub(crate) use message_setters;
+
+/// The setters both versions' PUBLISH builders have past
+/// [`message_setters`]: DUP and the packet identifier.
+macro_rules! publish_setters {
+    () => {
+        $crate::publish::message_setters!();
+
+        /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0
+        /// [MQTT-3.3.1-2].
+        #[inline]
+        pub fn dup(mut self, dup: bool) -> Self {
+            self.dup = dup;
+            self
+        }
+        /// The packet identifier: present exactly when QoS > 0
+        /// [MQTT-2.2.1-2], [MQTT-2.2.1-3].
+        #[inline]
+        pub fn packet_id(mut self, packet_id: P) -> Self {
+            self.packet_id = Some(packet_id);
+            self
+        }
+    };
+}
+pub(crate) use publish_setters;
+
+/// The Topic Name a builder was given, or the error of a missing one.
+#[inline]
+pub(crate) fn required(topic_name: Option<TopicName>) -> Result<TopicName, crate::BuildError> {
+    topic_name.ok_or(crate::BuildError::MissingField("topic_name"))
+}
 
 /// The accessors that both versions' `Publish` and [`Message`](crate::Message)
 /// share: flags, Topic Name and payload. Expands inside their `impl`.

@@ -23,9 +23,9 @@ const TOPIC_ALIAS: u8 = 0x23;
 pub(crate) trait PropertyValue: Sized {
     /// What a view's accessor returns: the value, or slices of the block.
     type View<'a>: Copy;
-    /// Reads and checks the value of property `id`; errs on a value the
-    /// spec forbids.
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<Self::View<'a>, DecodeError>;
+    /// Reads past the value of property `id`, checking it; errs on a value
+    /// the spec forbids.
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError>;
     /// The value whose wire bytes (length prefixes included) `raw` are, as
     /// [`read`](Self::read) checked them; never fails.
     fn view(raw: &[u8]) -> Self::View<'_>;
@@ -77,10 +77,9 @@ fn prefixed_str(raw: &[u8]) -> &str {
 impl PropertyValue for bool {
     type View<'a> = bool;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<bool, DecodeError> {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
         match r.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
+            0 | 1 => Ok(()),
             _ => Err(DecodeError::InvalidPropertyValue(id)),
         }
     }
@@ -106,8 +105,8 @@ impl PropertyValue for bool {
 impl PropertyValue for u16 {
     type View<'a> = u16;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<u16, DecodeError> {
-        r.u16()
+    fn read(r: &mut Reader<'_>, _id: u8) -> Result<(), DecodeError> {
+        r.u16().map(drop)
     }
     #[inline]
     fn view(raw: &[u8]) -> u16 {
@@ -131,8 +130,8 @@ impl PropertyValue for u16 {
 impl PropertyValue for NonZeroU16 {
     type View<'a> = NonZeroU16;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<NonZeroU16, DecodeError> {
-        NonZeroU16::new(r.u16()?).ok_or_else(|| zero(id))
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+        NonZeroU16::new(r.u16()?).map(drop).ok_or_else(|| zero(id))
     }
     #[inline]
     fn view(raw: &[u8]) -> NonZeroU16 {
@@ -156,8 +155,8 @@ impl PropertyValue for NonZeroU16 {
 impl PropertyValue for u32 {
     type View<'a> = u32;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<u32, DecodeError> {
-        r.u32()
+    fn read(r: &mut Reader<'_>, _id: u8) -> Result<(), DecodeError> {
+        r.u32().map(drop)
     }
     #[inline]
     fn view(raw: &[u8]) -> u32 {
@@ -181,8 +180,8 @@ impl PropertyValue for u32 {
 impl PropertyValue for NonZeroU32 {
     type View<'a> = NonZeroU32;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<NonZeroU32, DecodeError> {
-        NonZeroU32::new(r.u32()?).ok_or_else(|| zero(id))
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+        NonZeroU32::new(r.u32()?).map(drop).ok_or_else(|| zero(id))
     }
     #[inline]
     fn view(raw: &[u8]) -> NonZeroU32 {
@@ -207,10 +206,9 @@ impl PropertyValue for NonZeroU32 {
 impl PropertyValue for QoS {
     type View<'a> = QoS;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<QoS, DecodeError> {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
         match r.u8()? {
-            0 => Ok(QoS::AtMostOnce),
-            1 => Ok(QoS::AtLeastOnce),
+            0 | 1 => Ok(()),
             _ => Err(DecodeError::InvalidPropertyValue(id)),
         }
     }
@@ -248,10 +246,9 @@ impl PropertyValue for QoS {
 impl PropertyValue for PayloadFormatIndicator {
     type View<'a> = PayloadFormatIndicator;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<Self, DecodeError> {
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
         match r.u8()? {
-            0 => Ok(PayloadFormatIndicator::Unspecified),
-            1 => Ok(PayloadFormatIndicator::Utf8),
+            0 | 1 => Ok(()),
             _ => Err(DecodeError::InvalidPropertyValue(id)),
         }
     }
@@ -281,8 +278,8 @@ impl PropertyValue for PayloadFormatIndicator {
 impl PropertyValue for MqttString {
     type View<'a> = &'a str;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<&'a str, DecodeError> {
-        r.string()
+    fn read(r: &mut Reader<'_>, _id: u8) -> Result<(), DecodeError> {
+        r.string_bytes().map(drop)
     }
     #[inline]
     fn view(raw: &[u8]) -> &str {
@@ -307,10 +304,9 @@ impl PropertyValue for MqttString {
 impl PropertyValue for TopicName {
     type View<'a> = &'a str;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<&'a str, DecodeError> {
-        let s = r.string()?;
-        TopicName::check_name(s.as_bytes()).map_err(DecodeError::InvalidTopicName)?;
-        Ok(s)
+    fn read(r: &mut Reader<'_>, _id: u8) -> Result<(), DecodeError> {
+        let s = r.string_bytes()?;
+        TopicName::check_name(s).map_err(DecodeError::InvalidTopicName)
     }
     #[inline]
     fn view(raw: &[u8]) -> &str {
@@ -342,8 +338,8 @@ impl PropertyValue for TopicName {
 impl PropertyValue for BinaryData {
     type View<'a> = &'a [u8];
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<&'a [u8], DecodeError> {
-        r.binary()
+    fn read(r: &mut Reader<'_>, _id: u8) -> Result<(), DecodeError> {
+        r.binary().map(drop)
     }
     #[inline]
     fn view(raw: &[u8]) -> &[u8] {
@@ -367,8 +363,10 @@ impl PropertyValue for BinaryData {
 impl PropertyValue for SubscriptionIdentifier {
     type View<'a> = SubscriptionIdentifier;
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, id: u8) -> Result<Self, DecodeError> {
-        SubscriptionIdentifier::new(r.varint()?).ok_or(DecodeError::InvalidPropertyValue(id))
+    fn read(r: &mut Reader<'_>, id: u8) -> Result<(), DecodeError> {
+        SubscriptionIdentifier::new(r.varint()?)
+            .map(drop)
+            .ok_or(DecodeError::InvalidPropertyValue(id))
     }
     #[inline]
     fn view(raw: &[u8]) -> Self {
@@ -393,10 +391,9 @@ impl PropertyValue for SubscriptionIdentifier {
 impl PropertyValue for UserProperty {
     type View<'a> = (&'a str, &'a str);
     #[inline]
-    fn read<'a>(r: &mut Reader<'a>, _id: u8) -> Result<(&'a str, &'a str), DecodeError> {
-        let name = r.string()?;
-        let value = r.string()?;
-        Ok((name, value))
+    fn read(r: &mut Reader<'_>, _id: u8) -> Result<(), DecodeError> {
+        r.string_bytes()?;
+        r.string_bytes().map(drop)
     }
     #[inline]
     fn view(raw: &[u8]) -> (&str, &str) {

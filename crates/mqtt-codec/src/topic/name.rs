@@ -35,8 +35,21 @@ impl TopicName {
     }
 
     /// A Topic Name from a `'static str`, without copying it.
+    ///
+    /// Errs as [`TopicName::new`].
+    #[inline]
     pub fn from_static(s: &'static str) -> Result<Self, TopicError> {
-        Self::from_mqtt_string(MqttString::from_static(s)?)
+        let bytes = s.as_bytes();
+        let plain = !bytes.is_empty()
+            && bytes.len() <= crate::string::MAX_LEN
+            && crate::string::is_plain(bytes);
+        if !plain {
+            // Not plain ASCII, or empty, or too long: the whole check.
+            return Self::from_mqtt_string(MqttString::from_static(s)?);
+        }
+        Ok(TopicName(MqttString::from_checked(Bytes::from_static(
+            bytes,
+        ))))
     }
 
     /// Checks an already validated string for the Topic Name rules; the
@@ -115,6 +128,12 @@ impl TopicName {
     #[inline]
     pub fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+
+    /// The underlying buffer.
+    #[inline]
+    pub fn into_bytes(self) -> Bytes {
+        self.0.into_bytes()
     }
 
     /// The name as an [`MqttString`].

@@ -39,64 +39,57 @@ pub struct Publish<P: PacketId = u16> {
     flags: u8,
 }
 
-common::publish_builder! {
-    Publish<P>, "PublishBuilder" => PublishBuilder,
-    /// Set on a re-delivery [MQTT-3.3.1-1]; never on QoS 0 [MQTT-3.3.1-2].
-    #[builder(default)]
-    pub(super) dup: bool,
-    /// The QoS level (§4.3).
-    #[builder(default)]
-    pub(super) qos: QoS,
-    /// Whether the server keeps the message for future subscribers (§3.3.1.3).
-    #[builder(default)]
-    pub(super) retain: bool,
-    /// Where the message goes; never empty in v3.1.1 [MQTT-4.7.3-1].
-    /// `try_topic_name` copies a `&str`; give a
-    /// [`TopicName::from_static`] to copy nothing.
-    #[builder(try_setter)]
-    pub(super) topic_name: TopicName,
-    /// Present exactly when QoS > 0 [MQTT-2.3.1-1], [MQTT-2.3.1-5].
-    #[builder(default, setter(strip_option, into = false))]
-    pub(super) packet_id: Option<P>,
-    /// The application message, carried as is.
-    #[builder(default)]
-    pub(super) payload: Bytes,
+/// The builder of a [`Publish`]: the Topic Name is required, a QoS above 0
+/// requires a packet identifier.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PublishBuilder<P: PacketId = u16> {
+    topic_name: Option<TopicName>,
+    payload: Bytes,
+    packet_id: Option<P>,
+    qos: QoS,
+    dup: bool,
+    retain: bool,
+}
+
+impl<P: PacketId> Default for PublishBuilder<P> {
+    fn default() -> Self {
+        PublishBuilder {
+            topic_name: None,
+            payload: Bytes::new(),
+            packet_id: None,
+            qos: QoS::AtMostOnce,
+            dup: false,
+            retain: false,
+        }
+    }
 }
 
 impl<P: PacketId> PublishBuilder<P> {
-    /// Builds the PUBLISH.
+    common::publish_setters!();
+
+    /// Builds the PUBLISH; allocates nothing.
     ///
     /// Errs on a missing Topic Name, and on what a sender must not send:
     /// a packet identifier of 0 or one that does not match the QoS, DUP on
-    /// QoS 0, an empty Topic Name.
+    /// QoS 0, an empty Topic Name [MQTT-4.7.3-1].
+    #[inline]
     pub fn build(self) -> Result<Publish<P>, BuildError> {
-        let fields = self.build_fields()?;
-        let topic_len = fields.topic_name.as_mqtt_string().len() as u16;
-        Ok(Publish {
-            content: Content::built(
-                fields.topic_name.as_mqtt_string().clone().into_bytes(),
-                &[],
-                fields.payload,
-            ),
-            packet_id: fields.packet_id.unwrap_or_default(),
-            topic_len,
-            qos: fields.qos,
-            flags: common::flags(fields.dup, fields.retain),
-        })
-    }
-
-    fn validate(&self) -> Result<(), BuildError> {
-        common::check_id_and_dup(
-            self.qos.unwrap_or_default(),
-            self.packet_id.flatten(),
-            self.dup == Some(true),
-        )?;
-        if self.topic_name.as_ref().is_some_and(TopicName::is_empty) {
+        let topic_name = common::required(self.topic_name)?;
+        common::check_id_and_dup(self.qos, self.packet_id, self.dup)?;
+        if topic_name.is_empty() {
             return Err(BuildError::Forbidden(
                 "a topic name is at least one character long [MQTT-4.7.3-1]",
             ));
         }
-        Ok(())
+        let topic = topic_name.into_bytes();
+        Ok(Publish {
+            topic_len: topic.len() as u16,
+            content: Content::built(topic, &[], self.payload),
+            packet_id: self.packet_id.unwrap_or_default(),
+            qos: self.qos,
+            flags: common::flags(self.dup, self.retain),
+        })
     }
 }
 

@@ -244,6 +244,7 @@ impl Connect {
 
     /// The packet of a checked view whose slices lie in `src`.
     pub(crate) fn from_view(view: &ConnectView<'_>, src: Source<'_>) -> Self {
+        let view = view.fields();
         Connect {
             clean_start: view.clean_start,
             keep_alive: view.keep_alive,
@@ -266,8 +267,18 @@ impl Connect {
 
 /// A CONNECT read in place (see [`PacketView`](super::PacketView)): its
 /// strings and binary values are slices of the bytes it was parsed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// It keeps only its checked body, so that every packet view stays small;
+/// each accessor reads the field it returns from the body again. CONNECT
+/// comes once per connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ConnectView<'a> {
+    body: &'a [u8],
+}
+
+/// The fields of a CONNECT, as [`ConnectView`] reads them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Fields<'a> {
     clean_start: bool,
     keep_alive: u16,
     properties: ConnectPropertiesView<'a>,
@@ -313,6 +324,63 @@ impl<'a> WillView<'a> {
 impl<'a> ConnectView<'a> {
     /// Reads and checks the body.
     pub(crate) fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
+        let body = r.unread();
+        Fields::parse(r)?;
+        let used = body.len() - r.remaining();
+        Ok(ConnectView {
+            body: body.get(..used).unwrap_or_default(),
+        })
+    }
+
+    /// The fields, read again from the checked body.
+    fn fields(&self) -> Fields<'a> {
+        Fields::parse(&mut Reader::new(self.body)).unwrap_or_default()
+    }
+
+    /// Clean Start (§3.1.2.4).
+    pub fn clean_start(&self) -> bool {
+        self.fields().clean_start
+    }
+    /// Keep Alive in seconds (§3.1.2.10).
+    pub fn keep_alive(&self) -> u16 {
+        self.fields().keep_alive
+    }
+    /// The CONNECT Properties.
+    pub fn properties(&self) -> ConnectPropertiesView<'a> {
+        self.fields().properties
+    }
+    /// The Client Identifier.
+    pub fn client_id(&self) -> &'a str {
+        self.fields().client_id
+    }
+    /// The Will, if the Will Flag is set.
+    pub fn will(&self) -> Option<WillView<'a>> {
+        self.fields().will
+    }
+    /// The User Name.
+    pub fn user_name(&self) -> Option<&'a str> {
+        self.fields().user_name
+    }
+    /// The Password.
+    pub fn password(&self) -> Option<&'a [u8]> {
+        self.fields().password
+    }
+    /// The owned packet, sharing `source` when the view was parsed from it
+    /// (copying otherwise).
+    pub fn to_owned(&self, source: &Bytes) -> Connect {
+        Connect::from_view(self, Source(source))
+    }
+}
+
+impl core::fmt::Debug for ConnectView<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&self.fields(), f)
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// Reads and checks the body.
+    fn parse(r: &mut Reader<'a>) -> Result<Self, DecodeError> {
         // [MQTT-3.1.2-1]
         if r.length_prefixed()? != PROTOCOL_NAME {
             return Err(DecodeError::InvalidProtocolName);
@@ -362,7 +430,7 @@ impl<'a> ConnectView<'a> {
             0 => None,
             _ => Some(r.binary()?),
         };
-        Ok(ConnectView {
+        Ok(Fields {
             clean_start: flags & CLEAN_START != 0,
             keep_alive,
             properties,
@@ -371,40 +439,6 @@ impl<'a> ConnectView<'a> {
             user_name,
             password,
         })
-    }
-
-    /// Clean Start (§3.1.2.4).
-    pub fn clean_start(&self) -> bool {
-        self.clean_start
-    }
-    /// Keep Alive in seconds (§3.1.2.10).
-    pub fn keep_alive(&self) -> u16 {
-        self.keep_alive
-    }
-    /// The CONNECT Properties.
-    pub fn properties(&self) -> ConnectPropertiesView<'a> {
-        self.properties
-    }
-    /// The Client Identifier.
-    pub fn client_id(&self) -> &'a str {
-        self.client_id
-    }
-    /// The Will, if the Will Flag is set.
-    pub fn will(&self) -> Option<WillView<'a>> {
-        self.will
-    }
-    /// The User Name.
-    pub fn user_name(&self) -> Option<&'a str> {
-        self.user_name
-    }
-    /// The Password.
-    pub fn password(&self) -> Option<&'a [u8]> {
-        self.password
-    }
-    /// The owned packet, sharing `source` when the view was parsed from it
-    /// (copying otherwise).
-    pub fn to_owned(&self, source: &Bytes) -> Connect {
-        Connect::from_view(self, Source(source))
     }
 }
 

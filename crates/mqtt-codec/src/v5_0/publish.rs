@@ -60,87 +60,104 @@ pub struct Publish<P: PacketId = u16> {
     flags: u8,
 }
 
-common::publish_builder! {
-    Publish<P>, "PublishBuilder" => PublishBuilder,
-    /// DUP: set on a re-delivery [MQTT-3.3.1-1], never on QoS 0 [MQTT-3.3.1-2].
-    #[builder(default)]
-    pub(super) dup: bool,
-    /// The QoS level (§3.3.1.2).
-    #[builder(default)]
-    pub(super) qos: QoS,
-    /// RETAIN (§3.3.1.3).
-    #[builder(default)]
-    pub(super) retain: bool,
-    /// The Topic Name (§3.3.2.1); [`TopicName::empty`] only with a Topic
-    /// Alias. `try_topic_name` copies a `&str`; give a
-    /// [`TopicName::from_static`] to copy nothing.
-    #[builder(try_setter)]
-    pub(super) topic_name: TopicName,
-    /// The Packet Identifier: present exactly when QoS > 0 [MQTT-2.2.1-2],
-    /// [MQTT-2.2.1-3].
-    #[builder(default, setter(strip_option, into = false))]
-    pub(super) packet_id: Option<P>,
-    /// The Topic Alias (§3.3.2.3.4), never 0 [MQTT-3.3.2-8].
-    #[builder(default, setter(strip_option, into = false))]
-    pub(super) topic_alias: Option<NonZeroU16>,
-    /// The other properties (§3.3.2.3).
-    #[builder(default)]
-    pub(super) properties: PublishProperties,
-    /// The Application Message (§3.3.3).
-    #[builder(default)]
-    pub(super) payload: Bytes,
+/// The builder of a [`Publish`]: the Topic Name is required (empty only
+/// with a Topic Alias), a QoS above 0 requires a packet identifier.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct PublishBuilder<P: PacketId = u16> {
+    topic_name: Option<TopicName>,
+    payload: Bytes,
+    /// Boxed: most messages have none, and a builder moved from setter to
+    /// setter should stay small.
+    properties: Option<alloc::boxed::Box<PublishProperties>>,
+    packet_id: Option<P>,
+    topic_alias: Option<NonZeroU16>,
+    qos: QoS,
+    dup: bool,
+    retain: bool,
+}
+
+impl<P: PacketId> Default for PublishBuilder<P> {
+    fn default() -> Self {
+        PublishBuilder {
+            topic_name: None,
+            payload: Bytes::new(),
+            properties: None,
+            packet_id: None,
+            topic_alias: None,
+            qos: QoS::AtMostOnce,
+            dup: false,
+            retain: false,
+        }
+    }
 }
 
 impl<P: PacketId> PublishBuilder<P> {
+    common::publish_setters!();
+
+    /// The Topic Alias (§3.3.2.3.4), never 0 [MQTT-3.3.2-8].
+    #[inline]
+    pub fn topic_alias(mut self, topic_alias: NonZeroU16) -> Self {
+        self.topic_alias = Some(topic_alias);
+        self
+    }
+
+    /// The other properties (§3.3.2.3).
+    #[inline]
+    pub fn properties(mut self, properties: PublishProperties) -> Self {
+        self.properties = Some(alloc::boxed::Box::new(properties));
+        self
+    }
+
     /// Builds the PUBLISH. Allocates nothing unless there are properties
-    /// (their wire form, one allocation).
+    /// (the box the builder kept them in, and their wire form).
     ///
     /// Errs on a missing Topic Name, and on what a sender must not send: a
     /// packet identifier of 0 or one that does not match the QoS, DUP on
     /// QoS 0, an empty Topic Name without a Topic Alias, a property value
     /// the spec forbids, a payload marked UTF-8 that is not.
+    #[inline]
     pub fn build(self) -> Result<Publish<P>, BuildError> {
-        let fields = self.build_fields()?;
-        let props = fields.properties.to_block();
-        let mut flags = common::flags(fields.dup, fields.retain);
-        if !fields.properties.subscription_identifiers.is_empty() {
-            flags |= common::SUBIDS_IN_BLOCK;
-        }
-        let topic = fields.topic_name.as_mqtt_string().clone().into_bytes();
-        Ok(Publish {
-            topic_len: topic.len() as u16,
-            content: Content::built(topic, &props, fields.payload),
-            packet_id: fields.packet_id.unwrap_or_default(),
-            topic_alias: fields.topic_alias,
-            qos: fields.qos,
-            flags,
-        })
-    }
-
-    fn validate(&self) -> Result<(), BuildError> {
-        common::check_id_and_dup(
-            self.qos.unwrap_or_default(),
-            self.packet_id.flatten(),
-            self.dup == Some(true),
-        )?;
-        let properties = self.properties.as_ref();
-        if let Some(properties) = properties {
-            properties.validate()?;
-        }
-        let has_alias = matches!(self.topic_alias, Some(Some(_)));
-        if self.topic_name.as_ref().is_some_and(TopicName::is_empty) && !has_alias {
+        let topic_name = common::required(self.topic_name)?;
+        common::check_id_and_dup(self.qos, self.packet_id, self.dup)?;
+        if topic_name.is_empty() && self.topic_alias.is_none() {
             return Err(BuildError::Forbidden(
                 "a zero-length Topic Name needs a Topic Alias (§3.3.2.3.4) [MQTT-4.7.3-1]",
             ));
         }
-        let utf8 = properties.and_then(|p| p.payload_format_indicator)
-            == Some(crate::properties::PayloadFormatIndicator::Utf8);
-        if utf8 {
-            let payload = self.payload.as_ref().map_or(&[][..], |p| &p[..]);
-            check_utf8_payload(payload)?;
-        }
-        Ok(())
+        let mut flags = common::flags(self.dup, self.retain);
+        let props = match self.properties {
+            None => bytes::BytesMut::new(),
+            Some(properties) => {
+                check_properties(&properties, &self.payload)?;
+                if !properties.subscription_identifiers.is_empty() {
+                    flags |= common::SUBIDS_IN_BLOCK;
+                }
+                properties.to_block()
+            }
+        };
+        let topic = topic_name.into_bytes();
+        Ok(Publish {
+            topic_len: topic.len() as u16,
+            content: Content::built(topic, &props, self.payload),
+            packet_id: self.packet_id.unwrap_or_default(),
+            topic_alias: self.topic_alias,
+            qos: self.qos,
+            flags,
+        })
     }
+}
+
+/// What a sender must not send in `properties` of a PUBLISH carrying
+/// `payload`: a value the spec forbids, a payload marked UTF-8 that is not
+/// (§3.3.2.3.2).
+fn check_properties(properties: &PublishProperties, payload: &[u8]) -> Result<(), BuildError> {
+    properties.validate()?;
+    if properties.payload_format_indicator == Some(crate::properties::PayloadFormatIndicator::Utf8)
+    {
+        check_utf8_payload(payload)?;
+    }
+    Ok(())
 }
 
 /// `block` without its Topic Alias: empty (no allocation) when it held
@@ -268,12 +285,7 @@ impl<P: PacketId> Publish<P> {
         &mut self,
         properties: &PublishProperties,
     ) -> Result<(), BuildError> {
-        properties.validate()?;
-        if properties.payload_format_indicator
-            == Some(crate::properties::PayloadFormatIndicator::Utf8)
-        {
-            check_utf8_payload(self.payload())?;
-        }
+        check_properties(properties, self.payload())?;
         self.set_properties(properties);
         Ok(())
     }

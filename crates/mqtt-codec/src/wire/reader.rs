@@ -111,9 +111,16 @@ impl<'a> Reader<'a> {
     /// A UTF-8 Encoded String (§1.5.4), checked.
     #[inline(always)]
     pub(crate) fn string(&mut self) -> Result<&'a str, DecodeError> {
+        self.string_bytes().map(string::checked_str)
+    }
+
+    /// The bytes of a UTF-8 Encoded String (§1.5.4), checked: for a caller
+    /// that checks without reading it.
+    #[inline(always)]
+    pub(crate) fn string_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let raw = self.length_prefixed()?;
         string::validate_str(raw)?;
-        Ok(string::checked_str(raw))
+        Ok(raw)
     }
 
     /// A Topic Name: a UTF-8 Encoded String, not empty and without
