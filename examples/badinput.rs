@@ -44,10 +44,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use mqtt_codec::{v5_0, GenericPacket, QoS};
-use mqtt_examples::{raw, Error};
-use mqtt_tokio::{Client, ConnectionOptions};
+use mqtt_examples::{message, raw, Error};
+use mqtt_tokio::prelude::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -761,12 +759,6 @@ fn lock(state: &Mutex<GoodState>) -> std::sync::MutexGuard<'_, GoodState> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn good_options() -> ConnectionOptions {
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
-    options
-}
-
 fn good_connect(client_id: &str) -> Result<v5_0::Connect, GoodError> {
     Ok(v5_0::Connect::builder()
         .try_client_id(client_id)?
@@ -788,7 +780,7 @@ async fn subscriber(
         let session = async {
             let (client, incoming) = timeout(
                 Duration::from_secs(10),
-                Client::connect(addr, good_connect(&id)?, good_options()),
+                Client::connect(addr, good_connect(&id)?, ConnectionOptions::default()),
             )
             .await??;
             let pid = client.acquire_packet_id().await?;
@@ -870,7 +862,7 @@ async fn publisher(
             Ok::<_, GoodError>(
                 timeout(
                     Duration::from_secs(10),
-                    Client::connect(addr, good_connect(&id)?, good_options()),
+                    Client::connect(addr, good_connect(&id)?, ConnectionOptions::default()),
                 )
                 .await??,
             )
@@ -896,19 +888,11 @@ async fn publisher(
             let phase = lock(&state).phase;
             let n = seq.fetch_add(1, Ordering::Relaxed);
             let at = epoch.elapsed().as_micros();
-            let Ok(publish) = v5_0::Publish::builder()
-                .try_topic_name(GOOD_TOPIC)
-                .map(|b| {
-                    b.qos(QoS::AtLeastOnce)
-                        .packet_id(1)
-                        .payload(Bytes::from(format!("{phase} {n} {at}")))
-                        .build()
-                })
-            else {
+            let payload = format!("{phase} {n} {at}");
+            let Ok(message) = message(GOOD_TOPIC, QoS::AtLeastOnce, payload) else {
                 break;
             };
-            let Ok(publish) = publish else { break };
-            match timeout(Duration::from_secs(5), client.publish(publish)).await {
+            match timeout(Duration::from_secs(5), client.publish(message)).await {
                 Ok(Ok(_)) => {
                     let mut s = lock(&state);
                     s.phase_mut(phase);

@@ -12,11 +12,9 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, QoS, TopicName};
 use mqtt_examples::broker::{Broker, BrokerConfig};
-use mqtt_examples::Error;
-use mqtt_tokio::{role, Client, ConnectionOptions, Incoming};
+use mqtt_examples::{message, Error};
+use mqtt_tokio::prelude::*;
 use tokio::time::timeout;
 
 /// How long the demo waits for any one step before it gives up.
@@ -33,34 +31,27 @@ async fn main() -> Result<(), Error> {
     tokio::spawn(broker.run());
     println!("broker      listening on {addr}\n");
 
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    // The defaults acknowledge what arrives and keep the connection alive.
+    let options = ConnectionOptions::default();
 
     // A v3.1.1 publisher leaves a retained status before anyone listens.
     let connect = v3_1_1::Connect::builder()
         .try_client_id("demo-publisher")?
         .keep_alive(30)
         .build()?;
-    let (publisher, _publisher_in) =
+    let (publisher, mut publisher_in) =
         timeout(STEP, Client::connect(addr, connect, options.clone())).await??;
     println!("publisher   connected (MQTT v3.1.1)");
-    let retained = v3_1_1::Publish::builder()
-        .try_topic_name("demo/status")?
-        .qos(QoS::AtLeastOnce)
-        .packet_id(1)
-        .retain(true)
-        .payload(&b"broker demo running"[..])
-        .build()?;
-    publisher.publish(retained).await?;
+    let mut retained = message("demo/status", QoS::AtLeastOnce, "broker demo running")?;
+    retained.set_retain(true);
+    // The connection numbers the message; its PUBACK carries that number.
+    let id = publisher.publish(retained).await?;
     println!("publisher → demo/status \"broker demo running\" (QoS 1, retained)");
-    // Its PUBACK says the broker has stored it.
-    timeout(STEP, async {
-        while publisher.status().await?.in_flight > 0 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        Ok::<_, mqtt_tokio::Error>(())
+    // The broker acknowledges once it has stored and routed the message.
+    expect(&mut publisher_in, "PUBACK", |p| {
+        matches!(p, GenericPacket::V3_1_1(v3_1_1::Packet::Puback(a)) if Some(a.packet_id()) == id)
     })
-    .await??;
+    .await?;
     println!("publisher ← PUBACK: the broker has the retained message");
 
     // A v5.0 subscriber joins later and still gets the retained message.
@@ -95,14 +86,7 @@ async fn main() -> Result<(), Error> {
             "order 42 paid, exactly once",
         ),
     ] {
-        let mut b = v3_1_1::Publish::builder()
-            .topic_name(TopicName::new(topic)?)
-            .qos(qos)
-            .payload(Bytes::from(text));
-        if qos != QoS::AtMostOnce {
-            b = b.packet_id(1); // the connection assigns the real identifier
-        }
-        publisher.publish(b.build()?).await?;
+        publisher.publish(message(topic, qos, text)?).await?;
         println!("publisher → {topic} \"{text}\" (QoS {})", qos as u8);
         expect_message(&mut inbox, topic).await?;
     }

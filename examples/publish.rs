@@ -10,10 +10,9 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use mqtt_codec::QoS;
-use mqtt_examples::{connect, publish, Args, Error};
-use mqtt_std::{ClientEndpoint, ConnectionOptions};
+use mqtt_examples::{connect, message, Args, Error};
+use mqtt_std::codec::wire::PacketType;
+use mqtt_std::prelude::*;
 
 fn main() -> Result<(), Error> {
     let args = Args::from_env();
@@ -21,35 +20,28 @@ fn main() -> Result<(), Error> {
     let version = args.version(1, "5")?;
     let qos = args.qos(2, "1")?;
     let topic = args.get(3, "mqtt-workspace/hello");
-    let message = Bytes::from(args.get(4, "hello from mqtt-std"));
+    let payload = args.get(4, "hello from mqtt-std");
     let timeout = Duration::from_secs(10);
 
-    // The core answers and times what MQTT automates; the endpoint runs it.
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    // The core answers and times what MQTT automates (the defaults);
+    // the endpoint runs it.
+    let options = ConnectionOptions::default();
     let client_id = format!("mqtt-std-publish-{}", std::process::id());
     let connect = connect(version, &client_id, 30)?;
     let (mut client, _connack) = ClientEndpoint::connect(addr.as_str(), connect, options, timeout)?;
     client.set_timeout(Some(timeout));
     println!("connected to {addr} with MQTT {version:?}");
 
-    // QoS 1 and 2 need a packet identifier; the connection hands one out.
-    let packet_id = match qos {
-        QoS::AtMostOnce => None,
-        _ => Some(client.acquire_packet_id()?),
-    };
-    let publish = publish(version, &topic, qos, packet_id, message)?;
-    client.send_generic(publish)?;
+    // The connection numbers a QoS 1 or 2 message itself.
+    let packet_id = client.publish(message(&topic, qos, payload)?)?;
 
     // Wait for the end of the flow: PUBACK (QoS 1) or PUBCOMP (QoS 2).
-    if qos != QoS::AtMostOnce {
+    if packet_id.is_some() {
         loop {
             let packet = client.recv()?;
             let ty = packet.packet_type();
             println!("received {ty:?}");
-            if ty == mqtt_codec::wire::PacketType::Puback
-                || ty == mqtt_codec::wire::PacketType::Pubcomp
-            {
+            if ty == PacketType::Puback || ty == PacketType::Pubcomp {
                 break;
             }
         }

@@ -10,11 +10,9 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
-use mqtt_codec::wire::PacketType;
-use mqtt_codec::QoS;
-use mqtt_examples::{connect, publish, Args, Error};
-use mqtt_tokio::{Client, ConnectionOptions};
+use mqtt_examples::{connect, message, Args, Error};
+use mqtt_tokio::codec::wire::PacketType;
+use mqtt_tokio::prelude::*;
 use tokio::time::timeout;
 
 #[tokio::main(flavor = "current_thread")]
@@ -24,29 +22,24 @@ async fn main() -> Result<(), Error> {
     let version = args.version(1, "5")?;
     let qos = args.qos(2, "1")?;
     let topic = args.get(3, "mqtt-workspace/hello");
-    let message = Bytes::from(args.get(4, "hello from mqtt-tokio"));
+    let payload = args.get(4, "hello from mqtt-tokio");
     let limit = Duration::from_secs(10);
 
-    // The core answers and times what MQTT automates; the driver task runs it.
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    // The core answers and times what MQTT automates (the defaults); the
+    // driver task runs it.
+    let options = ConnectionOptions::default();
     let client_id = format!("mqtt-tokio-publish-{}", std::process::id());
     let connect = connect(version, &client_id, 30)?;
     let (client, mut incoming) =
         timeout(limit, Client::connect(addr.as_str(), connect, options)).await??;
     println!("connected to {addr} with MQTT {version:?}");
 
-    // QoS 1 and 2 need a packet identifier; the connection hands one out.
-    let packet_id = match qos {
-        QoS::AtMostOnce => None,
-        _ => Some(client.acquire_packet_id().await?),
-    };
-    let publish = publish(version, &topic, qos, packet_id, message)?;
-    // Waits for the broker's Receive Maximum quota if it is used up.
-    client.send_generic(publish).await?;
+    // The connection numbers a QoS 1 or 2 message itself; beyond the
+    // broker's Receive Maximum it would wait in the session's queue.
+    let packet_id = client.publish(message(&topic, qos, payload)?).await?;
 
     // Wait for the end of the flow: PUBACK (QoS 1) or PUBCOMP (QoS 2).
-    if qos != QoS::AtMostOnce {
+    if packet_id.is_some() {
         loop {
             let Some(packet) = timeout(limit, incoming.recv()).await? else {
                 return Err(format!("connection closed: {:?}", incoming.close_reason()).into());

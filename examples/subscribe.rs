@@ -11,9 +11,8 @@
 
 use std::time::Duration;
 
-use mqtt_codec::TopicFilter;
 use mqtt_examples::{connect, print_received, subscribe, Args, Error};
-use mqtt_std::{ClientEndpoint, ConnectionOptions};
+use mqtt_std::prelude::*;
 
 fn main() -> Result<(), Error> {
     let args = Args::from_env();
@@ -23,9 +22,8 @@ fn main() -> Result<(), Error> {
     let filter = TopicFilter::new(args.get(3, "mqtt-workspace/#").as_str())?;
     let count: Option<usize> = args.optional(4).map(str::parse).transpose()?;
 
-    // Acknowledge received PUBLISH packets automatically.
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    // The defaults acknowledge received PUBLISH packets on receipt.
+    let options = ConnectionOptions::default();
     let client_id = format!("mqtt-std-subscribe-{}", std::process::id());
     let connect = connect(version, &client_id, 30)?;
     let (mut client, _connack) =

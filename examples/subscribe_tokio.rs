@@ -11,9 +11,8 @@
 
 use std::time::Duration;
 
-use mqtt_codec::TopicFilter;
 use mqtt_examples::{connect, print_received, subscribe, Args, Error};
-use mqtt_tokio::{Client, ConnectionOptions};
+use mqtt_tokio::prelude::*;
 use tokio::time::timeout;
 
 #[tokio::main(flavor = "current_thread")]
@@ -25,9 +24,8 @@ async fn main() -> Result<(), Error> {
     let filter = TopicFilter::new(args.get(3, "mqtt-workspace/#").as_str())?;
     let count: Option<usize> = args.optional(4).map(str::parse).transpose()?;
 
-    // Acknowledge received PUBLISH packets automatically.
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    // The defaults acknowledge received PUBLISH packets on receipt.
+    let options = ConnectionOptions::default();
     let client_id = format!("mqtt-tokio-subscribe-{}", std::process::id());
     let connect = connect(version, &client_id, 30)?;
     let (client, mut incoming) = timeout(

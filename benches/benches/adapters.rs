@@ -15,10 +15,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
-use mqtt_tokio::{Client, ConnectionOptions};
+use mqtt_tokio::codec::wire::PacketType;
+use mqtt_tokio::prelude::*;
 
 const LATENCY_TOPIC: &str = "bench/latency";
 const THROUGHPUT_TOPIC: &str = "bench/throughput";
@@ -34,15 +32,13 @@ const MESSAGES: usize = 10_000;
 const BROKER_CONFIG: &str =
     "set_tcp_nodelay true\nlog_type none\nlog_type notice\nlog_type information\n";
 
-/// mqtt-tokio: `Client::connect`, `publish` (which assigns the packet
-/// identifier), automatic PUBACK.
+/// mqtt-tokio: `Client::connect`, `publish` of a `Message` (numbered by
+/// the connection), automatic PUBACK (the default).
 mod ours {
     use super::*;
 
     fn options() -> ConnectionOptions {
-        let mut options = ConnectionOptions::default();
-        options.auto_pub_response = true;
-        options
+        ConnectionOptions::default()
     }
 
     async fn connect(addr: SocketAddr, v: ProtocolVersion, id: &str) -> (Client, Incoming) {
@@ -69,37 +65,21 @@ mod ours {
 
     type Incoming = mqtt_tokio::Incoming<mqtt_tokio::role::Client>;
 
-    /// A QoS 1 PUBLISH; `publish` replaces its packet identifier 1.
-    pub fn publish(v: ProtocolVersion, topic: &str, retain: bool) -> GenericPacket {
-        let payload = Bytes::from_static(&PAYLOAD);
-        match v {
-            ProtocolVersion::V3_1_1 => {
-                let b = v3_1_1::Publish::builder()
-                    .try_topic_name(topic)
-                    .unwrap()
-                    .qos(QoS::AtLeastOnce)
-                    .packet_id(1);
-                v3_1_1::Packet::from(b.retain(retain).payload(payload).build().unwrap()).into()
-            }
-            _ => {
-                let b = v5_0::Publish::builder()
-                    .try_topic_name(topic)
-                    .unwrap()
-                    .qos(QoS::AtLeastOnce)
-                    .packet_id(1);
-                v5_0::Packet::from(b.retain(retain).payload(payload).build().unwrap()).into()
-            }
-        }
+    /// A QoS 1 message of [`PAYLOAD`] to `topic`.
+    pub fn message(topic: &'static str, retain: bool) -> Message {
+        Message::builder()
+            .topic_name(TopicName::from_static(topic).unwrap())
+            .qos(QoS::AtLeastOnce)
+            .retain(retain)
+            .payload(Bytes::from_static(&PAYLOAD))
+            .build()
+            .unwrap()
     }
 
     /// Leaves a retained message on [`LATENCY_TOPIC`].
     pub async fn retain(addr: SocketAddr) {
         let (client, mut incoming) = connect(addr, ProtocolVersion::V5_0, "retain").await;
-        let v = ProtocolVersion::V5_0;
-        client
-            .publish_generic(publish(v, LATENCY_TOPIC, true))
-            .await
-            .unwrap();
+        client.publish(message(LATENCY_TOPIC, true)).await.unwrap();
         while incoming.recv().await.unwrap().packet_type() != PacketType::Puback {}
         client.close().await.unwrap();
     }
@@ -136,7 +116,7 @@ mod ours {
 
     pub async fn throughput(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
         let (client, mut incoming) = connect(addr, v, id).await;
-        let packet = publish(v, THROUGHPUT_TOPIC, false);
+        let message = message(THROUGHPUT_TOPIC, false);
         let t0 = Instant::now();
         let acks = tokio::spawn(async move {
             let mut n = 0;
@@ -147,7 +127,7 @@ mod ours {
             }
         });
         for _ in 0..MESSAGES {
-            client.publish_generic(packet.clone()).await.unwrap();
+            client.publish(message.clone()).await.unwrap();
         }
         acks.await.unwrap();
         let elapsed = t0.elapsed();

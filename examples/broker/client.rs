@@ -12,9 +12,9 @@ use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::role;
 use mqtt_tokio::{Incoming, ServerEndpoint};
 
-use super::ack;
 use super::connect::{self, Accepted};
 use super::message::StoredMessage;
+use super::router::ClientId;
 use super::state::{self, Presence, Shared, StoredConnection};
 use super::subscribe;
 use super::will;
@@ -63,42 +63,52 @@ pub async fn serve(
         return;
     };
     drop(connect);
+    let ending = if accepted.refused {
+        Ending::Abnormal
+    } else {
+        if shared.config.verbose {
+            println!(
+                "{}: connected from {peer} ({:?}, session present {})",
+                accepted.client, accepted.version, accepted.session_present
+            );
+        }
+        handle(&shared, &endpoint, &mut incoming, &accepted.client).await
+    };
+    let reason = incoming.close_reason().map(|e| e.to_string());
+    let conn = incoming.into_connection().await;
     if shared.config.verbose {
-        println!(
-            "{}: connected from {peer} ({:?}, session present {})",
-            accepted.client, accepted.version, accepted.session_present
-        );
+        let why = reason.unwrap_or_else(|| format!("{ending:?}"));
+        println!("{}: disconnected ({why})", accepted.client);
     }
+    Box::pin(finish(&shared, accepted, conn, ending)).await;
+}
+
+/// Handles what the client sends until the connection closes; returns how
+/// it ended.
+async fn handle(
+    shared: &Shared,
+    endpoint: &ServerEndpoint,
+    incoming: &mut Incoming<role::Server>,
+    client: &ClientId,
+) -> Ending {
     let mut ending = Ending::Abnormal;
     while let Some(packet) = incoming.recv().await {
-        let ack = ack::owed(&packet);
         match &packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(_))
-            | GenericPacket::V5_0(v5_0::Packet::Publish(_)) => {
-                shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
-                if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
-                    state::publish(&shared, message, &accepted.client).await;
-                }
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
+                let id = p.packet_id();
+                on_publish(shared, endpoint, client, packet, id).await;
+            }
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
+                let id = p.packet_id();
+                on_publish(shared, endpoint, client, packet, id).await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
-                Box::pin(subscribe::on_subscribe(
-                    &shared,
-                    &endpoint,
-                    &accepted.client,
-                    packet,
-                ))
-                .await;
+                Box::pin(subscribe::on_subscribe(shared, endpoint, client, packet)).await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Unsubscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Unsubscribe(_)) => {
-                Box::pin(subscribe::on_unsubscribe(
-                    &shared,
-                    &endpoint,
-                    &accepted.client,
-                    packet,
-                ))
-                .await;
+                Box::pin(subscribe::on_unsubscribe(shared, endpoint, client, packet)).await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Disconnect(_)) => ending = Ending::Normal,
             GenericPacket::V5_0(v5_0::Packet::Disconnect(d)) => {
@@ -110,18 +120,35 @@ pub async fn serve(
             }
             _ => {}
         }
-        // After handling (see ack.rs); a closed connection needs none.
-        if let Some(ack) = ack {
-            let _ = endpoint.forward(ack).await;
-        }
     }
-    let reason = incoming.close_reason().map(|e| e.to_string());
-    let conn = incoming.into_connection().await;
-    if shared.config.verbose {
-        let why = reason.unwrap_or_else(|| format!("{ending:?}"));
-        println!("{}: disconnected ({why})", accepted.client);
+    ending
+}
+
+/// Routes a PUBLISH received from `client`, then acknowledges it (QoS 1
+/// and 2: PUBACK or PUBREC, sent by the connection, which runs with
+/// [`AckPolicy::AfterHandling`](mqtt_tokio::AckPolicy::AfterHandling)).
+///
+/// Acknowledging after routing (and, if retained, storing) means that a
+/// publisher holding its PUBACK knows a subscriber arriving next sees the
+/// retained message, and that it never has more unhandled messages here
+/// than our Receive Maximum, which makes the back-pressure reach it (§4.9).
+/// The connection answers PUBREL with PUBCOMP itself, and a QoS 2 PUBLISH
+/// re-sent before that is neither delivered again nor answered twice
+/// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement.
+async fn on_publish(
+    shared: &Shared,
+    endpoint: &ServerEndpoint,
+    client: &ClientId,
+    packet: GenericPacket<u16>,
+    packet_id: Option<u16>,
+) {
+    shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
+    if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
+        state::publish(shared, message, client).await;
     }
-    Box::pin(finish(&shared, accepted, conn, ending)).await;
+    if let Some(id) = packet_id {
+        let _ = endpoint.acknowledge(id).await;
+    }
 }
 
 /// Hands the session back once the network connection closed: stores it
@@ -179,8 +206,8 @@ async fn finish(
                 let now = shared.monotonic(Instant::now());
                 if let Some(session) = st.sessions.get_mut(&client) {
                     if let Presence::Online { limbo, .. } = &mut session.presence {
-                        for packet in limbo.drain(..) {
-                            if !state::queue(&mut conn, packet, now) {
+                        for message in limbo.drain(..) {
+                            if !state::queue(&mut conn, message, now) {
                                 shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                             }
                         }

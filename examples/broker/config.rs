@@ -21,11 +21,11 @@ USAGE: cargo run --example broker -- [FLAGS]
   --server-keep-alive SECS     Keep Alive imposed on v5.0 clients (Server Keep Alive)
   --max-keep-alive SECS        a v5.0 client keep alive above this (or 0) is lowered to it
                                through Server Keep Alive; v3.1.1 clients keep their own
-  --max-queued N               messages queued per session while its client is offline, and
-                               forwarded messages waiting for a client's Receive Maximum
-                               (default 1000; beyond, new ones are dropped, as mosquitto
-                               does). QoS 0 messages are not queued for offline sessions.
-  --max-queued-bytes BYTES     bytes (encoded PUBLISH sizes) an offline session's queue holds
+  --max-queued N               messages a session's queue holds: those for its offline client,
+                               and those waiting for its client's Receive Maximum (default
+                               1000; beyond, new ones are dropped, as mosquitto does). QoS 0
+                               messages are not queued for offline sessions.
+  --max-queued-bytes BYTES     bytes (encoded PUBLISH sizes) a session's queue holds
                                (default 16777216); beyond, new messages are dropped
   --max-session-expiry SECS    longest Session Expiry Interval granted (v5.0: announced in
                                CONNACK when lowered; v3.1.1 Clean Session 0 sessions too)
@@ -69,10 +69,10 @@ pub struct BrokerConfig {
     /// The largest Keep Alive a v5.0 client keeps; larger ones (and 0) are
     /// lowered to it through Server Keep Alive.
     pub max_keep_alive: Option<u16>,
-    /// Messages queued per offline session, and forwarded messages waiting
-    /// for a client's send quota.
+    /// Messages a session's queue holds: for its offline client, or waiting
+    /// for its client's Receive Maximum.
     pub max_queued: usize,
-    /// Bytes (encoded PUBLISH sizes) an offline session's queue holds.
+    /// Bytes (encoded PUBLISH sizes) a session's queue holds.
     pub max_queued_bytes: usize,
     /// The longest Session Expiry Interval granted, in seconds.
     pub max_session_expiry: Option<u32>,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mqtt_codec::v3_1_1::ConnectReturnCode;
 use mqtt_codec::v5_0::{ConnackProperties, ConnectReasonCode, DisconnectReasonCode};
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, MqttString, ProtocolVersion, QoS};
+use mqtt_codec::{v3_1_1, v5_0, BuildError, GenericPacket, MqttString, ProtocolVersion, QoS};
 use mqtt_tokio::ServerEndpoint;
 use tokio::sync::watch;
 use tokio::time::timeout;
@@ -35,6 +35,9 @@ pub struct ConnectRequest {
     pub request_response_information: bool,
     /// The Will Message and its Will Delay Interval.
     pub will: Option<(StoredMessage, u32)>,
+    /// The Authentication Method of an enhanced authentication (v5.0,
+    /// §4.12), which this broker does not support.
+    pub authentication_method: Option<String>,
 }
 
 impl ConnectRequest {
@@ -50,6 +53,7 @@ impl ConnectRequest {
                 session_expiry: if c.clean_session() { 0 } else { u32::MAX },
                 request_response_information: false,
                 will,
+                authentication_method: None,
             }),
             GenericPacket::V5_0(v5_0::Packet::Connect(c)) => Some(ConnectRequest {
                 version: ProtocolVersion::V5_0,
@@ -62,6 +66,11 @@ impl ConnectRequest {
                     .request_response_information
                     .unwrap_or(false),
                 will,
+                authentication_method: c
+                    .properties()
+                    .authentication_method
+                    .as_ref()
+                    .map(|m| m.as_str().to_owned()),
             }),
             _ => None,
         }
@@ -81,6 +90,9 @@ pub struct Accepted {
     pub will: Option<(StoredMessage, u32)>,
     /// Session Present of the CONNACK.
     pub session_present: bool,
+    /// The connection could not send its CONNACK and was refused and closed
+    /// instead: nothing of it is handled, its session is handed back.
+    pub refused: bool,
     /// The stored session this connection was to resume, when it closed
     /// before it could: stored again as it was when the task ends.
     pub unresumed: Option<Box<StoredConnection>>,
@@ -93,13 +105,22 @@ pub struct Accepted {
 const TAKEOVER_WAIT: Duration = Duration::from_secs(5);
 
 /// Answers `connect` on `endpoint` with a CONNACK: refuses it (and returns
-/// `None`) for an empty v3.1.1 Client Identifier without Clean Session
-/// [MQTT-3.1.3-8] or a v5.0 Will the Server cannot honour [MQTT-3.2.2-12],
-/// [MQTT-3.2.2-13], or a new session beyond `--max-sessions` (v5.0 0x97
-/// Quota exceeded, v3.1.1 0x03 Server unavailable); otherwise takes the
-/// session over from a connection with the same Client Identifier
-/// [MQTT-3.1.4-3], resumes it (Session Present, its stored messages re-sent
-/// [MQTT-4.4.0-1]) or discards it [MQTT-3.1.2-4], and accepts.
+/// `None`) for an Authentication Method, as enhanced authentication is not
+/// supported (v5.0 0x8C Bad authentication method, [MQTT-4.12.0-1]), an
+/// empty v3.1.1 Client Identifier without Clean Session [MQTT-3.1.3-8], a
+/// v5.0 Will the Server cannot honour [MQTT-3.2.2-12], [MQTT-3.2.2-13], or
+/// a new session beyond `--max-sessions` (v5.0 0x97 Quota exceeded, v3.1.1
+/// 0x03 Server unavailable); otherwise takes the session over from a
+/// connection with the same Client Identifier [MQTT-3.1.4-3], resumes it
+/// (Session Present, its stored messages re-sent [MQTT-4.4.0-1]) or
+/// discards it [MQTT-3.1.2-4], and accepts.
+///
+/// A CONNACK that cannot be built or that the connection refuses to send
+/// (it would break a rule, [`SendError`](mqtt_tokio::SendError)) is
+/// replaced by a refusing one (v5.0 0x80 Unspecified error, v3.1.1 0x03
+/// Server unavailable) and the connection closes: never is a connection
+/// left open without a CONNACK. The session it claimed is then handed back
+/// ([`Accepted::refused`]).
 pub async fn accept(
     shared: &Arc<Shared>,
     endpoint: &ServerEndpoint,
@@ -108,6 +129,18 @@ pub async fn accept(
     let mut request = ConnectRequest::parse(connect, Instant::now())?;
     let v5 = request.version == ProtocolVersion::V5_0;
     let config = &shared.config;
+    if let Some(method) = &request.authentication_method {
+        // [MQTT-4.12.0-1]; before any session is touched.
+        if config.verbose {
+            println!(
+                "{}: refused, authentication method {method:?} not supported",
+                request.client_id
+            );
+        }
+        let code = ConnectReasonCode::BadAuthenticationMethod;
+        refuse(endpoint, ConnectReturnCode::Accepted, Some(code)).await;
+        return None;
+    }
     let mut assigned = None;
     if request.client_id.is_empty() {
         if !v5 && !request.clean_start {
@@ -179,44 +212,66 @@ pub async fn accept(
         }
     }
 
-    let connack: GenericPacket<u16> = if v5 {
-        let properties = connack_properties(shared, &request, assigned);
-        let connack = v5_0::Connack::builder()
-            .session_present(session_present)
-            .properties(properties)
-            .build();
-        match connack {
-            Ok(c) => v5_0::Packet::from(c).into(),
-            Err(_) => return None,
-        }
-    } else {
-        v3_1_1::Packet::from(
-            v3_1_1::Connack::builder()
-                .session_present(session_present)
-                .build()
-                .ok()?,
-        )
-        .into()
+    let failure = match success_connack(shared, &request, assigned, session_present) {
+        Ok(connack) => endpoint
+            .send_generic(connack)
+            .await
+            .err()
+            .map(|e| e.to_string()),
+        Err(e) => Some(e.to_string()),
     };
-    if let Err(e) = endpoint.send_generic(connack).await {
+    let refused = failure.is_some();
+    if let Some(why) = failure {
         if config.verbose {
-            println!("{client}: CONNACK not sent: {e}");
+            println!("{client}: CONNACK not sent ({why}): refused");
         }
+        let code = v5.then_some(ConnectReasonCode::UnspecifiedError);
+        refuse(endpoint, ConnectReturnCode::ServerUnavailable, code).await;
+        // A connection never accepted leaves no Will.
+        request.will = None;
     }
-    state::go_online(shared, &client, claim.generation).await;
+    if !refused {
+        state::go_online(shared, &client, claim.generation).await;
+    }
     Some(Accepted {
         client,
         generation: claim.generation,
         version: request.version,
         will: request.will,
         session_present,
+        refused,
         unresumed,
         ended: ended_tx,
     })
 }
 
-/// Sends a refusing CONNACK (v3.1.1 `code`, v5.0 `reason`); the connection
-/// closes after it [MQTT-3.2.2-5], [MQTT-3.2.2-7].
+/// The CONNACK that accepts `request`, with our properties (v5.0).
+fn success_connack(
+    shared: &Shared,
+    request: &ConnectRequest,
+    assigned: Option<String>,
+    session_present: bool,
+) -> Result<GenericPacket<u16>, BuildError> {
+    Ok(match request.version {
+        ProtocolVersion::V5_0 => v5_0::Packet::from(
+            v5_0::Connack::builder()
+                .session_present(session_present)
+                .properties(connack_properties(shared, request, assigned))
+                .build()?,
+        )
+        .into(),
+        ProtocolVersion::V3_1_1 => v3_1_1::Packet::from(
+            v3_1_1::Connack::builder()
+                .session_present(session_present)
+                .build()?,
+        )
+        .into(),
+    })
+}
+
+/// Sends a refusing CONNACK (v3.1.1 `code`, v5.0 `reason`) and closes the
+/// connection [MQTT-3.2.2-5], [MQTT-3.2.2-7], also when the CONNACK could
+/// not be sent.
 async fn refuse(
     endpoint: &ServerEndpoint,
     code: ConnectReturnCode,

@@ -4,21 +4,17 @@
 //! A [`StoredMessage`] is the codec's [`Message`] with the time the broker
 //! got it. It is made once per received PUBLISH
 //! ([`StoredMessage::from_publish`]) or Will ([`StoredMessage::from_will`])
-//! and turned into one PUBLISH per subscriber with
-//! [`StoredMessage::to_publish`]. The message shares the received packet's
+//! and turned into one [`Message`] per subscriber with
+//! [`StoredMessage::delivery`], which the subscriber's connection numbers
+//! and writes in its own version. The message shares the received packet's
 //! buffers: receiving copies nothing, and a delivery copies no topic or
-//! payload (on v5.0, only the property block, when the expiry left or
-//! Subscription Identifiers change it).
+//! payload (only the property block, when the expiry left or Subscription
+//! Identifiers change it).
 
 use std::time::{Duration, Instant};
 
 use mqtt_codec::properties::{PayloadFormatIndicator, SubscriptionIdentifier};
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, MessageProperties, ProtocolVersion, QoS};
-
-/// The packet identifier of a QoS > 0 PUBLISH made by
-/// [`StoredMessage::to_publish`]: a placeholder that the connection
-/// replaces with one of its own.
-const PLACEHOLDER_ID: u16 = 1;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, MessageProperties, QoS};
 
 /// An application message as the broker keeps it: the codec [`Message`]
 /// (Topic Name, payload, QoS, RETAIN, v5.0 message properties; empty
@@ -151,59 +147,41 @@ impl StoredMessage {
         Some(u32::try_from(secs).unwrap_or(u32::MAX))
     }
 
-    /// The PUBLISH that delivers it to a subscriber of `version`.
+    /// The message that delivers it to one subscriber, for its connection
+    /// to publish (which numbers it at QoS 1 and 2, maps a Topic Alias, and
+    /// drops the properties on v3.1.1).
     ///
     /// Call once per subscriber with what the subscription decided: `qos`
     /// (the granted QoS, already lowered to the message's, §3.8.4), `retain`
     /// (the RETAIN flag to send, [MQTT-3.3.1-12], [MQTT-3.3.1-13]) and the
-    /// `subscription_ids` of the matching subscriptions (v5.0 only,
-    /// [MQTT-3.3.4-3]; 0 and values over 268,435,455 are left out). The
-    /// Message Expiry Interval is what is left at `now` [MQTT-3.3.2-6]; the
-    /// other properties are forwarded unaltered [MQTT-3.3.2-4],
-    /// [MQTT-3.3.2-15], [MQTT-3.3.2-16], [MQTT-3.3.2-17], [MQTT-3.3.2-20].
-    /// No Topic Alias: the connection maps aliases itself. DUP is 0. A QoS > 0
-    /// PUBLISH carries packet identifier 1 as a placeholder that the
-    /// connection replaces. A v3.1.1 subscriber gets no properties.
+    /// `subscription_ids` of the matching subscriptions ([MQTT-3.3.4-3]; 0
+    /// and values over 268,435,455 are left out). The Message Expiry
+    /// Interval is what is left at `now` [MQTT-3.3.2-6]; the other
+    /// properties are forwarded unaltered [MQTT-3.3.2-4], [MQTT-3.3.2-15],
+    /// [MQTT-3.3.2-16], [MQTT-3.3.2-17], [MQTT-3.3.2-20].
     ///
-    /// Copies no topic or payload; on v5.0, writes a new property block only
-    /// when the message has an expiry or the delivery has Subscription
+    /// Copies no topic or payload; writes a new property block only when
+    /// the message has an expiry or the delivery has Subscription
     /// Identifiers.
-    pub fn to_publish(
+    pub fn delivery(
         &self,
-        version: ProtocolVersion,
         qos: QoS,
         retain: bool,
         subscription_ids: &[u32],
         now: Instant,
-    ) -> GenericPacket<u16> {
+    ) -> Message {
         let mut message = self.message.clone();
         message.set_qos(qos);
         message.set_retain(retain);
-        match version {
-            ProtocolVersion::V3_1_1 => {
-                v3_1_1::Packet::Publish(v3_1_1::Publish::from_message(message, PLACEHOLDER_ID))
-                    .into()
-            }
-            ProtocolVersion::V5_0 => {
-                let mut publish = v5_0::Publish::from_message(message, PLACEHOLDER_ID);
-                let expiry = self.remaining_expiry(now);
-                let ids: Vec<_> = subscription_ids
-                    .iter()
-                    .filter_map(|&id| SubscriptionIdentifier::new(id))
-                    .collect();
-                if expiry.is_some() || !ids.is_empty() {
-                    let mut properties = publish.properties().to_owned();
-                    properties.message_expiry_interval = expiry;
-                    properties.subscription_identifiers = ids;
-                    // Cannot fail: the other properties are the message's,
-                    // checked when it was made, and its payload is what its
-                    // indicator says (`new`; `Message`'s setters change
-                    // neither).
-                    let _ = publish.set_properties_checked(&properties);
-                }
-                v5_0::Packet::Publish(publish).into()
-            }
+        if let Some(left) = self.remaining_expiry(now) {
+            message.set_message_expiry_interval(Some(left));
         }
+        let ids: Vec<_> = subscription_ids
+            .iter()
+            .filter_map(|&id| SubscriptionIdentifier::new(id))
+            .collect();
+        message.set_subscription_identifiers(&ids);
+        message
     }
 }
 
@@ -234,7 +212,7 @@ mod tests {
     use super::*;
     use bytes::{Bytes, BytesMut};
     use mqtt_codec::properties::UserProperty;
-    use mqtt_codec::{BinaryData, Decoder, MqttString, TopicName};
+    use mqtt_codec::{BinaryData, Decoder, MqttString, ProtocolVersion, TopicName};
     use std::num::NonZeroU16;
 
     fn topic(s: &str) -> TopicName {
@@ -289,13 +267,6 @@ mod tests {
         match packet {
             GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p,
             other => panic!("not a v5.0 PUBLISH: {other:?}"),
-        }
-    }
-
-    fn v3_of(packet: GenericPacket<u16>) -> v3_1_1::Publish<u16> {
-        match packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p,
-            other => panic!("not a v3.1.1 PUBLISH: {other:?}"),
         }
     }
 
@@ -499,23 +470,22 @@ mod tests {
         assert_eq!(max.remaining_expiry(t0), Some(u32::MAX));
     }
 
-    /// A v3.1.1 subscriber gets the topic, payload, QoS and RETAIN asked
-    /// for, a placeholder packet identifier on QoS > 0, and no properties.
+    /// A delivery has the topic, payload, QoS and RETAIN asked for; a
+    /// v3.1.1 subscriber's connection drops the properties.
     #[test]
-    fn to_publish_v3() {
+    fn delivery_qos_and_retain() {
         let now = Instant::now();
         let m = StoredMessage::from_publish(v5_publish(full_properties()), now).unwrap();
-        let p = v3_of(m.to_publish(ProtocolVersion::V3_1_1, QoS::AtLeastOnce, false, &[1], now));
-        assert_eq!(p.topic_name(), "a/b");
-        assert_eq!(p.payload(), b"hi");
-        assert_eq!(p.qos(), QoS::AtLeastOnce);
-        assert!(!p.retain());
-        assert!(!p.dup());
-        assert_eq!(p.packet_id(), Some(1));
-        let p = v3_of(m.to_publish(ProtocolVersion::V3_1_1, QoS::AtMostOnce, true, &[], now));
-        assert_eq!(p.qos(), QoS::AtMostOnce);
-        assert!(p.retain());
-        assert_eq!(p.packet_id(), None);
+        let d = m.delivery(QoS::AtLeastOnce, false, &[1], now);
+        assert_eq!(d.topic_name(), "a/b");
+        assert_eq!(d.payload(), b"hi");
+        assert_eq!(d.qos(), QoS::AtLeastOnce);
+        assert!(!d.retain());
+        let p = v3_1_1::Publish::from_message(d, 5u16);
+        assert_eq!((p.topic_name(), p.payload()), ("a/b", &b"hi"[..]));
+        let d = m.delivery(QoS::AtMostOnce, true, &[], now);
+        assert_eq!(d.qos(), QoS::AtMostOnce);
+        assert!(d.retain());
     }
 
     /// [MQTT-3.3.2-4], [MQTT-3.3.2-15], [MQTT-3.3.2-16], [MQTT-3.3.2-17],
@@ -523,23 +493,17 @@ mod tests {
     /// [MQTT-3.3.2-6] the expiry left; [MQTT-3.3.4-3] the subscription
     /// identifiers; no Topic Alias.
     #[test]
-    fn to_publish_v5_forwards_properties() {
+    fn delivery_forwards_properties() {
         let t0 = Instant::now();
         let m = StoredMessage::from_publish(v5_publish(full_properties()), t0).unwrap();
         let later = t0 + Duration::from_secs(15);
-        let p = v5_of(m.to_publish(
-            ProtocolVersion::V5_0,
-            QoS::ExactlyOnce,
-            true,
-            &[7, 3],
-            later,
-        ));
-        assert_eq!(p.topic_name(), "a/b");
-        assert_eq!(p.payload(), b"hi");
-        assert_eq!(p.qos(), QoS::ExactlyOnce);
-        assert!(p.retain());
-        assert!(!p.dup());
-        assert_eq!(p.packet_id(), Some(1));
+        let d = m.delivery(QoS::ExactlyOnce, true, &[7, 3], later);
+        assert_eq!(d.topic_name(), "a/b");
+        assert_eq!(d.qos(), QoS::ExactlyOnce);
+        assert!(d.retain());
+        // The payload is shared, not copied.
+        assert_eq!(d.payload().as_ptr(), m.message().payload().as_ptr());
+        let p = v5_0::Publish::from_message(d, 9u16);
         assert_eq!(p.topic_alias(), None);
         let mut expected = full_properties();
         expected.message_expiry_interval = Some(45);
@@ -548,27 +512,21 @@ mod tests {
             SubscriptionIdentifier::new(3).unwrap(),
         ];
         assert_eq!(p.properties().to_owned(), expected);
-        // The payload is shared, not copied.
-        assert_eq!(p.payload().as_ptr(), m.message().payload().as_ptr());
         // The stored message is left as it was.
         assert_eq!(m.message().properties().message_expiry_interval(), Some(60));
     }
 
-    /// QoS downgrade and RETAIN as the caller decides ([MQTT-3.3.1-12]);
-    /// invalid subscription identifiers are left out.
+    /// Without expiry or Subscription Identifiers the properties are the
+    /// message's; invalid subscription identifiers are left out.
     #[test]
-    fn to_publish_v5_qos_and_retain() {
+    fn delivery_without_changes() {
         let now = Instant::now();
         let m = message(None, now);
-        let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtMostOnce, false, &[0], now));
-        assert_eq!(p.qos(), QoS::AtMostOnce);
-        assert!(!p.retain());
-        assert_eq!(p.packet_id(), None);
-        assert!(p.properties().is_empty());
-        let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtLeastOnce, true, &[], now));
-        assert_eq!(p.qos(), QoS::AtLeastOnce);
-        assert!(p.retain());
-        assert_eq!(p.properties().message_expiry_interval(), None);
+        let d = m.delivery(QoS::AtMostOnce, false, &[0], now);
+        assert!(d.properties().is_empty());
+        assert_eq!(d.subscription_identifiers().count(), 0);
+        let d = m.delivery(QoS::AtLeastOnce, true, &[], now);
+        assert_eq!(d.properties().message_expiry_interval(), None);
     }
 
     /// A PUBLISH or Will whose payload is wrongly marked as UTF-8 (which
@@ -588,15 +546,13 @@ mod tests {
         );
         let m = StoredMessage::from_publish(publish, now).unwrap();
         assert_eq!(m.message().properties().payload_format_indicator(), None);
-        let p = v5_of(m.to_publish(ProtocolVersion::V5_0, QoS::AtMostOnce, false, &[2], now));
-        assert_eq!(p.properties().payload_format_indicator(), None);
+        let d = m.delivery(QoS::AtMostOnce, false, &[2], now);
+        assert_eq!(d.properties().payload_format_indicator(), None);
         assert_eq!(
-            p.properties()
-                .subscription_identifiers()
-                .collect::<Vec<_>>(),
+            d.subscription_identifiers().collect::<Vec<_>>(),
             [SubscriptionIdentifier::new(2).unwrap()]
         );
-        assert_eq!(p.payload(), &[0xFF, 0xFE]);
+        assert_eq!(d.payload(), &[0xFF, 0xFE]);
 
         let connect = decode(
             ProtocolVersion::V5_0,

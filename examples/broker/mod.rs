@@ -20,10 +20,20 @@
 //! and the pure parts
 //! `message.rs`, `router.rs`, `retained.rs`.
 //!
+//! Enhanced authentication (§4.12) is not supported: a v5.0 CONNECT with an
+//! Authentication Method gets CONNACK 0x8C (Bad authentication method) and
+//! the connection closes [MQTT-4.12.0-1].
+//!
 //! # Reliability and overload
 //!
+//! - A PUBLISH is acknowledged (PUBACK, PUBREC) once routed and, if
+//!   retained, stored ([`AckPolicy::AfterHandling`]): a client never has
+//!   more unhandled messages in the broker than our Receive Maximum. The
+//!   connections answer PUBREL and keep the QoS 2 rules themselves.
 //! - A QoS 1 or 2 copy routed to a session is never dropped while that
-//!   session exists, but for its bounds (`--max-queued`): a copy its
+//!   session exists, but for its bounds (`--max-queued`,
+//!   `--max-queued-bytes`, one queue for an offline client and for copies
+//!   waiting for its Receive Maximum): a copy its
 //!   connection did not take (it closed, was cut, or the client reconnected
 //!   meanwhile) goes to whoever holds the session now — the connection not
 //!   yet ready after its CONNACK, the stored offline session, or the new
@@ -44,7 +54,6 @@
 //!   stored at the disconnect keeps its received identifiers
 //!   [MQTT-4.3.3-10].
 
-pub mod ack;
 pub mod client;
 pub mod config;
 pub mod connect;
@@ -62,7 +71,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mqtt_tokio::{Config, ConnectionOptions, Server};
+use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
 
 pub use config::{BrokerConfig, HELP};
 pub use state::StatsSnapshot;
@@ -88,14 +97,14 @@ impl StatsHandle {
     }
 }
 
-/// The core options of every connection: automatic acknowledgements and
-/// PINGRESP, Topic Aliases toward the clients, offline queueing (QoS 1 and
-/// 2 only, bounded by `--max-queued`), our limits.
+/// The core options of every connection: a PUBLISH acknowledged once the
+/// broker has routed it (`client.rs`), PINGRESP (the default), Topic
+/// Aliases toward the clients, one session queue for offline messages (QoS
+/// 1 and 2 only) and for messages waiting for a client's Receive Maximum
+/// (bounded by `--max-queued` and `--max-queued-bytes`), our limits.
 pub(crate) fn options(config: &BrokerConfig) -> ConnectionOptions {
     let mut o = ConnectionOptions::default();
-    // The broker acknowledges a PUBLISH once it has routed it (ack.rs).
-    o.auto_pub_response = false;
-    o.auto_ping_response = true;
+    o.ack = AckPolicy::AfterHandling;
     o.auto_map_topic_alias_send = true;
     o.offline_publish = true;
     o.maximum_packet_size = NonZeroU32::new(config.max_packet_size);
@@ -114,7 +123,6 @@ fn driver_config(config: &BrokerConfig) -> Config {
     c.read_chunk = 4096;
     c.incoming_capacity = 64;
     c.command_capacity = 256;
-    c.max_waiting = config.max_queued;
     c.connect_timeout = Some(Duration::from_secs(config.connect_timeout));
     c
 }

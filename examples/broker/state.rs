@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use mqtt_codec::v5_0::DisconnectReasonCode;
-use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS};
+use mqtt_codec::{v5_0, GenericPacket, Message, ProtocolVersion, QoS};
 use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
@@ -50,7 +50,7 @@ pub enum Presence {
         /// QoS 1 and 2 messages routed while the connection is not ready
         /// (before its CONNACK, or closed and not yet stored): forwarded
         /// after the CONNACK, or queued in the stored session.
-        limbo: Vec<GenericPacket<u16>>,
+        limbo: Vec<Message>,
         /// The CONNACK was sent: messages go to the endpoint.
         ready: bool,
     },
@@ -102,8 +102,8 @@ pub struct Delivery {
     pub session: u64,
     /// Its connection.
     pub endpoint: ServerEndpoint,
-    /// The PUBLISH.
-    pub packet: GenericPacket<u16>,
+    /// The message, numbered by the connection.
+    pub message: Message,
 }
 
 /// The broker's counters (for tests and the load report).
@@ -289,24 +289,21 @@ impl State {
             match &mut session.presence {
                 Presence::Online {
                     endpoint,
-                    version,
                     limbo,
                     ready,
                     ..
                 } => {
-                    let packet =
-                        message.to_publish(*version, qos, retain, &route.subscription_ids, now);
                     if *ready && !endpoint.is_closed() {
                         out.push(Delivery {
                             client: route.client,
                             generation: session.generation,
                             session: session.id,
                             endpoint: endpoint.clone(),
-                            packet,
+                            message: message.delivery(qos, retain, &route.subscription_ids, now),
                         });
                     } else if qos != QoS::AtMostOnce {
                         if limbo.len() < shared.config.max_queued {
-                            limbo.push(packet);
+                            limbo.push(message.delivery(qos, retain, &route.subscription_ids, now));
                         } else {
                             dropped += 1;
                         }
@@ -317,14 +314,8 @@ impl State {
                         // QoS 0 is not queued for offline sessions.
                         continue;
                     }
-                    let Some(version) = conn.version() else {
-                        // Not stored without a version (client.rs::finish).
-                        dropped += 1;
-                        continue;
-                    };
-                    let packet =
-                        message.to_publish(version, qos, retain, &route.subscription_ids, now);
-                    if queue(conn, packet, shared.monotonic(now)) {
+                    let delivery = message.delivery(qos, retain, &route.subscription_ids, now);
+                    if queue(conn, delivery, shared.monotonic(now)) {
                         queued += 1;
                     } else {
                         dropped += 1;
@@ -352,7 +343,7 @@ impl State {
         client: &ClientId,
         session: u64,
         generation: u64,
-        packet: GenericPacket<u16>,
+        message: Message,
     ) -> Requeued {
         let Some(s) = self.sessions.get_mut(client) else {
             return Requeued::Dropped;
@@ -368,17 +359,17 @@ impl State {
             } if s.generation != generation && !endpoint.is_closed() => Requeued::Forward {
                 endpoint: endpoint.clone(),
                 generation: s.generation,
-                packet: Box::new(packet),
+                message,
             },
             Presence::Online { limbo, .. } => {
                 if limbo.len() >= shared.config.max_queued {
                     return Requeued::Dropped;
                 }
-                limbo.push(packet);
+                limbo.push(message);
                 Requeued::Kept
             }
             Presence::Offline(conn) => {
-                if queue(conn, packet, shared.monotonic(Instant::now())) {
+                if queue(conn, message, shared.monotonic(Instant::now())) {
                     Requeued::Kept
                 } else {
                     Requeued::Dropped
@@ -387,17 +378,17 @@ impl State {
         }
     }
 
-    /// Whether the connection of `client` of `generation` still holds the
-    /// session.
-    pub fn holds(&self, client: &ClientId, generation: u64) -> bool {
-        matches!(
-            self.sessions.get(client),
-            Some(Session {
+    /// The MQTT version of the connection of `client` of `generation`, if
+    /// it still holds the session.
+    pub fn holder_version(&self, client: &ClientId, generation: u64) -> Option<ProtocolVersion> {
+        match self.sessions.get(client)? {
+            Session {
                 generation: g,
-                presence: Presence::Online { .. },
+                presence: Presence::Online { version, .. },
                 ..
-            }) if *g == generation
-        )
+            } if *g == generation => Some(*version),
+            _ => None,
+        }
     }
 }
 
@@ -414,8 +405,8 @@ pub enum Requeued {
         endpoint: ServerEndpoint,
         /// Its generation.
         generation: u64,
-        /// The copy (boxed: this is the rare case).
-        packet: Box<GenericPacket<u16>>,
+        /// The copy.
+        message: Message,
     },
 }
 
@@ -455,12 +446,12 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
             let endpoint = endpoint.clone();
             std::mem::take(limbo)
                 .into_iter()
-                .map(|packet| Delivery {
+                .map(|message| Delivery {
                     client: client.clone(),
                     generation,
                     session: id,
                     endpoint: endpoint.clone(),
-                    packet,
+                    message,
                 })
                 .collect::<Vec<_>>()
         };
@@ -468,15 +459,14 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
     }
 }
 
-/// Queues `packet` in an offline session; false if the session refused it.
-/// A full queue refuses the new message (the session's `try_publish`): what
-/// was queued first is delivered first, as mosquitto does.
-pub fn queue(conn: &mut StoredConnection, packet: GenericPacket<u16>, now: MonotonicTime) -> bool {
+/// Queues `message` in an offline session (numbered by it); false if the
+/// session refused it. A full queue (`--max-queued`, `--max-queued-bytes`)
+/// refuses the new message: what was queued first is delivered first, as
+/// mosquitto does.
+pub fn queue(conn: &mut StoredConnection, message: Message, now: MonotonicTime) -> bool {
     conn.set_time(now);
-    let events = conn.send(packet);
-    !events
-        .iter()
-        .any(|e| matches!(e, mqtt_core::GenericEvent::NotifyError(_)))
+    // Offline, publishing writes nothing: no events to handle.
+    conn.publish(message).is_ok()
 }
 
 /// Cuts the connection of `client` of `generation`, which took nothing for
@@ -489,9 +479,11 @@ fn cut_slow_consumer(
     client: &ClientId,
     generation: u64,
     endpoint: &ServerEndpoint,
-    version: ProtocolVersion,
 ) {
-    if !shared.lock().holds(client, generation) || endpoint.is_closed() {
+    let Some(version) = shared.lock().holder_version(client, generation) else {
+        return;
+    };
+    if endpoint.is_closed() {
         return;
     }
     if version == ProtocolVersion::V5_0 {
@@ -514,21 +506,21 @@ async fn forward_copy(
     client: &ClientId,
     generation: u64,
     endpoint: &ServerEndpoint,
-    packet: GenericPacket<u16>,
-) -> Result<(), GenericPacket<u16>> {
-    let packet = match endpoint.try_forward(packet) {
+    message: Message,
+) -> Result<(), Message> {
+    let message = match endpoint.try_forward(message) {
         Ok(()) => return Ok(()),
-        Err(ForwardError::Closed(p)) => return Err(p),
-        Err(ForwardError::Full(p)) => p,
+        Err(ForwardError::Closed(m)) => return Err(m),
+        Err(ForwardError::Full(m)) => m,
     };
     let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
-    match endpoint.forward_timeout(packet, wait).await {
+    match endpoint.forward_timeout(message, wait).await {
         Ok(()) => Ok(()),
-        Err(ForwardError::Full(p)) => {
-            cut_slow_consumer(shared, client, generation, endpoint, p.version());
-            Err(p)
+        Err(ForwardError::Full(m)) => {
+            cut_slow_consumer(shared, client, generation, endpoint);
+            Err(m)
         }
-        Err(ForwardError::Closed(p)) => Err(p),
+        Err(ForwardError::Closed(m)) => Err(m),
     }
 }
 
@@ -544,24 +536,24 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
             mut generation,
             session,
             mut endpoint,
-            mut packet,
+            mut message,
         } = d;
         loop {
-            packet = match forward_copy(shared, &client, generation, &endpoint, packet).await {
+            message = match forward_copy(shared, &client, generation, &endpoint, message).await {
                 Ok(()) => {
                     sent += 1;
                     break;
                 }
                 // QoS 0 is not kept for a connection that closed or was cut.
-                Err(p) if p.publish_qos() == Some(QoS::AtMostOnce) => {
+                Err(m) if m.qos() == QoS::AtMostOnce => {
                     shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
-                Err(p) => p,
+                Err(m) => m,
             };
             let requeued = shared
                 .lock()
-                .requeue(shared, &client, session, generation, packet);
+                .requeue(shared, &client, session, generation, message);
             match requeued {
                 Requeued::Kept => break,
                 Requeued::Dropped => {
@@ -573,8 +565,8 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
                 Requeued::Forward {
                     endpoint: e,
                     generation: g,
-                    packet: p,
-                } => (endpoint, generation, packet) = (e, g, *p),
+                    message: m,
+                } => (endpoint, generation, message) = (e, g, m),
             }
         }
     }

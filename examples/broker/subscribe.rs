@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use mqtt_codec::v3_1_1::SubackReturnCode;
 use mqtt_codec::v5_0::{SubackReasonCode, UnsubackReasonCode};
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
-use mqtt_tokio::ServerEndpoint;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion, QoS, TopicFilter};
+use mqtt_tokio::{Forward, ForwardError, ServerEndpoint};
 
 use super::message::StoredMessage;
 use super::router::{is_denied, ClientId, RetainHandling, Subscription};
@@ -125,8 +125,9 @@ pub async fn on_subscribe(
     };
 
     let now = Instant::now();
+    let suback_waits;
     let mut outcomes = Vec::with_capacity(requests.len());
-    let mut retained: Vec<GenericPacket<u16>> = Vec::new();
+    let mut retained: Vec<Message> = Vec::new();
     {
         let mut st = shared.lock();
         let mut messages: Vec<StoredMessage> = Vec::new();
@@ -153,7 +154,7 @@ pub async fn on_subscribe(
             st.retained.matching(&r.filter, now, &mut messages);
             for m in &messages {
                 let qos = m.message().qos().min(granted);
-                retained.push(m.to_publish(version, qos, true, &ids, now));
+                retained.push(m.delivery(qos, true, &ids, now));
             }
         }
         // Queued while the lock keeps routing out: a live message matching
@@ -164,24 +165,47 @@ pub async fn on_subscribe(
         let Some(ack) = suback(version, id, &outcomes) else {
             return;
         };
-        let queued = std::mem::take(&mut retained);
-        for packet in std::iter::once(ack).chain(queued) {
-            if !retained.is_empty() {
-                retained.push(packet);
-                continue;
-            }
-            match endpoint.try_forward(packet) {
-                Ok(()) => {}
-                Err(mqtt_tokio::ForwardError::Full(p)) => retained.push(p),
-                Err(mqtt_tokio::ForwardError::Closed(_)) => return,
-            }
+        let Some(waits) = forward_now(endpoint, [ack]) else {
+            return;
+        };
+        if waits.is_empty() {
+            let Some(rest) = forward_now(endpoint, std::mem::take(&mut retained)) else {
+                return;
+            };
+            retained = rest;
         }
+        suback_waits = waits;
     }
-    for packet in retained {
-        if endpoint.forward(packet).await.is_err() {
+    for ack in suback_waits {
+        if endpoint.forward(ack).await.is_err() {
             return;
         }
     }
+    for m in retained {
+        if endpoint.forward(m).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Forwards `items` in order as far as the connection's command queue has
+/// room, without waiting; returns the ones that must wait (from the first
+/// that did not fit), or `None` when the connection is closed.
+fn forward_now<T: Forward<u16>>(
+    endpoint: &ServerEndpoint,
+    items: impl IntoIterator<Item = T>,
+) -> Option<Vec<T>> {
+    let mut items = items.into_iter();
+    for item in items.by_ref() {
+        match endpoint.try_forward(item) {
+            Ok(()) => {}
+            Err(ForwardError::Full(item)) => {
+                return Some(std::iter::once(item).chain(items).collect());
+            }
+            Err(ForwardError::Closed(_)) => return None,
+        }
+    }
+    Some(Vec::new())
 }
 
 /// The SUBACK of `outcomes`, one code per filter in order.

@@ -1,5 +1,6 @@
 //! What the load generator and the soak share: flag parsing, the payload
-//! header, the packets they build, a small PRNG and the memory of a process.
+//! header, the packets and messages they build, a small PRNG and the memory
+//! of a process.
 
 #![allow(dead_code)] // shared by loadgen and soak, each using a part
 
@@ -9,7 +10,7 @@ use std::str::FromStr;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicName};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion, QoS, TopicName};
 
 /// An error a task reports; `Send` so that tasks may return it.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -172,37 +173,14 @@ pub fn connect_packet(
     })
 }
 
-/// A PUBLISH of `version` (packet identifier 1 at QoS 1 and 2:
-/// `Endpoint::publish` replaces it).
-pub fn publish_packet(
-    version: ProtocolVersion,
-    topic: &TopicName,
-    qos: QoS,
-    payload: Bytes,
-) -> Result<GenericPacket, Error> {
-    let id = (qos != QoS::AtMostOnce).then_some(1u16);
-    Ok(match version {
-        ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::builder()
-                .topic_name(topic.clone())
-                .qos(qos)
-                .payload(payload);
-            if let Some(id) = id {
-                b = b.packet_id(id);
-            }
-            v3_1_1::Packet::from(b.build()?).into()
-        }
-        ProtocolVersion::V5_0 => {
-            let mut b = v5_0::Publish::builder()
-                .topic_name(topic.clone())
-                .qos(qos)
-                .payload(payload);
-            if let Some(id) = id {
-                b = b.packet_id(id);
-            }
-            v5_0::Packet::from(b.build()?).into()
-        }
-    })
+/// A message to `topic` at `qos`, numbered by the connection that
+/// publishes it.
+pub fn message(topic: &TopicName, qos: QoS, payload: Bytes) -> Result<Message, Error> {
+    Ok(Message::builder()
+        .topic_name(topic.clone())
+        .qos(qos)
+        .payload(payload)
+        .build()?)
 }
 
 /// The payload of a PUBLISH, `None` for other packets.

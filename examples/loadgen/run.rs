@@ -208,7 +208,6 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
         let topic = TopicName::new(format!("{}/{i}", s.topic))?;
         let plan = Plan {
             index: i as u32,
-            version: s.version,
             qos: s.qos,
             payload: s.payload,
             topic,
@@ -265,8 +264,7 @@ pub async fn connect(
     client_id: &str,
     keep_alive: u16,
 ) -> Result<(Client, Incoming<role::Client>), Error> {
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    let options = ConnectionOptions::default();
     let session = SessionFlags {
         clean: true,
         expiry: 0,
@@ -341,7 +339,6 @@ async fn count(
 /// One sender's schedule.
 struct Plan {
     index: u32,
-    version: ProtocolVersion,
     qos: QoS,
     payload: usize,
     topic: TopicName,
@@ -441,23 +438,14 @@ async fn publish_worker(
             seq,
             sent_ns: plan.origin.elapsed().as_nanos() as u64,
         };
-        let packet = match common::publish_packet(
-            plan.version,
-            &plan.topic,
-            plan.qos,
-            header.payload(plan.payload),
-        ) {
-            Ok(p) => p,
+        let message = match common::message(&plan.topic, plan.qos, header.payload(plan.payload)) {
+            Ok(m) => m,
             Err(_) => {
                 errors += 1;
                 break;
             }
         };
-        let result = if plan.qos == QoS::AtMostOnce {
-            client.send_generic(packet).await
-        } else {
-            client.publish_generic(packet).await.map(drop)
-        };
+        let result = client.publish(message).await.map(drop);
         match result {
             Ok(()) => sent += 1,
             Err(_) => {

@@ -78,9 +78,7 @@ async fn open(
 ) -> Result<Live, Error> {
     let first = connection.is_none();
     let connection = connection.unwrap_or_else(|| {
-        let mut options = ConnectionOptions::default();
-        options.auto_pub_response = true;
-        GenericConnection::with_options(shared.version, options)
+        GenericConnection::with_options(shared.version, ConnectionOptions::default())
     });
     let session = SessionFlags {
         clean: first && shared.version == ProtocolVersion::V5_0,
@@ -231,10 +229,10 @@ pub async fn publisher(
             _ = ticks.tick(), if room => {
                 let header = Header { publisher: index, seq: next_seq, sent_ns: origin.elapsed().as_nanos() as u64 };
                 next_seq += 1;
-                let packet = common::publish_packet(shared.version, &topic, qos, header.payload(shared.payload))?;
-                // Refused only when the connection closed: the message is
-                // then not counted (and its number not reused).
-                if let Ok(Some(pid)) = live.client.publish_generic(packet).await {
+                let message = common::message(&topic, qos, header.payload(shared.payload))?;
+                // Refused when the connection closed (or its session queue
+                // is full): the message is then not counted.
+                if let Ok(Some(pid)) = live.client.publish(message).await {
                     pending.insert(pid, header.seq);
                 }
             }
@@ -348,8 +346,7 @@ pub async fn subscriber(
 /// Ends the session of client `id` on the broker: connects with a clean
 /// session that expires with the connection, and disconnects.
 pub async fn forget(shared: &Shared, id: &str) -> Result<(), Error> {
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    let options = ConnectionOptions::default();
     let session = SessionFlags {
         clean: true,
         expiry: 0,

@@ -1,10 +1,12 @@
-//! What the runnable examples share: their command-line arguments and the
-//! packets they build for either MQTT version. The examples themselves are
-//! the `[[example]]` targets (`cargo run --example publish`, ...).
+//! What the runnable examples share: their command-line arguments, the
+//! packets they build for either MQTT version, and the messages they
+//! publish. The examples themselves are the `[[example]]` targets
+//! (`cargo run --example publish`, ...).
 
 use bytes::Bytes;
 use mqtt_codec::{
-    v3_1_1, v5_0, BuildError, GenericPacket, PacketId, ProtocolVersion, QoS, TopicFilter, TopicName,
+    v3_1_1, v5_0, BuildError, GenericPacket, Message, PacketId, ProtocolVersion, QoS, TopicFilter,
+    TopicName,
 };
 
 /// An error an example reports and exits with.
@@ -98,37 +100,14 @@ pub fn subscribe<P: PacketId>(
     })
 }
 
-/// A PUBLISH of `version`; `packet_id` is required for QoS 1 and 2.
-pub fn publish<P: PacketId>(
-    version: ProtocolVersion,
-    topic: &str,
-    qos: QoS,
-    packet_id: Option<P>,
-    payload: Bytes,
-) -> Result<GenericPacket<P>, Error> {
-    let topic = TopicName::new(topic)?;
-    Ok(match version {
-        ProtocolVersion::V3_1_1 => {
-            let mut b = v3_1_1::Publish::builder()
-                .topic_name(topic)
-                .qos(qos)
-                .payload(payload);
-            if let Some(id) = packet_id {
-                b = b.packet_id(id);
-            }
-            v3_1_1::Packet::from(b.build()?).into()
-        }
-        ProtocolVersion::V5_0 => {
-            let mut b = v5_0::Publish::builder()
-                .topic_name(topic)
-                .qos(qos)
-                .payload(payload);
-            if let Some(id) = packet_id {
-                b = b.packet_id(id);
-            }
-            v5_0::Packet::from(b.build()?).into()
-        }
-    })
+/// A message to `topic` at `qos`, for an endpoint's `publish`, which
+/// numbers it (QoS 1 and 2) and writes it in the connection's version.
+pub fn message(topic: &str, qos: QoS, payload: impl Into<Bytes>) -> Result<Message, Error> {
+    Ok(Message::builder()
+        .topic_name(TopicName::new(topic)?)
+        .qos(qos)
+        .payload(payload.into())
+        .build()?)
 }
 
 /// Prints what a received packet means to a subscriber: a message, the

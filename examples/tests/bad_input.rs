@@ -53,8 +53,7 @@ impl Good {
         let stats = broker.stats_handle();
         tokio::spawn(broker.run());
 
-        let mut options = ConnectionOptions::default();
-        options.auto_pub_response = true;
+        let options = ConnectionOptions::default();
         let sub_connect =
             mqtt_examples::connect(ProtocolVersion::V5_0, "good-sub", 30).expect("a CONNECT");
         let (subscriber, mut subscriber_incoming) = timeout(
@@ -106,15 +105,9 @@ impl Good {
     async fn assert_serves(&mut self) {
         self.sent += 1;
         let payload = Bytes::from(format!("good {}", self.sent));
-        let publish = mqtt_examples::publish::<u16>(
-            ProtocolVersion::V3_1_1,
-            TOPIC,
-            QoS::AtLeastOnce,
-            Some(1),
-            payload.clone(),
-        )
-        .expect("a PUBLISH");
-        timeout(CLOSE_LIMIT, self.publisher.publish_generic(publish))
+        let message =
+            mqtt_examples::message(TOPIC, QoS::AtLeastOnce, payload.clone()).expect("a message");
+        timeout(CLOSE_LIMIT, self.publisher.publish(message))
             .await
             .expect("the good PUBLISH is taken in time")
             .expect("the good publisher is still connected");

@@ -16,9 +16,13 @@ use mqtt_codec::v5_0::{
     ConnectProperties, DisconnectReasonCode, PublishProperties, RetainHandling,
     SubscribeProperties, SubscriptionOptions, WillProperties,
 };
-use mqtt_codec::{v3_1_1, v5_0, Decoder, Encode, GenericPacket, ProtocolVersion, QoS};
+use mqtt_codec::{
+    v3_1_1, v5_0, Decoder, Encode, GenericPacket, Message, MessageProperties, ProtocolVersion, QoS,
+};
 use mqtt_examples::broker::{Broker, BrokerConfig, StatsHandle};
-use mqtt_tokio::{role, Client, ConnectionOptions, Error, Incoming, IntoConnect};
+use mqtt_tokio::{
+    role, AckPolicy, Client, ConnectionOptions, Error, Incoming, IntoConnect, SendError,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -72,9 +76,7 @@ impl TestBroker {
 }
 
 fn options() -> ConnectionOptions {
-    let mut o = ConnectionOptions::default();
-    o.auto_pub_response = true;
-    o
+    ConnectionOptions::default()
 }
 
 async fn connect_with(
@@ -311,61 +313,39 @@ async fn subscribe_retained(
     suback(incoming).await.1
 }
 
-fn publish_packet(
-    version: ProtocolVersion,
+/// A message for a client endpoint's `publish`, which numbers it.
+fn message(
     topic: &str,
     qos: QoS,
     retain: bool,
     payload: impl Into<Bytes>,
     props: PublishProperties,
-) -> GenericPacket<u16> {
-    let payload = payload.into();
+) -> Message {
+    let mut b = Message::builder()
+        .try_topic_name(topic)
+        .unwrap()
+        .qos(qos)
+        .retain(retain)
+        .payload(payload.into());
+    if props != PublishProperties::default() {
+        b = b.properties(MessageProperties::from(props));
+    }
+    b.build().unwrap()
+}
+
+/// The PUBLISH of `version` carrying `message` with identifier `id`
+/// (unused at QoS 0), for a raw connection, which numbers its own packets.
+fn publish_packet(version: ProtocolVersion, id: u16, message: Message) -> GenericPacket<u16> {
     match version {
-        V3 => {
-            let mut b = v3_1_1::Publish::builder()
-                .try_topic_name(topic)
-                .unwrap()
-                .qos(qos)
-                .retain(retain)
-                .payload(payload);
-            if qos != QoS::AtMostOnce {
-                b = b.packet_id(1);
-            }
-            v3_1_1::Packet::from(b.build().unwrap()).into()
-        }
-        _ => {
-            let mut b = v5_0::Publish::builder()
-                .try_topic_name(topic)
-                .unwrap()
-                .qos(qos)
-                .retain(retain)
-                .payload(payload)
-                .properties(props);
-            if qos != QoS::AtMostOnce {
-                b = b.packet_id(1);
-            }
-            v5_0::Packet::from(b.build().unwrap()).into()
-        }
+        V3 => v3_1_1::Packet::from(v3_1_1::Publish::from_message(message, id)).into(),
+        _ => v5_0::Packet::from(v5_0::Publish::from_message(message, id)).into(),
     }
 }
 
-async fn publish(
-    c: &Client,
-    v: ProtocolVersion,
-    topic: &str,
-    qos: QoS,
-    retain: bool,
-    payload: &'static str,
-) {
-    let packet = publish_packet(
-        v,
-        topic,
-        qos,
-        retain,
-        payload.as_bytes(),
-        Default::default(),
-    );
-    c.publish_generic(packet).await.unwrap();
+/// Publishes a message from `c` (numbered by its connection).
+async fn publish(c: &Client, topic: &str, qos: QoS, retain: bool, payload: &'static str) {
+    let packet = message(topic, qos, retain, payload.as_bytes(), Default::default());
+    c.publish(packet).await.unwrap();
 }
 
 /// Waits until the broker handled every packet `c` sent so far (a SUBSCRIBE
@@ -401,8 +381,8 @@ async fn qos_0_1_2_across_versions() {
         let (p, _pi) = client(b.addr, pv, &format!("pub{pv:?}")).await;
         for qos in QOS {
             let topic = format!("q/{pv:?}/{}", qos as u8);
-            let packet = publish_packet(pv, &topic, qos, false, &b"m"[..], Default::default());
-            p.publish_generic(packet).await.unwrap();
+            let packet = message(&topic, qos, false, &b"m"[..], Default::default());
+            p.publish(packet).await.unwrap();
             for incoming in [&mut i3, &mut i5] {
                 let m = next_msg(incoming).await;
                 assert_eq!(
@@ -429,9 +409,9 @@ async fn qos_downgraded_and_maximum_qos() {
         [1]
     );
     assert_eq!(subscribe(&s, &mut i, V5, "d/0", QoS::AtMostOnce).await, [0]);
-    publish(&s, V5, "d/2", QoS::AtLeastOnce, false, "a").await;
+    publish(&s, "d/2", QoS::AtLeastOnce, false, "a").await;
     assert_eq!(next_msg(&mut i).await.qos, QoS::AtLeastOnce);
-    publish(&s, V5, "d/0", QoS::AtLeastOnce, false, "b").await;
+    publish(&s, "d/0", QoS::AtLeastOnce, false, "b").await;
     assert_eq!(next_msg(&mut i).await.qos, QoS::AtMostOnce);
 }
 
@@ -449,8 +429,8 @@ async fn retained_set_replace_clear() {
         let (p, mut pi) = client(b.addr, v, &format!("rp{v:?}")).await;
         let (live, mut li) = client(b.addr, v, &format!("rl{v:?}")).await;
         subscribe(&live, &mut li, v, topic, QoS::AtLeastOnce).await;
-        publish(&p, v, topic, QoS::AtLeastOnce, true, "one").await;
-        publish(&p, v, topic, QoS::AtLeastOnce, true, "two").await;
+        publish(&p, topic, QoS::AtLeastOnce, true, "one").await;
+        publish(&p, topic, QoS::AtLeastOnce, true, "two").await;
         barrier(&p, &mut pi, v).await;
         let m = next_msg(&mut li).await;
         assert_eq!(
@@ -461,7 +441,7 @@ async fn retained_set_replace_clear() {
         let got = subscribe_retained(&s, &mut si, v, topic, QoS::AtLeastOnce.into()).await;
         assert_eq!(payloads(&got), ["two"]);
         assert!(got[0].retain);
-        publish(&p, v, topic, QoS::AtLeastOnce, true, "").await;
+        publish(&p, topic, QoS::AtLeastOnce, true, "").await;
         barrier(&p, &mut pi, v).await;
         let (s, mut si) = client(b.addr, v, &format!("rc{v:?}")).await;
         let got = subscribe_retained(&s, &mut si, v, "+/t", QoS::AtLeastOnce.into()).await;
@@ -479,21 +459,20 @@ async fn retained_messages_come_before_later_live_ones() {
     let (p, mut pi) = client(b.addr, V5, "ord-pub").await;
     let names: Vec<String> = (0..200).map(|i| format!("m{i}")).collect();
     for name in &names {
-        let packet = publish_packet(
-            V5,
+        let packet = message(
             &format!("ord/{name}"),
             QoS::AtLeastOnce,
             true,
             name.clone(),
             Default::default(),
         );
-        p.publish_generic(packet).await.unwrap();
+        p.publish(packet).await.unwrap();
     }
     barrier(&p, &mut pi, V5).await;
     for v in BOTH {
         let (s, mut si) = client(b.addr, v, &format!("ord-sub{v:?}")).await;
         subscribe(&s, &mut si, v, "ord/+", QoS::AtLeastOnce).await;
-        publish(&p, V5, "ord/live", QoS::AtLeastOnce, false, "live").await;
+        publish(&p, "ord/live", QoS::AtLeastOnce, false, "live").await;
         let mut before = Vec::new();
         loop {
             let m = next_msg(&mut si).await;
@@ -517,7 +496,7 @@ async fn retained_messages_come_before_later_live_ones() {
 async fn retain_handling_and_retain_as_published() {
     let b = start(|_| {}).await;
     let (p, mut pi) = client(b.addr, V5, "rh-pub").await;
-    publish(&p, V5, "rh/t", QoS::AtLeastOnce, true, "kept").await;
+    publish(&p, "rh/t", QoS::AtLeastOnce, true, "kept").await;
     barrier(&p, &mut pi, V5).await;
     let (s, mut si) = client(b.addr, V5, "rh-sub").await;
     let rh = |h| SubscriptionOptions {
@@ -543,7 +522,7 @@ async fn retain_handling_and_retain_as_published() {
     subscribe_opts(&a, &mut ai, V5, "rap/t", rap, None).await;
     let (n, mut ni) = client(b.addr, V3, "rap-0").await;
     subscribe(&n, &mut ni, V3, "rap/t", QoS::AtLeastOnce).await;
-    publish(&p, V5, "rap/t", QoS::AtLeastOnce, true, "r").await;
+    publish(&p, "rap/t", QoS::AtLeastOnce, true, "r").await;
     assert!(next_msg(&mut ai).await.retain);
     assert!(!next_msg(&mut ni).await.retain);
 }
@@ -607,7 +586,7 @@ async fn watcher(b: &TestBroker) -> (Client, In) {
 
 /// The next message the watcher gets is its marker (no will came first).
 async fn assert_no_will(w: &Client, wi: &mut In) {
-    publish(w, V5, "will/marker", QoS::AtLeastOnce, false, "marker").await;
+    publish(w, "will/marker", QoS::AtLeastOnce, false, "marker").await;
     assert_eq!(next_msg(wi).await.topic, "will/marker");
 }
 
@@ -702,9 +681,9 @@ async fn persistent_session_queues_while_offline() {
         subscribe(&s, &mut si, v, "ps/t", QoS::ExactlyOnce).await;
         s.close().await.unwrap();
         b.wait_connections(1).await;
-        publish(&p, V5, "ps/t", QoS::AtLeastOnce, false, "one").await;
-        publish(&p, V5, "ps/t", QoS::AtMostOnce, false, "zero").await;
-        publish(&p, V5, "ps/t", QoS::ExactlyOnce, false, "two").await;
+        publish(&p, "ps/t", QoS::AtLeastOnce, false, "one").await;
+        publish(&p, "ps/t", QoS::AtMostOnce, false, "zero").await;
+        publish(&p, "ps/t", QoS::ExactlyOnce, false, "two").await;
         barrier(&p, &mut pi, V5).await;
         let (_s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
         assert!(session_present(&si));
@@ -712,7 +691,7 @@ async fn persistent_session_queues_while_offline() {
         let m2 = next_msg(&mut si).await;
         assert_eq!(payloads(&[m1.clone(), m2.clone()]), ["one", "two"]);
         assert_eq!((m1.qos, m2.qos), (QoS::AtLeastOnce, QoS::ExactlyOnce));
-        publish(&p, V5, "ps/t", QoS::AtLeastOnce, false, "live").await;
+        publish(&p, "ps/t", QoS::AtLeastOnce, false, "live").await;
         assert_eq!(payloads(&[next_msg(&mut si).await]), ["live"]);
     }
 }
@@ -733,15 +712,8 @@ async fn offline_queue_bounded_in_bytes() {
         for i in 0..10u8 {
             let mut payload = vec![b'0' + i];
             payload.resize(200, b'.');
-            let packet = publish_packet(
-                V5,
-                "qb/t",
-                QoS::AtLeastOnce,
-                false,
-                payload,
-                Default::default(),
-            );
-            p.publish_generic(packet).await.unwrap();
+            let packet = message("qb/t", QoS::AtLeastOnce, false, payload, Default::default());
+            p.publish(packet).await.unwrap();
         }
         barrier(&p, &mut pi, V5).await;
         let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
@@ -775,10 +747,10 @@ async fn unacknowledged_qos1_resent_on_resume() {
     for v in BOTH {
         let id = format!("rs{v:?}");
         let mut manual = options();
-        manual.auto_pub_response = false;
+        manual.ack = AckPolicy::Manual;
         let (s, mut si) = connect_with(b.addr, connect_packet(v, &id, true), manual).await;
         subscribe(&s, &mut si, v, "rs/t", QoS::AtLeastOnce).await;
-        publish(&p, V3, "rs/t", QoS::AtLeastOnce, false, "again").await;
+        publish(&p, "rs/t", QoS::AtLeastOnce, false, "again").await;
         let first = next_msg(&mut si).await;
         assert!(!first.dup);
         s.abort();
@@ -805,13 +777,13 @@ async fn clean_start_discards_session() {
         subscribe(&s, &mut si, v, "cs/t", QoS::AtLeastOnce).await;
         s.close().await.unwrap();
         b.wait_connections(1).await;
-        publish(&p, V5, "cs/t", QoS::AtLeastOnce, false, "old").await;
+        publish(&p, "cs/t", QoS::AtLeastOnce, false, "old").await;
         barrier(&p, &mut pi, V5).await;
         let (s, mut si) = client(b.addr, v, &id).await;
         assert!(!session_present(&si));
         subscribe(&s, &mut si, v, "cs/marker", QoS::AtLeastOnce).await;
-        publish(&p, V5, "cs/t", QoS::AtLeastOnce, false, "new").await;
-        publish(&p, V5, "cs/marker", QoS::AtLeastOnce, false, "marker").await;
+        publish(&p, "cs/t", QoS::AtLeastOnce, false, "new").await;
+        publish(&p, "cs/marker", QoS::AtLeastOnce, false, "marker").await;
         assert_eq!(payloads(&[next_msg(&mut si).await]), ["marker"]);
         s.close().await.unwrap();
         b.wait_connections(1).await;
@@ -912,7 +884,7 @@ async fn session_takeover() {
                 other => panic!("expected DISCONNECT 0x8E, got {other:?}"),
             }
         }
-        publish(&c, v, "to/t", QoS::AtLeastOnce, false, "still").await;
+        publish(&c, "to/t", QoS::AtLeastOnce, false, "still").await;
         assert_eq!(payloads(&[next_msg(&mut ci).await]), ["still"]);
         c.close().await.unwrap();
     }
@@ -929,11 +901,11 @@ async fn wildcards_and_dollar_topics() {
         let (s, mut si) = client(b.addr, v, &format!("wc{v:?}")).await;
         subscribe(&s, &mut si, v, "#", QoS::AtLeastOnce).await;
         subscribe(&s, &mut si, v, "+/x", QoS::AtLeastOnce).await;
-        publish(&s, v, "$SYS/x", QoS::AtLeastOnce, false, "sys").await;
-        publish(&s, v, "a/x", QoS::AtLeastOnce, false, "ax").await;
+        publish(&s, "$SYS/x", QoS::AtLeastOnce, false, "sys").await;
+        publish(&s, "a/x", QoS::AtLeastOnce, false, "ax").await;
         assert_eq!(payloads(&[next_msg(&mut si).await]), ["ax"]);
         subscribe(&s, &mut si, v, "$SYS/#", QoS::AtLeastOnce).await;
-        publish(&s, v, "$SYS/x", QoS::AtLeastOnce, false, "sys2").await;
+        publish(&s, "$SYS/x", QoS::AtLeastOnce, false, "sys2").await;
         assert_eq!(payloads(&[next_msg(&mut si).await]), ["sys2"]);
         s.close().await.unwrap();
     }
@@ -950,8 +922,8 @@ async fn overlapping_subscriptions_and_identifiers() {
     let (s3, mut si3) = client(b.addr, V3, "ov3").await;
     subscribe(&s3, &mut si3, V3, "ov/#", QoS::AtMostOnce).await;
     subscribe(&s3, &mut si3, V3, "ov/+", QoS::AtLeastOnce).await;
-    publish(&s, V5, "ov/a", QoS::ExactlyOnce, false, "o").await;
-    publish(&s, V5, "ov/marker/x", QoS::AtLeastOnce, false, "marker").await;
+    publish(&s, "ov/a", QoS::ExactlyOnce, false, "o").await;
+    publish(&s, "ov/marker/x", QoS::AtLeastOnce, false, "marker").await;
     let m = next_msg(&mut si).await;
     let mut ids: Vec<u32> = m
         .props
@@ -981,17 +953,16 @@ async fn shared_subscription_each_message_once() {
     let (p, _pi) = client(b.addr, V5, "sh-p").await;
     const N: usize = 10;
     for i in 0..N {
-        let packet = publish_packet(
-            V5,
+        let packet = message(
             "sh/t",
             QoS::AtLeastOnce,
             false,
             format!("{i}").into_bytes(),
             Default::default(),
         );
-        p.publish_generic(packet).await.unwrap();
+        p.publish(packet).await.unwrap();
     }
-    publish(&p, V5, "shm", QoS::AtLeastOnce, false, "marker").await;
+    publish(&p, "shm", QoS::AtLeastOnce, false, "marker").await;
     let mut seen = BTreeMap::new();
     for incoming in [&mut ai, &mut ci] {
         loop {
@@ -1020,8 +991,8 @@ async fn no_local() {
     subscribe(&s, &mut si, V5, "nl/marker", QoS::AtLeastOnce).await;
     let (o, mut oi) = client(b.addr, V3, "nl-other").await;
     subscribe(&o, &mut oi, V3, "nl/t", QoS::AtLeastOnce).await;
-    publish(&s, V5, "nl/t", QoS::AtLeastOnce, false, "own").await;
-    publish(&s, V5, "nl/marker", QoS::AtLeastOnce, false, "marker").await;
+    publish(&s, "nl/t", QoS::AtLeastOnce, false, "own").await;
+    publish(&s, "nl/marker", QoS::AtLeastOnce, false, "marker").await;
     assert_eq!(payloads(&[next_msg(&mut si).await]), ["marker"]);
     assert_eq!(payloads(&[next_msg(&mut oi).await]), ["own"]);
 }
@@ -1090,15 +1061,7 @@ async fn topic_alias_both_ways() {
     .await;
     assert_eq!(connack_v5(&_pi).properties().topic_alias_maximum, Some(5));
     for payload in ["1", "2"] {
-        publish(
-            &p,
-            V5,
-            "ta/long/topic/name",
-            QoS::AtLeastOnce,
-            false,
-            payload,
-        )
-        .await;
+        publish(&p, "ta/long/topic/name", QoS::AtLeastOnce, false, payload).await;
         let m = next_msg(&mut si).await;
         assert_eq!(
             (m.topic.as_str(), m.alias.is_some()),
@@ -1167,16 +1130,15 @@ async fn client_maximum_packet_size_respected() {
     let (s, mut si) = connect_with(b.addr, connect, options()).await;
     subscribe(&s, &mut si, V5, "mps/t", QoS::AtLeastOnce).await;
     let (p, _pi) = client(b.addr, V3, "mps-pub").await;
-    let big = publish_packet(
-        V3,
+    let big = message(
         "mps/t",
         QoS::AtLeastOnce,
         false,
         vec![7u8; 500],
         Default::default(),
     );
-    p.publish_generic(big).await.unwrap();
-    publish(&p, V3, "mps/t", QoS::AtLeastOnce, false, "small").await;
+    p.publish(big).await.unwrap();
+    publish(&p, "mps/t", QoS::AtLeastOnce, false, "small").await;
     assert_eq!(payloads(&[next_msg(&mut si).await]), ["small"]);
 }
 
@@ -1260,15 +1222,8 @@ async fn properties_forwarded() {
         ],
         ..Default::default()
     };
-    let packet = publish_packet(
-        V5,
-        "rr/t",
-        QoS::AtLeastOnce,
-        false,
-        &b"hi"[..],
-        props.clone(),
-    );
-    s.publish_generic(packet).await.unwrap();
+    let packet = message("rr/t", QoS::AtLeastOnce, false, &b"hi"[..], props.clone());
+    s.publish(packet).await.unwrap();
     let m = next_msg(&mut si).await;
     assert_eq!(
         m.props.payload_format_indicator,
@@ -1293,16 +1248,9 @@ async fn message_expiry() {
             message_expiry_interval: Some(secs),
             ..Default::default()
         };
-        publish_packet(
-            V5,
-            "me/t",
-            QoS::AtLeastOnce,
-            false,
-            payload.as_bytes(),
-            props,
-        )
+        message("me/t", QoS::AtLeastOnce, false, payload.as_bytes(), props)
     };
-    p.publish_generic(expiring(100, "live")).await.unwrap();
+    p.publish(expiring(100, "live")).await.unwrap();
     let m = next_msg(&mut si).await;
     assert!(m
         .props
@@ -1310,8 +1258,8 @@ async fn message_expiry() {
         .is_some_and(|e| e > 0 && e <= 100));
     s.close().await.unwrap();
     b.wait_connections(1).await;
-    p.publish_generic(expiring(1, "short")).await.unwrap();
-    p.publish_generic(expiring(100, "long")).await.unwrap();
+    p.publish(expiring(1, "short")).await.unwrap();
+    p.publish(expiring(100, "long")).await.unwrap();
     barrier(&p, &mut pi, V5).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let (_s, mut si) = connect_with(b.addr, connect_packet(V5, "me", true), options()).await;
@@ -1335,8 +1283,7 @@ async fn connect_timeout() {
 async fn publish_above_maximum_qos_refused_by_client() {
     let b = start(|c| c.maximum_qos = QoS::AtMostOnce).await;
     let (c, _i) = client(b.addr, V5, "mq").await;
-    let packet = publish_packet(
-        V5,
+    let packet = message(
         "mq/t",
         QoS::AtLeastOnce,
         false,
@@ -1344,8 +1291,8 @@ async fn publish_above_maximum_qos_refused_by_client() {
         Default::default(),
     );
     assert!(matches!(
-        c.publish_generic(packet).await,
-        Err(Error::Connection(_))
+        c.publish(packet).await,
+        Err(Error::Send(SendError::QosNotSupported { .. }))
     ));
 }
 
@@ -1423,23 +1370,11 @@ impl RawAny {
 
     /// A QoS 2 PUBLISH with identifier `id`.
     fn qos2(&self, topic: &str, id: u16, dup: bool, payload: &'static str) -> GenericPacket<u16> {
-        let mut packet = publish_packet(
-            self.version,
-            topic,
-            QoS::ExactlyOnce,
-            false,
-            payload.as_bytes(),
-            Default::default(),
-        );
+        let m = message(topic, QoS::ExactlyOnce, false, payload, Default::default());
+        let mut packet = publish_packet(self.version, id, m);
         match &mut packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
-                p.set_packet_id(id);
-                p.set_dup(dup);
-            }
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
-                p.set_packet_id(id);
-                p.set_dup(dup);
-            }
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.set_dup(dup),
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.set_dup(dup),
             other => unreachable!("publish_packet made {other:?}"),
         }
         packet
@@ -1608,15 +1543,8 @@ async fn slow_consumer_is_cut_and_loses_nothing() {
             for i in 0..N {
                 let mut payload = format!("{i:05}").into_bytes();
                 payload.resize(32 * 1024, b'.');
-                let packet = publish_packet(
-                    V5,
-                    &topic,
-                    QoS::AtLeastOnce,
-                    false,
-                    payload,
-                    Default::default(),
-                );
-                p.publish_generic(packet).await.expect("accepted");
+                let packet = message(&topic, QoS::AtLeastOnce, false, payload, Default::default());
+                p.publish(packet).await.expect("accepted");
             }
             p
         });
@@ -1725,8 +1653,8 @@ async fn topic_names_sent_match_the_filters() {
             "tn/a/c", "tn/a/d", "tn/x", "tn/x/y/z", "tn/a/c/d", "tn/c", "tn/b/c", "tn/x/end",
         ];
         for t in topics {
-            let packet = publish_packet(V5, t, QoS::AtLeastOnce, false, t, Default::default());
-            p.publish_generic(packet).await.unwrap();
+            let packet = message(t, QoS::AtLeastOnce, false, t, Default::default());
+            p.publish(packet).await.unwrap();
         }
         let got = msgs_until(&mut si, "tn/x/end").await;
         let names: Vec<&str> = got.iter().map(|m| m.topic.as_str()).collect();
@@ -1771,8 +1699,8 @@ async fn subscribe_with_several_filters() {
         let codes = subscribe_many(&s, &mut si, v, &filters, None).await;
         assert_eq!(codes, [2, 0x80, 0, 0, 1, 2], "{v:?}");
         for t in ["sm/two", "sm/secret/x", "sm/zero", "sm/re", "sm/one"] {
-            let packet = publish_packet(V5, t, QoS::ExactlyOnce, false, t, Default::default());
-            p.publish_generic(packet).await.unwrap();
+            let packet = message(t, QoS::ExactlyOnce, false, t, Default::default());
+            p.publish(packet).await.unwrap();
         }
         let got = msgs_until(&mut si, "sm/one").await;
         let got: Vec<(&str, u8)> = got
@@ -1858,15 +1786,14 @@ async fn resubscribe_resends_retained_and_loses_nothing() {
 
 /// Publishes a QoS 1 message on an owned topic.
 async fn publish_owned(c: &Client, topic: String, retain: bool, payload: &str) {
-    let packet = publish_packet(
-        V5,
+    let packet = message(
         &topic,
         QoS::AtLeastOnce,
         retain,
         payload.to_string().into_bytes(),
         Default::default(),
     );
-    c.publish_generic(packet).await.unwrap();
+    c.publish(packet).await.unwrap();
 }
 
 /// UNSUBSCRIBE compares its filters character by character with the
@@ -1902,15 +1829,14 @@ async fn unsubscribe_exact_filters() {
 /// Publishes to `us/a`, `us/b/c` and `us-end`: the payloads that arrive.
 async fn unsubscribe_round(p: &Client, si: &mut In) -> Vec<String> {
     for t in ["us/a", "us/b/c", "us-end"] {
-        publish(p, V5, t, QoS::AtLeastOnce, false, t).await;
+        publish(p, t, QoS::AtLeastOnce, false, t).await;
     }
     payloads(&msgs_until(si, "us-end").await)
 }
 
-/// A QoS 2 PUBLISH of v5.0 on an owned topic.
-fn qos2_packet(topic: &str, payload: &'static str) -> GenericPacket<u16> {
-    publish_packet(
-        V5,
+/// A QoS 2 message on an owned topic.
+fn qos2_message(topic: &str, payload: &'static str) -> Message {
+    message(
         topic,
         QoS::ExactlyOnce,
         false,
@@ -1933,9 +1859,9 @@ async fn unsubscribe_completes_started_deliveries() {
         let (mut r, _) = RawAny::connect(b.addr, v, &id).await;
         assert_eq!(r.subscribe(1, "uc/1", QoS::AtLeastOnce).await, [1]);
         assert_eq!(r.subscribe(2, "uc/2", QoS::ExactlyOnce).await, [2]);
-        publish(&p, V5, "uc/1", QoS::AtLeastOnce, false, "one").await;
+        publish(&p, "uc/1", QoS::AtLeastOnce, false, "one").await;
         let one = r.publish().await;
-        p.publish_generic(qos2_packet("uc/2", "two")).await.unwrap();
+        p.publish(qos2_message("uc/2", "two")).await.unwrap();
         let two = r.publish().await;
         assert_eq!((one.qos, two.qos), (QoS::AtLeastOnce, QoS::ExactlyOnce));
         r.send(unsubscribe_packet(v, 3, &["uc/1", "uc/2"])).await;
@@ -1954,7 +1880,7 @@ async fn unsubscribe_completes_started_deliveries() {
             (vec!["one".to_string()], true, one.id)
         );
         r.send(r.ack(QoS::AtLeastOnce, one.id.unwrap(), 0)).await;
-        publish(&p, V5, "uc/1", QoS::AtLeastOnce, false, "after").await;
+        publish(&p, "uc/1", QoS::AtLeastOnce, false, "after").await;
         // Answered before anything else: the QoS 2 message is not sent
         // again, and nothing matches the removed subscriptions.
         assert_eq!(r.subscribe(4, "uc/end", QoS::AtLeastOnce).await, [1]);
@@ -1981,7 +1907,7 @@ async fn shared_delivery_after_a_break(v: ProtocolVersion, resume: bool) {
     let filter = "$share/g/sb/t";
     let (mut a, _) = RawAny::connect(b.addr, v, "sb-a").await;
     assert_eq!(a.subscribe(1, filter, QoS::ExactlyOnce).await, [2]);
-    p.publish_generic(qos2_packet("sb/t", "one")).await.unwrap();
+    p.publish(qos2_message("sb/t", "one")).await.unwrap();
     let first = a.publish().await;
     assert_eq!(payloads(std::slice::from_ref(&first)), ["one"]);
     drop(a);
@@ -2007,7 +1933,7 @@ async fn shared_delivery_after_a_break(v: ProtocolVersion, resume: bool) {
         // The publisher's and B's sessions are left.
         b.wait_sessions(2).await;
     }
-    publish(&p, V5, "sb/end", QoS::AtLeastOnce, false, "end").await;
+    publish(&p, "sb/end", QoS::AtLeastOnce, false, "end").await;
     assert_eq!(payloads(&[next_msg(&mut mi).await]), ["end"], "{v:?}");
 }
 
@@ -2045,8 +1971,8 @@ async fn shared_message_refused_by_member_is_discarded() {
         let id = format!("nk-a{}", qos as u8);
         let (mut a, _) = RawAny::connect(b.addr, V5, &id).await;
         assert_eq!(a.subscribe(1, &filter, qos).await, [qos as u8]);
-        let packet = publish_packet(V5, &topic, qos, false, &b"no"[..], Default::default());
-        p.publish_generic(packet).await.unwrap();
+        let packet = message(&topic, qos, false, &b"no"[..], Default::default());
+        p.publish(packet).await.unwrap();
         let refused = a.publish().await;
         subscribe(&m, &mut mi, V5, &filter, qos).await;
         a.send(a.ack(qos, refused.id.unwrap(), 0x80)).await;
@@ -2056,7 +1982,7 @@ async fn shared_message_refused_by_member_is_discarded() {
         let (mut a, present) = RawAny::connect(b.addr, V5, &id).await;
         assert!(present);
         assert_eq!(a.subscribe(3, "nk/none", QoS::AtMostOnce).await, [0]);
-        publish(&p, V5, "nk/end", QoS::AtLeastOnce, false, "end").await;
+        publish(&p, "nk/end", QoS::AtLeastOnce, false, "end").await;
         assert_eq!(payloads(&[next_msg(&mut mi).await]), ["end"], "{qos:?}");
     }
 }
@@ -2082,17 +2008,16 @@ async fn shared_subscription_respects_each_granted_qos() {
         members.push((c, ci, qos));
     }
     for i in 0..N {
-        let packet = publish_packet(
-            V5,
+        let packet = message(
             "gq/t",
             QoS::ExactlyOnce,
             false,
             format!("{i}"),
             Default::default(),
         );
-        p.publish_generic(packet).await.unwrap();
+        p.publish(packet).await.unwrap();
     }
-    publish(&p, V5, "gq/end", QoS::AtLeastOnce, false, "end").await;
+    publish(&p, "gq/end", QoS::AtLeastOnce, false, "end").await;
     let mut seen = Vec::new();
     for (_c, ci, qos) in &mut members {
         let got = msgs_until(ci, "end").await;
@@ -2129,8 +2054,8 @@ async fn message_added_to_each_matching_session() {
         off.close().await.unwrap();
         b.wait_connections(3).await;
 
-        p.publish_generic(qos2_packet("mm/t", "m")).await.unwrap();
-        publish(&p, V5, "mm-end", QoS::AtLeastOnce, false, "end").await;
+        p.publish(qos2_message("mm/t", "m")).await.unwrap();
+        publish(&p, "mm-end", QoS::AtLeastOnce, false, "end").await;
         barrier(&p, &mut pi, V5).await;
         let m = next_msg(&mut oni).await;
         assert_eq!((m.topic.as_str(), m.qos), ("mm/t", QoS::AtLeastOnce));
@@ -2163,8 +2088,8 @@ async fn client_identifier_selects_the_session() {
             c.close().await.unwrap();
         }
         b.wait_connections(1).await;
-        publish(&p, V5, "ci/a", QoS::AtLeastOnce, false, "for a").await;
-        publish(&p, V5, "ci/b", QoS::AtLeastOnce, false, "for b").await;
+        publish(&p, "ci/a", QoS::AtLeastOnce, false, "for a").await;
+        publish(&p, "ci/b", QoS::AtLeastOnce, false, "for b").await;
         barrier(&p, &mut pi, V5).await;
         for (id, expected) in ids.iter().zip(["for a", "for b"]).rev() {
             let (c, mut ci) = connect_with(b.addr, connect_packet(v, id, true), options()).await;
@@ -2219,12 +2144,12 @@ async fn retained_messages_outlive_sessions() {
     for v in BOTH {
         let clean = format!("rk-clean{v:?}");
         let (c, mut ci) = client(b.addr, v, &clean).await;
-        publish(&c, v, "rk/clean", QoS::AtLeastOnce, true, "clean").await;
+        publish(&c, "rk/clean", QoS::AtLeastOnce, true, "clean").await;
         barrier(&c, &mut ci, v).await;
         c.close().await.unwrap();
         let kept = format!("rk-kept{v:?}");
         let (c, mut ci) = connect_with(b.addr, connect_packet(v, &kept, true), options()).await;
-        publish(&c, v, "rk/kept", QoS::AtLeastOnce, true, "kept").await;
+        publish(&c, "rk/kept", QoS::AtLeastOnce, true, "kept").await;
         barrier(&c, &mut ci, v).await;
         c.close().await.unwrap();
         let (c, _ci) = client(b.addr, v, &kept).await;
@@ -2286,7 +2211,7 @@ async fn transient_error_closes_only_that_connection() {
         "{answers:?}"
     );
     b.wait_connections(1).await;
-    publish(&o, V3, "te/t", QoS::AtLeastOnce, false, "still").await;
+    publish(&o, "te/t", QoS::AtLeastOnce, false, "still").await;
     let got = msgs_until(&mut oi, "still").await;
     assert!(payloads(&got).iter().all(|p| p == "x" || p == "still"));
 }
@@ -2320,14 +2245,14 @@ async fn client_acknowledges_every_publish() {
         let (_c, mut ci) = connecting.await.unwrap();
 
         // Packet Identifier 1.
-        let qos1 = publish_packet(
-            v,
+        let m = message(
             "never/subscribed",
             QoS::AtLeastOnce,
             false,
             "1",
             Default::default(),
         );
+        let qos1 = publish_packet(v, 1, m);
         server.send(qos1).await;
         server
             .send(server.qos2("never/subscribed", 6, false, "2"))
@@ -2448,7 +2373,7 @@ async fn assigned_client_identifier_names_the_session() {
     subscribe(&c, &mut ci, V5, "aci/t", QoS::AtLeastOnce).await;
     c.close().await.unwrap();
     b.wait_connections(1).await;
-    publish(&p, V5, "aci/t", QoS::AtLeastOnce, false, "queued").await;
+    publish(&p, "aci/t", QoS::AtLeastOnce, false, "queued").await;
     barrier(&p, &mut pi, V5).await;
     let connect = v5_connect(&id, false, 60).build().unwrap();
     let (_r, mut ri) = connect_with(b.addr, connect, options()).await;
@@ -2533,10 +2458,10 @@ async fn v3_session_state_kept_for_the_whole_session() {
     let (mut c, present) = RawAny::connect(b.addr, V3, "sv").await;
     assert!(!present);
     assert_eq!(c.subscribe(1, "sv/#", QoS::ExactlyOnce).await, [2]);
-    publish(&p, V5, "sv/1", QoS::AtLeastOnce, false, "one").await;
+    publish(&p, "sv/1", QoS::AtLeastOnce, false, "one").await;
     let one = c.publish().await;
     assert_eq!((&one.payload[..], one.qos), (&b"one"[..], QoS::AtLeastOnce));
-    publish(&p, V5, "sv/2", QoS::ExactlyOnce, false, "two").await;
+    publish(&p, "sv/2", QoS::ExactlyOnce, false, "two").await;
     let two = c.publish().await;
     assert_eq!(&two.payload[..], b"two");
     let two_id = two.id.unwrap();
@@ -2547,7 +2472,7 @@ async fn v3_session_state_kept_for_the_whole_session() {
     // The network connection breaks; a message arrives meanwhile.
     drop(c);
     b.wait_connections(1).await;
-    publish(&p, V5, "sv/3", QoS::AtLeastOnce, false, "three").await;
+    publish(&p, "sv/3", QoS::AtLeastOnce, false, "three").await;
     let mut routed = barrier(&p, &mut pi, V5).await;
 
     let (mut c, present) = RawAny::connect(b.addr, V3, "sv").await;
@@ -2560,7 +2485,7 @@ async fn v3_session_state_kept_for_the_whole_session() {
     assert_eq!((&three.payload[..], three.dup), (&b"three"[..], false));
     c.send(c.pubrel(7)).await;
     assert_eq!(c.next_type().await, Some(PacketType::Pubcomp));
-    publish(&p, V5, "sv-in", QoS::AtLeastOnce, false, "marker").await;
+    publish(&p, "sv-in", QoS::AtLeastOnce, false, "marker").await;
     routed.extend(msgs_until(&mut pi, "marker").await);
     assert_eq!(payloads(&routed), ["in", "marker"]);
 }
@@ -2585,15 +2510,14 @@ async fn session_lasts_while_its_connection_is_open() {
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert_eq!(b.stats.snapshot().sessions, 3);
     for (v, id, s, mut si) in subscribers {
-        let packet = publish_packet(
-            V5,
+        let packet = message(
             &format!("sl/{v:?}"),
             QoS::AtLeastOnce,
             false,
             "late",
             Default::default(),
         );
-        p.publish_generic(packet).await.unwrap();
+        p.publish(packet).await.unwrap();
         assert_eq!(payloads(&[next_msg(&mut si).await]), ["late"], "{v:?}");
         s.close().await.unwrap();
         let (s, si) = connect_with(b.addr, connect_packet(v, &id, true), options()).await;
@@ -2626,7 +2550,7 @@ async fn v3_suback_codes_show_granted_qos_or_failure() {
         [1, 0x80, 0]
     );
     for t in ["sq/two", "sq/secret/x", "sq/zero"] {
-        publish(&s, V3, t, QoS::AtLeastOnce, false, "m").await;
+        publish(&s, t, QoS::AtLeastOnce, false, "m").await;
     }
     let got: Vec<(String, QoS)> = [next_msg(&mut si).await, next_msg(&mut si).await]
         .into_iter()

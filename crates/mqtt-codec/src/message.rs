@@ -499,6 +499,35 @@ mod tests {
         bare.set_subscription_identifiers(&ids[..1]);
         bare.set_subscription_identifiers(&[]);
         assert!(bare.properties().is_empty());
+        // RETAIN is left as it was, set or not.
+        for retain in [false, true] {
+            let mut m = Message::new(TopicName::new("t").unwrap(), "").unwrap();
+            m.set_retain(retain);
+            m.set_subscription_identifiers(&ids);
+            assert_eq!(m.retain(), retain);
+            m.set_subscription_identifiers(&[]);
+            assert_eq!(m.retain(), retain);
+        }
+    }
+
+    /// Debug shows every field, the payload as a byte string.
+    #[test]
+    fn debug_shows_the_fields() {
+        let mut message = Message::builder()
+            .try_topic_name("a/b")
+            .unwrap()
+            .properties(MessageProperties {
+                content_type: Some("text/plain".try_into().unwrap()),
+                ..Default::default()
+            })
+            .payload(&b"hi\x01"[..])
+            .build()
+            .unwrap();
+        message.set_subscription_identifiers(&[SubscriptionIdentifier::new(7).unwrap()]);
+        let debug = alloc::format!("{message:?}");
+        for part in ["\"a/b\"", "AtMostOnce", "text/plain", "(7)", "b\"hi\\x01\""] {
+            assert!(debug.contains(part), "{part} in {debug}");
+        }
     }
 
     #[test]

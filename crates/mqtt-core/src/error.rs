@@ -4,14 +4,15 @@ use mqtt_codec::wire::PacketType;
 use mqtt_codec::{DecodeError, ProtocolVersion, QoS};
 use mqtt_session::SessionError;
 
-use crate::{ConnectionState, TopicAliasError};
+use crate::{ConnectionState, RoleKind, TopicAliasError};
 
-/// Why a connection refused to send a packet, or why it is closing.
+/// What went wrong on a connection: mostly what the peer did.
 ///
 /// Reported in [`GenericEvent::NotifyError`](crate::GenericEvent::NotifyError).
 /// When the peer broke the protocol, [`reason_code`](Self::reason_code) is
 /// the v5.0 Reason Code of the DISCONNECT (or CONNACK) the connection sends
-/// before it asks to close (§4.13).
+/// before it asks to close (§4.13). What the application may not send is a
+/// [`SendError`], returned by the call that tried.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConnectionError {
@@ -73,28 +74,24 @@ pub enum ConnectionError {
     #[error("no PINGRESP arrived in time")]
     PingrespTimeout,
 
-    // ----- Refused on send (nothing was sent) -----
-    /// The role of this connection never sends this packet type (§2.1.2,
-    /// Table 2-1), or a v3.1.1 Server a DISCONNECT.
-    #[error("a {role:?} does not send {packet_type:?}")]
-    NotAllowedForRole {
-        /// The packet type.
-        packet_type: PacketType,
-        /// The role of the connection.
-        role: crate::RoleKind,
-    },
-    /// The packet may not be sent in the current state, such as a PUBLISH
-    /// before CONNECT [MQTT-3.1.0-1], anything before the CONNACK by a
-    /// Server [MQTT-3.2.0-1], a second CONNACK [MQTT-3.2.0-2], or anything
-    /// after a DISCONNECT [MQTT-3.14.4-1].
-    #[error("{packet_type:?} may not be sent {state:?}")]
-    NotAllowedInState {
-        /// The packet type.
-        packet_type: PacketType,
-        /// The current state.
-        state: ConnectionState,
-    },
-    /// A packet of one MQTT version on a connection of the other.
+    /// A SUBSCRIBE with a wildcard where we announced Wildcard Subscription
+    /// Available 0 (§3.2.2.3.11; 0xA2).
+    #[error("wildcard subscriptions are not available")]
+    WildcardSubscriptionNotAvailable,
+    /// A SUBSCRIBE with a Subscription Identifier where we announced
+    /// Subscription Identifiers Available 0 (§3.2.2.3.12; 0xA1).
+    #[error("subscription identifiers are not available")]
+    SubscriptionIdentifierNotAvailable,
+    /// A shared subscription where we announced Shared Subscription
+    /// Available 0 (§3.2.2.3.13; 0x9E).
+    #[error("shared subscriptions are not available")]
+    SharedSubscriptionNotAvailable,
+    /// A message that waited in the session's queue could not be sent
+    /// when it left it (the limits of the connection changed meanwhile):
+    /// its flow ended, as if it had been sent and refused.
+    #[error("a queued message was not sent: {0}")]
+    Refused(SendError),
+    /// A packet of one MQTT version where the connection speaks the other.
     #[error("a {packet:?} packet on a {connection:?} connection")]
     VersionMismatch {
         /// The version of the connection.
@@ -102,32 +99,6 @@ pub enum ConnectionError {
         /// The version of the packet.
         packet: ProtocolVersion,
     },
-    /// The packet is larger than the Maximum Packet Size the peer announced
-    /// [MQTT-3.2.2-15], [MQTT-3.1.2-24], even without its Reason String and
-    /// User Properties (0x95 Packet too large).
-    #[error("a packet of {size} bytes exceeds the peer's Maximum Packet Size of {maximum}")]
-    PacketTooLarge {
-        /// The size of the packet.
-        size: usize,
-        /// The peer's Maximum Packet Size.
-        maximum: u32,
-    },
-    /// A SUBSCRIBE with a wildcard where the Server announced Wildcard
-    /// Subscription Available 0 (§3.2.2.3.11; 0xA2).
-    #[error("wildcard subscriptions are not available")]
-    WildcardSubscriptionNotAvailable,
-    /// A SUBSCRIBE with a Subscription Identifier where the Server announced
-    /// Subscription Identifiers Available 0 (§3.2.2.3.12; 0xA1).
-    #[error("subscription identifiers are not available")]
-    SubscriptionIdentifierNotAvailable,
-    /// A shared subscription where the Server announced Shared Subscription
-    /// Available 0 (§3.2.2.3.13; 0x9E).
-    #[error("shared subscriptions are not available")]
-    SharedSubscriptionNotAvailable,
-    /// A packet that breaks a rule for its sender, described with the
-    /// statement id (nothing was sent).
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
     /// The call needs a state the connection is not in, described.
     #[error("invalid call: {0}")]
     InvalidCall(&'static str),
@@ -153,16 +124,186 @@ impl ConnectionError {
             ConnectionError::RetainNotSupported => Some(0x9A),
             ConnectionError::Session(e) => e.reason_code(),
             ConnectionError::KeepAliveTimeout => Some(0x8D),
-            ConnectionError::PacketTooLarge { .. } => Some(0x95),
             ConnectionError::WildcardSubscriptionNotAvailable => Some(0xA2),
             ConnectionError::SubscriptionIdentifierNotAvailable => Some(0xA1),
             ConnectionError::SharedSubscriptionNotAvailable => Some(0x9E),
             ConnectionError::PingrespTimeout
-            | ConnectionError::NotAllowedForRole { .. }
-            | ConnectionError::NotAllowedInState { .. }
+            | ConnectionError::Refused(_)
             | ConnectionError::VersionMismatch { .. }
-            | ConnectionError::Forbidden(_)
             | ConnectionError::InvalidCall(_) => None,
         }
+    }
+}
+
+/// Why a packet or message was not sent: the rule it would break, named by
+/// [`rule`](Self::rule). Nothing changed: no event, no packet identifier
+/// taken or released, the session as it was.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The role of this connection never sends this packet type (§2.1.2,
+    /// Table 2-1), such as a CONNACK from a Client, or a DISCONNECT from a
+    /// v3.1.1 Server.
+    #[error("a {role:?} does not send {packet_type:?}")]
+    NotAllowedForRole {
+        /// The packet type.
+        packet_type: PacketType,
+        /// The role of the connection.
+        role: RoleKind,
+    },
+    /// The packet may not be sent in the current state, such as anything
+    /// but CONNECT first [MQTT-3.1.0-1], a second CONNECT [MQTT-3.1.0-2],
+    /// anything before the CONNACK by a Server [MQTT-3.2.0-1], a second
+    /// CONNACK [MQTT-3.2.0-2], or anything after a DISCONNECT
+    /// [MQTT-3.14.4-1]; or a PUBLISH while disconnected without
+    /// [`offline_publish`](crate::ConnectionOptions::offline_publish).
+    #[error("{packet_type:?} may not be sent {state:?}")]
+    NotAllowedInState {
+        /// The packet type.
+        packet_type: PacketType,
+        /// The current state.
+        state: ConnectionState,
+    },
+    /// A packet of one MQTT version on a connection of the other.
+    #[error("a {packet:?} packet on a {connection:?} connection")]
+    VersionMismatch {
+        /// The version of the connection.
+        connection: ProtocolVersion,
+        /// The version of the packet.
+        packet: ProtocolVersion,
+    },
+    /// The packet is larger than the Maximum Packet Size the peer announced
+    /// [MQTT-3.2.2-15], [MQTT-3.1.2-24], even without its Reason String and
+    /// User Properties.
+    #[error("a packet of {size} bytes exceeds the peer's Maximum Packet Size of {maximum}")]
+    PacketTooLarge {
+        /// The size of the packet.
+        size: usize,
+        /// The peer's Maximum Packet Size.
+        maximum: u32,
+    },
+    /// A PUBLISH with a QoS above the Server's Maximum QoS [MQTT-3.2.2-11].
+    #[error("QoS {qos:?} exceeds the Server's Maximum QoS {maximum:?}")]
+    QosNotSupported {
+        /// The QoS of the PUBLISH.
+        qos: QoS,
+        /// The Maximum QoS.
+        maximum: QoS,
+    },
+    /// A retained PUBLISH where the Server's Retain Available is 0
+    /// [MQTT-3.2.2-14].
+    #[error("the Server does not retain messages")]
+    RetainNotSupported,
+    /// A Topic Alias above the peer's Topic Alias Maximum [MQTT-3.3.2-9],
+    /// [MQTT-3.3.2-11], or an alias alone that was never mapped.
+    #[error("topic alias: {0}")]
+    TopicAlias(#[from] TopicAliasError),
+    /// A SUBSCRIBE with a wildcard where the Server announced Wildcard
+    /// Subscription Available 0 (§3.2.2.3.11).
+    #[error("wildcard subscriptions are not available")]
+    WildcardSubscriptionNotAvailable,
+    /// A SUBSCRIBE with a Subscription Identifier where the Server announced
+    /// Subscription Identifiers Available 0 (§3.2.2.3.12).
+    #[error("subscription identifiers are not available")]
+    SubscriptionIdentifierNotAvailable,
+    /// A shared subscription where the Server announced Shared Subscription
+    /// Available 0 (§3.2.2.3.13).
+    #[error("shared subscriptions are not available")]
+    SharedSubscriptionNotAvailable,
+    /// The queue of messages that wait for send quota or for a connection
+    /// is full ([`SessionConfig`](mqtt_session::SessionConfig)'s bounds).
+    #[error("the queue of messages waiting to be sent is full")]
+    QueueFull,
+    /// The session refused: packet identifiers used up or in use, a zero
+    /// identifier, an acknowledgement of no flow, a message too large for
+    /// MQTT or for the queue, a message without a Topic Name.
+    #[error("session: {0}")]
+    Session(SessionError),
+    /// A rule for the sender, described with its statement id.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+}
+
+impl From<SessionError> for SendError {
+    fn from(error: SessionError) -> Self {
+        match error {
+            SessionError::QueueFull => SendError::QueueFull,
+            error => SendError::Session(error),
+        }
+    }
+}
+
+impl SendError {
+    /// The rule the packet would have broken: statement ids or the section
+    /// of the spec, or the option that refused it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            SendError::NotAllowedForRole { .. } => "§2.1.2 (Table 2-1)",
+            SendError::NotAllowedInState { .. } => {
+                "[MQTT-3.1.0-1], [MQTT-3.1.0-2], [MQTT-3.2.0-1], [MQTT-3.2.0-2], [MQTT-3.14.4-1]"
+            }
+            SendError::VersionMismatch { .. } => "§3.1.2.2 (one version per connection)",
+            SendError::PacketTooLarge { .. } => "[MQTT-3.2.2-15], [MQTT-3.1.2-24]",
+            SendError::QosNotSupported { .. } => "[MQTT-3.2.2-11]",
+            SendError::RetainNotSupported => "[MQTT-3.2.2-14]",
+            SendError::TopicAlias(_) => "[MQTT-3.3.2-9], [MQTT-3.3.2-11] (§3.3.2.3.4)",
+            SendError::WildcardSubscriptionNotAvailable => "§3.2.2.3.11",
+            SendError::SubscriptionIdentifierNotAvailable => "§3.2.2.3.12",
+            SendError::SharedSubscriptionNotAvailable => "§3.2.2.3.13",
+            SendError::QueueFull => "SessionConfig::queue_max_messages, queue_max_bytes",
+            SendError::Session(_) => "§2.2.1, §4.3 (the session)",
+            SendError::Forbidden(rule) => rule,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full queue is its own refusal; the session's other refusals are
+    /// wrapped.
+    #[test]
+    fn session_errors_convert() {
+        assert_eq!(
+            SendError::from(SessionError::QueueFull),
+            SendError::QueueFull
+        );
+        assert_eq!(
+            SendError::from(SessionError::PacketIdInUse(3)),
+            SendError::Session(SessionError::PacketIdInUse(3))
+        );
+    }
+
+    /// Each refusal names its rule: the statement ids of the spec, the
+    /// section, or the option.
+    #[test]
+    fn refusals_name_their_rule() {
+        assert_eq!(
+            SendError::QosNotSupported {
+                qos: QoS::ExactlyOnce,
+                maximum: QoS::AtMostOnce
+            }
+            .rule(),
+            "[MQTT-3.2.2-11]"
+        );
+        assert_eq!(SendError::RetainNotSupported.rule(), "[MQTT-3.2.2-14]");
+        assert!(SendError::QueueFull.rule().contains("queue_max_messages"));
+        let rule = "a rule [MQTT-3.3.4-6]";
+        assert_eq!(SendError::Forbidden(rule).rule(), rule);
+    }
+
+    /// What the peer did maps to the v5.0 Reason Code of the DISCONNECT
+    /// (§4.13); a queued message refused later is no fault of the peer.
+    #[test]
+    fn reason_codes() {
+        assert_eq!(
+            ConnectionError::QuotaExceeded("x").reason_code(),
+            Some(0x97)
+        );
+        assert_eq!(ConnectionError::KeepAliveTimeout.reason_code(), Some(0x8D));
+        let refused = ConnectionError::Refused(SendError::RetainNotSupported);
+        assert_eq!(refused.reason_code(), None);
+        assert_eq!(ConnectionError::PingrespTimeout.reason_code(), None);
     }
 }

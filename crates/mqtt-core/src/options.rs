@@ -5,31 +5,57 @@ use core::time::Duration;
 
 use mqtt_session::SessionConfig;
 
+/// When a received QoS 1 or 2 PUBLISH is acknowledged (PUBACK, PUBREC),
+/// and whether the rest of the QoS 2 exchange (PUBREL, PUBCOMP) runs by
+/// itself (§4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AckPolicy {
+    /// The application sends every PUBACK, PUBREC, PUBREL and PUBCOMP
+    /// itself, with the reason codes and properties it chooses.
+    Manual,
+    /// The connection answers a QoS 1 or 2 PUBLISH as it arrives, and a
+    /// PUBREC or PUBREL with PUBREL or PUBCOMP: the default.
+    #[default]
+    OnReceipt,
+    /// The connection acknowledges a QoS 1 or 2 PUBLISH once the
+    /// application says it has handled it
+    /// ([`acknowledge`](crate::GenericConnection::acknowledge)), as a
+    /// broker does after routing; a Client's acknowledgements still go in
+    /// the order the PUBLISH packets arrived [MQTT-4.6.0-2],
+    /// [MQTT-4.6.0-3]. PUBREL and PUBCOMP answers are automatic.
+    AfterHandling,
+}
+
 /// The automatic chores a connection performs, and the limits it applies.
-/// Every automation is off by default, except what the spec requires
-/// (the PINGREQ timer of a Client with a non-zero Keep Alive, the 1.5 × Keep
-/// Alive receive timeout of a Server).
+///
+/// The defaults are safe for both roles: received QoS 1 and 2 messages are
+/// acknowledged on receipt ([`AckPolicy::OnReceipt`]), a Server answers
+/// PINGREQ, a Client with a Keep Alive sends PINGREQ when it has sent
+/// nothing for that long and closes when no PINGRESP comes within the Keep
+/// Alive after it (§3.1.2.10), and a Server closes one and a half Keep
+/// Alives after the last packet it received [MQTT-3.1.2-22]. Topic Alias
+/// automation and publishing while disconnected are off.
 ///
 /// ```
 /// use std::time::Duration;
-/// use mqtt_core::ConnectionOptions;
+/// use mqtt_core::{AckPolicy, ConnectionOptions};
 ///
 /// let mut options = ConnectionOptions::default();
-/// options.auto_pub_response = true;
-/// options.auto_ping_response = true;
+/// assert_eq!(options.ack, AckPolicy::OnReceipt);
+/// options.ack = AckPolicy::AfterHandling; // a broker: acknowledge after routing
 /// options.pingresp_recv_timeout = Some(Duration::from_secs(10));
 /// options.session.session_expiry_interval = 3600;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectionOptions {
-    /// Answer received PUBLISH, PUBREC and PUBREL packets automatically
-    /// with PUBACK, PUBREC, PUBREL and PUBCOMP (§4.3). Off: the application
-    /// sends them, with the reason codes and properties it chooses. A QoS 2
-    /// PUBLISH received again before its PUBREL is always answered with
-    /// PUBREC and never delivered twice [MQTT-4.3.3-10].
-    pub auto_pub_response: bool,
-    /// Server: answer PINGREQ with PINGRESP automatically [MQTT-3.12.4-1].
+    /// When received QoS 1 and 2 messages are acknowledged (§4.3).
+    /// Whatever the policy, a QoS 2 PUBLISH received again before its
+    /// PUBREL is never delivered twice [MQTT-4.3.3-10], and is answered
+    /// with PUBREC once the first was acknowledged.
+    pub ack: AckPolicy,
+    /// Server: answer PINGREQ with PINGRESP [MQTT-3.12.4-1]. On by
+    /// default; off, the application answers.
     pub auto_ping_response: bool,
     /// v5.0: give every PUBLISH sent a Topic Alias, numbering new topics
     /// and, when all aliases the peer allows are used, replacing the least
@@ -42,14 +68,16 @@ pub struct ConnectionOptions {
     /// uses the Server Keep Alive [MQTT-3.2.2-21], else the Keep Alive of
     /// the CONNECT; `Some(Duration::ZERO)` sends none.
     pub pingreq_send_interval: Option<Duration>,
-    /// Client: close when no PINGRESP arrives this long after a PINGREQ.
-    /// `None` waits forever (the Server's keep alive timeout still applies).
+    /// Client: close when no PINGRESP arrives this long after a PINGREQ
+    /// (§3.1.2.10). `None` waits the Keep Alive in force;
+    /// `Some(Duration::ZERO)` waits forever (the Server's keep alive
+    /// timeout still applies).
     pub pingresp_recv_timeout: Option<Duration>,
     /// Accept PUBLISH while disconnected (before CONNECT, or between network
     /// connections): the session queues it and sends it after the next
-    /// CONNACK. Off: such a PUBLISH is refused with an error. With it on, a
-    /// connection that detected its version keeps that version when it
-    /// closes, so that it can go on queueing.
+    /// CONNACK. Off: such a PUBLISH is refused. With it on, a connection
+    /// that detected its version keeps that version when it closes, so
+    /// that it can go on queueing.
     pub offline_publish: bool,
     /// The largest packet we accept, when the CONNECT (Client) or CONNACK
     /// (Server) we send does not announce a Maximum Packet Size
@@ -57,8 +85,32 @@ pub struct ConnectionOptions {
     /// Larger packets are refused from their fixed header (v5.0: DISCONNECT
     /// 0x95). `None`: no limit but MQTT's.
     pub maximum_packet_size: Option<NonZeroU32>,
-    /// The session's limits and policies: queue bounds, QoS 0 while
+    /// The session's limits and policies: the bounds of the queue of
+    /// messages waiting for a connection or for send quota, QoS 0 while
     /// offline, and on v3.1.1 our Receive Maximum (on v5.0 it is the one
     /// the CONNECT or CONNACK we send announces).
     pub session: SessionConfig,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions {
+            ack: AckPolicy::OnReceipt,
+            auto_ping_response: true,
+            auto_map_topic_alias_send: false,
+            auto_replace_topic_alias_send: false,
+            pingreq_send_interval: None,
+            pingresp_recv_timeout: None,
+            offline_publish: false,
+            maximum_packet_size: None,
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+impl ConnectionOptions {
+    /// Whether the connection answers PUBREC and PUBREL itself.
+    pub(crate) fn automatic_flow(&self) -> bool {
+        self.ack != AckPolicy::Manual
+    }
 }

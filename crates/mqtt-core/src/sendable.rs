@@ -29,7 +29,7 @@ pub(crate) mod sealed {
 /// use mqtt_codec::{ProtocolVersion, v3_1_1::Connect};
 /// use mqtt_core::{Connection, role};
 /// let mut client = Connection::<role::Client>::new(ProtocolVersion::V3_1_1);
-/// let events = client.checked_send(Connect::builder().try_client_id("c")?.build()?);
+/// let events = client.checked_send(Connect::builder().try_client_id("c")?.build()?)?;
 /// assert_eq!(events.len(), 1); // RequestSendPacket
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -39,8 +39,13 @@ pub(crate) mod sealed {
 /// use mqtt_core::{Connection, role};
 /// let mut client = Connection::<role::Client>::new(ProtocolVersion::V3_1_1);
 /// // A Client never sends CONNACK: this does not compile.
-/// client.checked_send(Connack::builder().build().unwrap());
+/// let _ = client.checked_send(Connack::builder().build().unwrap());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a {R} may not send `{Self}` (MQTT §2.1.2, Table 2-1)",
+    label = "not a packet this role sends",
+    note = "use `send` on a `role::Any` connection to decide the role at run time"
+)]
 pub trait Sendable<R: Role, P: PacketId>: sealed::IntoGeneric<P> {}
 
 macro_rules! into_generic {

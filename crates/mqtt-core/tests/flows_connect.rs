@@ -6,7 +6,7 @@ mod pair;
 
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
-use mqtt_core::ConnectionState;
+use mqtt_core::{ConnectionState, RoleKind, SendError};
 use pair::*;
 
 /// [MQTT-3.1.0-1] the client's first packet is CONNECT; [MQTT-3.2.0-1] the
@@ -33,21 +33,34 @@ fn connect_and_detect_version<P: PacketId>(v: ProtocolVersion) {
 
 /// A server built for the version (not detecting it) accepts its own.
 fn connect_fixed_version_server<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::new(v);
+    let mut config = PairConfig::manual(v);
     config.server_detects_version = false;
     let mut pair: Pair<P> = config.build();
     pair.connect();
     assert_eq!(pair.server.conn.state(), ConnectionState::Connected);
 }
 
+/// `packet_type` may not be sent in `state`.
+fn not_in_state(packet_type: PacketType, state: ConnectionState) -> SendError {
+    SendError::NotAllowedInState { packet_type, state }
+}
+
 /// [MQTT-3.1.0-1]: a client cannot send anything but CONNECT first; the
-/// refused packet is reported and nothing reaches the wire.
+/// refused packet is an error naming the state, changes nothing, and
+/// nothing reaches the wire.
 fn client_sends_nothing_before_connect<P: PacketId>(v: ProtocolVersion) {
     let mut pair: Pair<P> = Pair::with_version(v);
-    pair.send(Side::Client, publish(v, "t", QoS::AtMostOnce, None, b"x"));
-    pair.send(Side::Client, pingreq(v));
+    let refused = pair.refuse(Side::Client, publish(v, "t", QoS::AtMostOnce, None, b"x"));
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Publish, ConnectionState::Disconnected)
+    );
+    let refused = pair.refuse(Side::Client, pingreq(v));
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Pingreq, ConnectionState::Disconnected)
+    );
     pair.drive();
-    assert_eq!(pair.client.errors.len(), 2, "{:?}", pair.client.log);
     assert!(pair.client.sent.is_empty());
     assert!(pair.server.received.is_empty());
 }
@@ -57,8 +70,12 @@ fn client_sends_nothing_before_connect<P: PacketId>(v: ProtocolVersion) {
 fn server_sends_connack_first<P: PacketId>(v: ProtocolVersion) {
     let mut pair: Pair<P> = Pair::with_version(v);
     pair.send_drive(Side::Client, connect(v, "c", true, 0));
-    pair.send_drive(Side::Server, publish(v, "t", QoS::AtMostOnce, None, b"x"));
-    assert_eq!(pair.server.errors.len(), 1, "{:?}", pair.server.log);
+    let refused = pair.refuse(Side::Server, publish(v, "t", QoS::AtMostOnce, None, b"x"));
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Publish, ConnectionState::Connecting)
+    );
+    pair.drive();
     assert!(pair.server.sent.is_empty());
     assert!(pair.client.received.is_empty());
     pair.send_drive(Side::Server, connack(v, false));
@@ -72,8 +89,11 @@ fn server_sends_connack_first<P: PacketId>(v: ProtocolVersion) {
 fn second_connect<P: PacketId>(v: ProtocolVersion) {
     let mut pair: Pair<P> = Pair::with_version(v);
     pair.connect();
-    pair.send(Side::Client, connect(v, "c", true, 0));
-    assert_eq!(pair.client.errors.len(), 1);
+    let refused = pair.refuse(Side::Client, connect(v, "c", true, 0));
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Connect, ConnectionState::Connected)
+    );
     assert_eq!(types(&pair.client.sent), [PacketType::Connect]);
 
     pair.inject_packet(Side::Client, &connect(v, "c", true, 0));
@@ -92,8 +112,11 @@ fn second_connack<P: PacketId>(v: ProtocolVersion) {
     let mut pair: Pair<P> = Pair::with_version(v);
     pair.connect();
     // The server's own core refuses a second CONNACK.
-    pair.send(Side::Server, connack(v, false));
-    assert_eq!(pair.server.errors.len(), 1);
+    let refused = pair.refuse(Side::Server, connack(v, false));
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Connack, ConnectionState::Connected)
+    );
     assert_eq!(types(&pair.server.sent), [PacketType::Connack]);
     pair.inject_packet(Side::Server, &connack(v, false));
     pair.drive();
@@ -143,7 +166,7 @@ fn other_version_on_fixed_server<P: PacketId>(v: ProtocolVersion) {
         ProtocolVersion::V3_1_1 => ProtocolVersion::V5_0,
         ProtocolVersion::V5_0 => ProtocolVersion::V3_1_1,
     };
-    let mut config = PairConfig::new(other);
+    let mut config = PairConfig::manual(other);
     config.server_detects_version = false;
     let mut pair: Pair<P> = config.build();
     pair.inject_packet(Side::Client, &connect::<P>(v, "c", true, 0));
@@ -158,7 +181,7 @@ fn other_version_on_fixed_server<P: PacketId>(v: ProtocolVersion) {
 /// [MQTT-3.14.0-1].
 fn first_packet_not_connect<P: PacketId>(v: ProtocolVersion) {
     for detect in [true, false] {
-        let mut config = PairConfig::new(v);
+        let mut config = PairConfig::manual(v);
         config.server_detects_version = detect;
         let mut pair: Pair<P> = config.build();
         pair.inject_packet(Side::Client, &pingreq(v));
@@ -180,8 +203,11 @@ fn client_disconnects<P: PacketId>(v: ProtocolVersion) {
     assert!(pair.client.close_requested);
     assert_eq!(pair.client.conn.state(), ConnectionState::Closed);
     // Nothing more may be sent on this connection.
-    pair.send(Side::Client, publish(v, "t", QoS::AtMostOnce, None, b"x"));
-    assert_eq!(pair.client.errors.len(), 1);
+    let refused = pair.refuse(Side::Client, publish(v, "t", QoS::AtMostOnce, None, b"x"));
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Publish, ConnectionState::Closed)
+    );
     pair.drive();
     assert_eq!(
         types(&pair.server.received),
@@ -203,8 +229,11 @@ fn server_disconnects_v5<P: PacketId>() {
     let going_away = GenericPacket::from(v5_0::Packet::from(v5_0::Disconnect::new(
         v5_0::DisconnectReasonCode::ServerShuttingDown,
     )));
-    pair.send(Side::Server, going_away.clone());
-    assert_eq!(pair.server.errors.len(), 1);
+    let refused = pair.refuse(Side::Server, going_away.clone());
+    assert_eq!(
+        refused,
+        not_in_state(PacketType::Disconnect, ConnectionState::Connecting)
+    );
     assert!(pair.server.sent.is_empty());
     pair.send_drive(Side::Server, connack(v, false));
     pair.send_drive(Side::Server, going_away.clone());
@@ -218,8 +247,14 @@ fn server_cannot_disconnect_v3<P: PacketId>() {
     let v = ProtocolVersion::V3_1_1;
     let mut pair: Pair<P> = Pair::with_version(v);
     pair.connect();
-    pair.send(Side::Server, disconnect(v));
-    assert_eq!(pair.server.errors.len(), 1);
+    let refused = pair.refuse(Side::Server, disconnect(v));
+    assert_eq!(
+        refused,
+        SendError::NotAllowedForRole {
+            packet_type: PacketType::Disconnect,
+            role: RoleKind::Server
+        }
+    );
     assert_eq!(types(&pair.server.sent), [PacketType::Connack]);
 }
 

@@ -9,7 +9,7 @@ use std::num::NonZeroU32;
 
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
-use mqtt_core::ConnectionState;
+use mqtt_core::{AckPolicy, ConnectionState};
 use pair::*;
 
 fn connected<P: PacketId>(config: PairConfig) -> Pair<P> {
@@ -48,7 +48,7 @@ fn malformed_packets<P: PacketId>(v: ProtocolVersion) {
     let cases: [&[u8]; 2] = [&[0x36, 0x03, 0x00, 0x01, b't'], &[0x60, 0x02, 0x00, 0x01]];
     for bytes in cases {
         for to in [Side::Server, Side::Client] {
-            let mut pair: Pair<P> = connected(PairConfig::auto(v));
+            let mut pair: Pair<P> = connected(PairConfig::new(v));
             pair.inject(to.peer(), bytes);
             pair.drive();
             assert_closed_for(&pair, to, 0x81);
@@ -68,7 +68,7 @@ fn wrong_direction_packets<P: PacketId>(v: ProtocolVersion) {
         (Side::Client, pingreq(v)),
     ];
     for (to, packet) in cases {
-        let mut pair: Pair<P> = connected(PairConfig::auto(v));
+        let mut pair: Pair<P> = connected(PairConfig::new(v));
         pair.inject_packet(to.peer(), &packet);
         pair.drive();
         assert_closed_for(&pair, to, 0x82);
@@ -79,8 +79,8 @@ fn wrong_direction_packets<P: PacketId>(v: ProtocolVersion) {
 /// client's unacknowledged QoS 1 PUBLISH survives the close and is re-sent
 /// on the next connection [MQTT-4.4.0-1].
 fn stored_messages_survive_protocol_error<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::new(v);
-    config.client.auto_pub_response = true;
+    let mut config = PairConfig::manual(v);
+    config.client.ack = AckPolicy::OnReceipt;
     let mut pair: Pair<P> = config.build();
     pair.connect_with(connect(v, "c", false, 0), connack(v, false));
     let id = pair.acquire(Side::Client);
@@ -95,7 +95,7 @@ fn stored_messages_survive_protocol_error<P: PacketId>(v: ProtocolVersion) {
     assert_eq!(pair.client.conn.session().in_flight_len(), 1);
     assert!(pair.client.released.is_empty());
     pair.reconnect_link();
-    pair.server.conn.options_mut().auto_pub_response = true;
+    pair.server.conn.options_mut().ack = AckPolicy::OnReceipt;
     pair.connect_with(connect(v, "c", false, 0), connack(v, true));
     let got = pair.server.publishes();
     assert_eq!(got.len(), 2);
@@ -124,7 +124,7 @@ fn malformed_connect<P: PacketId>(v: ProtocolVersion) {
     bytes.extend_from_slice(&[0x00, 0x01, b'c']);
     bytes[1] = (bytes.len() - 2) as u8;
     for detect in [true, false] {
-        let mut config = PairConfig::new(v);
+        let mut config = PairConfig::manual(v);
         config.server_detects_version = detect;
         let mut pair: Pair<P> = config.build();
         pair.inject(Side::Client, &bytes);
@@ -150,7 +150,7 @@ fn malformed_connect<P: PacketId>(v: ProtocolVersion) {
 /// which cannot announce it: a larger packet closes the connection.
 fn maximum_packet_size_v3<P: PacketId>() {
     let v = ProtocolVersion::V3_1_1;
-    let mut config = PairConfig::new(v);
+    let mut config = PairConfig::manual(v);
     config.client.maximum_packet_size = NonZeroU32::new(32);
     let mut pair: Pair<P> = connected(config);
     pair.send_drive(
@@ -171,7 +171,7 @@ fn maximum_packet_size_v3<P: PacketId>() {
 fn auth_on_v3<P: PacketId>() {
     let v = ProtocolVersion::V3_1_1;
     for to in [Side::Server, Side::Client] {
-        let mut pair: Pair<P> = connected(PairConfig::new(v));
+        let mut pair: Pair<P> = connected(PairConfig::manual(v));
         pair.inject(to.peer(), &[0xF0, 0x00]);
         pair.drive();
         assert_closed_for(&pair, to, 0x81);
@@ -181,7 +181,7 @@ fn auth_on_v3<P: PacketId>() {
 /// Bytes that arrive after the protocol error are ignored: the connection
 /// is closed, nothing more is notified.
 fn nothing_after_the_error<P: PacketId>(v: ProtocolVersion) {
-    let mut pair: Pair<P> = connected(PairConfig::auto(v));
+    let mut pair: Pair<P> = connected(PairConfig::new(v));
     let mut bytes = vec![0x36, 0x03, 0x00, 0x01, b't'];
     let mut after = bytes::BytesMut::new();
     mqtt_codec::Encode::encode(

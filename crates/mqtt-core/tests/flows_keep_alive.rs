@@ -28,7 +28,7 @@ fn connected<P: PacketId>(config: PairConfig, keep_alive: u16) -> Pair<P> {
 /// passes; the server answers PINGRESP [MQTT-3.12.4-1]; the PINGRESP timer
 /// runs in between and is cancelled by the answer.
 fn pingreq_on_the_interval<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::auto(v);
+    let mut config = PairConfig::new(v);
     config.client.pingresp_recv_timeout = Some(Duration::from_secs(5));
     let mut pair: Pair<P> = connected(config, 10);
     assert_eq!(
@@ -62,7 +62,7 @@ fn pingreq_on_the_interval<P: PacketId>(v: ProtocolVersion) {
 /// Pings only when idle: every packet sent restarts the PINGREQ timer
 /// (v5.0 §3.1.2.10, v3.1.1 [MQTT-3.1.2-23]).
 fn any_packet_sent_rearms_pingreq<P: PacketId>(v: ProtocolVersion) {
-    let mut pair: Pair<P> = connected(PairConfig::auto(v), 10);
+    let mut pair: Pair<P> = connected(PairConfig::new(v), 10);
     pair.send_drive(Side::Client, publish(v, "t", QoS::AtMostOnce, None, b"x"));
     assert_eq!(
         pair.client.timer_log,
@@ -85,7 +85,7 @@ fn any_packet_sent_rearms_pingreq<P: PacketId>(v: ProtocolVersion) {
 /// Without an automatic PINGRESP the server application sees the PINGREQ and
 /// answers it itself [MQTT-3.12.4-1].
 fn manual_pingresp<P: PacketId>(v: ProtocolVersion) {
-    let mut pair: Pair<P> = connected(PairConfig::new(v), 10);
+    let mut pair: Pair<P> = connected(PairConfig::manual(v), 10);
     pair.fire(Side::Client, TimerKind::PingreqSend);
     assert_eq!(types(&pair.server.received), [PacketType::Pingreq]);
     assert!(pair.server.sent.is_empty());
@@ -96,7 +96,7 @@ fn manual_pingresp<P: PacketId>(v: ProtocolVersion) {
 /// No PINGRESP within the PINGRESP timeout: the client reports it and
 /// closes the network connection (§3.1.2.10, §3.12.4).
 fn pingresp_timeout_closes<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::new(v);
+    let mut config = PairConfig::manual(v);
     config.client.pingresp_recv_timeout = Some(Duration::from_secs(5));
     let mut pair: Pair<P> = connected(config, 10);
     pair.fire(Side::Client, TimerKind::PingreqSend);
@@ -116,7 +116,7 @@ fn pingresp_timeout_closes<P: PacketId>(v: ProtocolVersion) {
 /// nothing arrives for one and a half times the Keep Alive; every packet
 /// received restarts that timer.
 fn server_receive_timeout<P: PacketId>(v: ProtocolVersion) {
-    let mut pair: Pair<P> = connected(PairConfig::auto(v), 10);
+    let mut pair: Pair<P> = connected(PairConfig::new(v), 10);
     assert_eq!(
         pair.timer(Side::Server, TimerKind::PingreqRecv),
         Some(SECS_15)
@@ -160,14 +160,14 @@ fn server_receive_timeout<P: PacketId>(v: ProtocolVersion) {
 /// Keep Alive 0 turns the mechanism off: no PINGREQ timer on the client, no
 /// receive timeout on the server.
 fn keep_alive_zero_runs_no_timers<P: PacketId>(v: ProtocolVersion) {
-    let pair: Pair<P> = connected(PairConfig::auto(v), 0);
+    let pair: Pair<P> = connected(PairConfig::new(v), 0);
     assert_eq!(pair.timer(Side::Client, TimerKind::PingreqSend), None);
     assert_eq!(pair.timer(Side::Server, TimerKind::PingreqRecv), None);
 }
 
 /// The PINGREQ send interval option overrides the Keep Alive.
 fn pingreq_interval_option<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::auto(v);
+    let mut config = PairConfig::new(v);
     config.client.pingreq_send_interval = Some(Duration::from_secs(3));
     let pair: Pair<P> = connected(config, 10);
     assert_eq!(
@@ -182,7 +182,7 @@ fn pingreq_interval_option<P: PacketId>(v: ProtocolVersion) {
 /// value [MQTT-3.2.2-22] (see `server_receive_timeout`).
 fn server_keep_alive<P: PacketId>() {
     let v = ProtocolVersion::V5_0;
-    let mut pair: Pair<P> = PairConfig::auto(v).build();
+    let mut pair: Pair<P> = PairConfig::new(v).build();
     let connack = connack_v5(
         false,
         v5_0::ConnackProperties {

@@ -7,15 +7,16 @@ mod pair;
 
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
+use mqtt_core::AckPolicy;
 use pair::*;
 
 const SIDES: [Side; 2] = [Side::Client, Side::Server];
 
 fn connected<P: PacketId>(v: ProtocolVersion, auto: bool) -> Pair<P> {
     let config = if auto {
-        PairConfig::auto(v)
-    } else {
         PairConfig::new(v)
+    } else {
+        PairConfig::manual(v)
     };
     let mut pair = config.build();
     pair.connect();
@@ -237,10 +238,10 @@ fn failure_acks_end_the_flow<P: PacketId>() {
     for from in SIDES {
         let to = from.peer();
         // The receiver answers by hand, the sender automatically.
-        let mut config = PairConfig::new(v);
+        let mut config = PairConfig::manual(v);
         match from {
-            Side::Client => config.client.auto_pub_response = true,
-            Side::Server => config.server.auto_pub_response = true,
+            Side::Client => config.client.ack = AckPolicy::OnReceipt,
+            Side::Server => config.server.ack = AckPolicy::OnReceipt,
         }
         let mut pair: Pair<P> = config.build();
         pair.connect();
@@ -309,8 +310,8 @@ fn ordering<P: PacketId>(v: ProtocolVersion) {
 /// [MQTT-4.3.3-10]: a QoS 2 PUBLISH received again before its PUBREL is
 /// answered with PUBREC again and not delivered a second time.
 fn qos2_duplicate_not_delivered_twice<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::new(v);
-    config.server.auto_pub_response = true;
+    let mut config = PairConfig::manual(v);
+    config.server.ack = AckPolicy::OnReceipt;
     let mut pair: Pair<P> = config.build();
     pair.connect();
     pair.clear_records();
@@ -321,17 +322,7 @@ fn qos2_duplicate_not_delivered_twice<P: PacketId>(v: ProtocolVersion) {
     );
     assert_eq!(types(&pair.server.sent), [PacketType::Pubrec]);
     // The same PUBLISH again, DUP set, as a peer that re-sends it.
-    let again = match publish::<P>(v, "a/b", QoS::ExactlyOnce, Some(id), b"two") {
-        GenericPacket::V3_1_1(mqtt_codec::v3_1_1::Packet::Publish(mut p)) => {
-            p.set_dup(true);
-            GenericPacket::V3_1_1(p.into())
-        }
-        GenericPacket::V5_0(v5_0::Packet::Publish(mut p)) => {
-            p.set_dup(true);
-            GenericPacket::V5_0(p.into())
-        }
-        _ => unreachable!(),
-    };
+    let again = with_dup(publish::<P>(v, "a/b", QoS::ExactlyOnce, Some(id), b"two"));
     pair.inject_packet(Side::Client, &again);
     pair.drive();
     assert_eq!(pair.server.publishes().len(), 1, "delivered once");

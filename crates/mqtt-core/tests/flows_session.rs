@@ -8,7 +8,9 @@ mod pair;
 
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
-use mqtt_core::{role, ConnectionOptions, ConnectionState, GenericConnection, MonotonicTime};
+use mqtt_core::{
+    role, ConnectionOptions, ConnectionState, GenericConnection, MonotonicTime, SendError,
+};
 use pair::*;
 
 const SIDES: [Side; 2] = [Side::Client, Side::Server];
@@ -17,7 +19,7 @@ const SIDES: [Side; 2] = [Side::Client, Side::Server];
 /// the connection (v3.1.1 CleanSession 0, v5.0 Clean Start 0 and a Session
 /// Expiry Interval that never ends), records cleared.
 fn persistent<P: PacketId>(v: ProtocolVersion) -> Pair<P> {
-    let mut pair: Pair<P> = PairConfig::auto(v).build();
+    let mut pair: Pair<P> = PairConfig::new(v).build();
     pair.connect_with(connect(v, "c", false, 0), connack(v, false));
     pair.clear_records();
     pair
@@ -157,8 +159,7 @@ fn session_not_present_clears<P: PacketId>(v: ProtocolVersion) {
         "kept across the close"
     );
     // The server forgot the session.
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    let options = ConnectionOptions::default();
     pair.new_server(true, options);
     pair.connect_with(connect(v, "c", false, 0), connack(v, false));
     assert!(pair.server.publishes().is_empty());
@@ -186,10 +187,11 @@ fn clean_start_discards<P: PacketId>(v: ProtocolVersion) {
 }
 
 /// Offline publish: with the option on, a PUBLISH sent before the CONNECT
-/// or between connections is queued by the session and sent after the next
-/// CONNACK, in order; with it off, it is refused.
+/// or between connections is queued by the session, keeping its packet
+/// identifier, and sent after the next CONNACK, in order, DUP 0; with it
+/// off, it is refused, changing nothing.
 fn offline_publish<P: PacketId>(v: ProtocolVersion) {
-    let mut config = PairConfig::auto(v);
+    let mut config = PairConfig::new(v);
     config.client.offline_publish = true;
     let mut pair: Pair<P> = config.build();
     let id = pair.acquire(Side::Client);
@@ -204,10 +206,9 @@ fn offline_publish<P: PacketId>(v: ProtocolVersion) {
     let got = pair.server.publishes();
     let payloads: Vec<&[u8]> = got.iter().map(|p| &p.payload[..]).collect();
     assert_eq!(payloads, [&b"1"[..], &b"2"[..]]);
-    // The queued message gives its identifier back at once; the session
-    // numbers it when it leaves the queue, and that flow ends at its PUBACK.
-    let wire_id = got[0].packet_id.expect("QoS 1");
-    assert_eq!(pair.client.released, [id, wire_id]);
+    // The queued message kept its identifier; its flow ends at its PUBACK.
+    assert_eq!((got[0].packet_id, got[0].dup), (Some(id), false));
+    assert_eq!(pair.client.released, [id]);
 
     // Between connections.
     pair.close_link();
@@ -219,14 +220,24 @@ fn offline_publish<P: PacketId>(v: ProtocolVersion) {
     assert!(pair.client.errors.is_empty(), "{:?}", pair.client.errors);
     reconnect(&mut pair, false, true);
     let last = pair.server.publishes().pop().expect("PUBLISH");
-    assert_eq!((&last.payload[..], last.dup), (&b"3"[..], false));
-    assert_eq!(pair.client.released.len(), 4);
+    assert_eq!(
+        (&last.payload[..], last.dup, last.packet_id),
+        (&b"3"[..], false, Some(id))
+    );
+    assert_eq!(pair.client.released.len(), 2);
+    assert_eq!(pair.client.released.last(), Some(&id));
     assert_eq!(pair.client.conn.session().in_flight_len(), 0);
 
     // Off: refused.
-    let mut pair: Pair<P> = PairConfig::auto(v).build();
-    pair.send(Side::Client, publish(v, "a", QoS::AtMostOnce, None, b"x"));
-    assert_eq!(pair.client.errors.len(), 1);
+    let mut pair: Pair<P> = PairConfig::new(v).build();
+    let refused = pair.refuse(Side::Client, publish(v, "a", QoS::AtMostOnce, None, b"x"));
+    assert_eq!(
+        refused,
+        SendError::NotAllowedInState {
+            packet_type: PacketType::Publish,
+            state: ConnectionState::Disconnected
+        }
+    );
     assert!(pair.client.sent.is_empty());
 }
 
@@ -242,8 +253,7 @@ fn export_import<P: PacketId>(v: ProtocolVersion) {
     );
     pair.close_link();
     let bytes = pair.client.conn.export_session();
-    let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    let options = ConnectionOptions::default();
     let mut restarted = GenericConnection::<role::Client, P>::with_options(v, options);
     restarted.import_session(&bytes).expect("import");
     pair.client = Endpoint::new(restarted);
@@ -286,7 +296,7 @@ fn connect_expiry<P: PacketId>(expiry: Option<u32>) -> GenericPacket<P> {
 /// 1 then is one the client cannot have: it closes [MQTT-3.2.2-4].
 fn session_expiry_zero_ends_with_connection<P: PacketId>() {
     let v = ProtocolVersion::V5_0;
-    let mut pair: Pair<P> = PairConfig::auto(v).build();
+    let mut pair: Pair<P> = PairConfig::new(v).build();
     pair.connect_with(connect_expiry(None), connack(v, false));
     let id = pair.acquire(Side::Client);
     pair.send(
@@ -315,7 +325,7 @@ fn session_expiry_zero_ends_with_connection<P: PacketId>() {
 fn session_expiry_elapsed<P: PacketId>() {
     let v = ProtocolVersion::V5_0;
     for (expiry, resumed) in [(5, false), (60, true)] {
-        let mut pair: Pair<P> = PairConfig::auto(v).build();
+        let mut pair: Pair<P> = PairConfig::new(v).build();
         pair.set_time(MonotonicTime::from_millis(0));
         pair.connect_with(connect_expiry(Some(expiry)), connack(v, false));
         let id = pair.acquire(Side::Client);
@@ -347,7 +357,7 @@ fn session_expiry_elapsed<P: PacketId>() {
 /// later carries what is left of its interval.
 fn message_expiry_while_queued<P: PacketId>() {
     let v = ProtocolVersion::V5_0;
-    let mut config = PairConfig::auto(v);
+    let mut config = PairConfig::new(v);
     config.client.offline_publish = true;
     let mut pair: Pair<P> = config.build();
     pair.set_time(MonotonicTime::from_millis(0));
@@ -375,14 +385,45 @@ fn message_expiry_while_queued<P: PacketId>() {
     assert_eq!(p.properties().message_expiry_interval(), Some(20));
 }
 
+/// [MQTT-4.1.0-2] (and §3.1.2.11.2 for the Client): with Session Expiry
+/// Interval 0 the session ends with the network connection: an identifier
+/// taken and not used is released as it closes, on either side.
+fn session_expiry_zero_releases_identifiers<P: PacketId>() {
+    let v = ProtocolVersion::V5_0;
+    for side in SIDES {
+        let mut pair: Pair<P> = PairConfig::new(v).build();
+        pair.connect_with(connect_expiry(None), connack(v, false));
+        let id = pair.acquire(side);
+        pair.close_link();
+        assert_eq!(pair.released(side), [id], "{side:?}");
+    }
+}
+
+/// [MQTT-4.1.0-2]: the Server discards the session state when the network
+/// connection closes and the Session Expiry Interval (0) has passed,
+/// including a received QoS 2 message awaiting its PUBREL
+/// [MQTT-4.3.3-10]: nothing is left, and a version-detecting Server
+/// forgets the version. (A regression: that state alone was kept.)
+fn session_expiry_zero_discards_received_qos2<P: PacketId>() {
+    let v = ProtocolVersion::V5_0;
+    let mut pair: Pair<P> = PairConfig::new(v).build();
+    pair.connect_with(connect_expiry(None), connack(v, false));
+    pair.publish(Side::Client, message("a", QoS::ExactlyOnce, b"2"));
+    pair.deliver(Side::Client);
+    assert_eq!(pair.server.conn.session().qos2_pending_len(), 1);
+    pair.close_link(); // before the PUBREL
+    let session = pair.server.conn.session();
+    assert_eq!(session.qos2_pending_len(), 0);
+    assert!(session.is_empty());
+    assert_eq!(pair.server.conn.version(), None);
+}
+
 /// v5.0 §3.14.2.2.2: a client may shorten the Session Expiry Interval in
 /// its DISCONNECT; with 0 the session ends with the connection, so nothing
 /// is re-sent next time.
 fn disconnect_ends_session<P: PacketId>() {
     let v = ProtocolVersion::V5_0;
-    let mut config = PairConfig::new(v);
-    config.server.auto_pub_response = false;
-    let mut pair: Pair<P> = config.build();
+    let mut pair: Pair<P> = PairConfig::manual(v).build();
     pair.connect_with(connect_expiry(Some(3600)), connack(v, false));
     let id = pair.acquire(Side::Client);
     pair.send_drive(
@@ -421,10 +462,13 @@ fn disconnect_expiry_after_zero<P: PacketId>() {
             .expect("DISCONNECT"),
     )
     .into();
-    let mut pair: Pair<P> = PairConfig::new(v).build();
+    let mut pair: Pair<P> = PairConfig::manual(v).build();
     pair.connect();
-    pair.send(Side::Client, bye.clone());
-    assert_eq!(pair.client.errors.len(), 1);
+    let refused = pair.refuse(Side::Client, bye.clone());
+    assert!(
+        matches!(refused, SendError::Forbidden(rule) if rule.contains("3.14.2.2.2")),
+        "{refused:?}"
+    );
     assert_eq!(types(&pair.client.sent), [PacketType::Connect]);
     pair.clear_records();
     pair.inject_packet(Side::Client, &bye);
@@ -477,6 +521,8 @@ matrix!(
 );
 widths!(
     session_expiry_zero_ends_with_connection,
+    session_expiry_zero_releases_identifiers,
+    session_expiry_zero_discards_received_qos2,
     session_expiry_elapsed,
     message_expiry_while_queued,
     disconnect_ends_session,

@@ -9,7 +9,8 @@ mod pair;
 
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
-use mqtt_core::{ConnectionError, MonotonicTime};
+use mqtt_core::{AckPolicy, MonotonicTime, SendError};
+use mqtt_session::SessionError;
 use pair::*;
 
 const SIDES: [Side; 2] = [Side::Client, Side::Server];
@@ -27,9 +28,16 @@ fn answers<P: PacketId>(packets: &[GenericPacket<P>]) -> Vec<(PacketType, Option
 /// automatic answers on the sides `auto` says (client, server), records
 /// cleared.
 fn persistent<P: PacketId>(v: ProtocolVersion, auto: [bool; 2]) -> Pair<P> {
-    let mut config = PairConfig::new(v);
-    config.client.auto_pub_response = auto[0];
-    config.server.auto_pub_response = auto[1];
+    let mut config = PairConfig::manual(v);
+    let policy = |auto| {
+        if auto {
+            AckPolicy::OnReceipt
+        } else {
+            AckPolicy::Manual
+        }
+    };
+    config.client.ack = policy(auto[0]);
+    config.server.ack = policy(auto[1]);
     config.client.offline_publish = true;
     config.server.offline_publish = true;
     let mut pair: Pair<P> = config.build();
@@ -47,8 +55,9 @@ fn auto_on(side: Side) -> [bool; 2] {
 /// UNSUBSCRIBE and QoS > 0 PUBLISH of a Client gets a currently unused
 /// identifier; [MQTT-2.3.1-4] (v5.0 [MQTT-2.2.1-4]) the same for a Server's
 /// PUBLISH. The acquired identifiers differ from those in use, a packet
-/// reusing one in use is refused (not sent, the holder's flow untouched),
-/// and each is free again once its acknowledgement is processed.
+/// reusing one in use is refused (`PacketIdInUse`, not sent, nothing
+/// changed: the holder's flow untouched), and each is free again once its
+/// acknowledgement is processed.
 fn new_packets_get_unused_identifiers<P: PacketId>(v: ProtocolVersion) {
     for from in SIDES {
         let to = from.peer();
@@ -79,15 +88,21 @@ fn new_packets_get_unused_identifiers<P: PacketId>(v: ProtocolVersion) {
 
         let sent = pair.sent(from).len();
         for &id in &held {
-            pair.send(from, publish(v, "a", QoS::AtLeastOnce, Some(id), b"x"));
+            let mut reuses = vec![publish(v, "a", QoS::AtLeastOnce, Some(id), b"x")];
             if from == Side::Client {
-                pair.send(from, subscribe(v, id, "x", QoS::AtMostOnce));
+                reuses.push(subscribe(v, id, "x", QoS::AtMostOnce));
+            }
+            for packet in reuses {
+                let refused = pair.refuse(from, packet);
+                assert_eq!(
+                    refused,
+                    SendError::Session(SessionError::PacketIdInUse(id.to_u32())),
+                    "{from:?}"
+                );
             }
         }
         pair.drive();
         assert_eq!(pair.sent(from).len(), sent, "{from:?}: nothing reused");
-        let per_id = if from == Side::Client { 2 } else { 1 };
-        assert_eq!(pair.errors(from).len(), held.len() * per_id, "{from:?}");
         assert!(pair.released(from).is_empty(), "{from:?}");
         let next = pair.acquire(from);
         assert!(!held.contains(&next), "{from:?}: {next:?} is in use");
@@ -111,7 +126,8 @@ fn new_packets_get_unused_identifiers<P: PacketId>(v: ProtocolVersion) {
 /// v3.1.1 [MQTT-2.3.1-6] (v5.0 [MQTT-2.2.1-5]): the PUBACK, PUBREC, PUBREL
 /// and PUBCOMP of a flow carry the identifier of its PUBLISH, with flows of
 /// both QoS interleaved, in both directions; a PUBREL is refused for an
-/// identifier whose flow does not await it (a QoS 1 flow, or none).
+/// identifier whose flow does not await it (a QoS 1 flow, or none),
+/// changing nothing.
 fn answers_carry_the_publish_identifier<P: PacketId>(v: ProtocolVersion) {
     for from in SIDES {
         let to = from.peer();
@@ -145,40 +161,48 @@ fn answers_carry_the_publish_identifier<P: PacketId>(v: ProtocolVersion) {
         let mut pair: Pair<P> = persistent(v, [false, false]);
         let a = pair.acquire(from);
         pair.send_drive(from, publish(v, "a", QoS::AtLeastOnce, Some(a), b"1"));
-        pair.send(from, pubrel(v, a));
-        pair.send(from, pubrel(v, pid(9)));
+        for id in [a, pid(9)] {
+            let refused = pair.refuse(from, pubrel(v, id));
+            assert_eq!(
+                refused,
+                SendError::Session(SessionError::PacketIdNotFound(id.to_u32())),
+                "{from:?}"
+            );
+        }
         assert_eq!(types(pair.sent(from)), [PacketType::Publish], "{from:?}");
-        assert_eq!(pair.errors(from).len(), 2, "{from:?}");
     }
 }
 
 /// v5.0 [MQTT-2.2.1-6] (v3.1.1 [MQTT-2.3.1-7]): a SUBACK and an UNSUBACK
 /// carry the identifier of the SUBSCRIBE and UNSUBSCRIBE they answer. The
 /// Server refuses to send one that answers nothing received (another
-/// identifier, the other request type, one already answered); the Client
-/// releases an identifier only at the answer that carries it, and reports
-/// one that answers nothing.
+/// identifier, the other request type, one already answered), changing
+/// nothing; the Client releases an identifier only at the answer that
+/// carries it, and reports one that answers nothing.
 fn sub_answers_carry_the_request_identifier<P: PacketId>(v: ProtocolVersion) {
+    let forbidden =
+        |e: &SendError| matches!(e, SendError::Forbidden(rule) if rule.contains("MQTT-2.2.1-6"));
     let mut pair: Pair<P> = persistent(v, [false, false]);
-    pair.send(Side::Server, suback(v, pid(1), QoS::AtMostOnce));
+    let refused = pair.refuse(Side::Server, suback(v, pid(1), QoS::AtMostOnce));
+    assert!(forbidden(&refused), "{refused:?}");
     let s = pair.acquire(Side::Client);
     pair.send_drive(Side::Client, subscribe(v, s, "a", QoS::AtLeastOnce));
     let u = pair.acquire(Side::Client);
     pair.send_drive(Side::Client, unsubscribe(v, u, "b"));
     let other = pid::<P>(1000);
-    pair.send(Side::Server, suback(v, other, QoS::AtLeastOnce));
-    pair.send(Side::Server, suback(v, u, QoS::AtLeastOnce));
-    pair.send(Side::Server, unsuback(v, s));
+    for answer in [
+        suback(v, other, QoS::AtLeastOnce),
+        suback(v, u, QoS::AtLeastOnce),
+        unsuback(v, s),
+    ] {
+        let refused = pair.refuse(Side::Server, answer);
+        assert!(forbidden(&refused), "{refused:?}");
+    }
     assert!(
         pair.sent(Side::Server).is_empty(),
         "{:?}",
         pair.sent(Side::Server)
     );
-    assert_eq!(pair.errors(Side::Server).len(), 4);
-    assert!(pair
-        .errors(Side::Server)
-        .iter()
-        .all(|e| matches!(e, ConnectionError::Forbidden(_))));
 
     pair.send_drive(Side::Server, unsuback(v, u));
     pair.send_drive(Side::Server, suback(v, s, QoS::AtLeastOnce));
@@ -190,8 +214,8 @@ fn sub_answers_carry_the_request_identifier<P: PacketId>(v: ProtocolVersion) {
         ]
     );
     assert_eq!(pair.released(Side::Client), [u, s]);
-    pair.send(Side::Server, suback(v, s, QoS::AtLeastOnce));
-    assert_eq!(pair.errors(Side::Server).len(), 5, "answered already");
+    let refused = pair.refuse(Side::Server, suback(v, s, QoS::AtLeastOnce));
+    assert!(forbidden(&refused), "answered already: {refused:?}");
 
     // A Server that breaks the rule: the Client's request stays pending.
     let s = pair.acquire(Side::Client);
@@ -323,11 +347,11 @@ fn server_processes_clean_start<P: PacketId>() {
             assert_eq!(pubcomp.reason_code(), v5_0::PubcompReasonCode::Success);
             continue;
         }
-        pair.send(Side::Server, connack(V5, true));
-        assert!(matches!(
-            pair.errors(Side::Server),
-            [ConnectionError::Forbidden(_)]
-        ));
+        let refused = pair.refuse(Side::Server, connack(V5, true));
+        assert!(
+            matches!(refused, SendError::Forbidden(rule) if rule.contains("MQTT-3.2.2-2")),
+            "{refused:?}"
+        );
         pair.send_drive(Side::Server, connack(V5, false));
         assert!(pair.publishes(Side::Client).is_empty());
         assert_eq!(pair.server.conn.session().in_flight_len(), 0);

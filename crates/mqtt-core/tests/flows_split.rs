@@ -20,7 +20,7 @@ type Step = (bool, u8, usize, bool);
 type Outcome<P> = [Vec<GenericPacket<P>>; 4];
 
 fn run<P: PacketId>(v: ProtocolVersion, splitter: Splitter, steps: &[Step]) -> (Outcome<P>, usize) {
-    let mut config = PairConfig::auto(v);
+    let mut config = PairConfig::new(v);
     config.splitter = splitter;
     let mut pair: Pair<P> = config.build();
     pair.connect_with(connect(v, "split", true, 30), connack(v, false));

@@ -52,12 +52,14 @@ fn replay(dir: &Path) -> (usize, Vec<String>) {
 /// The crash reproducers the fuzzer found pass every check now: a PUBLISH
 /// queued while offline and the CONNACK's Maximum QoS [MQTT-3.2.2-11] and
 /// Retain Available [MQTT-3.2.2-14]; an application's Topic Alias counted
-/// in the peer's Maximum Packet Size [MQTT-3.2.2-15].
+/// in the peer's Maximum Packet Size [MQTT-3.2.2-15]; the packet
+/// identifier of a queued message kept by `release_packet_id`, so that the
+/// session exported imports again [MQTT-2.2.1-3].
 #[test]
 fn regressions() {
     let (n, failures) = replay(&fuzz_dir().join("regressions/connection"));
     assert!(
-        n >= 3,
+        n >= 4,
         "the reproducers are in fuzz/regressions/connection/"
     );
     assert!(failures.is_empty(), "{failures:#?}");

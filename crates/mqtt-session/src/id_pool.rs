@@ -344,6 +344,14 @@ impl<P: PacketId> PacketIdPool<P> {
         self.cursor
     }
 
+    /// Gives back `id`, taken by the last [`acquire`](Self::acquire) and
+    /// not used, as if it had never been taken: released, and the next
+    /// search starts at `cursor`, where that one started.
+    pub(crate) fn unacquire(&mut self, id: P, cursor: u32) {
+        self.set.remove(id.to_u32());
+        self.cursor = cursor;
+    }
+
     pub(crate) fn set(&self) -> &IdSet {
         &self.set
     }

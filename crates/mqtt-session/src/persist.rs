@@ -5,7 +5,7 @@
 //! encoded MQTT form. All integers are big-endian, as in MQTT.
 //!
 //! ```text
-//! magic "MQSS" | format version (1) | id width (2 or 4) | protocol level (4 or 5)
+//! magic "MQSS" | format version (2) | id width (2 or 4) | protocol level (4 or 5)
 //! flags (bit 0: expiry deadline present, bit 1: queue QoS 0 offline)
 //! session expiry interval u32 | [ms until the session expires u64]
 //! our receive maximum u16 | queue max messages u64 | queue max bytes u64
@@ -13,6 +13,7 @@
 //! QoS 2 ids received: count u32, (first u32, last u32)*
 //! flows: count u32, (flags u8 [bit 0: deadline], [ms left u64], PUBLISH or PUBREL)*
 //! queue: count u32, (flags u8 [bit 0: deadline], [ms left u64], PUBLISH)*
+//!   (at QoS > 0 with the identifier it was numbered with, in use in the pool)
 //! ```
 //!
 //! Times are stored as what is left relative to the `now` of the export and
@@ -34,7 +35,9 @@ use crate::queue::{Pending, Queue};
 use crate::{MonotonicTime, PacketIdPool, Session, SessionConfig, SessionError};
 
 const MAGIC: &[u8; 4] = b"MQSS";
-const FORMAT_VERSION: u8 = 1;
+/// 2: queued messages carry the packet identifiers they were numbered
+/// with (1 had a stand-in 1), which the pool holds.
+const FORMAT_VERSION: u8 = 2;
 const FLAG_DEADLINE: u8 = 1;
 const FLAG_QOS0_OFFLINE: u8 = 2;
 
@@ -113,9 +116,8 @@ impl<P: PacketId> Session<P> {
         out.put_u32(self.queue.len() as u32);
         for pending in self.queue.iter() {
             put_deadline(&mut out, pending.deadline, now);
-            // A queued message has no identifier yet; 1 stands in.
-            let one = P::from_u32(1).unwrap_or_default();
-            let publish = Publish::from_message(self.version, pending.message.clone(), one);
+            let id = pending.id.unwrap_or_default();
+            let publish = Publish::from_message(self.version, pending.message.clone(), id);
             put_packet(&mut out, |b| publish.encode(b));
         }
         out
@@ -242,9 +244,18 @@ impl<P: PacketId> Session<P> {
                     "a queued packet that is not a PUBLISH",
                 ));
             };
-            // Cannot fail: the limits are lifted during the import.
-            let pending = Pending::new(publish.into_message(), version, deadline);
-            let _ = queue.try_push(pending, MonotonicTime::ZERO);
+            let id = publish.packet_id();
+            if let Some(id) = id {
+                if in_flight.contains(id) || queue.holds(id) || !pool.is_in_use(id) {
+                    return Err(SessionError::InvalidState(
+                        "a queued message whose packet identifier is not its own",
+                    ));
+                }
+            }
+            // Cannot fail: the limits are lifted during the import, and
+            // nothing expires at time zero.
+            let pending = Pending::new(publish.into_message(), id, version, deadline);
+            let _ = queue.try_push(pending, MonotonicTime::ZERO, &mut Vec::new());
         }
         queue.set_limits(queue_max_messages, queue_max_bytes);
         if r.has_remaining() {
@@ -421,15 +432,21 @@ mod tests {
         s
     }
 
-    /// The whole state survives export and import, times relative to `now`.
+    /// The whole state survives export and import, times relative to `now`,
+    /// queued messages with the identifiers they were numbered with.
     #[test]
     fn round_trip() {
         let s = rich();
         let bytes = s.export(at(20));
+        assert_eq!(bytes[4], 2, "format version 2");
         let mut r = Session::<u32>::import(&bytes, at(1_000)).unwrap();
         assert_eq!(r.export(at(1_000)), bytes);
         assert_eq!(r.version(), ProtocolVersion::V5_0);
-        assert_eq!(r.packet_ids().iter().collect::<Vec<_>>(), [1, 2, 3, 70_000]);
+        assert_eq!(
+            r.packet_ids().iter().collect::<Vec<_>>(),
+            [1, 2, 3, 4, 70_000]
+        );
+        assert_eq!(r.queued_packet_ids().collect::<Vec<_>>(), [4]);
         assert!(r.is_qos2_pending(8) && r.is_qos2_pending(9));
         assert_eq!(r.queue_len(), 2);
         assert_eq!(r.session_expiry_interval(), 300);
@@ -453,6 +470,31 @@ mod tests {
         let next = r.pop_ready(at(1_000)).unwrap();
         assert_eq!(next.message_expiry_interval(), Some(30));
         assert_eq!(next.packet_id(), Some(4));
+    }
+
+    /// Messages queued offline keep their identifiers through an export, an
+    /// import and a connection without a present session.
+    #[test]
+    fn queued_ids_survive_a_restart() {
+        let mut s = Session::<u16>::new(ProtocolVersion::V5_0);
+        for qos in [QoS::ExactlyOnce, QoS::AtMostOnce, QoS::AtLeastOnce] {
+            s.publish(message(qos, None), at(0)).unwrap();
+        }
+        let mut r = Session::<u16>::import(&s.export(at(0)), at(0)).unwrap();
+        assert_eq!(r.queued_packet_ids().collect::<Vec<_>>(), [1, 2]);
+        assert!(r.on_connected(false, NonZeroU16::MAX, at(0)).is_empty());
+        assert_eq!(r.packet_ids().iter().collect::<Vec<_>>(), [1, 2]);
+        let sent: Vec<_> = core::iter::from_fn(|| r.pop_ready(at(0)))
+            .map(|p| (p.qos(), p.packet_id()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                (QoS::ExactlyOnce, Some(1)),
+                (QoS::AtMostOnce, None),
+                (QoS::AtLeastOnce, Some(2))
+            ]
+        );
     }
 
     /// Downtime told to `import_after` counts for both expiries.
@@ -493,12 +535,15 @@ mod tests {
             Session::<u32>::import(&bad, at(0)).unwrap_err(),
             SessionError::InvalidState("not an exported session")
         );
-        let mut bad = bytes.clone();
-        bad[4] = 2;
-        assert_eq!(
-            Session::<u32>::import(&bad, at(0)).unwrap_err(),
-            SessionError::UnsupportedFormat(2)
-        );
+        // Format 1 had a stand-in identifier on queued messages.
+        for format in [0, 1, 3] {
+            let mut bad = bytes.clone();
+            bad[4] = format;
+            assert_eq!(
+                Session::<u32>::import(&bad, at(0)).unwrap_err(),
+                SessionError::UnsupportedFormat(format)
+            );
+        }
         assert_eq!(
             Session::<u16>::import(&bytes, at(0)).unwrap_err(),
             SessionError::PacketIdWidthMismatch {
@@ -532,6 +577,45 @@ mod tests {
             Session::<u16>::import(&bytes, at(0)).unwrap_err(),
             SessionError::InvalidState("a flow whose packet identifier is not in use")
         );
+    }
+
+    /// A queued message whose identifier is not in use, or is another
+    /// queued message's or a flow's, is refused [MQTT-2.2.1-3].
+    #[test]
+    fn queued_ids_are_checked() {
+        let m = mqtt_codec::Message::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(QoS::AtLeastOnce)
+            .build()
+            .unwrap();
+        let refused =
+            SessionError::InvalidState("a queued message whose packet identifier is not its own");
+        // Queued 1 and 2, the PUBLISH of 2 made to carry 1; then the same
+        // behind a flow of 1.
+        for connected in [false, true] {
+            let mut s = Session::<u16>::new(ProtocolVersion::V3_1_1);
+            if connected {
+                s.on_connected(false, NonZeroU16::MIN, at(0));
+            }
+            s.publish(m.clone(), at(0)).unwrap();
+            s.publish(m.clone(), at(0)).unwrap();
+            assert_eq!(s.queue_len(), if connected { 1 } else { 2 });
+            let mut bytes = s.export(at(0));
+            assert!(Session::<u16>::import(&bytes, at(0)).is_ok());
+            // The last PUBLISH has no payload: its identifier ends the bytes.
+            let len = bytes.len();
+            assert_eq!(bytes[len - 2..], [0, 2]);
+            bytes[len - 1] = 1;
+            assert_eq!(Session::<u16>::import(&bytes, at(0)).unwrap_err(), refused);
+        }
+        // Queued 1, the pool emptied.
+        let mut s = Session::<u16>::new(ProtocolVersion::V3_1_1);
+        s.publish(m, at(0)).unwrap();
+        let mut bytes = s.export(at(0));
+        assert_eq!(&bytes[34..38], [0, 0, 0, 1]);
+        bytes.splice(34..46, [0, 0, 0, 0]);
+        assert_eq!(Session::<u16>::import(&bytes, at(0)).unwrap_err(), refused);
     }
 
     /// Overlapping or unordered identifier ranges are refused.

@@ -6,8 +6,6 @@
 
 use std::collections::VecDeque;
 
-use core::marker::PhantomData;
-
 use mqtt_codec::{Message, PacketId};
 
 use crate::MonotonicTime;
@@ -17,30 +15,32 @@ pub const DEFAULT_QUEUE_MAX_MESSAGES: usize = 10_000;
 /// The default bound on the bytes of queued messages (their encoded size).
 pub const DEFAULT_QUEUE_MAX_BYTES: usize = 16 << 20;
 
-/// A queued message, numbered when it is sent.
+/// A queued message, with the packet identifier it was numbered with when
+/// the session took it (QoS > 0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pending<P: PacketId> {
     pub(crate) message: Message,
+    pub(crate) id: Option<P>,
     /// When its Message Expiry Interval ends (§3.3.2.3.3).
     pub(crate) deadline: Option<MonotonicTime>,
     /// The bytes of the PUBLISH that will carry it.
     size: usize,
-    _id: PhantomData<P>,
 }
 
 impl<P: PacketId> Pending<P> {
     /// A message of `version` (whose PUBLISH size it is counted by).
     pub(crate) fn new(
         message: Message,
+        id: Option<P>,
         version: mqtt_codec::ProtocolVersion,
         deadline: Option<MonotonicTime>,
     ) -> Self {
         let size = message.packet_len::<P>(version);
         Pending {
             message,
+            id,
             deadline,
             size,
-            _id: PhantomData,
         }
     }
 
@@ -104,9 +104,10 @@ impl<P: PacketId> Queue<P> {
         &mut self,
         item: Pending<P>,
         now: MonotonicTime,
+        dropped: &mut Vec<P>,
     ) -> Result<(), Pending<P>> {
         if !self.fits(item.size) {
-            self.drop_expired(now);
+            self.drop_expired(now, dropped);
             if !self.fits(item.size) {
                 return Err(item);
             }
@@ -117,25 +118,27 @@ impl<P: PacketId> Queue<P> {
     }
 
     /// Appends `item`, dropping expired messages, then the oldest, until it
-    /// fits; returns the messages dropped that had not expired. Hands `item`
-    /// back if it cannot fit even in an empty queue.
+    /// fits; returns the messages dropped that had not expired, with their
+    /// identifiers. Hands `item` back if it cannot fit even in an empty
+    /// queue.
     pub(crate) fn push_evicting(
         &mut self,
         item: Pending<P>,
         now: MonotonicTime,
-    ) -> Result<Vec<Message>, Pending<P>> {
+        dropped: &mut Vec<P>,
+    ) -> Result<Vec<(Message, Option<P>)>, Pending<P>> {
         if !self.could_ever_fit(item.size) {
             return Err(item);
         }
         let mut evicted = Vec::new();
         if !self.fits(item.size) {
-            self.drop_expired(now);
+            self.drop_expired(now, dropped);
         }
         while !self.fits(item.size) {
             match self.items.pop_front() {
                 Some(old) => {
                     self.bytes -= old.size;
-                    evicted.push(old.message);
+                    evicted.push((old.message, old.id));
                 }
                 None => break,
             }
@@ -156,19 +159,31 @@ impl<P: PacketId> Queue<P> {
     }
 
     /// Drops every message whose Message Expiry Interval has passed
-    /// [MQTT-3.3.2-5]; returns how many.
-    pub(crate) fn drop_expired(&mut self, now: MonotonicTime) -> usize {
+    /// [MQTT-3.3.2-5], adding their identifiers to `dropped`; returns how
+    /// many.
+    pub(crate) fn drop_expired(&mut self, now: MonotonicTime, dropped: &mut Vec<P>) -> usize {
         let before = self.items.len();
         let mut freed = 0;
         self.items.retain(|item| {
             let keep = !item.is_expired(now);
             if !keep {
                 freed += item.size;
+                dropped.extend(item.id);
             }
             keep
         });
         self.bytes -= freed;
         before - self.items.len()
+    }
+
+    /// The identifiers the queued messages were numbered with.
+    pub(crate) fn ids(&self) -> impl Iterator<Item = P> + '_ {
+        self.items.iter().filter_map(|item| item.id)
+    }
+
+    /// Whether a queued message holds `id`.
+    pub(crate) fn holds(&self, id: P) -> bool {
+        self.items.iter().any(|item| item.id == Some(id))
     }
 
     pub(crate) fn clear(&mut self) {
@@ -184,7 +199,7 @@ mod tests {
 
     fn msg(payload: &'static [u8]) -> Pending<u16> {
         let m = Message::new(TopicName::from_static("t").unwrap(), payload).unwrap();
-        Pending::new(m, ProtocolVersion::V3_1_1, None)
+        Pending::new(m, None, ProtocolVersion::V3_1_1, None)
     }
 
     fn at(ms: u64) -> MonotonicTime {
@@ -194,12 +209,13 @@ mod tests {
     #[test]
     fn bounded_by_count() {
         let mut q = Queue::new(2, 1 << 20);
-        q.try_push(msg(b"1"), at(0)).unwrap();
-        q.try_push(msg(b"2"), at(0)).unwrap();
-        assert!(q.try_push(msg(b"3"), at(0)).is_err());
-        let evicted = q.push_evicting(msg(b"3"), at(0)).unwrap();
+        let mut dropped = Vec::new();
+        q.try_push(msg(b"1"), at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"2"), at(0), &mut dropped).unwrap();
+        assert!(q.try_push(msg(b"3"), at(0), &mut dropped).is_err());
+        let evicted = q.push_evicting(msg(b"3"), at(0), &mut dropped).unwrap();
         assert_eq!(evicted.len(), 1);
-        assert_eq!(evicted[0].payload(), b"1");
+        assert_eq!(evicted[0].0.payload(), b"1");
         let order: Vec<_> = q.iter().map(|p| p.message.payload_bytes()).collect();
         assert_eq!(order, [&b"2"[..], &b"3"[..]]);
     }
@@ -208,11 +224,14 @@ mod tests {
     fn bounded_by_bytes() {
         // Each message is 2 + 3 + 1 = 6 bytes.
         let mut q = Queue::new(100, 12);
-        q.try_push(msg(b"1"), at(0)).unwrap();
-        q.try_push(msg(b"2"), at(0)).unwrap();
+        let mut dropped = Vec::new();
+        q.try_push(msg(b"1"), at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"2"), at(0), &mut dropped).unwrap();
         assert_eq!(q.bytes(), 12);
-        assert!(q.try_push(msg(b"3"), at(0)).is_err());
-        assert!(q.push_evicting(msg(b"far too long"), at(0)).is_err());
+        assert!(q.try_push(msg(b"3"), at(0), &mut dropped).is_err());
+        assert!(q
+            .push_evicting(msg(b"far too long"), at(0), &mut dropped)
+            .is_err());
         assert_eq!(q.pop_front().map(|p| p.size), Some(6));
         assert_eq!(q.bytes(), 6);
     }
@@ -221,13 +240,17 @@ mod tests {
     #[test]
     fn expired_messages_go_first() {
         let mut q = Queue::new(2, 1 << 20);
+        let mut dropped = Vec::new();
         let mut expiring = msg(b"1");
         expiring.deadline = Some(at(1_000));
-        q.try_push(expiring, at(0)).unwrap();
-        q.try_push(msg(b"2"), at(0)).unwrap();
-        assert!(q.try_push(msg(b"3"), at(999)).is_err());
-        q.try_push(msg(b"3"), at(1_000)).unwrap();
+        expiring.id = Some(7);
+        q.try_push(expiring, at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"2"), at(0), &mut dropped).unwrap();
+        assert!(q.try_push(msg(b"3"), at(999), &mut dropped).is_err());
+        assert!(dropped.is_empty());
+        q.try_push(msg(b"3"), at(1_000), &mut dropped).unwrap();
+        assert_eq!(dropped, [7], "the identifier of the expired message");
         assert_eq!(q.len(), 2);
-        assert_eq!(q.drop_expired(at(5_000)), 0);
+        assert_eq!(q.drop_expired(at(5_000), &mut dropped), 0);
     }
 }

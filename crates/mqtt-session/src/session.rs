@@ -23,14 +23,17 @@ pub const SESSION_NEVER_EXPIRES: u32 = u32::MAX;
 #[allow(clippy::large_enum_variant)] // `Send` is the common case: no box.
 pub enum Outbound<P: PacketId = u16> {
     /// Send this PUBLISH now. At QoS > 0 it carries the packet identifier
-    /// the session assigned and is stored until acknowledged.
+    /// the session numbered it with and is stored until acknowledged.
     Send(Publish<P>),
     /// The message waits in the pending queue for a connection or for send
-    /// quota; [`Session::pop_ready`] hands it out. `evicted` lists older
-    /// queued messages dropped to make room (usually none).
+    /// quota; [`Session::pop_ready`] hands it out, in order.
     Queued {
-        /// Queued messages dropped, oldest first, to make room.
-        evicted: Vec<Message>,
+        /// The packet identifier it was numbered with (QoS > 0), which it
+        /// keeps until its flow ends.
+        packet_id: Option<P>,
+        /// Queued messages dropped, oldest first, to make room (usually
+        /// none), with the identifiers they released.
+        evicted: Vec<(Message, Option<P>)>,
     },
 }
 
@@ -128,6 +131,9 @@ pub struct Session<P: PacketId = u16> {
     pub(crate) connected: bool,
     /// The peer's Receive Maximum: the send quota of this connection.
     pub(crate) send_quota: NonZeroU16,
+    /// Identifiers of queued messages dropped as their Message Expiry
+    /// Interval passed, for [`take_released`](Session::take_released).
+    pub(crate) released: Vec<P>,
     pub(crate) session_expiry_interval: u32,
     /// When the session ends, once disconnected.
     pub(crate) expires_at: Option<MonotonicTime>,
@@ -150,6 +156,7 @@ impl<P: PacketId> Session<P> {
             queue: Queue::new(config.queue_max_messages, config.queue_max_bytes),
             connected: false,
             send_quota: NonZeroU16::MAX,
+            released: Vec::new(),
             session_expiry_interval: config.session_expiry_interval,
             expires_at: None,
             config,
@@ -160,19 +167,21 @@ impl<P: PacketId> Session<P> {
 
     /// Publishes a new Application Message.
     ///
-    /// Sends it now ([`Outbound::Send`]) when connected, nothing is waiting
-    /// before it, and, at QoS > 0, the send quota allows [MQTT-4.9.0-2]; the
-    /// session then numbers it with an unused packet identifier
-    /// [MQTT-4.3.2-1], [MQTT-4.3.3-1], sends it with DUP clear
-    /// [MQTT-4.3.2-2], [MQTT-4.3.3-2], and stores it until acknowledged
-    /// [MQTT-4.3.2-3], [MQTT-4.3.3-3]. Otherwise queues it
-    /// ([`Outbound::Queued`]), dropping the oldest queued messages if the
-    /// queue is full; [`pop_ready`](Self::pop_ready) sends it later, in order.
-    /// The Message Expiry Interval of a v5.0 message starts now.
+    /// At QoS > 0 the session numbers it at once with an unused packet
+    /// identifier [MQTT-4.3.2-1], [MQTT-4.3.3-1], which it keeps until its
+    /// flow ends. It sends it now ([`Outbound::Send`]) when connected,
+    /// nothing is waiting before it, and, at QoS > 0, the send quota allows
+    /// [MQTT-4.9.0-2], with DUP clear [MQTT-4.3.2-2], [MQTT-4.3.3-2], and
+    /// stores it until acknowledged [MQTT-4.3.2-3], [MQTT-4.3.3-3].
+    /// Otherwise it queues it ([`Outbound::Queued`]), dropping the oldest
+    /// queued messages if the queue is full; [`pop_ready`](Self::pop_ready)
+    /// sends it later, in order. The Message Expiry Interval of a v5.0
+    /// message starts now.
     ///
-    /// Errs, handing the message back, when it has no Topic Name (it came
-    /// from a PUBLISH whose Topic Alias stood for it), is too large for MQTT
-    /// or for the queue, or is QoS 0 while disconnected and
+    /// Errs, handing the message back and changing nothing, when it has no
+    /// Topic Name (it came from a PUBLISH whose Topic Alias stood for it),
+    /// is too large for MQTT or for the queue, every packet identifier is
+    /// in use, or it is QoS 0 while disconnected and
     /// [`SessionConfig::queue_qos0_offline`] is off.
     pub fn publish(
         &mut self,
@@ -201,90 +210,135 @@ impl<P: PacketId> Session<P> {
         if let Err(error) = self.admit(&message) {
             return reject(error, message);
         }
+        if message.qos() == QoS::AtMostOnce {
+            return self.take(message, None, now, evict);
+        }
+        let cursor = self.pool.cursor();
+        match self.pool.acquire() {
+            Ok(id) => self.take(message, Some(id), now, evict).inspect_err(|_| {
+                self.pool.unacquire(id, cursor);
+            }),
+            Err(error) => reject(error, message),
+        }
+    }
+
+    /// Sends `message` now, numbered `id` (QoS > 0, in use in the pool),
+    /// or queues it; errs, changing nothing but the pool, when it cannot.
+    fn take(
+        &mut self,
+        message: Message,
+        id: Option<P>,
+        now: MonotonicTime,
+        evict: bool,
+    ) -> Result<Outbound<P>, Rejected> {
         let deadline = self.deadline_of(&message, now);
-        if self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0 {
-            if message.qos() == QoS::AtMostOnce {
-                return Ok(Outbound::Send(Publish::from_message(
-                    self.version,
-                    message,
-                    P::default(),
-                )));
+        let free = self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0;
+        match id {
+            None if free => {
+                let publish = Publish::from_message(self.version, message, P::default());
+                return Ok(Outbound::Send(publish));
             }
-            if self.has_quota() {
-                if let Ok(id) = self.pool.acquire() {
-                    return Ok(Outbound::Send(self.store_sent(message, id, deadline)));
-                }
+            Some(id) if free && self.has_quota() => {
+                return Ok(Outbound::Send(self.store_sent(message, id, deadline)));
             }
+            None if !self.connected && !self.config.queue_qos0_offline => {
+                return reject(SessionError::NotConnected, message);
+            }
+            _ => {}
         }
-        if !self.connected && message.qos() == QoS::AtMostOnce && !self.config.queue_qos0_offline {
-            return reject(SessionError::NotConnected, message);
-        }
-        let pending = Pending::new(message, self.version, deadline);
-        if evict {
-            match self.queue.push_evicting(pending, now) {
-                Ok(evicted) => Ok(Outbound::Queued { evicted }),
-                Err(p) => reject(SessionError::QueueFull, p.message),
-            }
+        let pending = Pending::new(message, id, self.version, deadline);
+        let mut dropped = Vec::new();
+        let queued = if evict {
+            self.queue.push_evicting(pending, now, &mut dropped)
         } else {
-            match self.queue.try_push(pending, now) {
-                Ok(()) => Ok(Outbound::Queued {
-                    evicted: Vec::new(),
-                }),
-                Err(p) => reject(SessionError::QueueFull, p.message),
+            self.queue
+                .try_push(pending, now, &mut dropped)
+                .map(|()| Vec::new())
+        };
+        self.release_all(dropped);
+        match queued {
+            Ok(evicted) => {
+                self.release_all(evicted.iter().filter_map(|(_, id)| *id));
+                Ok(Outbound::Queued {
+                    packet_id: id,
+                    evicted,
+                })
+            }
+            Err(p) => reject(SessionError::QueueFull, p.message),
+        }
+    }
+
+    /// Releases the identifiers of queued messages dropped, for
+    /// [`take_released`](Self::take_released) to report.
+    fn release_all(&mut self, ids: impl IntoIterator<Item = P>) {
+        for id in ids {
+            if self.pool.release(id) {
+                self.released.push(id);
             }
         }
     }
 
-    /// Sends a message numbered with a packet identifier the caller chose,
-    /// typically with [`acquire_packet_id`](Self::acquire_packet_id) (ignored
-    /// at QoS 0). Never queues: returns the PUBLISH to send now and, at
-    /// QoS > 0, stores the message until acknowledged (registering the
-    /// identifier if it is not in use yet). It may overtake messages in the
-    /// pending queue.
+    /// The packet identifiers of queued messages dropped since the last
+    /// call, as their Message Expiry Interval passed [MQTT-3.3.2-5] or the
+    /// queue made room: they are free again. Evicted ones are also in
+    /// [`Outbound::Queued`].
+    pub fn take_released(&mut self) -> Vec<P> {
+        core::mem::take(&mut self.released)
+    }
+
+    /// Whether any identifier waits to be reported by
+    /// [`take_released`](Self::take_released).
+    pub fn has_released(&self) -> bool {
+        !self.released.is_empty()
+    }
+
+    /// Publishes a message numbered with a packet identifier the caller
+    /// chose, typically with [`acquire_packet_id`](Self::acquire_packet_id)
+    /// (ignored at QoS 0): sent now or queued as [`publish`](Self::publish)
+    /// does, registering the identifier if it is not in use yet. Never
+    /// drops queued messages.
     ///
-    /// Errs, handing the message back, like [`publish`](Self::publish), and
-    /// with [`SessionError::NotConnected`], [`SessionError::ZeroPacketId`],
-    /// [`SessionError::QuotaExceeded`] when the send quota is used up or
-    /// stored messages wait to be re-sent [MQTT-3.3.4-7], [MQTT-3.3.4-9], or
-    /// [`SessionError::PacketIdInUse`] when a stored flow has the identifier.
+    /// Errs, handing the message back and changing nothing, like
+    /// [`try_publish`](Self::try_publish), and with
+    /// [`SessionError::ZeroPacketId`], or [`SessionError::PacketIdInUse`]
+    /// when a stored flow or a queued message has the identifier.
     pub fn publish_with_id(
         &mut self,
         message: Message,
         id: P,
         now: MonotonicTime,
-    ) -> Result<Publish<P>, Rejected> {
+    ) -> Result<Outbound<P>, Rejected> {
         if let Err(error) = self.admit(&message) {
             return reject(error, message);
         }
-        if !self.connected {
-            return reject(SessionError::NotConnected, message);
-        }
         if message.qos() == QoS::AtMostOnce {
-            return Ok(Publish::from_message(self.version, message, P::default()));
+            return self.take(message, None, now, false);
         }
         if id.to_u32() == 0 {
             return reject(SessionError::ZeroPacketId, message);
         }
-        if self.in_flight.contains(id) {
+        if self.in_flight.contains(id) || self.queue.holds(id) {
             return reject(SessionError::PacketIdInUse(id.to_u32()), message);
         }
-        if self.in_flight.held_back() > 0 || !self.has_quota() {
-            return reject(SessionError::QuotaExceeded, message);
-        }
-        if !self.pool.is_in_use(id) {
+        let registered = !self.pool.is_in_use(id);
+        if registered {
             // Cannot fail: checked just above.
             let _ = self.pool.register(id);
         }
-        let deadline = self.deadline_of(&message, now);
-        Ok(self.store_sent(message, id, deadline))
+        self.take(message, Some(id), now, false).inspect_err(|_| {
+            if registered {
+                self.pool.release(id);
+            }
+        })
     }
 
     /// The next message to send now: first the stored PUBLISH packets that
     /// wait to be re-sent after a reconnection (in their order, DUP set), then
     /// the pending queue in order, as long as the send quota allows
-    /// [MQTT-4.9.0-2] and packet identifiers are free. Drops queued messages
-    /// whose Message Expiry Interval has passed [MQTT-3.3.2-5]; a message
-    /// sent carries what is left of its interval [MQTT-3.3.2-6].
+    /// [MQTT-4.9.0-2]. Drops queued messages whose Message Expiry Interval
+    /// has passed [MQTT-3.3.2-5] (their identifiers are then reported by
+    /// [`take_released`](Self::take_released)); a message sent carries what
+    /// is left of its interval [MQTT-3.3.2-6].
     ///
     /// Call it after [`on_connected`](Self::on_connected) and after each
     /// acknowledgement that ends a flow, until it returns `None`. `None`
@@ -303,20 +357,17 @@ impl<P: PacketId> Session<P> {
         loop {
             let front = self.queue.front()?;
             if front.is_expired(now) {
-                self.queue.pop_front();
+                let id = self.queue.pop_front().and_then(|p| p.id);
+                self.release_all(id);
                 continue;
             }
             let qos = front.message.qos();
             if qos != QoS::AtMostOnce && !self.has_quota() {
                 return None;
             }
-            let id = if qos == QoS::AtMostOnce {
-                None
-            } else {
-                Some(self.pool.acquire().ok()?)
-            };
             let Pending {
                 mut message,
+                id,
                 deadline,
                 ..
             } = self.queue.pop_front()?;
@@ -485,6 +536,10 @@ impl<P: PacketId> Session<P> {
             self.in_flight.clear();
             self.incoming.clear();
             self.pool.clear();
+            // Queued messages keep the identifiers they were numbered with.
+            for id in self.queue.ids() {
+                let _ = self.pool.register(id);
+            }
         }
         self.connected = true;
         self.expires_at = None;
@@ -543,10 +598,11 @@ impl<P: PacketId> Session<P> {
     }
 
     /// Releases a packet identifier once its SUBACK or UNSUBACK arrived.
-    /// Returns false, changing nothing, when it is not in use or a stored
-    /// PUBLISH flow holds it (those are released by their acknowledgements).
+    /// Returns false, changing nothing, when it is not in use, or a stored
+    /// PUBLISH flow or a queued message holds it (those are released by
+    /// their acknowledgements, or when the message leaves the queue unsent).
     pub fn release_packet_id(&mut self, id: P) -> bool {
-        !self.in_flight.contains(id) && self.pool.release(id)
+        !self.in_flight.contains(id) && !self.queue.holds(id) && self.pool.release(id)
     }
 
     // ----- Getters -----
@@ -593,7 +649,11 @@ impl<P: PacketId> Session<P> {
     pub fn flow_state(&self, id: P) -> Option<FlowState> {
         self.in_flight.state(id)
     }
-    /// The messages in the pending queue.
+    /// The packet identifiers the queued messages were numbered with.
+    pub fn queued_packet_ids(&self) -> impl Iterator<Item = P> + '_ {
+        self.queue.ids()
+    }
+    /// The number of messages in the pending queue.
     pub fn queue_len(&self) -> usize {
         self.queue.len()
     }

@@ -40,7 +40,10 @@ fn expiring(qos: QoS, payload: &'static [u8], expiry: Option<u32>) -> Message {
 
 fn connected(version: ProtocolVersion, peer_rm: u16) -> Session {
     let mut s = Session::new(version);
+    assert!(!s.is_connected());
     assert!(s.on_connected(false, rm(peer_rm), at(0)).is_empty());
+    assert!(s.is_connected());
+    assert_eq!(s.peer_receive_maximum(), rm(peer_rm));
     s
 }
 
@@ -51,9 +54,11 @@ fn sent(outbound: Result<Outbound, Rejected>) -> Publish {
     }
 }
 
-fn queued(outbound: Result<Outbound, Rejected>) -> Vec<Message> {
+/// The identifier a queued message was numbered with, checking that none
+/// was evicted.
+fn queued(outbound: Result<Outbound, Rejected>) -> Option<u16> {
     match outbound {
-        Ok(Outbound::Queued { evicted }) => evicted,
+        Ok(Outbound::Queued { packet_id, evicted }) if evicted.is_empty() => packet_id,
         other => panic!("expected Queued, got {other:?}"),
     }
 }
@@ -62,8 +67,8 @@ fn payloads(ps: impl IntoIterator<Item = Publish>) -> Vec<Vec<u8>> {
     ps.into_iter().map(|p| p.payload().to_vec()).collect()
 }
 
-fn message_payloads(ms: impl IntoIterator<Item = Message>) -> Vec<Vec<u8>> {
-    ms.into_iter().map(|m| m.payload().to_vec()).collect()
+fn ids(s: &Session) -> Vec<u16> {
+    s.packet_ids().iter().collect()
 }
 
 // ----- Publishing -----
@@ -112,16 +117,25 @@ fn qos0_is_sent_and_forgotten() {
     assert!(s.packet_ids().is_empty());
 }
 
-/// Publishing while disconnected queues; the queue is released in order
+/// Publishing while disconnected queues, numbering QoS 1 and 2 at once
+/// [MQTT-2.2.1-3]; the queue is released in order, with those identifiers,
 /// once connected.
 #[test]
 fn offline_publish_is_queued_then_sent_in_order() {
     let mut s = Session::<u16>::new(V3);
-    queued(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
-    queued(s.publish(msg(QoS::AtMostOnce, b"2"), at(0)));
-    queued(s.publish(msg(QoS::ExactlyOnce, b"3"), at(0)));
+    assert_eq!(
+        queued(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0))),
+        Some(1)
+    );
+    assert_eq!(queued(s.publish(msg(QoS::AtMostOnce, b"2"), at(0))), None);
+    assert_eq!(
+        queued(s.publish(msg(QoS::ExactlyOnce, b"3"), at(0))),
+        Some(2)
+    );
     assert_eq!(s.pop_ready(at(0)), None);
     assert_eq!(s.queue_len(), 3);
+    assert_eq!(ids(&s), [1, 2]);
+    assert_eq!(s.queued_packet_ids().collect::<Vec<_>>(), [1, 2]);
     s.on_connected(false, rm(65_535), at(1));
     let out: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(1))).collect();
     assert_eq!(
@@ -158,8 +172,15 @@ fn send_quota_follows_the_peer_receive_maximum() {
     let mut s = connected(V5, 2);
     let a = sent(s.publish(msg(QoS::AtLeastOnce, b"a"), at(0)));
     let b = sent(s.publish(msg(QoS::ExactlyOnce, b"b"), at(0)));
-    queued(s.publish(msg(QoS::ExactlyOnce, b"c"), at(0)));
-    queued(s.publish(msg(QoS::AtLeastOnce, b"d"), at(0)));
+    // Over the quota: queued, numbered already.
+    assert_eq!(
+        queued(s.publish(msg(QoS::ExactlyOnce, b"c"), at(0))),
+        Some(3)
+    );
+    assert_eq!(
+        queued(s.publish(msg(QoS::AtLeastOnce, b"d"), at(0))),
+        Some(4)
+    );
     assert_eq!(s.send_quota_available(), 0);
     assert_eq!(s.pop_ready(at(0)), None);
     // A successful PUBREC frees nothing.
@@ -172,7 +193,7 @@ fn send_quota_follows_the_peer_receive_maximum() {
     // PUBACK frees one.
     s.on_puback(a.packet_id().unwrap()).unwrap();
     let c = s.pop_ready(at(0)).unwrap();
-    assert_eq!(c.payload(), b"c");
+    assert_eq!((c.payload(), c.packet_id()), (&b"c"[..], Some(3)));
     assert_eq!(s.pop_ready(at(0)), None);
     // A failed PUBREC frees one, and ends the flow [MQTT-4.4.0-2].
     let c_id = c.packet_id().unwrap();
@@ -204,8 +225,9 @@ fn qos0_keeps_its_place_in_the_queue() {
     );
 }
 
-/// `publish` drops the oldest queued messages to make room; `try_publish`
-/// reports the queue full instead, handing the message back.
+/// `publish` drops the oldest queued messages to make room, releasing
+/// their identifiers; `try_publish` reports the queue full instead, handing
+/// the message back and taking no identifier.
 #[test]
 fn full_queue_evicts_or_refuses() {
     let config = SessionConfig {
@@ -213,15 +235,54 @@ fn full_queue_evicts_or_refuses() {
         ..Default::default()
     };
     let mut s = Session::<u16>::with_config(V3, config);
-    queued(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
-    queued(s.try_publish(msg(QoS::AtLeastOnce, b"2"), at(0)));
+    assert_eq!(
+        queued(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0))),
+        Some(1)
+    );
+    assert_eq!(
+        queued(s.try_publish(msg(QoS::AtLeastOnce, b"2"), at(0))),
+        Some(2)
+    );
     let r = s
         .try_publish(msg(QoS::AtLeastOnce, b"3"), at(0))
         .unwrap_err();
     assert_eq!(r.error(), &SessionError::QueueFull);
-    let evicted = queued(s.publish(msg(QoS::AtLeastOnce, b"3"), at(0)));
-    assert_eq!(message_payloads(evicted), [b"1".to_vec()]);
+    assert_eq!(r.into_message().payload(), b"3");
+    assert_eq!(ids(&s), [1, 2]);
+    let Ok(Outbound::Queued { packet_id, evicted }) = s.publish(msg(QoS::AtLeastOnce, b"3"), at(0))
+    else {
+        panic!("queued")
+    };
+    assert_eq!(packet_id, Some(3), "the refused message took none");
+    let evicted: Vec<_> = evicted.iter().map(|(m, id)| (m.payload(), *id)).collect();
+    assert_eq!(evicted, [(&b"1"[..], Some(1))]);
     assert_eq!(s.queue_len(), 2);
+    assert_eq!(ids(&s), [2, 3]);
+    assert_eq!(s.take_released(), [1]);
+    assert!(!s.has_released());
+}
+
+/// §2.1.4: a message whose PUBLISH MQTT cannot frame (more than
+/// 268,435,455 bytes of Remaining Length) is refused and handed back; one
+/// that just fits is taken.
+#[test]
+fn largest_message() {
+    let mut s = connected(V3, 10);
+    let max = mqtt_codec::MAX_PACKET_SIZE as usize;
+    // A zeroed allocation, not touched: the pages are never written.
+    let message = |payload: usize| {
+        Message::new(TopicName::from_static("t").unwrap(), vec![0u8; payload]).unwrap()
+    };
+    // 5 bytes of fixed header, 3 of Topic Name.
+    let fits = message(max - 8);
+    assert_eq!(fits.packet_len::<u16>(V3), max);
+    assert_eq!(sent(s.publish(fits, at(0))).payload().len(), max - 8);
+    let r = s.publish(message(max - 7), at(0)).unwrap_err();
+    assert!(
+        matches!(r.error(), &SessionError::PacketTooLarge(len) if len > max),
+        "{r:?}"
+    );
+    assert_eq!(r.into_message().payload().len(), max - 7);
 }
 
 /// A message has no version: the session sends it in its own, whether it
@@ -299,39 +360,101 @@ fn messages_are_checked_when_handed_in() {
     assert_eq!((p.topic_name(), p.topic_alias()), ("t", None));
 }
 
-/// `publish_with_id` keeps the caller's identifier, registering it, and
-/// refuses one a flow holds, a used-up quota, and no connection.
+/// `publish_with_id` keeps the caller's identifier, registering it, sends
+/// while the quota allows and then queues with that identifier
+/// [MQTT-4.9.0-2]; it refuses 0 and an identifier a flow or a queued
+/// message holds [MQTT-2.2.1-3], changing nothing.
 #[test]
 fn publish_with_the_callers_id() {
-    let mut s = Session::<u16>::new(V3);
-    let r = s
-        .publish_with_id(msg(QoS::AtLeastOnce, b"x"), 1, at(0))
-        .unwrap_err();
-    assert_eq!(r.error(), &SessionError::NotConnected);
-    s.on_connected(false, rm(2), at(0));
+    let mut s = connected(V3, 2);
     let id = s.acquire_packet_id().unwrap();
     let m = msg(QoS::AtLeastOnce, b"a");
     assert_eq!(
-        s.publish_with_id(m.clone(), id, at(0)).unwrap().packet_id(),
+        sent(s.publish_with_id(m.clone(), id, at(0))).packet_id(),
         Some(id)
     );
-    // [MQTT-2.2.1-3] an identifier in use by a flow is refused, and 0.
     let r = s.publish_with_id(m.clone(), id, at(0)).unwrap_err();
     assert_eq!(r.error(), &SessionError::PacketIdInUse(u32::from(id)));
     let r = s.publish_with_id(m, 0, at(0)).unwrap_err();
     assert_eq!(r.error(), &SessionError::ZeroPacketId);
-    assert!(!s.packet_ids().is_in_use(0));
-    s.publish_with_id(msg(QoS::AtLeastOnce, b"b"), 500, at(0))
-        .unwrap();
+    assert_eq!(ids(&s), [id]);
+    let p = sent(s.publish_with_id(msg(QoS::AtLeastOnce, b"b"), 500, at(0)));
+    assert_eq!(p.packet_id(), Some(500));
     assert!(s.packet_ids().is_in_use(500));
-    // [MQTT-3.3.4-7] the quota is used up.
+    // The quota is used up: queued, keeping 501.
+    let out = s.publish_with_id(msg(QoS::ExactlyOnce, b"c"), 501, at(0));
+    assert_eq!(queued(out), Some(501));
+    assert_eq!(s.queued_packet_ids().collect::<Vec<_>>(), [501]);
+    let r = s
+        .publish_with_id(msg(QoS::AtLeastOnce, b"d"), 501, at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::PacketIdInUse(501));
+    assert_eq!(s.queue_len(), 1);
+    // QoS 0 ignores the identifier.
     assert_eq!(
-        s.publish_with_id(msg(QoS::AtLeastOnce, b"c"), 501, at(0))
-            .unwrap_err()
-            .error(),
-        &SessionError::QuotaExceeded
+        queued(s.publish_with_id(msg(QoS::AtMostOnce, b"e"), 0, at(0))),
+        None
     );
-    assert!(!s.packet_ids().is_in_use(501));
+    s.on_puback(id).unwrap();
+    let p = s.pop_ready(at(0)).unwrap();
+    assert_eq!((p.payload(), p.packet_id()), (&b"c"[..], Some(501)));
+    assert_eq!(s.flow_state(501), Some(FlowState::AwaitingPubrec));
+    assert_eq!(s.pop_ready(at(0)).unwrap().packet_id(), None);
+}
+
+/// While disconnected `publish_with_id` queues with the caller's
+/// identifier; QoS 0 is refused unless `queue_qos0_offline`.
+#[test]
+fn publish_with_id_offline_queues() {
+    let config = SessionConfig {
+        queue_qos0_offline: false,
+        ..Default::default()
+    };
+    let mut s = Session::<u16>::with_config(V5, config);
+    assert_eq!(
+        queued(s.publish_with_id(msg(QoS::AtLeastOnce, b"a"), 7, at(0))),
+        Some(7)
+    );
+    assert_eq!(ids(&s), [7]);
+    let r = s
+        .publish_with_id(msg(QoS::AtMostOnce, b"b"), 8, at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::NotConnected);
+    assert_eq!(ids(&s), [7]);
+    s.on_connected(false, rm(10), at(1));
+    let p = s.pop_ready(at(1)).unwrap();
+    assert_eq!((p.packet_id(), p.dup()), (Some(7), false));
+    assert_eq!(s.flow_state(7), Some(FlowState::AwaitingPuback));
+}
+
+/// `publish_with_id` never evicts: over a full queue it errs with
+/// `QueueFull`, releasing an identifier it registered and keeping one the
+/// caller had acquired.
+#[test]
+fn publish_with_id_refuses_a_full_queue() {
+    let config = SessionConfig {
+        queue_max_messages: 1,
+        ..Default::default()
+    };
+    let mut s = Session::<u16>::with_config(V3, config);
+    queued(s.publish_with_id(msg(QoS::AtLeastOnce, b"a"), 3, at(0)));
+    let r = s
+        .publish_with_id(msg(QoS::AtLeastOnce, b"b"), 4, at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::QueueFull);
+    assert_eq!(ids(&s), [3]);
+    let acquired = s.acquire_packet_id().unwrap();
+    let r = s
+        .publish_with_id(msg(QoS::ExactlyOnce, b"c"), acquired, at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::QueueFull);
+    assert!(s.packet_ids().is_in_use(acquired));
+    let r = s
+        .publish_with_id(msg(QoS::AtMostOnce, b"d"), 0, at(0))
+        .unwrap_err();
+    assert_eq!(r.error(), &SessionError::QueueFull);
+    assert_eq!(s.queue_len(), 1);
+    assert!(!s.has_released());
 }
 
 // ----- Acknowledgements -----
@@ -478,7 +601,8 @@ fn reconnect_resends_within_the_new_quota() {
 }
 
 /// [MQTT-3.1.2-4] (v5.0) / [MQTT-3.1.2-6] (v3.1.1) without a present
-/// session, the stored state is discarded; the pending queue stays.
+/// session, the stored state is discarded; the pending queue stays, and its
+/// messages keep the identifiers they were numbered with.
 #[test]
 fn clean_start_discards_the_session_state() {
     let mut s = connected(V5, 10);
@@ -486,14 +610,25 @@ fn clean_start_discards_the_session_state() {
     s.acquire_packet_id().unwrap();
     s.on_publish(QoS::ExactlyOnce, Some(9)).unwrap();
     s.on_disconnected(at(1));
-    queued(s.publish(msg(QoS::AtLeastOnce, b"2"), at(1)));
+    assert_eq!(
+        queued(s.publish(msg(QoS::AtLeastOnce, b"2"), at(1))),
+        Some(3)
+    );
+    assert_eq!(queued(s.publish(msg(QoS::AtMostOnce, b"3"), at(1))), None);
+    assert_eq!(ids(&s), [1, 2, 3]);
     assert!(s.on_connected(false, rm(10), at(2)).is_empty());
     assert_eq!(s.in_flight_len(), 0);
-    assert!(s.packet_ids().is_empty());
+    assert_eq!(ids(&s), [3], "only the queued message's identifier");
     assert!(!s.is_qos2_pending(9));
-    assert_eq!(s.queue_len(), 1);
-    // The pool is empty; next-fit goes on from where it was.
+    assert_eq!(s.queue_len(), 2);
+    assert_eq!(s.queued_packet_ids().collect::<Vec<_>>(), [3]);
+    // A new message does not take the queued one's identifier.
+    assert_eq!(
+        queued(s.publish(msg(QoS::AtLeastOnce, b"4"), at(2))),
+        Some(4)
+    );
     assert_eq!(s.pop_ready(at(2)).unwrap().packet_id(), Some(3));
+    assert_eq!(s.flow_state(3), Some(FlowState::AwaitingPuback));
 }
 
 // ----- Message Expiry -----
@@ -507,11 +642,42 @@ fn queued_messages_expire() {
     queued(s.publish(expiring(QoS::AtLeastOnce, b"long", Some(60)), at(0)));
     queued(s.publish(msg(QoS::AtMostOnce, b"never"), at(0)));
     s.on_connected(false, rm(10), at(10));
+    assert!(!s.has_released());
     let out: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(10))).collect();
     assert_eq!(payloads(out.clone()), [b"long".to_vec(), b"never".to_vec()]);
     assert_eq!(out[0].message_expiry_interval(), Some(50));
-    assert_eq!(out[0].packet_id(), Some(1)); // the dropped one took no id
+    assert_eq!(out[0].packet_id(), Some(2));
     assert_eq!(out[1].message_expiry_interval(), None);
+    // The dropped one's identifier is free again, and reported once.
+    assert!(s.has_released());
+    assert_eq!(s.take_released(), [1]);
+    assert_eq!(s.take_released(), []);
+    assert_eq!(ids(&s), [2]);
+}
+
+/// [MQTT-3.3.2-5] a full queue first drops the messages whose interval
+/// passed, whether the new one may evict or not: their identifiers are
+/// released and reported, and they are not among the evicted.
+#[test]
+fn expired_messages_make_room() {
+    for evict in [false, true] {
+        let config = SessionConfig {
+            queue_max_messages: 1,
+            ..Default::default()
+        };
+        let mut s = Session::<u16>::with_config(V5, config);
+        queued(s.publish(expiring(QoS::AtLeastOnce, b"old", Some(5)), at(0)));
+        let new = msg(QoS::ExactlyOnce, b"new");
+        let out = if evict {
+            s.publish(new, at(5))
+        } else {
+            s.try_publish(new, at(5))
+        };
+        assert_eq!(queued(out), Some(2), "evict: {evict}");
+        assert_eq!(s.take_released(), [1]);
+        assert_eq!(ids(&s), [2]);
+        assert_eq!(s.queue_len(), 1);
+    }
 }
 
 /// [MQTT-3.3.2-6] a stored PUBLISH re-sent carries what is left of its
@@ -620,6 +786,7 @@ fn receive_maximum_is_enforced() {
         ..Default::default()
     };
     let mut s = Session::<u16>::with_config(V5, config);
+    assert_eq!(s.receive_maximum(), rm(2));
     s.on_connected(false, rm(10), at(0));
     s.on_publish(QoS::AtLeastOnce, Some(1)).unwrap();
     s.on_publish(QoS::ExactlyOnce, Some(2)).unwrap();
@@ -677,6 +844,9 @@ fn clear_discards_everything() {
     let mut s = connected(V5, 1);
     sent(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
     queued(s.publish(msg(QoS::AtLeastOnce, b"2"), at(0)));
+    // The PUBLISH of "2": 2 bytes of fixed header, 3 of Topic Name, 2 of
+    // identifier, 1 of properties, 1 of payload.
+    assert_eq!(s.queue_bytes(), 9);
     s.on_publish(QoS::ExactlyOnce, Some(4)).unwrap();
     s.clear();
     assert_eq!(

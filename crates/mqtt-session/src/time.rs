@@ -24,6 +24,16 @@ use core::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct MonotonicTime(u64);
 
+/// `self + duration`, saturating at [`MonotonicTime::MAX`]: what a timer
+/// table (`mqtt_core::TimerTable`) computes deadlines with.
+impl core::ops::Add<Duration> for MonotonicTime {
+    type Output = MonotonicTime;
+    #[inline]
+    fn add(self, duration: Duration) -> MonotonicTime {
+        self.saturating_add(duration)
+    }
+}
+
 impl MonotonicTime {
     /// The origin.
     pub const ZERO: MonotonicTime = MonotonicTime(0);

@@ -59,6 +59,9 @@ struct Pair {
     receive_maximum: NonZeroU16,
     /// Message numbers published, with their QoS.
     published: Vec<QoS>,
+    /// The packet identifier each message was numbered with when published,
+    /// which every PUBLISH carrying it has.
+    ids: Vec<Option<u16>>,
     /// Message numbers delivered by the receiver, in order.
     delivered: Vec<u32>,
     now: MonotonicTime,
@@ -81,6 +84,7 @@ impl Pair {
             connected: false,
             receive_maximum,
             published: Vec::new(),
+            ids: Vec::new(),
             delivered: Vec::new(),
             now: MonotonicTime::ZERO,
         };
@@ -151,14 +155,23 @@ impl Pair {
                 let n = self.published.len() as u32;
                 self.published.push(qos);
                 let message = Pair::message(n, qos);
-                match self.sender.publish(message, self.now) {
+                let id = match self.sender.publish(message, self.now) {
                     Ok(Outbound::Send(p)) => {
                         prop_assert!(self.connected);
+                        let id = p.packet_id();
                         self.to_receiver.push_back(Wire::Publish(p));
+                        id
                     }
-                    Ok(Outbound::Queued { evicted }) => prop_assert!(evicted.is_empty()),
-                    Err(e) => prop_assert!(false, "publish refused: {e}"),
-                }
+                    Ok(Outbound::Queued { packet_id, evicted }) => {
+                        prop_assert!(evicted.is_empty());
+                        packet_id
+                    }
+                    Err(e) => return Err(TestCaseError::fail(format!("publish refused: {e}"))),
+                };
+                // Numbered at once at QoS > 0, with an identifier in use.
+                prop_assert_eq!(id.is_some(), qos != QoS::AtMostOnce);
+                prop_assert!(id.is_none_or(|id| self.sender.packet_ids().is_in_use(id)));
+                self.ids.push(id);
             }
             Op::ToReceiver if self.connected => {
                 if let Some(packet) = self.to_receiver.pop_front() {
@@ -194,6 +207,7 @@ impl Pair {
                 // A message has no version: the session sends it in its own.
                 prop_assert_eq!(p.version(), self.version);
                 let n = u32::from_be_bytes(p.payload().try_into().expect("4 bytes"));
+                prop_assert_eq!(p.packet_id(), self.ids[n as usize], "message {}", n);
                 let delivery = self.receiver.on_publish(p.qos(), p.packet_id());
                 let delivery =
                     delivery.map_err(|e| TestCaseError::fail(format!("receiver refused: {e}")))?;

@@ -145,7 +145,10 @@ fn v3_session_state_stored_for_the_whole_session() {
     s.on_disconnected(at(1));
     assert!(matches!(
         s.publish(message(QoS::AtLeastOnce, b"4", false), at(1)),
-        Ok(Outbound::Queued { .. })
+        Ok(Outbound::Queued {
+            packet_id: Some(4),
+            ..
+        })
     ));
     assert!(!s.is_expired(MonotonicTime::MAX));
 
@@ -166,7 +169,10 @@ fn v3_session_state_stored_for_the_whole_session() {
     s.pubrec_sent(9, false);
     s.on_pubrel(9).unwrap();
     let queued = s.pop_ready(later).unwrap();
-    assert_eq!((queued.payload(), queued.dup()), (&b"4"[..], false));
+    assert_eq!(
+        (queued.payload(), queued.dup(), queued.packet_id()),
+        (&b"4"[..], false, Some(4))
+    );
 }
 
 /// v3.1.1 [MQTT-4.1.0-2]: a Session lasts at least as long as its network

@@ -46,9 +46,7 @@ impl<P: PacketId> GenericEndpoint<role::Client, TcpStream, P> {
     ///
     /// ```no_run
     /// use std::time::Duration;
-    /// use mqtt_codec::v5_0;
-    /// use mqtt_core::ConnectionOptions;
-    /// use mqtt_std::ClientEndpoint;
+    /// use mqtt_std::prelude::*;
     ///
     /// let connect = v5_0::Connect::builder().try_client_id("sensor-1")?.keep_alive(30).build()?;
     /// let (client, connack) = ClientEndpoint::connect(

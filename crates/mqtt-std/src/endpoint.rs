@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 use mqtt_core::{
-    role, ConnectionError, ConnectionState, GenericConnection, GenericEvent, Role, Sendable,
-    TimerKind,
+    role, ConnectionError, ConnectionState, GenericConnection, GenericEvent, Role, TimerTable,
 };
 use mqtt_session::SessionError;
 
 use crate::{io_error, Deadline};
 
 mod drive;
+mod send;
 
 /// Bytes asked of the stream per read.
 const READ_CHUNK: usize = 16 * 1024;
@@ -24,21 +24,18 @@ const READ_CHUNK: usize = 16 * 1024;
 const POLL: Duration = Duration::from_micros(1);
 /// Events kept for [`GenericEndpoint::take_events`]; older ones are dropped.
 const MAX_KEPT_EVENTS: usize = 1024;
-/// The timers, in the order of [`GenericEndpoint::timers`].
-const TIMERS: [TimerKind; 3] = [
-    TimerKind::PingreqSend,
-    TimerKind::PingrespRecv,
-    TimerKind::PingreqRecv,
-];
 
 /// An MQTT connection of role `R` over a blocking stream `S`, with packet
 /// identifiers of width `P`: it writes what the core asks to send, feeds
 /// the core what arrives, runs its timers, and hands the application the
 /// packets it must see.
 ///
-/// - [`send`](Self::send) a packet; it waits while the peer's Receive
-///   Maximum of unacknowledged QoS 1 and 2 PUBLISH packets is reached
-///   ([`try_send`](Self::try_send) does not).
+/// - [`publish`](Self::publish) a [`Message`](mqtt_codec::Message) (the
+///   core numbers it), or [`send`](Self::send) a packet. Beyond the peer's
+///   Receive Maximum a QoS 1 or 2 PUBLISH waits in the core's session
+///   queue and goes out as acknowledgements arrive (§4.9).
+/// - [`acknowledge`](Self::acknowledge) a received QoS 1 or 2 PUBLISH once
+///   handled, with [`AckPolicy::AfterHandling`](mqtt_core::AckPolicy).
 /// - [`recv`](Self::recv) (or [`recv_timeout`](Self::recv_timeout)) the next
 ///   packet received; acknowledgements and PINGRESP the core answers itself
 ///   (as [`ConnectionOptions`](mqtt_core::ConnectionOptions) says) are sent
@@ -67,8 +64,8 @@ pub struct GenericEndpoint<R: Role, S = TcpStream, P: PacketId = u16> {
     out_release: Vec<P>,
     received: VecDeque<GenericPacket<P>>,
     kept: VecDeque<GenericEvent<P>>,
-    /// When each timer of [`TIMERS`] fires, if it runs.
-    timers: [Option<Instant>; 3],
+    /// The timers the core asked for, as deadlines.
+    timers: TimerTable<Instant>,
     origin: Instant,
     closed: bool,
     /// Why the connection closed, if the core reported it.
@@ -99,53 +96,13 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
             out_release: Vec::new(),
             received: VecDeque::new(),
             kept: VecDeque::new(),
-            timers: [None; 3],
+            timers: TimerTable::new(),
             origin: Instant::now(),
             closed: false,
             close_error: None,
             close_io: None,
             timeout: None,
         }
-    }
-
-    /// Sends `packet` (a type role `R` sends, checked at compile time) and
-    /// writes it, with whatever the core sends along.
-    ///
-    /// Runs the timers that are due first (reading what arrived, so that a
-    /// PINGRESP counts). A QoS 1 or 2 PUBLISH sent while connected with no
-    /// send quota left (the peer's Receive Maximum of QoS 1 and 2 PUBLISH
-    /// packets are unacknowledged, §4.9) first reads and handles what
-    /// arrives until an acknowledgement frees some, at most for the
-    /// [`set_timeout`](Self::set_timeout) (then errs with
-    /// [`io::ErrorKind::TimedOut`]); other packets never wait. Packets read
-    /// meanwhile wait for [`recv`](Self::recv).
-    ///
-    /// Errs when the core refuses the packet (see [`io_error`]; nothing was
-    /// sent), when the stream fails, or when the connection is closed.
-    pub fn send<T: Sendable<R, P>>(&mut self, packet: T) -> io::Result<()> {
-        // The role was checked at compile time; the run-time check of
-        // `GenericConnection::send` then always passes.
-        self.send_generic(packet.into_generic())
-    }
-
-    /// [`send`](Self::send) without waiting for send quota: a QoS 1 or 2
-    /// PUBLISH beyond it errs with [`io::ErrorKind::WouldBlock`].
-    pub fn try_send<T: Sendable<R, P>>(&mut self, packet: T) -> io::Result<()> {
-        self.before_send(false)?;
-        let events = self.conn.checked_send(packet);
-        self.after_send(events)
-    }
-
-    /// [`send`](Self::send) for a packet of either version whose type is
-    /// checked against the role at run time.
-    pub fn send_generic(&mut self, packet: GenericPacket<P>) -> io::Result<()> {
-        // Only a QoS 1 or 2 PUBLISH takes send quota (§4.9).
-        let wait = packet
-            .publish_qos()
-            .is_some_and(|q| q != mqtt_codec::QoS::AtMostOnce);
-        self.before_send(wait)?;
-        let events = self.conn.send(packet);
-        self.after_send(events)
     }
 
     /// Waits for the next packet the application must see (any packet the
@@ -180,12 +137,24 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         self.recv_until(Some(Instant::now() + timeout))
     }
 
-    /// Sends a DISCONNECT of the connection's version (v5.0: reason code
-    /// 0x00, so the Server discards the Will Message [MQTT-3.14.4-3]) if
-    /// the core allows it now (it refuses, for instance, on a v3.1.1
-    /// Server, which sends none), then closes the stream. Closing a closed
-    /// endpoint does nothing.
+    /// Closes gracefully: first lets the messages waiting in the session's
+    /// queue for the peer's Receive Maximum go out, reading
+    /// acknowledgements, at most for the [`set_timeout`](Self::set_timeout)
+    /// (what is still queued then stays in the session); then sends a
+    /// DISCONNECT of the connection's version (v5.0: reason code 0x00, so
+    /// the Server discards the Will Message [MQTT-3.14.4-3]) if the core
+    /// allows it now (it refuses, for instance, on a v3.1.1 Server, which
+    /// sends none), and closes the stream. Closing a closed endpoint does
+    /// nothing. Errs with the stream's error.
     pub fn close(&mut self) -> io::Result<()> {
+        let deadline = self.timeout.map(|t| Instant::now() + t);
+        while !self.closed
+            && self.conn.state() == ConnectionState::Connected
+            && self.conn.session().queue_len() > 0
+            && deadline.is_none_or(|d| Instant::now() < d)
+        {
+            self.step(deadline)?;
+        }
         if self.closed {
             return Ok(());
         }
@@ -201,9 +170,10 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         };
         if let Some(disconnect) = disconnect {
             self.set_time();
-            let events = self.conn.send(disconnect);
-            // A refusal (NotifyError) is kept for `take_events`.
-            self.handle(events)?;
+            // Refused where the connection may send none (a v3.1.1 Server).
+            if let Ok(events) = self.conn.send(disconnect) {
+                self.handle(events)?;
+            }
         }
         self.close_stream()
     }
@@ -235,9 +205,11 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         }
     }
 
-    /// Bounds [`recv`](Self::recv) and the wait for send quota of
-    /// [`send`](Self::send); `None` (the default) waits as long as the
-    /// connection lives.
+    /// Bounds [`recv`](Self::recv), and the waits of [`send`](Self::send)
+    /// and [`publish`](Self::publish) for room in a full session queue and
+    /// of [`acquire_packet_id`](Self::acquire_packet_id) for a free
+    /// identifier; `None` (the default) waits as long as the connection
+    /// lives.
     pub fn set_timeout(&mut self, timeout: Option<Duration>) {
         self.timeout = timeout;
     }
@@ -299,7 +271,7 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         self.read_buf.clear();
         self.out.clear();
         self.out_release.clear();
-        self.timers = [None; 3];
+        self.timers.clear();
         Ok(())
     }
 

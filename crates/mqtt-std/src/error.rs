@@ -2,7 +2,7 @@
 
 use std::io;
 
-use mqtt_core::ConnectionError;
+use mqtt_core::{ConnectionError, SendError};
 use mqtt_session::SessionError;
 
 /// Converts a [`ConnectionError`] into an [`io::Error`] whose source it is
@@ -11,13 +11,13 @@ use mqtt_session::SessionError;
 /// - what the peer broke (the error has a v5.0 reason code):
 ///   [`io::ErrorKind::InvalidData`];
 /// - a Keep Alive or PINGRESP timeout: [`io::ErrorKind::TimedOut`];
-/// - packet identifiers or the send quota used up, a full queue:
-///   [`io::ErrorKind::WouldBlock`] (retry once acknowledgements came);
-/// - a packet refused on send (role, state, limits of the CONNACK):
-///   [`io::ErrorKind::InvalidInput`].
+/// - packet identifiers used up: [`io::ErrorKind::WouldBlock`] (retry once
+///   acknowledgements came);
+/// - anything else (a queued message refused when it left the queue, an
+///   invalid call): [`io::ErrorKind::InvalidInput`].
 ///
 /// ```
-/// use mqtt_core::ConnectionError;
+/// use mqtt_std::mqtt_core::ConnectionError;
 /// let err = mqtt_std::io_error(ConnectionError::KeepAliveTimeout);
 /// assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
 /// ```
@@ -26,12 +26,27 @@ pub fn io_error(err: ConnectionError) -> io::Error {
         ConnectionError::KeepAliveTimeout | ConnectionError::PingrespTimeout => {
             io::ErrorKind::TimedOut
         }
-        ConnectionError::Session(
-            SessionError::PacketIdsExhausted
-            | SessionError::QuotaExceeded
-            | SessionError::QueueFull,
-        ) => io::ErrorKind::WouldBlock,
+        ConnectionError::Session(SessionError::PacketIdsExhausted) => io::ErrorKind::WouldBlock,
         e if e.reason_code().is_some() => io::ErrorKind::InvalidData,
+        _ => io::ErrorKind::InvalidInput,
+    };
+    io::Error::new(kind, err)
+}
+
+/// Converts a [`SendError`] (a packet, message or acknowledgement the core
+/// refused; nothing was sent) into an [`io::Error`] whose source it is:
+/// [`io::ErrorKind::WouldBlock`] for a full session queue
+/// ([`SendError::QueueFull`]: retry once acknowledgements came),
+/// [`io::ErrorKind::InvalidInput`] for the rest.
+///
+/// ```
+/// use mqtt_std::mqtt_core::SendError;
+/// let err = mqtt_std::send_io_error(SendError::QueueFull);
+/// assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+/// ```
+pub fn send_io_error(err: SendError) -> io::Error {
+    let kind = match err {
+        SendError::QueueFull => io::ErrorKind::WouldBlock,
         _ => io::ErrorKind::InvalidInput,
     };
     io::Error::new(kind, err)

@@ -12,27 +12,35 @@
 //!   CONNECT, CONNACK, with a timeout.
 //! - [`ServerEndpoint::accept`](GenericEndpoint::accept): accept and wait
 //!   for the CONNECT, whose version the endpoint takes.
-//! - [`send`](GenericEndpoint::send), [`recv`](GenericEndpoint::recv),
+//! - [`publish`](GenericEndpoint::publish) a [`Message`](codec::Message)
+//!   (the core numbers it), [`send`](GenericEndpoint::send) a packet,
+//!   [`recv`](GenericEndpoint::recv),
 //!   [`recv_timeout`](GenericEndpoint::recv_timeout),
-//!   [`close`](GenericEndpoint::close). A PUBLISH payload is written
-//!   uncopied, in a vectored write after its head.
+//!   [`acknowledge`](GenericEndpoint::acknowledge) (with
+//!   [`AckPolicy::AfterHandling`]), [`close`](GenericEndpoint::close). A
+//!   PUBLISH payload is written uncopied, in a vectored write after its
+//!   head.
+//! - Beyond the peer's Receive Maximum, QoS 1 and 2 messages wait in the
+//!   core's session queue and leave as acknowledgements arrive; the
+//!   endpoint keeps no queue of its own.
 //! - Timers run while the application is inside a call (reads time out at
-//!   the next timer); see [`GenericEndpoint`] for an application that only
-//!   sends.
-//! - Errors of the core become [`std::io::Error`] through [`io_error`].
+//!   the next timer, kept in the core's [`TimerTable`]); see
+//!   [`GenericEndpoint`] for an application that only sends.
+//! - Errors of the core become [`std::io::Error`] through [`io_error`] and
+//!   [`send_io_error`].
+//! - One `use`: [`prelude`] holds the core's prelude and the endpoints;
+//!   the core is [`mqtt_core`], the codec [`codec`].
 //!
 //! A client and a server on loopback:
 //!
 //! ```
 //! use std::net::TcpListener;
 //! use std::time::Duration;
-//! use mqtt_codec::{v5_0, GenericPacket, QoS};
-//! use mqtt_std::{ClientEndpoint, ConnectionOptions, ServerEndpoint};
+//! use mqtt_std::prelude::*;
 //!
 //! let timeout = Duration::from_secs(5);
-//! let mut options = ConnectionOptions::default();
-//! options.auto_pub_response = true;
-//! options.auto_ping_response = true;
+//! // The defaults acknowledge on receipt and answer PINGREQ.
+//! let options = ConnectionOptions::default();
 //!
 //! let listener = TcpListener::bind("127.0.0.1:0")?;
 //! let addr = listener.local_addr()?;
@@ -54,14 +62,13 @@
 //! let connect = v5_0::Connect::builder().try_client_id("c1")?.keep_alive(30).build()?;
 //! let (mut client, _connack) = ClientEndpoint::connect(addr, connect, options, timeout)?;
 //! client.set_timeout(Some(timeout));
-//! let id = client.acquire_packet_id()?;
-//! let publish = v5_0::Publish::builder()
-//!     .try_topic_name("sensors/1")?
+//! let message = Message::builder()
+//!     .topic_name(TopicName::from_static("sensors/1")?)
 //!     .qos(QoS::AtLeastOnce)
-//!     .packet_id(id)
-//!     .payload(&b"21.5"[..])
+//!     .payload("21.5")
 //!     .build()?;
-//! client.send(publish)?;
+//! let id = client.publish(message)?;
+//! assert_eq!(id, Some(1));
 //! // The PUBACK.
 //! let puback = client.recv()?;
 //! assert!(matches!(puback, GenericPacket::V5_0(v5_0::Packet::Puback(_))));
@@ -79,8 +86,21 @@ mod server;
 pub use client::ConnectPacket;
 pub use deadline::Deadline;
 pub use endpoint::{ClientEndpoint, Endpoint, GenericEndpoint, ServerEndpoint};
-pub use error::io_error;
+pub use error::{io_error, send_io_error};
+/// The Sans-I/O core this crate drives (`mqtt-core`), with the codec, the
+/// session and `bytes`.
+pub use mqtt_core;
 /// The core's types an application of this crate uses, re-exported.
 pub use mqtt_core::{
-    role, ConnectionError, ConnectionOptions, ConnectionState, Event, GenericEvent, TimerKind,
+    bytes, codec, role, session, AckPolicy, ConnectionError, ConnectionOptions, ConnectionState,
+    Event, GenericEvent, SendError, TimerKind, TimerTable,
 };
+
+/// What a program using this crate names, in one `use`:
+/// `use mqtt_std::prelude::*;` gives the core's
+/// [`prelude`](mqtt_core::prelude) (packets, [`Message`](codec::Message),
+/// [`QoS`](codec::QoS), options, events, errors) and the endpoints.
+pub mod prelude {
+    pub use crate::{ClientEndpoint, Endpoint, GenericEndpoint, ServerEndpoint};
+    pub use mqtt_core::prelude::*;
+}

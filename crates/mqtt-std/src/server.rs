@@ -27,13 +27,11 @@ impl<P: PacketId> GenericEndpoint<role::Server, TcpStream, P> {
     /// ```no_run
     /// use std::net::TcpListener;
     /// use std::time::Duration;
-    /// use mqtt_codec::{v5_0, GenericPacket};
-    /// use mqtt_core::ConnectionOptions;
-    /// use mqtt_std::ServerEndpoint;
+    /// use mqtt_std::prelude::*;
     ///
     /// let listener = TcpListener::bind("127.0.0.1:0")?;
     /// let mut options = ConnectionOptions::default();
-    /// options.auto_ping_response = true;
+    /// options.ack = AckPolicy::AfterHandling; // `acknowledge` once handled
     /// let (mut server, connect) = ServerEndpoint::accept(&listener, options, Duration::from_secs(5))?;
     /// if let GenericPacket::V5_0(_) = connect {
     ///     server.send(v5_0::Connack::builder().build()?)?;

@@ -4,57 +4,14 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::*;
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{GenericPacket, ProtocolVersion, QoS};
-use mqtt_core::{ConnectionOptions, GenericEvent};
+use mqtt_codec::{ProtocolVersion, QoS};
+use mqtt_core::GenericEvent;
 use mqtt_std::ServerEndpoint;
 use mqtt_testkit::run_with_timeout;
-
-/// A listener on a free loopback port.
-fn listener() -> (TcpListener, SocketAddr) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local addr");
-    (listener, addr)
-}
-
-/// Accepts one client, answers its CONNECT, and runs `body` on the
-/// endpoint in a thread.
-fn serve<T: Send + 'static>(
-    listener: TcpListener,
-    options: ConnectionOptions,
-    body: impl FnOnce(&mut ServerEndpoint) -> T + Send + 'static,
-) -> JoinHandle<T> {
-    std::thread::spawn(move || {
-        let (mut server, connect) =
-            ServerEndpoint::accept(&listener, options, STEP).expect("accept");
-        assert_eq!(connect.packet_type(), PacketType::Connect);
-        let version = server.version().expect("version detected from CONNECT");
-        assert_eq!(connect.version(), version);
-        server.set_timeout(Some(STEP));
-        server.send_generic(connack(version)).expect("CONNACK");
-        body(&mut server)
-    })
-}
-
-/// Receives on `server` until the client disconnects; returns the types of
-/// the packets received.
-fn recv_until_closed(server: &mut ServerEndpoint) -> Vec<PacketType> {
-    let mut types = Vec::new();
-    loop {
-        match server.recv() {
-            Ok(p) => types.push(p.packet_type()),
-            Err(e) => {
-                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionAborted, "{e}");
-                return types;
-            }
-        }
-    }
-}
 
 /// The packet identifiers released among `events`.
 fn released(events: Vec<GenericEvent>) -> Vec<u16> {
@@ -404,89 +361,5 @@ fn connect_to_first_message_time() {
                 times[times.len() - 1]
             );
         }
-    });
-}
-
-/// v5.0 Receive Maximum: with the server's CONNACK announcing 2, a third
-/// QoS 1 PUBLISH is refused by `try_send` [MQTT-3.3.4-7], a QoS 0 PUBLISH
-/// still goes at once (it needs no quota), and `send` waits until a PUBACK
-/// frees the quota, then sends the third.
-#[test]
-fn send_waits_for_the_receive_maximum_quota() {
-    use mqtt_codec::v5_0;
-    use std::num::NonZeroU16;
-    run_with_timeout(TEST, || {
-        let (listener, addr) = listener();
-        let mut server_options = auto();
-        server_options.auto_pub_response = false;
-        let server = std::thread::spawn(move || {
-            let (mut server, _) =
-                ServerEndpoint::accept(&listener, server_options, STEP).expect("accept");
-            server.set_timeout(Some(STEP));
-            let connack = v5_0::Connack::builder()
-                .properties(v5_0::ConnackProperties {
-                    receive_maximum: NonZeroU16::new(2),
-                    ..Default::default()
-                })
-                .build()
-                .expect("CONNACK");
-            server.send(connack).expect("CONNACK");
-            let mut ids = Vec::new();
-            for _ in 0..2 {
-                let p = server.recv().expect("PUBLISH");
-                let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = p else {
-                    panic!("expected a PUBLISH, got {p:?}");
-                };
-                ids.push(p.packet_id().expect("QoS 1"));
-            }
-            let q0 = as_publish(&server.recv().expect("QoS 0 PUBLISH")).expect("PUBLISH");
-            assert_eq!(q0.topic, "q0");
-            // Nothing more may come before an acknowledgement.
-            assert!(server
-                .recv_timeout(Duration::from_millis(300))
-                .expect("recv")
-                .is_none());
-            server.send(v5_0::Puback::new(ids[0])).expect("PUBACK");
-            let third = as_publish(&server.recv().expect("third PUBLISH")).expect("PUBLISH");
-            let rest = recv_until_closed(&mut server);
-            (third.payload, rest)
-        });
-        let mut client = client(addr, ProtocolVersion::V5_0, &ConnectSpec::new("quota"));
-        assert_eq!(client.connection().peer_receive_maximum().get(), 2);
-        let publish = |client: &mut mqtt_std::ClientEndpoint, i: u8| {
-            let id = client.acquire_packet_id().expect("id");
-            v5_0::Publish::<u16>::builder()
-                .try_topic_name("q")
-                .expect("topic")
-                .qos(QoS::AtLeastOnce)
-                .packet_id(id)
-                .payload(vec![i])
-                .build()
-                .expect("PUBLISH")
-        };
-        for i in 0..2 {
-            let p = publish(&mut client, i);
-            client.send(p).expect("within the quota");
-        }
-        let p = publish(&mut client, 2);
-        let err = client.try_send(p).expect_err("quota used up");
-        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "{err}");
-        let q0 = v5_0::Publish::<u16>::builder()
-            .try_topic_name("q0")
-            .expect("topic")
-            .payload(vec![0])
-            .build()
-            .expect("PUBLISH");
-        client.send(q0).expect("QoS 0 needs no quota");
-        let p = publish(&mut client, 2);
-        client.send(p).expect("sent once the PUBACK came");
-        assert_eq!(
-            recv_type(&mut client, PacketType::Puback).packet_type(),
-            PacketType::Puback
-        );
-        client.close().expect("close");
-        let (third, rest) = server.join().expect("server");
-        assert_eq!(third, [2]);
-        assert_eq!(rest, [PacketType::Disconnect]);
     });
 }

@@ -54,14 +54,14 @@ where
     /// once a CONNACK accepted it (§3.2), with the handle and the receiver
     /// of incoming packets; the CONNACK is [`Incoming::connack`].
     ///
-    /// `options` are the core's automation; a typical client turns on
-    /// `auto_pub_response`. Wrap the call in `tokio::time::timeout` to
-    /// bound it.
+    /// `options` are the core's automation; the defaults suit a client
+    /// (acknowledgements on receipt, PINGRESP watched). Wrap the call in
+    /// `tokio::time::timeout` to bound it.
     ///
     /// Errs with [`Error::Refused`] on a refusing CONNACK, [`Error::Io`]
-    /// when the transport fails, [`Error::Connection`] when the CONNECT is
-    /// refused before it is sent (not a CONNECT, say) or the Server breaks
-    /// the protocol.
+    /// when the transport fails, [`Error::Send`] when the CONNECT is
+    /// refused before it is sent (not a CONNECT, say), [`Error::Connection`]
+    /// when the Server breaks the protocol.
     pub async fn connect<A: ToSocketAddrs>(
         addr: A,
         connect: impl IntoConnect<P>,

@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 /// Buffer sizes and timeouts of an endpoint's driver task. None of them is a
-/// rule of MQTT; they bound the memory an endpoint uses.
+/// rule of MQTT; they bound the memory an endpoint uses. The messages that
+/// wait for the peer's Receive Maximum wait in the connection's session
+/// queue, bounded by
+/// [`ConnectionOptions::session`](mqtt_core::ConnectionOptions::session).
 ///
 /// They are bounds, not reservations: the queues allocate as packets wait
 /// and give their memory back when drained, and a connection waiting for
@@ -26,22 +29,19 @@ pub struct Config {
     pub incoming_capacity: usize,
     /// Received packets the driver holds beyond that queue before it
     /// stops reading the socket. It keeps reading up to this many, so that
-    /// acknowledgements still arrive while a task that publishes from its
-    /// receive loop waits for send quota.
+    /// acknowledgements still arrive (and free send quota for the messages
+    /// queued in the session) while the application is busy.
     pub max_pending: usize,
     /// Bytes of encoded packets not yet written above which the driver
     /// takes no more commands until the socket drains.
     pub write_high_water: usize,
-    /// Forwarded packets ([`Endpoint::try_forward`](crate::Endpoint::try_forward))
-    /// that may wait for the peer's send quota; more are dropped and counted
-    /// in [`Status::dropped`](crate::Status::dropped).
-    pub max_waiting: usize,
     /// The most bytes read from the transport at once while part of a
     /// packet is buffered (a read that starts a packet takes at most 8 KiB,
     /// on the stack, and keeps only what arrived).
     pub read_chunk: usize,
-    /// How long a graceful close waits for the last bytes (the DISCONNECT)
-    /// to be written before it drops the socket.
+    /// How long a graceful close waits for the messages queued in the
+    /// session to go out, and then for the last bytes (the DISCONNECT) to
+    /// be written before it drops the socket.
     pub close_timeout: Duration,
     /// Server: how long a network connection may take to deliver its
     /// CONNECT before it is dropped (a client that connects and sends
@@ -59,7 +59,6 @@ impl Default for Config {
             incoming_capacity: 256,
             max_pending: 4096,
             write_high_water: 256 * 1024,
-            max_waiting: 1000,
             read_chunk: 16 * 1024,
             close_timeout: Duration::from_secs(5),
             connect_timeout: Some(Duration::from_secs(10)),

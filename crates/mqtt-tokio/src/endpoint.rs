@@ -6,7 +6,8 @@ use std::marker::PhantomData;
 use std::num::NonZeroU16;
 use std::sync::Arc;
 
-use mqtt_codec::{GenericPacket, PacketId, ProtocolVersion};
+use mqtt_codec::v5_0::{PubackProperties, PubackReasonCode};
+use mqtt_codec::{GenericPacket, Message, PacketId, ProtocolVersion};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, GenericConnection, Sendable};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::driver::{Command, Driver, Finished};
+use crate::forward::Forward;
 use crate::queue::{self, TrySendError};
 use crate::{Config, Error, ForwardError};
 
@@ -22,11 +24,20 @@ use crate::{Config, Error, ForwardError};
 /// of width `P`, run by a driver task. [`Client`](crate::Client) and
 /// [`ServerEndpoint`](crate::ServerEndpoint) are its usual forms.
 ///
-/// Every method sends a command to the driver and waits for its answer; the
-/// driver never waits for the application, so a task may send from inside
-/// its receive loop. The connection closes when [`close`](Self::close) is
-/// called, when the peer or the protocol closes it, or when every handle
-/// and the [`Incoming`] are dropped.
+/// - [`publish`](Self::publish) a [`Message`] (the connection numbers it),
+///   [`send`](Self::send) a packet; beyond the peer's Receive Maximum they
+///   wait in the connection's session queue, not in the endpoint.
+/// - [`acknowledge`](Self::acknowledge) a received message once handled
+///   ([`AckPolicy::AfterHandling`](mqtt_core::AckPolicy::AfterHandling)).
+/// - [`forward`](Self::forward) packets or messages without a round trip
+///   (a broker).
+///
+/// Every method sends a command to the driver; most wait for its answer
+/// (the forwards, acknowledgements and releases do not). The driver never
+/// waits for the application, so a task may send from inside its receive
+/// loop. The connection closes when [`close`](Self::close) is called, when
+/// the peer or the protocol closes it, or when every handle and the
+/// [`Incoming`] are dropped.
 pub struct Endpoint<R: Role, P: PacketId = u16> {
     tx: queue::Sender<Command<P>>,
     abort: Arc<Notify>,
@@ -72,12 +83,19 @@ pub struct Status {
     pub send_quota: usize,
     /// Stored outgoing QoS 1 and 2 flows.
     pub in_flight: usize,
+    /// Messages waiting in the session's queue for send quota (or, while
+    /// disconnected with `offline_publish`, for a connection).
+    pub queued: usize,
     /// The highest Topic Alias the peer accepts (0: none).
     pub peer_topic_alias_maximum: u16,
-    /// Forwarded packets ([`Endpoint::try_forward`]) dropped: refused by the
-    /// connection (e.g. over the peer's Maximum Packet Size), or beyond
-    /// [`Config::max_waiting`](crate::Config::max_waiting).
+    /// Forwarded packets and messages ([`Endpoint::try_forward`]) the
+    /// connection refused (e.g. over the peer's Maximum Packet Size, or the
+    /// session's queue full).
     pub dropped: u64,
+    /// Queued messages the connection refused as they left its queue (a
+    /// new CONNACK's limits forbid them): their flows ended unacknowledged
+    /// ([`ConnectionError::Refused`](mqtt_core::ConnectionError::Refused)).
+    pub refused: u64,
 }
 
 impl Status {
@@ -90,8 +108,10 @@ impl Status {
             peer_receive_maximum: conn.peer_receive_maximum(),
             send_quota: conn.session().send_quota_available(),
             in_flight: conn.session().in_flight_len(),
+            queued: conn.session().queue_len(),
             peer_topic_alias_maximum: conn.peer_topic_alias_maximum(),
             dropped: 0,
+            refused: 0,
         }
     }
 }
@@ -170,21 +190,28 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     }
 
     /// Sends `packet`, a type that role `R` may send (checked at compile
-    /// time). Returns once the connection accepted it (it is then written
-    /// in order); a QoS 1 or 2 PUBLISH first waits until the peer's Receive
-    /// Maximum allows one more unacknowledged PUBLISH [MQTT-3.3.4-7], and
-    /// PUBLISH packets leave in the order they were sent.
+    /// time). Returns once the connection accepted it; it is then written
+    /// in order. For a message, prefer [`publish`](Self::publish), which
+    /// numbers it.
     ///
     /// A QoS 1 or 2 PUBLISH, a SUBSCRIBE or an UNSUBSCRIBE carries an
-    /// identifier from [`acquire_packet_id`](Self::acquire_packet_id).
+    /// identifier from [`acquire_packet_id`](Self::acquire_packet_id). A
+    /// QoS 1 or 2 PUBLISH beyond the peer's Receive Maximum is accepted into
+    /// the connection's session queue, keeping its identifier, and goes out
+    /// as acknowledgements free quota [MQTT-4.9.0-2]; the endpoint keeps no
+    /// queue of its own.
     ///
     /// Cancel-safe in the sense that dropping the future before the command
     /// reached the driver sends nothing; once it did, the packet is sent.
     ///
-    /// Errs with [`Error::Connection`] when the connection refuses the
-    /// packet (nothing sent, its packet identifier released; see
-    /// [`ConnectionError`](mqtt_core::ConnectionError)), and with
-    /// [`Error::Closed`] when the connection is closed.
+    /// Errs with [`Error::Send`] when the connection refuses the packet
+    /// (nothing sent; an identifier it carries stays acquired:
+    /// [`release_packet_id`](Self::release_packet_id) it), with
+    /// [`SendError::QueueFull`](mqtt_core::SendError::QueueFull) when the
+    /// session's queue is full (its bounds are
+    /// [`ConnectionOptions::session`](mqtt_core::ConnectionOptions::session);
+    /// try again once acknowledgements came), and with [`Error::Closed`]
+    /// when the connection is closed.
     pub fn send<T: Sendable<R, P>>(
         &self,
         packet: T,
@@ -192,9 +219,8 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         self.send_generic(packet.into_generic())
     }
 
-    /// Like [`send`](Self::send) but never waits for send quota or for room
-    /// in the command channel: errs with [`Error::Full`] instead (nothing
-    /// sent; the packet identifier stays acquired, to retry with). It still
+    /// Like [`send`](Self::send) but never waits for room in the command
+    /// channel: errs with [`Error::Full`] instead (nothing sent). It still
     /// waits for the driver's answer, which never waits for the
     /// application.
     pub fn try_send<T: Sendable<R, P>>(
@@ -204,7 +230,6 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         let (reply, answer) = oneshot::channel();
         let cmd = Command::Send {
             packet: packet.into_generic(),
-            wait: false,
             assign_id: false,
             reply: Some(reply),
         };
@@ -217,9 +242,8 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         }
     }
 
-    /// [`send`](Self::send) for a packet whose type is known at run time
-    /// (a broker forwarding what it received); the connection checks the
-    /// role.
+    /// [`send`](Self::send) for a packet whose type is known at run time;
+    /// the connection checks the role.
     pub fn send_generic(
         &self,
         packet: GenericPacket<P>,
@@ -227,7 +251,6 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         self.command(
             |reply| Command::Send {
                 packet,
-                wait: true,
                 assign_id: false,
                 reply: Some(reply),
             },
@@ -235,95 +258,128 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         )
     }
 
-    /// Sends a PUBLISH like [`send`](Self::send), giving it at QoS 1 or 2 a
-    /// packet identifier the connection takes for it (the one it was built
-    /// with, e.g. 1, is replaced), in one round trip to the driver instead
-    /// of two. Returns that identifier (`None` at QoS 0); its PUBACK or
-    /// PUBCOMP carries it.
+    /// Publishes `message`: the connection numbers it at QoS 1 and 2 and
+    /// sends it, or, beyond the peer's Receive Maximum, keeps it in its
+    /// session queue and sends it as acknowledgements free quota (see
+    /// [`GenericConnection::publish`]). Returns its packet identifier
+    /// (`None` at QoS 0), which its PUBACK or PUBCOMP carries.
     ///
-    /// Errs like [`send`](Self::send), and with [`Error::Connection`] on a
-    /// packet that is not a PUBLISH or when every identifier is in use.
-    pub fn publish<T: Sendable<R, P>>(
+    /// ```no_run
+    /// use mqtt_tokio::prelude::*;
+    ///
+    /// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let message = Message::builder()
+    ///     .topic_name(TopicName::from_static("sensors/1")?)
+    ///     .qos(QoS::AtLeastOnce)
+    ///     .payload("21.5")
+    ///     .build()?;
+    /// let id = client.publish(message).await?;
+    /// assert!(id.is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Errs like [`send`](Self::send).
+    pub fn publish(
         &self,
-        publish: T,
-    ) -> impl Future<Output = Result<Option<P>, Error>> + Send + '_ {
-        self.publish_generic(publish.into_generic())
-    }
-
-    /// [`publish`](Self::publish) for a PUBLISH whose type is known at run
-    /// time.
-    pub fn publish_generic(
-        &self,
-        publish: GenericPacket<P>,
+        message: Message,
     ) -> impl Future<Output = Result<Option<P>, Error>> + Send + '_ {
         self.command(
-            |reply| Command::Send {
-                packet: publish,
-                wait: true,
-                assign_id: true,
+            |reply| Command::Publish {
+                message,
                 reply: Some(reply),
             },
             |r| r,
         )
     }
 
-    /// Hands `packet` to the driver without waiting for its answer: for a
-    /// broker forwarding messages, where one round trip per message would
-    /// cost more than the send. A QoS 1 or 2 PUBLISH gets its packet
-    /// identifier from the connection (build it with any, e.g. 1) and, when
-    /// the peer's Receive Maximum allows no more, waits in the driver (at
-    /// most [`Config::max_waiting`](crate::Config::max_waiting) of them).
-    /// What the connection refuses, or what finds the waiting room full, is
-    /// dropped and counted in [`Status::dropped`]. If the network connection
-    /// closes first, a forwarded PUBLISH goes into the session's queue
-    /// (with [`offline_publish`](mqtt_core::ConnectionOptions::offline_publish)
+    /// Acknowledges the received QoS 1 or 2 PUBLISH `packet_id` (PUBACK or
+    /// PUBREC with Success) once the application has handled it, with
+    /// [`AckPolicy::AfterHandling`](mqtt_core::AckPolicy::AfterHandling)
+    /// (a broker: after routing it); see
+    /// [`GenericConnection::acknowledge`]. A Client's acknowledgements go
+    /// in the order the messages arrived [MQTT-4.6.0-2].
+    ///
+    /// Hands the acknowledgement to the driver without waiting for its
+    /// outcome (one round trip per message would cost more than the
+    /// acknowledgement): an identifier under which no received message
+    /// waits is ignored (logged at debug level). Waits only for room in the
+    /// command channel; errs with [`Error::Closed`] when the driver ended.
+    pub fn acknowledge(&self, packet_id: P) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let mut send = self.tx.send(Command::Acknowledge(packet_id, None));
+        async move { (&mut send).await.map_err(|_| Error::Closed) }
+    }
+
+    /// [`acknowledge`](Self::acknowledge) with a v5.0 Reason Code and
+    /// properties (a failure code on QoS 2 ends the flow, §4.3.3; v3.1.1
+    /// sends neither).
+    pub fn acknowledge_with(
+        &self,
+        packet_id: P,
+        reason_code: PubackReasonCode,
+        properties: PubackProperties,
+    ) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+        let answer = Box::new((reason_code, properties));
+        let mut send = self.tx.send(Command::Acknowledge(packet_id, Some(answer)));
+        async move { (&mut send).await.map_err(|_| Error::Closed) }
+    }
+
+    /// Hands `item`, a [`GenericPacket`] or a [`Message`], to the driver
+    /// without waiting for its answer: for a broker forwarding messages,
+    /// where one round trip per message would cost more than the send. A
+    /// [`Message`] is published (numbered by the connection); a QoS 1 or 2
+    /// PUBLISH packet gets a packet identifier from the connection (the
+    /// one it was built with is replaced). Beyond the peer's Receive
+    /// Maximum they wait in the connection's session queue. What the
+    /// connection refuses (over the peer's Maximum Packet Size, the queue
+    /// full) is dropped and counted in [`Status::dropped`]. If the network
+    /// connection closes first, a forwarded PUBLISH goes into the session's
+    /// queue (with [`offline_publish`](mqtt_core::ConnectionOptions::offline_publish)
     /// on), so [`Incoming::into_connection`] returns it with the session.
     ///
-    /// Errs, handing the packet back, with [`ForwardError::Full`] when the
+    /// Errs, handing the item back, with [`ForwardError::Full`] when the
     /// command channel has no room (retry, or [`forward`](Self::forward)),
     /// and with [`ForwardError::Closed`] when the connection is closed.
-    // The packet comes back by value, like tokio's `TrySendError`: boxing
+    // The item comes back by value, like tokio's `TrySendError`: boxing
     // it would allocate on the path where the channel is full.
     #[allow(clippy::result_large_err)]
-    pub fn try_forward(&self, packet: GenericPacket<P>) -> Result<(), ForwardError<P>> {
-        self.tx
-            .try_send(forward_command(packet))
-            .map_err(|e| match e {
-                TrySendError::Full(cmd) => ForwardError::Full(forwarded_packet(cmd)),
-                TrySendError::Closed(cmd) => ForwardError::Closed(forwarded_packet(cmd)),
-            })
+    pub fn try_forward<T: Forward<P>>(&self, item: T) -> Result<(), ForwardError<T>> {
+        self.tx.try_send(item.into_command()).map_err(|e| match e {
+            TrySendError::Full(cmd) => ForwardError::Full(T::from_command(cmd)),
+            TrySendError::Closed(cmd) => ForwardError::Closed(T::from_command(cmd)),
+        })
     }
 
     /// [`try_forward`](Self::try_forward), waiting for room in the command
     /// channel instead of erring with [`ForwardError::Full`]. Cancel-safe:
     /// dropped before it has room, it sends nothing. Errs, handing the
-    /// packet back, only with [`ForwardError::Closed`].
-    pub fn forward(
+    /// item back, only with [`ForwardError::Closed`].
+    pub fn forward<T: Forward<P>>(
         &self,
-        packet: GenericPacket<P>,
-    ) -> impl Future<Output = Result<(), ForwardError<P>>> + Send + '_ {
-        let mut send = self.tx.send(forward_command(packet));
+        item: T,
+    ) -> impl Future<Output = Result<(), ForwardError<T>>> + Send + '_ {
+        let mut send = self.tx.send(item.into_command());
         async move {
             (&mut send)
                 .await
-                .map_err(|cmd| ForwardError::Closed(forwarded_packet(cmd)))
+                .map_err(|cmd| ForwardError::Closed(T::from_command(cmd)))
         }
     }
 
     /// [`forward`](Self::forward), waiting at most `limit` for room: errs
-    /// with [`ForwardError::Full`], handing the packet back, when there is
+    /// with [`ForwardError::Full`], handing the item back, when there is
     /// still none (a peer that does not read: a broker's slow consumer).
-    pub fn forward_timeout(
+    pub fn forward_timeout<T: Forward<P>>(
         &self,
-        packet: GenericPacket<P>,
+        item: T,
         limit: std::time::Duration,
-    ) -> impl Future<Output = Result<(), ForwardError<P>>> + Send + '_ {
-        let mut send = self.tx.send(forward_command(packet));
+    ) -> impl Future<Output = Result<(), ForwardError<T>>> + Send + '_ {
+        let mut send = self.tx.send(item.into_command());
         async move {
             match tokio::time::timeout(limit, &mut send).await {
-                Ok(r) => r.map_err(|cmd| ForwardError::Closed(forwarded_packet(cmd))),
+                Ok(r) => r.map_err(|cmd| ForwardError::Closed(T::from_command(cmd))),
                 Err(_) => match send.into_item() {
-                    Some(cmd) => Err(ForwardError::Full(forwarded_packet(cmd))),
+                    Some(cmd) => Err(ForwardError::Full(T::from_command(cmd))),
                     None => Ok(()),
                 },
             }
@@ -362,10 +418,15 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         self.command(Command::Status, |r| r)
     }
 
-    /// Closes gracefully: sends DISCONNECT where the connection may (not a
-    /// v3.1.1 Server, §3.14), writes what is buffered (at most
-    /// [`Config::close_timeout`]), shuts the transport down. Returns when
-    /// it is closed; `Ok` too when it already was (the peer closed it).
+    /// Closes gracefully: lets the messages waiting in the session's queue
+    /// for the peer's Receive Maximum go out first (at most
+    /// [`Config::close_timeout`]; what is still queued then stays in the
+    /// session that [`Incoming::into_connection`] returns), sends
+    /// DISCONNECT where the connection may (not a v3.1.1 Server, §3.14),
+    /// writes what is buffered (at most [`Config::close_timeout`] again),
+    /// shuts the transport down. Commands sent after it are answered with
+    /// [`Error::Closed`]. Returns when it is closed; `Ok` too when it
+    /// already was (the peer closed it).
     pub fn close(&self) -> impl Future<Output = Result<(), Error>> + Send + '_ {
         self.command(Command::Close, |r| match r {
             Err(Error::Closed) => Ok(()),
@@ -383,26 +444,6 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// Whether the driver has ended (the network connection is closed).
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
-    }
-}
-
-/// The command of a forward: a QoS 1 or 2 PUBLISH gets a packet identifier.
-fn forward_command<P: PacketId>(packet: GenericPacket<P>) -> Command<P> {
-    let assign_id = packet.publish_qos().is_some();
-    Command::Send {
-        packet,
-        wait: true,
-        assign_id,
-        reply: None,
-    }
-}
-
-/// The packet of a command made by [`forward_command`].
-fn forwarded_packet<P: PacketId>(cmd: Command<P>) -> GenericPacket<P> {
-    match cmd {
-        Command::Send { packet, .. } => packet,
-        // `forward_command` makes nothing else.
-        _ => unreachable!("a forward is a Send command"),
     }
 }
 

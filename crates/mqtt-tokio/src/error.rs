@@ -3,8 +3,8 @@
 
 use std::io;
 
-use mqtt_codec::{GenericPacket, PacketId};
-use mqtt_core::ConnectionError;
+use mqtt_codec::GenericPacket;
+use mqtt_core::{ConnectionError, SendError};
 use mqtt_session::SessionError;
 
 /// Why a call on an endpoint failed, or why its network connection ended.
@@ -17,16 +17,23 @@ pub enum Error {
     /// Reading, writing or connecting the transport failed.
     #[error("I/O: {0}")]
     Io(#[from] io::Error),
-    /// The connection refused a packet we tried to send (nothing was sent),
-    /// or the peer broke the protocol and the connection closed; see
-    /// [`ConnectionError::reason_code`].
+    /// The connection refused a packet, message or acknowledgement we
+    /// tried to send, naming the rule ([`SendError::rule`]); nothing was
+    /// sent. [`SendError::QueueFull`]: the session's queue of messages
+    /// waiting for the peer's Receive Maximum is full; try again once
+    /// acknowledgements came.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The peer broke the protocol and the connection closed (see
+    /// [`ConnectionError::reason_code`]), or a call the connection does
+    /// not allow now (packet identifiers used up, a session import after
+    /// the CONNACK).
     #[error(transparent)]
     Connection(#[from] ConnectionError),
-    /// [`try_send`](crate::Endpoint::try_send) found the peer's Receive
-    /// Maximum used up (§3.3.4), or the command channel full: nothing was
-    /// sent, try again later or use [`send`](crate::Endpoint::send), which
-    /// waits.
-    #[error("the send quota or the command channel is full")]
+    /// [`try_send`](crate::Endpoint::try_send) found the command channel
+    /// full: nothing was sent, try again later or use
+    /// [`send`](crate::Endpoint::send), which waits for room.
+    #[error("the command channel is full")]
     Full,
     /// The Server answered CONNECT with this refusing CONNACK return code
     /// (v3.1.1, §3.2.2.3) or Reason Code (v5.0, §3.2.2.2).
@@ -51,6 +58,7 @@ impl Error {
     pub fn io_kind(&self) -> io::ErrorKind {
         match self {
             Error::Io(e) => e.kind(),
+            Error::Send(e) => send_error_kind(e),
             Error::Connection(e) => connection_error_kind(e),
             Error::Full => io::ErrorKind::WouldBlock,
             Error::Refused(_) => io::ErrorKind::ConnectionRefused,
@@ -61,16 +69,24 @@ impl Error {
 
 /// The [`io::ErrorKind`] of a [`ConnectionError`]: `InvalidData` for what
 /// the peer sent (it has a reason code), `TimedOut` for keep alive
-/// timeouts, `WouldBlock` for a used up send quota, `InvalidInput` for a
-/// packet refused on send.
+/// timeouts, `WouldBlock` for packet identifiers used up, `InvalidInput`
+/// for the rest.
 pub fn connection_error_kind(e: &ConnectionError) -> io::ErrorKind {
     match e {
         ConnectionError::KeepAliveTimeout | ConnectionError::PingrespTimeout => {
             io::ErrorKind::TimedOut
         }
-        ConnectionError::Session(SessionError::QuotaExceeded) => io::ErrorKind::WouldBlock,
-        ConnectionError::Session(SessionError::NotConnected) => io::ErrorKind::NotConnected,
+        ConnectionError::Session(SessionError::PacketIdsExhausted) => io::ErrorKind::WouldBlock,
         e if e.reason_code().is_some() => io::ErrorKind::InvalidData,
+        _ => io::ErrorKind::InvalidInput,
+    }
+}
+
+/// The [`io::ErrorKind`] of a [`SendError`]: `WouldBlock` for a full
+/// session queue ([`SendError::QueueFull`]), `InvalidInput` for the rest.
+pub fn send_error_kind(e: &SendError) -> io::ErrorKind {
+    match e {
+        SendError::QueueFull => io::ErrorKind::WouldBlock,
         _ => io::ErrorKind::InvalidInput,
     }
 }
@@ -80,7 +96,7 @@ pub fn connection_error_kind(e: &ConnectionError) -> io::ErrorKind {
 /// here).
 ///
 /// ```
-/// use mqtt_core::ConnectionError;
+/// use mqtt_tokio::ConnectionError;
 /// let e = mqtt_tokio::io_error(ConnectionError::KeepAliveTimeout);
 /// assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
 /// ```
@@ -107,28 +123,33 @@ mod tests {
         assert_eq!(io_error(e).kind(), io::ErrorKind::InvalidData);
         let e = ConnectionError::InvalidCall("test");
         assert_eq!(io_error(e).kind(), io::ErrorKind::InvalidInput);
-        let e = ConnectionError::Session(SessionError::QuotaExceeded);
+        let e = ConnectionError::Session(SessionError::PacketIdsExhausted);
         assert_eq!(io_error(e).kind(), io::ErrorKind::WouldBlock);
+        let e = io::Error::from(Error::Send(SendError::QueueFull));
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        let e = Error::Send(SendError::RetainNotSupported);
+        assert_eq!(e.io_kind(), io::ErrorKind::InvalidInput);
     }
 }
 
-/// A packet that [`Endpoint::try_forward`](crate::Endpoint::try_forward) or
+/// What [`Endpoint::try_forward`](crate::Endpoint::try_forward) or
 /// [`Endpoint::forward`](crate::Endpoint::forward) could not hand to the
 /// driver, given back so that the caller can keep it elsewhere (a broker:
-/// in the client's stored session) without having cloned it first.
+/// in the client's stored session) without having cloned it first: a
+/// [`GenericPacket`] (the default) or a [`Message`](mqtt_codec::Message).
 #[derive(Debug)]
-pub enum ForwardError<P: PacketId = u16> {
+pub enum ForwardError<T = GenericPacket<u16>> {
     /// The command channel has no room.
-    Full(GenericPacket<P>),
+    Full(T),
     /// The connection is closed.
-    Closed(GenericPacket<P>),
+    Closed(T),
 }
 
-impl<P: PacketId> ForwardError<P> {
-    /// The packet that was not forwarded.
-    pub fn into_packet(self) -> GenericPacket<P> {
+impl<T> ForwardError<T> {
+    /// What was not forwarded.
+    pub fn into_inner(self) -> T {
         match self {
-            ForwardError::Full(p) | ForwardError::Closed(p) => p,
+            ForwardError::Full(t) | ForwardError::Closed(t) => t,
         }
     }
 
@@ -141,10 +162,17 @@ impl<P: PacketId> ForwardError<P> {
     }
 }
 
-impl<P: PacketId> std::fmt::Display for ForwardError<P> {
+impl<P: mqtt_codec::PacketId> ForwardError<GenericPacket<P>> {
+    /// The packet that was not forwarded.
+    pub fn into_packet(self) -> GenericPacket<P> {
+        self.into_inner()
+    }
+}
+
+impl<T> std::fmt::Display for ForwardError<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.error().fmt(f)
     }
 }
 
-impl<P: PacketId> std::error::Error for ForwardError<P> {}
+impl<T: std::fmt::Debug> std::error::Error for ForwardError<T> {}

@@ -3,38 +3,43 @@
 //!
 //! A driver task owns each connection and its transport (a `TcpStream`, or
 //! any `AsyncRead + AsyncWrite`) and runs the loop: read → `recv` → handle
-//! the events → write, with the timers the connection asks for on
-//! `tokio::time`. It holds no rule of MQTT: automatic acknowledgements,
-//! keep alive, Topic Aliases, Receive Maximum and protocol errors are the
-//! core's ([`ConnectionOptions`]).
+//! the events → write, with the timers the connection asks for (the core's
+//! [`TimerTable`] on `tokio::time`). It holds no rule of MQTT: automatic
+//! acknowledgements, keep alive, Topic Aliases, Receive Maximum and
+//! protocol errors are the core's ([`ConnectionOptions`]).
 //!
 //! - [`Client::connect`] returns a cloneable [`Client`] handle, usable from
 //!   several tasks, and an [`Incoming`] receiver whose
 //!   [`recv`](Incoming::recv) is cancel-safe.
-//! - [`Endpoint::send`] waits for the peer's Receive Maximum quota;
-//!   [`Endpoint::try_send`] reports [`Error::Full`] instead.
+//! - [`Endpoint::publish`] publishes a [`Message`](codec::Message), numbered
+//!   by the connection; [`Endpoint::send`] sends a packet. Beyond the
+//!   peer's Receive Maximum, QoS 1 and 2 messages wait in the core's
+//!   session queue (bounded by [`ConnectionOptions::session`]) and leave as
+//!   acknowledgements arrive; the endpoint keeps no queue of its own.
+//! - [`Endpoint::acknowledge`] acknowledges a received message once
+//!   handled, with [`AckPolicy::AfterHandling`].
 //! - [`Server::bind`] / [`Server::accept`] hand out Server-role endpoints,
-//!   each learning its version from the CONNECT it receives.
+//!   each learning its version from the CONNECT it receives;
+//!   [`Endpoint::forward`] hands packets or messages to one without a
+//!   round trip.
 //! - Errors are [`Error`], which converts to [`std::io::Error`];
 //!   [`io_error`] converts a [`ConnectionError`].
-//! - [`Endpoint::publish`] gives a QoS 1 or 2 PUBLISH its packet
-//!   identifier in the same round trip to the driver.
 //! - Transports: TCP; TLS with the feature `tls` (`Client::connect_tls`,
 //!   `Server::accept_tls`); WebSocket with the feature `websocket`
 //!   (`Client::connect_ws`, `Server::accept_ws`, subprotocol `mqtt`); any
 //!   other `AsyncRead + AsyncWrite` with [`Client::connect_with`] and
 //!   [`Server::serve`].
+//! - One `use`: [`prelude`] holds the core's prelude and this crate's
+//!   handles; the core is [`mqtt_core`], the codec [`codec`].
 //! - `tracing` spans (`mqtt_client`, `mqtt_server`) and events for connects,
 //!   disconnects and protocol errors.
 //!
 //! ```no_run
-//! use mqtt_codec::{v5_0, GenericPacket, QoS};
-//! use mqtt_core::ConnectionOptions;
-//! use mqtt_tokio::Client;
+//! use mqtt_tokio::prelude::*;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut options = ConnectionOptions::default();
-//! options.auto_pub_response = true;
+//! // The defaults acknowledge on receipt and watch for PINGRESP.
+//! let options = ConnectionOptions::default();
 //! let connect = v5_0::Connect::builder().try_client_id("demo")?.keep_alive(30).build()?;
 //! let (client, mut incoming) = Client::connect("127.0.0.1:1883", connect, options).await?;
 //!
@@ -45,14 +50,12 @@
 //!     .build()?;
 //! client.send(subscribe).await?;
 //!
-//! let id = client.acquire_packet_id().await?;
-//! let publish = v5_0::Publish::builder()
-//!     .try_topic_name("sensors/1")?
+//! let message = Message::builder()
+//!     .topic_name(TopicName::from_static("sensors/1")?)
 //!     .qos(QoS::AtLeastOnce)
-//!     .packet_id(id)
-//!     .payload(&b"21.5"[..])
+//!     .payload("21.5")
 //!     .build()?;
-//! client.send(publish).await?; // waits for Receive Maximum quota
+//! client.publish(message).await?; // numbered, sent or queued in the session
 //!
 //! while let Some(packet) = incoming.recv().await {
 //!     if let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = packet {
@@ -66,28 +69,30 @@
 //! ```
 //!
 //! A client and a server in one process, on loopback (the server's
-//! application answers the CONNECT; the core acknowledges the rest):
+//! application answers the CONNECT, and acknowledges each message after
+//! handling it):
 //!
 //! ```
-//! use mqtt_codec::{v5_0, GenericPacket, QoS};
-//! use mqtt_tokio::{Client, ConnectionOptions, Server};
+//! use mqtt_tokio::prelude::*;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut options = ConnectionOptions::default();
-//! options.auto_pub_response = true;
-//! options.auto_ping_response = true;
-//! let server = Server::bind("127.0.0.1:0").await?.with_options(options.clone());
+//! let mut server_options = ConnectionOptions::default();
+//! server_options.ack = AckPolicy::AfterHandling;
+//! let server = Server::bind("127.0.0.1:0").await?.with_options(server_options);
 //! let addr = server.local_addr()?;
 //! let broker = tokio::spawn(async move {
 //!     let (endpoint, mut incoming, _peer) = server.accept().await?;
 //!     let connect = incoming.recv().await.ok_or("no CONNECT")?;
-//!     assert_eq!(connect.version(), mqtt_codec::ProtocolVersion::V5_0);
+//!     assert_eq!(connect.version(), ProtocolVersion::V5_0);
 //!     endpoint.send(v5_0::Connack::builder().build()?).await?;
-//!     // What arrives until the client disconnects (PUBACKs are automatic).
+//!     // What arrives until the client disconnects.
 //!     let mut payloads = Vec::new();
 //!     while let Some(packet) = incoming.recv().await {
 //!         if let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = packet {
+//!             if let Some(id) = p.packet_id() {
+//!                 endpoint.acknowledge(id).await?; // the PUBACK, now
+//!             }
 //!             payloads.push(p.into_payload());
 //!         }
 //!     }
@@ -95,15 +100,17 @@
 //! });
 //!
 //! let connect = v5_0::Connect::builder().try_client_id("c1")?.build()?;
-//! let (client, _incoming) = Client::connect(addr, connect, options).await?;
-//! let publish = v5_0::Publish::builder()
-//!     .try_topic_name("t")?
+//! let options = ConnectionOptions::default();
+//! let (client, mut incoming) = Client::connect(addr, connect, options).await?;
+//! let message = Message::builder()
+//!     .topic_name(TopicName::from_static("t")?)
 //!     .qos(QoS::AtLeastOnce)
-//!     .packet_id(1) // `publish` replaces it with one the connection takes
-//!     .payload(&b"hi"[..])
+//!     .payload("hi")
 //!     .build()?;
-//! client.publish(publish).await?;
-//! client.close().await?; // DISCONNECT, after the PUBLISH
+//! let id = client.publish(message).await?;
+//! let puback = incoming.recv().await.ok_or("no PUBACK")?;
+//! assert!(matches!(puback, GenericPacket::V5_0(v5_0::Packet::Puback(ref a)) if Some(a.packet_id()) == id));
+//! client.close().await?; // DISCONNECT
 //! let payloads = broker.await?.map_err(|e| e.to_string())?;
 //! assert_eq!(payloads, [&b"hi"[..]]);
 //! # Ok(())
@@ -117,6 +124,7 @@ mod config;
 mod driver;
 mod endpoint;
 mod error;
+mod forward;
 mod queue;
 mod server;
 mod timers;
@@ -128,6 +136,23 @@ pub mod websocket;
 pub use client::{Client, IntoConnect};
 pub use config::Config;
 pub use endpoint::{Endpoint, Incoming, Status};
-pub use error::{connection_error_kind, io_error, Error, ForwardError};
-pub use mqtt_core::{role, ConnectionError, ConnectionOptions, ConnectionState};
+pub use error::{connection_error_kind, io_error, send_error_kind, Error, ForwardError};
+pub use forward::Forward;
+/// The Sans-I/O core this crate drives (`mqtt-core`), with the codec, the
+/// session and `bytes`.
+pub use mqtt_core;
+/// The core's types an application of this crate uses, re-exported.
+pub use mqtt_core::{
+    bytes, codec, role, session, AckPolicy, ConnectionError, ConnectionOptions, ConnectionState,
+    SendError, TimerTable,
+};
 pub use server::{Server, ServerEndpoint};
+
+/// What a program using this crate names, in one `use`:
+/// `use mqtt_tokio::prelude::*;` gives the core's
+/// [`prelude`](mqtt_core::prelude) (packets, [`Message`](codec::Message),
+/// [`QoS`](codec::QoS), options, events, errors) and this crate's handles.
+pub mod prelude {
+    pub use crate::{Client, Config, Endpoint, Incoming, Server, ServerEndpoint};
+    pub use mqtt_core::prelude::*;
+}

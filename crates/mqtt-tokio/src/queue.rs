@@ -59,11 +59,6 @@ impl<T> Fifo<T> {
         self.high_water = self.high_water.max(self.items.len());
     }
 
-    pub(crate) fn push_front(&mut self, item: T) {
-        self.items.push_front(item);
-        self.high_water = self.high_water.max(self.items.len());
-    }
-
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let item = self.items.pop_front()?;
         if self.items.is_empty() {

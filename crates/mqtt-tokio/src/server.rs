@@ -49,8 +49,9 @@ where
         }
     }
 
-    /// Sets the core options of each accepted connection (typically
-    /// `auto_pub_response` and `auto_ping_response` on).
+    /// Sets the core options of each accepted connection (a broker:
+    /// [`AckPolicy::AfterHandling`](mqtt_core::AckPolicy::AfterHandling),
+    /// then [`Endpoint::acknowledge`] once a message is routed).
     pub fn with_options(mut self, options: ConnectionOptions) -> Self {
         self.options = options;
         self

@@ -1,87 +1,72 @@
-//! The three timers a connection may ask for, on `tokio::time`.
+//! The timers a connection asks for: the core's [`TimerTable`] on
+//! `tokio::time`, with one sleep for the earliest deadline.
 
 use std::future::poll_fn;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::Duration;
 
-use mqtt_core::TimerKind;
+use mqtt_codec::PacketId;
+use mqtt_core::{GenericEvent, TimerKind, TimerTable};
 use tokio::time::{sleep_until, Instant, Sleep};
 
-const KINDS: [TimerKind; 3] = [
-    TimerKind::PingreqSend,
-    TimerKind::PingrespRecv,
-    TimerKind::PingreqRecv,
-];
-
-fn index(kind: TimerKind) -> usize {
-    match kind {
-        TimerKind::PingreqSend => 0,
-        TimerKind::PingrespRecv => 1,
-        TimerKind::PingreqRecv => 2,
-    }
-}
-
-/// One sleep per [`TimerKind`] (boxed, allocated when first armed),
-/// re-armed on `RequestTimerReset`.
+/// The deadlines of the connection's timers ([`TimerTable`]) and one sleep
+/// (boxed, allocated when a timer is first armed) until the earliest.
 ///
 /// The connection restarts its keep alive timers on every packet; moving a
 /// sleep in tokio's timer wheel each time would cost more than the packet.
-/// A restart to a later deadline only records it: the sleep fires at the
-/// earlier one, and [`next`](Timers::next) then moves it to the recorded
-/// deadline, once per keep alive period instead of once per packet.
+/// A deadline that moves later only changes the table: the sleep fires at
+/// the earlier one, and [`next`](Timers::next) then moves it to the
+/// table's, once per keep alive period instead of once per packet.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    sleeps: [Option<Pin<Box<Sleep>>>; 3],
-    /// When each armed timer is due; `None`: disarmed.
-    due: [Option<Instant>; 3],
+    table: TimerTable<Instant>,
+    sleep: Option<Pin<Box<Sleep>>>,
 }
 
 impl Timers {
-    /// Starts or restarts `kind` to fire `duration` from now.
-    pub(crate) fn reset(&mut self, kind: TimerKind, duration: Duration) {
-        let i = index(kind);
-        let deadline = Instant::now() + duration;
-        match &mut self.sleeps[i] {
-            // Fires early; `next` moves it on.
-            Some(sleep) if sleep.deadline() <= deadline && self.due[i].is_some() => {}
-            Some(sleep) => sleep.as_mut().reset(deadline),
-            slot => *slot = Some(Box::pin(sleep_until(deadline))),
+    /// Applies `event` if it starts or stops a timer; says whether it did.
+    pub(crate) fn apply<P: PacketId>(&mut self, event: &GenericEvent<P>) -> bool {
+        if !self.table.apply(event, Instant::now()) {
+            return false;
         }
-        self.due[i] = Some(deadline);
-    }
-
-    /// Stops `kind`.
-    pub(crate) fn cancel(&mut self, kind: TimerKind) {
-        self.due[index(kind)] = None;
+        if let Some(next) = self.table.next_deadline() {
+            match &mut self.sleep {
+                // Fires early; `next` moves it on.
+                Some(sleep) if sleep.deadline() <= next => {}
+                Some(sleep) => sleep.as_mut().reset(next),
+                slot => *slot = Some(Box::pin(sleep_until(next))),
+            }
+        }
+        true
     }
 
     /// Whether a timer runs.
     pub(crate) fn any_armed(&self) -> bool {
-        self.due.iter().any(Option::is_some)
+        self.table.next_deadline().is_some()
     }
 
-    /// The next timer to fire; it is disarmed when it does. Cancel-safe.
+    /// The next timer to fire, stopped when it does. Cancel-safe.
     pub(crate) async fn next(&mut self) -> TimerKind {
-        poll_fn(|cx| {
-            for (i, kind) in KINDS.iter().enumerate() {
-                let (Some(due), Some(sleep)) = (self.due[i], &mut self.sleeps[i]) else {
-                    continue;
-                };
-                if sleep.deadline() < due {
-                    if sleep.as_mut().poll(cx).is_pending() {
-                        continue;
-                    }
-                    // An early deadline passed: on to the real one.
-                    sleep.as_mut().reset(due);
+        poll_fn(|cx| loop {
+            let (Some(next), Some(sleep)) = (self.table.next_deadline(), &mut self.sleep) else {
+                return Poll::Pending;
+            };
+            if sleep.deadline() != next {
+                if sleep.deadline() < next && sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
                 }
-                if sleep.as_mut().poll(cx).is_ready() {
-                    self.due[i] = None;
-                    return Poll::Ready(*kind);
-                }
+                // An early deadline passed (or a later one was cancelled):
+                // on to the table's.
+                sleep.as_mut().reset(next);
             }
-            Poll::Pending
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            // The sleep ended: its deadline, the table's earliest, passed.
+            if let Some(kind) = self.table.expired(Instant::now().max(next)) {
+                return Poll::Ready(kind);
+            }
         })
         .await
     }
@@ -99,39 +84,48 @@ pub(crate) async fn sleep_in(slot: &mut Option<Pin<Box<Sleep>>>, deadline: Insta
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use mqtt_core::Event;
+
     use super::*;
+
+    fn reset(t: &mut Timers, kind: TimerKind, secs: u64) {
+        let duration = Duration::from_secs(secs);
+        assert!(t.apply(&Event::RequestTimerReset { kind, duration }));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn fires_in_order_and_rearms() {
         let mut t = Timers::default();
         assert!(!t.any_armed());
-        t.reset(TimerKind::PingreqSend, Duration::from_secs(10));
-        t.reset(TimerKind::PingrespRecv, Duration::from_secs(5));
+        assert!(!t.apply(&Event::RequestClose));
+        reset(&mut t, TimerKind::PingreqSend, 10);
+        reset(&mut t, TimerKind::PingrespRecv, 5);
         assert_eq!(t.next().await, TimerKind::PingrespRecv);
         // Re-armed further away: the other fires first.
-        t.reset(TimerKind::PingrespRecv, Duration::from_secs(20));
+        reset(&mut t, TimerKind::PingrespRecv, 20);
         assert_eq!(t.next().await, TimerKind::PingreqSend);
-        t.cancel(TimerKind::PingrespRecv);
+        assert!(t.apply(&Event::RequestTimerCancel(TimerKind::PingrespRecv)));
         assert!(!t.any_armed());
     }
 
     /// A restart to a later deadline fires at that deadline, not at the
-    /// earlier one the sleep was set to.
+    /// earlier one the sleep was set to; an earlier one moves it back.
     #[tokio::test(start_paused = true)]
     async fn a_later_restart_moves_the_deadline() {
         let mut t = Timers::default();
         let start = Instant::now();
-        t.reset(TimerKind::PingreqRecv, Duration::from_secs(10));
+        reset(&mut t, TimerKind::PingreqRecv, 10);
         tokio::time::sleep(Duration::from_secs(6)).await;
-        t.reset(TimerKind::PingreqRecv, Duration::from_secs(10)); // due at 16 s
-        t.reset(TimerKind::PingreqSend, Duration::from_secs(8)); // due at 14 s
+        reset(&mut t, TimerKind::PingreqRecv, 10); // due at 16 s
+        reset(&mut t, TimerKind::PingreqSend, 8); // due at 14 s
         assert_eq!(t.next().await, TimerKind::PingreqSend);
         assert_eq!(start.elapsed(), Duration::from_secs(14));
         assert_eq!(t.next().await, TimerKind::PingreqRecv);
         assert_eq!(start.elapsed(), Duration::from_secs(16));
-        // An earlier restart moves the sleep back.
-        t.reset(TimerKind::PingreqRecv, Duration::from_secs(30));
-        t.reset(TimerKind::PingreqRecv, Duration::from_secs(5));
+        reset(&mut t, TimerKind::PingreqRecv, 30);
+        reset(&mut t, TimerKind::PingreqRecv, 5);
         assert_eq!(t.next().await, TimerKind::PingreqRecv);
         assert_eq!(start.elapsed(), Duration::from_secs(21));
         assert!(!t.any_armed());

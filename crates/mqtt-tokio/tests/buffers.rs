@@ -65,19 +65,16 @@ async fn packets_split_across_reads_arrive_whole() {
             } else {
                 QoS::AtLeastOnce
             };
-            let id = (qos != QoS::AtMostOnce).then_some(1);
-            let p = publish(version, "up", qos, id, &body);
-            t("publish up", client.publish_generic(p)).await.unwrap();
+            let m = message("up", qos, &body);
+            t("publish up", client.publish(m)).await.unwrap();
             let (topic, _, got, _) = next_publish(&mut server_in).await;
             assert_eq!(
                 (topic.as_str(), &got[..]),
                 ("up", &body[..]),
                 "{version:?} {size}"
             );
-            let p = publish(version, "down", qos, id, &body);
-            t("publish down", server_ep.publish_generic(p))
-                .await
-                .unwrap();
+            let m = message("down", qos, &body);
+            t("publish down", server_ep.publish(m)).await.unwrap();
             let (topic, _, got, _) = next_publish(&mut client_in).await;
             assert_eq!(
                 (topic.as_str(), &got[..]),

@@ -5,24 +5,38 @@ mod common;
 
 use common::*;
 use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS};
-use mqtt_core::{role, ConnectionOptions, GenericConnection};
+use mqtt_core::{role, AckPolicy, ConnectionOptions, GenericConnection};
 use mqtt_tokio::{Client, Config, Endpoint, Incoming, Server, ServerEndpoint};
 
-/// A v5.0 client announcing `receive_maximum`, which acknowledges nothing
-/// by itself, connected to a server endpoint with `config`; the server
-/// imports `session` (if any) before its CONNACK.
-async fn connect_pair(
-    config: Config,
-    receive_maximum: u16,
-    session: Option<Vec<u8>>,
-) -> (
+/// What [`connect_pair`] returns.
+type Connected = (
     Client,
     Incoming<role::Client>,
     ServerEndpoint,
     Incoming<role::Server>,
-) {
+);
+
+/// The server's options: `offline_publish` on.
+fn server_opts() -> ConnectionOptions {
     let mut server_opts = opts();
     server_opts.offline_publish = true;
+    server_opts
+}
+
+/// A v5.0 client announcing `receive_maximum`, which acknowledges nothing
+/// by itself, connected to a server endpoint with `config`; the server
+/// imports `session` (if any) before its CONNACK.
+async fn connect_pair(config: Config, receive_maximum: u16, session: Option<Vec<u8>>) -> Connected {
+    connect_pair_with(server_opts(), config, receive_maximum, session).await
+}
+
+/// [`connect_pair`] with the server's options.
+async fn connect_pair_with(
+    server_opts: ConnectionOptions,
+    config: Config,
+    receive_maximum: u16,
+    session: Option<Vec<u8>>,
+) -> Connected {
     let server = Server::bind("127.0.0.1:0")
         .await
         .unwrap()
@@ -53,7 +67,7 @@ async fn connect_pair(
         .await
         .unwrap();
     let mut client_opts = ConnectionOptions::default();
-    client_opts.auto_pub_response = false;
+    client_opts.ack = AckPolicy::Manual;
     let conn = GenericConnection::with_options(ProtocolVersion::V5_0, client_opts);
     let connect = connect_spec(ProtocolVersion::V5_0, &spec);
     let (client, client_in) = t(
@@ -100,21 +114,28 @@ async fn wait_status<F: Fn(&mqtt_tokio::Status) -> bool>(server: &Endpoint<role:
     .await
 }
 
-/// Forwarded QoS 1 PUBLISH packets get distinct identifiers and wait in the
-/// driver for the client's Receive Maximum [MQTT-3.3.4-7]: they leave, in
-/// order, as acknowledgements free quota.
+/// Forwarded QoS 1 PUBLISH packets and messages get distinct identifiers
+/// and wait in the connection's session queue for the client's Receive
+/// Maximum [MQTT-3.3.4-7], not in the endpoint: they leave, in order, as
+/// acknowledgements free quota.
 #[tokio::test]
 async fn forwarded_publishes_wait_for_quota_in_order() {
     let (client, mut client_in, server, _server_in) =
         connect_pair(Config::default(), 2, None).await;
     for i in 0..5 {
-        server.try_forward(qos1(i)).unwrap();
+        if i % 2 == 0 {
+            server.try_forward(qos1(i)).unwrap();
+        } else {
+            server
+                .try_forward(message("fwd/t", QoS::AtLeastOnce, &[i]))
+                .unwrap();
+        }
     }
     let mut seen = Vec::new();
     for _ in 0..2 {
         seen.push(next_id_and_byte(&mut client_in).await);
     }
-    wait_status(&server, |s| s.in_flight == 2).await;
+    wait_status(&server, |s| s.in_flight == 2 && s.queued == 3).await;
     // Nothing more until the client acknowledges.
     for _ in 0..3 {
         let (id, _, _) = seen[seen.len() - 2];
@@ -125,24 +146,28 @@ async fn forwarded_publishes_wait_for_quota_in_order() {
     assert_eq!(bytes, vec![0, 1, 2, 3, 4]);
     let in_flight: Vec<u16> = seen[3..].iter().map(|s| s.0).collect();
     assert_ne!(in_flight[0], in_flight[1], "identifiers in flight differ");
-    assert_eq!(server.status().await.unwrap().dropped, 0);
+    let status = server.status().await.unwrap();
+    assert_eq!((status.queued, status.dropped), (0, 0));
 }
 
-/// Beyond `Config::max_waiting`, forwarded packets are dropped and counted;
+/// Beyond the bound of the session's queue
+/// (`ConnectionOptions::session.queue_max_messages`), forwarded packets
+/// and messages are refused (`SendError::QueueFull`), dropped and counted;
 /// the connection goes on.
 #[tokio::test]
-async fn forwards_beyond_max_waiting_are_dropped_and_counted() {
-    let mut config = Config::default();
-    config.max_waiting = 2;
-    let (_client, mut client_in, server, _server_in) = connect_pair(config, 1, None).await;
+async fn forwards_beyond_the_session_queue_are_dropped_and_counted() {
+    let mut opts = server_opts();
+    opts.session.queue_max_messages = 2;
+    let (_client, mut client_in, server, _server_in) =
+        connect_pair_with(opts, Config::default(), 1, None).await;
     for i in 0..6 {
         server.try_forward(qos1(i)).unwrap();
     }
-    // One in flight, two waiting, three dropped.
+    // One in flight, two queued, three dropped.
     wait_status(&server, |s| s.dropped == 3).await;
     assert_eq!(next_id_and_byte(&mut client_in).await.1, 0);
     let status = server.status().await.unwrap();
-    assert_eq!((status.in_flight, status.dropped), (1, 3));
+    assert_eq!((status.in_flight, status.queued, status.dropped), (1, 2, 3));
 }
 
 /// When the network connection closes, forwarded QoS 1 packets that were

@@ -1,6 +1,6 @@
 //! Client and server endpoints of this crate talking over loopback TCP,
 //! both versions: connect, QoS 0/1/2 both ways, concurrency, publishing
-//! from the receive loop, cancel-safety, Receive Maximum back-pressure.
+//! from the receive loop, cancel-safety, numbering messages.
 
 mod common;
 
@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS};
-use mqtt_core::ConnectionState;
+use mqtt_core::{AckPolicy, ConnectionState};
 use mqtt_tokio::Error;
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
@@ -280,81 +280,6 @@ async fn recv_is_cancel_safe_in_select() {
     drop(p.client);
 }
 
-/// The peer's Receive Maximum [MQTT-3.3.4-7]: with 2 unacknowledged QoS 1
-/// PUBLISH packets, `try_send` reports full and `send` waits until a
-/// PUBACK frees quota.
-#[tokio::test]
-async fn receive_maximum_back_pressure() {
-    let mut server_opts = opts();
-    server_opts.auto_pub_response = false;
-    let p = pair(ProtocolVersion::V5_0, server_opts, Some(2)).await;
-    let (client, server, mut server_in) = (p.client, p.server, p.server_in);
-    let status = t("status", client.status()).await.unwrap();
-    assert_eq!(status.peer_receive_maximum.get(), 2);
-    let mut ids = Vec::new();
-    for i in 0..2u8 {
-        let id = t("id", client.acquire_packet_id()).await.unwrap();
-        let pkt = v5_0::Publish::builder()
-            .try_topic_name("q")
-            .unwrap()
-            .qos(QoS::AtLeastOnce)
-            .packet_id(id)
-            .payload(vec![i])
-            .build()
-            .unwrap();
-        t("try_send", client.try_send(pkt)).await.unwrap();
-        ids.push(id);
-    }
-    let id3 = t("id", client.acquire_packet_id()).await.unwrap();
-    let third = v5_0::Publish::builder()
-        .try_topic_name("q")
-        .unwrap()
-        .qos(QoS::AtLeastOnce)
-        .packet_id(id3)
-        .payload(vec![2])
-        .build()
-        .unwrap();
-    assert!(matches!(
-        t("try_send full", client.try_send(third.clone())).await,
-        Err(Error::Full)
-    ));
-    // A QoS 0 PUBLISH needs no quota.
-    let q0 = v5_0::Publish::builder()
-        .try_topic_name("q0")
-        .unwrap()
-        .payload(vec![9])
-        .build()
-        .unwrap();
-    t("qos 0", client.try_send(q0)).await.unwrap();
-
-    let waiting = tokio::spawn({
-        let client = client.clone();
-        async move { client.send(third).await }
-    });
-    // The server holds the first two; the third is not sent yet.
-    let mut got = Vec::new();
-    for _ in 0..3 {
-        let (topic, _, body, _) = next_publish(&mut server_in).await;
-        got.push((topic, body[0]));
-    }
-    assert_eq!(
-        got,
-        vec![("q".into(), 0), ("q".into(), 1), ("q0".into(), 9)]
-    );
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(!waiting.is_finished(), "send must wait for quota");
-    assert_eq!(t("status", client.status()).await.unwrap().send_quota, 0);
-
-    // One PUBACK frees one slot: the waiting send completes, the PUBLISH arrives.
-    t("puback", server.send(v5_0::Puback::new(ids[0])))
-        .await
-        .unwrap();
-    t("waiting send", waiting).await.unwrap().unwrap();
-    let (topic, _, body, _) = next_publish(&mut server_in).await;
-    assert_eq!((topic.as_str(), body[0]), ("q", 2));
-    t("close", client.close()).await.unwrap();
-}
-
 /// A server endpoint learns each client's version from its CONNECT.
 #[tokio::test]
 async fn server_detects_the_version_of_each_client() {
@@ -465,26 +390,25 @@ async fn dropping_everything_closes() {
     assert!(t("end", server_in.recv()).await.is_none());
 }
 
-/// `publish` takes the packet identifier from the connection in the same
-/// command; every QoS 1 PUBLISH in flight has its own [MQTT-2.2.1-3].
+/// `publish` numbers a message with a packet identifier from the
+/// connection in the same command; every QoS 1 PUBLISH in flight has its
+/// own [MQTT-2.2.1-3].
 #[tokio::test]
 async fn publish_assigns_packet_identifiers() {
     for version in VERSIONS {
         let mut server_opts = opts();
-        server_opts.auto_pub_response = false;
+        server_opts.ack = AckPolicy::Manual;
         let mut p = pair(version, server_opts, None).await;
         let a = t(
             "publish",
-            p.client
-                .publish_generic(publish(version, "p", QoS::AtLeastOnce, Some(1), b"a")),
+            p.client.publish(message("p", QoS::AtLeastOnce, b"a")),
         )
         .await
         .unwrap()
         .expect("an identifier");
         let b = t(
             "publish",
-            p.client
-                .publish_generic(publish(version, "p", QoS::ExactlyOnce, Some(1), b"b")),
+            p.client.publish(message("p", QoS::ExactlyOnce, b"b")),
         )
         .await
         .unwrap()
@@ -492,22 +416,11 @@ async fn publish_assigns_packet_identifiers() {
         assert_ne!(a, b);
         let none = t(
             "publish",
-            p.client
-                .publish_generic(publish(version, "p", QoS::AtMostOnce, None, b"c")),
+            p.client.publish(message("p", QoS::AtMostOnce, b"c")),
         )
         .await
         .unwrap();
         assert_eq!(none, None);
-        let not_publish = t(
-            "publish",
-            p.client
-                .publish_generic(subscribe(version, 1, &[("x", QoS::AtMostOnce)])),
-        )
-        .await;
-        assert!(
-            matches!(not_publish, Err(Error::Connection(_))),
-            "{not_publish:?}"
-        );
         for want in [&b"a"[..], b"b", b"c"] {
             let (_, _, body, _) = next_publish(&mut p.server_in).await;
             assert_eq!(&body[..], want);
@@ -611,15 +524,12 @@ async fn u32_packet_identifiers() {
     )
     .await
     .unwrap();
-    let publish = v5_0::Publish::<u32>::builder()
-        .try_topic_name("w")
-        .unwrap()
-        .qos(QoS::AtLeastOnce)
-        .packet_id(1)
-        .payload(&b"x"[..])
-        .build()
-        .unwrap();
-    let id = t("publish", client.publish(publish)).await.unwrap();
+    let id = t(
+        "publish",
+        client.publish(message("w", QoS::AtLeastOnce, b"x")),
+    )
+    .await
+    .unwrap();
     let (got, _endpoint, _incoming) = t("server", srv).await.unwrap();
     assert_eq!(got, id);
     assert!(id.is_some());

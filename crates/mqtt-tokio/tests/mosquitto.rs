@@ -26,7 +26,7 @@ fn vname(v: ProtocolVersion) -> &'static str {
 
 fn client_opts() -> ConnectionOptions {
     let mut o = ConnectionOptions::default();
-    o.auto_pub_response = true;
+    o.ack = mqtt_core::AckPolicy::OnReceipt;
     o
 }
 
@@ -93,7 +93,8 @@ async fn pubq(
 
 async fn wait_idle(c: &Client) {
     for _ in 0..2000 {
-        if t("status", c.status()).await.unwrap().in_flight == 0 {
+        let status = t("status", c.status()).await.unwrap();
+        if status.in_flight == 0 && status.queued == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

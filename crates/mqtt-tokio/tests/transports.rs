@@ -23,7 +23,7 @@ async fn serve_echo(endpoint: ServerEndpoint, mut incoming: Incoming<role::Serve
     endpoint.send_generic(connack(version, None)).await.unwrap();
     let (_, _, body, _) = next_publish(&mut incoming).await;
     endpoint
-        .publish_generic(publish(version, "echo", QoS::AtLeastOnce, Some(1), &body))
+        .publish(message("echo", QoS::AtLeastOnce, &body))
         .await
         .unwrap();
     while incoming.recv().await.is_some() {}
@@ -31,15 +31,11 @@ async fn serve_echo(endpoint: ServerEndpoint, mut incoming: Incoming<role::Serve
 
 /// The client side: publishes, and receives the echo.
 async fn exchange(version: ProtocolVersion, client: Client, mut incoming: Incoming<role::Client>) {
+    let status = t("status", client.status()).await.unwrap();
+    assert_eq!(status.version, Some(version));
     t(
         "publish",
-        client.publish_generic(publish(
-            version,
-            "t",
-            QoS::AtLeastOnce,
-            Some(1),
-            b"over the transport",
-        )),
+        client.publish(message("t", QoS::AtLeastOnce, b"over the transport")),
     )
     .await
     .unwrap();

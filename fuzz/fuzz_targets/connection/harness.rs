@@ -7,25 +7,36 @@
 //!   identifier width (`u16` / `u32`), bit 2 the server learns the version
 //!   from the CONNECT, bit 3 both connections are `role::Any`, bit 4 small
 //!   session limits (queue of 4 messages / 1 KiB, Receive Maximum 3), bit 5
-//!   QoS 0 messages are not queued while offline;
+//!   QoS 0 messages are not queued while offline, bit 6 automatic
+//!   acknowledgement is `AckPolicy::AfterHandling` (else `OnReceipt`), bit 7
+//!   a PINGRESP is awaited forever unless the options set 5 s (else for the
+//!   Keep Alive);
 //! - byte 1 and byte 2: the client's and the server's options (automation,
 //!   timeouts, Maximum Packet Size), see [`options`];
 //! - the first connection (CONNECT, CONNACK), see [`Pair::connect`];
 //! - then operations, one opcode byte and its arguments each, see
 //!   [`Pair::step`]: bytes received (in chunks), packets sent (decoded from
 //!   input bytes by the codec, or from templates filled from input bytes),
-//!   bytes carried over the link in pieces, timers fired, packet
-//!   identifiers acquired / registered / released, time passing, options
-//!   changed, sessions exported and imported, the network connection closed
-//!   and a new one made.
+//!   messages published (`publish`, every QoS), received messages
+//!   acknowledged (`acknowledge`, `acknowledge_with`), bytes carried over
+//!   the link in pieces, timers fired (forced, or when due as time passes,
+//!   through `TimerTable`), packet identifiers acquired / registered /
+//!   released, time passing, options changed, sessions exported and
+//!   imported, the network connection closed and a new one made.
 //!
-//! Checked: no panic; memory bounded (each session's queue within its
-//! configured bounds, the outgoing flows within the largest Receive Maximum
-//! the peer announced, the unacknowledged incoming flows within ours); every
-//! packet a connection asks to send is of its version, allowed for its role,
-//! encodes, decodes again, and fits the peer's Maximum Packet Size, Topic
-//! Alias Maximum, Maximum QoS and Retain Available; a received PUBLISH has a
-//! Topic Name; timers belong to the role; a closed connection is
+//! Checked: no panic; a send that must be refused (the other version, a
+//! type the role never sends, anything after DISCONNECT) is, with its
+//! error, and every refused call (`send`, `publish`, `acknowledge`) pushes
+//! no event and changes nothing (state, version, exported session and its
+//! counts); a published message is numbered at QoS 1 and 2 only, with an
+//! identifier in use that the PUBLISH carries; memory bounded (each
+//! session's queue within its configured bounds, the outgoing flows within
+//! the largest Receive Maximum the peer announced, the unacknowledged
+//! incoming flows within ours); every packet a connection asks to send is
+//! of its version, allowed for its role, encodes, decodes again, and fits
+//! the peer's Maximum Packet Size, Topic Alias Maximum, Maximum QoS and
+//! Retain Available; a received PUBLISH has a Topic Name; timers belong to
+//! the role; a closed connection is
 //! Disconnected; a session exported while disconnected imports again; and
 //! while no raw bytes were injected, the peer never finds a malformed packet
 //! or a bad Topic Alias in what a connection sent.
@@ -41,9 +52,11 @@ use bytes::BytesMut;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, Decoder, Encode, GenericPacket, PacketId, ProtocolVersion, QoS};
 use mqtt_core::{
-    role, ConnectionError, ConnectionOptions, ConnectionState, GenericConnection, GenericEvent,
-    MonotonicTime, Role, RoleKind, TimerKind,
+    role, AckPolicy, ConnectionError, ConnectionOptions, ConnectionState, GenericConnection,
+    GenericEvent, MonotonicTime, Role, RoleKind, TimerKind, TimerTable,
 };
+
+mod api;
 
 /// `CONNECTION_FUZZ_TRACE=1` prints every operation and event to stderr
 /// (to read what a crashing input does).
@@ -88,23 +101,31 @@ const TIMERS: [TimerKind; 3] = [
     TimerKind::PingreqRecv,
 ];
 
-fn timer_index(kind: TimerKind) -> usize {
-    match kind {
-        TimerKind::PingreqSend => 0,
-        TimerKind::PingrespRecv => 1,
-        TimerKind::PingreqRecv => 2,
-    }
-}
+/// The most timers that fire in one operation: a long time passing over a
+/// short Keep Alive leaves the rest due for the next one.
+const MAX_FIRED: usize = 64;
 
-/// The options of one side from one byte.
-fn options(bits: u8, small: bool, no_qos0_offline: bool) -> ConnectionOptions {
+/// The options of one side from one byte and the setup byte.
+fn options(bits: u8, setup: u8) -> ConnectionOptions {
+    let small = setup & 0x10 != 0;
+    let no_qos0_offline = setup & 0x20 != 0;
     let mut o = ConnectionOptions::default();
-    o.auto_pub_response = bits & 0x01 != 0;
+    o.ack = match (bits & 0x01 != 0, setup & 0x40 != 0) {
+        (false, _) => AckPolicy::Manual,
+        (true, false) => AckPolicy::OnReceipt,
+        (true, true) => AckPolicy::AfterHandling,
+    };
     o.auto_ping_response = bits & 0x02 != 0;
     o.auto_map_topic_alias_send = bits & 0x04 != 0;
     o.auto_replace_topic_alias_send = bits & 0x08 != 0;
     o.offline_publish = bits & 0x10 != 0;
-    o.pingresp_recv_timeout = (bits & 0x20 != 0).then_some(Duration::from_secs(5));
+    o.pingresp_recv_timeout = if bits & 0x20 != 0 {
+        Some(Duration::from_secs(5))
+    } else if setup & 0x80 != 0 {
+        Some(Duration::ZERO)
+    } else {
+        None
+    };
     o.pingreq_send_interval = (bits & 0x40 != 0).then_some(Duration::from_secs(3));
     o.maximum_packet_size = (bits & 0x80 != 0).then(|| NonZeroU32::new(200).expect("non-zero"));
     if small {
@@ -176,10 +197,8 @@ fn run_with<C: Make<P>, S: Make<P>, P: PacketId>(setup: u8, mut input: Input<'_>
         ProtocolVersion::V3_1_1
     };
     let detect = setup & 0x04 != 0;
-    let small = setup & 0x10 != 0;
-    let no_qos0 = setup & 0x20 != 0;
-    let client_options = options(input.byte(), small, no_qos0);
-    let server_options = options(input.byte(), small, no_qos0);
+    let client_options = options(input.byte(), setup);
+    let server_options = options(input.byte(), setup);
     let mut pair = Pair {
         version,
         client: Side::new(C::make(Some(version), client_options)),
@@ -206,8 +225,10 @@ struct Side<R: Role, P: PacketId> {
     /// Packet identifiers seen lately (acquired, sent, received), for the
     /// operations that pick one.
     ids: Vec<P>,
-    /// Which timers run.
-    timers: [bool; 3],
+    /// The timers the connection asked for, as deadlines.
+    timers: TimerTable<MonotonicTime>,
+    /// The driver's clock (the pair's).
+    now: MonotonicTime,
     /// The largest Receive Maximum the peer announced (65,535 if never).
     peer_receive_maximum: usize,
     /// The most outgoing flows an imported session brought.
@@ -221,7 +242,8 @@ impl<R: Role, P: PacketId> Side<R, P> {
             inbox: BytesMut::new(),
             outbox: BytesMut::new(),
             ids: Vec::new(),
-            timers: [false; 3],
+            timers: TimerTable::new(),
+            now: MonotonicTime::ZERO,
             peer_receive_maximum: usize::from(u16::MAX),
             imported_flows: 0,
         }
@@ -277,10 +299,9 @@ impl<R: Role, P: PacketId> Side<R, P> {
                     }
                 }
                 GenericEvent::NotifyPacketIdReleased(id) => self.ids.retain(|&i| i != id),
-                GenericEvent::RequestTimerReset { kind, .. } => {
-                    self.timers[timer_index(kind)] = true
+                GenericEvent::RequestTimerReset { .. } | GenericEvent::RequestTimerCancel(_) => {
+                    assert!(self.timers.apply(&event, self.now));
                 }
-                GenericEvent::RequestTimerCancel(kind) => self.timers[timer_index(kind)] = false,
                 GenericEvent::NotifyError(error) => {
                     if honest_recv {
                         check_honest(&error);
@@ -324,14 +345,10 @@ impl<R: Role, P: PacketId> Side<R, P> {
             // client's version [MQTT-3.1.2-2].
             assert_eq!(Some(version), self.conn.version(), "{packet:?}");
         }
-        let allowed = match t {
-            T::Connect | T::Subscribe | T::Unsubscribe | T::Pingreq => role == RoleKind::Client,
-            T::Connack | T::Suback | T::Unsuback | T::Pingresp => role == RoleKind::Server,
-            T::Disconnect => role == RoleKind::Client || version == ProtocolVersion::V5_0,
-            T::Auth => version == ProtocolVersion::V5_0,
-            T::Publish | T::Puback | T::Pubrec | T::Pubrel | T::Pubcomp => true,
-        };
-        assert!(allowed, "a {role:?} asked to send {packet:?}");
+        assert!(
+            api::role_sends(role, version, t),
+            "a {role:?} asked to send {packet:?}"
+        );
         let mut bytes = BytesMut::new();
         let len = packet.encode(&mut bytes).expect("a packet to send encodes");
         let again = Decoder::<P>::new(version).decode(&mut bytes);
@@ -816,11 +833,11 @@ impl<C: Role, S: Role, P: PacketId> Pair<C, S, P> {
             );
             if side == 0 {
                 self.client.handle(events, &mut down, false);
-                self.client.timers = [false; 3];
+                self.client.timers.clear();
                 assert_eq!(self.client.conn.state(), ConnectionState::Disconnected);
             } else {
                 self.server.handle(events, &mut down, false);
-                self.server.timers = [false; 3];
+                self.server.timers.clear();
                 assert_eq!(self.server.conn.state(), ConnectionState::Disconnected);
             }
         }
@@ -853,15 +870,13 @@ impl<C: Role, S: Role, P: PacketId> Pair<C, S, P> {
         }
         self.honest = true;
         if let Some(connect) = connect_packet::<P>(self.version, input) {
-            let events = self.client.conn.send(connect);
-            self.client.handle(events, &mut self.link_down, false);
+            api::send(&mut self.client, connect, false, &mut self.link_down);
         }
         self.carry(true, 0);
         if self.server.conn.state() == ConnectionState::Connecting {
             let version = self.server.conn.version().unwrap_or(self.version);
             if let Some(connack) = connack_packet::<P>(version, input) {
-                let events = self.server.conn.send(connack);
-                self.server.handle(events, &mut self.link_down, false);
+                api::send(&mut self.server, connack, false, &mut self.link_down);
             }
             self.carry(false, 0);
         }
@@ -930,38 +945,49 @@ impl<C: Role, S: Role, P: PacketId> Pair<C, S, P> {
                 }
             }
             // Bytes carried over the link.
-            56..=87 => {
+            56..=79 => {
                 let n = usize::from(input.byte());
                 self.carry(!to_server, n * 3);
             }
-            // A timer fired (one that runs, or any with bit 7).
+            // Messages published.
+            80..=83 => {
+                if to_server {
+                    api::publish(&mut self.server, input, &mut self.link_down);
+                } else {
+                    api::publish(&mut self.client, input, &mut self.link_down);
+                }
+            }
+            // Received messages acknowledged.
+            84..=87 => {
+                if to_server {
+                    api::acknowledge(&mut self.server, input, &mut self.link_down);
+                } else {
+                    api::acknowledge(&mut self.client, input, &mut self.link_down);
+                }
+            }
+            // A timer fired before its deadline (one that runs, or any with
+            // bit 7: a late firing after a cancel).
             88..=91 => {
                 let k = input.byte();
                 let kind = TIMERS[usize::from(k % 3)];
-                let i = timer_index(kind);
                 if to_server {
-                    if self.server.timers[i] || k & 0x80 != 0 {
-                        self.server.timers[i] = false;
-                        let events = self.server.conn.notify_timer_fired(kind);
-                        self.server.handle(events, &mut self.link_down, false);
-                    }
-                } else if self.client.timers[i] || k & 0x80 != 0 {
-                    self.client.timers[i] = false;
-                    let events = self.client.conn.notify_timer_fired(kind);
-                    self.client.handle(events, &mut self.link_down, false);
+                    fire(&mut self.server, kind, k & 0x80 != 0, &mut self.link_down);
+                } else {
+                    fire(&mut self.client, kind, k & 0x80 != 0, &mut self.link_down);
                 }
             }
-            // Time passes.
+            // Time passes; the timers due fire, earliest first.
             92..=95 => {
                 let b = input.byte();
                 let step = if b & 0x80 != 0 { 60_000 } else { 100 };
                 self.now += u64::from(b & 0x7f) * step;
-                self.client
-                    .conn
-                    .set_time(MonotonicTime::from_millis(self.now));
-                self.server
-                    .conn
-                    .set_time(MonotonicTime::from_millis(self.now));
+                let now = MonotonicTime::from_millis(self.now);
+                for side in [&mut self.client.now, &mut self.server.now] {
+                    *side = now;
+                }
+                self.client.conn.set_time(now);
+                self.server.conn.set_time(now);
+                self.fire_due();
             }
             // Packet identifiers.
             96..=103 => {
@@ -999,14 +1025,57 @@ impl<C: Role, S: Role, P: PacketId> Pair<C, S, P> {
 
     fn send(&mut self, by_server: bool, packet: GenericPacket<P>) {
         if by_server {
-            let events = self.server.conn.send(packet);
-            self.server.handle(events, &mut self.link_down, false);
+            api::send(&mut self.server, packet, false, &mut self.link_down);
         } else {
-            let mut events = Vec::new();
-            self.client.conn.send_into(packet, &mut events);
-            self.client.handle(events, &mut self.link_down, false);
+            api::send(&mut self.client, packet, true, &mut self.link_down);
         }
     }
+
+    /// Fires the timers due at the pair's time on both sides, earliest
+    /// first, as a driver's `TimerTable` hands them out, until a side asks
+    /// to close.
+    fn fire_due(&mut self) {
+        let now = MonotonicTime::from_millis(self.now);
+        for _ in 0..MAX_FIRED {
+            if self.link_down {
+                return;
+            }
+            let client = self.client.timers.next_deadline().filter(|&d| d <= now);
+            let server = self.server.timers.next_deadline().filter(|&d| d <= now);
+            let on_server = match (client, server) {
+                (None, None) => return,
+                (Some(c), Some(s)) => s < c,
+                (None, Some(_)) => true,
+                (Some(_), None) => false,
+            };
+            if on_server {
+                let kind = self.server.timers.expired(now).expect("a timer due");
+                let events = self.server.conn.notify_timer_fired(kind);
+                self.server.handle(events, &mut self.link_down, false);
+            } else {
+                let kind = self.client.timers.expired(now).expect("a timer due");
+                let events = self.client.conn.notify_timer_fired(kind);
+                self.client.handle(events, &mut self.link_down, false);
+            }
+        }
+    }
+}
+
+/// Fires `kind` on `side` now if it runs (stopping it in the table), or
+/// whatever with `any` (a late firing the connection must ignore).
+fn fire<R: Role, P: PacketId>(
+    side: &mut Side<R, P>,
+    kind: TimerKind,
+    any: bool,
+    link_down: &mut bool,
+) {
+    if side.timers.deadline(kind).is_none() && !any {
+        return;
+    }
+    side.timers
+        .apply(&GenericEvent::<P>::RequestTimerCancel(kind), side.now);
+    let events = side.conn.notify_timer_fired(kind);
+    side.handle(events, link_down, false);
 }
 
 fn other(version: ProtocolVersion) -> ProtocolVersion {
@@ -1062,7 +1131,13 @@ fn ids_op<R: Role, P: PacketId>(side: &mut Side<R, P>, b: u8, input: &mut Input<
 
 fn toggle(o: &mut ConnectionOptions, b: u8) {
     match b % 6 {
-        0 => o.auto_pub_response = !o.auto_pub_response,
+        0 => {
+            o.ack = match o.ack {
+                AckPolicy::Manual => AckPolicy::OnReceipt,
+                AckPolicy::OnReceipt => AckPolicy::AfterHandling,
+                _ => AckPolicy::Manual,
+            }
+        }
         1 => o.auto_ping_response = !o.auto_ping_response,
         2 => o.auto_map_topic_alias_send = !o.auto_map_topic_alias_send,
         3 => o.auto_replace_topic_alias_send = !o.auto_replace_topic_alias_send,

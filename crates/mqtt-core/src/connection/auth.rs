@@ -5,7 +5,7 @@ use mqtt_codec::PacketId;
 
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState};
+use crate::{ConnectionError, ConnectionState, SendError};
 
 /// Where an AUTH may go, given who sends it: the AUTH exchange between
 /// CONNECT and CONNACK uses Continue authentication (0x18) both ways
@@ -60,16 +60,15 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     }
 
     /// Checks an AUTH we are about to send.
-    pub(super) fn check_auth_send(&self, auth: &v5_0::Auth) -> Result<(), ConnectionError> {
-        self.check_auth_method(auth)
-            .map_err(ConnectionError::Forbidden)?;
+    pub(super) fn check_auth_send(&self, auth: &v5_0::Auth) -> Result<(), SendError> {
+        self.check_auth_method(auth).map_err(SendError::Forbidden)?;
         match auth_step(
             self.role,
             self.state,
             self.neg.reauthenticating,
             auth.reason_code(),
         ) {
-            AuthStep::Refused(why) => Err(ConnectionError::Forbidden(why)),
+            AuthStep::Refused(why) => Err(SendError::Forbidden(why)),
             _ => Ok(()),
         }
     }

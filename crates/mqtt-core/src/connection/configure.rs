@@ -8,7 +8,7 @@ use mqtt_session::{Session, SESSION_NEVER_EXPIRES};
 
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState, TopicAliasRecv, TopicAliasSend};
+use crate::{ConnectionState, SendError, TopicAliasRecv, TopicAliasSend};
 
 /// The values CONNECT and CONNACK set for one network connection.
 #[derive(Debug, Clone)]
@@ -148,28 +148,28 @@ impl ConnectInfo {
 }
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
+    /// Whether a CONNECT of `info`'s version may start a session here:
+    /// errs when the session holds state of the other MQTT version.
+    pub(crate) fn check_connect_version(&self, info: &ConnectInfo) -> Result<(), SendError> {
+        let busy = self.session.in_flight_len() > 0
+            || self.session.queue_len() > 0
+            || !self.session.packet_ids().is_empty();
+        if self.session.version() != info.version && busy {
+            return Err(SendError::VersionMismatch {
+                connection: self.session.version(),
+                packet: info.version,
+            });
+        }
+        Ok(())
+    }
+
     /// A CONNECT was sent (`sent`, Client) or received (Server): fixes the
     /// version and role, and sets what it announces: Keep Alive, Session
     /// Expiry, and the limits of its sender (Receive Maximum, Maximum
-    /// Packet Size, Topic Alias Maximum).
-    ///
-    /// Errs, changing nothing, when the session holds state of the other
-    /// MQTT version.
-    pub(crate) fn apply_connect(
-        &mut self,
-        info: ConnectInfo,
-        sent: bool,
-    ) -> Result<(), ConnectionError> {
+    /// Packet Size, Topic Alias Maximum). Call it after
+    /// [`check_connect_version`](Self::check_connect_version).
+    pub(crate) fn apply_connect(&mut self, info: ConnectInfo, sent: bool) {
         if self.session.version() != info.version {
-            if self.session.in_flight_len() > 0
-                || self.session.queue_len() > 0
-                || !self.session.packet_ids().is_empty()
-            {
-                return Err(ConnectionError::VersionMismatch {
-                    connection: self.session.version(),
-                    packet: info.version,
-                });
-            }
             let mut config = self.options.session.clone();
             config.session_expiry_interval = self.session.session_expiry_interval();
             self.session = Session::with_config(info.version, config);
@@ -226,7 +226,6 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         self.session
             .set_session_expiry_interval(info.session_expiry_interval);
         self.state = ConnectionState::Connecting;
-        Ok(())
     }
 
     /// A successful CONNACK was sent (`sent`, Server) or received (Client):

@@ -6,7 +6,7 @@ use mqtt_codec::{v3_1_1, v5_0, Encode, GenericPacket, PacketId, ProtocolVersion}
 
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::ConnectionError;
+use crate::SendError;
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Fits a v5.0 packet to the peer: without Reason String and User
@@ -14,7 +14,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// [MQTT-3.1.2-29] or the packet would exceed its Maximum Packet Size
     /// ([MQTT-3.4.2-2] and the like); errs when it still exceeds it
     /// [MQTT-3.2.2-15], [MQTT-3.1.2-24].
-    pub(super) fn fit(&self, packet: v5_0::Packet<P>) -> Result<v5_0::Packet<P>, ConnectionError> {
+    pub(super) fn fit(&self, packet: v5_0::Packet<P>) -> Result<v5_0::Packet<P>, SendError> {
         use v5_0::Packet as V5;
         let max = self
             .neg
@@ -37,7 +37,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         };
         let size = packet.encoded_len();
         if size > max {
-            return Err(ConnectionError::PacketTooLarge {
+            return Err(SendError::PacketTooLarge {
                 size,
                 maximum: u32::try_from(max).unwrap_or(u32::MAX),
             });

@@ -7,7 +7,7 @@ use mqtt_session::{Delivery, PubrecOutcome, SessionError};
 use super::configure::ConnectInfo;
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState, GenericEvent};
+use crate::{ConnectionError, ConnectionState, GenericEvent, SendError};
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Server: a CONNECT arrived (§3.1.4).
@@ -17,12 +17,16 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        self.discard_expired_session(events);
-        self.sub_requests.clear();
-        if let Err(error) = self.apply_connect(info, false) {
+        if let Err(SendError::VersionMismatch { connection, packet }) =
+            self.check_connect_version(&info)
+        {
+            let error = ConnectionError::VersionMismatch { connection, packet };
             self.protocol_error(error, events);
             return;
         }
+        self.discard_expired_session(events);
+        self.sub_requests.clear();
+        self.apply_connect(info, false);
         self.rearm_recv = true;
         self.notify(packet, events);
     }
@@ -150,7 +154,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// A PUBLISH arrived: counted against our Receive Maximum (0x93 when
     /// exceeded, [MQTT-3.3.4-7], [MQTT-3.3.4-9]), delivered once
-    /// [MQTT-4.3.3-10], acknowledged when automatic.
+    /// [MQTT-4.3.3-10], acknowledged as the [`AckPolicy`](crate::AckPolicy)
+    /// says.
     pub(super) fn publish_received(
         &mut self,
         qos: QoS,
@@ -169,23 +174,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.notify(packet, events);
             return;
         };
-        if delivery == Delivery::New {
-            self.notify(packet, events);
-            if !self.options.auto_pub_response {
-                return;
+        match delivery {
+            Delivery::New => {
+                self.notify(packet, events);
+                self.delivered(id, qos, events);
             }
+            Delivery::Duplicate => self.delivered_again(id, events),
         }
-        let answer = PubAnswer {
-            v3_1_1: self.version == Some(ProtocolVersion::V3_1_1),
-            qos,
-            id,
-        };
-        if qos == QoS::AtLeastOnce {
-            self.session.puback_sent(id);
-        } else {
-            self.session.pubrec_sent(id, false);
-        }
-        self.emit(answer, None, events);
     }
 
     /// A PUBACK ends its QoS 1 flow [MQTT-4.3.2-3].
@@ -217,7 +212,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         match self.session.on_pubrec(id, failure) {
             Ok(PubrecOutcome::Release(pubrel)) => {
                 self.notify(packet, events);
-                if self.options.auto_pub_response {
+                if self.options.automatic_flow() {
                     self.emit(pubrel, None, events);
                 }
             }
@@ -229,7 +224,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             Err(error @ SessionError::PacketIdNotFound(_)) => {
                 self.notify(packet, events);
                 events.push(GenericEvent::NotifyError(error.into()));
-                if self.options.auto_pub_response {
+                if self.options.automatic_flow() {
                     let answer = self.not_found_answer(true, id);
                     self.emit(answer, None, events);
                 }
@@ -248,7 +243,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     ) {
         let known = self.session.on_pubrel(id).is_ok();
         self.notify(packet, events);
-        if self.options.auto_pub_response {
+        if self.options.automatic_flow() {
             let answer = if known {
                 match self.version {
                     Some(ProtocolVersion::V3_1_1) => {
@@ -332,29 +327,5 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     pub(super) fn pingresp_received(&mut self, events: &mut Vec<GenericEvent<P>>) {
         self.neg.pingreq_outstanding = false;
         self.cancel_timer(crate::TimerKind::PingrespRecv, events);
-    }
-}
-
-/// The automatic answer to a received QoS 1 or 2 PUBLISH: a PUBACK or a
-/// PUBREC of the connection's version, made into a packet only in its event.
-struct PubAnswer<P> {
-    v3_1_1: bool,
-    qos: QoS,
-    id: P,
-}
-
-impl<P: PacketId> From<PubAnswer<P>> for GenericPacket<P> {
-    #[inline]
-    fn from(PubAnswer { v3_1_1, qos, id }: PubAnswer<P>) -> Self {
-        match (v3_1_1, qos) {
-            (true, QoS::AtLeastOnce) => {
-                GenericPacket::V3_1_1(v3_1_1::Packet::Puback(v3_1_1::Puback::new(id)))
-            }
-            (true, _) => GenericPacket::V3_1_1(v3_1_1::Packet::Pubrec(v3_1_1::Pubrec::new(id))),
-            (false, QoS::AtLeastOnce) => {
-                GenericPacket::V5_0(v5_0::Packet::Puback(v5_0::Puback::new(id)))
-            }
-            (false, _) => GenericPacket::V5_0(v5_0::Packet::Pubrec(v5_0::Pubrec::new(id))),
-        }
     }
 }

@@ -1,5 +1,6 @@
 //! [`GenericConnection`]: the role-typed Sans-I/O connection.
 
+mod ack;
 mod app_alias;
 mod auth;
 mod configure;
@@ -18,13 +19,14 @@ use core::marker::PhantomData;
 use core::num::{NonZeroU16, NonZeroU32};
 use core::time::Duration;
 
-use mqtt_codec::{Decoder, GenericPacket, MqttString, PacketId, ProtocolVersion, QoS};
+use mqtt_codec::wire::PacketType;
+use mqtt_codec::{Decoder, GenericPacket, Message, MqttString, PacketId, ProtocolVersion, QoS};
 use mqtt_session::{MonotonicTime, Session};
 
 use crate::role::{Role, RoleKind};
 use crate::{
-    ConnectionError, ConnectionOptions, ConnectionState, GenericEvent, Sendable, TimerKind,
-    TopicAliasRecv, TopicAliasSend,
+    ConnectionError, ConnectionOptions, ConnectionState, GenericEvent, SendError, Sendable,
+    TimerKind, TopicAliasRecv, TopicAliasSend,
 };
 
 pub(crate) use configure::Negotiated;
@@ -95,11 +97,25 @@ pub struct GenericConnection<R: Role, P: PacketId = u16> {
     alias_recv: TopicAliasRecv,
     /// The aliases the application chose itself, without auto map (v5.0).
     app_aliases: app_alias::AppAliases,
+    /// Received QoS 1 and 2 messages not acknowledged yet.
+    acks: ack::Acks<P>,
     _role: PhantomData<R>,
 }
 
 /// [`GenericConnection`] with the standard `u16` packet identifiers.
 pub type Connection<R> = GenericConnection<R, u16>;
+
+/// What [`publish`](GenericConnection::publish) did with a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use = "the events say what to write"]
+pub struct Published<P: PacketId = u16> {
+    /// The packet identifier the message was numbered with (QoS 1 and 2):
+    /// its acknowledgement and the release of the identifier name it.
+    pub packet_id: Option<P>,
+    /// The events: the PUBLISH to write, or none when it waits in the
+    /// session's queue.
+    pub events: Vec<GenericEvent<P>>,
+}
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// A connection of `version` with the default [`ConnectionOptions`].
@@ -141,6 +157,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             alias_send: TopicAliasSend::new(0),
             alias_recv: TopicAliasRecv::new(0),
             app_aliases: app_alias::AppAliases::default(),
+            acks: ack::Acks::default(),
             _role: PhantomData,
         };
         conn.apply_recv_limit();
@@ -159,11 +176,72 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         &mut self.options
     }
 
-    // ----- Inputs -----
+    // ----- Inputs: what the application sends -----
+
+    /// Publishes `message`: the connection numbers it with a packet
+    /// identifier at QoS 1 and 2 [MQTT-2.2.1-3] and sends it now, or, when
+    /// the peer's Receive Maximum is used up [MQTT-4.9.0-2] (or, with
+    /// [`ConnectionOptions::offline_publish`], while disconnected), keeps it
+    /// in the session's queue and sends it, in order, as acknowledgements
+    /// free quota. Returns the identifier (`None` at QoS 0), which the
+    /// flow's acknowledgement and [`GenericEvent::NotifyPacketIdReleased`]
+    /// name later, and the events: the PUBLISH to write (with a Topic Alias
+    /// where automatic aliasing applies), or none when it was queued.
+    ///
+    /// Errs with the rule it would break, changing nothing: the CONNACK's
+    /// Maximum QoS [MQTT-3.2.2-11] or Retain Available [MQTT-3.2.2-14], the
+    /// peer's Maximum Packet Size [MQTT-3.2.2-15], [MQTT-3.1.2-24], a full
+    /// queue ([`SendError::QueueFull`]), every identifier in use, or a
+    /// state that allows no PUBLISH.
+    ///
+    /// ```
+    /// use mqtt_core::prelude::*;
+    ///
+    /// let mut client = Connection::<role::Client>::new(ProtocolVersion::V5_0);
+    /// let connect = v5_0::Connect::builder().try_client_id("c1")?.build()?;
+    /// let _ = client.checked_send(connect)?;
+    /// let mut wire = BytesMut::from(&[0x20, 0x03, 0x00, 0x00, 0x00][..]); // CONNACK
+    /// let _ = client.recv(&mut wire);
+    /// let message = Message::builder()
+    ///     .topic_name(TopicName::from_static("sensors/abc/temp")?)
+    ///     .qos(QoS::AtLeastOnce)
+    ///     .payload("21.5")
+    ///     .build()?;
+    /// let published = client.publish(message)?;
+    /// assert_eq!(published.packet_id, Some(1));
+    /// assert!(matches!(published.events[0], Event::RequestSendPacket { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use = "the events say what to write"]
+    pub fn publish(&mut self, message: Message) -> Result<Published<P>, SendError> {
+        let mut events = Vec::new();
+        let packet_id = self.publish_into(message, &mut events)?;
+        Ok(Published { packet_id, events })
+    }
+
+    /// [`publish`](Self::publish), appending the events to `events` (no
+    /// allocation when it has room); returns the packet identifier.
+    #[must_use = "the packet identifier names the flow's acknowledgement"]
+    pub fn publish_into(
+        &mut self,
+        message: Message,
+        events: &mut Vec<GenericEvent<P>>,
+    ) -> Result<Option<P>, SendError> {
+        if self.version.is_none() {
+            return Err(self.not_now(PacketType::Publish));
+        }
+        let id = self.publish_message(message, None, None, events)?;
+        self.flush_timers(events);
+        Ok(id)
+    }
 
     /// Sends `packet`, whose type the role `R` may send (checked at compile
     /// time); otherwise like [`send`](Self::send).
-    pub fn checked_send<T: Sendable<R, P>>(&mut self, packet: T) -> Vec<GenericEvent<P>> {
+    #[must_use = "the events say what to write"]
+    pub fn checked_send<T: Sendable<R, P>>(
+        &mut self,
+        packet: T,
+    ) -> Result<Vec<GenericEvent<P>>, SendError> {
         self.send(packet.into_generic())
     }
 
@@ -172,37 +250,48 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         &mut self,
         packet: T,
         events: &mut Vec<GenericEvent<P>>,
-    ) {
-        self.send_into(packet.into_generic(), events);
+    ) -> Result<(), SendError> {
+        self.send_into(packet.into_generic(), events)
     }
 
     /// Sends `packet`, checking at run time that the role, the version and
-    /// the state allow it.
+    /// the state allow it: for what only a packet says (acknowledgements
+    /// with reason codes and properties, AUTH, SUBSCRIBE, a PUBLISH with an
+    /// identifier the application chose). To publish a message, prefer
+    /// [`publish`](Self::publish).
     ///
     /// Returns [`GenericEvent::RequestSendPacket`] with the packet to write
     /// (for a PUBLISH possibly with a Topic Alias, for an acknowledgement
     /// possibly without its Reason String and User Properties where the
     /// peer's Maximum Packet Size requires it), followed by what sending it
     /// implies (timers, a CONNACK's re-sent packets, a DISCONNECT's
-    /// [`GenericEvent::RequestClose`]). A PUBLISH while disconnected is
-    /// queued when [`ConnectionOptions::offline_publish`] is on.
+    /// [`GenericEvent::RequestClose`]). A PUBLISH beyond the peer's Receive
+    /// Maximum, or while disconnected with
+    /// [`ConnectionOptions::offline_publish`], waits in the session's queue
+    /// with its identifier, as [`publish`](Self::publish) does.
     ///
-    /// When the packet may not be sent, returns
-    /// [`GenericEvent::NotifyError`] and nothing is sent; the packet
-    /// identifier it carried, if the application acquired it and no other
-    /// flow holds it, is released ([`GenericEvent::NotifyPacketIdReleased`]).
-    pub fn send(&mut self, packet: GenericPacket<P>) -> Vec<GenericEvent<P>> {
+    /// Errs with the rule the packet would break ([`SendError::rule`]),
+    /// changing nothing: no event, no identifier released or taken.
+    #[must_use = "the events say what to write"]
+    pub fn send(&mut self, packet: GenericPacket<P>) -> Result<Vec<GenericEvent<P>>, SendError> {
         let mut events = Vec::new();
-        self.send_into(packet, &mut events);
-        events
+        self.send_into(packet, &mut events)?;
+        Ok(events)
     }
 
     /// [`send`](Self::send), appending the events to `events` (no
-    /// allocation when it has room).
-    pub fn send_into(&mut self, packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
-        self.do_send(packet, events);
+    /// allocation when it has room); on an error nothing is appended.
+    pub fn send_into(
+        &mut self,
+        packet: GenericPacket<P>,
+        events: &mut Vec<GenericEvent<P>>,
+    ) -> Result<(), SendError> {
+        self.try_send(packet, events)?;
         self.flush_timers(events);
+        Ok(())
     }
+
+    // ----- Inputs: what arrives -----
 
     /// Takes every complete packet off the front of `buf` and returns their
     /// events in order; a partial packet stays in `buf` for the next call.
@@ -213,8 +302,11 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// refusing a CONNECT; v3.1.1: a CONNACK refusing an unsupported
     /// protocol level), then [`GenericEvent::RequestClose`], and ignores
     /// what follows.
+    #[must_use = "the events say what arrived and what to write"]
     pub fn recv(&mut self, buf: &mut BytesMut) -> Vec<GenericEvent<P>> {
-        let mut events = Vec::new();
+        // Sized once: a packet received makes about two events (the packet,
+        // its answer), and growing the `Vec` would copy them all again.
+        let mut events = Vec::with_capacity(2 * recv::complete_packets(buf) + 1);
         self.recv_into(buf, &mut events);
         events
     }
@@ -229,6 +321,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// ([`TimerKind::PingreqSend`]), or closes on a missing PINGRESP
     /// ([`TimerKind::PingrespRecv`]) or a silent client
     /// ([`TimerKind::PingreqRecv`], v5.0 with DISCONNECT 0x8D).
+    #[must_use = "the events say what to write or close"]
     pub fn notify_timer_fired(&mut self, kind: TimerKind) -> Vec<GenericEvent<P>> {
         let mut events = Vec::new();
         self.timer_fired(kind, &mut events);
@@ -241,6 +334,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// [MQTT-3.3.2-7], SUBSCRIBE and UNSUBSCRIBE identifiers awaiting an
     /// answer are released, timers are cancelled; the state is
     /// [`ConnectionState::Disconnected`], ready for a new CONNECT.
+    #[must_use = "the events report the packet identifiers released"]
     pub fn notify_closed(&mut self) -> Vec<GenericEvent<P>> {
         let mut events = Vec::new();
         self.closed(&mut events);
@@ -275,7 +369,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Releases `id`: a SUBSCRIBE or UNSUBSCRIBE that will not be answered,
     /// or an identifier acquired and not used. Returns
     /// [`GenericEvent::NotifyPacketIdReleased`] if it was in use. Identifiers
-    /// of stored PUBLISH flows are released by their acknowledgements only.
+    /// of stored PUBLISH flows and of queued messages are released by their
+    /// acknowledgements only (or when a queued message is dropped).
+    #[must_use = "the events report the packet identifier released"]
     pub fn release_packet_id(&mut self, id: P) -> Vec<GenericEvent<P>> {
         let mut events = Vec::new();
         self.sub_ids.remove(&id);

@@ -4,12 +4,12 @@
 use core::num::NonZeroU16;
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v5_0, Encode, PacketId, QoS, TopicName};
+use mqtt_codec::{v5_0, Encode, Message, PacketId, QoS, TopicName};
 use mqtt_session::{Outbound, Outgoing, Publish, SessionError};
 
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState, GenericEvent};
+use crate::{ConnectionError, ConnectionState, GenericEvent, SendError};
 
 /// An alias the application put on a PUBLISH, kept when no automatic
 /// aliasing is on: the alias, and whether the Topic Name goes out empty.
@@ -27,11 +27,12 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         let released: Vec<P> = if session_present {
             Vec::new()
         } else {
-            let sub_ids = &self.sub_ids;
+            // SUBSCRIBE, UNSUBSCRIBE and queued messages keep theirs.
+            let kept = self.kept_packet_ids();
             self.session
                 .packet_ids()
                 .iter()
-                .filter(|id| !sub_ids.contains(id))
+                .filter(|id| !kept.contains(id))
                 .collect()
         };
         self.neg.session_present = session_present;
@@ -50,12 +51,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 .into_iter()
                 .map(GenericEvent::NotifyPacketIdReleased),
         );
+        if !session_present {
+            self.acks.clear();
+        }
         for packet in resend {
             match packet {
                 Outgoing::Publish(p) => self.emit_publish(p, None, events),
                 Outgoing::Pubrel(r) => self.emit(r, None, events),
             }
         }
+        // Acknowledgements the application gave while disconnected.
+        self.flush_acks(events);
         self.pump(events);
     }
 
@@ -69,21 +75,48 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             return;
         }
         self.session_discarded = true;
-        if self.session.in_flight_len() == 0 && self.session.packet_ids().is_empty() {
+        // Received QoS 2 messages waiting for their acknowledgement belong
+        // to the session too.
+        self.acks.clear();
+        if self.session.in_flight_len() == 0
+            && self.session.packet_ids().is_empty()
+            && self.session.qos2_pending_len() == 0
+        {
             return;
         }
-        let released: Vec<P> = self.session.packet_ids().iter().collect();
+        let kept = self.kept_packet_ids();
+        let released: Vec<P> = self
+            .session
+            .packet_ids()
+            .iter()
+            .filter(|id| !kept.contains(id))
+            .collect();
         // Connecting without a present session discards flows, QoS 2
-        // identifiers and packet identifiers, and keeps the queue.
+        // identifiers and packet identifiers, and keeps the queue (with
+        // the identifiers its messages were numbered with).
         let _ = self
             .session
             .on_connected(false, core::num::NonZeroU16::MAX, self.now);
+        // SUBSCRIBE and UNSUBSCRIBE keep theirs, released (and reported)
+        // when their answer comes or the network connection closes.
+        for &id in &self.sub_ids {
+            let _ = self.session.register_packet_id(id);
+        }
         self.session.on_disconnected(self.now);
         events.extend(
             released
                 .into_iter()
                 .map(GenericEvent::NotifyPacketIdReleased),
         );
+    }
+
+    /// The packet identifiers a session without its flows keeps: those of
+    /// SUBSCRIBE and UNSUBSCRIBE packets waiting for their answer, and of
+    /// queued messages.
+    fn kept_packet_ids(&self) -> std::collections::HashSet<P> {
+        let mut kept = self.sub_ids.clone();
+        kept.extend(self.session.queued_packet_ids());
+        kept
     }
 
     /// Sends what the session's queue holds, as far as the send quota
@@ -110,87 +143,122 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
             self.emit_publish(p, None, events);
         }
+        self.report_released(events);
+    }
+
+    /// Reports the identifiers the session released on its own (queued
+    /// messages whose Message Expiry Interval passed).
+    pub(super) fn report_released(&mut self, events: &mut Vec<GenericEvent<P>>) {
+        if self.session.has_released() {
+            let released = self.session.take_released();
+            events.extend(
+                released
+                    .into_iter()
+                    .map(GenericEvent::NotifyPacketIdReleased),
+            );
+        }
     }
 
     /// What the CONNACK lets a Client publish: no QoS above its Maximum QoS
     /// [MQTT-3.2.2-11], no RETAIN where Retain Available is 0
     /// [MQTT-3.2.2-14] (both absent on v3.1.1: QoS 2 and retain allowed).
-    pub(super) fn check_publish_limits(
-        &self,
-        qos: QoS,
-        retain: bool,
-    ) -> Result<(), ConnectionError> {
+    pub(super) fn check_publish_limits(&self, qos: QoS, retain: bool) -> Result<(), SendError> {
         if self.role != RoleKind::Client {
             return Ok(());
         }
         if qos > self.neg.maximum_qos {
-            return Err(ConnectionError::QosNotSupported {
+            return Err(SendError::QosNotSupported {
                 qos,
                 maximum: self.neg.maximum_qos,
             });
         }
         if retain && !self.neg.retain_available {
-            return Err(ConnectionError::RetainNotSupported);
+            return Err(SendError::RetainNotSupported);
         }
         Ok(())
     }
 
-    /// A PUBLISH the application sends: the limits of the CONNACK, the
-    /// session, then the wire.
+    /// A PUBLISH the application sends as a packet: its Topic Alias and
+    /// Subscription Identifiers checked, then sent as the message it
+    /// carries, with its packet identifier.
     pub(super) fn send_publish(
         &mut self,
         mut publish: Publish<P>,
         events: &mut Vec<GenericEvent<P>>,
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<(), SendError> {
         let id = publish.packet_id();
         let mut explicit: Explicit = None;
         if let Publish::V5_0(p) = &mut publish {
-            // Checked again when it leaves the queue (see `pump`).
-            self.check_publish_limits(p.qos(), p.retain())?;
             let sub_ids = p.properties().subscription_identifiers().next().is_some();
             if self.role == RoleKind::Client && sub_ids {
-                return Err(ConnectionError::Forbidden(
+                return Err(SendError::Forbidden(
                     "a Client sends no Subscription Identifier in PUBLISH [MQTT-3.3.4-6]",
                 ));
             }
             explicit = self.own_alias(p)?;
         }
-        if let Some(id) = id {
+        self.publish_message(into_message(publish), id, explicit, events)
+            .map(drop)
+    }
+
+    /// A message the application publishes, numbered by the session at
+    /// QoS > 0 (with `id` when the application chose it): checked against
+    /// the limits of the CONNACK and the peer's Maximum Packet Size, then
+    /// sent now or queued in the session until a connection or send quota
+    /// lets it go [MQTT-4.9.0-2]. Returns its packet identifier. Errs,
+    /// changing nothing, when it may not be sent.
+    pub(super) fn publish_message(
+        &mut self,
+        message: Message,
+        id: Option<P>,
+        explicit: Explicit,
+        events: &mut Vec<GenericEvent<P>>,
+    ) -> Result<Option<P>, SendError> {
+        if self.state != ConnectionState::Connected && !self.options.offline_publish {
+            return Err(self.not_now(PacketType::Publish));
+        }
+        // Checked again when it leaves the queue (see `pump`).
+        self.check_publish_limits(message.qos(), message.retain())?;
+        self.check_publish_size(&message, explicit)?;
+        if let Some(id) = id.filter(|_| message.qos() != QoS::AtMostOnce) {
             if self.sub_ids.contains(&id) {
                 return Err(SessionError::PacketIdInUse(id.to_u32()).into());
             }
         }
-        let message = into_message(publish);
-        if self.state != ConnectionState::Connected {
-            if !self.options.offline_publish {
-                return Err(self.not_now(PacketType::Publish));
-            }
-            // Queued: the session numbers it when it leaves the queue, so
-            // the identifier it carries is free again.
-            match self.session.try_publish(message, self.now) {
-                Ok(Outbound::Queued { .. }) => {
-                    if let Some(id) = id {
-                        self.release_refused(id, events);
-                    }
-                }
-                Ok(Outbound::Send(p)) => self.emit_publish(p, explicit, events),
-                Err(rejected) => return Err(rejected.into_parts().0.into()),
-            }
-            return Ok(());
-        }
-        let wire = if message.qos() == QoS::AtMostOnce {
-            match self.session.try_publish(message, self.now) {
-                Ok(Outbound::Send(p)) => p,
-                // Behind messages waiting to be re-sent, in order.
-                Ok(Outbound::Queued { .. }) => return Ok(()),
-                Err(rejected) => return Err(rejected.into_parts().0.into()),
-            }
-        } else {
-            self.session
-                .publish_with_id(message, id.unwrap_or_default(), self.now)
-                .map_err(|rejected| ConnectionError::from(rejected.into_parts().0))?
+        let outbound = match id {
+            None => self.session.try_publish(message, self.now),
+            Some(id) => self.session.publish_with_id(message, id, self.now),
         };
-        self.emit_publish(wire, explicit, events);
+        let id = match outbound.map_err(|rejected| SendError::from(rejected.into_parts().0))? {
+            Outbound::Send(p) => {
+                let id = p.packet_id();
+                self.emit_publish(p, explicit, events);
+                id
+            }
+            Outbound::Queued { packet_id, .. } => packet_id,
+        };
+        self.report_released(events);
+        Ok(id)
+    }
+
+    /// The peer's Maximum Packet Size, checked before the session takes a
+    /// message [MQTT-3.2.2-15], [MQTT-3.1.2-24]: its PUBLISH as it would go
+    /// now, with the application's Topic Alias (an automatic one is put
+    /// only where it fits).
+    fn check_publish_size(&self, message: &Message, explicit: Explicit) -> Result<(), SendError> {
+        let (Some(max), Some(version)) = (self.neg.peer_maximum_packet_size, self.version) else {
+            return Ok(());
+        };
+        let size = match explicit {
+            None => message.packet_len::<P>(version),
+            Some((_, empty)) => aliased_len::<P>(message, empty),
+        };
+        if size > max.get() as usize {
+            return Err(SendError::PacketTooLarge {
+                size,
+                maximum: max.get(),
+            });
+        }
         Ok(())
     }
 
@@ -199,7 +267,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// replaced by the topic of the mapping (the session stores full
     /// topics). With automatic mapping on, the connection numbers aliases
     /// itself and the application's is dropped.
-    pub(super) fn own_alias(&self, p: &mut v5_0::Publish<P>) -> Result<Explicit, ConnectionError> {
+    pub(super) fn own_alias(&self, p: &mut v5_0::Publish<P>) -> Result<Explicit, SendError> {
         let Some(alias) = p.topic_alias() else {
             return Ok(None);
         };
@@ -258,7 +326,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         };
         if let Some(max) = max {
             if size > max {
-                let error = ConnectionError::PacketTooLarge {
+                let error = SendError::PacketTooLarge {
                     size,
                     maximum: u32::try_from(max).unwrap_or(u32::MAX),
                 };
@@ -279,10 +347,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         &mut self,
         id: Option<P>,
         qos: QoS,
-        error: ConnectionError,
+        error: SendError,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        events.push(GenericEvent::NotifyError(error));
+        events.push(GenericEvent::NotifyError(ConnectionError::Refused(error)));
         if let Some(id) = id {
             let ended = match qos {
                 QoS::AtLeastOnce => self.session.on_puback(id).is_ok(),
@@ -344,6 +412,23 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
         (true, None)
     }
+}
+
+/// Bytes the v5.0 PUBLISH of `message` takes with a Topic Alias property
+/// (3 bytes) in its property block and, when `empty`, no Topic Name: the
+/// lengths are worked out again, as either may need a longer Variable Byte
+/// Integer (§3.3.2.3.4).
+fn aliased_len<P: PacketId>(message: &Message, empty: bool) -> usize {
+    use mqtt_codec::wire::varint_len;
+    let props = message.properties().as_bytes().len() + 3;
+    let topic = if empty { 0 } else { message.topic_name().len() };
+    let id = if message.qos() == QoS::AtMostOnce {
+        0
+    } else {
+        P::WIRE_LEN
+    };
+    let body = 2 + topic + id + varint_len(props as u32) + props + message.payload().len();
+    1 + varint_len(body as u32) + body
 }
 
 /// The message a PUBLISH the application sends carries, for the session to

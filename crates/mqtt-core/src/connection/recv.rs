@@ -1,12 +1,11 @@
 //! Receiving: decode, check the role and state, configure, answer, notify.
 
 use bytes::BytesMut;
-use mqtt_codec::wire::PacketType;
+use mqtt_codec::wire::{FixedHeader, PacketType};
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 
 use super::configure::ConnectInfo;
 use super::GenericConnection;
-use crate::event::push_in_place;
 use crate::role::{Role, RoleKind};
 use crate::{ConnectionError, ConnectionState, GenericEvent};
 
@@ -33,6 +32,20 @@ fn peer_may_send(role: RoleKind, version: ProtocolVersion, packet_type: PacketTy
         _ => RoleKind::Client,
     };
     super::send::may_send(peer, version, packet_type)
+}
+
+/// How many complete packets the front of `buf` holds, counted from their
+/// fixed headers (up to the first malformed one, which `recv` reports).
+pub(super) fn complete_packets(buf: &[u8]) -> usize {
+    let (mut at, mut count) = (0, 0);
+    while let Ok(Some(header)) = FixedHeader::parse(&buf[at..]) {
+        at += header.packet_len();
+        if at > buf.len() {
+            break;
+        }
+        count += 1;
+    }
+    count
 }
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
@@ -133,7 +146,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             return;
         }
         if self.deferred.len() >= MAX_DEFERRED {
-            events.push(GenericEvent::NotifyError(ConnectionError::Forbidden(
+            events.push(GenericEvent::NotifyError(ConnectionError::QuotaExceeded(
                 "too many packets before the CONNACK",
             )));
             if self.version == Some(ProtocolVersion::V5_0) {
@@ -190,7 +203,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         packet: impl Into<GenericPacket<P>>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        push_in_place(events, || GenericEvent::NotifyPacketReceived(packet.into()));
+        events.push(GenericEvent::NotifyPacketReceived(packet.into()));
     }
 
     /// A SUBSCRIBE (`unsubscribe` false) or UNSUBSCRIBE received: kept to

@@ -1,15 +1,16 @@
 //! Sending: role, version and state checks, then what each packet type
 //! implies.
 
+use core::time::Duration;
+
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
 use mqtt_session::{FlowState, Publish, SessionError};
 
 use super::configure::ConnectInfo;
 use super::GenericConnection;
-use crate::event::push_in_place;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState, GenericEvent, TimerKind};
+use crate::{ConnectionError, ConnectionState, GenericEvent, SendError, TimerKind};
 
 /// The most SUBSCRIBE and UNSUBSCRIBE packet identifiers a Server keeps,
 /// received and not answered yet; one more is refused with 0x97 Quota
@@ -29,57 +30,19 @@ pub(super) fn may_send(role: RoleKind, version: ProtocolVersion, packet_type: Pa
     }
 }
 
-/// A publish-flow identifier a refused packet carried, to release.
-fn carried_id<P: PacketId>(packet: &GenericPacket<P>) -> Option<P> {
-    match packet {
-        GenericPacket::V3_1_1(p) => match p {
-            v3_1_1::Packet::Publish(p) => p.packet_id(),
-            v3_1_1::Packet::Subscribe(p) => Some(p.packet_id()),
-            v3_1_1::Packet::Unsubscribe(p) => Some(p.packet_id()),
-            _ => None,
-        },
-        GenericPacket::V5_0(p) => match p {
-            v5_0::Packet::Publish(p) => p.packet_id(),
-            v5_0::Packet::Subscribe(p) => Some(p.packet_id()),
-            v5_0::Packet::Unsubscribe(p) => Some(p.packet_id()),
-            _ => None,
-        },
-    }
-}
-
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
-    pub(super) fn do_send(&mut self, packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
-        let id = carried_id(&packet);
-        if let Err(error) = self.try_send(packet, events) {
-            events.push(GenericEvent::NotifyError(error));
-            if let Some(id) = id {
-                self.release_refused(id, events);
-            }
-        }
-    }
-
-    /// Releases the identifier of a refused packet, unless a flow holds it.
-    pub(super) fn release_refused(&mut self, id: P, events: &mut Vec<GenericEvent<P>>) {
-        if !self.sub_ids.contains(&id)
-            && self.session.flow_state(id).is_none()
-            && self.session.release_packet_id(id)
-        {
-            events.push(GenericEvent::NotifyPacketIdReleased(id));
-        }
-    }
-
-    /// Checks and sends; errs, having pushed no event, when the packet may
-    /// not be sent.
+    /// Checks and sends; errs, having pushed no event and changed nothing,
+    /// when the packet may not be sent.
     pub(super) fn try_send(
         &mut self,
         packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<(), SendError> {
         let packet_type = packet.packet_type();
         let version = packet.version();
         match self.version {
             Some(connection) if connection != version => {
-                return Err(ConnectionError::VersionMismatch {
+                return Err(SendError::VersionMismatch {
                     connection,
                     packet: version,
                 })
@@ -96,7 +59,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             role => role,
         };
         if !may_send(role, version, packet_type) {
-            return Err(ConnectionError::NotAllowedForRole { packet_type, role });
+            return Err(SendError::NotAllowedForRole { packet_type, role });
         }
         self.check_send_state(role, packet_type)?;
         match packet {
@@ -105,8 +68,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
     }
 
-    pub(super) fn not_now(&self, packet_type: PacketType) -> ConnectionError {
-        ConnectionError::NotAllowedInState {
+    pub(super) fn not_now(&self, packet_type: PacketType) -> SendError {
+        SendError::NotAllowedInState {
             packet_type,
             state: self.state,
         }
@@ -119,11 +82,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Authentication Method only AUTH or DISCONNECT before the CONNACK
     /// [MQTT-3.1.2-30]; nothing after a DISCONNECT [MQTT-3.14.4-1]. A
     /// PUBLISH before the CONNACK is queued (offline publish).
-    pub(super) fn check_send_state(
-        &self,
-        role: RoleKind,
-        t: PacketType,
-    ) -> Result<(), ConnectionError> {
+    pub(super) fn check_send_state(&self, role: RoleKind, t: PacketType) -> Result<(), SendError> {
         use ConnectionState as S;
         use PacketType as T;
         let allowed = match (role, self.state, t) {
@@ -133,7 +92,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             (RoleKind::Client, S::Connecting, T::Disconnect | T::Auth) => true,
             (RoleKind::Client, S::Connecting, T::Subscribe | T::Unsubscribe | T::Pingreq) => {
                 if self.neg.auth_method.is_some() {
-                    return Err(ConnectionError::Forbidden(
+                    return Err(SendError::Forbidden(
                         "only AUTH or DISCONNECT before the CONNACK after a CONNECT with an Authentication Method [MQTT-3.1.2-30]",
                     ));
                 }
@@ -155,12 +114,14 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         &mut self,
         packet: v3_1_1::Packet<P>,
         events: &mut Vec<GenericEvent<P>>,
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<(), SendError> {
         use v3_1_1::Packet as V3;
         match packet {
             V3::Connect(c) => {
+                let info = ConnectInfo::of_v3(&c);
+                self.check_connect_version(&info)?;
                 self.discard_expired_session(events);
-                self.apply_connect(ConnectInfo::of_v3(&c), true)?;
+                self.apply_connect(info, true);
                 self.emit(GenericPacket::V3_1_1(V3::Connect(c)), None, events);
             }
             V3::Connack(c) => {
@@ -223,12 +184,14 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         &mut self,
         packet: v5_0::Packet<P>,
         events: &mut Vec<GenericEvent<P>>,
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<(), SendError> {
         use v5_0::Packet as V5;
         match packet {
             V5::Connect(c) => {
+                let info = ConnectInfo::of_v5(&c);
+                self.check_connect_version(&info)?;
                 self.discard_expired_session(events);
-                self.apply_connect(ConnectInfo::of_v5(&c), true)?;
+                self.apply_connect(info, true);
                 self.emit(GenericPacket::V5_0(V5::Connect(c)), None, events);
             }
             V5::Connack(c) => {
@@ -286,12 +249,12 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             V5::Disconnect(d) => {
                 let expiry = d.properties().session_expiry_interval;
                 if expiry.is_some() && self.role == RoleKind::Server {
-                    return Err(ConnectionError::Forbidden(
+                    return Err(SendError::Forbidden(
                         "a Server sends no Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2]",
                     ));
                 }
                 if expiry.is_some_and(|e| e != 0) && self.neg.connect_expiry_zero {
-                    return Err(ConnectionError::Forbidden(
+                    return Err(SendError::Forbidden(
                         "a non-zero Session Expiry Interval in DISCONNECT after 0 in CONNECT (§3.14.2.2.2)",
                     ));
                 }
@@ -336,15 +299,20 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         release: Option<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        push_in_place(events, || GenericEvent::RequestSendPacket {
+        events.push(GenericEvent::RequestSendPacket {
             packet: packet.into(),
             release_packet_id_if_send_error: release,
         });
         self.rearm_send = true;
     }
 
+    /// A PINGREQ was sent: the PINGRESP must come within the timeout (the
+    /// Keep Alive in force unless set, §3.1.2.10), counted from the first
+    /// PINGREQ not answered yet: another PINGREQ does not postpone it.
     pub(super) fn pingreq_sent(&mut self, events: &mut Vec<GenericEvent<P>>) {
-        if let Some(timeout) = self.options.pingresp_recv_timeout {
+        let keep_alive = Duration::from_secs(u64::from(self.keep_alive()));
+        let timeout = self.options.pingresp_recv_timeout.unwrap_or(keep_alive);
+        if !timeout.is_zero() && !self.neg.pingreq_outstanding {
             self.neg.pingreq_outstanding = true;
             self.reset_timer(TimerKind::PingrespRecv, timeout, events);
         }
@@ -352,7 +320,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// A PUBREL answers a PUBREC we received, whose flow now waits for the
     /// PUBCOMP [MQTT-4.3.3-4].
-    pub(super) fn check_pubrel(&self, id: P) -> Result<(), ConnectionError> {
+    pub(super) fn check_pubrel(&self, id: P) -> Result<(), SendError> {
         match self.session.flow_state(id) {
             Some(FlowState::AwaitingPubcomp) => Ok(()),
             _ => Err(SessionError::PacketIdNotFound(id.to_u32()).into()),
@@ -362,7 +330,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Takes `id` for a SUBSCRIBE or UNSUBSCRIBE: acquired or registered by
     /// the application, or registered now; not held by another flow
     /// [MQTT-2.2.1-3].
-    pub(super) fn take_sub_id(&mut self, id: P) -> Result<(), ConnectionError> {
+    pub(super) fn take_sub_id(&mut self, id: P) -> Result<(), SendError> {
         if self.sub_ids.contains(&id) || self.session.flow_state(id).is_some() {
             return Err(SessionError::PacketIdInUse(id.to_u32()).into());
         }
@@ -403,11 +371,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// SUBSCRIBE or UNSUBSCRIBE received on this network connection and not
     /// answered yet, with its Packet Identifier [MQTT-2.2.1-6] (v5.0),
     /// [MQTT-2.3.1-7] (v3.1.1).
-    pub(super) fn answer_sub_request(
-        &mut self,
-        unsubscribe: bool,
-        id: P,
-    ) -> Result<(), ConnectionError> {
+    pub(super) fn answer_sub_request(&mut self, unsubscribe: bool, id: P) -> Result<(), SendError> {
         let key = (unsubscribe, id);
         match self.sub_requests.get_mut(&key) {
             Some(n) if *n > 1 => *n -= 1,
@@ -415,7 +379,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 self.sub_requests.remove(&key);
             }
             None => {
-                return Err(ConnectionError::Forbidden(
+                return Err(SendError::Forbidden(
                     "a SUBACK or UNSUBACK carries the Packet Identifier of a SUBSCRIBE or UNSUBSCRIBE received and not answered yet [MQTT-2.2.1-6], [MQTT-2.3.1-7]",
                 ))
             }
@@ -425,18 +389,18 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// What the CONNACK announced about subscriptions (§3.2.2.3.11 to
     /// §3.2.2.3.13).
-    pub(super) fn check_subscribe(&self, s: &v5_0::Subscribe<P>) -> Result<(), ConnectionError> {
+    pub(super) fn check_subscribe(&self, s: &v5_0::Subscribe<P>) -> Result<(), SendError> {
         let filters = s.subscriptions().iter().map(|(f, _)| f);
         if !self.neg.wildcard_subscription_available && filters.clone().any(|f| f.has_wildcard()) {
-            return Err(ConnectionError::WildcardSubscriptionNotAvailable);
+            return Err(SendError::WildcardSubscriptionNotAvailable);
         }
         if !self.neg.subscription_identifiers_available
             && s.properties().subscription_identifier.is_some()
         {
-            return Err(ConnectionError::SubscriptionIdentifierNotAvailable);
+            return Err(SendError::SubscriptionIdentifierNotAvailable);
         }
         if !self.neg.shared_subscription_available && filters.clone().any(|f| f.is_shared()) {
-            return Err(ConnectionError::SharedSubscriptionNotAvailable);
+            return Err(SendError::SharedSubscriptionNotAvailable);
         }
         Ok(())
     }
@@ -450,34 +414,34 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         success: bool,
         session_present: bool,
         properties: Option<&v5_0::ConnackProperties>,
-    ) -> Result<(), ConnectionError> {
+    ) -> Result<(), SendError> {
         if success && session_present && self.neg.clean_start {
-            return Err(ConnectionError::Forbidden(
+            return Err(SendError::Forbidden(
                 "Session Present must be 0 after a CONNECT with Clean Start [MQTT-3.2.2-2]",
             ));
         }
         if let (true, Some(properties)) = (success, properties) {
             let maximum_qos = properties.maximum_qos.unwrap_or(QoS::ExactlyOnce);
             if self.neg.will.is_some_and(|(qos, _)| qos > maximum_qos) {
-                return Err(ConnectionError::Forbidden(
+                return Err(SendError::Forbidden(
                     "a Will QoS above the Maximum QoS is refused, not accepted [MQTT-3.2.2-12]",
                 ));
             }
             let retain_available = properties.retain_available.unwrap_or(true);
             if !retain_available && self.neg.will.is_some_and(|(_, retain)| retain) {
-                return Err(ConnectionError::Forbidden(
+                return Err(SendError::Forbidden(
                     "a retained Will without Retain Available is refused, not accepted [MQTT-3.2.2-13]",
                 ));
             }
             if self.neg.client_identifier.is_empty()
                 && properties.assigned_client_identifier.is_none()
             {
-                return Err(ConnectionError::Forbidden(
+                return Err(SendError::Forbidden(
                     "a CONNACK to an empty Client Identifier carries an Assigned Client Identifier [MQTT-3.2.2-16]",
                 ));
             }
             if properties.response_information.is_some() && !self.neg.request_response_information {
-                return Err(ConnectionError::Forbidden(
+                return Err(SendError::Forbidden(
                     "no Response Information unless the CONNECT requested it [MQTT-3.1.2-28]",
                 ));
             }
@@ -486,12 +450,12 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             let method = properties.authentication_method.as_ref();
             match &self.neg.auth_method {
                 None if method.is_some() => {
-                    return Err(ConnectionError::Forbidden(
+                    return Err(SendError::Forbidden(
                         "no Authentication Method in CONNACK when CONNECT had none [MQTT-4.12.0-6]",
                     ))
                 }
                 Some(expected) if success && method != Some(expected) => {
-                    return Err(ConnectionError::Forbidden(
+                    return Err(SendError::Forbidden(
                         "a successful CONNACK carries the Authentication Method of the CONNECT [MQTT-4.12.0-5]",
                     ))
                 }

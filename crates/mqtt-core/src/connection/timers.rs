@@ -94,7 +94,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                     }
                     _ => GenericPacket::V5_0(v5_0::Packet::Pingreq(v5_0::Pingreq)),
                 };
-                self.do_send(pingreq, events);
+                if let Err(error) = self.try_send(pingreq, events) {
+                    events.push(GenericEvent::NotifyError(ConnectionError::Refused(error)));
+                }
             }
             TimerKind::PingrespRecv => {
                 if self.state == ConnectionState::Closed || !self.neg.pingreq_outstanding {
@@ -137,6 +139,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         self.alias_send.clear();
         self.alias_recv.clear();
         self.app_aliases.clear();
+        self.acks.on_close();
         self.deferred.clear();
         self.neg.pingreq_outstanding = false;
         self.neg.reauthenticating = false;

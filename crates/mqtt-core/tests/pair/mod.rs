@@ -6,177 +6,37 @@
 //! each queue, cut where a seeded [`Splitter`] says, so packets arrive split
 //! and merged at arbitrary points. Every event is handled as a real driver
 //! handles it: `RequestSendPacket` is encoded onto the link (and counted),
-//! `NotifyPacketReceived` recorded, timers kept in a per-side table that the
-//! test fires explicitly ([`Pair::fire`]), `RequestClose` closes the link once
-//! what was written is delivered. The step count is bounded, so a livelock
-//! fails the test instead of hanging it (the quinn-proto `Pair` model).
+//! `NotifyPacketReceived` recorded, timer requests applied to a
+//! [`TimerTable`] per side against the pair's fake clock ([`Pair::now`]),
+//! which runs only when the test says ([`Pair::advance`] fires what falls
+//! due, earliest first; [`Pair::fire`] forces one timer now),
+//! `RequestClose` closes the link once what was written is delivered. The
+//! step count is bounded, so a livelock fails the test instead of hanging it
+//! (the quinn-proto `Pair` model).
+//!
+//! Sends go through the API a driver uses and must succeed
+//! ([`Pair::send`], [`Pair::publish`], [`Pair::acknowledge`]); one the test
+//! expects refused goes through [`Pair::refuse`] or
+//! [`Pair::refuse_publish`], which check that the refusal changed nothing.
 #![allow(dead_code)]
 
 pub mod packets;
 pub mod splitter;
 
+mod endpoint;
+
 use std::time::Duration;
 
-use bytes::BytesMut;
 use mqtt_codec::{Encode, GenericPacket, PacketId, ProtocolVersion};
 use mqtt_core::role::{self, Role};
-use mqtt_core::{
-    ConnectionError, ConnectionOptions, GenericConnection, GenericEvent, MonotonicTime, TimerKind,
-};
+use mqtt_core::{AckPolicy, ConnectionError, ConnectionOptions, GenericConnection, MonotonicTime};
 
+pub use endpoint::*;
 pub use packets::*;
 pub use splitter::Splitter;
 
 /// The step bound of [`Pair::drive`].
 pub const MAX_STEPS: usize = 100_000;
-
-/// One end of the pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// The client connection.
-    Client,
-    /// The server connection.
-    Server,
-}
-
-impl Side {
-    /// The other end.
-    pub fn peer(self) -> Side {
-        match self {
-            Side::Client => Side::Server,
-            Side::Server => Side::Client,
-        }
-    }
-}
-
-/// A timer request, as logged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimerOp {
-    /// `RequestTimerReset`.
-    Reset(TimerKind, Duration),
-    /// `RequestTimerCancel`.
-    Cancel(TimerKind),
-}
-
-/// One connection and what its driver saw.
-pub struct Endpoint<R: Role, P: PacketId> {
-    /// The connection under test.
-    pub conn: GenericConnection<R, P>,
-    /// Bytes delivered to this side and not yet consumed by `recv`.
-    pub inbox: BytesMut,
-    /// Bytes this side wrote and the link has not delivered yet.
-    pub outbox: BytesMut,
-    /// Every packet this side asked to send while the link was up, in order.
-    pub sent: Vec<GenericPacket<P>>,
-    /// Bytes written to the link.
-    pub sent_bytes: usize,
-    /// Packets this side asked to send while its link was down.
-    pub dropped: Vec<GenericPacket<P>>,
-    /// Every packet this side was notified of, in order.
-    pub received: Vec<GenericPacket<P>>,
-    /// Every `NotifyPacketIdReleased`, in order.
-    pub released: Vec<P>,
-    /// Every `NotifyError`, in order.
-    pub errors: Vec<ConnectionError>,
-    /// The armed timers and their durations.
-    pub timers: Vec<(TimerKind, Duration)>,
-    /// Every timer request, in order.
-    pub timer_log: Vec<TimerOp>,
-    /// Whether this side requested `RequestClose` on the current link.
-    pub close_requested: bool,
-    /// How many times the connection was told the link closed.
-    pub closes_notified: usize,
-    /// A log of every event, for failure messages.
-    pub log: Vec<String>,
-}
-
-impl<R: Role, P: PacketId> Endpoint<R, P> {
-    /// A fresh endpoint around `conn`.
-    pub fn new(conn: GenericConnection<R, P>) -> Self {
-        Endpoint {
-            conn,
-            inbox: BytesMut::new(),
-            outbox: BytesMut::new(),
-            sent: Vec::new(),
-            sent_bytes: 0,
-            dropped: Vec::new(),
-            received: Vec::new(),
-            released: Vec::new(),
-            errors: Vec::new(),
-            timers: Vec::new(),
-            timer_log: Vec::new(),
-            close_requested: false,
-            closes_notified: 0,
-            log: Vec::new(),
-        }
-    }
-
-    /// Handles `events` as a driver does; `link_up` says whether writes reach
-    /// the link.
-    pub fn handle(&mut self, link_up: bool, events: Vec<GenericEvent<P>>) {
-        let mut queue = std::collections::VecDeque::from(events);
-        while let Some(event) = queue.pop_front() {
-            self.log.push(format!("{event:?}"));
-            match event {
-                GenericEvent::RequestSendPacket {
-                    packet,
-                    release_packet_id_if_send_error,
-                } => {
-                    if link_up && !self.close_requested {
-                        let before = self.outbox.len();
-                        packet
-                            .encode(&mut self.outbox)
-                            .unwrap_or_else(|e| panic!("the core asked to send {packet:?}: {e}"));
-                        self.sent_bytes += self.outbox.len() - before;
-                        self.sent.push(packet);
-                    } else {
-                        self.dropped.push(packet);
-                        if let Some(id) = release_packet_id_if_send_error {
-                            queue.extend(self.conn.release_packet_id(id));
-                        }
-                    }
-                }
-                GenericEvent::NotifyPacketReceived(packet) => self.received.push(packet),
-                GenericEvent::NotifyPacketIdReleased(id) => self.released.push(id),
-                GenericEvent::RequestTimerReset { kind, duration } => {
-                    self.timers.retain(|(k, _)| *k != kind);
-                    self.timers.push((kind, duration));
-                    self.timer_log.push(TimerOp::Reset(kind, duration));
-                }
-                GenericEvent::RequestTimerCancel(kind) => {
-                    self.timers.retain(|(k, _)| *k != kind);
-                    self.timer_log.push(TimerOp::Cancel(kind));
-                }
-                GenericEvent::NotifyError(error) => self.errors.push(error),
-                GenericEvent::RequestClose => self.close_requested = true,
-            }
-        }
-    }
-
-    /// The duration `kind` is armed with, if it is.
-    pub fn timer(&self, kind: TimerKind) -> Option<Duration> {
-        self.timers
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, d)| *d)
-    }
-
-    /// The PUBLISH packets this side received, as views.
-    pub fn publishes(&self) -> Vec<PubView<P>> {
-        publishes(&self.received)
-    }
-
-    /// Forgets what was recorded (packets, errors, releases, timer log), not
-    /// the armed timers.
-    pub fn clear_records(&mut self) {
-        self.sent.clear();
-        self.dropped.clear();
-        self.received.clear();
-        self.released.clear();
-        self.errors.clear();
-        self.timer_log.clear();
-    }
-}
 
 /// How to build a [`Pair`].
 #[derive(Clone, Debug)]
@@ -195,8 +55,9 @@ pub struct PairConfig {
 }
 
 impl PairConfig {
-    /// Default options on both sides, a version-detecting server, and a
-    /// splitter seeded with `0x5EED`.
+    /// Default options on both sides (acknowledgements on receipt, PINGRESP
+    /// answered, PINGRESP awaited for the Keep Alive), a version-detecting
+    /// server, and a splitter seeded with `0x5EED`.
     pub fn new(version: ProtocolVersion) -> Self {
         PairConfig {
             version,
@@ -207,13 +68,13 @@ impl PairConfig {
         }
     }
 
-    /// As [`new`](Self::new), with automatic PUBACK/PUBREC/PUBREL/PUBCOMP and
-    /// PINGRESP on both sides.
-    pub fn auto(version: ProtocolVersion) -> Self {
+    /// As [`new`](Self::new), with no automation on either side: the
+    /// application sends PUBACK, PUBREC, PUBREL, PUBCOMP and PINGRESP
+    /// itself, and the client waits for a PINGRESP forever.
+    pub fn manual(version: ProtocolVersion) -> Self {
         let mut config = Self::new(version);
         for options in [&mut config.client, &mut config.server] {
-            options.auto_pub_response = true;
-            options.auto_ping_response = true;
+            *options = manual_options();
         }
         config
     }
@@ -222,6 +83,16 @@ impl PairConfig {
     pub fn build<P: PacketId>(self) -> Pair<P> {
         Pair::new(self)
     }
+}
+
+/// Options with no automation: [`AckPolicy::Manual`], no automatic
+/// PINGRESP, no PINGRESP timeout.
+pub fn manual_options() -> ConnectionOptions {
+    let mut options = ConnectionOptions::default();
+    options.ack = AckPolicy::Manual;
+    options.auto_ping_response = false;
+    options.pingresp_recv_timeout = Some(Duration::ZERO);
+    options
 }
 
 /// A client and a server joined by an in-memory link. The roles are
@@ -244,6 +115,8 @@ pub struct Pair<P: PacketId = u16, C: Role = role::Client, S: Role = role::Serve
     pub lost_bytes: usize,
     /// Chunks delivered (each a `recv` call).
     pub chunks: usize,
+    /// The fake clock: the timers' deadlines and both connections' time.
+    pub now: MonotonicTime,
 }
 
 /// Runs `$body` with `$ep` bound to the endpoint of `$side`.
@@ -261,6 +134,9 @@ macro_rules! with_side {
         }
     };
 }
+
+mod calls;
+mod clock;
 
 impl<P: PacketId> Pair<P> {
     /// A pair built from `config`, link up, nothing sent.
@@ -286,6 +162,7 @@ impl<P: PacketId> Pair<P> {
             steps: 0,
             lost_bytes: 0,
             chunks: 0,
+            now: MonotonicTime::ZERO,
         }
     }
 
@@ -304,6 +181,7 @@ impl<P: PacketId> Pair<P> {
             GenericConnection::<role::Server, P>::with_options(self.version, options)
         };
         self.server = Endpoint::new(conn);
+        self.server.conn.set_time(self.now);
         self.link_up = true;
         self.client.close_requested = false;
     }
@@ -326,17 +204,8 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
             steps: 0,
             lost_bytes: 0,
             chunks: 0,
+            now: MonotonicTime::ZERO,
         }
-    }
-
-    /// Sends `packet` from `side` through `GenericConnection::send` and
-    /// handles the events; does not drive the link.
-    pub fn send(&mut self, side: Side, packet: GenericPacket<P>) {
-        let link_up = self.link_up;
-        with_side!(self, side, ep => {
-            let events = ep.conn.send(packet);
-            ep.handle(link_up, events);
-        })
     }
 
     /// Writes `bytes` onto the link from `from`, as if its driver wrote them
@@ -366,12 +235,14 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
                 &mut self.server,
                 &mut whole,
                 &mut self.lost_bytes,
+                self.now,
             ),
             Side::Server => transfer(
                 &mut self.server,
                 &mut self.client,
                 &mut whole,
                 &mut self.lost_bytes,
+                self.now,
             ),
         };
         self.chunks += usize::from(delivered);
@@ -391,41 +262,6 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
     /// Marks `id` in use on `side`'s connection (it must be free).
     pub fn register(&mut self, side: Side, id: P) {
         with_side!(self, side, ep => ep.conn.register_packet_id(id).expect("a free packet identifier"))
-    }
-
-    /// Fires `kind` on `side`, which must be armed, then drives.
-    pub fn fire(&mut self, side: Side, kind: TimerKind) {
-        self.fire_only(side, kind);
-        self.drive();
-    }
-
-    /// Fires `kind` on `side`, which must be armed, without driving.
-    pub fn fire_only(&mut self, side: Side, kind: TimerKind) {
-        let link_up = self.link_up;
-        with_side!(self, side, ep => {
-            assert!(
-                ep.timer(kind).is_some(),
-                "{side:?}: timer {kind:?} fired but not armed; armed: {:?}",
-                ep.timers
-            );
-            ep.timers.retain(|(k, _)| *k != kind);
-            let events = ep.conn.notify_timer_fired(kind);
-            ep.handle(link_up, events);
-        })
-    }
-
-    /// The duration `kind` is armed with on `side`, if it is.
-    pub fn timer(&self, side: Side, kind: TimerKind) -> Option<Duration> {
-        match side {
-            Side::Client => self.client.timer(kind),
-            Side::Server => self.server.timer(kind),
-        }
-    }
-
-    /// Sets both connections' clock.
-    pub fn set_time(&mut self, now: MonotonicTime) {
-        self.client.conn.set_time(now);
-        self.server.conn.set_time(now);
     }
 
     /// Delivers bytes until neither side has anything to deliver and no close
@@ -456,6 +292,7 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
                         &mut self.server,
                         &mut self.splitter,
                         &mut self.lost_bytes,
+                        self.now,
                     )
                 } else {
                     transfer(
@@ -463,6 +300,7 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
                         &mut self.client,
                         &mut self.splitter,
                         &mut self.lost_bytes,
+                        self.now,
                     )
                 };
                 self.chunks += usize::from(delivered);
@@ -494,12 +332,13 @@ impl<P: PacketId, C: Role, S: Role> Pair<P, C, S> {
             self.lost_bytes += bytes.len();
             bytes.clear();
         }
+        let now = self.now;
         let events = self.client.conn.notify_closed();
         self.client.closes_notified += 1;
-        self.client.handle(false, events);
+        self.client.handle(false, now, events);
         let events = self.server.conn.notify_closed();
         self.server.closes_notified += 1;
-        self.server.handle(false, events);
+        self.server.handle(false, now, events);
     }
 
     /// A new link between the same two connections (the client reconnects to
@@ -608,6 +447,7 @@ fn transfer<A: Role, B: Role, P: PacketId>(
     to: &mut Endpoint<B, P>,
     splitter: &mut Splitter,
     lost: &mut usize,
+    now: MonotonicTime,
 ) -> bool {
     if from.outbox.is_empty() {
         return false;
@@ -621,8 +461,28 @@ fn transfer<A: Role, B: Role, P: PacketId>(
     }
     to.inbox.extend_from_slice(&chunk);
     let events = to.conn.recv(&mut to.inbox);
-    to.handle(true, events);
+    to.handle(true, now, events);
     true
+}
+
+/// Panics, showing where they differ, if the snapshots `before` and
+/// `after` of a refused call differ.
+pub fn assert_unchanged(before: &str, after: &str, what: &str) {
+    if before == after {
+        return;
+    }
+    let at = before
+        .bytes()
+        .zip(after.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let from = at.saturating_sub(120);
+    let around = |s: &str| s.get(from..(at + 80).min(s.len())).unwrap_or("").to_owned();
+    panic!(
+        "a refused call changed the connection ({what}):\n before: …{}\n after:  …{}",
+        around(before),
+        around(after)
+    );
 }
 
 fn tail(log: &[String]) -> &[String] {

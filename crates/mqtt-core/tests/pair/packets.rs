@@ -3,7 +3,9 @@
 
 use bytes::Bytes;
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion, QoS, TopicFilter};
+use mqtt_codec::{
+    v3_1_1, v5_0, GenericPacket, Message, PacketId, ProtocolVersion, QoS, TopicFilter,
+};
 
 /// Both versions, for loops over them.
 pub const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
@@ -131,6 +133,32 @@ pub fn publish<P: PacketId>(
             v5_0::PublishProperties::default(),
         ))
         .into(),
+    }
+}
+
+/// An application message: `topic`, `qos`, `payload`, not retained.
+pub fn message(topic: &str, qos: QoS, payload: &[u8]) -> Message {
+    Message::builder()
+        .try_topic_name(topic)
+        .expect("topic")
+        .qos(qos)
+        .payload(Bytes::copy_from_slice(payload))
+        .build()
+        .expect("message")
+}
+
+/// `packet`, a PUBLISH, with DUP set: as a peer re-sends it.
+pub fn with_dup<P: PacketId>(packet: GenericPacket<P>) -> GenericPacket<P> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(mut p)) => {
+            p.set_dup(true);
+            GenericPacket::V3_1_1(p.into())
+        }
+        GenericPacket::V5_0(v5_0::Packet::Publish(mut p)) => {
+            p.set_dup(true);
+            GenericPacket::V5_0(p.into())
+        }
+        other => panic!("a PUBLISH expected: {other:?}"),
     }
 }
 

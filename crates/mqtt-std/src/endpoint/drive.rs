@@ -5,51 +5,31 @@ use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
 use mqtt_codec::{Encode, GenericPacket, PacketId};
-use mqtt_core::{ConnectionError, ConnectionState, GenericEvent, MonotonicTime, Role, TimerKind};
+use mqtt_core::{GenericEvent, MonotonicTime, Role};
 
-use super::{GenericEndpoint, MAX_KEPT_EVENTS, POLL, READ_CHUNK, TIMERS};
+use super::{GenericEndpoint, MAX_KEPT_EVENTS, POLL, READ_CHUNK};
 use crate::{io_error, Deadline};
 
 impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> {
     /// What every send does first: read what arrived if a timer is due,
-    /// run due timers, and, if `wait`, wait for send quota.
-    pub(super) fn before_send(&mut self, wait: bool) -> io::Result<()> {
+    /// and run due timers. Errs when the connection is closed.
+    pub(super) fn before_send(&mut self) -> io::Result<()> {
         if self.closed {
             return Err(self.closed_error());
         }
-        let now = Instant::now();
-        if self.timers.iter().flatten().any(|t| *t <= now) {
+        if self
+            .timers
+            .next_deadline()
+            .is_some_and(|t| t <= Instant::now())
+        {
             self.read_once(Some(POLL))?;
             self.fire_timers()?;
-        }
-        if wait {
-            let deadline = self.timeout.map(|t| Instant::now() + t);
-            while !self.closed
-                && self.conn.state() == ConnectionState::Connected
-                && self.conn.session().send_quota_available() == 0
-            {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "no send quota freed in time",
-                    ));
-                }
-                self.step(deadline)?;
-            }
         }
         if self.closed {
             return Err(self.closed_error());
         }
         self.set_time();
         Ok(())
-    }
-
-    /// Handles what a send returned; errs with the core's refusal.
-    pub(super) fn after_send(&mut self, events: Vec<GenericEvent<P>>) -> io::Result<()> {
-        match self.handle(events)? {
-            Some(err) => Err(io_error(err)),
-            None => Ok(()),
-        }
     }
 
     /// Returns a received packet, or reads until one arrives, the
@@ -82,20 +62,22 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         if self.closed {
             return Ok(());
         }
-        let now = Instant::now();
-        let next = self.timers.iter().flatten().copied().chain(deadline).min();
-        let wait = next.map(|t| t.saturating_duration_since(now).max(POLL));
+        let next = self
+            .timers
+            .next_deadline()
+            .into_iter()
+            .chain(deadline)
+            .min();
+        let wait = next.map(|t| t.saturating_duration_since(Instant::now()).max(POLL));
         self.read_once(wait)
     }
 
-    /// Fires the timers whose time has come.
+    /// Fires the timers whose time has come, the earliest first.
     fn fire_timers(&mut self) -> io::Result<()> {
-        for (i, kind) in TIMERS.into_iter().enumerate() {
-            let now = Instant::now();
-            if self.closed || self.timers[i].is_none_or(|t| t > now) {
-                continue;
-            }
-            self.timers[i] = None;
+        while !self.closed {
+            let Some(kind) = self.timers.expired(Instant::now()) else {
+                break;
+            };
             self.set_time();
             let events = self.conn.notify_timer_fired(kind);
             self.handle(events)?;
@@ -120,7 +102,7 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
             Ok(_) => {
                 self.set_time();
                 let events = self.conn.recv(&mut self.read_buf);
-                self.handle(events).map(drop)
+                self.handle(events)
             }
             Err(e)
                 if matches!(
@@ -141,13 +123,11 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
     }
 
     /// Carries out `events` in order: writes packets (flushed at the end),
-    /// queues received packets, runs timers, closes. Returns the first
-    /// error the core reported.
-    pub(super) fn handle(
-        &mut self,
-        events: Vec<GenericEvent<P>>,
-    ) -> io::Result<Option<ConnectionError>> {
-        let mut first_error = None;
+    /// queues received packets, starts and stops timers, keeps errors for
+    /// `take_events`, closes (the error reported before is why). Errs when
+    /// the stream fails.
+    pub(super) fn handle(&mut self, events: Vec<GenericEvent<P>>) -> io::Result<()> {
+        let mut last_error = None;
         let mut close = false;
         let mut write_error = None;
         for event in events {
@@ -163,14 +143,12 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
                     }
                 }
                 GenericEvent::NotifyPacketReceived(packet) => self.received.push_back(packet),
-                GenericEvent::RequestTimerReset { kind, duration } => {
-                    self.timers[timer_index(kind)] = Some(Instant::now() + duration);
+                timer @ (GenericEvent::RequestTimerReset { .. }
+                | GenericEvent::RequestTimerCancel(_)) => {
+                    self.timers.apply(&timer, Instant::now());
                 }
-                GenericEvent::RequestTimerCancel(kind) => self.timers[timer_index(kind)] = None,
                 GenericEvent::NotifyError(err) => {
-                    if first_error.is_none() {
-                        first_error = Some(err.clone());
-                    }
+                    last_error = Some(err.clone());
                     self.keep(GenericEvent::NotifyError(err));
                 }
                 GenericEvent::RequestClose => close = true,
@@ -193,10 +171,10 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
             return Err(e);
         }
         if close && !self.closed {
-            self.close_error = first_error.clone();
+            self.close_error = last_error;
             self.close_stream()?;
         }
-        Ok(first_error)
+        Ok(())
     }
 
     /// Encodes `packet`; a PUBLISH payload is written with its head in one
@@ -245,7 +223,7 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
         let _ = self.stream.shutdown();
         self.set_time();
         let events = self.conn.notify_closed();
-        self.handle(events).map(drop)
+        self.handle(events)
     }
 
     /// The error a call on a closed endpoint returns.
@@ -270,14 +248,6 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
     pub(super) fn set_time(&mut self) {
         self.conn
             .set_time(MonotonicTime::from_instant(self.origin, Instant::now()));
-    }
-}
-
-fn timer_index(kind: TimerKind) -> usize {
-    match kind {
-        TimerKind::PingreqSend => 0,
-        TimerKind::PingrespRecv => 1,
-        TimerKind::PingreqRecv => 2,
     }
 }
 

@@ -2,14 +2,15 @@
 //! version-neutral views of what arrives, and endpoints with timeouts.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
-use mqtt_core::ConnectionOptions;
-use mqtt_std::ClientEndpoint;
+use mqtt_core::{AckPolicy, ConnectionOptions};
+use mqtt_std::{ClientEndpoint, ServerEndpoint};
 
 /// Both versions.
 pub const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
@@ -18,10 +19,10 @@ pub const STEP: Duration = Duration::from_secs(10);
 /// The bound on a whole test.
 pub const TEST: Duration = Duration::from_secs(60);
 
-/// Options with automatic acknowledgements and PINGRESP.
+/// Options with automatic acknowledgements and PINGRESP (the defaults).
 pub fn auto() -> ConnectionOptions {
     let mut options = ConnectionOptions::default();
-    options.auto_pub_response = true;
+    options.ack = AckPolicy::OnReceipt;
     options.auto_ping_response = true;
     options
 }
@@ -264,4 +265,45 @@ pub fn publish_on(ep: &mut ClientEndpoint, topic: &str, qos: QoS, payload: &[u8]
     let id = (qos != QoS::AtMostOnce).then(|| ep.acquire_packet_id().expect("packet id"));
     ep.send_generic(publish(version, topic, qos, id, payload, retain))
         .expect("PUBLISH");
+}
+
+/// A listener on a free loopback port.
+pub fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local addr");
+    (listener, addr)
+}
+
+/// Accepts one client, answers its CONNECT, and runs `body` on the
+/// endpoint in a thread.
+pub fn serve<T: Send + 'static>(
+    listener: TcpListener,
+    options: ConnectionOptions,
+    body: impl FnOnce(&mut ServerEndpoint) -> T + Send + 'static,
+) -> JoinHandle<T> {
+    std::thread::spawn(move || {
+        let (mut server, connect) =
+            ServerEndpoint::accept(&listener, options, STEP).expect("accept");
+        assert_eq!(connect.packet_type(), PacketType::Connect);
+        let version = server.version().expect("version detected from CONNECT");
+        assert_eq!(connect.version(), version);
+        server.set_timeout(Some(STEP));
+        server.send_generic(connack(version)).expect("CONNACK");
+        body(&mut server)
+    })
+}
+
+/// Receives on `server` until the client disconnects; returns the types of
+/// the packets received.
+pub fn recv_until_closed(server: &mut ServerEndpoint) -> Vec<PacketType> {
+    let mut types = Vec::new();
+    loop {
+        match server.recv() {
+            Ok(p) => types.push(p.packet_type()),
+            Err(e) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionAborted, "{e}");
+                return types;
+            }
+        }
+    }
 }

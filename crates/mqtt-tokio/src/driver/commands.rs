@@ -1,14 +1,13 @@
-//! The commands of the endpoint handles: sending (with the wait for send
-//! quota), packet identifiers, status, close.
+//! The commands of the endpoint handles: sending, publishing,
+//! acknowledging, packet identifiers, status, close.
 
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, PacketId, ProtocolVersion, QoS};
 use mqtt_core::role::Role;
-use mqtt_core::{ConnectionError, ConnectionState, GenericEvent};
-use mqtt_session::SessionError;
+use mqtt_core::{ConnectionState, SendError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::{publish_id, Command, Driver, Reply, SendReply, COMMAND_BATCH};
+use super::{Answer, Command, Driver, Reply, COMMAND_BATCH};
 use crate::{Error, Status};
 
 /// Answers a command, unless it was a forward.
@@ -28,7 +27,8 @@ where
     /// one write.
     pub(super) fn drain_commands(&mut self) {
         for _ in 0..COMMAND_BATCH {
-            if self.closing.is_some() || self.out.len() >= self.config.write_high_water {
+            let closing = self.closing.is_some() || self.draining.is_some();
+            if closing || self.out.len() >= self.config.write_high_water {
                 return;
             }
             match self.cmd_rx.try_recv() {
@@ -41,37 +41,27 @@ where
     pub(super) fn on_command(&mut self, cmd: Command<P>) {
         match cmd {
             Command::Send {
-                mut packet,
-                wait,
+                packet,
                 assign_id,
                 reply,
             } => {
-                let qos = packet.publish_qos();
-                let blocked = qos.is_some_and(|qos| {
-                    !self.waiting.is_empty() || (qos != QoS::AtMostOnce && !self.has_quota())
-                });
-                if blocked && !wait {
-                    answer(reply, Err(Error::Full));
-                    return;
+                let forward = reply.is_none();
+                let result = self.send_packet(packet, assign_id);
+                if forward && result.is_err() {
+                    self.drop_forwarded(&result);
                 }
-                if blocked && reply.is_none() && self.waiting.len() >= self.config.max_waiting {
-                    self.drop_forwarded("too many forwarded packets wait for send quota");
-                    return;
+                answer(reply, result);
+            }
+            Command::Publish { message, reply } => {
+                let result = self.publish_now(message);
+                if reply.is_none() && result.is_err() {
+                    self.drop_forwarded(&result);
                 }
-                if assign_id {
-                    if let Err(e) = self.assign_id(&mut packet) {
-                        if reply.is_none() {
-                            tracing::debug!(error = %e, "forwarded packet refused");
-                            self.drop_forwarded("forwarded packet refused");
-                        }
-                        answer(reply, Err(e));
-                        return;
-                    }
-                }
-                if blocked {
-                    self.waiting.push_back((packet, reply));
-                } else {
-                    self.send_or_wait(packet, wait, reply);
+                answer(reply, result);
+            }
+            Command::Acknowledge(id, with) => {
+                if let Err(e) = self.acknowledge(id, with) {
+                    tracing::debug!(error = %e, "acknowledgement refused");
                 }
             }
             Command::AcquirePacketId(reply) => {
@@ -90,7 +80,7 @@ where
             }
             Command::Close(reply) => {
                 self.close_replies.push(reply);
-                self.start_close();
+                self.close_when_sent();
             }
         }
     }
@@ -104,118 +94,127 @@ where
         self.closing = Some(Instant::now());
     }
 
-    /// Gives a QoS 1 or 2 PUBLISH a packet identifier from the connection.
-    pub(super) fn assign_id(&mut self, packet: &mut GenericPacket<P>) -> Result<(), Error> {
-        let qos = packet
-            .publish_qos()
-            .ok_or(Error::Connection(ConnectionError::InvalidCall(
-                "only a PUBLISH gets its packet identifier assigned",
-            )))?;
-        if qos == QoS::AtMostOnce {
-            return Ok(());
+    /// Sends `packet`, a QoS 1 or 2 PUBLISH with a packet identifier taken
+    /// from the connection when `assign_id` (given back if the packet is
+    /// refused). Returns the PUBLISH's identifier.
+    fn send_packet(
+        &mut self,
+        mut packet: GenericPacket<P>,
+        assign_id: bool,
+    ) -> Result<Option<P>, Error> {
+        let qos = packet.publish_qos();
+        let id = match qos {
+            Some(QoS::AtLeastOnce | QoS::ExactlyOnce) if assign_id => {
+                let id = self.conn.acquire_packet_id()?;
+                match &mut packet {
+                    GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.set_packet_id(id),
+                    GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.set_packet_id(id),
+                    _ => {}
+                }
+                Some(id)
+            }
+            Some(QoS::AtLeastOnce | QoS::ExactlyOnce) => publish_id(&packet),
+            _ => None,
+        };
+        let sent = self.send_now(packet);
+        if let (Err(_), Some(id), true) = (&sent, id, assign_id) {
+            let _ = self.conn.release_packet_id(id);
         }
-        let id = self.conn.acquire_packet_id()?;
-        match packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.set_packet_id(id),
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.set_packet_id(id),
-            _ => {}
-        }
-        Ok(())
+        sent.map(|()| id)
     }
 
-    /// Hands `packet` to the connection; the first error it reports is the
-    /// answer (nothing was sent), the other events are handled.
+    /// Hands `packet` to the connection and handles the events; errs with
+    /// the connection's refusal (nothing sent).
     pub(super) fn send_now(&mut self, packet: GenericPacket<P>) -> Result<(), Error> {
         self.now();
-        let mut events = self.conn.send(packet);
-        let error = events
-            .iter()
-            .position(|e| matches!(e, GenericEvent::NotifyError(_)));
-        let result = match error.map(|i| events.remove(i)) {
-            Some(GenericEvent::NotifyError(e)) => {
-                tracing::debug!(error = %e, "packet refused");
-                Err(Error::Connection(e))
+        match self.conn.send(packet) {
+            Ok(events) => {
+                self.handle(events);
+                Ok(())
             }
-            _ => Ok(()),
+            Err(e) => {
+                tracing::debug!(error = %e, "packet refused");
+                Err(Error::Send(e))
+            }
+        }
+    }
+
+    /// Publishes `message`, numbered by the connection: sent now, or queued
+    /// in its session beyond the peer's Receive Maximum.
+    fn publish_now(&mut self, message: Message) -> Result<Option<P>, Error> {
+        self.now();
+        match self.conn.publish(message) {
+            Ok(published) => {
+                self.handle(published.events);
+                Ok(published.packet_id)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "message refused");
+                Err(Error::Send(e))
+            }
+        }
+    }
+
+    /// Acknowledges the received PUBLISH `id`, with `with` (v5.0) if given.
+    pub(super) fn acknowledge(&mut self, id: P, with: Option<Answer>) -> Result<(), SendError> {
+        self.now();
+        let events = match with {
+            None => self.conn.acknowledge(id)?,
+            Some(answer) => {
+                let (code, properties) = *answer;
+                self.conn.acknowledge_with(id, code, properties)?
+            }
         };
         self.handle(events);
-        result
-    }
-
-    /// Sends `packet`; a PUBLISH refused for want of send quota (the
-    /// session still re-sends stored messages) waits at the front of the
-    /// queue when `wait`, keeping its packet identifier. Returns whether
-    /// it was answered.
-    pub(super) fn send_or_wait(
-        &mut self,
-        packet: GenericPacket<P>,
-        wait: bool,
-        reply: SendReply<P>,
-    ) -> bool {
-        let id = publish_id(&packet);
-        let retry = wait.then(|| packet.clone());
-        match (self.send_now(packet), retry, id) {
-            (
-                Err(Error::Connection(ConnectionError::Session(SessionError::QuotaExceeded))),
-                Some(packet),
-                Some(id),
-            ) => {
-                // The connection released the identifier it refused; the
-                // driver runs one command at a time, so it is still free.
-                let _ = self.conn.register_packet_id(id);
-                self.waiting.push_front((packet, reply));
-                false
-            }
-            (r, _, id) => {
-                if r.is_err() && reply.is_none() {
-                    self.drop_forwarded("forwarded packet refused");
-                }
-                answer(reply, r.map(|()| id));
-                true
-            }
-        }
-    }
-
-    /// Sends the PUBLISH packets that wait for quota, in order, as far as
-    /// the quota allows.
-    pub(super) fn pump_waiting(&mut self) {
-        while let Some((packet, _)) = self.waiting.front() {
-            let needs = packet.publish_qos().is_some_and(|q| q != QoS::AtMostOnce);
-            if needs && !self.has_quota() {
-                return;
-            }
-            let Some((packet, reply)) = self.waiting.pop_front() else {
-                return;
-            };
-            if !self.send_or_wait(packet, true, reply) {
-                return;
-            }
-        }
+        Ok(())
     }
 
     /// The status answered to [`Endpoint::status`](crate::Endpoint::status).
     pub(super) fn status(&self) -> Status {
         let mut status = Status::of(&self.conn);
         status.dropped = self.dropped;
+        status.refused = self.refused;
         status
     }
 
-    /// Counts a forwarded packet that will not be sent.
-    pub(super) fn drop_forwarded(&mut self, why: &'static str) {
+    /// Counts a forwarded packet or message that will not be sent.
+    fn drop_forwarded<T>(&mut self, result: &Result<T, Error>) {
         self.dropped += 1;
-        tracing::debug!(why, "forwarded packet dropped");
+        if let Err(e) = result {
+            tracing::debug!(error = %e, "forwarded packet dropped");
+        }
     }
 
     /// The network connection is closed: a forwarded PUBLISH not sent yet
     /// goes into the session's queue (with `offline_publish` on; QoS 0 per
     /// the session's policy), else it is dropped and counted.
     pub(super) fn keep_forwarded(&mut self, packet: GenericPacket<P>) {
-        let events = self.conn.send(packet);
-        if events
-            .iter()
-            .any(|e| matches!(e, GenericEvent::NotifyError(_)))
-        {
-            self.drop_forwarded("forwarded packet not queued after the close");
+        let result = self.send_packet(packet, true);
+        if result.is_err() {
+            self.drop_forwarded(&result);
+        }
+    }
+
+    /// [`keep_forwarded`](Self::keep_forwarded) for a message.
+    pub(super) fn keep_forwarded_message(&mut self, message: Message) {
+        let result = self.publish_now(message);
+        if result.is_err() {
+            self.drop_forwarded(&result);
+        }
+    }
+
+    /// A graceful close: once the messages waiting in the session's queue
+    /// for send quota have gone out (acknowledgements keep arriving), at
+    /// most [`Config::close_timeout`](crate::Config::close_timeout) from the
+    /// first call, [`start_close`](Self::start_close). Takes no more
+    /// commands meanwhile.
+    pub(super) fn close_when_sent(&mut self) {
+        let connected = self.conn.state() == ConnectionState::Connected && !self.eof;
+        if connected && self.conn.session().queue_len() > 0 {
+            let deadline = Instant::now() + self.config.close_timeout;
+            self.draining.get_or_insert(deadline);
+        } else {
+            self.start_close();
         }
     }
 
@@ -240,5 +239,14 @@ where
         if self.closing.is_none() {
             self.closing = Some(Instant::now() + self.config.close_timeout);
         }
+    }
+}
+
+/// The packet identifier of a PUBLISH.
+fn publish_id<P: PacketId>(packet: &GenericPacket<P>) -> Option<P> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.packet_id(),
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.packet_id(),
+        _ => None,
     }
 }

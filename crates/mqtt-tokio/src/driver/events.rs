@@ -2,7 +2,7 @@
 
 use mqtt_codec::{Encode, PacketId};
 use mqtt_core::role::Role;
-use mqtt_core::{ConnectionState, GenericEvent};
+use mqtt_core::{ConnectionError, ConnectionState, GenericEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
@@ -56,10 +56,16 @@ where
                     }
                 }
                 GenericEvent::NotifyPacketIdReleased(_) => {}
-                GenericEvent::RequestTimerReset { kind, duration } => {
-                    self.timers.reset(kind, duration);
+                timer @ (GenericEvent::RequestTimerReset { .. }
+                | GenericEvent::RequestTimerCancel(_)) => {
+                    self.timers.apply(&timer);
                 }
-                GenericEvent::RequestTimerCancel(kind) => self.timers.cancel(kind),
+                GenericEvent::NotifyError(ConnectionError::Refused(e)) => {
+                    // A queued message refused as it left the queue: its
+                    // flow ended, the connection goes on.
+                    tracing::debug!(error = %e, "queued message refused");
+                    self.refused += 1;
+                }
                 GenericEvent::NotifyError(e) => {
                     if e.reason_code().is_some() {
                         tracing::warn!(error = %e, "protocol error");

@@ -4,9 +4,9 @@
 //!
 //! It never awaits the application: received packets wait in a bounded
 //! queue that it hands over when the [`Incoming`](crate::Incoming) queue
-//! has room, writes go through a buffer drained when the socket is
-//! writable, and a PUBLISH waiting for send quota waits in the driver, not
-//! in the loop.
+//! has room, and writes go through a buffer drained when the socket is
+//! writable. It keeps no queue of messages: a PUBLISH beyond the peer's
+//! Receive Maximum waits in the connection's session queue.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -14,7 +14,8 @@ use std::task::Poll;
 use std::time::Instant as StdInstant;
 
 use bytes::BytesMut;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId};
+use mqtt_codec::v5_0::{PubackProperties, PubackReasonCode};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, PacketId};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
 use std::sync::Arc;
@@ -44,20 +45,30 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, Error>>;
 /// Where the answer to a `Send` goes: `None` for a forward.
 pub(crate) type SendReply<P> = Option<Reply<Option<P>>>;
 
+/// A v5.0 Reason Code and properties to acknowledge with.
+pub(crate) type Answer = Box<(PubackReasonCode, PubackProperties)>;
+
 /// What an endpoint handle asks its driver. Nearly every command is a
-/// `Send`, so boxing the packet would only add an allocation.
+/// `Send` or a `Publish`, so boxing them would only add an allocation.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Command<P: PacketId> {
-    /// Send a packet; `wait`: wait for send quota instead of failing;
-    /// `assign_id`: give a QoS 1 or 2 PUBLISH a new packet identifier. The
-    /// answer is the PUBLISH's packet identifier; `None`: a forward, whose
-    /// outcome nobody waits for.
+pub enum Command<P: PacketId> {
+    /// Send a packet; `assign_id`: give a QoS 1 or 2 PUBLISH a new packet
+    /// identifier. The answer is the PUBLISH's packet identifier; `None`:
+    /// a forward, whose outcome nobody waits for.
     Send {
         packet: GenericPacket<P>,
-        wait: bool,
         assign_id: bool,
         reply: SendReply<P>,
     },
+    /// Publish a message, numbered by the connection; the answer is its
+    /// packet identifier (`None`: a forward).
+    Publish {
+        message: Message,
+        reply: SendReply<P>,
+    },
+    /// Acknowledge a received QoS 1 or 2 PUBLISH (Success without an
+    /// answer); nobody waits for the outcome.
+    Acknowledge(P, Option<Answer>),
     /// Replace the connection's session by an exported one (before CONNACK).
     ImportSession(Vec<u8>, Reply<()>),
     AcquirePacketId(Reply<P>),
@@ -90,9 +101,10 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     out_ids: Fifo<(u64, P)>,
     /// Received packets that found the incoming queue full.
     pending: Fifo<GenericPacket<P>>,
-    waiting: Fifo<(GenericPacket<P>, SendReply<P>)>,
-    /// Forwarded packets dropped because `waiting` was full.
+    /// Forwarded packets and messages the connection refused.
     pub(crate) dropped: u64,
+    /// Queued messages refused as they left the session's queue.
+    pub(crate) refused: u64,
     timers: crate::timers::Timers,
     /// The sleep of the close deadline, or before that of the CONNECT
     /// deadline (created on first use).
@@ -112,6 +124,9 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     connect_reply: Option<Reply<GenericPacket<P>>>,
     connack: Option<Box<GenericPacket<P>>>,
     close_replies: Vec<Reply<()>>,
+    /// A close was asked for while messages waited in the session's queue:
+    /// they go out first, until this deadline at most, then the close.
+    draining: Option<Instant>,
     /// A close was asked for: flush what is buffered, then shut down.
     closing: Option<Instant>,
     eof: bool,
@@ -120,14 +135,6 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     unflushed: bool,
     last_error: Option<ConnectionError>,
     reason: Option<Error>,
-}
-
-fn publish_id<P: PacketId>(packet: &GenericPacket<P>) -> Option<P> {
-    match packet {
-        GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => p.packet_id(),
-        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => p.packet_id(),
-        _ => None,
-    }
 }
 
 fn is_connack<P: PacketId>(packet: &GenericPacket<P>) -> bool {
@@ -223,8 +230,8 @@ where
             written: 0,
             out_ids: Fifo::default(),
             pending: Fifo::default(),
-            waiting: Fifo::default(),
             dropped: 0,
+            refused: 0,
             timers: Default::default(),
             close_sleep: None,
             connect_deadline,
@@ -236,6 +243,7 @@ where
             connect_reply: None,
             connack: None,
             close_replies: Vec::new(),
+            draining: None,
             closing: None,
             eof: false,
             unflushed: false,
@@ -263,11 +271,6 @@ where
     fn now(&mut self) {
         let now = MonotonicTime::from_instant(self.origin, StdInstant::now());
         self.conn.set_time(now);
-    }
-
-    fn has_quota(&self) -> bool {
-        self.conn.state() != ConnectionState::Connected
-            || self.conn.session().send_quota_available() > 0
     }
 
     /// The task: the loop, then the close; returns the connection when
@@ -300,12 +303,15 @@ where
             let can_read = open && !self.eof && room;
             let deliver_now = !self.pending.is_empty();
             let watch_incoming = open && self.cmds_closed && !self.discard_incoming;
-            let can_cmd =
-                open && !self.cmds_closed && self.out.len() < self.config.write_high_water;
+            let can_cmd = open
+                && self.draining.is_none()
+                && !self.cmds_closed
+                && self.out.len() < self.config.write_high_water;
             let connect_by = self
                 .connect_deadline
                 .filter(|_| open && self.conn.state() == ConnectionState::Disconnected);
-            let close_at = self.closing.or(connect_by).unwrap_or_else(Instant::now);
+            let wake_at = self.closing.or(self.draining).or(connect_by);
+            let close_at = wake_at.unwrap_or_else(Instant::now);
             let close_sleep = &mut self.close_sleep;
             tokio::select! {
                 r = drive_write(&mut self.write, &mut self.out),
@@ -343,10 +349,11 @@ where
                     let events = self.conn.notify_timer_fired(kind);
                     self.handle(events);
                 }
-                () = crate::timers::sleep_in(close_sleep, close_at),
-                    if !open || connect_by.is_some() =>
-                {
-                    if open {
+                () = crate::timers::sleep_in(close_sleep, close_at), if wake_at.is_some() => {
+                    if open && self.draining.is_some() {
+                        tracing::debug!("queued messages not sent before the close");
+                        self.start_close();
+                    } else if open {
                         tracing::debug!("no CONNECT in time");
                         self.reason = Some(Error::Io(std::io::ErrorKind::TimedOut.into()));
                         self.abort_now();
@@ -354,12 +361,13 @@ where
                 }
                 () = abort.notified(), if !self.eof => self.abort_now(),
             }
-            if !self.waiting.is_empty() && self.closing.is_none() {
-                self.pump_waiting();
-            }
-            if self.closing.is_none() && self.cmds_closed && self.discard_incoming {
-                // Nobody holds a handle or the receiver any more.
-                self.start_close();
+            if self.closing.is_none() {
+                if self.draining.is_some() {
+                    self.close_when_sent();
+                } else if self.cmds_closed && self.discard_incoming {
+                    // Nobody holds a handle or the receiver any more.
+                    self.close_when_sent();
+                }
             }
         }
     }
@@ -448,20 +456,6 @@ where
             };
             let _ = reply.send(Err(e));
         }
-        // A PUBLISH that waited for quota was never sent: like a packet the
-        // connection refuses, it gives its identifier back; a forwarded one
-        // goes into the session's queue.
-        for (packet, reply) in self.waiting.take() {
-            match reply {
-                Some(reply) => {
-                    if let Some(id) = publish_id(&packet) {
-                        let _ = self.conn.release_packet_id(id);
-                    }
-                    let _ = reply.send(Err(Error::Closed));
-                }
-                None => self.keep_forwarded(packet),
-            }
-        }
         for reply in self.close_replies.drain(..) {
             let _ = reply.send(Ok(()));
         }
@@ -478,6 +472,19 @@ where
                     reply: None,
                     ..
                 } => self.keep_forwarded(packet),
+                Command::Publish {
+                    reply: Some(reply), ..
+                } => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::Publish {
+                    message,
+                    reply: None,
+                } => self.keep_forwarded_message(message),
+                Command::Acknowledge(id, answer) => {
+                    // A QoS 2 acknowledgement goes after the next CONNACK.
+                    let _ = self.acknowledge(id, answer);
+                }
                 Command::Close(reply) | Command::ImportSession(_, reply) => {
                     let _ = reply.send(Err(Error::Closed));
                 }

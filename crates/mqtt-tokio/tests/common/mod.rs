@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mqtt_codec::properties::ConnackProperties;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, ProtocolVersion, QoS};
-use mqtt_core::{role, ConnectionOptions};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion, QoS, TopicName};
+use mqtt_core::{role, AckPolicy, ConnectionOptions};
 use mqtt_tokio::{Client, Incoming, Server, ServerEndpoint};
 
 /// Every await of the tests is bounded by this.
@@ -24,11 +24,22 @@ pub async fn t<F: Future>(what: &str, fut: F) -> F::Output {
     }
 }
 
+/// Automatic acknowledgements and PINGRESP (the defaults).
 pub fn opts() -> ConnectionOptions {
     let mut o = ConnectionOptions::default();
-    o.auto_pub_response = true;
+    o.ack = AckPolicy::OnReceipt;
     o.auto_ping_response = true;
     o
+}
+
+/// A message to `topic`.
+pub fn message(topic: &str, qos: QoS, payload: &[u8]) -> Message {
+    Message::builder()
+        .topic_name(TopicName::new(topic).unwrap())
+        .qos(qos)
+        .payload(Bytes::copy_from_slice(payload))
+        .build()
+        .unwrap()
 }
 
 pub fn connect(version: ProtocolVersion, id: &str, keep_alive: u16, clean: bool) -> GenericPacket {
@@ -251,6 +262,16 @@ pub async fn pair(
     server_opts: ConnectionOptions,
     receive_maximum: Option<u16>,
 ) -> Pair {
+    pair_with(version, server_opts, opts(), receive_maximum).await
+}
+
+/// [`pair`] with the client's options.
+pub async fn pair_with(
+    version: ProtocolVersion,
+    server_opts: ConnectionOptions,
+    client_opts: ConnectionOptions,
+    receive_maximum: Option<u16>,
+) -> Pair {
     let server = Server::bind("127.0.0.1:0")
         .await
         .unwrap()
@@ -271,7 +292,7 @@ pub async fn pair(
     let stream = t("tcp connect", tokio::net::TcpStream::connect(addr))
         .await
         .unwrap();
-    let conn = mqtt_core::GenericConnection::with_options(version, opts());
+    let conn = mqtt_core::GenericConnection::with_options(version, client_opts);
     let (client, client_in) = t(
         "mqtt connect",
         Client::connect_with(stream, conn, connect_packet, Default::default()),

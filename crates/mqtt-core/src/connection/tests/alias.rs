@@ -4,7 +4,7 @@
 use core::num::NonZeroU16;
 
 use super::*;
-use crate::{ConnectionError, TopicAliasError};
+use crate::{SendError, TopicAliasError};
 use mqtt_codec::TopicName;
 
 fn wire_publish(events: &[Event]) -> v5_0::Publish {
@@ -39,21 +39,21 @@ fn aliasing_client(max: u16, map: bool) -> Connection<Client> {
 #[test]
 fn auto_map() {
     let mut c = aliasing_client(2, true);
-    let first = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
+    let first = wire_publish(&send(&mut c, publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(
         (first.topic_name(), first.topic_alias()),
         ("a", NonZeroU16::new(1))
     );
-    let again = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
+    let again = wire_publish(&send(&mut c, publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(
         (again.topic_name(), again.topic_alias()),
         ("", NonZeroU16::new(1))
     );
-    let b = wire_publish(&c.send(publish(V5, "b", QoS::AtMostOnce, None)));
+    let b = wire_publish(&send(&mut c, publish(V5, "b", QoS::AtMostOnce, None)));
     assert_eq!(b.topic_alias(), NonZeroU16::new(2));
     // "a" was last used before "b": it is the least recently used, and
     // "c" takes its alias.
-    let c3 = wire_publish(&c.send(publish(V5, "c", QoS::AtMostOnce, None)));
+    let c3 = wire_publish(&send(&mut c, publish(V5, "c", QoS::AtMostOnce, None)));
     assert_eq!(
         (c3.topic_name(), c3.topic_alias()),
         ("c", NonZeroU16::new(1))
@@ -65,7 +65,7 @@ fn auto_map() {
 #[test]
 fn no_alias_without_maximum() {
     let mut c = aliasing_client(0, true);
-    let p = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
+    let p = wire_publish(&send(&mut c, publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(p.topic_alias(), None);
     assert_eq!(p.topic_name(), "a");
 }
@@ -74,7 +74,7 @@ fn no_alias_without_maximum() {
 #[test]
 fn auto_replace_only_when_mapped() {
     let mut c = aliasing_client(5, false);
-    let p = wire_publish(&c.send(publish(V5, "a", QoS::AtMostOnce, None)));
+    let p = wire_publish(&send(&mut c, publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(p.topic_alias(), None);
 }
 
@@ -83,35 +83,27 @@ fn auto_replace_only_when_mapped() {
 #[test]
 fn own_alias_checked() {
     let mut c = aliasing_client(2, false);
-    let events = c.send(with_alias("a", 3));
-    assert!(sent(&events).is_empty());
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::TopicAlias(TopicAliasError::OutOfRange {
-            alias: 3,
-            max: 2
-        })]
-    ));
+    assert_eq!(
+        refused(&mut c, with_alias("a", 3)),
+        SendError::TopicAlias(TopicAliasError::OutOfRange { alias: 3, max: 2 })
+    );
     let empty = v5_0::Publish::<u16>::builder()
         .topic_name(TopicName::empty())
         .topic_alias(NonZeroU16::MIN)
         .build()
         .unwrap();
-    let events = c.checked_send(empty);
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::TopicAlias(TopicAliasError::Unmapped(1))]
-    ));
+    assert_eq!(
+        c.checked_send(empty),
+        Err(SendError::TopicAlias(TopicAliasError::Unmapped(1)))
+    );
 }
 
 /// Stored messages keep the full Topic Name: after a reconnect (mappings
 /// gone, [MQTT-3.3.2-7]) the re-sent PUBLISH carries it.
 #[test]
 fn stored_publish_keeps_the_topic() {
-    let o = ConnectionOptions {
-        auto_map_topic_alias_send: true,
-        ..Default::default()
-    };
+    let mut o = options();
+    o.auto_map_topic_alias_send = true;
     let keep = v5_0::ConnectProperties {
         session_expiry_interval: Some(60),
         ..Default::default()
@@ -126,12 +118,12 @@ fn stored_publish_keeps_the_topic() {
         connect_v5(0, keep.clone(), false),
         connack_v5(aliases),
     );
-    c.send(publish(V5, "a", QoS::AtMostOnce, None));
+    send(&mut c, publish(V5, "a", QoS::AtMostOnce, None));
     let id = c.acquire_packet_id().unwrap();
-    let p = wire_publish(&c.send(publish(V5, "a", QoS::AtLeastOnce, Some(id))));
+    let p = wire_publish(&send(&mut c, publish(V5, "a", QoS::AtLeastOnce, Some(id))));
     assert_eq!(p.topic_name(), "", "sent with the alias only");
-    c.notify_closed();
-    c.send(connect_v5(0, keep, false));
+    let _ = c.notify_closed();
+    send(&mut c, connect_v5(0, keep, false));
     let present = v5_0::Connack::builder()
         .session_present(true)
         .build()
@@ -189,9 +181,9 @@ fn server_side_maximums() {
         ..Default::default()
     };
     let mut s = server_with(V5, o, connect_v5(0, client_max, true), connack(V5));
-    let p = wire_publish(&s.send(publish(V5, "a", QoS::AtMostOnce, None)));
+    let p = wire_publish(&send(&mut s, publish(V5, "a", QoS::AtMostOnce, None)));
     assert_eq!(p.topic_alias(), NonZeroU16::new(1));
-    let p = wire_publish(&s.send(publish(V5, "b", QoS::AtMostOnce, None)));
+    let p = wire_publish(&send(&mut s, publish(V5, "b", QoS::AtMostOnce, None)));
     assert_eq!(p.topic_alias(), NonZeroU16::new(1));
 
     let mut s = server(V5);

@@ -1,7 +1,7 @@
 //! Enhanced authentication (§4.12) and re-authentication (§4.12.1).
 
 use super::*;
-use crate::ConnectionError;
+use crate::SendError;
 use mqtt_codec::MqttString;
 
 pub(super) fn method() -> Option<MqttString> {
@@ -49,25 +49,31 @@ fn exchange_before_connack() {
     use v5_0::AuthReasonCode::ContinueAuthentication as Continue;
     let mut c = Connection::<Client>::with_options(V5, options());
     let mut s = Connection::<Server>::with_options(V5, options());
-    let events = c.send(auth_connect());
+    let events = send(&mut c, auth_connect());
     feed(&mut s, sent(&events));
     assert_eq!(s.authentication_method(), method().as_ref());
 
-    let events = c.send(publish(V5, "t", QoS::AtMostOnce, None));
-    assert_eq!(errors(&events).len(), 1, "offline publish is off");
-    let events = c.send(v5_0::Packet::from(v5_0::Pingreq).into());
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::Forbidden(_)]
-    ));
+    assert_eq!(
+        refused(&mut c, publish(V5, "t", QoS::AtMostOnce, None)),
+        SendError::NotAllowedInState {
+            packet_type: PacketType::Publish,
+            state: ConnectionState::Connecting
+        },
+        "offline publish is off"
+    );
+    let error = refused(&mut c, v5_0::Packet::from(v5_0::Pingreq).into());
+    assert!(
+        matches!(error, SendError::Forbidden(rule) if rule.contains("MQTT-3.1.2-30")),
+        "{error:?}"
+    );
 
-    let events = s.send(auth(Continue, method()));
+    let events = send(&mut s, auth(Continue, method()));
     let events = feed(&mut c, sent(&events));
     assert_eq!(types(&received(&events)), [PacketType::Auth]);
-    let events = c.send(auth(Continue, method()));
+    let events = send(&mut c, auth(Continue, method()));
     let events = feed(&mut s, sent(&events));
     assert_eq!(types(&received(&events)), [PacketType::Auth]);
-    let events = s.send(auth_connack());
+    let events = send(&mut s, auth_connack());
     let events = feed(&mut c, sent(&events));
     assert!(errors(&events).is_empty(), "{events:?}");
     assert_eq!(c.state(), ConnectionState::Connected);
@@ -81,28 +87,28 @@ fn method_rules() {
     let other = Some(MqttString::try_from("PLAIN").unwrap());
     let mut s = Connection::<Server>::new(V5);
     feed(&mut s, [auth_connect()]);
-    let events = s.send(auth(Continue, other.clone()));
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::Forbidden(_)]
-    ));
-    let events = s.send(connack(V5));
+    let error = refused(&mut s, auth(Continue, other.clone()));
     assert!(
-        matches!(errors(&events)[..], [ConnectionError::Forbidden(_)]),
-        "CONNACK without the method"
+        matches!(error, SendError::Forbidden(rule) if rule.contains("MQTT-4.12.0-5")),
+        "{error:?}"
+    );
+    let error = refused(&mut s, connack(V5));
+    assert!(
+        matches!(error, SendError::Forbidden(rule) if rule.contains("MQTT-4.12.0-5")),
+        "CONNACK without the method: {error:?}"
     );
 
     let mut c = Connection::<Client>::new(V5);
-    c.send(auth_connect());
+    send(&mut c, auth_connect());
     let events = feed(&mut c, [auth(Continue, other)]);
     assert_eq!(disconnect_code(&events), Some(0x82));
 
     let mut c = client(V5);
-    let events = c.send(auth(v5_0::AuthReasonCode::ReAuthenticate, method()));
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::Forbidden(_)]
-    ));
+    let error = refused(&mut c, auth(v5_0::AuthReasonCode::ReAuthenticate, method()));
+    assert!(
+        matches!(error, SendError::Forbidden(rule) if rule.contains("MQTT-4.12.0-7")),
+        "{error:?}"
+    );
     let mut s = server(V5);
     let events = feed(
         &mut s,
@@ -110,7 +116,7 @@ fn method_rules() {
     );
     assert_eq!(disconnect_code(&events), Some(0x82));
     let mut c = Connection::<Client>::new(V5);
-    c.send(connect(V5, 0));
+    send(&mut c, connect(V5, 0));
     let events = feed(&mut c, [auth_connack()]);
     assert_eq!(disconnect_code(&events), Some(0x82), "[MQTT-4.12.0-6]");
 }
@@ -123,16 +129,19 @@ fn reauthentication() {
     use v5_0::AuthReasonCode as C;
     let mut c = client_with(V5, options(), auth_connect(), auth_connack());
     let mut s = server_with(V5, options(), auth_connect(), auth_connack());
-    let events = s.send(auth(C::Success, method()));
-    assert_eq!(errors(&events).len(), 1, "no re-authentication in progress");
-    let events = c.send(auth(C::ReAuthenticate, method()));
+    let error = refused(&mut s, auth(C::Success, method()));
+    assert!(
+        matches!(error, SendError::Forbidden(_)),
+        "no re-authentication in progress: {error:?}"
+    );
+    let events = send(&mut c, auth(C::ReAuthenticate, method()));
     let events = feed(&mut s, sent(&events));
     assert_eq!(types(&received(&events)), [PacketType::Auth]);
-    let events = s.send(auth(C::ContinueAuthentication, method()));
+    let events = send(&mut s, auth(C::ContinueAuthentication, method()));
     feed(&mut c, sent(&events));
-    let events = c.send(auth(C::ContinueAuthentication, method()));
+    let events = send(&mut c, auth(C::ContinueAuthentication, method()));
     feed(&mut s, sent(&events));
-    let events = s.send(auth(C::Success, method()));
+    let events = send(&mut s, auth(C::Success, method()));
     let events = feed(&mut c, sent(&events));
     assert!(errors(&events).is_empty(), "{events:?}");
     let events = feed(&mut c, [auth(C::Success, method())]);
@@ -159,7 +168,7 @@ fn failed_reauthentication_closes() {
     let reauthenticating = || {
         let mut c = client_with(V5, options(), auth_connect(), auth_connack());
         let mut s = server_with(V5, options(), auth_connect(), auth_connack());
-        let events = c.send(auth(C::ReAuthenticate, method()));
+        let events = send(&mut c, auth(C::ReAuthenticate, method()));
         let events = feed(&mut s, sent(&events));
         assert_eq!(types(&received(&events)), [PacketType::Auth]);
         (c, s)
@@ -171,24 +180,24 @@ fn failed_reauthentication_closes() {
 
     // The Server rejects the Client's credentials.
     let (mut c, mut s) = reauthenticating();
-    let events = s.send(not_authorized.clone());
+    let events = send(&mut s, not_authorized.clone());
     assert_eq!(sent(&events), std::slice::from_ref(&not_authorized));
     closed(&events, s.state());
     let events = feed(&mut c, sent(&events));
     assert_eq!(received(&events), std::slice::from_ref(&not_authorized));
     closed(&events, c.state());
-    assert!(sent(&c.send(auth(C::ContinueAuthentication, method()))).is_empty());
+    refused(&mut c, auth(C::ContinueAuthentication, method()));
 
     // The Client rejects the Server's answer.
     let (mut c, mut s) = reauthenticating();
-    let events = s.send(auth(C::ContinueAuthentication, method()));
+    let events = send(&mut s, auth(C::ContinueAuthentication, method()));
     feed(&mut c, sent(&events));
-    let events = c.send(not_authorized.clone());
+    let events = send(&mut c, not_authorized.clone());
     assert_eq!(sent(&events), std::slice::from_ref(&not_authorized));
     closed(&events, c.state());
     let events = feed(&mut s, sent(&events));
     closed(&events, s.state());
-    assert!(sent(&s.send(auth(C::Success, method()))).is_empty());
+    refused(&mut s, auth(C::Success, method()));
 
     // The Server answers with another method.
     let (mut c, _) = reauthenticating();

@@ -47,12 +47,12 @@ fn strips_to_fit<R: Role>(
         let full = packet(problem);
         assert!(full.encoded_len() > max, "{problem:?}");
         let mut c = connection(max);
-        let events = c.send(full.clone());
+        let events = send(&mut c, full.clone());
         assert!(errors(&events).is_empty(), "{problem:?}: {events:?}");
         assert_eq!(sent(&events), std::slice::from_ref(&bare), "{problem:?}");
 
         let mut c = connection(full.encoded_len());
-        let events = c.send(full.clone());
+        let events = send(&mut c, full.clone());
         assert_eq!(sent(&events), [full], "{problem:?}: room for it");
     }
 }
@@ -66,7 +66,7 @@ fn limit(max: usize) -> Option<NonZeroU32> {
 fn client_limited(max: usize) -> Connection<Client> {
     client_with(
         V5,
-        ConnectionOptions::default(),
+        manual(),
         connect(V5, 0),
         connack_v5(v5_0::ConnackProperties {
             maximum_packet_size: limit(max),
@@ -87,18 +87,13 @@ fn connect_limited(max: usize) -> GenericPacket {
 /// A connected Server, without automatic answers, whose Client announced
 /// the Maximum Packet Size `max`.
 fn server_limited(max: usize) -> Connection<Server> {
-    server_with(
-        V5,
-        ConnectionOptions::default(),
-        connect_limited(max),
-        connack(V5),
-    )
+    server_with(V5, manual(), connect_limited(max), connack(V5))
 }
 
 /// A Server, without automatic answers, that received `connect` and has
 /// not answered it yet.
 fn connecting(connect: GenericPacket) -> Connection<Server> {
-    let mut s = Connection::<Server>::with_options(V5, ConnectionOptions::default());
+    let mut s = Connection::<Server>::with_options(V5, manual());
     let events = feed(&mut s, [connect]);
     assert!(errors(&events).is_empty(), "{events:?}");
     s
@@ -115,7 +110,7 @@ fn received_publish<R: Role>(mut c: Connection<R>, qos: QoS) -> Connection<R> {
 /// its PUBREC: its PUBREL is due.
 fn pubrel_due<R: Role>(mut c: Connection<R>) -> Connection<R> {
     assert_eq!(c.acquire_packet_id().unwrap(), 1);
-    let events = c.send(publish(V5, "t", QoS::ExactlyOnce, Some(1)));
+    let events = send(&mut c, publish(V5, "t", QoS::ExactlyOnce, Some(1)));
     assert_eq!(types(&sent(&events)), [PacketType::Publish]);
     let events = feed(&mut c, [v5_0::Packet::from(v5_0::Pubrec::new(1)).into()]);
     assert!(errors(&events).is_empty(), "{events:?}");
@@ -126,7 +121,7 @@ fn pubrel_due<R: Role>(mut c: Connection<R>) -> Connection<R> {
 /// PUBREC and received the PUBREL: its PUBCOMP is due.
 fn pubcomp_due<R: Role>(c: Connection<R>) -> Connection<R> {
     let mut c = received_publish(c, QoS::ExactlyOnce);
-    c.send(v5_0::Packet::from(v5_0::Pubrec::new(1)).into());
+    send(&mut c, v5_0::Packet::from(v5_0::Pubrec::new(1)).into());
     let events = feed(&mut c, [v5_0::Packet::from(v5_0::Pubrel::new(1)).into()]);
     assert_eq!(types(&received(&events)), [PacketType::Pubrel]);
     c
@@ -352,7 +347,7 @@ fn auth_fits() {
     let reauthenticating_client = |max: usize| {
         client_with(
             V5,
-            ConnectionOptions::default(),
+            manual(),
             auth_connect(),
             connack_v5(v5_0::ConnackProperties {
                 authentication_method: method(),

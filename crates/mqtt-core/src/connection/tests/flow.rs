@@ -4,15 +4,11 @@
 use core::num::NonZeroU16;
 
 use super::*;
-use crate::ConnectionError;
+use crate::SendError;
 use mqtt_codec::TopicFilter;
 use mqtt_session::SessionError;
 
-fn manual() -> ConnectionOptions {
-    ConnectionOptions::default()
-}
-
-fn ack(version: ProtocolVersion, t: PacketType, id: u16) -> GenericPacket {
+pub(super) fn ack(version: ProtocolVersion, t: PacketType, id: u16) -> GenericPacket {
     match version {
         V3 => match t {
             PacketType::Puback => v3_1_1::Packet::from(v3_1_1::Puback::new(id)).into(),
@@ -37,7 +33,7 @@ fn qos1_both_ways() {
         let mut c = client(v);
         let mut s = server(v);
         let id = c.acquire_packet_id().unwrap();
-        let events = c.send(publish(v, "t", QoS::AtLeastOnce, Some(id)));
+        let events = send(&mut c, publish(v, "t", QoS::AtLeastOnce, Some(id)));
         let events = feed(&mut s, sent(&events));
         assert_eq!(types(&received(&events)), [PacketType::Publish]);
         assert_eq!(types(&sent(&events)), [PacketType::Puback]);
@@ -56,7 +52,7 @@ fn qos2_both_ways() {
         let mut c = client(v);
         let mut s = server(v);
         let id = c.acquire_packet_id().unwrap();
-        let events = c.send(publish(v, "t", QoS::ExactlyOnce, Some(id)));
+        let events = send(&mut c, publish(v, "t", QoS::ExactlyOnce, Some(id)));
         let events = feed(&mut s, sent(&events));
         assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
         let events = feed(&mut c, sent(&events));
@@ -77,7 +73,7 @@ fn qos2_duplicate_is_not_delivered_again() {
         let events = feed(&mut s, [publish(v, "t", QoS::ExactlyOnce, Some(5))]);
         assert_eq!(types(&received(&events)), [PacketType::Publish]);
         assert!(sent(&events).is_empty(), "manual: the application answers");
-        s.send(ack(v, PacketType::Pubrec, 5));
+        send(&mut s, ack(v, PacketType::Pubrec, 5));
         let events = feed(&mut s, [publish(v, "t", QoS::ExactlyOnce, Some(5))]);
         assert!(received(&events).is_empty());
         assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
@@ -91,14 +87,14 @@ fn manual_acks_with_reason_codes() {
     let mut c = client_with(V5, manual(), connect(V5, 0), connack(V5));
     let mut s = server_with(V5, manual(), connect(V5, 0), connack(V5));
     let id = c.acquire_packet_id().unwrap();
-    let events = c.send(publish(V5, "t", QoS::ExactlyOnce, Some(id)));
+    let events = send(&mut c, publish(V5, "t", QoS::ExactlyOnce, Some(id)));
     feed(&mut s, sent(&events));
     let pubrec = v5_0::Pubrec::builder()
         .packet_id(id)
         .reason_code(v5_0::PubrecReasonCode::NotAuthorized)
         .build()
         .unwrap();
-    let events = s.checked_send(pubrec);
+    let events = s.checked_send(pubrec).unwrap();
     assert_eq!(types(&sent(&events)), [PacketType::Pubrec]);
     let events = feed(&mut c, sent(&events));
     assert!(sent(&events).is_empty(), "no PUBREL after a failed PUBREC");
@@ -110,16 +106,19 @@ fn manual_acks_with_reason_codes() {
 fn manual_pubrel() {
     let mut c = client_with(V5, manual(), connect(V5, 0), connack(V5));
     let id = c.acquire_packet_id().unwrap();
-    let events = c.send(ack(V5, PacketType::Pubrel, id));
-    assert!(sent(&events).is_empty());
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::Session(SessionError::PacketIdNotFound(_))]
-    ));
-    c.send(publish(V5, "t", QoS::ExactlyOnce, Some(id)));
+    assert_eq!(
+        refused(&mut c, ack(V5, PacketType::Pubrel, id)),
+        SendError::Session(SessionError::PacketIdNotFound(id.into()))
+    );
+    send(&mut c, publish(V5, "t", QoS::ExactlyOnce, Some(id)));
+    // Not before the PUBREC.
+    assert_eq!(
+        refused(&mut c, ack(V5, PacketType::Pubrel, id)),
+        SendError::Session(SessionError::PacketIdNotFound(id.into()))
+    );
     let events = feed(&mut c, [ack(V5, PacketType::Pubrec, id)]);
     assert!(sent(&events).is_empty());
-    let events = c.send(ack(V5, PacketType::Pubrel, id));
+    let events = send(&mut c, ack(V5, PacketType::Pubrel, id));
     assert_eq!(types(&sent(&events)), [PacketType::Pubrel]);
 }
 
@@ -144,7 +143,7 @@ fn pubrel_unknown_identifier() {
 fn unexpected_acknowledgements() {
     let mut c = client(V5);
     let id = c.acquire_packet_id().unwrap();
-    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    send(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(id)));
     let events = feed(&mut c, [ack(V5, PacketType::Pubcomp, id)]);
     assert_eq!(disconnect_code(&events), Some(0x82));
 
@@ -157,7 +156,11 @@ fn unexpected_acknowledgements() {
 
 /// [MQTT-3.3.4-7], [MQTT-3.3.4-9]: more QoS > 0 PUBLISH packets than our
 /// Receive Maximum is answered with DISCONNECT 0x93; and we send no more
-/// than the peer's (the session's send quota, [MQTT-4.9.0-2]).
+/// than the peer's (the session's send quota, [MQTT-4.9.0-2]): one more
+/// waits, with its identifier, and goes out when the PUBACK frees quota,
+/// followed by the QoS 0 message that waited behind it (§4.9 lets QoS 0
+/// wait; it keeps the order). Other packets are not delayed
+/// [MQTT-3.3.4-8], [MQTT-4.9.0-3].
 #[test]
 fn receive_maximum_both_ways() {
     let ours = v5_0::ConnectProperties {
@@ -182,21 +185,113 @@ fn receive_maximum_both_ways() {
     let mut c = client_with(V5, options(), connect(V5, 0), connack_v5(theirs));
     let a = c.acquire_packet_id().unwrap();
     let b = c.acquire_packet_id().unwrap();
+    let events = send(&mut c, publish(V5, "a", QoS::AtLeastOnce, Some(a)));
+    assert_eq!(types(&sent(&events)), [PacketType::Publish]);
+    // Nothing waits: QoS 0 goes out although the quota is used up.
+    let events = send(&mut c, publish(V5, "zero", QoS::AtMostOnce, None));
+    assert_eq!(types(&sent(&events)), [PacketType::Publish]);
+    let events = send(&mut c, publish(V5, "b", QoS::AtLeastOnce, Some(b)));
+    assert!(events.is_empty(), "queued: {events:?}");
+    assert_eq!(c.session().queued_packet_ids().collect::<Vec<_>>(), [b]);
+    let events = send(&mut c, publish(V5, "after", QoS::AtMostOnce, None));
+    assert!(events.is_empty(), "behind b: {events:?}");
+    let subscribe = v5_0::Subscribe::<u16>::builder()
+        .packet_id(9)
+        .try_subscription("s", QoS::AtMostOnce)
+        .unwrap()
+        .build()
+        .unwrap();
+    let events = send(&mut c, v5_0::Packet::from(subscribe).into());
+    assert_eq!(types(&sent(&events)), [PacketType::Subscribe]);
+
+    let events = feed(&mut c, [ack(V5, PacketType::Puback, a)]);
+    assert_eq!(released(&events), [a]);
+    let out: Vec<_> = sent(&events)
+        .iter()
+        .map(|p| match p {
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
+                (p.topic_name().to_owned(), p.packet_id())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(out, [("b".to_owned(), Some(b)), ("after".to_owned(), None)]);
     assert_eq!(
-        types(&sent(&c.send(publish(V5, "t", QoS::AtLeastOnce, Some(a))))),
-        [PacketType::Publish]
+        c.session().flow_state(b),
+        Some(mqtt_session::FlowState::AwaitingPuback)
     );
-    let events = c.send(publish(V5, "t", QoS::AtLeastOnce, Some(b)));
-    assert!(sent(&events).is_empty());
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::Session(SessionError::QuotaExceeded)]
-    ));
-    // QoS 0 is not limited [MQTT-3.3.4-8].
+    assert_eq!(c.session().queue_len(), 0);
+}
+
+/// `publish` numbers a QoS 1 or 2 message when it takes it [MQTT-2.2.1-3],
+/// sends it within the peer's Receive Maximum and queues it beyond
+/// [MQTT-4.9.0-2], up to the session's queue bound; a refusal changes
+/// nothing.
+#[test]
+fn publish_numbers_and_queues_messages() {
+    let message = |topic: &str, qos: QoS| {
+        mqtt_codec::Message::builder()
+            .try_topic_name(topic)
+            .unwrap()
+            .qos(qos)
+            .build()
+            .unwrap()
+    };
+    let theirs = v5_0::ConnackProperties {
+        receive_maximum: NonZeroU16::new(1),
+        ..Default::default()
+    };
+    let mut c = client(V3);
+    let zero = c.publish(message("z", QoS::AtMostOnce)).unwrap();
+    assert_eq!(zero.packet_id, None);
+    assert_eq!(types(&sent(&zero.events)), [PacketType::Publish]);
+
+    let mut o = options();
+    o.session.queue_max_messages = 1;
+    let mut c = client_with(V5, o, connect(V5, 0), connack_v5(theirs));
+    let first = c.publish(message("a", QoS::ExactlyOnce)).unwrap();
+    assert_eq!(first.packet_id, Some(1));
+    let [GenericEvent::RequestSendPacket {
+        packet: GenericPacket::V5_0(v5_0::Packet::Publish(p)),
+        ..
+    }] = &first.events[..]
+    else {
+        panic!("{:?}", first.events)
+    };
+    assert_eq!((p.packet_id(), p.dup()), (Some(1), false));
+    let second = c.publish(message("b", QoS::AtLeastOnce)).unwrap();
+    assert_eq!(second.packet_id, Some(2));
+    assert!(second.events.is_empty(), "queued: {:?}", second.events);
+    // The queue holds one message: a third is refused, nothing changed.
+    let before = format!("{c:?}");
     assert_eq!(
-        types(&sent(&c.send(publish(V5, "t", QoS::AtMostOnce, None)))),
-        [PacketType::Publish]
+        c.publish(message("c", QoS::AtLeastOnce)),
+        Err(SendError::QueueFull)
     );
+    let mut events = Vec::new();
+    assert_eq!(
+        c.publish_into(message("c", QoS::AtMostOnce), &mut events),
+        Err(SendError::QueueFull)
+    );
+    assert!(events.is_empty());
+    assert_eq!(format!("{c:?}"), before);
+    assert_eq!(
+        refused(&mut c, publish(V5, "c", QoS::AtLeastOnce, Some(9))),
+        SendError::QueueFull
+    );
+
+    let events = feed(&mut c, [ack(V5, PacketType::Pubrec, 1)]);
+    assert_eq!(
+        types(&sent(&events)),
+        [PacketType::Pubrel],
+        "no quota freed"
+    );
+    let events = feed(&mut c, [ack(V5, PacketType::Pubcomp, 1)]);
+    assert_eq!(released(&events), [1]);
+    let [GenericPacket::V5_0(v5_0::Packet::Publish(p))] = &sent(&events)[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!((p.topic_name(), p.packet_id()), ("b", Some(2)));
 }
 
 /// [MQTT-4.4.0-1] reconnecting with the session present re-sends the
@@ -211,12 +306,12 @@ fn session_across_connections() {
         let mut c = client_with(v, manual(), connect_kept.clone(), connack(v));
         let a = c.acquire_packet_id().unwrap();
         let b = c.acquire_packet_id().unwrap();
-        c.send(publish(v, "t", QoS::AtLeastOnce, Some(a)));
-        c.send(publish(v, "t", QoS::ExactlyOnce, Some(b)));
+        send(&mut c, publish(v, "t", QoS::AtLeastOnce, Some(a)));
+        send(&mut c, publish(v, "t", QoS::ExactlyOnce, Some(b)));
         feed(&mut c, [ack(v, PacketType::Pubrec, b)]);
-        c.notify_closed();
+        let _ = c.notify_closed();
 
-        c.send(connect_kept.clone());
+        send(&mut c, connect_kept.clone());
         let events = feed(&mut c, [present]);
         let resent = sent(&events);
         assert_eq!(types(&resent), [PacketType::Publish, PacketType::Pubrel]);
@@ -228,8 +323,8 @@ fn session_across_connections() {
         assert!(dup);
         assert!(c.session_present());
 
-        c.notify_closed();
-        c.send(connect_kept);
+        let _ = c.notify_closed();
+        send(&mut c, connect_kept);
         let events = feed(&mut c, [connack(v)]);
         assert!(sent(&events).is_empty());
         assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(a)));
@@ -238,17 +333,53 @@ fn session_across_connections() {
     }
 }
 
-/// Offline publish: queued while disconnected, sent after the CONNACK.
+/// Offline publish: queued while disconnected, sent after the CONNACK, in
+/// order; a PUBLISH packet keeps the identifier it carries, a message is
+/// numbered when it is handed in.
 #[test]
 fn offline_publish() {
     let mut o = options();
     o.offline_publish = true;
     let mut c = Connection::<Client>::with_options(V5, o);
-    let events = c.send(publish(V5, "t", QoS::AtMostOnce, None));
+    let events = send(&mut c, publish(V5, "zero", QoS::AtMostOnce, None));
     assert!(events.is_empty(), "{events:?}");
-    c.send(connect(V5, 0));
+    let events = send(&mut c, publish(V5, "seven", QoS::ExactlyOnce, Some(7)));
+    assert!(events.is_empty(), "{events:?}");
+    let message = mqtt_codec::Message::builder()
+        .try_topic_name("message")
+        .unwrap()
+        .qos(QoS::AtLeastOnce)
+        .build()
+        .unwrap();
+    let published = c.publish(message).unwrap();
+    assert_eq!(published.packet_id, Some(1));
+    assert!(published.events.is_empty(), "{:?}", published.events);
+    assert_eq!(c.session().queued_packet_ids().collect::<Vec<_>>(), [7, 1]);
+    // The identifiers in use are refused to others meanwhile.
+    assert_eq!(
+        refused(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(7))),
+        SendError::Session(SessionError::PacketIdInUse(7))
+    );
+    send(&mut c, connect(V5, 0));
     let events = feed(&mut c, [connack(V5)]);
-    assert_eq!(types(&sent(&events)), [PacketType::Publish]);
+    let out: Vec<_> = sent(&events)
+        .iter()
+        .map(|p| match p {
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
+                (p.topic_name().to_owned(), p.packet_id())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        out,
+        [
+            ("zero".to_owned(), None),
+            ("seven".to_owned(), Some(7)),
+            ("message".to_owned(), Some(1))
+        ]
+    );
+    assert!(released(&events).is_empty(), "{events:?}");
 }
 
 /// SUBSCRIBE and UNSUBSCRIBE hold their identifier until the answer; one
@@ -271,7 +402,7 @@ fn subscribe_identifiers() {
     };
     let mut c = client(V5);
     let id = c.acquire_packet_id().unwrap();
-    let events = c.send(subscribe(id));
+    let events = send(&mut c, subscribe(id));
     assert_eq!(
         events[0],
         GenericEvent::RequestSendPacket {
@@ -279,12 +410,15 @@ fn subscribe_identifiers() {
             release_packet_id_if_send_error: Some(id),
         }
     );
-    let events = c.send(subscribe(id));
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::Session(SessionError::PacketIdInUse(_))]
-    ));
-    assert!(!events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
+    assert_eq!(
+        refused(&mut c, subscribe(id)),
+        SendError::Session(SessionError::PacketIdInUse(id.into()))
+    );
+    // Nor may a PUBLISH take it.
+    assert_eq!(
+        refused(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(id))),
+        SendError::Session(SessionError::PacketIdInUse(id.into()))
+    );
     let suback = v5_0::Suback::<u16>::builder()
         .packet_id(id)
         .reason_code(v5_0::SubackReasonCode::GrantedQoS1)
@@ -294,22 +428,26 @@ fn subscribe_identifiers() {
     assert_eq!(types(&received(&events)), [PacketType::Suback]);
     assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
 
-    c.send(subscribe(7));
+    send(&mut c, subscribe(7));
     assert!(c.session().packet_ids().is_in_use(7));
     let events = c.notify_closed();
-    assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(7)));
+    assert!(
+        events.contains(&GenericEvent::NotifyPacketIdReleased(7)),
+        "{events:?}"
+    );
 }
 
 /// Packet identifiers of width u32 work end to end.
 #[test]
 fn u32_identifiers() {
     let mut c = crate::GenericConnection::<Client, u32>::with_options(V5, options());
-    c.send(v5_0::Packet::from(v5_0::Connect::builder().build().unwrap()).into());
+    let connect = v5_0::Packet::from(v5_0::Connect::builder().build().unwrap());
+    c.send(connect.into()).unwrap();
     let mut buf = BytesMut::new();
     v5_0::Packet::<u32>::from(v5_0::Connack::builder().build().unwrap())
         .encode(&mut buf)
         .unwrap();
-    c.recv(&mut buf);
+    let _ = c.recv(&mut buf);
     let id = c.acquire_packet_id().unwrap();
     let p = v5_0::Publish::<u32>::builder()
         .try_topic_name("t")
@@ -318,7 +456,7 @@ fn u32_identifiers() {
         .packet_id(id)
         .build()
         .unwrap();
-    let events = c.checked_send(p);
+    let events = c.checked_send(p).unwrap();
     assert_eq!(events.len(), 1, "{events:?}");
     v5_0::Packet::<u32>::from(v5_0::Puback::new(id))
         .encode(&mut buf)
@@ -332,7 +470,7 @@ fn u32_identifiers() {
 fn export_import() {
     let mut c = client_with(V5, manual(), connect(V5, 0), connack(V5));
     let id = c.acquire_packet_id().unwrap();
-    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    send(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(id)));
     let bytes = c.export_session();
     assert!(c.import_session(&bytes).is_err(), "not while connected");
     let mut fresh = Connection::<Client>::new(V5);
@@ -358,7 +496,7 @@ fn failed_puback_is_an_acknowledgement() {
         connack(V5),
     );
     let id = c.acquire_packet_id().unwrap();
-    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    send(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(id)));
     let puback = v5_0::Puback::builder()
         .packet_id(id)
         .reason_code(v5_0::PubackReasonCode::NotAuthorized)
@@ -366,8 +504,8 @@ fn failed_puback_is_an_acknowledgement() {
         .unwrap();
     let events = feed(&mut c, [v5_0::Packet::from(puback).into()]);
     assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
-    c.notify_closed();
-    c.send(connect_v5(0, keep, false));
+    let _ = c.notify_closed();
+    send(&mut c, connect_v5(0, keep, false));
     let present = v5_0::Connack::builder()
         .session_present(true)
         .build()
@@ -389,11 +527,11 @@ fn session_expiry() {
         connack(V5),
     );
     let id = c.acquire_packet_id().unwrap();
-    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    send(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(id)));
     let events = c.notify_closed();
     assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
     assert_eq!(c.session().in_flight_len(), 0);
-    c.send(connect_v5(0, Default::default(), false));
+    send(&mut c, connect_v5(0, Default::default(), false));
     let present = v5_0::Connack::builder()
         .session_present(true)
         .build()
@@ -413,11 +551,11 @@ fn session_expiry() {
     );
     c.set_time(crate::MonotonicTime::from_millis(1_000));
     let id = c.acquire_packet_id().unwrap();
-    c.send(publish(V5, "t", QoS::AtLeastOnce, Some(id)));
-    c.notify_closed();
+    send(&mut c, publish(V5, "t", QoS::AtLeastOnce, Some(id)));
+    let _ = c.notify_closed();
     assert_eq!(c.session().in_flight_len(), 1);
     c.set_time(crate::MonotonicTime::from_millis(12_000));
-    let events = c.send(connect_v5(0, keep, false));
+    let events = send(&mut c, connect_v5(0, keep, false));
     assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
     assert_eq!(c.session().in_flight_len(), 0);
 }

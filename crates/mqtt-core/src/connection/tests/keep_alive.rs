@@ -17,19 +17,20 @@ fn timer_resets(events: &[Event]) -> Vec<(TimerKind, Duration)> {
 
 /// [MQTT-3.1.2-23] (v3.1.1): the Client sends PINGREQ when it sent nothing
 /// for the Keep Alive; the timer starts with the CONNACK and restarts on
-/// every packet sent.
+/// every packet sent. By default it then waits the Keep Alive for the
+/// PINGRESP (§3.1.2.10).
 #[test]
 fn pingreq_on_the_keep_alive() {
     for v in [V3, V5] {
         let mut c = Connection::<Client>::with_options(v, options());
-        let events = c.send(connect(v, 10));
+        let events = send(&mut c, connect(v, 10));
         assert!(timer_resets(&events).is_empty(), "not before the CONNACK");
         let events = feed(&mut c, [connack(v)]);
         assert_eq!(
             timer_resets(&events),
             [(TimerKind::PingreqSend, Duration::from_secs(10))]
         );
-        let events = c.send(publish(v, "t", QoS::AtMostOnce, None));
+        let events = send(&mut c, publish(v, "t", QoS::AtMostOnce, None));
         assert_eq!(
             timer_resets(&events),
             [(TimerKind::PingreqSend, Duration::from_secs(10))]
@@ -38,9 +39,39 @@ fn pingreq_on_the_keep_alive() {
         assert_eq!(types(&sent(&events)), [PacketType::Pingreq]);
         assert_eq!(
             timer_resets(&events),
-            [(TimerKind::PingreqSend, Duration::from_secs(10))]
+            [
+                (TimerKind::PingrespRecv, Duration::from_secs(10)),
+                (TimerKind::PingreqSend, Duration::from_secs(10))
+            ]
         );
     }
+}
+
+/// §3.1.2.10: the PINGRESP timeout is the Keep Alive in force unless set
+/// (the Server Keep Alive [MQTT-3.2.2-21] when there is one); `Some(ZERO)`
+/// waits forever. A PINGREQ the application sends starts it too.
+#[test]
+fn pingresp_timeout_defaults_to_the_keep_alive() {
+    let server_keep_alive = connack_v5(v5_0::ConnackProperties {
+        server_keep_alive: Some(4),
+        ..Default::default()
+    });
+    let mut c = client_with(V5, options(), connect(V5, 60), server_keep_alive);
+    let events = send(&mut c, v5_0::Packet::from(v5_0::Pingreq).into());
+    assert!(timer_resets(&events).contains(&(TimerKind::PingrespRecv, Duration::from_secs(4))));
+    let events = c.notify_timer_fired(TimerKind::PingrespRecv);
+    assert_eq!(errors(&events), [ConnectionError::PingrespTimeout]);
+    assert!(closes(&events));
+
+    let mut c = client_with(V3, manual(), connect(V3, 10), connack(V3));
+    let events = c.notify_timer_fired(TimerKind::PingreqSend);
+    assert_eq!(types(&sent(&events)), [PacketType::Pingreq]);
+    assert_eq!(
+        timer_resets(&events),
+        [(TimerKind::PingreqSend, Duration::from_secs(10))]
+    );
+    assert!(c.notify_timer_fired(TimerKind::PingrespRecv).is_empty());
+    assert_eq!(c.state(), ConnectionState::Connected);
 }
 
 /// The option overrides the interval; Keep Alive 0 sends no PINGREQ.
@@ -59,7 +90,7 @@ fn pingreq_interval_option() {
 #[test]
 fn server_keep_alive_replaces_keep_alive() {
     let mut c = Connection::<Client>::with_options(V5, options());
-    c.send(connect(V5, 60));
+    send(&mut c, connect(V5, 60));
     let properties = v5_0::ConnackProperties {
         server_keep_alive: Some(5),
         ..Default::default()
@@ -90,7 +121,7 @@ fn server_receive_timeout() {
             timer_resets(&events),
             [(TimerKind::PingreqRecv, Duration::from_secs(15))]
         );
-        s.send(connack(v));
+        send(&mut s, connack(v));
         let events = feed(&mut s, [publish(v, "t", QoS::AtMostOnce, None)]);
         assert_eq!(
             timer_resets(&events),
@@ -126,7 +157,7 @@ fn ping_exchange_and_timeout() {
         // A late firing of the cancelled timer does nothing.
         assert!(c.notify_timer_fired(TimerKind::PingrespRecv).is_empty());
 
-        c.notify_timer_fired(TimerKind::PingreqSend);
+        let _ = c.notify_timer_fired(TimerKind::PingreqSend);
         let events = c.notify_timer_fired(TimerKind::PingrespRecv);
         assert!(matches!(
             errors(&events)[..],
@@ -136,13 +167,21 @@ fn ping_exchange_and_timeout() {
     }
 }
 
-/// Without `auto_ping_response` the application answers.
+/// [MQTT-3.12.4-1] a Server answers PINGREQ by default; without
+/// `auto_ping_response` the application answers.
 #[test]
 fn manual_pingresp() {
-    let mut s = server_with(V5, Default::default(), connect(V5, 0), connack(V5));
+    let mut s = Connection::<Server>::new(V3);
+    feed(&mut s, [connect(V3, 0)]);
+    send(&mut s, connack(V3));
+    let events = feed(&mut s, [v3_1_1::Packet::from(v3_1_1::Pingreq).into()]);
+    assert_eq!(types(&sent(&events)), [PacketType::Pingresp]);
+
+    let mut s = server_with(V5, manual(), connect(V5, 0), connack(V5));
     let events = feed(&mut s, [v5_0::Packet::from(v5_0::Pingreq).into()]);
+    assert_eq!(types(&received(&events)), [PacketType::Pingreq]);
     assert!(sent(&events).is_empty());
-    let events = s.checked_send(v5_0::Pingresp);
+    let events = s.checked_send(v5_0::Pingresp).unwrap();
     assert_eq!(types(&sent(&events)), [PacketType::Pingresp]);
 }
 

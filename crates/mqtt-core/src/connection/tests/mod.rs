@@ -1,6 +1,7 @@
 //! Unit tests of the connection, one per rule it enforces, citing the
 //! statement. Whole flows through a simulated pair are in `tests/`.
 
+mod ack;
 mod alias;
 mod auth;
 mod fit;
@@ -11,12 +12,16 @@ mod reconnect;
 mod robust;
 mod state;
 
+use core::time::Duration;
+
 use bytes::BytesMut;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, Encode, GenericPacket, ProtocolVersion, QoS};
 
 use crate::role::{Client, Server};
-use crate::{Connection, ConnectionOptions, ConnectionState, Event, GenericEvent, Role};
+use crate::{
+    AckPolicy, Connection, ConnectionOptions, ConnectionState, Event, GenericEvent, Role, SendError,
+};
 
 pub(super) const V3: ProtocolVersion = ProtocolVersion::V3_1_1;
 pub(super) const V5: ProtocolVersion = ProtocolVersion::V5_0;
@@ -37,6 +42,39 @@ pub(super) fn feed<R: Role, I: IntoIterator<Item = GenericPacket>>(
 ) -> Vec<Event> {
     let mut buf = wire(packets);
     conn.recv(&mut buf)
+}
+
+/// Sends `packet`, which the connection must accept: its events.
+#[track_caller]
+pub(super) fn send<R: Role>(conn: &mut Connection<R>, packet: GenericPacket) -> Vec<Event> {
+    conn.send(packet)
+        .unwrap_or_else(|e| panic!("refused: {e:?} ({})", e.rule()))
+}
+
+/// Sends `packet`, which the connection must refuse: returns why, having
+/// checked that nothing changed: no event appended, and the whole state of
+/// the connection (session, identifiers, timers, aliases) as it was.
+#[track_caller]
+pub(super) fn refused<R: Role>(conn: &mut Connection<R>, packet: GenericPacket) -> SendError {
+    let before = format!("{conn:?}");
+    let mut events = vec![GenericEvent::RequestClose];
+    let error = conn
+        .send_into(packet, &mut events)
+        .expect_err("the packet is refused");
+    assert_eq!(events, [GenericEvent::RequestClose], "no event appended");
+    assert_eq!(format!("{conn:?}"), before, "{error:?} changed nothing");
+    error
+}
+
+/// The packet identifiers the events report released.
+pub(super) fn released(events: &[Event]) -> Vec<u16> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            GenericEvent::NotifyPacketIdReleased(id) => Some(*id),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The packets the events ask to send.
@@ -227,10 +265,19 @@ pub(super) fn publish_aliased(topic: &str, alias: u16, qos: QoS, id: Option<u16>
     v5_0::Packet::from(b.build().unwrap()).into()
 }
 
+/// The default options: acknowledgements on receipt, PINGREQ answered,
+/// PINGRESP awaited for the Keep Alive.
 pub(super) fn options() -> ConnectionOptions {
+    ConnectionOptions::default()
+}
+
+/// Options without automation, for tests where the application answers:
+/// manual acknowledgements, no automatic PINGRESP, no PINGRESP timeout.
+pub(super) fn manual() -> ConnectionOptions {
     ConnectionOptions {
-        auto_pub_response: true,
-        auto_ping_response: true,
+        ack: AckPolicy::Manual,
+        auto_ping_response: false,
+        pingresp_recv_timeout: Some(Duration::ZERO),
         ..Default::default()
     }
 }
@@ -243,7 +290,7 @@ pub(super) fn client_with(
     connack: GenericPacket,
 ) -> Connection<Client> {
     let mut c = Connection::<Client>::with_options(version, options);
-    let events = c.send(connect);
+    let events = send(&mut c, connect);
     assert!(errors(&events).is_empty(), "{events:?}");
     let events = feed(&mut c, [connack]);
     assert!(errors(&events).is_empty(), "{events:?}");
@@ -266,7 +313,7 @@ pub(super) fn server_with(
     let mut s = Connection::<Server>::with_options(version, options);
     let events = feed(&mut s, [connect]);
     assert!(errors(&events).is_empty(), "{events:?}");
-    let events = s.send(connack);
+    let events = send(&mut s, connack);
     assert!(errors(&events).is_empty(), "{events:?}");
     assert_eq!(s.state(), ConnectionState::Connected);
     s

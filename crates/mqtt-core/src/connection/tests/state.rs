@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::role::Any;
-use crate::{ConnectionError, RoleKind};
+use crate::{ConnectionError, RoleKind, SendError};
 use mqtt_codec::DecodeError;
 
 /// [MQTT-3.1.0-1] a Client sends CONNECT first: a PUBLISH before it is
@@ -12,15 +12,18 @@ use mqtt_codec::DecodeError;
 fn client_sends_connect_first() {
     for v in [V3, V5] {
         let mut c = Connection::<Client>::new(v);
-        let events = c.send(publish(v, "t", QoS::AtMostOnce, None));
-        assert!(sent(&events).is_empty());
-        assert!(matches!(
-            errors(&events)[..],
-            [ConnectionError::NotAllowedInState {
+        assert_eq!(
+            refused(&mut c, publish(v, "t", QoS::AtMostOnce, None)),
+            SendError::NotAllowedInState {
                 packet_type: PacketType::Publish,
                 state: ConnectionState::Disconnected
-            }]
-        ));
+            }
+        );
+        // A QoS 1 one, with an identifier the application acquired, which
+        // stays acquired.
+        let id = c.acquire_packet_id().unwrap();
+        refused(&mut c, publish(v, "t", QoS::AtLeastOnce, Some(id)));
+        assert!(c.session().packet_ids().is_in_use(id));
     }
 }
 
@@ -56,9 +59,21 @@ fn second_connect() {
         assert!(closes(&events));
 
         let mut c = client(v);
-        let events = c.send(connect(v, 0));
-        assert!(sent(&events).is_empty());
-        assert_eq!(errors(&events).len(), 1);
+        assert_eq!(
+            refused(&mut c, connect(v, 0)),
+            SendError::NotAllowedInState {
+                packet_type: PacketType::Connect,
+                state: ConnectionState::Connected
+            }
+        );
+    }
+}
+
+/// A PINGRESP of version `v`.
+fn pingresp(v: ProtocolVersion) -> GenericPacket {
+    match v {
+        V3 => v3_1_1::Packet::from(v3_1_1::Pingresp).into(),
+        _ => v5_0::Packet::from(v5_0::Pingresp).into(),
     }
 }
 
@@ -69,12 +84,23 @@ fn connack_first() {
     for v in [V3, V5] {
         let mut s = Connection::<Server>::with_options(v, options());
         feed(&mut s, [connect(v, 0)]);
-        let events = s.send(publish(v, "t", QoS::AtMostOnce, None));
-        assert!(sent(&events).is_empty(), "{events:?}");
-        assert_eq!(errors(&events).len(), 1);
+        assert_eq!(
+            refused(&mut s, publish(v, "t", QoS::AtMostOnce, None)),
+            SendError::NotAllowedInState {
+                packet_type: PacketType::Publish,
+                state: ConnectionState::Connecting
+            }
+        );
+        assert_eq!(
+            refused(&mut s, pingresp(v)),
+            SendError::NotAllowedInState {
+                packet_type: PacketType::Pingresp,
+                state: ConnectionState::Connecting
+            }
+        );
 
         let mut c = Connection::<Client>::new(v);
-        c.send(connect(v, 0));
+        send(&mut c, connect(v, 0));
         let events = feed(&mut c, [publish(v, "t", QoS::AtMostOnce, None)]);
         assert!(matches!(
             errors(&events)[..],
@@ -93,9 +119,13 @@ fn connack_first() {
 fn one_connack() {
     for v in [V3, V5] {
         let mut s = server(v);
-        let events = s.send(connack(v));
-        assert!(sent(&events).is_empty());
-        assert_eq!(errors(&events).len(), 1);
+        assert_eq!(
+            refused(&mut s, connack(v)),
+            SendError::NotAllowedInState {
+                packet_type: PacketType::Connack,
+                state: ConnectionState::Connected
+            }
+        );
 
         let mut c = client(v);
         let events = feed(&mut c, [connack(v)]);
@@ -110,19 +140,24 @@ fn one_connack() {
 fn server_disconnect() {
     let mut s = Connection::<Server>::new(V5);
     feed(&mut s, [connect(V5, 0)]);
-    let events = s.send(v5_0::Packet::from(v5_0::Disconnect::default()).into());
-    assert!(sent(&events).is_empty());
-    assert_eq!(errors(&events).len(), 1);
+    let disconnect = v5_0::Packet::from(v5_0::Disconnect::default()).into();
+    assert_eq!(
+        refused(&mut s, disconnect),
+        SendError::NotAllowedInState {
+            packet_type: PacketType::Disconnect,
+            state: ConnectionState::Connecting
+        }
+    );
 
     let mut s = server(V3);
-    let events = s.send(v3_1_1::Packet::from(v3_1_1::Disconnect).into());
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::NotAllowedForRole {
+    let disconnect = v3_1_1::Packet::from(v3_1_1::Disconnect).into();
+    assert_eq!(
+        refused(&mut s, disconnect),
+        SendError::NotAllowedForRole {
+            packet_type: PacketType::Disconnect,
             role: RoleKind::Server,
-            ..
-        }]
-    ));
+        }
+    );
 }
 
 /// [MQTT-3.14.4-1], [MQTT-3.14.4-2] after a DISCONNECT nothing more is
@@ -135,13 +170,17 @@ fn nothing_after_disconnect() {
             V3 => v3_1_1::Packet::from(v3_1_1::Disconnect).into(),
             _ => v5_0::Packet::from(v5_0::Disconnect::default()).into(),
         };
-        let events = c.send(disconnect);
+        let events = send(&mut c, disconnect);
         assert_eq!(types(&sent(&events)), [PacketType::Disconnect]);
         assert!(closes(&events));
         assert_eq!(c.state(), ConnectionState::Closed);
-        let events = c.send(publish(v, "t", QoS::AtMostOnce, None));
-        assert!(sent(&events).is_empty());
-        assert_eq!(errors(&events).len(), 1);
+        assert_eq!(
+            refused(&mut c, publish(v, "t", QoS::AtMostOnce, None)),
+            SendError::NotAllowedInState {
+                packet_type: PacketType::Publish,
+                state: ConnectionState::Closed
+            }
+        );
         // What still arrives is ignored.
         let events = feed(&mut c, [publish(v, "t", QoS::AtMostOnce, None)]);
         assert!(events.is_empty());
@@ -168,8 +207,11 @@ fn disconnect_received() {
         .build()
         .unwrap();
     let mut s = server(V5);
-    let events = s.send(v5_0::Packet::from(with_expiry.clone()).into());
-    assert!(sent(&events).is_empty(), "[MQTT-3.14.2-2] refused on send");
+    let error = refused(&mut s, v5_0::Packet::from(with_expiry.clone()).into());
+    assert!(
+        matches!(error, SendError::Forbidden(rule) if rule.contains("MQTT-3.14.2-2")),
+        "[MQTT-3.14.2-2] refused on send: {error:?}"
+    );
     let mut c = client(V5);
     let events = feed(&mut c, [v5_0::Packet::from(with_expiry).into()]);
     assert_eq!(
@@ -185,28 +227,28 @@ fn disconnect_received() {
 #[test]
 fn roles_and_versions() {
     let mut c = Connection::<Client>::new(V5);
-    let events = c.send(connack(V5));
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::NotAllowedForRole {
+    assert_eq!(
+        refused(&mut c, connack(V5)),
+        SendError::NotAllowedForRole {
+            packet_type: PacketType::Connack,
             role: RoleKind::Client,
-            ..
-        }]
-    ));
-    let events = c.send(connect(V3, 0));
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::VersionMismatch { .. }]
-    ));
+        }
+    );
+    assert_eq!(
+        refused(&mut c, connect(V3, 0)),
+        SendError::VersionMismatch {
+            connection: V5,
+            packet: V3
+        }
+    );
     let mut s = Connection::<Server>::new(V5);
-    let events = s.send(connect(V5, 0));
-    assert!(matches!(
-        errors(&events)[..],
-        [ConnectionError::NotAllowedForRole {
+    assert_eq!(
+        refused(&mut s, connect(V5, 0)),
+        SendError::NotAllowedForRole {
+            packet_type: PacketType::Connect,
             role: RoleKind::Server,
-            ..
-        }]
-    ));
+        }
+    );
 }
 
 /// `role::Any` becomes a Client by sending CONNECT, a Server by receiving one.
@@ -214,7 +256,9 @@ fn roles_and_versions() {
 fn any_decides_at_the_first_connect() {
     let mut a = Connection::<Any>::detect_version();
     assert_eq!(a.role(), RoleKind::Any);
-    let events = a.checked_send(v5_0::Connect::builder().build().unwrap());
+    let events = a
+        .checked_send(v5_0::Connect::builder().build().unwrap())
+        .unwrap();
     assert_eq!(types(&sent(&events)), [PacketType::Connect]);
     assert_eq!((a.role(), a.version()), (RoleKind::Client, Some(V5)));
 
@@ -222,7 +266,7 @@ fn any_decides_at_the_first_connect() {
     let events = feed(&mut a, [connect(V3, 0)]);
     assert_eq!(types(&received(&events)), [PacketType::Connect]);
     assert_eq!((a.role(), a.version()), (RoleKind::Server, Some(V3)));
-    let events = a.send(connack(V3));
+    let events = a.send(connack(V3)).unwrap();
     assert_eq!(types(&sent(&events)), [PacketType::Connack]);
     assert_eq!(a.state(), ConnectionState::Connected);
 }
@@ -302,7 +346,7 @@ fn packets_after_connect_wait_for_the_connack() {
         );
         assert_eq!(types(&received(&events)), [PacketType::Connect]);
         assert!(sent(&events).is_empty(), "no PUBACK before the CONNACK");
-        let events = s.send(connack(v));
+        let events = send(&mut s, connack(v));
         assert_eq!(
             types(&sent(&events)),
             [PacketType::Connack, PacketType::Puback]
@@ -330,7 +374,7 @@ fn packets_after_connect_wait_for_the_connack() {
             )
             .into(),
         };
-        let events = s.send(refusal);
+        let events = send(&mut s, refusal);
         // [MQTT-3.2.2-7] (v5.0), [MQTT-3.2.2-5] (v3.1.1): close after it.
         assert_eq!(types(&sent(&events)), [PacketType::Connack]);
         assert!(received(&events).is_empty());
@@ -347,15 +391,14 @@ fn session_present_after_clean_start() {
         let present = connack_present(v);
         let mut s = Connection::<Server>::new(v);
         feed(&mut s, [connect(v, 0)]);
-        let events = s.send(present.clone());
-        assert!(sent(&events).is_empty());
-        assert!(matches!(
-            errors(&events)[..],
-            [ConnectionError::Forbidden(_)]
-        ));
+        let error = refused(&mut s, present.clone());
+        assert!(
+            matches!(error, SendError::Forbidden(rule) if rule.contains("MQTT-3.2.2-2")),
+            "{error:?}"
+        );
 
         let mut c = Connection::<Client>::new(v);
-        c.send(connect(v, 0));
+        send(&mut c, connect(v, 0));
         let events = feed(&mut c, [present]);
         assert!(matches!(
             errors(&events)[..],
@@ -369,7 +412,7 @@ fn session_present_after_clean_start() {
 #[test]
 fn refused_connack_received() {
     let mut c = Connection::<Client>::new(V5);
-    c.send(connect(V5, 0));
+    send(&mut c, connect(V5, 0));
     let refusal = v5_0::Connack::builder()
         .reason_code(v5_0::ConnectReasonCode::BadUserNameOrPassword)
         .build()
@@ -384,9 +427,9 @@ fn refused_connack_received() {
 #[test]
 fn reconnect_after_close() {
     let mut c = client(V5);
-    c.notify_closed();
+    let _ = c.notify_closed();
     assert_eq!(c.state(), ConnectionState::Disconnected);
-    let events = c.send(connect(V5, 0));
+    let events = send(&mut c, connect(V5, 0));
     assert_eq!(types(&sent(&events)), [PacketType::Connect]);
     assert_eq!(c.state(), ConnectionState::Connecting);
 }
