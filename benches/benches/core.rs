@@ -401,6 +401,34 @@ fn ours_publish_qos1(
     sent
 }
 
+/// [`ours_publish_qos1`] with `publish_into` and `recv_into` on one event
+/// `Vec` the driver reuses.
+fn ours_publish_qos1_into(
+    client: &mut Connection<role::Client>,
+    message: &Message,
+    input: &mut BytesMut,
+    events: &mut Vec<Event>,
+) -> usize {
+    let mut sent = 0;
+    for _ in 0..SENDS {
+        let id = client
+            .publish_into(message.clone(), events)
+            .expect("QoS 1 is sent")
+            .expect("numbered");
+        sent += written(events.drain(..));
+        puback_bytes(id, input);
+        client.recv_into(input, events);
+        for event in events.drain(..) {
+            match event {
+                GenericEvent::NotifyPacketReceived(packet) => drop(black_box(packet)),
+                GenericEvent::NotifyPacketIdReleased(released) => assert_eq!(released, id),
+                other => panic!("unexpected event {other:?}"),
+            }
+        }
+    }
+    sent
+}
+
 type PeerClient = mpc::Connection<mpc::role::Client>;
 
 fn peer_client() -> PeerClient {
@@ -569,6 +597,7 @@ fn check_and_count(stream: &[u8]) {
         "publish_into QoS 0",
         "checked_send_into QoS 0",
         "publish QoS 1 + PUBACK",
+        "publish_into QoS 1 + PUBACK",
     ];
     for (case, name) in names.into_iter().enumerate() {
         for pass in 0..2 {
@@ -578,7 +607,8 @@ fn check_and_count(stream: &[u8]) {
                     0 => ours_publish(&mut client, &qos0),
                     1 => ours_publish_into(&mut client, &qos0, &mut events),
                     2 => ours_send_into(&mut client, &publish, &mut events),
-                    _ => ours_publish_qos1(&mut client, &qos1, &mut input),
+                    3 => ours_publish_qos1(&mut client, &qos1, &mut input),
+                    _ => ours_publish_qos1_into(&mut client, &qos1, &mut input, &mut events),
                 }
             });
             assert_eq!(sent, SENDS, "{name}");
@@ -694,6 +724,12 @@ fn measure_paired(stream: &[u8]) {
         || ours_publish_qos1(&mut ours, &qos1, &mut input),
         || peer_send_qos1(&mut peer),
     );
+    paired(
+        "core publish_into QoS 1 + PUBACK (ns/publish)",
+        SENDS,
+        || ours_publish_qos1_into(&mut ours, &qos1, &mut input, &mut events),
+        || peer_send_qos1(&mut peer),
+    );
 }
 
 fn main() {
@@ -749,6 +785,9 @@ fn main() {
     });
     group.bench_function("mqtt-core publish QoS 1 + PUBACK", |b| {
         b.iter(|| ours_publish_qos1(&mut client, &qos1, &mut input))
+    });
+    group.bench_function("mqtt-core publish_into QoS 1 + PUBACK", |b| {
+        b.iter(|| ours_publish_qos1_into(&mut client, &qos1, &mut input, &mut events))
     });
     let mut client = peer_client();
     let publish = peer_publish(mpc::packet::Qos::AtMostOnce, 0);

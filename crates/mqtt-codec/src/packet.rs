@@ -19,6 +19,7 @@ pub enum GenericPacket<P: PacketId = u16> {
 
 impl<P: PacketId> GenericPacket<P> {
     /// The version the packet belongs to.
+    #[inline]
     pub fn version(&self) -> ProtocolVersion {
         match self {
             GenericPacket::V3_1_1(_) => ProtocolVersion::V3_1_1,
@@ -27,6 +28,7 @@ impl<P: PacketId> GenericPacket<P> {
     }
 
     /// The control packet type.
+    #[inline]
     pub fn packet_type(&self) -> PacketType {
         match self {
             GenericPacket::V3_1_1(p) => p.packet_type(),
@@ -34,8 +36,20 @@ impl<P: PacketId> GenericPacket<P> {
         }
     }
 
+    /// The Packet Identifier the packet carries (§2.2.1): a PUBLISH at QoS
+    /// 1 or 2, the acknowledgements, SUBSCRIBE, SUBACK, UNSUBSCRIBE and
+    /// UNSUBACK; `None` for the others.
+    #[inline]
+    pub fn packet_id(&self) -> Option<P> {
+        match self {
+            GenericPacket::V3_1_1(p) => p.packet_id(),
+            GenericPacket::V5_0(p) => p.packet_id(),
+        }
+    }
+
     /// The QoS of a PUBLISH, `None` for any other packet: what an adapter or
     /// a broker asks to know whether the packet takes send quota (§4.9).
+    #[inline]
     pub fn publish_qos(&self) -> Option<QoS> {
         match self {
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(p.qos()),
@@ -125,6 +139,7 @@ impl<'a, P: PacketId> GenericPacketView<'a, P> {
     }
 
     /// The version the packet belongs to.
+    #[inline]
     pub fn version(&self) -> ProtocolVersion {
         match self {
             GenericPacketView::V3_1_1(_) => ProtocolVersion::V3_1_1,
@@ -133,6 +148,7 @@ impl<'a, P: PacketId> GenericPacketView<'a, P> {
     }
 
     /// The control packet type.
+    #[inline]
     pub fn packet_type(&self) -> PacketType {
         match self {
             GenericPacketView::V3_1_1(p) => p.packet_type(),
@@ -191,5 +207,47 @@ mod tests {
         );
         let pingreq = GenericPacket::<u16>::from(v3_1_1::Packet::Pingreq(v3_1_1::Pingreq));
         assert_eq!(pingreq.publish_qos(), None);
+    }
+
+    /// §2.2.1: the packets that carry a Packet Identifier say
+    /// which (id 7 in each), the others and a QoS 0 PUBLISH have none.
+    #[test]
+    fn packet_id_of_each_type() {
+        let v3: &[(&[u8], Option<u16>)] = &[
+            (&[0x32, 5, 0, 1, b't', 0, 7], Some(7)),
+            (&[0x30, 3, 0, 1, b't'], None),
+            (&[0x40, 2, 0, 7], Some(7)),
+            (&[0x50, 2, 0, 7], Some(7)),
+            (&[0x62, 2, 0, 7], Some(7)),
+            (&[0x70, 2, 0, 7], Some(7)),
+            (&[0x82, 6, 0, 7, 0, 1, b't', 0], Some(7)),
+            (&[0x90, 3, 0, 7, 0], Some(7)),
+            (&[0xA2, 5, 0, 7, 0, 1, b't'], Some(7)),
+            (&[0xB0, 2, 0, 7], Some(7)),
+            (&[0xC0, 0], None),
+            (&[0xD0, 0], None),
+            (&[0xE0, 0], None),
+        ];
+        let v5: &[(&[u8], Option<u16>)] = &[
+            (&[0x34, 6, 0, 1, b't', 0, 7, 0], Some(7)),
+            (&[0x30, 4, 0, 1, b't', 0], None),
+            (&[0x40, 2, 0, 7], Some(7)),
+            (&[0x82, 7, 0, 7, 0, 0, 1, b't', 0], Some(7)),
+            (&[0x90, 4, 0, 7, 0, 0], Some(7)),
+            (&[0xA2, 6, 0, 7, 0, 0, 1, b't'], Some(7)),
+            (&[0xB0, 4, 0, 7, 0, 0], Some(7)),
+            (&[0xE0, 0], None),
+            (&[0xF0, 0], None),
+        ];
+        for (version, cases) in [(ProtocolVersion::V3_1_1, v3), (ProtocolVersion::V5_0, v5)] {
+            for (bytes, id) in cases {
+                let mut buf = bytes::BytesMut::from(*bytes);
+                let packet = crate::Decoder::<u16>::new(version)
+                    .decode(&mut buf)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(packet.packet_id(), *id, "{packet:?}");
+            }
+        }
     }
 }

@@ -332,8 +332,46 @@ fn expired_queued_message_releases_its_identifier<P: PacketId>() {
     assert!(ids_in_use(&pair, Side::Client).is_empty());
 }
 
+/// A message refused for want of room in the queue (`QueueFull`) changes
+/// nothing, not even the expired messages that dropping would not make
+/// room enough for: they stay until they leave the queue, and their
+/// identifiers are released then [MQTT-3.3.2-5]. (A regression: the
+/// refusal dropped them.)
+fn queue_full_keeps_expired_messages<P: PacketId>() {
+    let mut config = PairConfig::new(V5);
+    config.client.offline_publish = true;
+    config.client.session.queue_max_bytes = 100;
+    let mut pair: Pair<P> = config.build();
+    let expiring = mqtt_codec::Message::builder()
+        .try_topic_name("a")
+        .expect("topic")
+        .qos(QoS::AtLeastOnce)
+        .properties(mqtt_codec::MessageProperties {
+            message_expiry_interval: Some(1),
+            ..Default::default()
+        })
+        .build()
+        .expect("message");
+    let old = pair.publish(Side::Client, expiring).expect("QoS 1");
+    let live = pair.publish(Side::Client, message("b", QoS::AtLeastOnce, &[0; 60]));
+    pair.set_time(mqtt_core::MonotonicTime::from_millis(2_000));
+    let refused = pair.refuse_publish(Side::Client, message("c", QoS::AtLeastOnce, &[0; 60]));
+    assert_eq!(refused, SendError::QueueFull);
+    assert_eq!(queue_and_flights(&pair, Side::Client), (2, 0));
+    pair.connect();
+    let got: Vec<_> = pair
+        .server
+        .publishes()
+        .into_iter()
+        .map(|p| p.packet_id)
+        .collect();
+    assert_eq!(got, [live]);
+    assert_eq!(pair.client.released, [old, live.expect("QoS 1")]);
+}
+
 widths!(
     expired_queued_message_releases_its_identifier,
+    queue_full_keeps_expired_messages,
     quota_queue_drains_as_pubacks_arrive,
     quota_queue_full_changes_nothing,
 );

@@ -99,7 +99,8 @@ impl<P: PacketId> Queue<P> {
     }
 
     /// Appends `item` if it fits once expired messages are dropped; hands it
-    /// back otherwise.
+    /// back otherwise, changing nothing (the expired messages stay until
+    /// they are popped or make room).
     pub(crate) fn try_push(
         &mut self,
         item: Pending<P>,
@@ -107,10 +108,17 @@ impl<P: PacketId> Queue<P> {
         dropped: &mut Vec<P>,
     ) -> Result<(), Pending<P>> {
         if !self.fits(item.size) {
-            self.drop_expired(now, dropped);
-            if !self.fits(item.size) {
+            let (count, bytes) = self
+                .items
+                .iter()
+                .filter(|old| old.is_expired(now))
+                .fold((0, 0), |(n, b), old| (n + 1, b + old.size));
+            let room = self.items.len() - count < self.max_messages
+                && (self.bytes - bytes).saturating_add(item.size) <= self.max_bytes;
+            if !room {
                 return Err(item);
             }
+            self.drop_expired(now, dropped);
         }
         self.bytes += item.size;
         self.items.push_back(item);

@@ -193,6 +193,7 @@ impl<P: PacketId> Session<P> {
 
     /// Like [`publish`](Self::publish), but errs with
     /// [`SessionError::QueueFull`] instead of dropping queued messages.
+    #[inline]
     pub fn try_publish(
         &mut self,
         message: Message,
@@ -201,15 +202,41 @@ impl<P: PacketId> Session<P> {
         self.publish_inner(message, now, false)
     }
 
+    /// The hot path, short enough to inline: a QoS 0 message that goes out
+    /// at once; the rest in [`publish_numbered`](Self::publish_numbered).
+    #[inline]
     fn publish_inner(
         &mut self,
         message: Message,
         now: MonotonicTime,
         evict: bool,
     ) -> Result<Outbound<P>, Rejected> {
-        if let Err(error) = self.admit(&message) {
+        if let Err(error) = self.check_message(&message) {
             return reject(error, message);
         }
+        if message.qos() == QoS::AtMostOnce && self.sends_now() {
+            let publish = Publish::from_message(self.version, message, P::default());
+            return Ok(Outbound::Send(publish));
+        }
+        self.publish_numbered(message, now, evict)
+    }
+
+    /// Whether a message goes out now rather than into the queue:
+    /// connected, with nothing queued or held back before it (send quota
+    /// aside). A QoS 0 message that does, and passes
+    /// [`check_message`](Self::check_message), needs nothing of the
+    /// session: the caller may send it without [`publish`](Self::publish).
+    #[inline]
+    pub fn sends_now(&self) -> bool {
+        self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0
+    }
+
+    fn publish_numbered(
+        &mut self,
+        message: Message,
+        now: MonotonicTime,
+        evict: bool,
+    ) -> Result<Outbound<P>, Rejected> {
         if message.qos() == QoS::AtMostOnce {
             return self.take(message, None, now, evict);
         }
@@ -231,13 +258,13 @@ impl<P: PacketId> Session<P> {
         now: MonotonicTime,
         evict: bool,
     ) -> Result<Outbound<P>, Rejected> {
+        let free = self.sends_now();
+        if id.is_none() && free {
+            let publish = Publish::from_message(self.version, message, P::default());
+            return Ok(Outbound::Send(publish));
+        }
         let deadline = self.deadline_of(&message, now);
-        let free = self.connected && self.queue.is_empty() && self.in_flight.held_back() == 0;
         match id {
-            None if free => {
-                let publish = Publish::from_message(self.version, message, P::default());
-                return Ok(Outbound::Send(publish));
-            }
             Some(id) if free && self.has_quota() => {
                 return Ok(Outbound::Send(self.store_sent(message, id, deadline)));
             }
@@ -308,7 +335,7 @@ impl<P: PacketId> Session<P> {
         id: P,
         now: MonotonicTime,
     ) -> Result<Outbound<P>, Rejected> {
-        if let Err(error) = self.admit(&message) {
+        if let Err(error) = self.check_message(&message) {
             return reject(error, message);
         }
         if message.qos() == QoS::AtMostOnce {
@@ -382,7 +409,11 @@ impl<P: PacketId> Session<P> {
     }
 
     /// Checks a message handed in; errs with why it is refused.
-    fn admit(&self, message: &Message) -> Result<(), SessionError> {
+    /// What every message must be for the session to take it: a Topic
+    /// Name ([`SessionError::TopicAliasOnly`] without one) and a PUBLISH
+    /// within MQTT's size limit ([`SessionError::PacketTooLarge`]).
+    #[inline]
+    pub fn check_message(&self, message: &Message) -> Result<(), SessionError> {
         if message.topic_name().is_empty() {
             return Err(SessionError::TopicAliasOnly);
         }

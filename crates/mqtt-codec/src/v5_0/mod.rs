@@ -139,7 +139,32 @@ macro_rules! each_variant {
 }
 
 impl<P: PacketId> Packet<P> {
+    /// The Packet Identifier the packet carries (§2.2.1): a PUBLISH at QoS
+    /// 1 or 2, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK,
+    /// UNSUBSCRIBE and UNSUBACK; `None` for the others.
+    #[inline]
+    pub fn packet_id(&self) -> Option<P> {
+        match self {
+            Packet::Publish(p) => p.packet_id(),
+            Packet::Puback(a) => Some(a.packet_id()),
+            Packet::Pubrec(a) => Some(a.packet_id()),
+            Packet::Pubrel(a) => Some(a.packet_id()),
+            Packet::Pubcomp(a) => Some(a.packet_id()),
+            Packet::Subscribe(s) => Some(s.packet_id()),
+            Packet::Suback(s) => Some(s.packet_id()),
+            Packet::Unsubscribe(u) => Some(u.packet_id()),
+            Packet::Unsuback(u) => Some(u.packet_id()),
+            Packet::Connect(_)
+            | Packet::Connack(_)
+            | Packet::Pingreq(_)
+            | Packet::Pingresp(_)
+            | Packet::Disconnect(_) => None,
+            Packet::Auth(_) => None,
+        }
+    }
+
     /// The control packet type.
+    #[inline]
     pub fn packet_type(&self) -> PacketType {
         match self {
             Packet::Connect(_) => PacketType::Connect,
@@ -234,6 +259,7 @@ impl<'a, P: PacketId> PacketView<'a, P> {
     }
 
     /// The control packet type.
+    #[inline]
     pub fn packet_type(&self) -> PacketType {
         match self {
             PacketView::Connect(_) => PacketType::Connect,

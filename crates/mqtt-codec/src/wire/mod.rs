@@ -10,7 +10,7 @@ pub(crate) mod writer;
 pub(crate) use fixed_header::publish_flags;
 pub use fixed_header::{FixedHeader, PacketType};
 pub(crate) use reader::Reader;
-pub use varint::{varint_len, VARINT_MAX};
+pub use varint::{complete_packets, varint_len, VARINT_MAX};
 
 /// Returns `value` unchanged. Calling it marks the path it is on as rarely
 /// taken (a `#[cold]` call), so that the optimizer lays out and inlines the

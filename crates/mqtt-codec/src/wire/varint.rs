@@ -72,6 +72,31 @@ pub(crate) fn put_varint<B: BufMut>(buf: &mut B, mut value: u32) {
     }
 }
 
+/// How many complete packets start `buf`, counted from their Remaining
+/// Lengths alone (nothing else is checked; a malformed length ends the
+/// count): for a caller that sizes what it will make of them, once, before
+/// decoding.
+///
+/// ```
+/// use mqtt_codec::wire::complete_packets;
+/// // PINGREQ, PUBACK 7, then half a PINGRESP.
+/// assert_eq!(complete_packets(&[0xC0, 0, 0x40, 2, 0, 7, 0xD0]), 2);
+/// ```
+pub fn complete_packets(buf: &[u8]) -> usize {
+    let (mut at, mut count) = (0, 0);
+    while let Some(rest) = buf.get(at + 1..) {
+        let Ok(Some((remaining, n))) = read_varint(rest) else {
+            break;
+        };
+        at += 1 + n + remaining as usize;
+        if at > buf.len() {
+            break;
+        }
+        count += 1;
+    }
+    count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +148,22 @@ mod tests {
                 "{bad:02x?}"
             );
         }
+    }
+
+    #[test]
+    fn complete_packets_counts_whole_frames() {
+        assert_eq!(super::complete_packets(&[]), 0);
+        assert_eq!(super::complete_packets(&[0xC0]), 0);
+        assert_eq!(super::complete_packets(&[0xC0, 0]), 1);
+        // A two-byte Remaining Length (128), all there, then a partial one.
+        let mut buf = [0u8; 3 + 128 + 3];
+        buf[..3].copy_from_slice(&[0x30, 0x80, 0x01]);
+        buf[131..].copy_from_slice(&[0x40, 2, 0]);
+        assert_eq!(super::complete_packets(&buf), 1);
+        // A malformed Remaining Length ends the count.
+        assert_eq!(
+            super::complete_packets(&[0xC0, 0, 0x30, 0xFF, 0xFF, 0xFF, 0xFF, 1]),
+            1
+        );
     }
 }

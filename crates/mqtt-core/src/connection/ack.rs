@@ -249,7 +249,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         };
         // Stripped of its Reason String and User Properties where the peer
         // allows no more; an acknowledgement always fits then.
-        GenericPacket::V5_0(self.fit(packet).unwrap_or_else(|_| match qos {
+        GenericPacket::V5_0(self.fit_v5(packet).unwrap_or_else(|_| match qos {
             QoS::AtLeastOnce => v5_0::Puback::new(id).into(),
             _ => v5_0::Pubrec::new(id).into(),
         }))

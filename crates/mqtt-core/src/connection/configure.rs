@@ -42,8 +42,6 @@ pub(crate) struct Negotiated {
     pub(crate) shared_subscription_available: bool,
     pub(crate) assigned_client_identifier: Option<MqttString>,
     pub(crate) session_present: bool,
-    /// A PINGREQ was sent and its PINGRESP has not arrived.
-    pub(crate) pingreq_outstanding: bool,
 }
 
 impl Default for Negotiated {
@@ -71,7 +69,6 @@ impl Default for Negotiated {
             shared_subscription_available: true,
             assigned_client_identifier: None,
             session_present: false,
-            pingreq_outstanding: false,
         }
     }
 }
@@ -204,8 +201,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.receive_maximum = ours;
             self.session.set_receive_maximum(ours);
             self.neg.topic_alias_maximum = info.topic_alias_maximum;
-            self.alias_recv = TopicAliasRecv::new(info.topic_alias_maximum);
-            self.alias_send = TopicAliasSend::new(0);
+            self.aliases.recv = TopicAliasRecv::new(info.topic_alias_maximum);
+            self.aliases.send = TopicAliasSend::new(0);
             if let Some(max) = info.maximum_packet_size {
                 self.decoder.set_max_packet_size(max.get());
             }
@@ -214,8 +211,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.peer_receive_maximum = receive_maximum.unwrap_or(NonZeroU16::MAX);
             self.neg.peer_maximum_packet_size = info.maximum_packet_size;
             self.neg.peer_topic_alias_maximum = info.topic_alias_maximum;
-            self.alias_send = TopicAliasSend::new(info.topic_alias_maximum);
-            self.alias_recv = TopicAliasRecv::new(0);
+            self.aliases.send = TopicAliasSend::new(info.topic_alias_maximum);
+            self.aliases.recv = TopicAliasRecv::new(0);
             let ours = match info.version {
                 ProtocolVersion::V3_1_1 => v3_receive_maximum,
                 ProtocolVersion::V5_0 => NonZeroU16::MAX,
@@ -262,7 +259,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.receive_maximum = receive_maximum;
             self.session.set_receive_maximum(receive_maximum);
             self.neg.topic_alias_maximum = topic_alias_maximum;
-            self.alias_recv = TopicAliasRecv::new(topic_alias_maximum);
+            self.aliases.recv = TopicAliasRecv::new(topic_alias_maximum);
             if let Some(max) = p.maximum_packet_size {
                 self.decoder.set_max_packet_size(max.get());
             }
@@ -270,7 +267,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.peer_receive_maximum = receive_maximum;
             self.neg.peer_maximum_packet_size = p.maximum_packet_size;
             self.neg.peer_topic_alias_maximum = topic_alias_maximum;
-            self.alias_send = TopicAliasSend::new(topic_alias_maximum);
+            self.aliases.send = TopicAliasSend::new(topic_alias_maximum);
         }
     }
 }

@@ -14,7 +14,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// [MQTT-3.1.2-29] or the packet would exceed its Maximum Packet Size
     /// ([MQTT-3.4.2-2] and the like); errs when it still exceeds it
     /// [MQTT-3.2.2-15], [MQTT-3.1.2-24].
-    pub(super) fn fit(&self, packet: v5_0::Packet<P>) -> Result<v5_0::Packet<P>, SendError> {
+    pub(super) fn fit(&self, packet: GenericPacket<P>) -> Result<GenericPacket<P>, SendError> {
+        match packet {
+            // v3.1.1 announces no Maximum Packet Size and has no problem
+            // information to leave out.
+            GenericPacket::V3_1_1(_) => Ok(packet),
+            GenericPacket::V5_0(p) => self.fit_v5(p).map(GenericPacket::V5_0),
+        }
+    }
+
+    /// [`fit`](Self::fit) of a v5.0 packet.
+    pub(super) fn fit_v5(&self, packet: v5_0::Packet<P>) -> Result<v5_0::Packet<P>, SendError> {
         use v5_0::Packet as V5;
         let max = self
             .neg

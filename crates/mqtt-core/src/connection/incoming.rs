@@ -25,9 +25,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             return;
         }
         self.discard_expired_session(events);
-        self.sub_requests.clear();
+        self.sub_requests.forget_received();
         self.apply_connect(info, false);
-        self.rearm_recv = true;
+        self.keep_alive.packet_received();
         self.notify(packet, events);
     }
 
@@ -60,7 +60,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         self.start_session(session_present, events);
         self.notify(packet, events);
         // The PINGREQ timer starts with the connection.
-        self.rearm_send = true;
+        self.keep_alive.packet_sent();
     }
 
     /// Server: what this Server's CONNACK announced, checked on a PUBLISH
@@ -89,11 +89,11 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
         if let Some(alias) = p.topic_alias() {
             if p.topic_name().is_empty() {
-                let topic = self.alias_recv.resolve(alias)?.clone();
+                let topic = self.aliases.recv.resolve(alias)?.clone();
                 // The alias stays set, so the name is accepted.
                 let _ = p.set_topic_name(topic);
             } else {
-                self.alias_recv.insert(alias, p.to_topic_name())?;
+                self.aliases.recv.insert(alias, p.to_topic_name())?;
             }
         }
         Ok(())
@@ -156,6 +156,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// exceeded, [MQTT-3.3.4-7], [MQTT-3.3.4-9]), delivered once
     /// [MQTT-4.3.3-10], acknowledged as the [`AckPolicy`](crate::AckPolicy)
     /// says.
+    #[inline]
     pub(super) fn publish_received(
         &mut self,
         qos: QoS,
@@ -299,7 +300,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         events: &mut Vec<GenericEvent<P>>,
     ) {
         self.notify(packet, events);
-        if self.sub_ids.remove(&id) {
+        if self.sub_requests.answered(id) {
             if self.session.release_packet_id(id) {
                 events.push(GenericEvent::NotifyPacketIdReleased(id));
             }
@@ -325,7 +326,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// Client: the PINGRESP stops the PINGRESP timeout.
     pub(super) fn pingresp_received(&mut self, events: &mut Vec<GenericEvent<P>>) {
-        self.neg.pingreq_outstanding = false;
+        self.keep_alive.pingresp_received();
         self.cancel_timer(crate::TimerKind::PingrespRecv, events);
     }
 }

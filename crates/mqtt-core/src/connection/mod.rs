@@ -1,18 +1,20 @@
 //! [`GenericConnection`]: the role-typed Sans-I/O connection.
 
 mod ack;
-mod app_alias;
+mod aliases;
 mod auth;
 mod configure;
 mod fit;
 mod incoming;
+mod keep_alive;
 mod protocol_error;
 mod publish;
 mod recv;
 mod send;
+mod sub_requests;
 mod timers;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::BytesMut;
 use core::marker::PhantomData;
@@ -26,7 +28,7 @@ use mqtt_session::{MonotonicTime, Session};
 use crate::role::{Role, RoleKind};
 use crate::{
     ConnectionError, ConnectionOptions, ConnectionState, GenericEvent, SendError, Sendable,
-    TimerKind, TopicAliasRecv, TopicAliasSend,
+    TimerKind,
 };
 
 pub(crate) use configure::Negotiated;
@@ -71,32 +73,18 @@ pub struct GenericConnection<R: Role, P: PacketId = u16> {
     now: MonotonicTime,
     /// What CONNECT and CONNACK set for the current network connection.
     neg: Negotiated,
-    /// SUBSCRIBE and UNSUBSCRIBE packet identifiers awaiting their answer.
-    sub_ids: HashSet<P>,
-    /// Server: the SUBSCRIBE (`false`) and UNSUBSCRIBE (`true`) packet
-    /// identifiers received on this network connection and not answered
-    /// yet, with how many of each.
-    sub_requests: HashMap<(bool, P), u32>,
+    /// SUBSCRIBE and UNSUBSCRIBE packets awaiting their answer, both ways.
+    sub_requests: sub_requests::SubRequests<P>,
     /// Server: packets received after CONNECT, processed once the CONNACK
     /// is sent [MQTT-3.1.4-5] (v3.1.1), [MQTT-3.1.4-6] (v5.0).
     deferred: VecDeque<GenericPacket<P>>,
-    /// Which timers are armed: PingreqSend, PingrespRecv, PingreqRecv.
-    timers: [bool; 3],
-    /// A packet was sent: the Client's PINGREQ timer restarts at the end of
-    /// the call.
-    rearm_send: bool,
-    /// A packet arrived: the Server's receive timeout restarts at the end
-    /// of the call.
-    rearm_recv: bool,
+    /// The keep alive timers and the PINGREQ awaiting its PINGRESP.
+    keep_alive: keep_alive::KeepAlive,
     /// The session expired while disconnected and its flows were discarded
     /// since the last CONNACK.
     session_discarded: bool,
-    /// Our Topic Alias mappings for what we send (v5.0).
-    alias_send: TopicAliasSend,
-    /// The peer's Topic Alias mappings for what we receive (v5.0).
-    alias_recv: TopicAliasRecv,
-    /// The aliases the application chose itself, without auto map (v5.0).
-    app_aliases: app_alias::AppAliases,
+    /// The Topic Alias mappings of this network connection (v5.0).
+    aliases: aliases::Aliases,
     /// Received QoS 1 and 2 messages not acknowledged yet.
     acks: ack::Acks<P>,
     _role: PhantomData<R>,
@@ -147,16 +135,11 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             session,
             now: MonotonicTime::ZERO,
             neg: Negotiated::default(),
-            sub_ids: HashSet::new(),
-            sub_requests: HashMap::new(),
+            sub_requests: sub_requests::SubRequests::default(),
             deferred: VecDeque::new(),
-            timers: [false; 3],
-            rearm_send: false,
-            rearm_recv: false,
+            keep_alive: keep_alive::KeepAlive::default(),
             session_discarded: false,
-            alias_send: TopicAliasSend::new(0),
-            alias_recv: TopicAliasRecv::new(0),
-            app_aliases: app_alias::AppAliases::default(),
+            aliases: aliases::Aliases::default(),
             acks: ack::Acks::default(),
             _role: PhantomData,
         };
@@ -222,6 +205,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// [`publish`](Self::publish), appending the events to `events` (no
     /// allocation when it has room); returns the packet identifier.
     #[must_use = "the packet identifier names the flow's acknowledgement"]
+    #[inline]
     pub fn publish_into(
         &mut self,
         message: Message,
@@ -306,7 +290,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     pub fn recv(&mut self, buf: &mut BytesMut) -> Vec<GenericEvent<P>> {
         // Sized once: a packet received makes about two events (the packet,
         // its answer), and growing the `Vec` would copy them all again.
-        let mut events = Vec::with_capacity(2 * recv::complete_packets(buf) + 1);
+        let mut events = Vec::with_capacity(2 * mqtt_codec::wire::complete_packets(buf) + 1);
         self.recv_into(buf, &mut events);
         events
     }
@@ -338,8 +322,6 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     pub fn notify_closed(&mut self) -> Vec<GenericEvent<P>> {
         let mut events = Vec::new();
         self.closed(&mut events);
-        self.rearm_send = false;
-        self.rearm_recv = false;
         events
     }
 
@@ -374,7 +356,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     #[must_use = "the events report the packet identifier released"]
     pub fn release_packet_id(&mut self, id: P) -> Vec<GenericEvent<P>> {
         let mut events = Vec::new();
-        self.sub_ids.remove(&id);
+        self.sub_requests.answered(id);
         if self.session.release_packet_id(id) {
             events.push(GenericEvent::NotifyPacketIdReleased(id));
         }

@@ -6,7 +6,7 @@ use mqtt_codec::{v3_1_1, v5_0, DecodeError, GenericPacket, PacketId, ProtocolVer
 
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState, GenericEvent, TimerKind};
+use crate::{ConnectionError, ConnectionState, GenericEvent};
 
 /// A v5.0 CONNACK refusing the connection with `code` (0x82 Protocol Error
 /// when the CONNACK table does not list it).
@@ -96,12 +96,6 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// Cancels every armed timer.
     pub(super) fn cancel_all_timers(&mut self, events: &mut Vec<GenericEvent<P>>) {
-        for kind in [
-            TimerKind::PingreqSend,
-            TimerKind::PingrespRecv,
-            TimerKind::PingreqRecv,
-        ] {
-            self.cancel_timer(kind, events);
-        }
+        self.keep_alive.cancel_all(events);
     }
 }

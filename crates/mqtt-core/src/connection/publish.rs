@@ -4,7 +4,7 @@
 use core::num::NonZeroU16;
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{v5_0, Encode, Message, PacketId, QoS, TopicName};
+use mqtt_codec::{v5_0, Encode, GenericPacket, Message, PacketId, QoS, TopicName};
 use mqtt_session::{Outbound, Outgoing, Publish, SessionError};
 
 use super::GenericConnection;
@@ -42,7 +42,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 .on_connected(session_present, self.neg.peer_receive_maximum, self.now);
         if !session_present {
             // SUBSCRIBE and UNSUBSCRIBE sent before the CONNACK keep theirs.
-            for &id in &self.sub_ids {
+            for id in self.sub_requests.sent_ids() {
                 let _ = self.session.register_packet_id(id);
             }
         }
@@ -99,7 +99,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             .on_connected(false, core::num::NonZeroU16::MAX, self.now);
         // SUBSCRIBE and UNSUBSCRIBE keep theirs, released (and reported)
         // when their answer comes or the network connection closes.
-        for &id in &self.sub_ids {
+        for id in self.sub_requests.sent_ids() {
             let _ = self.session.register_packet_id(id);
         }
         self.session.on_disconnected(self.now);
@@ -114,9 +114,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// SUBSCRIBE and UNSUBSCRIBE packets waiting for their answer, and of
     /// queued messages.
     fn kept_packet_ids(&self) -> std::collections::HashSet<P> {
-        let mut kept = self.sub_ids.clone();
-        kept.extend(self.session.queued_packet_ids());
-        kept
+        self.sub_requests
+            .sent_ids()
+            .chain(self.session.queued_packet_ids())
+            .collect()
     }
 
     /// Sends what the session's queue holds, as far as the send quota
@@ -221,9 +222,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         self.check_publish_limits(message.qos(), message.retain())?;
         self.check_publish_size(&message, explicit)?;
         if let Some(id) = id.filter(|_| message.qos() != QoS::AtMostOnce) {
-            if self.sub_ids.contains(&id) {
+            if self.sub_requests.is_sent(id) {
                 return Err(SessionError::PacketIdInUse(id.to_u32()).into());
             }
+        }
+        if message.qos() == QoS::AtMostOnce && self.session.sends_now() {
+            // Nothing for the session to keep: straight into its event.
+            self.session.check_message(&message)?;
+            let version = self.session.version();
+            let publish = Publish::from_message(version, message, P::default());
+            self.emit_publish(publish, explicit, events);
+            return Ok(None);
         }
         let outbound = match id {
             None => self.session.try_publish(message, self.now),
@@ -283,9 +292,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         let empty = p.topic_name().is_empty();
         if empty {
             let topic = if auto_map {
-                self.alias_send.topic(alias)
+                self.aliases.send.topic(alias)
             } else {
-                self.app_aliases.topic(alias.get())
+                self.aliases.app.topic(alias.get())
             };
             let topic = topic.ok_or(crate::TopicAliasError::Unmapped(alias.get()))?;
             // The alias is set, so an empty name would be accepted too.
@@ -299,45 +308,76 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// goes on the wire, alias applied: one larger than the peer's Maximum
     /// Packet Size is not sent; its flow ends as if it had been
     /// [MQTT-3.1.2-25], [MQTT-3.2.2-15], [MQTT-3.1.2-24].
+    #[inline]
     pub(super) fn emit_publish(
         &mut self,
-        mut publish: Publish<P>,
+        publish: Publish<P>,
         explicit: Explicit,
         events: &mut Vec<GenericEvent<P>>,
     ) {
+        let (id, qos) = (publish.packet_id(), publish.qos());
+        // Moved once, into its event; the alias and the size are worked
+        // out there.
+        events.push(GenericEvent::RequestSendPacket {
+            packet: publish.into(),
+            release_packet_id_if_send_error: None,
+        });
+        let aliases = self.neg.peer_topic_alias_maximum > 0;
+        if aliases || self.neg.peer_maximum_packet_size.is_some() {
+            if let Err(error) = self.fit_publish(explicit, events) {
+                events.pop();
+                return self.refuse_popped(id, qos, error, events);
+            }
+        }
+        self.keep_alive.packet_sent();
+    }
+
+    /// The Topic Alias and the size of the PUBLISH last pushed to `events`
+    /// (see [`emit_publish`](Self::emit_publish)); errs when it is too
+    /// large to send.
+    fn fit_publish(
+        &mut self,
+        explicit: Explicit,
+        events: &mut [GenericEvent<P>],
+    ) -> Result<(), SendError> {
+        let Some(GenericEvent::RequestSendPacket { packet, .. }) = events.last_mut() else {
+            return Ok(());
+        };
         let max = self
             .neg
             .peer_maximum_packet_size
             .map(|m| usize::try_from(m.get()).unwrap_or(usize::MAX));
-        let (id, qos) = (publish.packet_id(), publish.qos());
-        let unaliased = publish.encoded_len();
-        // Worked out in place: the packet is moved once, into its event.
-        let (size, record) = match &mut publish {
-            Publish::V3_1_1(_) => (unaliased, None),
-            Publish::V5_0(p) => {
+        let unaliased = max.map(|_| packet.encoded_len());
+        let (size, record) = match packet {
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
                 // An automatic alias adds 5 bytes at most: it is only put
                 // where it cannot make the packet too large, so that the
                 // mapping it may create is always sent.
-                let room = max.is_none_or(|m| unaliased.saturating_add(5) <= m);
+                let room = match (max, unaliased) {
+                    (Some(max), Some(len)) => len.saturating_add(5) <= max,
+                    _ => true,
+                };
                 let (aliased, record) = self.apply_alias(p, explicit, room);
-                let size = if aliased { p.encoded_len() } else { unaliased };
+                let size = match aliased {
+                    true => max.map(|_| p.encoded_len()),
+                    false => unaliased,
+                };
                 (size, record)
             }
+            _ => (unaliased, None),
         };
-        if let Some(max) = max {
+        if let (Some(max), Some(size)) = (max, size) {
             if size > max {
-                let error = SendError::PacketTooLarge {
+                return Err(SendError::PacketTooLarge {
                     size,
                     maximum: u32::try_from(max).unwrap_or(u32::MAX),
-                };
-                self.refuse_popped(id, qos, error, events);
-                return;
+                });
             }
         }
         if let Some((alias, topic)) = record {
-            self.app_aliases.insert(alias.get(), &topic);
+            self.aliases.app.insert(alias.get(), &topic);
         }
-        self.emit(publish, None, events);
+        Ok(())
     }
 
     /// A PUBLISH the session handed out is not sent: `error` is reported
@@ -391,12 +431,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             return (false, None);
         }
         let alias = if self.options.auto_map_topic_alias_send {
-            match self.alias_send.get(p.topic_name()) {
+            match self.aliases.send.get(p.topic_name()) {
                 Some(alias) => Some((alias, true)),
-                None => self.alias_send.map(p.topic_name()).map(|a| (a, false)),
+                None => self.aliases.send.map(p.topic_name()).map(|a| (a, false)),
             }
         } else if self.options.auto_replace_topic_alias_send {
-            self.app_aliases
+            self.aliases
+                .app
                 .alias(p.topic_name())
                 .and_then(NonZeroU16::new)
                 .map(|a| (a, true))

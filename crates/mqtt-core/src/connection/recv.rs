@@ -1,7 +1,7 @@
 //! Receiving: decode, check the role and state, configure, answer, notify.
 
 use bytes::BytesMut;
-use mqtt_codec::wire::{FixedHeader, PacketType};
+use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
 
 use super::configure::ConnectInfo;
@@ -34,20 +34,6 @@ fn peer_may_send(role: RoleKind, version: ProtocolVersion, packet_type: PacketTy
     super::send::may_send(peer, version, packet_type)
 }
 
-/// How many complete packets the front of `buf` holds, counted from their
-/// fixed headers (up to the first malformed one, which `recv` reports).
-pub(super) fn complete_packets(buf: &[u8]) -> usize {
-    let (mut at, mut count) = (0, 0);
-    while let Ok(Some(header)) = FixedHeader::parse(&buf[at..]) {
-        at += header.packet_len();
-        if at > buf.len() {
-            break;
-        }
-        count += 1;
-    }
-    count
-}
-
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
     pub(super) fn do_recv(&mut self, buf: &mut BytesMut, events: &mut Vec<GenericEvent<P>>) {
         loop {
@@ -57,8 +43,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 return;
             }
             match self.decoder.decode(buf) {
-                Ok(Some(GenericPacket::V3_1_1(packet))) => self.on_v3(packet, events),
-                Ok(Some(GenericPacket::V5_0(packet))) => self.on_v5(packet, events),
+                Ok(Some(packet)) => self.on_packet(packet, events),
                 Ok(None) => return,
                 Err(error) => {
                     if self.role != RoleKind::Client && self.state == ConnectionState::Disconnected
@@ -74,33 +59,20 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
     }
 
-    /// One decoded packet.
+    /// One decoded packet: handled now, or, on a Server between CONNECT
+    /// and CONNACK, after the CONNACK.
+    #[inline]
     pub(super) fn on_packet(
         &mut self,
         packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        match packet {
-            GenericPacket::V3_1_1(p) => self.on_v3(p, events),
-            GenericPacket::V5_0(p) => self.on_v5(p, events),
-        }
-    }
-
-    /// One decoded v3.1.1 packet: taken apart from its [`GenericPacket`]
-    /// first, so that what moves from here on is the (smaller) v3.1.1 one.
-    fn on_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
-        match self.admit_recv(ProtocolVersion::V3_1_1, packet.packet_type(), events) {
-            Admit::Now => self.recv_v3(packet, events),
-            Admit::Defer => self.defer(GenericPacket::V3_1_1(packet), events),
-            Admit::Refused => {}
-        }
-    }
-
-    /// One decoded v5.0 packet, like [`on_v3`](Self::on_v3).
-    fn on_v5(&mut self, packet: v5_0::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
-        match self.admit_recv(ProtocolVersion::V5_0, packet.packet_type(), events) {
-            Admit::Now => self.recv_v5(packet, events),
-            Admit::Defer => self.defer(GenericPacket::V5_0(packet), events),
+        let packet_type = packet.packet_type();
+        match self.admit_recv(packet.version(), packet_type, events) {
+            // The hot path, kept short so that the packet moves little.
+            Admit::Now if packet_type == PacketType::Publish => self.recv_publish(packet, events),
+            Admit::Now => self.recv_packet(packet, events),
+            Admit::Defer => self.defer(packet, events),
             Admit::Refused => {}
         }
     }
@@ -122,7 +94,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
         if self.role == RoleKind::Server && self.state != ConnectionState::Disconnected {
             // [MQTT-3.1.2-22] (v5.0), [MQTT-3.1.2-24] (v3.1.1): any packet.
-            self.rearm_recv = true;
+            self.keep_alive.packet_received();
         }
         if self.role == RoleKind::Server
             && self.state == ConnectionState::Connecting
@@ -216,187 +188,144 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         packet: impl Into<GenericPacket<P>>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        match self.sub_request_received(unsubscribe, id) {
+        let admitted = match self.role {
+            RoleKind::Server => self.sub_requests.received(unsubscribe, id),
+            _ => Ok(()),
+        };
+        match admitted {
             Ok(()) => self.notify(packet, events),
             Err(error) => self.protocol_error(error, events),
         }
     }
 
-    pub(super) fn recv_v3(&mut self, packet: v3_1_1::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
-        use v3_1_1::Packet as V3;
-        match packet {
-            V3::Connect(c) => {
-                let info = ConnectInfo::of_v3(&c);
-                self.connect_received(info, GenericPacket::V3_1_1(V3::Connect(c)), events);
+    /// What a received packet implies, by its type, the same in both
+    /// versions ([`v5_rules`](Self::v5_rules) first for v5.0's own).
+    fn recv_packet(&mut self, mut packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
+        use PacketType as T;
+        if packet.packet_type() == T::Publish {
+            return self.recv_publish(packet, events);
+        }
+        if let GenericPacket::V5_0(p) = &mut packet {
+            if let Err(error) = self.v5_rules(p) {
+                self.protocol_error(error, events);
+                return;
             }
-            V3::Connack(c) => {
-                let success = c.return_code().is_success();
-                let session_present = c.session_present();
-                self.connack_received(
-                    success,
-                    session_present,
-                    false,
-                    GenericPacket::V3_1_1(V3::Connack(c)),
-                    events,
-                );
+        }
+        let id = packet.packet_id();
+        match (packet.packet_type(), id) {
+            (T::Connect, _) => match connect_info(&packet) {
+                Some(info) => self.connect_received(info, packet, events),
+                None => self.notify(packet, events),
+            },
+            (T::Connack, _) => {
+                let (success, session_present) = connack_outcome(&packet);
+                let v5 = packet.version() == ProtocolVersion::V5_0;
+                self.connack_received(success, session_present, v5, packet, events);
             }
-            V3::Publish(p) => {
-                let (qos, id) = (p.qos(), p.packet_id());
-                self.publish_received(qos, id, V3::Publish(p), events);
+            (T::Puback, Some(id)) => self.puback_received(id, packet, events),
+            (T::Pubrec, Some(id)) => {
+                let failure = super::send::failure_pubrec(&packet);
+                self.pubrec_received(id, failure, packet, events);
             }
-            V3::Puback(a) => {
-                let id = a.packet_id();
-                self.puback_received(id, GenericPacket::V3_1_1(V3::Puback(a)), events);
-            }
-            V3::Pubrec(a) => {
-                let id = a.packet_id();
-                self.pubrec_received(id, false, GenericPacket::V3_1_1(V3::Pubrec(a)), events);
-            }
-            V3::Pubrel(a) => {
-                let id = a.packet_id();
-                self.pubrel_received(id, GenericPacket::V3_1_1(V3::Pubrel(a)), events);
-            }
-            V3::Pubcomp(a) => {
-                let id = a.packet_id();
-                self.pubcomp_received(id, GenericPacket::V3_1_1(V3::Pubcomp(a)), events);
-            }
-            V3::Suback(a) => {
-                let id = a.packet_id();
-                self.sub_answer_received(id, GenericPacket::V3_1_1(V3::Suback(a)), events);
-            }
-            V3::Unsuback(a) => {
-                let id = a.packet_id();
-                self.sub_answer_received(id, GenericPacket::V3_1_1(V3::Unsuback(a)), events);
-            }
-            V3::Pingreq(p) => {
-                self.notify(GenericPacket::V3_1_1(V3::Pingreq(p)), events);
+            (T::Pubrel, Some(id)) => self.pubrel_received(id, packet, events),
+            (T::Pubcomp, Some(id)) => self.pubcomp_received(id, packet, events),
+            (T::Suback | T::Unsuback, Some(id)) => self.sub_answer_received(id, packet, events),
+            (T::Subscribe, Some(id)) => self.sub_request(false, id, packet, events),
+            (T::Unsubscribe, Some(id)) => self.sub_request(true, id, packet, events),
+            (T::Pingreq, _) => {
+                self.notify(packet, events);
                 self.pingreq_received(events);
             }
-            V3::Pingresp(p) => {
+            (T::Pingresp, _) => {
                 self.pingresp_received(events);
-                self.notify(GenericPacket::V3_1_1(V3::Pingresp(p)), events);
+                self.notify(packet, events);
             }
-            V3::Disconnect(d) => {
-                self.notify(GenericPacket::V3_1_1(V3::Disconnect(d)), events);
+            (T::Disconnect, _) => {
+                self.notify(packet, events);
                 self.close(events);
             }
-            V3::Subscribe(s) => {
-                self.sub_request(false, s.packet_id(), V3::Subscribe(s), events);
-            }
-            V3::Unsubscribe(u) => {
-                self.sub_request(true, u.packet_id(), V3::Unsubscribe(u), events);
-            }
+            // AUTH (its exchange is taken by `v5_rules`), and no other:
+            // every packet type with an identifier has one.
+            _ => self.notify(packet, events),
         }
     }
 
-    pub(super) fn recv_v5(&mut self, packet: v5_0::Packet<P>, events: &mut Vec<GenericEvent<P>>) {
-        use v5_0::Packet as V5;
-        if let Err(error) = self.check_problem_information(&packet) {
-            self.protocol_error(error, events);
-            return;
-        }
-        match packet {
-            V5::Connect(c) => {
-                let info = ConnectInfo::of_v5(&c);
-                self.connect_received(info, GenericPacket::V5_0(V5::Connect(c)), events);
+    /// A PUBLISH: v5.0's rules (its Topic Alias), then
+    /// [`publish_received`](Self::publish_received).
+    #[inline]
+    fn recv_publish(&mut self, mut packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
+        if let GenericPacket::V5_0(p) = &mut packet {
+            if let Err(error) = self.v5_rules(p) {
+                self.protocol_error(error, events);
+                return;
             }
+        }
+        let qos = packet.publish_qos().unwrap_or_default();
+        let id = packet.packet_id();
+        self.publish_received(qos, id, packet, events);
+    }
+
+    /// What only v5.0 asks of a received packet, checked and applied
+    /// before the rules of both versions: Request Problem Information
+    /// [MQTT-3.1.2-29], the CONNACK's authentication and limits, a
+    /// PUBLISH's Topic Alias (resolved to its Topic Name), a SUBSCRIBE's
+    /// features, a DISCONNECT's Session Expiry Interval (§3.14.2.2.2) and
+    /// the AUTH exchange (§4.12).
+    fn v5_rules(&mut self, packet: &mut v5_0::Packet<P>) -> Result<(), ConnectionError> {
+        use v5_0::Packet as V5;
+        self.check_problem_information(packet)?;
+        match packet {
             V5::Connack(c) => {
                 let success = c.reason_code().is_success();
-                let session_present = c.session_present();
-                if let Err(error) = self.check_connack_auth(success, c.properties()) {
-                    self.protocol_error(error, events);
-                    return;
-                }
+                self.check_connack_auth(success, c.properties())?;
                 if success {
-                    self.apply_connack(session_present, Some(c.properties()), false);
+                    self.apply_connack(c.session_present(), Some(c.properties()), false);
                 }
-                self.connack_received(
-                    success,
-                    session_present,
-                    true,
-                    GenericPacket::V5_0(V5::Connack(c)),
-                    events,
-                );
             }
-            V5::Publish(mut p) => {
-                if let Err(error) = self.check_publish_v5(&mut p) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                let (qos, id) = (p.qos(), p.packet_id());
-                self.publish_received(qos, id, V5::Publish(p), events);
-            }
-            V5::Puback(a) => {
-                let id = a.packet_id();
-                self.puback_received(id, GenericPacket::V5_0(V5::Puback(a)), events);
-            }
-            V5::Pubrec(a) => {
-                let (id, failure) = (a.packet_id(), a.reason_code().is_failure());
-                self.pubrec_received(id, failure, GenericPacket::V5_0(V5::Pubrec(a)), events);
-            }
-            V5::Pubrel(a) => {
-                let id = a.packet_id();
-                self.pubrel_received(id, GenericPacket::V5_0(V5::Pubrel(a)), events);
-            }
-            V5::Pubcomp(a) => {
-                let id = a.packet_id();
-                self.pubcomp_received(id, GenericPacket::V5_0(V5::Pubcomp(a)), events);
-            }
-            V5::Subscribe(s) => {
-                if let Err(error) = self.check_subscribe_received(&s) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                self.sub_request(false, s.packet_id(), V5::Subscribe(s), events);
-            }
-            V5::Suback(a) => {
-                let id = a.packet_id();
-                self.sub_answer_received(id, GenericPacket::V5_0(V5::Suback(a)), events);
-            }
-            V5::Unsuback(a) => {
-                let id = a.packet_id();
-                self.sub_answer_received(id, GenericPacket::V5_0(V5::Unsuback(a)), events);
-            }
-            V5::Pingreq(p) => {
-                self.notify(GenericPacket::V5_0(V5::Pingreq(p)), events);
-                self.pingreq_received(events);
-            }
-            V5::Pingresp(p) => {
-                self.pingresp_received(events);
-                self.notify(GenericPacket::V5_0(V5::Pingresp(p)), events);
-            }
+            V5::Publish(p) => self.check_publish_v5(p)?,
+            V5::Subscribe(s) => self.check_subscribe_received(s)?,
             V5::Disconnect(d) => {
                 let expiry = d.properties().session_expiry_interval;
                 if expiry.is_some() && self.role == RoleKind::Client {
-                    let error = ConnectionError::ProtocolError(
+                    return Err(ConnectionError::ProtocolError(
                         "a Server sends no Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2]",
-                    );
-                    self.protocol_error(error, events);
-                    return;
+                    ));
                 }
                 if expiry.is_some_and(|e| e != 0) && self.neg.connect_expiry_zero {
-                    let error = ConnectionError::ProtocolError(
+                    return Err(ConnectionError::ProtocolError(
                         "a non-zero Session Expiry Interval in DISCONNECT after 0 in CONNECT (§3.14.2.2.2)",
-                    );
-                    self.protocol_error(error, events);
-                    return;
+                    ));
                 }
                 if let Some(expiry) = expiry {
                     self.session.set_session_expiry_interval(expiry);
                 }
-                self.notify(GenericPacket::V5_0(V5::Disconnect(d)), events);
-                self.close(events);
             }
-            V5::Auth(a) => {
-                if let Err(error) = self.auth_received(&a) {
-                    self.protocol_error(error, events);
-                    return;
-                }
-                self.notify(GenericPacket::V5_0(V5::Auth(a)), events);
-            }
-            V5::Unsubscribe(u) => {
-                self.sub_request(true, u.packet_id(), V5::Unsubscribe(u), events);
-            }
+            V5::Auth(a) => self.auth_received(a)?,
+            _ => {}
         }
+        Ok(())
+    }
+}
+
+/// What a CONNECT of either version says for the connection.
+fn connect_info<P: PacketId>(packet: &GenericPacket<P>) -> Option<ConnectInfo> {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)) => Some(ConnectInfo::of_v3(c)),
+        GenericPacket::V5_0(v5_0::Packet::Connect(c)) => Some(ConnectInfo::of_v5(c)),
+        _ => None,
+    }
+}
+
+/// Whether a CONNACK of either version accepts the connection, and its
+/// Session Present.
+fn connack_outcome<P: PacketId>(packet: &GenericPacket<P>) -> (bool, bool) {
+    match packet {
+        GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c)) => {
+            (c.return_code().is_success(), c.session_present())
+        }
+        GenericPacket::V5_0(v5_0::Packet::Connack(c)) => {
+            (c.reason_code().is_success(), c.session_present())
+        }
+        _ => (false, false),
     }
 }

@@ -10,12 +10,7 @@ use mqtt_session::{FlowState, Publish, SessionError};
 use super::configure::ConnectInfo;
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionError, ConnectionState, GenericEvent, SendError, TimerKind};
-
-/// The most SUBSCRIBE and UNSUBSCRIBE packet identifiers a Server keeps,
-/// received and not answered yet; one more is refused with 0x97 Quota
-/// exceeded. Far above what a client that waits for its answers sends.
-const MAX_SUB_REQUESTS: usize = 65_536;
+use crate::{ConnectionState, GenericEvent, SendError, TimerKind};
 
 /// Whether `role` ever sends `packet_type` on `version` (§2.1.2, Table 2-1;
 /// a v3.1.1 Server sends no DISCONNECT, §3.14).
@@ -62,10 +57,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             return Err(SendError::NotAllowedForRole { packet_type, role });
         }
         self.check_send_state(role, packet_type)?;
-        match packet {
-            GenericPacket::V3_1_1(p) => self.send_v3(p, events),
-            GenericPacket::V5_0(p) => self.send_v5(p, events),
-        }
+        self.send_packet(packet, events)
     }
 
     pub(super) fn not_now(&self, packet_type: PacketType) -> SendError {
@@ -110,183 +102,146 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
     }
 
-    pub(super) fn send_v3(
+    /// What sending `packet` (checked for role, version and state) implies,
+    /// by its type, the same in both versions; v5.0 adds its fitting to
+    /// the peer ([`fit`](Self::fit)) and its properties. Every check comes
+    /// before the first change.
+    fn send_packet(
         &mut self,
-        packet: v3_1_1::Packet<P>,
+        packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) -> Result<(), SendError> {
         use v3_1_1::Packet as V3;
-        match packet {
-            V3::Connect(c) => {
+        use v5_0::Packet as V5;
+        use PacketType as T;
+        let packet = match packet {
+            GenericPacket::V3_1_1(V3::Publish(p)) => {
+                return self.send_publish(Publish::V3_1_1(p), events)
+            }
+            GenericPacket::V5_0(V5::Publish(p)) => {
+                return self.send_publish(Publish::V5_0(p), events)
+            }
+            GenericPacket::V3_1_1(V3::Connect(c)) => {
                 let info = ConnectInfo::of_v3(&c);
-                self.check_connect_version(&info)?;
-                self.discard_expired_session(events);
-                self.apply_connect(info, true);
-                self.emit(GenericPacket::V3_1_1(V3::Connect(c)), None, events);
+                return self.send_connect(info, GenericPacket::V3_1_1(V3::Connect(c)), events);
             }
-            V3::Connack(c) => {
-                let success = c.return_code().is_success();
-                self.send_connack(success, c.session_present(), None)?;
-                self.emit(GenericPacket::V3_1_1(V3::Connack(c)), None, events);
-                self.after_connack_sent(success, c.session_present(), events);
+            GenericPacket::V5_0(V5::Connect(c)) => {
+                let info = ConnectInfo::of_v5(&c);
+                return self.send_connect(info, GenericPacket::V5_0(V5::Connect(c)), events);
             }
-            V3::Publish(p) => self.send_publish(Publish::V3_1_1(p), events)?,
-            V3::Puback(a) => {
-                self.session.puback_sent(a.packet_id());
-                self.emit(GenericPacket::V3_1_1(V3::Puback(a)), None, events);
+            packet => packet,
+        };
+        let packet_type = packet.packet_type();
+        match packet_type {
+            T::Connack => return self.send_connack(packet, events),
+            T::Disconnect => return self.send_disconnect(packet, events),
+            _ => {}
+        }
+        let id = packet.packet_id();
+        match (&packet, id) {
+            (_, Some(id)) if packet_type == T::Pubrel => self.check_pubrel(id)?,
+            (GenericPacket::V5_0(V5::Subscribe(s)), _) => self.check_subscribe(s)?,
+            (GenericPacket::V5_0(V5::Auth(a)), _) => self.check_auth_send(a)?,
+            _ => {}
+        }
+        let packet = self.fit(packet)?;
+        // The last checks take what they check: nothing fails after them.
+        if let Some(id) = id {
+            match packet_type {
+                T::Subscribe | T::Unsubscribe => self.take_sub_id(id)?,
+                T::Suback => self.sub_requests.answer(false, id)?,
+                T::Unsuback => self.sub_requests.answer(true, id)?,
+                T::Puback => self.session.puback_sent(id),
+                T::Pubrec => self.session.pubrec_sent(id, failure_pubrec(&packet)),
+                _ => {}
             }
-            V3::Pubrec(a) => {
-                self.session.pubrec_sent(a.packet_id(), false);
-                self.emit(GenericPacket::V3_1_1(V3::Pubrec(a)), None, events);
-            }
-            V3::Pubrel(a) => {
-                self.check_pubrel(a.packet_id())?;
-                self.emit(GenericPacket::V3_1_1(V3::Pubrel(a)), None, events);
-            }
-            V3::Subscribe(s) => {
-                let id = s.packet_id();
-                self.take_sub_id(id)?;
-                self.emit(GenericPacket::V3_1_1(V3::Subscribe(s)), Some(id), events);
-            }
-            V3::Unsubscribe(u) => {
-                let id = u.packet_id();
-                self.take_sub_id(id)?;
-                self.emit(GenericPacket::V3_1_1(V3::Unsubscribe(u)), Some(id), events);
-            }
-            V3::Pingreq(p) => {
-                self.emit(GenericPacket::V3_1_1(V3::Pingreq(p)), None, events);
-                self.pingreq_sent(events);
-            }
-            V3::Disconnect(d) => {
-                events.push(GenericEvent::RequestSendPacket {
-                    packet: GenericPacket::V3_1_1(V3::Disconnect(d)),
-                    release_packet_id_if_send_error: None,
-                });
-                // [MQTT-3.14.4-1], [MQTT-3.14.4-2]
-                self.close(events);
-            }
-            V3::Suback(a) => {
-                self.answer_sub_request(false, a.packet_id())?;
-                self.emit(GenericPacket::V3_1_1(V3::Suback(a)), None, events);
-            }
-            V3::Unsuback(a) => {
-                self.answer_sub_request(true, a.packet_id())?;
-                self.emit(GenericPacket::V3_1_1(V3::Unsuback(a)), None, events);
-            }
-            p @ (V3::Pubcomp(_) | V3::Pingresp(_)) => {
-                self.emit(GenericPacket::V3_1_1(p), None, events);
-            }
+        }
+        if let GenericPacket::V5_0(V5::Auth(a)) = &packet {
+            self.auth_sent(a);
+        }
+        let release = id.filter(|_| matches!(packet_type, T::Subscribe | T::Unsubscribe));
+        self.emit(packet, release, events);
+        if packet_type == T::Pingreq {
+            self.pingreq_sent(events);
         }
         Ok(())
     }
 
-    pub(super) fn send_v5(
+    /// A CONNECT: its version checked, an expired session discarded, what
+    /// it says applied [MQTT-3.1.2-4].
+    fn send_connect(
         &mut self,
-        packet: v5_0::Packet<P>,
+        info: ConnectInfo,
+        packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) -> Result<(), SendError> {
-        use v5_0::Packet as V5;
-        match packet {
-            V5::Connect(c) => {
-                let info = ConnectInfo::of_v5(&c);
-                self.check_connect_version(&info)?;
-                self.discard_expired_session(events);
-                self.apply_connect(info, true);
-                self.emit(GenericPacket::V5_0(V5::Connect(c)), None, events);
+        self.check_connect_version(&info)?;
+        self.discard_expired_session(events);
+        self.apply_connect(info, true);
+        self.emit(packet, None, events);
+        Ok(())
+    }
+
+    /// A CONNACK: checked against the CONNECT ([`check_connack`](Self::check_connack)),
+    /// fitted (v5.0), then what it announces applied.
+    fn send_connack(
+        &mut self,
+        packet: GenericPacket<P>,
+        events: &mut Vec<GenericEvent<P>>,
+    ) -> Result<(), SendError> {
+        let (success, session_present) = match &packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Connack(c)) => {
+                let success = c.return_code().is_success();
+                self.check_connack(success, c.session_present(), None)?;
+                (success, c.session_present())
             }
-            V5::Connack(c) => {
+            GenericPacket::V5_0(v5_0::Packet::Connack(c)) => {
                 let success = c.reason_code().is_success();
-                self.send_connack(success, c.session_present(), Some(c.properties()))?;
-                let c = self.fit(V5::Connack(c))?;
-                let session_present = match &c {
-                    V5::Connack(c) => c.session_present(),
-                    _ => false,
-                };
-                if let (true, V5::Connack(connack)) = (success, &c) {
-                    self.apply_connack(session_present, Some(connack.properties()), true);
-                }
-                self.emit(GenericPacket::V5_0(c), None, events);
-                self.after_connack_sent(success, session_present, events);
+                self.check_connack(success, c.session_present(), Some(c.properties()))?;
+                (success, c.session_present())
             }
-            V5::Publish(p) => self.send_publish(Publish::V5_0(p), events)?,
-            V5::Puback(a) => {
-                let a = self.fit(V5::Puback(a))?;
-                if let V5::Puback(a) = &a {
-                    self.session.puback_sent(a.packet_id());
-                }
-                self.emit(GenericPacket::V5_0(a), None, events);
+            other => return Err(self.not_now(other.packet_type())),
+        };
+        let packet = self.fit(packet)?;
+        if let (true, GenericPacket::V5_0(v5_0::Packet::Connack(c))) = (success, &packet) {
+            self.apply_connack(session_present, Some(c.properties()), true);
+        }
+        self.emit(packet, None, events);
+        self.after_connack_sent(success, session_present, events);
+        Ok(())
+    }
+
+    /// A DISCONNECT ends the network connection [MQTT-3.14.4-1],
+    /// [MQTT-3.14.4-2]; on v5.0 it may change the Session Expiry Interval,
+    /// within the rules of §3.14.2.2.2.
+    fn send_disconnect(
+        &mut self,
+        packet: GenericPacket<P>,
+        events: &mut Vec<GenericEvent<P>>,
+    ) -> Result<(), SendError> {
+        let mut expiry = None;
+        if let GenericPacket::V5_0(v5_0::Packet::Disconnect(d)) = &packet {
+            expiry = d.properties().session_expiry_interval;
+            if expiry.is_some() && self.role == RoleKind::Server {
+                return Err(SendError::Forbidden(
+                    "a Server sends no Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2]",
+                ));
             }
-            V5::Pubrec(a) => {
-                let a = self.fit(V5::Pubrec(a))?;
-                if let V5::Pubrec(a) = &a {
-                    self.session
-                        .pubrec_sent(a.packet_id(), a.reason_code().is_failure());
-                }
-                self.emit(GenericPacket::V5_0(a), None, events);
-            }
-            V5::Pubrel(a) => {
-                self.check_pubrel(a.packet_id())?;
-                let a = self.fit(V5::Pubrel(a))?;
-                self.emit(GenericPacket::V5_0(a), None, events);
-            }
-            V5::Subscribe(s) => {
-                self.check_subscribe(&s)?;
-                let id = s.packet_id();
-                let s = self.fit(V5::Subscribe(s))?;
-                self.take_sub_id(id)?;
-                self.emit(GenericPacket::V5_0(s), Some(id), events);
-            }
-            V5::Unsubscribe(u) => {
-                let id = u.packet_id();
-                let u = self.fit(V5::Unsubscribe(u))?;
-                self.take_sub_id(id)?;
-                self.emit(GenericPacket::V5_0(u), Some(id), events);
-            }
-            V5::Pingreq(p) => {
-                self.emit(GenericPacket::V5_0(V5::Pingreq(p)), None, events);
-                self.pingreq_sent(events);
-            }
-            V5::Disconnect(d) => {
-                let expiry = d.properties().session_expiry_interval;
-                if expiry.is_some() && self.role == RoleKind::Server {
-                    return Err(SendError::Forbidden(
-                        "a Server sends no Session Expiry Interval in DISCONNECT [MQTT-3.14.2-2]",
-                    ));
-                }
-                if expiry.is_some_and(|e| e != 0) && self.neg.connect_expiry_zero {
-                    return Err(SendError::Forbidden(
-                        "a non-zero Session Expiry Interval in DISCONNECT after 0 in CONNECT (§3.14.2.2.2)",
-                    ));
-                }
-                let d = self.fit(V5::Disconnect(d))?;
-                if let Some(expiry) = expiry {
-                    self.session.set_session_expiry_interval(expiry);
-                }
-                events.push(GenericEvent::RequestSendPacket {
-                    packet: GenericPacket::V5_0(d),
-                    release_packet_id_if_send_error: None,
-                });
-                // [MQTT-3.14.4-1], [MQTT-3.14.4-2]
-                self.close(events);
-            }
-            V5::Auth(a) => {
-                self.check_auth_send(&a)?;
-                let a = self.fit(V5::Auth(a))?;
-                if let V5::Auth(a) = &a {
-                    self.auth_sent(a);
-                }
-                self.emit(GenericPacket::V5_0(a), None, events);
-            }
-            p @ (V5::Pubcomp(_) | V5::Suback(_) | V5::Unsuback(_) | V5::Pingresp(_)) => {
-                let p = self.fit(p)?;
-                match &p {
-                    V5::Suback(a) => self.answer_sub_request(false, a.packet_id())?,
-                    V5::Unsuback(a) => self.answer_sub_request(true, a.packet_id())?,
-                    _ => {}
-                }
-                self.emit(GenericPacket::V5_0(p), None, events);
+            if expiry.is_some_and(|e| e != 0) && self.neg.connect_expiry_zero {
+                return Err(SendError::Forbidden(
+                    "a non-zero Session Expiry Interval in DISCONNECT after 0 in CONNECT (§3.14.2.2.2)",
+                ));
             }
         }
+        let packet = self.fit(packet)?;
+        if let Some(expiry) = expiry {
+            self.session.set_session_expiry_interval(expiry);
+        }
+        events.push(GenericEvent::RequestSendPacket {
+            packet,
+            release_packet_id_if_send_error: None,
+        });
+        self.close(events);
         Ok(())
     }
 
@@ -303,7 +258,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             packet: packet.into(),
             release_packet_id_if_send_error: release,
         });
-        self.rearm_send = true;
+        self.keep_alive.packet_sent();
     }
 
     /// A PINGREQ was sent: the PINGRESP must come within the timeout (the
@@ -312,8 +267,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     pub(super) fn pingreq_sent(&mut self, events: &mut Vec<GenericEvent<P>>) {
         let keep_alive = Duration::from_secs(u64::from(self.keep_alive()));
         let timeout = self.options.pingresp_recv_timeout.unwrap_or(keep_alive);
-        if !timeout.is_zero() && !self.neg.pingreq_outstanding {
-            self.neg.pingreq_outstanding = true;
+        if !timeout.is_zero() && self.keep_alive.pingreq_sent() {
             self.reset_timer(TimerKind::PingrespRecv, timeout, events);
         }
     }
@@ -331,59 +285,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// the application, or registered now; not held by another flow
     /// [MQTT-2.2.1-3].
     pub(super) fn take_sub_id(&mut self, id: P) -> Result<(), SendError> {
-        if self.sub_ids.contains(&id) || self.session.flow_state(id).is_some() {
+        if self.sub_requests.is_sent(id) || self.session.flow_state(id).is_some() {
             return Err(SessionError::PacketIdInUse(id.to_u32()).into());
         }
         if !self.session.packet_ids().is_in_use(id) {
             self.session.register_packet_id(id)?;
         }
-        self.sub_ids.insert(id);
-        Ok(())
-    }
-
-    /// Server: a SUBSCRIBE (`unsubscribe` false) or UNSUBSCRIBE received,
-    /// to be answered. Errs when [`MAX_SUB_REQUESTS`] wait for an answer
-    /// already: a bound on what a peer can make us store.
-    pub(super) fn sub_request_received(
-        &mut self,
-        unsubscribe: bool,
-        id: P,
-    ) -> Result<(), ConnectionError> {
-        if self.role != RoleKind::Server {
-            return Ok(());
-        }
-        let waiting = self.sub_requests.len();
-        match self.sub_requests.get_mut(&(unsubscribe, id)) {
-            Some(n) => *n = n.saturating_add(1),
-            None if waiting >= MAX_SUB_REQUESTS => {
-                return Err(ConnectionError::QuotaExceeded(
-                    "too many SUBSCRIBE and UNSUBSCRIBE packets wait for an answer",
-                ))
-            }
-            None => {
-                self.sub_requests.insert((unsubscribe, id), 1);
-            }
-        }
-        Ok(())
-    }
-
-    /// Server: a SUBACK (`unsubscribe` false) or UNSUBACK answers a
-    /// SUBSCRIBE or UNSUBSCRIBE received on this network connection and not
-    /// answered yet, with its Packet Identifier [MQTT-2.2.1-6] (v5.0),
-    /// [MQTT-2.3.1-7] (v3.1.1).
-    pub(super) fn answer_sub_request(&mut self, unsubscribe: bool, id: P) -> Result<(), SendError> {
-        let key = (unsubscribe, id);
-        match self.sub_requests.get_mut(&key) {
-            Some(n) if *n > 1 => *n -= 1,
-            Some(_) => {
-                self.sub_requests.remove(&key);
-            }
-            None => {
-                return Err(SendError::Forbidden(
-                    "a SUBACK or UNSUBACK carries the Packet Identifier of a SUBSCRIBE or UNSUBSCRIBE received and not answered yet [MQTT-2.2.1-6], [MQTT-2.3.1-7]",
-                ))
-            }
-        }
+        self.sub_requests.sent(id);
         Ok(())
     }
 
@@ -409,7 +317,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// [MQTT-3.2.2-2] (v5.0), [MQTT-3.2.2-1] (v3.1.1); the Authentication
     /// Method of the CONNECT, and only then [MQTT-4.12.0-5],
     /// [MQTT-4.12.0-6].
-    pub(super) fn send_connack(
+    pub(super) fn check_connack(
         &self,
         success: bool,
         session_present: bool,
@@ -487,7 +395,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         self.state = ConnectionState::Connected;
         self.start_session(session_present, events);
         // The Keep Alive in force may have changed (Server Keep Alive).
-        self.rearm_recv = true;
+        self.keep_alive.packet_received();
         while let Some(packet) = self.deferred.pop_front() {
             if self.state != ConnectionState::Connected {
                 self.deferred.clear();
@@ -496,4 +404,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.on_packet(packet, events);
         }
     }
+}
+
+/// Whether a PUBREC ends its QoS 2 flow with a failure Reason Code (v5.0;
+/// a v3.1.1 PUBREC has none, §4.3.3).
+pub(super) fn failure_pubrec<P: PacketId>(packet: &GenericPacket<P>) -> bool {
+    matches!(packet, GenericPacket::V5_0(v5_0::Packet::Pubrec(a)) if a.reason_code().is_failure())
 }

@@ -10,14 +10,6 @@ use super::GenericConnection;
 use crate::role::{Role, RoleKind};
 use crate::{ConnectionError, ConnectionState, GenericEvent, TimerKind};
 
-fn slot(kind: TimerKind) -> usize {
-    match kind {
-        TimerKind::PingreqSend => 0,
-        TimerKind::PingrespRecv => 1,
-        TimerKind::PingreqRecv => 2,
-    }
-}
-
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// Asks the driver to (re)start `kind`.
     pub(super) fn reset_timer(
@@ -26,15 +18,12 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         duration: Duration,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        self.timers[slot(kind)] = true;
-        events.push(GenericEvent::RequestTimerReset { kind, duration });
+        self.keep_alive.reset(kind, duration, events);
     }
 
     /// Asks the driver to stop `kind`, if it was started.
     pub(super) fn cancel_timer(&mut self, kind: TimerKind, events: &mut Vec<GenericEvent<P>>) {
-        if std::mem::take(&mut self.timers[slot(kind)]) {
-            events.push(GenericEvent::RequestTimerCancel(kind));
-        }
+        self.keep_alive.cancel(kind, events);
     }
 
     /// The Client's PINGREQ interval: the option, else the Keep Alive in
@@ -77,7 +66,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     }
 
     pub(super) fn timer_fired(&mut self, kind: TimerKind, events: &mut Vec<GenericEvent<P>>) {
-        if !std::mem::take(&mut self.timers[slot(kind)]) {
+        if !self.keep_alive.fired(kind) {
             // Cancelled, or never started: a late firing is ignored.
             return;
         }
@@ -99,7 +88,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 }
             }
             TimerKind::PingrespRecv => {
-                if self.state == ConnectionState::Closed || !self.neg.pingreq_outstanding {
+                if self.state == ConnectionState::Closed || !self.keep_alive.pingreq_outstanding() {
                     return;
                 }
                 // §3.1.2.10: the Client closes when no PINGRESP comes in a
@@ -136,17 +125,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
         self.discard_expired_session(events);
         // [MQTT-3.3.2-7]: aliases belong to one network connection.
-        self.alias_send.clear();
-        self.alias_recv.clear();
-        self.app_aliases.clear();
+        self.aliases.clear();
         self.acks.on_close();
         self.deferred.clear();
-        self.neg.pingreq_outstanding = false;
+        self.keep_alive.closed();
         self.neg.reauthenticating = false;
         // A SUBSCRIBE or UNSUBSCRIBE is not re-sent: its answer never comes.
-        let mut ids: Vec<P> = self.sub_ids.drain().collect();
-        ids.sort_unstable();
-        for id in ids {
+        for id in self.sub_requests.take_sent() {
             if self.session.release_packet_id(id) {
                 events.push(GenericEvent::NotifyPacketIdReleased(id));
             }
@@ -172,10 +157,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// At the end of a call: restarts the timers that what was sent or
     /// received restarts.
     pub(super) fn flush_timers(&mut self, events: &mut Vec<GenericEvent<P>>) {
-        if std::mem::take(&mut self.rearm_send) {
+        if self.keep_alive.take_sent() {
             self.rearm_pingreq_send(events);
         }
-        if std::mem::take(&mut self.rearm_recv)
+        if self.keep_alive.take_received()
             && matches!(
                 self.state,
                 ConnectionState::Connecting | ConnectionState::Connected

@@ -1,13 +1,47 @@
-//! The Topic Aliases the application chose itself (§3.3.2.3.4), recorded
-//! so that a later PUBLISH may carry the alias alone, and so that automatic
-//! replacement can use them. The connection's own numbering (automatic
-//! mapping, least recently used replacement) is
-//! [`TopicAliasSend`](crate::TopicAliasSend)'s.
+//! [`Aliases`]: the Topic Alias mappings of one network connection
+//! (§3.3.2.3.4), both ways, forgotten with it [MQTT-3.3.2-7].
 
 use std::collections::HashMap;
 
 use mqtt_codec::TopicName;
 
+use crate::{TopicAliasRecv, TopicAliasSend};
+
+#[derive(Debug)]
+pub(crate) struct Aliases {
+    /// Ours for what we send, numbered by the connection (automatic
+    /// mapping, least recently used replacement).
+    pub(crate) send: TopicAliasSend,
+    /// The peer's, for what we receive.
+    pub(crate) recv: TopicAliasRecv,
+    /// The ones the application chose itself, without automatic mapping.
+    pub(crate) app: AppAliases,
+}
+
+impl Default for Aliases {
+    fn default() -> Self {
+        Aliases {
+            send: TopicAliasSend::new(0),
+            recv: TopicAliasRecv::new(0),
+            app: AppAliases::default(),
+        }
+    }
+}
+
+impl Aliases {
+    /// The network connection ended: every mapping ends with it
+    /// [MQTT-3.3.2-7].
+    pub(crate) fn clear(&mut self) {
+        self.send.clear();
+        self.recv.clear();
+        self.app.clear();
+    }
+}
+
+/// The Topic Aliases the application chose itself, recorded so that a
+/// later PUBLISH may carry the alias alone, and so that automatic
+/// replacement can use them.
+///
 /// alias ↔ topic, both ways; at most the peer's Topic Alias Maximum
 /// entries, as every alias is checked against it first.
 #[derive(Debug, Clone, Default)]
