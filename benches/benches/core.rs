@@ -133,13 +133,13 @@ impl Tally {
             ..Tally::default()
         }
     }
-    fn ours(&mut self, event: Event) {
+    /// Reads what a driver reads of each event, by reference.
+    fn ours_ref(&mut self, event: &Event) {
         match event {
             GenericEvent::NotifyPacketReceived(GenericPacket::V3_1_1(v3_1_1::Packet::Publish(
                 p,
             ))) => {
                 black_box((p.packet_id(), p.topic_name(), p.payload()));
-                black_box(p);
                 self.publishes += 1;
             }
             GenericEvent::RequestSendPacket {
@@ -148,7 +148,6 @@ impl Tally {
             } => {
                 self.pubacks += 1;
                 self.in_order &= usize::from(a.packet_id()) == self.pubacks;
-                black_box(a);
             }
             GenericEvent::RequestTimerReset { duration, .. } => {
                 black_box(duration);
@@ -157,13 +156,17 @@ impl Tally {
             other => panic!("unexpected event {other:?}"),
         }
     }
-    fn peer(&mut self, event: mpc::connection::Event) {
+    /// The event moved out and kept (then dropped).
+    fn ours(&mut self, event: Event) {
+        self.ours_ref(&event);
+        drop(black_box(event));
+    }
+    fn peer_ref(&mut self, event: &mpc::connection::Event) {
         use mpc::connection::Event as E;
         use mpc::packet::Packet as P;
         match event {
             E::NotifyPacketReceived(P::V3_1_1Publish(p)) => {
                 black_box((p.packet_id(), p.topic_name(), p.payload().as_slice()));
-                black_box(p);
                 self.publishes += 1;
             }
             E::RequestSendPacket {
@@ -172,7 +175,6 @@ impl Tally {
             } => {
                 self.pubacks += 1;
                 self.in_order &= usize::from(a.packet_id()) == self.pubacks;
-                black_box(a);
             }
             E::RequestTimerReset { duration_ms, .. } => {
                 black_box(duration_ms);
@@ -180,6 +182,10 @@ impl Tally {
             }
             other => panic!("unexpected event {other:?}"),
         }
+    }
+    fn peer(&mut self, event: mpc::connection::Event) {
+        self.peer_ref(&event);
+        drop(black_box(event));
     }
     fn check(&self, name: &str) {
         assert_eq!(
@@ -198,6 +204,29 @@ fn ours_recv(server: &mut Connection<role::Server>, stream: &[u8], input: &mut B
         input.extend_from_slice(read);
         for event in server.recv(input) {
             tally.ours(event);
+        }
+    }
+    tally
+}
+
+/// The best case beside the user's loop: the whole stream in one buffer,
+/// one `recv`, the events read by reference and dropped with their `Vec`.
+fn ours_recv_by_ref(server: &mut Connection<role::Server>, input: &mut BytesMut) -> Tally {
+    let mut tally = Tally::new();
+    let events = server.recv(input);
+    for event in &events {
+        tally.ours_ref(event);
+    }
+    tally
+}
+
+/// Its best case: one cursor over the whole stream, events by reference.
+fn peer_recv_by_ref(server: &mut PeerServer, stream: &[u8]) -> Tally {
+    let mut tally = Tally::new();
+    let mut cursor = mpc::common::Cursor::new(stream);
+    while (cursor.position() as usize) < stream.len() {
+        for event in &server.recv(&mut cursor) {
+            tally.peer_ref(event);
         }
     }
     tally
@@ -638,8 +667,9 @@ fn check_and_count(stream: &[u8]) {
     }
 }
 
-/// Rounds of [`paired`].
+/// Rounds of [`paired`], and its warm-up rounds before them.
 const ROUNDS: usize = 301;
+const WARM_UP: usize = 20;
 
 /// Times `ours` and `peer` alternately, `ROUNDS` times after a warm-up,
 /// each returning the time of its timed part for `per` operations; prints
@@ -649,21 +679,16 @@ const ROUNDS: usize = 301;
 fn paired(
     name: &str,
     per: usize,
-    mut ours: impl FnMut() -> usize,
-    mut peer: impl FnMut() -> usize,
+    mut ours: impl FnMut() -> Duration,
+    mut peer: impl FnMut() -> Duration,
 ) {
-    let time = |f: &mut dyn FnMut() -> usize| {
-        let start = Instant::now();
-        black_box(f());
-        start.elapsed()
-    };
-    for _ in 0..20 {
-        time(&mut ours);
-        time(&mut peer);
+    for _ in 0..WARM_UP {
+        ours();
+        peer();
     }
     let (mut a, mut b, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        let (x, y): (Duration, Duration) = (time(&mut ours), time(&mut peer));
+        let (x, y) = (ours(), peer());
         a.push(x.as_nanos() as f64 / per as f64);
         b.push(y.as_nanos() as f64 / per as f64);
         ratio.push(y.as_secs_f64() / x.as_secs_f64());
@@ -678,6 +703,13 @@ fn paired(
     );
 }
 
+/// The time `f` takes, its result passed to `black_box`.
+fn timed(f: impl FnOnce() -> usize) -> Duration {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed()
+}
+
 /// The paired measurements, before criterion's.
 fn measure_paired(stream: &[u8]) {
     for (keep_alive, suffix) in KEEP_ALIVES {
@@ -686,16 +718,26 @@ fn measure_paired(stream: &[u8]) {
         paired(
             &format!("core recv{suffix} (ns/packet)"),
             N,
-            || ours_recv(&mut ours, stream, &mut input).publishes,
-            || peer_recv(&mut peer, stream, &mut buf).publishes,
+            || timed(|| ours_recv(&mut ours, stream, &mut input).publishes),
+            || timed(|| peer_recv(&mut peer, stream, &mut buf).publishes),
+        );
+        let (mut ours, mut peer) = (ours_server(keep_alive), peer_server(keep_alive));
+        paired(
+            &format!("core recv whole buffer, by ref (best case){suffix} (ns/packet)"),
+            N,
+            || {
+                let mut input = BytesMut::from(stream);
+                timed(|| ours_recv_by_ref(&mut ours, &mut input).publishes)
+            },
+            || timed(|| peer_recv_by_ref(&mut peer, stream).publishes),
         );
         let (mut ours, mut peer) = (ours_server(keep_alive), peer_server(keep_alive));
         let mut events = Vec::new();
         paired(
             &format!("core recv_into{suffix} (ns/packet)"),
             N,
-            || ours_recv_into(&mut ours, stream, &mut input, &mut events).publishes,
-            || peer_recv(&mut peer, stream, &mut buf).publishes,
+            || timed(|| ours_recv_into(&mut ours, stream, &mut input, &mut events).publishes),
+            || timed(|| peer_recv(&mut peer, stream, &mut buf).publishes),
         );
     }
     let (mut ours, mut peer) = (ours_client(), peer_client());
@@ -709,26 +751,26 @@ fn measure_paired(stream: &[u8]) {
     paired(
         "core publish QoS 0 (ns/publish)",
         SENDS,
-        || ours_publish(&mut ours, &qos0),
-        || peer_send(&mut peer, &peer_qos0),
+        || timed(|| ours_publish(&mut ours, &qos0)),
+        || timed(|| peer_send(&mut peer, &peer_qos0)),
     );
     paired(
         "core publish_into QoS 0 (ns/publish)",
         SENDS,
-        || ours_publish_into(&mut ours, &qos0, &mut events),
-        || peer_send(&mut peer, &peer_qos0),
+        || timed(|| ours_publish_into(&mut ours, &qos0, &mut events)),
+        || timed(|| peer_send(&mut peer, &peer_qos0)),
     );
     paired(
         "core publish QoS 1 + PUBACK (ns/publish)",
         SENDS,
-        || ours_publish_qos1(&mut ours, &qos1, &mut input),
-        || peer_send_qos1(&mut peer),
+        || timed(|| ours_publish_qos1(&mut ours, &qos1, &mut input)),
+        || timed(|| peer_send_qos1(&mut peer)),
     );
     paired(
         "core publish_into QoS 1 + PUBACK (ns/publish)",
         SENDS,
-        || ours_publish_qos1_into(&mut ours, &qos1, &mut input, &mut events),
-        || peer_send_qos1(&mut peer),
+        || timed(|| ours_publish_qos1_into(&mut ours, &qos1, &mut input, &mut events)),
+        || timed(|| peer_send_qos1(&mut peer)),
     );
 }
 

@@ -352,6 +352,7 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(message.topic_name(), "a/b");
+        assert!(!message.topic_name_is_empty());
         assert_eq!(message.qos(), QoS::ExactlyOnce);
         assert!(message.retain());
         assert_eq!(message.payload(), b"hi");

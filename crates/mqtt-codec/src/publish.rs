@@ -205,6 +205,12 @@ macro_rules! message_accessors {
         pub fn topic_name(&self) -> &str {
             $crate::string::checked_str(self.content.topic(self.topic_len))
         }
+        /// Whether the Topic Name is empty: a v5.0 PUBLISH whose Topic
+        /// Alias stands for it (§3.3.2.3.4). Reads no text.
+        #[inline]
+        pub fn topic_name_is_empty(&self) -> bool {
+            self.topic_len == 0
+        }
         /// The Topic Name as a value of its own, sharing the buffer (one
         /// reference count): for a store or a map key.
         pub fn to_topic_name(&self) -> TopicName {

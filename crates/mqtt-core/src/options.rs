@@ -22,7 +22,10 @@ pub enum AckPolicy {
     /// ([`acknowledge`](crate::GenericConnection::acknowledge)), as a
     /// broker does after routing; a Client's acknowledgements still go in
     /// the order the PUBLISH packets arrived [MQTT-4.6.0-2],
-    /// [MQTT-4.6.0-3]. PUBREL and PUBCOMP answers are automatic.
+    /// [MQTT-4.6.0-3]. PUBREL and PUBCOMP answers are automatic. A QoS 2
+    /// PUBLISH received again before the application acknowledged the
+    /// first is neither delivered nor answered at once: the PUBREC the
+    /// acknowledgement sends answers both [MQTT-4.3.3-10].
     AfterHandling,
 }
 

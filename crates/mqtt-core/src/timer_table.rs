@@ -8,16 +8,19 @@ use mqtt_codec::PacketId;
 
 use crate::{GenericEvent, TimerKind};
 
+/// In the order timers due at the same instant fire: the PINGRESP timeout
+/// before the next PINGREQ, so that a Client whose PINGRESP did not come
+/// closes rather than sending one more PINGREQ (§3.1.2.10).
 const KINDS: [TimerKind; 3] = [
-    TimerKind::PingreqSend,
     TimerKind::PingrespRecv,
+    TimerKind::PingreqSend,
     TimerKind::PingreqRecv,
 ];
 
 fn slot(kind: TimerKind) -> usize {
     match kind {
-        TimerKind::PingreqSend => 0,
-        TimerKind::PingrespRecv => 1,
+        TimerKind::PingrespRecv => 0,
+        TimerKind::PingreqSend => 1,
         TimerKind::PingreqRecv => 2,
     }
 }
@@ -89,7 +92,8 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> TimerTable<I> {
     }
 
     /// The earliest timer due at `now`, stopped; `None` when none is. Call
-    /// it until it returns `None`.
+    /// it until it returns `None`. Of timers due at the same instant, the
+    /// PINGRESP timeout comes first.
     pub fn expired(&mut self, now: I) -> Option<TimerKind> {
         let (i, _) = self
             .deadlines
@@ -193,5 +197,19 @@ mod tests {
         assert!(t.apply(&event, at(5)));
         assert_eq!(t.next_deadline(), Some(MonotonicTime::MAX));
         assert_eq!(t.expired(at(u64::MAX - 1)), None);
+    }
+
+    /// With the defaults a Client's next PINGREQ and its PINGRESP timeout
+    /// fall due together: the timeout fires first, so the Client closes
+    /// instead of sending one more PINGREQ (§3.1.2.10).
+    #[test]
+    fn pingresp_timeout_first_at_equal_deadlines() {
+        let mut timers = TimerTable::new();
+        for kind in [TimerKind::PingreqSend, TimerKind::PingrespRecv] {
+            timers.apply(&reset(kind, 30_000), at(0));
+        }
+        assert_eq!(timers.expired(at(30_000)), Some(TimerKind::PingrespRecv));
+        assert_eq!(timers.expired(at(30_000)), Some(TimerKind::PingreqSend));
+        assert_eq!(timers.expired(at(30_000)), None);
     }
 }

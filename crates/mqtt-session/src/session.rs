@@ -414,7 +414,7 @@ impl<P: PacketId> Session<P> {
     /// within MQTT's size limit ([`SessionError::PacketTooLarge`]).
     #[inline]
     pub fn check_message(&self, message: &Message) -> Result<(), SessionError> {
-        if message.topic_name().is_empty() {
+        if message.topic_name_is_empty() {
             return Err(SessionError::TopicAliasOnly);
         }
         let len = message.packet_len::<P>(self.version);

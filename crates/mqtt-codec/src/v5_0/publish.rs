@@ -875,5 +875,6 @@ mod tests {
         assert_eq!(p.topic_alias(), alias(3));
         assert!(p.set_topic_alias(None).is_err());
         assert!(p.topic_name().is_empty());
+        assert!(p.topic_name_is_empty());
     }
 }

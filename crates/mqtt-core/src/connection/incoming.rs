@@ -1,7 +1,10 @@
 //! What each received packet does: configuration, checks, the session's
 //! flows, automatic answers.
 
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
+use mqtt_codec::wire::PacketType;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion};
+
+use super::recv::Admit;
 use mqtt_session::{Delivery, PubrecOutcome, SessionError};
 
 use super::configure::ConnectInfo;
@@ -88,7 +91,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
         }
         if let Some(alias) = p.topic_alias() {
-            if p.topic_name().is_empty() {
+            if p.topic_name_is_empty() {
                 let topic = self.aliases.recv.resolve(alias)?.clone();
                 // The alias stays set, so the name is accepted.
                 let _ = p.set_topic_name(topic);
@@ -152,35 +155,51 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         Ok(())
     }
 
-    /// A PUBLISH arrived: counted against our Receive Maximum (0x93 when
-    /// exceeded, [MQTT-3.3.4-7], [MQTT-3.3.4-9]), delivered once
+    /// A PUBLISH arrived, pushed as the last of `events` (its delivery):
+    /// admitted ([`admission`](Self::admission)), v5.0's rules applied (its
+    /// Topic Alias resolved in place), counted against our Receive Maximum
+    /// (0x93 when exceeded, [MQTT-3.3.4-7], [MQTT-3.3.4-9]), delivered once
     /// [MQTT-4.3.3-10], acknowledged as the [`AckPolicy`](crate::AckPolicy)
-    /// says.
-    #[inline]
-    pub(super) fn publish_received(
-        &mut self,
-        qos: QoS,
-        id: Option<P>,
-        packet: impl Into<GenericPacket<P>>,
-        events: &mut Vec<GenericEvent<P>>,
-    ) {
-        let delivery = match self.session.on_publish(qos, id) {
-            Ok(delivery) => delivery,
-            Err(error) => {
-                self.protocol_error(error.into(), events);
-                return;
-            }
-        };
-        let Some(id) = id else {
-            self.notify(packet, events);
+    /// says. Taken back out of `events` when it is not delivered (refused,
+    /// held until the CONNACK, or a duplicate).
+    pub(super) fn publish_received(&mut self, events: &mut Vec<GenericEvent<P>>) {
+        let Some(GenericEvent::NotifyPacketReceived(packet)) = events.last_mut() else {
             return;
         };
+        let admitted = self
+            .admission(packet.version(), PacketType::Publish)
+            .and_then(|admit| match packet {
+                GenericPacket::V5_0(p) if matches!(admit, Admit::Now) => {
+                    self.v5_rules(p).map(|()| admit)
+                }
+                _ => Ok(admit),
+            });
+        let (qos, id) = (packet.publish_qos().unwrap_or_default(), packet.packet_id());
+        let delivery = admitted.and_then(|admit| match admit {
+            Admit::Now => Ok(Some(self.session.on_publish(qos, id)?)),
+            Admit::Defer => Ok(None),
+        });
         match delivery {
-            Delivery::New => {
-                self.notify(packet, events);
-                self.delivered(id, qos, events);
+            Ok(Some(Delivery::New)) => {
+                if let Some(id) = id {
+                    self.delivered(id, qos, events);
+                }
             }
-            Delivery::Duplicate => self.delivered_again(id, events),
+            Ok(Some(Delivery::Duplicate)) => {
+                events.pop();
+                if let Some(id) = id {
+                    self.delivered_again(id, events);
+                }
+            }
+            Ok(None) => {
+                if let Some(GenericEvent::NotifyPacketReceived(packet)) = events.pop() {
+                    self.defer(packet, events);
+                }
+            }
+            Err(error) => {
+                events.pop();
+                self.protocol_error(error, events);
+            }
         }
     }
 

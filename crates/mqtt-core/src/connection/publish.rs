@@ -289,7 +289,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             .into());
         }
         let auto_map = self.options.auto_map_topic_alias_send;
-        let empty = p.topic_name().is_empty();
+        let empty = p.topic_name_is_empty();
         if empty {
             let topic = if auto_map {
                 self.aliases.send.topic(alias)

@@ -14,14 +14,12 @@ use crate::{ConnectionError, ConnectionState, GenericEvent};
 /// refused with 0x97 Quota exceeded.
 const MAX_DEFERRED: usize = 1024;
 
-/// What [`GenericConnection::admit_recv`] decided for a received packet.
-enum Admit {
+/// What [`GenericConnection::admission`] decided for a received packet.
+pub(super) enum Admit {
     /// Handle it now.
     Now,
     /// A Server between CONNECT and CONNACK: handle it after the CONNACK.
     Defer,
-    /// It broke the protocol; the connection is closing.
-    Refused,
 }
 
 /// Whether the peer of `role` may send `packet_type` on `version` (§2.1.2,
@@ -43,6 +41,12 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 return;
             }
             match self.decoder.decode(buf) {
+                Ok(Some(packet)) if packet.packet_type() == PacketType::Publish => {
+                    // Moved once, into the event that delivers it (moved
+                    // through the checks, it stalls on each copy: measured).
+                    events.push(GenericEvent::NotifyPacketReceived(packet));
+                    self.publish_received(events);
+                }
                 Ok(Some(packet)) => self.on_packet(packet, events),
                 Ok(None) => return,
                 Err(error) => {
@@ -61,37 +65,35 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// One decoded packet: handled now, or, on a Server between CONNECT
     /// and CONNACK, after the CONNACK.
-    #[inline]
     pub(super) fn on_packet(
         &mut self,
         packet: GenericPacket<P>,
         events: &mut Vec<GenericEvent<P>>,
     ) {
-        let packet_type = packet.packet_type();
-        match self.admit_recv(packet.version(), packet_type, events) {
-            // The hot path, kept short so that the packet moves little.
-            Admit::Now if packet_type == PacketType::Publish => self.recv_publish(packet, events),
-            Admit::Now => self.recv_packet(packet, events),
-            Admit::Defer => self.defer(packet, events),
-            Admit::Refused => {}
+        if packet.packet_type() == PacketType::Publish {
+            events.push(GenericEvent::NotifyPacketReceived(packet));
+            return self.publish_received(events);
+        }
+        match self.admission(packet.version(), packet.packet_type()) {
+            Ok(Admit::Now) => self.recv_packet(packet, events),
+            Ok(Admit::Defer) => self.defer(packet, events),
+            Err(error) => self.protocol_error(error, events),
         }
     }
 
-    /// What every received packet goes through before it is handled.
-    fn admit_recv(
+    /// What every received packet goes through before it is handled: may
+    /// the peer send it now ([`check_recv`](Self::check_recv)); the
+    /// Server's keep alive restarts; before the CONNACK a Server holds it.
+    pub(super) fn admission(
         &mut self,
         version: ProtocolVersion,
         packet_type: PacketType,
-        events: &mut Vec<GenericEvent<P>>,
-    ) -> Admit {
+    ) -> Result<Admit, ConnectionError> {
         if self.role == RoleKind::Any && packet_type == PacketType::Connect {
             // The first CONNECT received makes a Server.
             self.role = RoleKind::Server;
         }
-        if let Err(error) = self.check_recv(version, packet_type) {
-            self.protocol_error(error, events);
-            return Admit::Refused;
-        }
+        self.check_recv(version, packet_type)?;
         if self.role == RoleKind::Server && self.state != ConnectionState::Disconnected {
             // [MQTT-3.1.2-22] (v5.0), [MQTT-3.1.2-24] (v3.1.1): any packet.
             self.keep_alive.packet_received();
@@ -100,9 +102,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             && self.state == ConnectionState::Connecting
             && !matches!(packet_type, PacketType::Auth | PacketType::Disconnect)
         {
-            return Admit::Defer;
+            return Ok(Admit::Defer);
         }
-        Admit::Now
+        Ok(Admit::Now)
     }
 
     /// Server, between CONNECT and CONNACK: a packet other than AUTH or
@@ -203,7 +205,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     fn recv_packet(&mut self, mut packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
         use PacketType as T;
         if packet.packet_type() == T::Publish {
-            return self.recv_publish(packet, events);
+            events.push(GenericEvent::NotifyPacketReceived(packet));
+            return self.publish_received(events);
         }
         if let GenericPacket::V5_0(p) = &mut packet {
             if let Err(error) = self.v5_rules(p) {
@@ -250,28 +253,13 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
     }
 
-    /// A PUBLISH: v5.0's rules (its Topic Alias), then
-    /// [`publish_received`](Self::publish_received).
-    #[inline]
-    fn recv_publish(&mut self, mut packet: GenericPacket<P>, events: &mut Vec<GenericEvent<P>>) {
-        if let GenericPacket::V5_0(p) = &mut packet {
-            if let Err(error) = self.v5_rules(p) {
-                self.protocol_error(error, events);
-                return;
-            }
-        }
-        let qos = packet.publish_qos().unwrap_or_default();
-        let id = packet.packet_id();
-        self.publish_received(qos, id, packet, events);
-    }
-
     /// What only v5.0 asks of a received packet, checked and applied
     /// before the rules of both versions: Request Problem Information
     /// [MQTT-3.1.2-29], the CONNACK's authentication and limits, a
     /// PUBLISH's Topic Alias (resolved to its Topic Name), a SUBSCRIBE's
     /// features, a DISCONNECT's Session Expiry Interval (§3.14.2.2.2) and
     /// the AUTH exchange (§4.12).
-    fn v5_rules(&mut self, packet: &mut v5_0::Packet<P>) -> Result<(), ConnectionError> {
+    pub(super) fn v5_rules(&mut self, packet: &mut v5_0::Packet<P>) -> Result<(), ConnectionError> {
         use v5_0::Packet as V5;
         self.check_problem_information(packet)?;
         match packet {
