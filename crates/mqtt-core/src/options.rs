@@ -1,6 +1,6 @@
 //! [`ConnectionOptions`]: the automation and limits a connection runs with.
 
-use core::num::NonZeroU32;
+use core::num::{NonZeroU16, NonZeroU32};
 use core::time::Duration;
 
 use mqtt_session::SessionConfig;
@@ -88,6 +88,13 @@ pub struct ConnectionOptions {
     /// Larger packets are refused from their fixed header (v5.0: DISCONNECT
     /// 0x95). `None`: no limit but MQTT's.
     pub maximum_packet_size: Option<NonZeroU32>,
+    /// The most QoS 1 and 2 messages we keep in flight (sent, not yet
+    /// acknowledged), below the peer's Receive Maximum (§4.9); more wait in
+    /// the session's queue. On v3.1.1, where a Server cannot announce one,
+    /// it is the only limit: a broker that holds fewer may drop the excess
+    /// and still acknowledge it (mosquitto's default is 20). `None`: the
+    /// peer's Receive Maximum alone (v3.1.1: no limit).
+    pub send_maximum: Option<NonZeroU16>,
     /// The session's limits and policies: the bounds of the queue of
     /// messages waiting for a connection or for send quota, QoS 0 while
     /// offline, and on v3.1.1 our Receive Maximum (on v5.0 it is the one
@@ -106,6 +113,7 @@ impl Default for ConnectionOptions {
             pingresp_recv_timeout: None,
             offline_publish: false,
             maximum_packet_size: None,
+            send_maximum: None,
             session: SessionConfig::default(),
         }
     }

@@ -132,6 +132,7 @@ fn options(bits: u8, setup: u8) -> ConnectionOptions {
         o.session.queue_max_messages = 4;
         o.session.queue_max_bytes = 1024;
         o.session.receive_maximum = NonZeroU16::new(3).expect("non-zero");
+        o.send_maximum = NonZeroU16::new(2);
     }
     o.session.queue_qos0_offline = !no_qos0_offline;
     o
@@ -411,6 +412,14 @@ impl<R: Role, P: PacketId> Side<R, P> {
             session.in_flight_len(),
             self.peer_receive_maximum
         );
+        if let Some(max) = self.conn.options().send_maximum {
+            let max = usize::from(max.get());
+            assert!(
+                session.in_flight_len() <= max.max(self.imported_flows),
+                "{} outgoing flows > send_maximum {max}",
+                session.in_flight_len(),
+            );
+        }
         assert!(
             session.unacknowledged_received() as usize
                 <= usize::from(session.receive_maximum().get()),

@@ -16,6 +16,16 @@ use crate::{ConnectionError, ConnectionState, GenericEvent, SendError};
 type Explicit = Option<(NonZeroU16, bool)>;
 
 impl<R: Role, P: PacketId> GenericConnection<R, P> {
+    /// How many QoS 1 and 2 messages may be in flight: the peer's Receive
+    /// Maximum [MQTT-4.9.0-2], capped by
+    /// [`ConnectionOptions::send_maximum`](crate::ConnectionOptions::send_maximum).
+    fn send_quota(&self) -> NonZeroU16 {
+        let peer = self.neg.peer_receive_maximum;
+        self.options
+            .send_maximum
+            .map_or(peer, |ours| ours.min(peer))
+    }
+
     /// The network connection is established: the session re-sends what it
     /// stored (session present) or discards it [MQTT-3.1.2-4], and what
     /// waits in its queue follows.
@@ -37,9 +47,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         };
         self.neg.session_present = session_present;
         self.session_discarded = false;
-        let resend =
-            self.session
-                .on_connected(session_present, self.neg.peer_receive_maximum, self.now);
+        let resend = self
+            .session
+            .on_connected(session_present, self.send_quota(), self.now);
         if !session_present {
             // SUBSCRIBE and UNSUBSCRIBE sent before the CONNACK keep theirs.
             for id in self.sub_requests.sent_ids() {

@@ -294,6 +294,62 @@ fn publish_numbers_and_queues_messages() {
     assert_eq!((p.topic_name(), p.packet_id()), ("b", Some(2)));
 }
 
+/// `send_maximum` caps the messages in flight on v3.1.1, whose CONNACK
+/// announces no Receive Maximum, and lowers the peer's on v5.0 (§4.9);
+/// beyond it messages wait in the queue and leave as acknowledgements come.
+#[test]
+fn send_maximum_caps_what_is_in_flight() {
+    let message = |qos: QoS| {
+        mqtt_codec::Message::builder()
+            .try_topic_name("t")
+            .unwrap()
+            .qos(qos)
+            .build()
+            .unwrap()
+    };
+    for (version, connack) in [
+        (V3, connack(V3)),
+        (
+            V5,
+            connack_v5(v5_0::ConnackProperties {
+                receive_maximum: NonZeroU16::new(3),
+                ..Default::default()
+            }),
+        ),
+    ] {
+        let mut o = options();
+        o.send_maximum = NonZeroU16::new(2);
+        let mut c = client_with(version, o, connect(version, 0), connack);
+        let sent_now: Vec<bool> = (0..3)
+            .map(|_| {
+                !c.publish(message(QoS::AtLeastOnce))
+                    .unwrap()
+                    .events
+                    .is_empty()
+            })
+            .collect();
+        assert_eq!(sent_now, [true, true, false], "{version:?}: two in flight");
+        assert_eq!(c.session().queue_len(), 1);
+        let events = feed(&mut c, [ack(version, PacketType::Puback, 1)]);
+        assert_eq!(types(&sent(&events)), [PacketType::Publish], "{version:?}");
+        // QoS 0 is never held back.
+        assert!(!c
+            .publish(message(QoS::AtMostOnce))
+            .unwrap()
+            .events
+            .is_empty());
+    }
+    // Without it, v3.1.1 has no limit.
+    let mut c = client(V3);
+    for _ in 0..100 {
+        assert!(!c
+            .publish(message(QoS::AtLeastOnce))
+            .unwrap()
+            .events
+            .is_empty());
+    }
+}
+
 /// [MQTT-4.4.0-1] reconnecting with the session present re-sends the
 /// unacknowledged PUBLISH with DUP [MQTT-3.3.1-1] and the PUBREL;
 /// [MQTT-3.1.2-4] without it the flows are discarded and their identifiers
