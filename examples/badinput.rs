@@ -780,7 +780,7 @@ async fn subscriber(
         let session = async {
             let (client, incoming) = timeout(
                 Duration::from_secs(10),
-                Client::connect(addr, good_connect(&id)?, ConnectionOptions::default()),
+                ClientEndpoint::connect(addr, good_connect(&id)?, ConnectionOptions::default()),
             )
             .await??;
             let pid = client.acquire_packet_id().await?;
@@ -862,7 +862,7 @@ async fn publisher(
             Ok::<_, GoodError>(
                 timeout(
                     Duration::from_secs(10),
-                    Client::connect(addr, good_connect(&id)?, ConnectionOptions::default()),
+                    ClientEndpoint::connect(addr, good_connect(&id)?, ConnectionOptions::default()),
                 )
                 .await??,
             )

@@ -39,8 +39,11 @@ async fn main() -> Result<(), Error> {
         .try_client_id("demo-publisher")?
         .keep_alive(30)
         .build()?;
-    let (publisher, mut publisher_in) =
-        timeout(STEP, Client::connect(addr, connect, options.clone())).await??;
+    let (publisher, mut publisher_in) = timeout(
+        STEP,
+        ClientEndpoint::connect(addr, connect, options.clone()),
+    )
+    .await??;
     println!("publisher   connected (MQTT v3.1.1)");
     let mut retained = message("demo/status", QoS::AtLeastOnce, "broker demo running")?;
     retained.set_retain(true);
@@ -59,8 +62,11 @@ async fn main() -> Result<(), Error> {
         .try_client_id("demo-subscriber")?
         .keep_alive(30)
         .build()?;
-    let (subscriber, mut inbox) =
-        timeout(STEP, Client::connect(addr, connect, options.clone())).await??;
+    let (subscriber, mut inbox) = timeout(
+        STEP,
+        ClientEndpoint::connect(addr, connect, options.clone()),
+    )
+    .await??;
     println!("subscriber  connected (MQTT v5.0)");
     let id = subscriber.acquire_packet_id().await?;
     let subscribe = v5_0::Subscribe::builder()
@@ -103,7 +109,8 @@ async fn main() -> Result<(), Error> {
         .keep_alive(30)
         .will(Box::new(will))
         .build()?;
-    let (sensor, _sensor_in) = timeout(STEP, Client::connect(addr, connect, options)).await??;
+    let (sensor, _sensor_in) =
+        timeout(STEP, ClientEndpoint::connect(addr, connect, options)).await??;
     println!("sensor      connected (MQTT v5.0) with a will on demo/sensor/status");
     sensor.abort();
     println!("sensor      network connection dropped without DISCONNECT");

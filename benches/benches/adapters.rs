@@ -32,7 +32,7 @@ const MESSAGES: usize = 10_000;
 const BROKER_CONFIG: &str =
     "set_tcp_nodelay true\nlog_type none\nlog_type notice\nlog_type information\n";
 
-/// mqtt-tokio: `Client::connect`, `publish` of a `Message` (numbered by
+/// mqtt-tokio: `ClientEndpoint::connect`, `publish` of a `Message` (numbered by
 /// the connection), automatic PUBACK (the default).
 mod ours {
     use super::*;
@@ -41,7 +41,7 @@ mod ours {
         ConnectionOptions::default()
     }
 
-    async fn connect(addr: SocketAddr, v: ProtocolVersion, id: &str) -> (Client, Incoming) {
+    async fn connect(addr: SocketAddr, v: ProtocolVersion, id: &str) -> (ClientEndpoint, Incoming) {
         let connect: GenericPacket = match v {
             ProtocolVersion::V3_1_1 => {
                 let c = v3_1_1::Connect::builder()
@@ -60,7 +60,9 @@ mod ours {
                 v5_0::Packet::from(c.unwrap()).into()
             }
         };
-        Client::connect(addr, connect, options()).await.unwrap()
+        ClientEndpoint::connect(addr, connect, options())
+            .await
+            .unwrap()
     }
 
     type Incoming = mqtt_tokio::Incoming<mqtt_tokio::role::Client>;

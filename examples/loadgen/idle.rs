@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mqtt_codec::ProtocolVersion;
-use mqtt_tokio::{role, Client, Config, ConnectionOptions, Incoming};
+use mqtt_tokio::{role, ClientEndpoint, Config, ConnectionOptions, Incoming};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
@@ -133,7 +133,7 @@ async fn connect_small(
     version: ProtocolVersion,
     client_id: &str,
     keep_alive: u16,
-) -> Result<(Client, Incoming<role::Client>), Error> {
+) -> Result<(ClientEndpoint, Incoming<role::Client>), Error> {
     let mut config = Config::default();
     config.command_capacity = 2;
     config.incoming_capacity = 2;
@@ -147,7 +147,7 @@ async fn connect_small(
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
     let connection = mqtt_core::GenericConnection::with_options(version, options);
-    let connected = Client::connect_with(stream, connection, connect, config);
+    let connected = ClientEndpoint::connect_with(stream, connection, connect, config);
     Ok(timeout(Duration::from_secs(30), connected)
         .await
         .map_err(|_| format!("{client_id}: connect timed out"))??)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mqtt_codec::{ProtocolVersion, QoS, TopicFilter, TopicName};
-use mqtt_tokio::{role, Client, ConnectionOptions, Incoming};
+use mqtt_tokio::{role, ClientEndpoint, ConnectionOptions, Incoming};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout};
@@ -263,14 +263,14 @@ pub async fn connect(
     version: ProtocolVersion,
     client_id: &str,
     keep_alive: u16,
-) -> Result<(Client, Incoming<role::Client>), Error> {
+) -> Result<(ClientEndpoint, Incoming<role::Client>), Error> {
     let options = ConnectionOptions::default();
     let session = SessionFlags {
         clean: true,
         expiry: 0,
     };
     let connect = common::connect_packet(version, client_id, keep_alive, session)?;
-    let connected = timeout(STEP, Client::connect(addr, connect, options)).await;
+    let connected = timeout(STEP, ClientEndpoint::connect(addr, connect, options)).await;
     Ok(connected.map_err(|_| format!("{client_id}: connect timed out"))??)
 }
 
@@ -278,7 +278,7 @@ pub async fn connect(
 async fn subscribe(
     s: &Settings,
     client_id: &str,
-) -> Result<(Client, Incoming<role::Client>), Error> {
+) -> Result<(ClientEndpoint, Incoming<role::Client>), Error> {
     let (client, mut incoming) = connect(&s.addr, s.version, client_id, 60).await?;
     let filter = TopicFilter::new(format!("{}/#", s.topic))?;
     let id = client.acquire_packet_id().await?;
@@ -299,7 +299,7 @@ async fn subscribe(
 
 /// Receives until `stop`, counting sequence numbers and latencies.
 async fn count(
-    client: Client,
+    client: ClientEndpoint,
     mut incoming: Incoming<role::Client>,
     origin: Instant,
     senders: usize,
@@ -359,7 +359,7 @@ struct Sent {
 
 /// Publishes from `plan.inflight` tasks until the deadline, then waits
 /// (up to 10 s) for the acknowledgements of QoS 1 and 2 and closes.
-async fn publish(plan: Plan, client: Client, mut incoming: Incoming<role::Client>) -> Sent {
+async fn publish(plan: Plan, client: ClientEndpoint, mut incoming: Incoming<role::Client>) -> Sent {
     let plan = Arc::new(plan);
     let acked = Arc::new(AtomicU64::new(0));
     // At QoS 1 and 2, at most `inflight` unacknowledged messages (v3.1.1
@@ -411,7 +411,7 @@ async fn publish(plan: Plan, client: Client, mut incoming: Incoming<role::Client
 /// errors).
 async fn publish_worker(
     plan: Arc<Plan>,
-    client: Client,
+    client: ClientEndpoint,
     next: Arc<AtomicU64>,
     window: Arc<Semaphore>,
 ) -> (u64, u64) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mqtt_codec::{GenericPacket, ProtocolVersion, QoS, TopicFilter, TopicName};
 use mqtt_core::GenericConnection;
-use mqtt_tokio::{role, Client, Config, ConnectionOptions, Incoming};
+use mqtt_tokio::{role, ClientEndpoint, Config, ConnectionOptions, Incoming};
 use tokio::net::TcpStream;
 use tokio::sync::{watch, Notify};
 use tokio::time::{timeout, MissedTickBehavior};
@@ -56,7 +56,7 @@ pub struct Life {
 
 /// A client's current network connection.
 struct Live {
-    client: Client,
+    client: ClientEndpoint,
     incoming: Incoming<role::Client>,
 }
 
@@ -88,7 +88,7 @@ async fn open(
     let stream = tcp(&shared.addr).await?;
     let (client, incoming) = timeout(
         STEP,
-        Client::connect_with(stream, connection, connect, Config::default()),
+        ClientEndpoint::connect_with(stream, connection, connect, Config::default()),
     )
     .await
     .map_err(|_| format!("{id}: no CONNACK"))??;
@@ -352,9 +352,12 @@ pub async fn forget(shared: &Shared, id: &str) -> Result<(), Error> {
         expiry: 0,
     };
     let connect = common::connect_packet(shared.version, id, 60, session)?;
-    let (client, _incoming) = timeout(STEP, Client::connect(&shared.addr, connect, options))
-        .await
-        .map_err(|_| format!("{id}: no CONNACK"))??;
+    let (client, _incoming) = timeout(
+        STEP,
+        ClientEndpoint::connect(&shared.addr, connect, options),
+    )
+    .await
+    .map_err(|_| format!("{id}: no CONNACK"))??;
     client.close().await?;
     Ok(())
 }

@@ -1,7 +1,9 @@
-//! What the runnable examples share: their command-line arguments, the
+//! What the runnable examples share: their command lines ([`cli`]), the
 //! packets they build for either MQTT version, and the messages they
 //! publish. The examples themselves are the `[[example]]` targets
 //! (`cargo run --example publish`, ...).
+
+pub mod cli;
 
 use bytes::Bytes;
 use mqtt_codec::{
@@ -11,45 +13,6 @@ use mqtt_codec::{
 
 /// An error an example reports and exits with.
 pub type Error = Box<dyn std::error::Error>;
-
-/// The positional arguments of an example, each with a default.
-pub struct Args(Vec<String>);
-
-impl Args {
-    /// The process arguments, without the program name.
-    pub fn from_env() -> Self {
-        Args(std::env::args().skip(1).collect())
-    }
-
-    /// Argument `i`, or `default` when it is absent.
-    pub fn get(&self, i: usize, default: &str) -> String {
-        self.0.get(i).cloned().unwrap_or_else(|| default.into())
-    }
-
-    /// Argument `i` if present.
-    pub fn optional(&self, i: usize) -> Option<&str> {
-        self.0.get(i).map(String::as_str)
-    }
-
-    /// Argument `i` as an MQTT version: `5` (or `5.0`) or `3.1.1` (or `3`, `4`).
-    pub fn version(&self, i: usize, default: &str) -> Result<ProtocolVersion, String> {
-        match self.get(i, default).trim_start_matches(['v', 'V']) {
-            "5" | "5.0" => Ok(ProtocolVersion::V5_0),
-            "3" | "3.1.1" | "4" | "311" => Ok(ProtocolVersion::V3_1_1),
-            other => Err(format!("unknown MQTT version {other:?}: use 5 or 3.1.1")),
-        }
-    }
-
-    /// Argument `i` as a QoS: `0`, `1` or `2`.
-    pub fn qos(&self, i: usize, default: &str) -> Result<QoS, String> {
-        match self.get(i, default).as_str() {
-            "0" => Ok(QoS::AtMostOnce),
-            "1" => Ok(QoS::AtLeastOnce),
-            "2" => Ok(QoS::ExactlyOnce),
-            other => Err(format!("unknown QoS {other:?}: use 0, 1 or 2")),
-        }
-    }
-}
 
 /// A CONNECT of `version` with a clean start and a keep alive in seconds.
 pub fn connect(

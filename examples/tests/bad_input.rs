@@ -14,7 +14,7 @@ use bytes::Bytes;
 use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS, TopicFilter};
 use mqtt_examples::broker::{Broker, BrokerConfig, StatsHandle};
 use mqtt_examples::raw;
-use mqtt_tokio::{role, Client, ConnectionOptions, Incoming};
+use mqtt_tokio::{role, ClientEndpoint, ConnectionOptions, Incoming};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
@@ -31,9 +31,9 @@ const TOPIC: &str = "good/topic";
 struct Good {
     addr: SocketAddr,
     stats: StatsHandle,
-    publisher: Client,
+    publisher: ClientEndpoint,
     _publisher_incoming: Incoming<role::Client>,
-    _subscriber: Client,
+    _subscriber: ClientEndpoint,
     subscriber_incoming: Incoming<role::Client>,
     sent: u32,
 }
@@ -58,7 +58,7 @@ impl Good {
             mqtt_examples::connect(ProtocolVersion::V5_0, "good-sub", 30).expect("a CONNECT");
         let (subscriber, mut subscriber_incoming) = timeout(
             CLOSE_LIMIT,
-            Client::connect(addr, sub_connect, options.clone()),
+            ClientEndpoint::connect(addr, sub_connect, options.clone()),
         )
         .await
         .expect("subscriber connects in time")
@@ -84,11 +84,13 @@ impl Good {
         }
         let pub_connect =
             mqtt_examples::connect(ProtocolVersion::V3_1_1, "good-pub", 30).expect("a CONNECT");
-        let (publisher, publisher_incoming) =
-            timeout(CLOSE_LIMIT, Client::connect(addr, pub_connect, options))
-                .await
-                .expect("publisher connects in time")
-                .expect("publisher connects");
+        let (publisher, publisher_incoming) = timeout(
+            CLOSE_LIMIT,
+            ClientEndpoint::connect(addr, pub_connect, options),
+        )
+        .await
+        .expect("publisher connects in time")
+        .expect("publisher connects");
         Good {
             addr,
             stats,

@@ -21,7 +21,7 @@ use mqtt_codec::{
 };
 use mqtt_examples::broker::{Broker, BrokerConfig, StatsHandle};
 use mqtt_tokio::{
-    role, AckPolicy, Client, ConnectionOptions, Error, Incoming, IntoConnect, SendError,
+    role, AckPolicy, ClientEndpoint, ConnectionOptions, Error, Incoming, IntoConnect, SendError,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -83,8 +83,8 @@ async fn connect_with(
     addr: SocketAddr,
     connect: impl IntoConnect<u16>,
     options: ConnectionOptions,
-) -> (Client, In) {
-    timeout(WAIT, Client::connect(addr, connect, options))
+) -> (ClientEndpoint, In) {
+    timeout(WAIT, ClientEndpoint::connect(addr, connect, options))
         .await
         .expect("CONNACK in time")
         .expect("connected")
@@ -124,7 +124,7 @@ fn connect_packet(version: ProtocolVersion, id: &str, persistent: bool) -> Gener
     }
 }
 
-async fn client(addr: SocketAddr, version: ProtocolVersion, id: &str) -> (Client, In) {
+async fn client(addr: SocketAddr, version: ProtocolVersion, id: &str) -> (ClientEndpoint, In) {
     connect_with(addr, connect_packet(version, id, false), options()).await
 }
 
@@ -259,7 +259,7 @@ fn subscribe_packet(
 /// Subscribes to each `(filter, options)` in one SUBSCRIBE; the SUBACK's
 /// codes (no PUBLISH may come before it).
 async fn subscribe_many(
-    c: &Client,
+    c: &ClientEndpoint,
     incoming: &mut In,
     version: ProtocolVersion,
     filters: &[(&str, SubscriptionOptions)],
@@ -274,7 +274,7 @@ async fn subscribe_many(
 }
 
 async fn subscribe_opts(
-    c: &Client,
+    c: &ClientEndpoint,
     incoming: &mut In,
     version: ProtocolVersion,
     filter: &str,
@@ -284,14 +284,20 @@ async fn subscribe_opts(
     subscribe_many(c, incoming, version, &[(filter, options)], sub_id).await
 }
 
-async fn subscribe(c: &Client, i: &mut In, v: ProtocolVersion, filter: &str, qos: QoS) -> Vec<u8> {
+async fn subscribe(
+    c: &ClientEndpoint,
+    i: &mut In,
+    v: ProtocolVersion,
+    filter: &str,
+    qos: QoS,
+) -> Vec<u8> {
     subscribe_opts(c, i, v, filter, SubscriptionOptions::new(qos), None).await
 }
 
 /// The retained messages a subscription brings: those before the SUBACK of
 /// a second SUBSCRIBE sent after it.
 async fn subscribe_retained(
-    c: &Client,
+    c: &ClientEndpoint,
     incoming: &mut In,
     version: ProtocolVersion,
     filter: &str,
@@ -343,14 +349,14 @@ fn publish_packet(version: ProtocolVersion, id: u16, message: Message) -> Generi
 }
 
 /// Publishes a message from `c` (numbered by its connection).
-async fn publish(c: &Client, topic: &str, qos: QoS, retain: bool, payload: &'static str) {
+async fn publish(c: &ClientEndpoint, topic: &str, qos: QoS, retain: bool, payload: &'static str) {
     let packet = message(topic, qos, retain, payload.as_bytes(), Default::default());
     c.publish(packet).await.unwrap();
 }
 
 /// Waits until the broker handled every packet `c` sent so far (a SUBSCRIBE
 /// is answered in order).
-async fn barrier(c: &Client, incoming: &mut In, version: ProtocolVersion) -> Vec<Msg> {
+async fn barrier(c: &ClientEndpoint, incoming: &mut In, version: ProtocolVersion) -> Vec<Msg> {
     let id = c.acquire_packet_id().await.unwrap();
     let filter = "barrier/none".try_into().unwrap();
     c.send_generic(mqtt_examples::subscribe(version, id, &filter, QoS::AtMostOnce).unwrap())
@@ -578,14 +584,14 @@ fn will_connect_with(
 }
 
 /// A watcher of `will/#` that also receives its own markers.
-async fn watcher(b: &TestBroker) -> (Client, In) {
+async fn watcher(b: &TestBroker) -> (ClientEndpoint, In) {
     let (w, mut wi) = client(b.addr, V5, "watcher").await;
     subscribe(&w, &mut wi, V5, "will/#", QoS::AtLeastOnce).await;
     (w, wi)
 }
 
 /// The next message the watcher gets is its marker (no will came first).
-async fn assert_no_will(w: &Client, wi: &mut In) {
+async fn assert_no_will(w: &ClientEndpoint, wi: &mut In) {
     publish(w, "will/marker", QoS::AtLeastOnce, false, "marker").await;
     assert_eq!(next_msg(wi).await.topic, "will/marker");
 }
@@ -1496,7 +1502,7 @@ async fn max_sessions_refuses_new_sessions() {
         for persistent in [true, false] {
             let refused = timeout(
                 WAIT,
-                Client::connect(b.addr, connect_packet(v, "ms-b", persistent), options()),
+                ClientEndpoint::connect(b.addr, connect_packet(v, "ms-b", persistent), options()),
             )
             .await
             .expect("answered in time");
@@ -1601,7 +1607,7 @@ fn unsubscribe_packet(version: ProtocolVersion, id: u16, filters: &[&str]) -> Ge
 /// packet is its UNSUBACK with the same Packet Identifier
 /// [MQTT-3.10.4-4] and returns its v5.0 Reason Codes (none on v3.1.1).
 async fn unsubscribe(
-    c: &Client,
+    c: &ClientEndpoint,
     incoming: &mut In,
     v: ProtocolVersion,
     filters: &[&str],
@@ -1785,7 +1791,7 @@ async fn resubscribe_resends_retained_and_loses_nothing() {
 }
 
 /// Publishes a QoS 1 message on an owned topic.
-async fn publish_owned(c: &Client, topic: String, retain: bool, payload: &str) {
+async fn publish_owned(c: &ClientEndpoint, topic: String, retain: bool, payload: &str) {
     let packet = message(
         &topic,
         QoS::AtLeastOnce,
@@ -1827,7 +1833,7 @@ async fn unsubscribe_exact_filters() {
 }
 
 /// Publishes to `us/a`, `us/b/c` and `us-end`: the payloads that arrive.
-async fn unsubscribe_round(p: &Client, si: &mut In) -> Vec<String> {
+async fn unsubscribe_round(p: &ClientEndpoint, si: &mut In) -> Vec<String> {
     for t in ["us/a", "us/b/c", "us-end"] {
         publish(p, t, QoS::AtLeastOnce, false, t).await;
     }
@@ -2105,7 +2111,7 @@ async fn client_identifier_selects_the_session() {
     }
 }
 
-/// [MQTT-3.1.3-5]: Client Identifiers of 1 to 23 bytes of `0-9a-zA-Z` are
+/// [MQTT-3.1.3-5]: ClientEndpoint Identifiers of 1 to 23 bytes of `0-9a-zA-Z` are
 /// accepted (v3.1.1 with Clean Session 0 too), and used as given: no v5.0
 /// Assigned Client Identifier, and the session is found again under them.
 #[tokio::test(flavor = "multi_thread")]

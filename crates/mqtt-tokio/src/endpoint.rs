@@ -267,7 +267,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// ```no_run
     /// use mqtt_tokio::prelude::*;
     ///
-    /// # async fn demo(client: Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// # async fn demo(client: ClientEndpoint) -> Result<(), Box<dyn std::error::Error>> {
     /// let message = Message::builder()
     ///     .topic_name(TopicName::from_static("sensors/1")?)
     ///     .qos(QoS::AtLeastOnce)
@@ -509,7 +509,7 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
 
     /// Waits until the connection is closed, and returns it: its session
     /// (stored QoS 1 and 2 flows, packet identifiers) goes on with a new
-    /// network connection ([`Client::connect_with`](crate::Client::connect_with)).
+    /// network connection ([`ClientEndpoint::connect_with`](crate::ClientEndpoint::connect_with)).
     /// Packets not received yet are dropped. `None` if the driver task
     /// panicked.
     pub async fn into_connection(mut self) -> Option<GenericConnection<R, P>> {

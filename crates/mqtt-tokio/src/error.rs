@@ -42,6 +42,23 @@ pub enum Error {
     /// The network connection is closed (or the endpoint's driver ended).
     #[error("the connection is closed")]
     Closed,
+    /// The broker answered with this failing Reason Code (v5.0 PUBACK,
+    /// PUBREC or PUBCOMP, ≥ 0x80, §2.4): the message was not accepted.
+    #[error("the broker rejected the message with reason code {0:#04x}")]
+    Rejected(u8),
+    /// The message's flow ended without its acknowledgement: the broker
+    /// had no session for it after a reconnection (Session Present 0), or
+    /// the connection refused it as it left the session's queue (a new
+    /// CONNACK's limits forbid it).
+    #[error("the message was not delivered: its session ended first")]
+    NotDelivered,
+    /// A Topic Name or Topic Filter given to [`Client`](crate::Client) is
+    /// invalid (§4.7).
+    #[error(transparent)]
+    Topic(#[from] mqtt_codec::TopicError),
+    /// A packet or message could not be built from what was given.
+    #[error(transparent)]
+    Build(#[from] mqtt_codec::BuildError),
 }
 
 impl From<Error> for io::Error {
@@ -63,6 +80,9 @@ impl Error {
             Error::Full => io::ErrorKind::WouldBlock,
             Error::Refused(_) => io::ErrorKind::ConnectionRefused,
             Error::Closed => io::ErrorKind::NotConnected,
+            Error::Rejected(_) => io::ErrorKind::PermissionDenied,
+            Error::NotDelivered => io::ErrorKind::Interrupted,
+            Error::Topic(_) | Error::Build(_) => io::ErrorKind::InvalidInput,
         }
     }
 }

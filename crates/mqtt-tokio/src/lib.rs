@@ -8,9 +8,16 @@
 //! acknowledgements, keep alive, Topic Aliases, Receive Maximum and
 //! protocol errors are the core's ([`ConnectionOptions`]).
 //!
-//! - [`Client::connect`] returns a cloneable [`Client`] handle, usable from
-//!   several tasks, and an [`Incoming`] receiver whose
-//!   [`recv`](Incoming::recv) is cancel-safe.
+//! - [`Client`] is the high-level client: [`ClientOptions`] from a URL and a
+//!   builder, `publish` and `subscribe` by topic that resolve with the
+//!   broker's answer, received [`Message`](codec::Message)s from
+//!   [`Messages`], and automatic reconnection ([`Reconnect`]) that resumes
+//!   the session, sends unacknowledged messages again and subscribes again
+//!   when the session is gone; [`Client::state`] reports each change.
+//! - Under it, packet by packet: [`ClientEndpoint::connect`] returns a
+//!   cloneable [`ClientEndpoint`] handle, usable from several tasks, and an
+//!   [`Incoming`] receiver whose [`recv`](Incoming::recv) is cancel-safe.
+//!   It does not reconnect.
 //! - [`Endpoint::publish`] publishes a [`Message`](codec::Message), numbered
 //!   by the connection; [`Endpoint::send`] sends a packet. Beyond the
 //!   peer's Receive Maximum, QoS 1 and 2 messages wait in the core's
@@ -24,10 +31,10 @@
 //!   round trip.
 //! - Errors are [`Error`], which converts to [`std::io::Error`];
 //!   [`io_error`] converts a [`ConnectionError`].
-//! - Transports: TCP; TLS with the feature `tls` (`Client::connect_tls`,
+//! - Transports: TCP; TLS with the feature `tls` (`ClientEndpoint::connect_tls`,
 //!   `Server::accept_tls`); WebSocket with the feature `websocket`
-//!   (`Client::connect_ws`, `Server::accept_ws`, subprotocol `mqtt`); any
-//!   other `AsyncRead + AsyncWrite` with [`Client::connect_with`] and
+//!   (`ClientEndpoint::connect_ws`, `Server::accept_ws`, subprotocol `mqtt`); any
+//!   other `AsyncRead + AsyncWrite` with [`ClientEndpoint::connect_with`] and
 //!   [`Server::serve`].
 //! - One `use`: [`prelude`] holds the core's prelude and this crate's
 //!   handles; the core is [`mqtt_core`], the codec [`codec`].
@@ -37,35 +44,18 @@
 //! ```no_run
 //! use mqtt_tokio::prelude::*;
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! // The defaults acknowledge on receipt and watch for PINGRESP.
-//! let options = ConnectionOptions::default();
-//! let connect = v5_0::Connect::builder().try_client_id("demo")?.keep_alive(30).build()?;
-//! let (client, mut incoming) = Client::connect("127.0.0.1:1883", connect, options).await?;
-//!
-//! let id = client.acquire_packet_id().await?;
-//! let subscribe = v5_0::Subscribe::builder()
-//!     .packet_id(id)
-//!     .try_subscription("sensors/#", QoS::AtLeastOnce)?
-//!     .build()?;
-//! client.send(subscribe).await?;
-//!
-//! let message = Message::builder()
-//!     .topic_name(TopicName::from_static("sensors/1")?)
-//!     .qos(QoS::AtLeastOnce)
-//!     .payload("21.5")
-//!     .build()?;
-//! client.publish(message).await?; // numbered, sent or queued in the session
-//!
-//! while let Some(packet) = incoming.recv().await {
-//!     if let GenericPacket::V5_0(v5_0::Packet::Publish(p)) = packet {
-//!         println!("{:?}: {:?}", p.topic_name(), p.payload());
+//! #[tokio::main]
+//! async fn main() -> Result<(), mqtt_tokio::Error> {
+//!     let options = ClientOptions::new("mqtt://127.0.0.1:1883")?.client_id("demo");
+//!     let (client, mut messages) = Client::connect(options).await?;
+//!     client.subscribe("sensors/#", QoS::AtLeastOnce).await?;
+//!     client.publish("sensors/1", QoS::AtLeastOnce, false, "21.5").await?; // PUBACK came
+//!     while let Some(message) = messages.recv().await {
+//!         println!("{}: {:?}", message.topic_name(), message.payload());
 //!         break;
 //!     }
+//!     client.disconnect().await
 //! }
-//! client.close().await?;
-//! # Ok(())
-//! # }
 //! ```
 //!
 //! A client and a server in one process, on loopback (the server's
@@ -101,7 +91,7 @@
 //!
 //! let connect = v5_0::Connect::builder().try_client_id("c1")?.build()?;
 //! let options = ConnectionOptions::default();
-//! let (client, mut incoming) = Client::connect(addr, connect, options).await?;
+//! let (client, mut incoming) = ClientEndpoint::connect(addr, connect, options).await?;
 //! let message = Message::builder()
 //!     .topic_name(TopicName::from_static("t")?)
 //!     .qos(QoS::AtLeastOnce)
@@ -133,7 +123,10 @@ pub mod tls;
 #[cfg(feature = "websocket")]
 pub mod websocket;
 
-pub use client::{Client, IntoConnect};
+pub use client::{
+    Client, ClientEndpoint, ClientOptions, ClientState, Delivered, Granted, IntoConnect, Messages,
+    Reconnect,
+};
 pub use config::Config;
 pub use endpoint::{Endpoint, Incoming, Status};
 pub use error::{connection_error_kind, io_error, send_error_kind, Error, ForwardError};
@@ -153,6 +146,9 @@ pub use server::{Server, ServerEndpoint};
 /// [`prelude`](mqtt_core::prelude) (packets, [`Message`](codec::Message),
 /// [`QoS`](codec::QoS), options, events, errors) and this crate's handles.
 pub mod prelude {
-    pub use crate::{Client, Config, Endpoint, Incoming, Server, ServerEndpoint};
+    pub use crate::{
+        Client, ClientEndpoint, ClientOptions, ClientState, Config, Delivered, Endpoint, Incoming,
+        Messages, Reconnect, Server, ServerEndpoint,
+    };
     pub use mqtt_core::prelude::*;
 }

@@ -363,6 +363,11 @@ impl<T> Receiver<T> {
         }
     }
 
+    /// Whether every sender is dropped.
+    pub(crate) fn senders_gone(&self) -> bool {
+        self.shared.lock().senders == 0
+    }
+
     /// The next item if there is one.
     pub(crate) fn try_recv(&mut self) -> Option<T> {
         let mut st = self.shared.lock();

@@ -48,7 +48,7 @@ async fn packets_split_across_reads_arrive_whole() {
         let conn = GenericConnection::with_options(version, opts());
         let (client, mut client_in) = t(
             "connect",
-            mqtt_tokio::Client::connect_with(
+            mqtt_tokio::ClientEndpoint::connect_with(
                 a,
                 conn,
                 connect(version, "split", 0, true),

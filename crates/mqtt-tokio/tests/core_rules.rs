@@ -9,7 +9,7 @@ use common::*;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, MqttString, ProtocolVersion, QoS};
 use mqtt_core::{AckPolicy, ConnectionError, ConnectionOptions, SendError};
-use mqtt_tokio::{Client, Error, Server};
+use mqtt_tokio::{ClientEndpoint, Error, Server};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
 
@@ -198,7 +198,7 @@ async fn client_closes_when_no_pingresp_comes() {
         // after the PINGREQ) leaves a second of margin.
         let connect = connect(version, "no-pingresp", 2, true);
         let options = ConnectionOptions::default();
-        let (_client, mut incoming) = t("connect", Client::connect(addr, connect, options))
+        let (_client, mut incoming) = t("connect", ClientEndpoint::connect(addr, connect, options))
             .await
             .unwrap();
         assert!(t("closed", incoming.recv()).await.is_none(), "{version:?}");

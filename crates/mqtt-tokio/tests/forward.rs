@@ -6,11 +6,11 @@ mod common;
 use common::*;
 use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion, QoS};
 use mqtt_core::{role, AckPolicy, ConnectionOptions, GenericConnection};
-use mqtt_tokio::{Client, Config, Endpoint, Incoming, Server, ServerEndpoint};
+use mqtt_tokio::{ClientEndpoint, Config, Endpoint, Incoming, Server, ServerEndpoint};
 
 /// What [`connect_pair`] returns.
 type Connected = (
-    Client,
+    ClientEndpoint,
     Incoming<role::Client>,
     ServerEndpoint,
     Incoming<role::Server>,
@@ -72,7 +72,7 @@ async fn connect_pair_with(
     let connect = connect_spec(ProtocolVersion::V5_0, &spec);
     let (client, client_in) = t(
         "connect",
-        Client::connect_with(stream, conn, connect, Default::default()),
+        ClientEndpoint::connect_with(stream, conn, connect, Default::default()),
     )
     .await
     .unwrap();

@@ -114,7 +114,7 @@ async fn qos_0_1_2_both_directions() {
 }
 
 /// Waits until every outgoing flow of `client` has ended.
-async fn wait_in_flight_zero(client: &mqtt_tokio::Client) {
+async fn wait_in_flight_zero(client: &mqtt_tokio::ClientEndpoint) {
     for _ in 0..2000 {
         if t("status", client.status()).await.unwrap().in_flight == 0 {
             return;
@@ -308,7 +308,7 @@ async fn server_detects_the_version_of_each_client() {
     for version in VERSIONS {
         let (c, _in) = t(
             "connect",
-            mqtt_tokio::Client::connect(addr, connect(version, "v", 0, true), opts()),
+            mqtt_tokio::ClientEndpoint::connect(addr, connect(version, "v", 0, true), opts()),
         )
         .await
         .unwrap();
@@ -338,7 +338,11 @@ async fn refused_connack() {
     });
     let r = t(
         "connect",
-        mqtt_tokio::Client::connect(addr, connect(ProtocolVersion::V5_0, "x", 0, true), opts()),
+        mqtt_tokio::ClientEndpoint::connect(
+            addr,
+            connect(ProtocolVersion::V5_0, "x", 0, true),
+            opts(),
+        ),
     )
     .await;
     assert!(matches!(r, Err(Error::Refused(0x87))), "{r:?}");
@@ -365,7 +369,11 @@ async fn keep_alive_pings_on_idle() {
     });
     let (client, mut client_in) = t(
         "connect",
-        mqtt_tokio::Client::connect(addr, connect(ProtocolVersion::V5_0, "ka", 1, true), opts()),
+        mqtt_tokio::ClientEndpoint::connect(
+            addr,
+            connect(ProtocolVersion::V5_0, "ka", 1, true),
+            opts(),
+        ),
     )
     .await
     .unwrap();
@@ -474,7 +482,12 @@ async fn slow_receiver_with_tiny_buffers_loses_nothing() {
     let conn = mqtt_core::GenericConnection::with_options(version, opts());
     let (client, mut incoming) = t(
         "connect",
-        mqtt_tokio::Client::connect_with(stream, conn, connect(version, "slow", 0, true), config),
+        mqtt_tokio::ClientEndpoint::connect_with(
+            stream,
+            conn,
+            connect(version, "slow", 0, true),
+            config,
+        ),
     )
     .await
     .unwrap();

@@ -13,7 +13,7 @@ use mqtt_codec::wire::PacketType;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_core::{role, ConnectionOptions, ConnectionState, GenericConnection};
 use mqtt_testkit::Mosquitto;
-use mqtt_tokio::{Client, Config, Incoming};
+use mqtt_tokio::{ClientEndpoint, Config, Incoming};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
 
@@ -34,7 +34,7 @@ async fn client(
     addr: SocketAddr,
     version: ProtocolVersion,
     spec: &ConnectSpec<'_>,
-) -> (Client, Incoming<role::Client>) {
+) -> (ClientEndpoint, Incoming<role::Client>) {
     client_with(addr, version, spec, client_opts()).await
 }
 
@@ -43,10 +43,10 @@ async fn client_with(
     version: ProtocolVersion,
     spec: &ConnectSpec<'_>,
     options: ConnectionOptions,
-) -> (Client, Incoming<role::Client>) {
+) -> (ClientEndpoint, Incoming<role::Client>) {
     t(
         "connect",
-        Client::connect(addr, connect_spec(version, spec), options),
+        ClientEndpoint::connect(addr, connect_spec(version, spec), options),
     )
     .await
     .expect("connect to mosquitto")
@@ -54,7 +54,7 @@ async fn client_with(
 
 /// Subscribes and waits for the SUBACK.
 async fn subscribe_wait(
-    c: &Client,
+    c: &ClientEndpoint,
     inc: &mut Incoming<role::Client>,
     version: ProtocolVersion,
     filters: &[(&str, QoS)],
@@ -72,7 +72,7 @@ async fn subscribe_wait(
 }
 
 async fn pubq(
-    c: &Client,
+    c: &ClientEndpoint,
     version: ProtocolVersion,
     topic: &str,
     qos: QoS,
@@ -91,7 +91,7 @@ async fn pubq(
     .unwrap();
 }
 
-async fn wait_idle(c: &Client) {
+async fn wait_idle(c: &ClientEndpoint) {
     for _ in 0..2000 {
         let status = t("status", c.status()).await.unwrap();
         if status.in_flight == 0 && status.queued == 0 {
@@ -338,7 +338,7 @@ async fn qos2_cut_and_completed_once_after_reconnect() {
             .unwrap();
         let (c, _c_in) = t(
             "reconnect",
-            Client::connect_with(stream, conn, connect_spec(v, &spec), Config::default()),
+            ClientEndpoint::connect_with(stream, conn, connect_spec(v, &spec), Config::default()),
         )
         .await
         .unwrap();
@@ -405,7 +405,7 @@ async fn qos2_pubrel_lost_and_resent_after_reconnect() {
             .unwrap();
         let (c, _c_in) = t(
             "reconnect",
-            Client::connect_with(stream, conn, connect_spec(v, &spec), Config::default()),
+            ClientEndpoint::connect_with(stream, conn, connect_spec(v, &spec), Config::default()),
         )
         .await
         .unwrap();

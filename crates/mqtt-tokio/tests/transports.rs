@@ -10,7 +10,7 @@ use common::*;
 use mqtt_codec::wire::PacketType;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_core::role;
-use mqtt_tokio::{Client, Incoming, ServerEndpoint};
+use mqtt_tokio::{ClientEndpoint, Incoming, ServerEndpoint};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
 
@@ -30,7 +30,11 @@ async fn serve_echo(endpoint: ServerEndpoint, mut incoming: Incoming<role::Serve
 }
 
 /// The client side: publishes, and receives the echo.
-async fn exchange(version: ProtocolVersion, client: Client, mut incoming: Incoming<role::Client>) {
+async fn exchange(
+    version: ProtocolVersion,
+    client: ClientEndpoint,
+    mut incoming: Incoming<role::Client>,
+) {
     let status = t("status", client.status()).await.unwrap();
     assert_eq!(status.version, Some(version));
     t(
@@ -101,7 +105,13 @@ mod tls {
             let connect = connect(version, "tls", 0, true);
             let (client, incoming) = t(
                 "connect_tls",
-                Client::connect_tls(addr, "localhost", client_config.clone(), connect, opts()),
+                ClientEndpoint::connect_tls(
+                    addr,
+                    "localhost",
+                    client_config.clone(),
+                    connect,
+                    opts(),
+                ),
             )
             .await
             .unwrap();
@@ -124,7 +134,7 @@ mod tls {
         let connect = connect(ProtocolVersion::V5_0, "tls", 0, true);
         let r = t(
             "connect_tls",
-            Client::connect_tls(addr, "localhost", other_client, connect, opts()),
+            ClientEndpoint::connect_tls(addr, "localhost", other_client, connect, opts()),
         )
         .await;
         assert!(matches!(r, Err(mqtt_tokio::Error::Io(_))), "{r:?}");
@@ -159,9 +169,12 @@ mod websocket {
             });
             let url = format!("ws://{addr}/mqtt");
             let connect = connect(version, "ws", 0, true);
-            let (client, incoming) = t("connect_ws", Client::connect_ws(&url, connect, opts()))
-                .await
-                .unwrap();
+            let (client, incoming) = t(
+                "connect_ws",
+                ClientEndpoint::connect_ws(&url, connect, opts()),
+            )
+            .await
+            .unwrap();
             exchange(version, client, incoming).await;
             t("server", srv).await.unwrap();
         }
@@ -342,9 +355,12 @@ mod websocket {
             });
             let url = format!("ws://{addr}/mqtt");
             let connect = connect(version, "frames", 0, true);
-            let (client, mut incoming) = t("connect_ws", Client::connect_ws(&url, connect, opts()))
-                .await
-                .unwrap();
+            let (client, mut incoming) = t(
+                "connect_ws",
+                ClientEndpoint::connect_ws(&url, connect, opts()),
+            )
+            .await
+            .unwrap();
             let got = topics(&mut incoming, 4).await;
             assert_eq!(got, ["p0", "p1", "p2", "p3"], "{version:?}");
             t("close", client.close()).await.unwrap();

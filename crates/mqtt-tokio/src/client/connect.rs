@@ -1,4 +1,4 @@
-//! [`Client`]: connecting as an MQTT Client.
+//! [`ClientEndpoint`]: connecting as an MQTT Client, packet by packet.
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId};
 use mqtt_core::role;
@@ -41,9 +41,11 @@ impl<P: PacketId> IntoConnect<P> for GenericPacket<P> {
     }
 }
 
-/// The handle of a Client connection with `u16` packet identifiers; see
-/// [`Endpoint`] for sending, and [`Endpoint::connect`] to connect.
-pub type Client = Endpoint<role::Client, u16>;
+/// The packet-level handle of a Client connection with `u16` packet
+/// identifiers: the low layer under [`Client`](crate::Client), for programs
+/// that speak in packets (a bridge, a test tool). See [`Endpoint`] for
+/// sending, and [`Endpoint::connect`] to connect. It does not reconnect.
+pub type ClientEndpoint = Endpoint<role::Client, u16>;
 
 impl<P: PacketId + Send + 'static> Endpoint<role::Client, P>
 where

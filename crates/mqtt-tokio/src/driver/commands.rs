@@ -1,12 +1,16 @@
 //! The commands of the endpoint handles: sending, publishing,
 //! acknowledging, packet identifiers, status, close.
 
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, PacketId, ProtocolVersion, QoS};
+use mqtt_codec::v5_0::SubscriptionOptions;
+use mqtt_codec::{
+    v3_1_1, v5_0, GenericPacket, Message, PacketId, ProtocolVersion, QoS, TopicFilter,
+};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, SendError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
+use super::tracker::{self, Delivered, Granted};
 use super::{Answer, Command, Driver, Reply, COMMAND_BATCH};
 use crate::{Error, Status};
 
@@ -82,7 +86,78 @@ where
                 self.close_replies.push(reply);
                 self.close_when_sent();
             }
+            Command::PublishAcked { message, reply } => self.publish_tracked(message, reply),
+            Command::Subscribe {
+                subscriptions,
+                reply,
+            } => self.subscribe(subscriptions, Some(reply)),
+            Command::Unsubscribe { filters, reply } => self.unsubscribe(filters, reply),
         }
+    }
+
+    /// Publishes `message`; `reply` gets the end of its flow: at once for
+    /// QoS 0 or a refusal, else with its PUBACK, PUBCOMP or failing PUBREC.
+    fn publish_tracked(&mut self, message: Message, reply: Reply<Delivered>) {
+        match (self.publish_now(message), &mut self.tracker) {
+            (Ok(Some(id)), Some(tracker)) => tracker.wait_publish(id, reply),
+            (Ok(_), _) => {
+                let _ = reply.send(Ok(Delivered::Sent));
+            }
+            (Err(e), _) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// Sends a SUBSCRIBE for `subscriptions` with a new identifier; `reply`
+    /// (`None`: a subscription made again after a reconnection) gets the
+    /// SUBACK's answers.
+    pub(super) fn subscribe(
+        &mut self,
+        subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
+        reply: Option<Reply<Vec<Granted>>>,
+    ) {
+        let sent =
+            self.send_request(|version, id| tracker::subscribe_packet(version, id, &subscriptions));
+        match (sent, &mut self.tracker) {
+            (Ok(id), Some(tracker)) => tracker.wait_subscribe(id, subscriptions, reply),
+            (Ok(_), None) => {}
+            (Err(e), _) => {
+                tracing::debug!(error = %e, "SUBSCRIBE refused");
+                if let Some(reply) = reply {
+                    let _ = reply.send(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Sends an UNSUBSCRIBE for `filters`; `reply` gets the UNSUBACK's
+    /// Reason Codes.
+    fn unsubscribe(&mut self, filters: Vec<TopicFilter>, reply: Reply<Vec<u8>>) {
+        let sent =
+            self.send_request(|version, id| tracker::unsubscribe_packet(version, id, &filters));
+        match (sent, &mut self.tracker) {
+            (Ok(id), Some(tracker)) => tracker.wait_unsubscribe(id, filters, reply),
+            (Ok(_), None) => {}
+            (Err(e), _) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+
+    /// Sends the packet `make` builds with a new packet identifier; gives
+    /// the identifier back when it is refused.
+    fn send_request(
+        &mut self,
+        make: impl FnOnce(ProtocolVersion, P) -> Result<GenericPacket<P>, Error>,
+    ) -> Result<P, Error> {
+        let version = self.conn.version().ok_or(Error::Closed)?;
+        let id = self.conn.acquire_packet_id()?;
+        let sent = make(version, id).and_then(|packet| self.send_now(packet));
+        if sent.is_err() {
+            let _ = self.conn.release_packet_id(id);
+        }
+        sent.map(|()| id)
     }
 
     /// [`Endpoint::abort`](crate::Endpoint::abort): drops the transport at

@@ -1,5 +1,6 @@
 //! The events a call of the connection returns, handled in order.
 
+use mqtt_codec::wire::PacketType;
 use mqtt_codec::{Encode, PacketId};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericEvent};
@@ -51,11 +52,22 @@ where
                     if self.connect_reply.is_some() && self.connack.is_none() && is_connack(&packet)
                     {
                         self.connack = Some(Box::new(packet));
+                    } else if let Some(tracker) = &mut self.tracker {
+                        // A high-level client: acknowledgements answer
+                        // their callers, messages go to the application.
+                        let publish = packet.packet_type() == PacketType::Publish;
+                        if !tracker.on_packet(&packet) && publish && !self.discard_incoming {
+                            self.receive(packet);
+                        }
                     } else if !self.discard_incoming {
                         self.receive(packet);
                     }
                 }
-                GenericEvent::NotifyPacketIdReleased(_) => {}
+                GenericEvent::NotifyPacketIdReleased(id) => {
+                    if let Some(tracker) = &mut self.tracker {
+                        tracker.on_released(id);
+                    }
+                }
                 timer @ (GenericEvent::RequestTimerReset { .. }
                 | GenericEvent::RequestTimerCancel(_)) => {
                     self.timers.apply(&timer);
@@ -108,11 +120,15 @@ where
             return;
         }
         if let Some(reply) = self.connect_reply.take() {
-            tracing::info!(
-                version = ?self.conn.version(),
-                session_present = self.conn.session_present(),
-                "connected"
-            );
+            let session_present = self.conn.session_present();
+            tracing::info!(version = ?self.conn.version(), session_present, "connected");
+            if let Some(tracker) = self.tracker.as_deref().filter(|t| t.resubscribe) {
+                // A new session has none of the client's subscriptions.
+                let subscriptions = tracker.subscriptions().to_vec();
+                if !session_present && !subscriptions.is_empty() {
+                    self.subscribe(subscriptions, None);
+                }
+            }
             match self.connack.take() {
                 Some(connack) => {
                     let _ = reply.send(Ok(*connack));

@@ -14,8 +14,9 @@ use std::task::Poll;
 use std::time::Instant as StdInstant;
 
 use bytes::BytesMut;
+use mqtt_codec::v5_0::SubscriptionOptions;
 use mqtt_codec::v5_0::{PubackProperties, PubackReasonCode};
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, PacketId};
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, PacketId, TopicFilter};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
 use std::sync::Arc;
@@ -29,6 +30,9 @@ use crate::{Config, Error, Status};
 
 mod commands;
 mod events;
+pub(crate) mod tracker;
+
+use tracker::{Delivered, Granted, Tracker};
 
 /// Commands taken at once before the driver writes.
 const COMMAND_BATCH: usize = 64;
@@ -76,6 +80,63 @@ pub enum Command<P: PacketId> {
     Status(Reply<Status>),
     /// DISCONNECT (where the connection may send one), then shut down.
     Close(Reply<()>),
+    /// High-level client: publish a message, numbered by the connection;
+    /// the answer comes when its flow ends (at once for QoS 0).
+    PublishAcked {
+        message: Message,
+        reply: Reply<Delivered>,
+    },
+    /// High-level client: a SUBSCRIBE of the connection's version; the
+    /// answer is its SUBACK's.
+    Subscribe {
+        subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
+        reply: Reply<Vec<Granted>>,
+    },
+    /// High-level client: an UNSUBSCRIBE; the answer is its UNSUBACK's
+    /// Reason Codes (v3.1.1: Success for each).
+    Unsubscribe {
+        filters: Vec<TopicFilter>,
+        reply: Reply<Vec<u8>>,
+    },
+}
+
+/// What a high-level client's driver hands to the driver of its next
+/// network connection: the channels to the handles, the packets not yet
+/// delivered, and who waits for what.
+pub(crate) struct Handover<P: PacketId> {
+    pub(crate) cmd_rx: queue::Receiver<Command<P>>,
+    pub(crate) incoming_tx: queue::Sender<GenericPacket<P>>,
+    pub(crate) pending: Fifo<GenericPacket<P>>,
+    pub(crate) tracker: Box<Tracker<P>>,
+    pub(crate) abort: Arc<Notify>,
+    /// The application closed the client, or dropped every handle and the
+    /// receiver: no reconnection.
+    pub(crate) ended: bool,
+}
+
+impl<P: PacketId> Handover<P> {
+    /// A new client's: the channels (the command sender and the incoming
+    /// receiver go to the application) and an empty tracker.
+    pub(crate) fn new(
+        config: &Config,
+        resubscribe: bool,
+    ) -> (
+        Self,
+        queue::Sender<Command<P>>,
+        queue::Receiver<GenericPacket<P>>,
+    ) {
+        let (tx, cmd_rx) = queue::bounded(config.command_capacity);
+        let (incoming_tx, rx) = queue::bounded(config.incoming_capacity);
+        let handover = Handover {
+            cmd_rx,
+            incoming_tx,
+            pending: Fifo::default(),
+            tracker: Box::new(Tracker::new(resubscribe)),
+            abort: Arc::new(Notify::new()),
+            ended: false,
+        };
+        (handover, tx, rx)
+    }
 }
 
 /// What the driver leaves when it ends.
@@ -83,6 +144,9 @@ pub(crate) struct Finished<R: Role, P: PacketId> {
     pub(crate) connection: GenericConnection<R, P>,
     pub(crate) leftover: VecDeque<GenericPacket<P>>,
     pub(crate) reason: Option<Error>,
+    /// A high-level client's state, for its next network connection or its
+    /// end (`None` for an endpoint).
+    pub(crate) handover: Option<Handover<P>>,
 }
 
 pub(crate) struct Driver<R: Role, P: PacketId, S> {
@@ -135,6 +199,10 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     unflushed: bool,
     last_error: Option<ConnectionError>,
     reason: Option<Error>,
+    /// A high-level client's waiting calls and subscriptions; with it, the
+    /// driver hands its channels over when the network connection ends
+    /// without a close.
+    tracker: Option<Box<Tracker<P>>>,
 }
 
 fn is_connack<P: PacketId>(packet: &GenericPacket<P>) -> bool {
@@ -249,7 +317,29 @@ where
             unflushed: false,
             last_error: None,
             reason: None,
+            tracker: None,
         }
+    }
+
+    /// A high-level client's driver for a new network connection, taking
+    /// over from the last one (or from [`Handover::new`]).
+    pub(crate) fn resume(
+        conn: GenericConnection<R, P>,
+        stream: S,
+        config: Config,
+        handover: Handover<P>,
+    ) -> Self {
+        let mut driver = Self::new(
+            conn,
+            stream,
+            config,
+            handover.cmd_rx,
+            handover.incoming_tx,
+            handover.abort,
+        );
+        driver.pending = handover.pending;
+        driver.tracker = Some(handover.tracker);
+        driver
     }
 
     /// Sends the CONNECT of a Client; `reply` gets the CONNACK once the
@@ -303,7 +393,10 @@ where
             let can_read = open && !self.eof && room;
             let deliver_now = !self.pending.is_empty();
             let watch_incoming = open && self.cmds_closed && !self.discard_incoming;
+            // A high-level client's calls wait for the CONNACK.
+            let connecting = self.tracker.is_some() && self.connect_reply.is_some();
             let can_cmd = open
+                && !connecting
                 && self.draining.is_none()
                 && !self.cmds_closed
                 && self.out.len() < self.config.write_high_water;
@@ -442,6 +535,9 @@ where
         // What was never written releases the identifiers it asked to.
         for (_, id) in self.out_ids.take() {
             let _ = self.conn.release_packet_id(id);
+            if let Some(tracker) = &mut self.tracker {
+                tracker.on_released(id);
+            }
         }
         self.now();
         let _ = self.conn.notify_closed();
@@ -456,9 +552,45 @@ where
             };
             let _ = reply.send(Err(e));
         }
+        let closed_by_user = !self.close_replies.is_empty();
         for reply in self.close_replies.drain(..) {
             let _ = reply.send(Ok(()));
         }
+        if let Some(mut tracker) = self.tracker.take() {
+            let conn = &mut self.conn;
+            tracker.connection_ended(|id| drop(conn.release_packet_id(id)));
+            let gone = self.cmds_closed && self.discard_incoming;
+            return Finished {
+                connection: self.conn,
+                leftover: VecDeque::new(),
+                reason,
+                handover: Some(Handover {
+                    cmd_rx: self.cmd_rx,
+                    incoming_tx: self.incoming_tx,
+                    pending: self.pending,
+                    tracker,
+                    abort: self.abort,
+                    ended: closed_by_user || gone,
+                }),
+            };
+        }
+        self.refuse_commands();
+        let leftover = if self.discard_incoming {
+            VecDeque::new()
+        } else {
+            self.pending.take()
+        };
+        Finished {
+            connection: self.conn,
+            leftover,
+            reason,
+            handover: None,
+        }
+    }
+
+    /// Closes the command channel and answers what waits in it: the
+    /// connection is over.
+    fn refuse_commands(&mut self) {
         self.cmd_rx.close();
         while let Some(cmd) = self.cmd_rx.try_recv() {
             match cmd {
@@ -497,17 +629,16 @@ where
                 Command::ReleasePacketId(id) => {
                     let _ = self.conn.release_packet_id(id);
                 }
+                Command::PublishAcked { reply, .. } => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::Subscribe { reply, .. } => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::Unsubscribe { reply, .. } => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
             }
-        }
-        let leftover = if self.discard_incoming {
-            VecDeque::new()
-        } else {
-            self.pending.take()
-        };
-        Finished {
-            connection: self.conn,
-            leftover,
-            reason,
         }
     }
 }

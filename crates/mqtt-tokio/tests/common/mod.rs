@@ -2,6 +2,7 @@
 //! builders of both versions, a loopback client/server pair.
 #![allow(dead_code)]
 
+pub mod cutter;
 pub mod proxy;
 
 use std::future::Future;
@@ -11,7 +12,7 @@ use bytes::Bytes;
 use mqtt_codec::properties::ConnackProperties;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion, QoS, TopicName};
 use mqtt_core::{role, AckPolicy, ConnectionOptions};
-use mqtt_tokio::{Client, Incoming, Server, ServerEndpoint};
+use mqtt_tokio::{ClientEndpoint, Incoming, Server, ServerEndpoint};
 
 /// Every await of the tests is bounded by this.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -249,7 +250,7 @@ pub fn connack(version: ProtocolVersion, receive_maximum: Option<u16>) -> Generi
 
 /// A client connected to a server endpoint of our own on loopback.
 pub struct Pair {
-    pub client: Client,
+    pub client: ClientEndpoint,
     pub client_in: Incoming<role::Client>,
     pub server: ServerEndpoint,
     pub server_in: Incoming<role::Server>,
@@ -295,7 +296,7 @@ pub async fn pair_with(
     let conn = mqtt_core::GenericConnection::with_options(version, client_opts);
     let (client, client_in) = t(
         "mqtt connect",
-        Client::connect_with(stream, conn, connect_packet, Default::default()),
+        ClientEndpoint::connect_with(stream, conn, connect_packet, Default::default()),
     )
     .await
     .unwrap();

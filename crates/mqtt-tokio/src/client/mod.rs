@@ -1,0 +1,311 @@
+//! [`Client`]: the high-level MQTT client. Topic-level publish and
+//! subscribe that resolve with the broker's answer, received messages as
+//! [`Message`]s, automatic reconnection that resumes the session. Under it,
+//! [`ClientEndpoint`] speaks packet by packet.
+
+mod backoff;
+mod connect;
+mod messages;
+mod options;
+mod supervisor;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use mqtt_codec::v5_0::SubscriptionOptions;
+use mqtt_codec::{Message, QoS, TopicFilter};
+use tokio::sync::{oneshot, watch};
+
+pub use crate::driver::tracker::{Delivered, Granted};
+pub use backoff::Reconnect;
+pub use connect::{ClientEndpoint, IntoConnect};
+pub use messages::Messages;
+pub use options::ClientOptions;
+
+use crate::driver::{Command, Handover, Reply};
+use crate::queue::{self, TrySendError};
+use crate::Error;
+use supervisor::{Stop, Supervisor};
+
+/// Where a [`Client`] is, as [`Client::state`] reports it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ClientState {
+    /// Connected; `session_present`: the broker resumed the session
+    /// (§3.2.2.1.1). Without it, the subscriptions were made again (see
+    /// [`ClientOptions::resubscribe`]).
+    Connected {
+        /// The CONNACK's Session Present.
+        session_present: bool,
+    },
+    /// The network connection was lost (`reason`: why, when known); the
+    /// next attempt, numbered from 0 since the last connection, starts
+    /// after `delay`.
+    Reconnecting {
+        /// Failed attempts since the connection was lost.
+        attempt: u32,
+        /// The wait before the next attempt.
+        delay: Duration,
+        /// Why the connection, or the last attempt, failed.
+        reason: Option<Arc<Error>>,
+    },
+    /// The client ended: [`Client::disconnect`], every handle dropped, or
+    /// reconnection off or given up (`reason`: the last failure).
+    Closed {
+        /// Why the last connection, or attempt, failed.
+        reason: Option<Arc<Error>>,
+    },
+}
+
+/// A high-level MQTT client over TCP, v5.0 or v3.1.1: a cloneable handle,
+/// usable from many tasks. Publishing and subscribing resolve with the
+/// broker's answer; received messages come from [`Messages`]; a lost
+/// connection is re-established with backoff, the session resumed, and
+/// unacknowledged QoS 1 and 2 messages sent again [MQTT-4.4.0-1].
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use mqtt_tokio::prelude::*;
+///
+/// # async fn watch() -> Result<(), mqtt_tokio::Error> {
+/// let options = ClientOptions::new("mqtt://127.0.0.1:1883")?
+///     .client_id("meter-7")
+///     .reconnect(Reconnect::new(Duration::from_millis(200), Duration::from_secs(60)));
+/// let (client, _messages) = Client::connect(options).await?;
+/// let mut state = client.state();
+/// while state.changed().await.is_ok() {
+///     match &*state.borrow() {
+///         ClientState::Reconnecting { delay, reason, .. } => println!("lost ({reason:?}), again in {delay:?}"),
+///         ClientState::Connected { session_present } => println!("back, session kept: {session_present}"),
+///         _ => break,
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
+///
+/// Messages published while the connection is down wait (the command
+/// channel holds [`Config::command_capacity`](crate::Config::command_capacity)
+/// calls; a `publish` past it waits, [`try_publish`](Self::try_publish)
+/// errs with [`Error::Full`]). With
+/// [`ConnectionOptions::offline_publish`](mqtt_core::ConnectionOptions::offline_publish),
+/// QoS 1 and 2 messages are kept in the session instead and leave on the
+/// next connection.
+#[derive(Clone)]
+pub struct Client {
+    tx: queue::Sender<Command<u16>>,
+    state: watch::Receiver<ClientState>,
+    stop: Arc<Stop>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &*self.state.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Connects to the broker of `options` and returns once its CONNACK
+    /// accepted the connection, with the handle and the receiver of
+    /// messages. Later losses of the connection are handled by
+    /// reconnection (see [`ClientOptions::reconnect`]); this first attempt
+    /// is not retried.
+    ///
+    /// Errs with [`Error::Io`] when no broker answers at the address (kind
+    /// `ConnectionRefused`, or `TimedOut` past
+    /// [`ClientOptions::connect_timeout`]), [`Error::Refused`] with the
+    /// CONNACK's code when the broker refuses, [`Error::Connection`] when
+    /// it breaks the protocol.
+    pub async fn connect(options: ClientOptions) -> Result<(Client, Messages), Error> {
+        let (handover, tx, rx) = Handover::new(&options.config, options.resubscribe);
+        let conn = mqtt_core::GenericConnection::with_options(
+            options.protocol_version(),
+            options.connection.clone(),
+        );
+        let (state_tx, state) = watch::channel(ClientState::Closed { reason: None });
+        let stop = Arc::new(Stop::default());
+        let mut supervisor = Supervisor::new(options, state_tx, stop.clone());
+        let running = supervisor
+            .attempt(conn, handover)
+            .await
+            .map_err(|(_, _, e)| e)?;
+        tokio::spawn(supervisor.run(running));
+        let client = Client { tx, state, stop };
+        Ok((client, Messages { rx }))
+    }
+
+    /// Publishes `payload` to `topic` at `qos` (the retained message of the
+    /// topic when `retain`), and returns when its flow ends: at once for
+    /// QoS 0, at its PUBACK (QoS 1) or PUBCOMP (QoS 2). Across a lost
+    /// connection it keeps waiting: the session sends it again.
+    ///
+    /// Errs with [`Error::Topic`] on an invalid Topic Name, with
+    /// [`Error::Rejected`] when the broker's acknowledgement carries a
+    /// failing Reason Code (v5.0), [`Error::Send`] when the connection
+    /// refuses it (over the broker's Maximum Packet Size or Maximum QoS,
+    /// say), [`Error::NotDelivered`] when its session was lost, and
+    /// [`Error::Closed`] when the client ended.
+    pub async fn publish(
+        &self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<Delivered, Error> {
+        let message = message(topic, qos, retain, payload)?;
+        self.publish_message(message).await
+    }
+
+    /// [`publish`](Self::publish) of a [`Message`], with its v5.0
+    /// properties (a v3.1.1 connection sends without them).
+    pub async fn publish_message(&self, message: Message) -> Result<Delivered, Error> {
+        self.ask(|reply| Command::PublishAcked { message, reply })
+            .await
+    }
+
+    /// Sends the command `make` builds and waits for the driver's answer.
+    async fn ask<T>(&self, make: impl FnOnce(Reply<T>) -> Command<u16>) -> Result<T, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(make(reply)).await.map_err(|_| Error::Closed)?;
+        answer.await.unwrap_or(Err(Error::Closed))
+    }
+
+    /// Hands the message to the client without waiting for the broker:
+    /// returns once it is queued for the connection (waiting only for
+    /// room in the command channel). Its outcome is not reported.
+    pub async fn publish_nowait(
+        &self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<(), Error> {
+        let command = unanswered(topic, qos, retain, payload)?;
+        self.tx.send(command).await.map_err(|_| Error::Closed)
+    }
+
+    /// [`publish_nowait`](Self::publish_nowait) that never waits: errs with
+    /// [`Error::Full`] when the command channel is full (the connection is
+    /// down, or the broker slower than the application).
+    pub fn try_publish(
+        &self,
+        topic: &str,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<(), Error> {
+        let command = unanswered(topic, qos, retain, payload)?;
+        self.tx.try_send(command).map_err(|e| match e {
+            TrySendError::Full(_) => Error::Full,
+            TrySendError::Closed(_) => Error::Closed,
+        })
+    }
+
+    /// Subscribes to `filter` with maximum QoS `qos` and returns the QoS
+    /// the broker granted. The subscription is made again when a
+    /// reconnection finds no session.
+    ///
+    /// Errs with [`Error::Topic`] on an invalid Topic Filter,
+    /// [`Error::Rejected`] with the SUBACK's failure code, [`Error::Closed`]
+    /// when the connection was lost before the SUBACK (SUBSCRIBE is not
+    /// sent again, §4.4: call again) or the client ended.
+    pub async fn subscribe(&self, filter: &str, qos: QoS) -> Result<QoS, Error> {
+        let granted = self.subscribe_many([(filter, qos.into())]).await?;
+        match granted.first() {
+            Some(Ok(qos)) => Ok(*qos),
+            Some(Err(code)) => Err(Error::Rejected(*code)),
+            None => Err(Error::Closed),
+        }
+    }
+
+    /// Subscribes to several filters in one SUBSCRIBE (v5.0 options: No
+    /// Local, Retain As Published, Retain Handling; v3.1.1 sends the QoS
+    /// only) and returns the broker's answer to each, in order.
+    pub async fn subscribe_many<'a>(
+        &self,
+        subscriptions: impl IntoIterator<Item = (&'a str, SubscriptionOptions)>,
+    ) -> Result<Vec<Granted>, Error> {
+        let subscriptions = subscriptions
+            .into_iter()
+            .map(|(filter, options)| Ok((TopicFilter::try_from(filter)?, options)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.ask(|reply| Command::Subscribe {
+            subscriptions,
+            reply,
+        })
+        .await
+    }
+
+    /// Unsubscribes from `filter`; it is no longer made again on
+    /// reconnection. Errs with [`Error::Rejected`] on a failing UNSUBACK
+    /// Reason Code (v5.0), else like [`subscribe`](Self::subscribe).
+    pub async fn unsubscribe(&self, filter: &str) -> Result<(), Error> {
+        let filters = vec![TopicFilter::try_from(filter)?];
+        let codes = self
+            .ask(|reply| Command::Unsubscribe { filters, reply })
+            .await?;
+        match codes.first() {
+            Some(&code) if code >= 0x80 => Err(Error::Rejected(code)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The client's state, to read now (`borrow`) or to wait for changes
+    /// (`changed`).
+    pub fn state(&self) -> watch::Receiver<ClientState> {
+        self.state.clone()
+    }
+
+    /// Ends the client: no more reconnections; if connected, the
+    /// messages waiting in the session for the broker's Receive Maximum go
+    /// out (within [`Config::close_timeout`](crate::Config::close_timeout)),
+    /// then DISCONNECT. Calls still waiting get [`Error::Closed`], and
+    /// [`Messages::recv`] returns `None` once the received messages are
+    /// taken. Returns when the network connection is closed.
+    pub async fn disconnect(&self) -> Result<(), Error> {
+        self.stop.ask();
+        let (reply, answer) = oneshot::channel();
+        if self.tx.send(Command::Close(reply)).await.is_ok() {
+            // Dropped unanswered when the client was between connections.
+            let _ = answer.await;
+        }
+        let mut state = self.state.clone();
+        let _ = state
+            .wait_for(|s| matches!(s, ClientState::Closed { .. }))
+            .await;
+        Ok(())
+    }
+}
+
+/// The command of a publish whose outcome nobody waits for.
+fn unanswered(
+    topic: &str,
+    qos: QoS,
+    retain: bool,
+    payload: impl Into<Bytes>,
+) -> Result<Command<u16>, Error> {
+    let message = message(topic, qos, retain, payload)?;
+    Ok(Command::Publish {
+        message,
+        reply: None,
+    })
+}
+
+/// The [`Message`] of a topic-level publish.
+fn message(
+    topic: &str,
+    qos: QoS,
+    retain: bool,
+    payload: impl Into<Bytes>,
+) -> Result<Message, Error> {
+    let message = Message::builder()
+        .try_topic_name(topic)?
+        .qos(qos)
+        .retain(retain)
+        .payload(payload)
+        .build()?;
+    Ok(message)
+}
