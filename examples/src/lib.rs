@@ -101,3 +101,8 @@ pub fn print_received<P: PacketId>(packet: &GenericPacket<P>, filter: &TopicFilt
 #[path = "../broker/mod.rs"]
 pub mod broker;
 pub mod raw;
+
+/// The Rust code blocks of the workspace's README.md, run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

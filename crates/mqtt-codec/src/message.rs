@@ -48,6 +48,7 @@ use crate::{BuildError, QoS, TopicName};
 ///
 /// [`v5_0::Publish::from_message`]: crate::v5_0::Publish::from_message
 /// [`v3_1_1::Publish::from_message`]: crate::v3_1_1::Publish::from_message
+/// [`Bytes`]: https://docs.rs/bytes/1/bytes/struct.Bytes.html
 #[derive(Clone)]
 pub struct Message {
     content: Content,

@@ -158,7 +158,7 @@ impl<'a, P: PacketId> GenericPacketView<'a, P> {
 
     /// The owned packet, sharing `source` when the view was parsed from it
     /// (its fields are slices of `source`), copying them otherwise: give
-    /// the bytes the view came from, as a [`Bytes`](bytes::Bytes), to
+    /// the bytes the view came from, as a [`Bytes`](https://docs.rs/bytes/1/bytes/struct.Bytes.html), to
     /// copy nothing.
     pub fn to_owned(&self, source: &bytes::Bytes) -> GenericPacket<P> {
         match self {

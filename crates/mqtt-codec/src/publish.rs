@@ -145,6 +145,8 @@ macro_rules! message_setters {
         }
         /// The payload, the Application Message (§3.3.3); empty when not
         /// set. A [`Bytes`] is taken as it is, without a copy.
+        ///
+        /// [`Bytes`]: https://docs.rs/bytes/1/bytes/struct.Bytes.html
         #[inline]
         pub fn payload(mut self, payload: impl Into<Bytes>) -> Self {
             self.payload = payload.into();

@@ -28,6 +28,8 @@ use crate::{BuildError, DecodeError, EncodeError, Message, PacketId, QoS, TopicN
 /// assert_eq!(buf.len(), publish.encoded_len());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// [`Bytes`]: https://docs.rs/bytes/1/bytes/struct.Bytes.html
 #[derive(Clone)]
 pub struct Publish<P: PacketId = u16> {
     content: Content,
