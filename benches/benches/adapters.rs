@@ -7,6 +7,10 @@
 //! - QoS 1 publish loop: `MESSAGES` PUBLISH of 64 bytes, until every PUBACK
 //!   is in (messages per second).
 //!
+//! Ours twice: the packet-level `ClientEndpoint` and the high-level
+//! `Client` (each message published from its own task, done when every
+//! `publish` resolved), each paired with its own rumqttc run.
+//!
 //! Every round runs both clients, the one first alternating, so machine
 //! noise hits both alike; the ratio is the median of the per-round ratios.
 //! Prints a markdown table and asserts nothing about time. Exits 0 with a
@@ -138,6 +142,52 @@ mod ours {
     }
 }
 
+/// mqtt-tokio's high-level `Client`: `ClientOptions` defaults (at most 20
+/// QoS 1 and 2 messages in flight), `subscribe` and `publish_message`
+/// resolving with the broker's answer.
+mod high {
+    use super::*;
+
+    fn options(addr: SocketAddr, v: ProtocolVersion, id: &str) -> ClientOptions {
+        let url = format!("mqtt://{addr}");
+        let options = ClientOptions::new(&url).unwrap().client_id(id).version(v);
+        options.keep_alive(Duration::from_secs(30))
+    }
+
+    pub async fn latency(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
+        let t0 = Instant::now();
+        let (client, mut messages) = Client::connect(options(addr, v, id)).await.unwrap();
+        client
+            .subscribe(LATENCY_TOPIC, QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        messages.recv().await.unwrap();
+        let elapsed = t0.elapsed();
+        client.disconnect().await.unwrap();
+        elapsed
+    }
+
+    /// Every message published from its own task, as an application with
+    /// many producers does; done when every `publish` resolved (PUBACK).
+    pub async fn throughput(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
+        let (client, _messages) = Client::connect(options(addr, v, id)).await.unwrap();
+        let message = ours::message(THROUGHPUT_TOPIC, false);
+        let t0 = Instant::now();
+        let publishes: Vec<_> = (0..MESSAGES)
+            .map(|_| {
+                let (client, message) = (client.clone(), message.clone());
+                tokio::spawn(async move { client.publish_message(message).await })
+            })
+            .collect();
+        for publish in publishes {
+            publish.await.unwrap().unwrap();
+        }
+        let elapsed = t0.elapsed();
+        client.disconnect().await.unwrap();
+        elapsed
+    }
+}
+
 /// rumqttc: `AsyncClient` and its `EventLoop` polled by the measuring task
 /// (automatic PUBACK, default in-flight limit 100), once per version module.
 macro_rules! rumqttc_side {
@@ -253,10 +303,25 @@ async fn main() {
     ours::retain(addr).await;
 
     let mut latency = [Pair::default(), Pair::default()];
+    let mut high_latency = [Pair::default(), Pair::default()];
     for round in 0..LATENCY_ROUNDS {
         let (a, b) = (format!("ours-{round}"), format!("theirs-{round}"));
+        let (h, hb) = (format!("high-{round}"), format!("theirs-h-{round}"));
         let [l3, l5] = &mut latency;
+        let [h3, h5] = &mut high_latency;
         let (v3, v5) = (ProtocolVersion::V3_1_1, ProtocolVersion::V5_0);
+        h3.round(
+            round,
+            high::latency(addr, v3, &h),
+            rumqttc_v3_1_1::latency(addr, &hb),
+        )
+        .await;
+        h5.round(
+            round,
+            high::latency(addr, v5, &h),
+            rumqttc_v5_0::latency(addr, &hb),
+        )
+        .await;
         l3.round(
             round,
             ours::latency(addr, v3, &a),
@@ -271,10 +336,25 @@ async fn main() {
         .await;
     }
     let mut throughput = [Pair::default(), Pair::default()];
+    let mut high_throughput = [Pair::default(), Pair::default()];
     for round in 0..THROUGHPUT_ROUNDS {
         let (a, b) = (format!("ours-thr-{round}"), format!("theirs-thr-{round}"));
+        let (h, hb) = (format!("high-thr-{round}"), format!("theirs-hthr-{round}"));
         let [t3, t5] = &mut throughput;
+        let [h3, h5] = &mut high_throughput;
         let (v3, v5) = (ProtocolVersion::V3_1_1, ProtocolVersion::V5_0);
+        h3.round(
+            round,
+            high::throughput(addr, v3, &h),
+            rumqttc_v3_1_1::throughput(addr, &hb),
+        )
+        .await;
+        h5.round(
+            round,
+            high::throughput(addr, v5, &h),
+            rumqttc_v5_0::throughput(addr, &hb),
+        )
+        .await;
         t3.round(
             round,
             ours::throughput(addr, v3, &a),
@@ -289,24 +369,48 @@ async fn main() {
         .await;
     }
 
-    println!("| measure | version | mqtt-tokio | rumqttc | rumqttc / mqtt-tokio (time) |");
-    println!("|---|---|---:|---:|---:|");
-    for (pair, name) in latency.iter().zip(VERSIONS) {
-        let (o, t, ratio) = pair.medians();
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        println!(
-            "| connect → first message, median of {LATENCY_ROUNDS} | {name} | {:.0} µs | {:.0} µs | {ratio:.2} |",
-            us(o),
-            us(t)
-        );
-    }
-    for (pair, name) in throughput.iter().zip(VERSIONS) {
-        let (o, t, ratio) = pair.medians();
-        let rate = |d: Duration| MESSAGES as f64 / d.as_secs_f64();
-        println!(
-            "| QoS 1 publish loop, {MESSAGES} × 64 B, median of {THROUGHPUT_ROUNDS} | {name} | {:.0} msg/s | {:.0} msg/s | {ratio:.2} |",
-            rate(o),
-            rate(t)
-        );
+    println!("| measure | mqtt-tokio API | version | mqtt-tokio | rumqttc | rumqttc / mqtt-tokio (time) |");
+    println!("|---|---|---|---:|---:|---:|");
+    let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
+    let rate = |d: Duration| format!("{:.0} msg/s", MESSAGES as f64 / d.as_secs_f64());
+    let rows = [
+        (
+            "connect → first message",
+            "ClientEndpoint",
+            &latency,
+            LATENCY_ROUNDS,
+            &us as &dyn Fn(Duration) -> String,
+        ),
+        (
+            "connect → first message",
+            "Client",
+            &high_latency,
+            LATENCY_ROUNDS,
+            &us,
+        ),
+        (
+            "QoS 1 publish loop, 64 B",
+            "ClientEndpoint",
+            &throughput,
+            THROUGHPUT_ROUNDS,
+            &rate,
+        ),
+        (
+            "QoS 1 publish loop, 64 B",
+            "Client",
+            &high_throughput,
+            THROUGHPUT_ROUNDS,
+            &rate,
+        ),
+    ];
+    for (measure, api, pairs, rounds, show) in rows {
+        for (pair, name) in pairs.iter().zip(VERSIONS) {
+            let (o, t, ratio) = pair.medians();
+            println!(
+                "| {measure}, median of {rounds} | {api} | {name} | {} | {} | {ratio:.2} |",
+                show(o),
+                show(t)
+            );
+        }
     }
 }

@@ -28,15 +28,29 @@ where
         connect: impl IntoConnect<P>,
         options: ConnectionOptions,
     ) -> Result<(Self, Incoming<role::Client, P>), Error> {
-        let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let tcp = TcpStream::connect(addr).await?;
         tcp.set_nodelay(true)?;
-        let stream = TlsConnector::from(tls).connect(name, tcp).await?;
+        let stream = tls_handshake(tcp, server_name, tls).await?;
         let connect = connect.into_connect();
         let connection = GenericConnection::with_options(connect.version(), options);
         Self::connect_with(stream, connection, connect, Config::default()).await
     }
+}
+
+/// The client's TLS handshake over `tcp` for `server_name` (the name the
+/// certificate must carry); errs with `InvalidInput` on a name that is not
+/// a DNS name or an IP address, and with the handshake's error.
+pub(crate) async fn tls_handshake<S>(
+    tcp: S,
+    server_name: &str,
+    tls: Arc<rustls::ClientConfig>,
+) -> io::Result<tokio_rustls::client::TlsStream<S>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let name = rustls::pki_types::ServerName::try_from(server_name.to_owned())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    TlsConnector::from(tls).connect(name, tcp).await
 }
 
 impl<P: PacketId + Send + 'static> Server<P>

@@ -112,35 +112,56 @@ where
         connect: impl IntoConnect<P>,
         options: ConnectionOptions,
     ) -> Result<(Self, Incoming<role::Client, P>), Error> {
-        let invalid = |e: &dyn std::fmt::Display| {
-            Error::Io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
-        };
-        let mut request = url.into_client_request().map_err(|e| invalid(&e))?;
-        request
-            .headers_mut()
-            .insert(PROTOCOL_HEADER, HeaderValue::from_static(SUBPROTOCOL));
-        let host = request.uri().host().ok_or_else(|| invalid(&"no host"))?;
+        let request = ws_request(url)?;
+        let host = request.uri().host().unwrap_or_default().to_owned();
         let port = request.uri().port_u16().unwrap_or(80);
         let tcp = TcpStream::connect((host, port)).await?;
         tcp.set_nodelay(true)?;
-        let (ws, response) = tokio_tungstenite::client_async(request, tcp)
-            .await
-            .map_err(ws_error)?;
-        if response
-            .headers()
-            .get(PROTOCOL_HEADER)
-            .map(|v| v.as_bytes())
-            != Some(SUBPROTOCOL.as_bytes())
-        {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "the server did not select the WebSocket subprotocol mqtt [MQTT-6.0.0-4]",
-            )));
-        }
+        let stream = ws_handshake(request, tcp).await?;
         let connect = connect.into_connect();
         let connection = GenericConnection::with_options(connect.version(), options);
-        Self::connect_with(WsStream::new(ws), connection, connect, Config::default()).await
+        Self::connect_with(stream, connection, connect, Config::default()).await
     }
+}
+
+/// The client's upgrade request for `url`, offering the subprotocol `mqtt`;
+/// errs with `InvalidInput` on a URL that is not `ws://` or `wss://` with a
+/// host.
+pub(crate) fn ws_request(url: &str) -> Result<Request, Error> {
+    let invalid = |e: &dyn std::fmt::Display| {
+        Error::Io(io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
+    };
+    let mut request = url.into_client_request().map_err(|e| invalid(&e))?;
+    request
+        .headers_mut()
+        .insert(PROTOCOL_HEADER, HeaderValue::from_static(SUBPROTOCOL));
+    if request.uri().host().is_none() {
+        return Err(invalid(&"no host"));
+    }
+    Ok(request)
+}
+
+/// The client's WebSocket handshake over `stream` (TCP, or TLS for
+/// `wss://`); errs unless the server selects `mqtt` [MQTT-6.0.0-4].
+pub(crate) async fn ws_handshake<S>(request: Request, stream: S) -> Result<WsStream<S>, Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (ws, response) = tokio_tungstenite::client_async(request, stream)
+        .await
+        .map_err(ws_error)?;
+    if response
+        .headers()
+        .get(PROTOCOL_HEADER)
+        .map(|v| v.as_bytes())
+        != Some(SUBPROTOCOL.as_bytes())
+    {
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the server did not select the WebSocket subprotocol mqtt [MQTT-6.0.0-4]",
+        )));
+    }
+    Ok(WsStream::new(ws))
 }
 
 /// The server side of the handshake: selects `mqtt` when the client offers

@@ -51,6 +51,29 @@ async fn exchange(
     t("close", client.close()).await.unwrap();
 }
 
+/// The high-level `Client` side: its QoS 1 message is acknowledged, and
+/// the echo arrives as a `Message`.
+async fn client_exchange(options: mqtt_tokio::ClientOptions) {
+    let (client, mut messages) = t("connect", mqtt_tokio::Client::connect(options))
+        .await
+        .unwrap();
+    let delivered = t(
+        "publish",
+        client.publish("t", QoS::AtLeastOnce, false, "over the transport"),
+    )
+    .await;
+    assert!(
+        matches!(delivered, Ok(mqtt_tokio::Delivered::Acknowledged(_))),
+        "{delivered:?}"
+    );
+    let echo = t("echo", messages.recv()).await.expect("the echo");
+    assert_eq!(
+        (echo.topic_name(), echo.payload()),
+        ("echo", &b"over the transport"[..])
+    );
+    t("disconnect", client.disconnect()).await.unwrap();
+}
+
 #[cfg(feature = "tls")]
 mod tls {
     use std::sync::Arc;
@@ -120,6 +143,44 @@ mod tls {
         }
     }
 
+    /// `mqtts://` with the high-level `Client`, for both versions.
+    #[tokio::test]
+    async fn client_over_mqtts() {
+        let (server_config, client_config) = configs();
+        for version in VERSIONS {
+            let server = Server::bind("127.0.0.1:0")
+                .await
+                .unwrap()
+                .with_options(opts());
+            let port = server.local_addr().unwrap().port();
+            let acceptor = TlsAcceptor::from(server_config.clone());
+            let srv = tokio::spawn(async move {
+                let (endpoint, incoming, _) = server.accept_tls(&acceptor).await.unwrap();
+                serve_echo(endpoint, incoming).await;
+            });
+            let url = format!("mqtts://localhost:{port}");
+            let options = mqtt_tokio::ClientOptions::new(&url)
+                .unwrap()
+                .client_id("mqtts")
+                .version(version)
+                .tls_config(client_config.clone());
+            client_exchange(options).await;
+            t("server", srv).await.unwrap();
+        }
+    }
+
+    /// `mqtts://` without a TLS configuration is refused before connecting.
+    #[tokio::test]
+    async fn mqtts_needs_a_tls_config() {
+        let options = mqtt_tokio::ClientOptions::new("mqtts://localhost:1").unwrap();
+        let r = mqtt_tokio::Client::connect(options).await;
+        let Err(mqtt_tokio::Error::Io(e)) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("tls_config"), "{e}");
+    }
+
     /// A certificate the client does not trust fails the handshake.
     #[tokio::test]
     async fn tls_untrusted_certificate_fails() {
@@ -176,6 +237,28 @@ mod websocket {
             .await
             .unwrap();
             exchange(version, client, incoming).await;
+            t("server", srv).await.unwrap();
+        }
+    }
+
+    /// `ws://` with the high-level `Client`, for both versions.
+    #[tokio::test]
+    async fn client_over_ws() {
+        for version in VERSIONS {
+            let server = Server::bind("127.0.0.1:0")
+                .await
+                .unwrap()
+                .with_options(opts());
+            let addr = server.local_addr().unwrap();
+            let srv = tokio::spawn(async move {
+                let (endpoint, incoming, _) = server.accept_ws().await.unwrap();
+                serve_echo(endpoint, incoming).await;
+            });
+            let options = mqtt_tokio::ClientOptions::new(&format!("ws://{addr}"))
+                .unwrap()
+                .client_id("ws")
+                .version(version);
+            client_exchange(options).await;
             t("server", srv).await.unwrap();
         }
     }

@@ -8,6 +8,7 @@ mod connect;
 mod messages;
 mod options;
 mod supervisor;
+mod transport;
 
 use std::sync::Arc;
 use std::time::Duration;

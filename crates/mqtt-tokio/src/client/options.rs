@@ -42,6 +42,11 @@ const DEFAULT_SEND_MAXIMUM: u16 = 20;
 pub struct ClientOptions {
     host: String,
     port: u16,
+    pub(crate) transport: Transport,
+    /// The WebSocket request path.
+    pub(crate) path: String,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<std::sync::Arc<crate::tls::rustls::ClientConfig>>,
     client_id: String,
     version: ProtocolVersion,
     keep_alive: u16,
@@ -61,26 +66,42 @@ pub struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// Options for the broker at `url`: `mqtt://[user[:password]@]host[:port][?client_id=ID]`
-    /// (port 1883 by default; a bracketed IPv6 host works). Errs with an
-    /// [`Error::Io`] of kind `InvalidInput` on another scheme (`mqtts`,
-    /// `ws` and `wss` are not served by this client yet: use
-    /// [`ClientEndpoint`](crate::ClientEndpoint)'s `connect_tls` and
-    /// `connect_ws`) or a malformed URL.
+    /// Options for the broker at `url`:
+    /// `SCHEME://[user[:password]@]host[:port][/path][?client_id=ID]` with
+    /// the scheme `mqtt` (TCP, port 1883), `mqtts` (TLS, 8883; feature
+    /// `tls`, with [`tls_config`](Self::tls_config)), `ws` (WebSocket, 80)
+    /// or `wss` (WebSocket over TLS, 443; features `websocket` and `tls`).
+    /// A WebSocket URL without a path asks for `/mqtt`. A bracketed IPv6
+    /// host works. Errs with an [`Error::Io`] of kind `InvalidInput` on
+    /// another scheme or a malformed URL.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let rest = url
-            .strip_prefix("mqtt://")
-            .or_else(|| url.strip_prefix("tcp://"))
-            .ok_or_else(|| invalid(format!("{url}: not an mqtt:// URL")))?;
-        let (authority, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let authority = authority.trim_end_matches('/');
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| invalid(format!("{url}: not a URL (mqtt://host:port)")))?;
+        let transport = match scheme {
+            "mqtt" | "tcp" => Transport::Tcp,
+            "mqtts" | "ssl" => Transport::Tls,
+            "ws" => Transport::Ws,
+            "wss" => Transport::Wss,
+            other => return Err(invalid(format!("{url}: unknown scheme {other:?}"))),
+        };
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = match rest.find('/') {
+            Some(at) => rest.split_at(at),
+            None => (rest, ""),
+        };
         let (user_info, host_port) = match authority.rsplit_once('@') {
             Some((user_info, host_port)) => (Some(user_info), host_port),
             None => (None, authority),
         };
-        let (host, port) = split_host_port(host_port)
+        let (host, port) = split_host_port(host_port, transport.default_port())
             .ok_or_else(|| invalid(format!("{url}: no host, or a bad port")))?;
         let mut options = ClientOptions::with_address(host, port);
+        options.transport = transport;
+        options.path = match (path, transport) {
+            ("" | "/", Transport::Ws | Transport::Wss) => "/mqtt".to_owned(),
+            _ => path.to_owned(),
+        };
         if let Some(user_info) = user_info {
             let (user, password) = match user_info.split_once(':') {
                 Some((user, password)) => (user, Some(password)),
@@ -103,6 +124,10 @@ impl ClientOptions {
         ClientOptions {
             host: host.into(),
             port,
+            transport: Transport::Tcp,
+            path: String::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
             client_id: String::new(),
             version: ProtocolVersion::V5_0,
             keep_alive: 60,
@@ -125,6 +150,15 @@ impl ClientOptions {
     /// The broker's host and port.
     pub fn address(&self) -> (&str, u16) {
         (&self.host, self.port)
+    }
+
+    /// The TLS configuration of `mqtts://` and `wss://` (its root
+    /// certificates decide which brokers are trusted); the broker's
+    /// certificate must name the URL's host. Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn tls_config(mut self, config: std::sync::Arc<crate::tls::rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
+        self
     }
 
     /// The Client Identifier (§3.1.3.1); it names the session a
@@ -340,8 +374,28 @@ fn default_connection_options() -> ConnectionOptions {
     options
 }
 
-/// `host[:port]` or `[v6]:port`, the port 1883 by default.
-fn split_host_port(s: &str) -> Option<(&str, u16)> {
+/// How the bytes travel, from the URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    Tcp,
+    Tls,
+    Ws,
+    Wss,
+}
+
+impl Transport {
+    fn default_port(self) -> u16 {
+        match self {
+            Transport::Tcp => 1883,
+            Transport::Tls => 8883,
+            Transport::Ws => 80,
+            Transport::Wss => 443,
+        }
+    }
+}
+
+/// `host[:port]` or `[v6]:port`, the port `default` when absent.
+fn split_host_port(s: &str, default: u16) -> Option<(&str, u16)> {
     let (host, port) = if let Some(v6) = s.strip_prefix('[') {
         let (host, rest) = v6.split_once(']')?;
         (host, rest.strip_prefix(':'))
@@ -353,7 +407,7 @@ fn split_host_port(s: &str) -> Option<(&str, u16)> {
     };
     let port = match port {
         Some(port) => port.parse().ok()?,
-        None => 1883,
+        None => default,
     };
     (!host.is_empty()).then_some((host, port))
 }
@@ -385,9 +439,19 @@ mod tests {
         assert_eq!(o.password.as_deref(), Some(&b"p"[..]));
         let o = ClientOptions::new("tcp://10.0.0.1:1884").unwrap();
         assert_eq!(o.address(), ("10.0.0.1", 1884));
+        let o = ClientOptions::new("mqtts://broker").unwrap();
+        assert_eq!(
+            (o.address(), o.transport),
+            (("broker", 8883), Transport::Tls)
+        );
+        let o = ClientOptions::new("ws://broker").unwrap();
+        assert_eq!((o.address(), o.path.as_str()), (("broker", 80), "/mqtt"));
+        let o = ClientOptions::new("wss://u@broker:9001/ws?client_id=w").unwrap();
+        assert_eq!((o.address(), o.path.as_str()), (("broker", 9001), "/ws"));
+        assert_eq!((o.transport, o.client_id.as_str()), (Transport::Wss, "w"));
         for bad in [
             "http://x",
-            "mqtts://x",
+            "localhost:1883",
             "mqtt://",
             "mqtt://h:port",
             "mqtt://h:99999",

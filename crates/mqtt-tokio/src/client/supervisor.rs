@@ -8,13 +8,12 @@ use std::sync::Arc;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::{role, GenericConnection};
-use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{ClientOptions, ClientState};
+use super::{transport, ClientOptions, ClientState};
 use crate::driver::{Driver, Finished, Handover};
 use crate::Error;
 
@@ -79,16 +78,12 @@ impl Supervisor {
         handover: Handover<u16>,
     ) -> Result<Running, (Connection, Handover<u16>, Error)> {
         let deadline = Instant::now() + self.options.connect_timeout;
-        let (host, port) = self.options.address();
-        let stream = match tokio::time::timeout_at(deadline, TcpStream::connect((host, port))).await
-        {
+        let opening = tokio::time::timeout_at(deadline, transport::open(&self.options));
+        let stream = match opening.await {
             Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Err((conn, handover, Error::Io(e))),
+            Ok(Err(e)) => return Err((conn, handover, e)),
             Err(_) => return Err((conn, handover, timed_out())),
         };
-        if let Err(e) = stream.set_nodelay(self.options.nodelay) {
-            return Err((conn, handover, Error::Io(e)));
-        }
         let connect = match self
             .options
             .connect_packet(self.connected_once, &self.client_id)
@@ -237,6 +232,6 @@ fn made_up_client_id() -> String {
 fn timed_out() -> Error {
     Error::Io(std::io::Error::new(
         std::io::ErrorKind::TimedOut,
-        "no CONNACK within the connect timeout",
+        "no connection and CONNACK within the connect timeout",
     ))
 }

@@ -1,0 +1,106 @@
+//! The byte stream under a [`Client`](crate::Client): TCP, TLS, WebSocket
+//! or WebSocket over TLS, from the URL's scheme.
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+use super::options::Transport;
+use super::ClientOptions;
+use crate::Error;
+
+/// Any stream a driver runs a client connection over.
+pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Stream for T {}
+
+/// Connects to the broker of `options` and runs the TLS and WebSocket
+/// handshakes its scheme asks for. Errs with what failed, or with
+/// `InvalidInput` when the scheme needs a feature this build lacks (or a
+/// TLS configuration that was not given).
+pub(crate) async fn open(options: &ClientOptions) -> Result<Box<dyn Stream>, Error> {
+    check(options)?;
+    let (host, port) = options.address();
+    let tcp = TcpStream::connect((host, port)).await?;
+    tcp.set_nodelay(options.nodelay)?;
+    match options.transport {
+        Transport::Tcp => Ok(Box::new(tcp)),
+        Transport::Tls => Ok(Box::new(tls(tcp, options).await?)),
+        Transport::Ws => ws(tcp, options, "ws").await,
+        Transport::Wss => {
+            let tls = tls(tcp, options).await?;
+            ws(tls, options, "wss").await
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+async fn tls<S>(tcp: S, options: &ClientOptions) -> Result<impl Stream, Error>
+where
+    S: Stream,
+{
+    let config = options.tls.clone().ok_or_else(|| {
+        missing("mqtts:// and wss:// need a TLS configuration: ClientOptions::tls_config")
+    })?;
+    Ok(crate::tls::tls_handshake(tcp, options.address().0, config).await?)
+}
+
+#[cfg(not(feature = "tls"))]
+async fn tls<S: Stream>(_: S, _: &ClientOptions) -> Result<S, Error> {
+    Err(missing(
+        "mqtts:// and wss:// need mqtt-tokio's feature `tls`",
+    ))
+}
+
+#[cfg(feature = "websocket")]
+async fn ws<S: Stream>(
+    stream: S,
+    options: &ClientOptions,
+    scheme: &str,
+) -> Result<Box<dyn Stream>, Error> {
+    let (host, port) = options.address();
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    let url = format!("{scheme}://{host}:{port}{}", options.path);
+    let request = crate::websocket::ws_request(&url)?;
+    Ok(Box::new(
+        crate::websocket::ws_handshake(request, stream).await?,
+    ))
+}
+
+#[cfg(not(feature = "websocket"))]
+async fn ws<S: Stream>(_: S, _: &ClientOptions, _: &str) -> Result<Box<dyn Stream>, Error> {
+    Err(missing(
+        "ws:// and wss:// need mqtt-tokio's feature `websocket`",
+    ))
+}
+
+/// What the scheme needs and this build or these options lack, known
+/// before connecting.
+fn check(options: &ClientOptions) -> Result<(), Error> {
+    let tls = matches!(options.transport, Transport::Tls | Transport::Wss);
+    let ws = matches!(options.transport, Transport::Ws | Transport::Wss);
+    if tls && !cfg!(feature = "tls") {
+        return Err(missing(
+            "mqtts:// and wss:// need mqtt-tokio's feature `tls`",
+        ));
+    }
+    if ws && !cfg!(feature = "websocket") {
+        return Err(missing(
+            "ws:// and wss:// need mqtt-tokio's feature `websocket`",
+        ));
+    }
+    #[cfg(feature = "tls")]
+    if tls && options.tls.is_none() {
+        return Err(missing(
+            "mqtts:// and wss:// need a TLS configuration: ClientOptions::tls_config",
+        ));
+    }
+    Ok(())
+}
+
+fn missing(what: &'static str) -> Error {
+    Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, what))
+}
