@@ -68,9 +68,14 @@ impl Reconnect {
         self
     }
 
-    /// The cap, after which a connection counts as having lasted.
-    pub(crate) fn max(&self) -> Duration {
-        self.max
+    /// The place in the sequence after a connection that `lasted`: one
+    /// that lasted the cap starts it over, one that failed sooner goes on
+    /// from `streak`.
+    pub(crate) fn after(&self, streak: u32, lasted: Duration) -> u32 {
+        match lasted >= self.max {
+            true => 0,
+            false => streak,
+        }
     }
 
     /// Whether the attempt numbered `attempt` (from 0) may be made.
@@ -118,6 +123,15 @@ mod tests {
         );
         let distinct: std::collections::HashSet<_> = draws.iter().collect();
         assert!(distinct.len() > 20, "{distinct:?}");
+        // Both sides of the delay (200 draws all on one side: 2^-199).
+        assert!(draws.iter().any(|&d| d < 1000) && draws.iter().any(|&d| d > 1000));
+    }
+
+    #[test]
+    fn a_connection_that_lasted_the_cap_starts_over() {
+        let r = Reconnect::new(Duration::from_millis(100), Duration::from_secs(5));
+        assert_eq!(r.after(6, Duration::from_secs(5)), 0);
+        assert_eq!(r.after(6, Duration::from_secs(4)), 6);
     }
 
     #[test]

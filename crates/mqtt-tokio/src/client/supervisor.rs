@@ -153,9 +153,7 @@ impl Supervisor {
             if handover.ended || self.stop.asked() {
                 return self.end(handover, reason).await;
             }
-            if started.elapsed() >= reconnect.max() {
-                streak = 0;
-            }
+            streak = reconnect.after(streak, started.elapsed());
             let mut failures = 0u32;
             loop {
                 if !reconnect.allows(failures) {

@@ -302,3 +302,151 @@ pub(crate) fn unsubscribe_packet<P: PacketId>(
 fn invalid(e: mqtt_codec::BuildError) -> Error {
     Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqtt_codec::v3_1_1::SubackReturnCode;
+    use mqtt_codec::v5_0::{PubrecReasonCode, SubackReasonCode};
+    use tokio::sync::oneshot::{self, error::TryRecvError};
+
+    fn v3(packet: impl Into<v3_1_1::Packet<u16>>) -> GenericPacket<u16> {
+        GenericPacket::V3_1_1(packet.into())
+    }
+    fn v5(packet: impl Into<v5_0::Packet<u16>>) -> GenericPacket<u16> {
+        GenericPacket::V5_0(packet.into())
+    }
+    fn filter(f: &str) -> TopicFilter {
+        TopicFilter::try_from(f).unwrap()
+    }
+    fn wait_publish(t: &mut Tracker<u16>, id: u16) -> oneshot::Receiver<Result<Delivered, Error>> {
+        let (reply, answer) = oneshot::channel();
+        t.wait_publish(id, reply);
+        answer
+    }
+
+    #[test]
+    fn acknowledgements_answer_their_publish() {
+        let mut t = Tracker::new(true);
+        let mut answers: Vec<_> = (1..=5).map(|id| wait_publish(&mut t, id)).collect();
+        assert!(t.on_packet(&v3(v3_1_1::Puback::new(1))));
+        let refused = v5_0::Puback::builder()
+            .packet_id(2)
+            .reason_code(PubackReasonCode::NotAuthorized)
+            .build()
+            .unwrap();
+        assert!(t.on_packet(&v5(refused)));
+        // PUBREC with Success: the flow goes on to PUBCOMP.
+        assert!(!t.on_packet(&v5(v5_0::Pubrec::new(3))));
+        assert!(!t.on_packet(&v3(v3_1_1::Pubrec::new(4))));
+        assert_eq!(answers[2].try_recv().unwrap_err(), TryRecvError::Empty);
+        let failed = v5_0::Pubrec::builder()
+            .packet_id(3)
+            .reason_code(PubrecReasonCode::QuotaExceeded)
+            .build()
+            .unwrap();
+        assert!(t.on_packet(&v5(failed)));
+        assert!(t.on_packet(&v3(v3_1_1::Pubcomp::new(4))));
+        assert!(t.on_packet(&v5(v5_0::Pubcomp::new(5))));
+        assert!(!t.on_packet(&v5(v5_0::Pubcomp::new(5))), "answered once");
+        let outcomes: Vec<_> = answers.iter_mut().map(|a| a.try_recv().unwrap()).collect();
+        assert!(matches!(
+            outcomes[0],
+            Ok(Delivered::Acknowledged(PubackReasonCode::Success))
+        ));
+        assert!(matches!(outcomes[1], Err(Error::Rejected(0x87))));
+        assert!(matches!(outcomes[2], Err(Error::Rejected(0x97))));
+        assert!(matches!(outcomes[3], Ok(Delivered::Completed(_))));
+        assert!(matches!(outcomes[4], Ok(Delivered::Completed(_))));
+    }
+
+    #[test]
+    fn a_released_identifier_ends_its_publish() {
+        let mut t = Tracker::new(true);
+        let mut answer = wait_publish(&mut t, 9);
+        t.on_released(8);
+        assert_eq!(answer.try_recv().unwrap_err(), TryRecvError::Empty);
+        t.on_released(9);
+        assert!(matches!(
+            answer.try_recv().unwrap(),
+            Err(Error::NotDelivered)
+        ));
+    }
+
+    #[test]
+    fn subscriptions_follow_the_answers() {
+        let mut t = Tracker::<u16>::new(true);
+        let (reply, mut answer) = oneshot::channel();
+        let both = vec![
+            (filter("a/#"), QoS::AtLeastOnce.into()),
+            (filter("b"), QoS::ExactlyOnce.into()),
+        ];
+        t.wait_subscribe(1, both, Some(reply));
+        let suback = v3_1_1::Suback::<u16>::builder()
+            .packet_id(1)
+            .return_code(SubackReturnCode::Success(QoS::AtLeastOnce))
+            .return_code(SubackReturnCode::Failure)
+            .build()
+            .unwrap();
+        assert!(t.on_packet(&v3(suback)));
+        let granted = answer.try_recv().unwrap().unwrap();
+        assert_eq!(granted, [Ok(QoS::AtLeastOnce), Err(0x80)]);
+        assert_eq!(
+            t.subscriptions(),
+            [(filter("a/#"), QoS::AtLeastOnce.into())]
+        );
+
+        // Subscribed again: one entry, the new options (nobody waits).
+        let again = vec![(filter("a/#"), QoS::ExactlyOnce.into())];
+        t.wait_subscribe(2, again, None);
+        let suback = v5_0::Suback::<u16>::builder()
+            .packet_id(2)
+            .reason_code(SubackReasonCode::GrantedQoS2)
+            .build()
+            .unwrap();
+        assert!(t.on_packet(&v5(suback)));
+        assert_eq!(
+            t.subscriptions(),
+            [(filter("a/#"), QoS::ExactlyOnce.into())]
+        );
+
+        let (reply, mut answer) = oneshot::channel();
+        t.wait_unsubscribe(3, vec![filter("a/#")], reply);
+        assert!(t.on_packet(&v3(v3_1_1::Unsuback::new(3))));
+        assert_eq!(answer.try_recv().unwrap().unwrap(), [0]);
+        assert!(t.subscriptions().is_empty());
+
+        // v5.0 carries a Reason Code per filter.
+        let (reply, mut answer) = oneshot::channel();
+        t.wait_unsubscribe(4, vec![filter("c")], reply);
+        let unsuback = v5_0::Unsuback::<u16>::builder()
+            .packet_id(4)
+            .reason_code(v5_0::UnsubackReasonCode::NotAuthorized)
+            .build()
+            .unwrap();
+        assert!(t.on_packet(&v5(unsuback)));
+        assert_eq!(answer.try_recv().unwrap().unwrap(), [0x87]);
+    }
+
+    #[test]
+    fn a_lost_connection_fails_requests_and_keeps_publishes() {
+        let mut t = Tracker::<u16>::new(true);
+        let (reply, mut subscribe) = oneshot::channel();
+        t.wait_subscribe(7, vec![(filter("x"), QoS::AtMostOnce.into())], Some(reply));
+        let (reply, mut unsubscribe) = oneshot::channel();
+        t.wait_unsubscribe(8, vec![filter("y")], reply);
+        let mut publish = wait_publish(&mut t, 9);
+        let mut released = Vec::new();
+        t.connection_ended(|id| released.push(id));
+        released.sort_unstable();
+        assert_eq!(released, [7, 8]);
+        assert!(matches!(subscribe.try_recv().unwrap(), Err(Error::Closed)));
+        assert!(matches!(
+            unsubscribe.try_recv().unwrap(),
+            Err(Error::Closed)
+        ));
+        assert_eq!(publish.try_recv().unwrap_err(), TryRecvError::Empty);
+        t.close();
+        assert!(matches!(publish.try_recv().unwrap(), Err(Error::Closed)));
+    }
+}
