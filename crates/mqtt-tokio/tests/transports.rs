@@ -111,20 +111,28 @@ mod tls {
         (Arc::new(server), Arc::new(client))
     }
 
+    /// A server that accepts one TLS connection and echoes.
+    async fn echo_server(
+        config: &Arc<rustls::ServerConfig>,
+    ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        let server = Server::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .with_options(opts());
+        let addr = server.local_addr().unwrap();
+        let acceptor = TlsAcceptor::from(config.clone());
+        let srv = tokio::spawn(async move {
+            let (endpoint, incoming, _) = server.accept_tls(&acceptor).await.unwrap();
+            serve_echo(endpoint, incoming).await;
+        });
+        (addr, srv)
+    }
+
     #[tokio::test]
     async fn tls_loopback_both_versions() {
         let (server_config, client_config) = configs();
         for version in VERSIONS {
-            let server = Server::bind("127.0.0.1:0")
-                .await
-                .unwrap()
-                .with_options(opts());
-            let addr = server.local_addr().unwrap();
-            let acceptor = TlsAcceptor::from(server_config.clone());
-            let srv = tokio::spawn(async move {
-                let (endpoint, incoming, _) = server.accept_tls(&acceptor).await.unwrap();
-                serve_echo(endpoint, incoming).await;
-            });
+            let (addr, srv) = echo_server(&server_config).await;
             let connect = connect(version, "tls", 0, true);
             let (client, incoming) = t(
                 "connect_tls",
@@ -148,17 +156,8 @@ mod tls {
     async fn client_over_mqtts() {
         let (server_config, client_config) = configs();
         for version in VERSIONS {
-            let server = Server::bind("127.0.0.1:0")
-                .await
-                .unwrap()
-                .with_options(opts());
-            let port = server.local_addr().unwrap().port();
-            let acceptor = TlsAcceptor::from(server_config.clone());
-            let srv = tokio::spawn(async move {
-                let (endpoint, incoming, _) = server.accept_tls(&acceptor).await.unwrap();
-                serve_echo(endpoint, incoming).await;
-            });
-            let url = format!("mqtts://localhost:{port}");
+            let (addr, srv) = echo_server(&server_config).await;
+            let url = format!("mqtts://localhost:{}", addr.port());
             let options = mqtt_tokio::ClientOptions::new(&url)
                 .unwrap()
                 .client_id("mqtts")
@@ -216,18 +215,24 @@ mod websocket {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::WebSocketStream;
 
+    /// A server that accepts one WebSocket connection and echoes.
+    async fn echo_server() -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        let server = Server::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .with_options(opts());
+        let addr = server.local_addr().unwrap();
+        let srv = tokio::spawn(async move {
+            let (endpoint, incoming, _) = server.accept_ws().await.unwrap();
+            serve_echo(endpoint, incoming).await;
+        });
+        (addr, srv)
+    }
+
     #[tokio::test]
     async fn websocket_loopback_both_versions() {
         for version in VERSIONS {
-            let server = Server::bind("127.0.0.1:0")
-                .await
-                .unwrap()
-                .with_options(opts());
-            let addr = server.local_addr().unwrap();
-            let srv = tokio::spawn(async move {
-                let (endpoint, incoming, _) = server.accept_ws().await.unwrap();
-                serve_echo(endpoint, incoming).await;
-            });
+            let (addr, srv) = echo_server().await;
             let url = format!("ws://{addr}/mqtt");
             let connect = connect(version, "ws", 0, true);
             let (client, incoming) = t(
@@ -245,15 +250,7 @@ mod websocket {
     #[tokio::test]
     async fn client_over_ws() {
         for version in VERSIONS {
-            let server = Server::bind("127.0.0.1:0")
-                .await
-                .unwrap()
-                .with_options(opts());
-            let addr = server.local_addr().unwrap();
-            let srv = tokio::spawn(async move {
-                let (endpoint, incoming, _) = server.accept_ws().await.unwrap();
-                serve_echo(endpoint, incoming).await;
-            });
+            let (addr, srv) = echo_server().await;
             let options = mqtt_tokio::ClientOptions::new(&format!("ws://{addr}"))
                 .unwrap()
                 .client_id("ws")
