@@ -69,7 +69,7 @@ impl ClientOptions {
     /// Options for the broker at `url`:
     /// `SCHEME://[user[:password]@]host[:port][/path][?client_id=ID]` with
     /// the scheme `mqtt` (TCP, port 1883), `mqtts` (TLS, 8883; feature
-    /// `tls`, with [`tls_config`](Self::tls_config)), `ws` (WebSocket, 80)
+    /// `tls`, with `tls_config`), `ws` (WebSocket, 80)
     /// or `wss` (WebSocket over TLS, 443; features `websocket` and `tls`).
     /// A WebSocket URL without a path asks for `/mqtt`. A bracketed IPv6
     /// host works. Errs with an [`Error::Io`] of kind `InvalidInput` on
