@@ -494,4 +494,27 @@ mod tests {
         };
         assert!(!c.clean_session(), "a session to resume: Clean Session 0");
     }
+
+    #[test]
+    fn limits_go_into_the_connect_and_the_connection() {
+        let o = ClientOptions::new("mqtt://h")
+            .unwrap()
+            .receive_maximum(NonZeroU16::new(5).unwrap())
+            .maximum_packet_size(NonZeroU32::new(4096).unwrap());
+        assert_eq!(
+            o.connection.send_maximum,
+            NonZeroU16::new(20),
+            "the default"
+        );
+        let GenericPacket::V5_0(v5_0::Packet::Connect(c)) = o.connect_packet(false, "c").unwrap()
+        else {
+            panic!("a v5.0 CONNECT")
+        };
+        assert_eq!(c.properties().receive_maximum, NonZeroU16::new(5));
+        assert_eq!(c.properties().maximum_packet_size, NonZeroU32::new(4096));
+        let o = o.send_maximum(NonZeroU16::new(3).unwrap());
+        assert_eq!(o.connection.send_maximum, NonZeroU16::new(3));
+        assert_eq!(o.configured_client_id(), "");
+        assert_eq!(o.client_id("x").configured_client_id(), "x");
+    }
 }

@@ -233,3 +233,26 @@ fn timed_out() -> Error {
         "no connection and CONNACK within the connect timeout",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqtt_codec::ProtocolVersion;
+
+    fn client_id(options: ClientOptions) -> String {
+        let (state, _) = watch::channel(ClientState::Closed { reason: None });
+        Supervisor::new(options, state, Arc::default()).client_id
+    }
+
+    #[test]
+    fn a_v3_client_without_an_identifier_gets_one() {
+        let o = ClientOptions::new("mqtt://h").unwrap();
+        assert_eq!(client_id(o.clone().client_id("mine")), "mine");
+        assert_eq!(client_id(o.clone()), "", "v5.0: the server assigns one");
+        let made_up = client_id(o.version(ProtocolVersion::V3_1_1));
+        assert!(
+            made_up.starts_with("mqtt-tokio-") && made_up.len() > 11,
+            "{made_up}"
+        );
+    }
+}

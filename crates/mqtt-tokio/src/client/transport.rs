@@ -104,3 +104,50 @@ fn check(options: &ClientOptions) -> Result<(), Error> {
 fn missing(what: &'static str) -> Error {
     Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, what))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(url: &str) -> Result<(), String> {
+        check(&ClientOptions::new(url).unwrap()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn what_a_scheme_needs_is_known_before_connecting() {
+        assert_eq!(checked("mqtt://h"), Ok(()));
+        let tls = checked("mqtts://h").unwrap_err();
+        match cfg!(feature = "tls") {
+            true => assert!(tls.contains("ClientOptions::tls_config"), "{tls}"),
+            false => assert!(tls.contains("feature `tls`"), "{tls}"),
+        }
+        match cfg!(feature = "websocket") {
+            true => assert_eq!(checked("ws://h"), Ok(())),
+            false => assert!(checked("ws://h")
+                .unwrap_err()
+                .contains("feature `websocket`")),
+        }
+    }
+
+    #[cfg(feature = "tls")]
+    #[test]
+    fn a_tls_configuration_satisfies_mqtts() {
+        use crate::tls::rustls;
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let options = ClientOptions::new("mqtts://h")
+            .unwrap()
+            .tls_config(std::sync::Arc::new(config));
+        assert!(check(&options).is_ok());
+        let wss = ClientOptions::new("wss://h").unwrap();
+        let expected = match cfg!(feature = "websocket") {
+            true => "tls_config",
+            false => "feature `websocket`",
+        };
+        assert!(check(&wss).unwrap_err().to_string().contains(expected));
+    }
+}
