@@ -263,7 +263,7 @@ pub(crate) fn subscribe_packet<P: PacketId>(
             for (filter, options) in subscriptions {
                 builder.subscription((filter.clone(), options.qos));
             }
-            GenericPacket::V3_1_1(builder.build().map_err(invalid)?.into())
+            GenericPacket::V3_1_1(builder.build()?.into())
         }
         ProtocolVersion::V5_0 => {
             let mut builder = v5_0::Subscribe::builder();
@@ -271,7 +271,7 @@ pub(crate) fn subscribe_packet<P: PacketId>(
             for (filter, options) in subscriptions {
                 builder.subscription((filter.clone(), *options));
             }
-            GenericPacket::V5_0(builder.build().map_err(invalid)?.into())
+            GenericPacket::V5_0(builder.build()?.into())
         }
     };
     Ok(packet)
@@ -287,20 +287,15 @@ pub(crate) fn unsubscribe_packet<P: PacketId>(
         ProtocolVersion::V3_1_1 => {
             let mut builder = v3_1_1::Unsubscribe::builder();
             builder.packet_id(id).topic_filters(filters.to_vec());
-            GenericPacket::V3_1_1(builder.build().map_err(invalid)?.into())
+            GenericPacket::V3_1_1(builder.build()?.into())
         }
         ProtocolVersion::V5_0 => {
             let mut builder = v5_0::Unsubscribe::builder();
             builder.packet_id(id).filters(filters.to_vec());
-            GenericPacket::V5_0(builder.build().map_err(invalid)?.into())
+            GenericPacket::V5_0(builder.build()?.into())
         }
     };
     Ok(packet)
-}
-
-/// A packet that cannot be built from what the application gave.
-fn invalid(e: mqtt_codec::BuildError) -> Error {
-    Error::Io(std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
 }
 
 #[cfg(test)]
