@@ -8,6 +8,14 @@ use super::options::Transport;
 use super::ClientOptions;
 use crate::Error;
 
+/// Why a scheme cannot be served: the build lacks a feature, or the
+/// options a TLS configuration.
+const NEEDS_TLS: &str = "mqtts:// and wss:// need mqtt-tokio's feature `tls`";
+const NEEDS_WEBSOCKET: &str = "ws:// and wss:// need mqtt-tokio's feature `websocket`";
+#[cfg(feature = "tls")]
+const NEEDS_TLS_CONFIG: &str =
+    "mqtts:// and wss:// need a TLS configuration: ClientOptions::tls_config";
+
 /// Any stream a driver runs a client connection over.
 pub(crate) trait Stream: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 
@@ -38,17 +46,16 @@ async fn tls<S>(tcp: S, options: &ClientOptions) -> Result<impl Stream, Error>
 where
     S: Stream,
 {
-    let config = options.tls.clone().ok_or_else(|| {
-        missing("mqtts:// and wss:// need a TLS configuration: ClientOptions::tls_config")
-    })?;
+    let config = options
+        .tls
+        .clone()
+        .ok_or_else(|| missing(NEEDS_TLS_CONFIG))?;
     Ok(crate::tls::tls_handshake(tcp, options.address().0, config).await?)
 }
 
 #[cfg(not(feature = "tls"))]
 async fn tls<S: Stream>(_: S, _: &ClientOptions) -> Result<S, Error> {
-    Err(missing(
-        "mqtts:// and wss:// need mqtt-tokio's feature `tls`",
-    ))
+    Err(missing(NEEDS_TLS))
 }
 
 #[cfg(feature = "websocket")]
@@ -72,9 +79,7 @@ async fn ws<S: Stream>(
 
 #[cfg(not(feature = "websocket"))]
 async fn ws<S: Stream>(_: S, _: &ClientOptions, _: &str) -> Result<Box<dyn Stream>, Error> {
-    Err(missing(
-        "ws:// and wss:// need mqtt-tokio's feature `websocket`",
-    ))
+    Err(missing(NEEDS_WEBSOCKET))
 }
 
 /// What the scheme needs and this build or these options lack, known
@@ -83,20 +88,14 @@ fn check(options: &ClientOptions) -> Result<(), Error> {
     let tls = matches!(options.transport, Transport::Tls | Transport::Wss);
     let ws = matches!(options.transport, Transport::Ws | Transport::Wss);
     if tls && !cfg!(feature = "tls") {
-        return Err(missing(
-            "mqtts:// and wss:// need mqtt-tokio's feature `tls`",
-        ));
+        return Err(missing(NEEDS_TLS));
     }
     if ws && !cfg!(feature = "websocket") {
-        return Err(missing(
-            "ws:// and wss:// need mqtt-tokio's feature `websocket`",
-        ));
+        return Err(missing(NEEDS_WEBSOCKET));
     }
     #[cfg(feature = "tls")]
     if tls && options.tls.is_none() {
-        return Err(missing(
-            "mqtts:// and wss:// need a TLS configuration: ClientOptions::tls_config",
-        ));
+        return Err(missing(NEEDS_TLS_CONFIG));
     }
     Ok(())
 }
