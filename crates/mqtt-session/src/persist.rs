@@ -561,12 +561,7 @@ mod tests {
     fn inconsistent_state_is_refused() {
         let mut s = Session::<u16>::new(ProtocolVersion::V3_1_1);
         s.on_connected(false, NonZeroU16::MAX, at(0));
-        let m = mqtt_codec::Message::builder()
-            .try_topic_name("t")
-            .unwrap()
-            .qos(QoS::AtLeastOnce)
-            .build()
-            .unwrap();
+        let m = message(QoS::AtLeastOnce, None);
         s.publish(m, at(0)).unwrap();
         let mut bytes = s.export(at(0));
         // Header 8, interval 4, receive maximum 2, queue limits 16, cursor 4:
