@@ -314,16 +314,7 @@ fn expired_queued_message_releases_its_identifier<P: PacketId>() {
     let mut config = PairConfig::new(V5);
     config.client.offline_publish = true;
     let mut pair: Pair<P> = config.build();
-    let expiring = mqtt_codec::Message::builder()
-        .try_topic_name("a")
-        .expect("topic")
-        .qos(QoS::AtLeastOnce)
-        .properties(mqtt_codec::MessageProperties {
-            message_expiry_interval: Some(5),
-            ..Default::default()
-        })
-        .build()
-        .expect("message");
+    let expiring = expiring("a", 5);
     let id = pair.publish(Side::Client, expiring).expect("QoS 1");
     pair.set_time(mqtt_core::MonotonicTime::from_millis(10_000));
     pair.connect();
@@ -342,16 +333,7 @@ fn queue_full_keeps_expired_messages<P: PacketId>() {
     config.client.offline_publish = true;
     config.client.session.queue_max_bytes = 100;
     let mut pair: Pair<P> = config.build();
-    let expiring = mqtt_codec::Message::builder()
-        .try_topic_name("a")
-        .expect("topic")
-        .qos(QoS::AtLeastOnce)
-        .properties(mqtt_codec::MessageProperties {
-            message_expiry_interval: Some(1),
-            ..Default::default()
-        })
-        .build()
-        .expect("message");
+    let expiring = expiring("a", 1);
     let old = pair.publish(Side::Client, expiring).expect("QoS 1");
     let live = pair.publish(Side::Client, message("b", QoS::AtLeastOnce, &[0; 60]));
     pair.set_time(mqtt_core::MonotonicTime::from_millis(2_000));

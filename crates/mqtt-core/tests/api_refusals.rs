@@ -339,12 +339,7 @@ fn refused_topic_alias<P: PacketId>() {
     let after = |pair: &mut Pair<P>| {
         pair.send(Side::Client, aliased("a", 1));
         pair.send_drive(Side::Client, aliased("", 1));
-        let topics: Vec<String> = pair
-            .server
-            .publishes()
-            .into_iter()
-            .map(|p| p.topic)
-            .collect();
+        let topics = topics(pair.server.publishes());
         assert_eq!(topics, ["a", "a"]);
     };
     let cases = [
@@ -461,16 +456,7 @@ fn refused_forbidden<P: PacketId>() {
         },
     ))
     .into();
-    let bye: GenericPacket<P> = v5_0::Packet::from(
-        v5_0::Disconnect::builder()
-            .properties(v5_0::DisconnectProperties {
-                session_expiry_interval: Some(10),
-                ..Default::default()
-            })
-            .build()
-            .expect("DISCONNECT"),
-    )
-    .into();
+    let bye: GenericPacket<P> = disconnect_expiry(10);
     let cases = [
         (Side::Client, with_sub_id, "MQTT-3.3.4-6"),
         (Side::Server, bye, "MQTT-3.14.2-2"),

@@ -452,16 +452,7 @@ fn disconnect_ends_session<P: PacketId>() {
 /// answers DISCONNECT 0x82 (Protocol Error) before closing.
 fn disconnect_expiry_after_zero<P: PacketId>() {
     let v = ProtocolVersion::V5_0;
-    let bye: GenericPacket<P> = v5_0::Packet::from(
-        v5_0::Disconnect::builder()
-            .properties(v5_0::DisconnectProperties {
-                session_expiry_interval: Some(10),
-                ..Default::default()
-            })
-            .build()
-            .expect("DISCONNECT"),
-    )
-    .into();
+    let bye: GenericPacket<P> = disconnect_expiry(10);
     let mut pair: Pair<P> = PairConfig::manual(v).build();
     pair.connect();
     let refused = pair.refuse(Side::Client, bye.clone());

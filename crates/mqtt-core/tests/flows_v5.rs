@@ -104,12 +104,7 @@ fn topic_alias_auto_map_lru<P: PacketId>() {
             (s("a/2"), Some(1)), // now a/1 is
         ]
     );
-    let topics: Vec<String> = pair
-        .server
-        .publishes()
-        .into_iter()
-        .map(|p| p.topic)
-        .collect();
+    let topics = topics(pair.server.publishes());
     assert_eq!(topics, ["a/1", "a/2", "a/1", "a/3", "a/2"]);
     assert!(pair.server.errors.is_empty(), "{:?}", pair.server.errors);
 }
@@ -179,12 +174,7 @@ fn topic_alias_server_to_client<P: PacketId>() {
             (s(""), Some(1)),
         ]
     );
-    let topics: Vec<String> = pair
-        .client
-        .publishes()
-        .into_iter()
-        .map(|p| p.topic)
-        .collect();
+    let topics = topics(pair.client.publishes());
     assert_eq!(topics, ["x", "x", "y", "y"]);
 }
 
@@ -210,12 +200,7 @@ fn topic_alias_replace_only<P: PacketId>() {
         wire(&pair.client.sent),
         [(s("a/1"), Some(3)), (s(""), Some(3)), (s("a/2"), None)]
     );
-    let topics: Vec<String> = pair
-        .server
-        .publishes()
-        .into_iter()
-        .map(|p| p.topic)
-        .collect();
+    let topics = topics(pair.server.publishes());
     assert_eq!(topics, ["a/1", "a/1", "a/2"]);
 }
 
@@ -326,12 +311,7 @@ fn topic_alias_manual<P: PacketId>() {
         wire(&pair.client.sent),
         [(s("a/1"), Some(4)), (s(""), Some(4))]
     );
-    let topics: Vec<String> = pair
-        .server
-        .publishes()
-        .into_iter()
-        .map(|p| p.topic)
-        .collect();
+    let topics = topics(pair.server.publishes());
     assert_eq!(topics, ["a/1", "a/1"]);
 }
 
@@ -384,12 +364,7 @@ fn topic_alias_not_carried_over<P: PacketId>() {
         resent[0].topic, "a/1",
         "the first re-sent PUBLISH names its topic"
     );
-    let topics: Vec<String> = pair
-        .server
-        .publishes()
-        .into_iter()
-        .map(|p| p.topic)
-        .collect();
+    let topics = topics(pair.server.publishes());
     assert_eq!(topics, ["a/1", "a/1"]);
     assert!(pair.server.errors.is_empty(), "{:?}", pair.server.errors);
     pair.send_drive(

@@ -147,6 +147,21 @@ pub fn message(topic: &str, qos: QoS, payload: &[u8]) -> Message {
         .expect("message")
 }
 
+/// A QoS 1 message to `topic` without payload whose Message Expiry
+/// Interval is `seconds` (§3.3.2.3.3).
+pub fn expiring(topic: &str, seconds: u32) -> Message {
+    Message::builder()
+        .try_topic_name(topic)
+        .expect("topic")
+        .qos(QoS::AtLeastOnce)
+        .properties(mqtt_codec::MessageProperties {
+            message_expiry_interval: Some(seconds),
+            ..Default::default()
+        })
+        .build()
+        .expect("message")
+}
+
 /// `packet`, a PUBLISH, with DUP set: as a peer re-sends it.
 pub fn with_dup<P: PacketId>(packet: GenericPacket<P>) -> GenericPacket<P> {
     match packet {
@@ -341,6 +356,24 @@ pub fn disconnect<P: PacketId>(version: ProtocolVersion) -> GenericPacket<P> {
         ))
         .into(),
     }
+}
+
+/// A v5.0 DISCONNECT that sets the Session Expiry Interval to `seconds`
+/// (§3.14.2.2.2).
+pub fn disconnect_expiry<P: PacketId>(seconds: u32) -> GenericPacket<P> {
+    let disconnect = v5_0::Disconnect::builder()
+        .properties(v5_0::DisconnectProperties {
+            session_expiry_interval: Some(seconds),
+            ..Default::default()
+        })
+        .build()
+        .expect("DISCONNECT");
+    v5_0::Packet::from(disconnect).into()
+}
+
+/// The Topic Names of `publishes`, in order.
+pub fn topics<P: PacketId>(publishes: Vec<PubView<P>>) -> Vec<String> {
+    publishes.into_iter().map(|p| p.topic).collect()
 }
 
 /// The packet types of `packets`, in order.
