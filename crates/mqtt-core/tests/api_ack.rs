@@ -31,6 +31,16 @@ fn pair_with<P: PacketId>(v: ProtocolVersion, receiver: Side, policy: AckPolicy)
     pair
 }
 
+/// `from` publishes a QoS 1 and a QoS 2 message; their identifiers.
+fn one_and_two<P: PacketId>(pair: &mut Pair<P>, from: Side) -> (P, P) {
+    let one = pair.publish(from, message("a", QoS::AtLeastOnce, b"1"));
+    let two = pair.publish(from, message("a", QoS::ExactlyOnce, b"2"));
+    (
+        one.expect("QoS 1 is numbered"),
+        two.expect("QoS 2 is numbered"),
+    )
+}
+
 /// The (type, packet identifier) of each packet.
 fn answers<P: PacketId>(packets: &[GenericPacket<P>]) -> Vec<(PacketType, Option<P>)> {
     packets
@@ -64,11 +74,7 @@ fn manual_sends_nothing<P: PacketId>(v: ProtocolVersion) {
     for from in SIDES {
         let to = from.peer();
         let mut pair: Pair<P> = pair_with(v, to, AckPolicy::Manual);
-        let one = pair.publish(from, message("a", QoS::AtLeastOnce, b"1"));
-        let two = pair.publish(from, message("a", QoS::ExactlyOnce, b"2"));
-        let (Some(one), Some(two)) = (one, two) else {
-            unreachable!()
-        };
+        let (one, two) = one_and_two(&mut pair, from);
         pair.drive();
         assert_eq!(pair.publishes(to).len(), 2, "{from:?}");
         assert!(pair.sent(to).is_empty(), "{from:?}: {:?}", pair.sent(to));
@@ -93,11 +99,7 @@ fn on_receipt_answers_at_once<P: PacketId>(v: ProtocolVersion) {
     for from in SIDES {
         let to = from.peer();
         let mut pair: Pair<P> = pair_with(v, to, AckPolicy::OnReceipt);
-        let one = pair.publish(from, message("a", QoS::AtLeastOnce, b"1"));
-        let two = pair.publish(from, message("a", QoS::ExactlyOnce, b"2"));
-        let (Some(one), Some(two)) = (one, two) else {
-            unreachable!()
-        };
+        let (one, two) = one_and_two(&mut pair, from);
         pair.drive();
         assert_eq!(
             answers(pair.sent(to)),
@@ -126,11 +128,7 @@ fn after_handling_acknowledges_when_told<P: PacketId>(v: ProtocolVersion) {
     for from in SIDES {
         let to = from.peer();
         let mut pair: Pair<P> = pair_with(v, to, AckPolicy::AfterHandling);
-        let one = pair.publish(from, message("a", QoS::AtLeastOnce, b"1"));
-        let two = pair.publish(from, message("a", QoS::ExactlyOnce, b"2"));
-        let (Some(one), Some(two)) = (one, two) else {
-            unreachable!()
-        };
+        let (one, two) = one_and_two(&mut pair, from);
         pair.drive();
         assert_eq!(pair.publishes(to).len(), 2, "{from:?}");
         assert!(pair.sent(to).is_empty(), "{from:?}: {:?}", pair.sent(to));
@@ -331,11 +329,7 @@ fn acknowledge_with_reason_code_and_properties<P: PacketId>() {
         let mut pair: Pair<P> = config.build();
         pair.connect();
         pair.clear_records();
-        let one = pair.publish(from, message("a", QoS::AtLeastOnce, b"1"));
-        let two = pair.publish(from, message("a", QoS::ExactlyOnce, b"2"));
-        let (Some(one), Some(two)) = (one, two) else {
-            unreachable!()
-        };
+        let (one, two) = one_and_two(&mut pair, from);
         pair.drive();
         let properties = v5_0::PubackProperties {
             reason_string: Some("nobody listens".try_into().expect("string")),

@@ -208,16 +208,22 @@ fn acknowledge_with_a_reason_code() {
     assert!(s.session().is_qos2_pending(2));
 }
 
+/// A v5.0 client that acknowledges after handling, whose Server accepts
+/// packets of 4 bytes at most: a bare acknowledgement.
+fn tiny_peer_client() -> Connection<Client> {
+    let tiny = connack_v5(v5_0::ConnackProperties {
+        maximum_packet_size: core::num::NonZeroU32::new(4),
+        ..Default::default()
+    });
+    client_with(V5, after_handling(), connect(V5, 0), tiny)
+}
+
 /// [MQTT-3.2.2-15] an acknowledgement never exceeds the peer's Maximum
 /// Packet Size: where even its Reason Code does not fit, the bare PUBACK
 /// (Success, 4 bytes) goes.
 #[test]
 fn acknowledgement_within_a_tiny_maximum_packet_size() {
-    let tiny = connack_v5(v5_0::ConnackProperties {
-        maximum_packet_size: core::num::NonZeroU32::new(4),
-        ..Default::default()
-    });
-    let mut c = client_with(V5, after_handling(), connect(V5, 0), tiny);
+    let mut c = tiny_peer_client();
     feed(&mut c, [qos1(V5, 1)]);
     let events = c
         .acknowledge_with(
@@ -238,11 +244,7 @@ fn acknowledgement_within_a_tiny_maximum_packet_size() {
 /// peer was told, so a duplicate is not delivered again [MQTT-4.3.3-10].
 #[test]
 fn failure_pubrec_that_does_not_fit_is_a_success() {
-    let tiny = connack_v5(v5_0::ConnackProperties {
-        maximum_packet_size: core::num::NonZeroU32::new(4),
-        ..Default::default()
-    });
-    let mut c = client_with(V5, after_handling(), connect(V5, 0), tiny);
+    let mut c = tiny_peer_client();
     feed(&mut c, [qos2(V5, 2)]);
     let events = c
         .acknowledge_with(
