@@ -206,15 +206,7 @@ fn receive_maximum_both_ways() {
 
     let events = feed(&mut c, [ack(V5, PacketType::Puback, a)]);
     assert_eq!(released(&events), [a]);
-    let out: Vec<_> = sent(&events)
-        .iter()
-        .map(|p| match p {
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
-                (p.topic_name().to_owned(), p.packet_id())
-            }
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let out = topics_and_ids(&events);
     assert_eq!(out, [("b".to_owned(), Some(b)), ("after".to_owned(), None)]);
     assert_eq!(
         c.session().flow_state(b),
@@ -418,15 +410,7 @@ fn offline_publish() {
     );
     send(&mut c, connect(V5, 0));
     let events = feed(&mut c, [connack(V5)]);
-    let out: Vec<_> = sent(&events)
-        .iter()
-        .map(|p| match p {
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
-                (p.topic_name().to_owned(), p.packet_id())
-            }
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let out = topics_and_ids(&events);
     assert_eq!(
         out,
         [
@@ -614,4 +598,14 @@ fn session_expiry() {
     let events = send(&mut c, connect_v5(0, keep, false));
     assert!(events.contains(&GenericEvent::NotifyPacketIdReleased(id)));
     assert_eq!(c.session().in_flight_len(), 0);
+}
+
+/// The Topic Name and packet identifier of each v5.0 PUBLISH `events` ask
+/// to send; any other packet to send is a failure.
+fn topics_and_ids(events: &[Event]) -> Vec<(String, Option<u16>)> {
+    let publish = |p: &GenericPacket| match p {
+        GenericPacket::V5_0(v5_0::Packet::Publish(p)) => (p.topic_name().to_owned(), p.packet_id()),
+        other => panic!("{other:?}"),
+    };
+    sent(events).iter().map(publish).collect()
 }
