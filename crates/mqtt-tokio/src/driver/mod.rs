@@ -535,9 +535,6 @@ where
         // What was never written releases the identifiers it asked to.
         for (_, id) in self.out_ids.take() {
             let _ = self.conn.release_packet_id(id);
-            if let Some(tracker) = &mut self.tracker {
-                tracker.on_released(id);
-            }
         }
         self.now();
         let _ = self.conn.notify_closed();
