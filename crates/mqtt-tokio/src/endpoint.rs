@@ -4,7 +4,9 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::num::NonZeroU16;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use mqtt_codec::v5_0::{PubackProperties, PubackReasonCode};
 use mqtt_codec::{GenericPacket, Message, PacketId, ProtocolVersion};
@@ -477,11 +479,25 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
     /// Cancel-safe: used in `tokio::select!`, a packet is never lost when
     /// another branch wins.
     pub async fn recv(&mut self) -> Option<GenericPacket<P>> {
-        if let Some(p) = self.rx.recv().await {
-            return Some(p);
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`recv`](Self::recv) as a poll, for a hand-written `Future` or
+    /// `Stream` (this type is also a [`Stream`](futures_core::Stream)).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<GenericPacket<P>>> {
+        if let Some(p) = std::task::ready!(self.rx.poll_recv(cx)) {
+            return Poll::Ready(Some(p));
         }
-        self.wait_finished().await;
-        self.finished.as_mut()?.leftover.pop_front()
+        // The queue ended: the driver is done, or about to be.
+        if self.finished.is_none() {
+            let Some(task) = &mut self.task else {
+                return Poll::Ready(None);
+            };
+            let result = std::task::ready!(Pin::new(task).poll(cx));
+            self.task = None;
+            self.finished = result.ok().map(Box::new);
+        }
+        Poll::Ready(self.finished.as_mut().and_then(|f| f.leftover.pop_front()))
     }
 
     async fn wait_finished(&mut self) {
@@ -515,5 +531,13 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
     pub async fn into_connection(mut self) -> Option<GenericConnection<R, P>> {
         self.wait_finished().await;
         self.finished.map(|f| f.connection)
+    }
+}
+
+impl<R: Role, P: PacketId> futures_core::Stream for Incoming<R, P> {
+    type Item = GenericPacket<P>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_recv(cx)
     }
 }

@@ -11,12 +11,13 @@
 //! - [`Client`] is the high-level client: [`ClientOptions`] from a URL and a
 //!   builder, `publish` and `subscribe` by topic that resolve with the
 //!   broker's answer, received [`Message`](codec::Message)s from
-//!   [`Messages`], and automatic reconnection ([`Reconnect`]) that resumes
+//!   [`Messages`] (`recv`, or as a `futures` `Stream`), and automatic reconnection ([`Reconnect`]) that resumes
 //!   the session, sends unacknowledged messages again and subscribes again
 //!   when the session is gone; [`Client::state`] reports each change.
 //! - Under it, packet by packet: [`ClientEndpoint::connect`] returns a
 //!   cloneable [`ClientEndpoint`] handle, usable from several tasks, and an
-//!   [`Incoming`] receiver whose [`recv`](Incoming::recv) is cancel-safe.
+//!   [`Incoming`] receiver whose [`recv`](Incoming::recv) is cancel-safe
+//!   (it is a `Stream` too).
 //!   It does not reconnect.
 //! - [`Endpoint::publish`] publishes a [`Message`](codec::Message), numbered
 //!   by the connection; [`Endpoint::send`] sends a packet. Beyond the

@@ -4,15 +4,16 @@
 //! their memory back when drained ([`Fifo`]), so that an idle connection
 //! costs a few hundred bytes instead of two preallocated blocks of slots.
 //!
-//! A `Mutex<Fifo<T>>` holds the items; waiting tasks register a
-//! [`Notify`] future while they hold the lock (it receives every
-//! `notify_waiters` made after its creation), so that no wake-up is lost.
+//! A `Mutex<Fifo<T>>` holds the items. The receiver leaves its waker in
+//! the state under the lock; waiting senders register a [`Notify`] future
+//! while they hold it (it receives every `notify_waiters` made after its
+//! creation), so that no wake-up is lost.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
@@ -102,8 +103,8 @@ struct State<T> {
     senders: usize,
     /// The receiver closed or was dropped: sends fail.
     closed: bool,
-    /// The receiver waits on `Shared::item`.
-    recv_waiting: bool,
+    /// The waiting receiver's waker.
+    receiver: Option<Waker>,
     /// Senders wait on `Shared::room`.
     send_waiting: bool,
 }
@@ -111,8 +112,6 @@ struct State<T> {
 struct Shared<T> {
     state: Mutex<State<T>>,
     capacity: usize,
-    /// Wakes the receiver: an item arrived, or the last sender left.
-    item: Notify,
     /// Wakes the senders waiting for room, or for the close.
     room: Notify,
 }
@@ -131,11 +130,10 @@ pub(crate) fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             items: Fifo::default(),
             senders: 1,
             closed: false,
-            recv_waiting: false,
+            receiver: None,
             send_waiting: false,
         }),
         capacity: capacity.max(1),
-        item: Notify::new(),
         room: Notify::new(),
     });
     (
@@ -165,9 +163,11 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let mut st = self.shared.lock();
         st.senders -= 1;
-        if st.senders == 0 && std::mem::take(&mut st.recv_waiting) {
-            drop(st);
-            self.shared.item.notify_waiters();
+        if st.senders == 0 {
+            if let Some(receiver) = st.receiver.take() {
+                drop(st);
+                receiver.wake();
+            }
         }
     }
 }
@@ -183,11 +183,7 @@ impl<T> Sender<T> {
     /// Pushes `item` under the lock and wakes the receiver if it waits.
     fn push(&self, mut st: MutexGuard<'_, State<T>>, item: T) {
         st.items.push_back(item);
-        let wake = std::mem::take(&mut st.recv_waiting);
-        drop(st);
-        if wake {
-            self.shared.item.notify_waiters();
-        }
+        wake_receiver(st);
     }
 
     /// Queues `item` if there is room. Errs with `Full` or `Closed`,
@@ -254,11 +250,7 @@ impl<T> Sender<T> {
                     None => break,
                 }
             }
-            let wake = std::mem::take(&mut st.recv_waiting);
-            drop(st);
-            if wake {
-                self.shared.item.notify_waiters();
-            }
+            wake_receiver(st);
             Attempt::Done(true)
         })
         .await
@@ -267,6 +259,14 @@ impl<T> Sender<T> {
     /// Whether the receiver is closed or dropped.
     pub(crate) fn is_closed(&self) -> bool {
         self.shared.lock().closed
+    }
+}
+
+/// Wakes the receiver if it waits, outside the lock.
+fn wake_receiver<T>(mut st: MutexGuard<'_, State<T>>) {
+    if let Some(receiver) = st.receiver.take() {
+        drop(st);
+        receiver.wake();
     }
 }
 
@@ -345,22 +345,24 @@ impl<T> Receiver<T> {
     /// (or the queue is closed) and it is empty. Cancel-safe: an item
     /// leaves the queue only when this returns it.
     pub(crate) async fn recv(&mut self) -> Option<T> {
-        loop {
-            let item = {
-                let mut st = self.shared.lock();
-                // Created under the lock: it sees the next notify_waiters.
-                let item = self.shared.item.notified();
-                if let Some(x) = self.pop(&mut st) {
-                    return Some(x);
-                }
-                if st.senders == 0 || st.closed {
-                    return None;
-                }
-                st.recv_waiting = true;
-                item
-            };
-            item.await;
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`recv`](Self::recv) as a poll: `Pending` leaves the task's waker,
+    /// woken by the next item or the last sender's drop.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let mut st = self.shared.lock();
+        if let Some(x) = self.pop(&mut st) {
+            return Poll::Ready(Some(x));
         }
+        if st.senders == 0 || st.closed {
+            return Poll::Ready(None);
+        }
+        match &mut st.receiver {
+            Some(waker) => waker.clone_from(cx.waker()),
+            none => *none = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// Whether every sender is dropped.

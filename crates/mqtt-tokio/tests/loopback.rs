@@ -49,6 +49,23 @@ async fn connect_and_close_both_versions() {
     }
 }
 
+/// `Incoming` as a `Stream`: the packets in order, then the end once the
+/// connection closed, with the same close reason as `recv`.
+#[tokio::test]
+async fn incoming_is_a_stream_that_ends_with_the_connection() {
+    let mut p = pair(ProtocolVersion::V5_0, opts(), None).await;
+    let m = message("s/1", QoS::AtMostOnce, b"x");
+    t("publish", p.client.publish(m)).await.unwrap();
+    t("close", p.client.close()).await.unwrap();
+    let mut types = Vec::new();
+    while let Some(packet) = t("next", next(&mut p.server_in)).await {
+        types.push(packet.packet_type());
+    }
+    assert_eq!(types, [PacketType::Publish, PacketType::Disconnect]);
+    assert!(t("after the end", next(&mut p.server_in)).await.is_none());
+    assert!(p.server_in.close_reason().is_none());
+}
+
 /// QoS 0, 1 and 2 from client to server and back; the automatic
 /// acknowledgements of the core complete every flow (§4.3).
 #[tokio::test]

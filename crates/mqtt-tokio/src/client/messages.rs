@@ -1,6 +1,9 @@
 //! [`Messages`]: the application messages a [`Client`](crate::Client)
 //! receives.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message};
 
 use crate::queue;
@@ -30,13 +33,32 @@ impl Messages {
     /// Cancel-safe: in `tokio::select!`, no message is lost when another
     /// branch wins.
     pub async fn recv(&mut self) -> Option<Message> {
+        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// [`recv`](Self::recv) as a poll, for a hand-written `Future` or
+    /// `Stream` (this type is also a [`Stream`](futures_core::Stream)).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         loop {
-            match self.rx.recv().await? {
-                GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => return Some(p.into_message()),
-                GenericPacket::V5_0(v5_0::Packet::Publish(p)) => return Some(p.into_message()),
+            match std::task::ready!(self.rx.poll_recv(cx)) {
+                Some(GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p))) => {
+                    return Poll::Ready(Some(p.into_message()))
+                }
+                Some(GenericPacket::V5_0(v5_0::Packet::Publish(p))) => {
+                    return Poll::Ready(Some(p.into_message()))
+                }
                 // Only PUBLISH packets are delivered to a client's queue.
-                _ => continue,
+                Some(_) => continue,
+                None => return Poll::Ready(None),
             }
         }
+    }
+}
+
+impl futures_core::Stream for Messages {
+    type Item = Message;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        self.get_mut().poll_recv(cx)
     }
 }

@@ -25,6 +25,11 @@ pub async fn t<F: Future>(what: &str, fut: F) -> F::Output {
     }
 }
 
+/// The next item of `stream`, through its `Stream` impl.
+pub async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| std::pin::Pin::new(&mut *stream).poll_next(cx)).await
+}
+
 /// Automatic acknowledgements and PINGRESP (the defaults).
 pub fn opts() -> ConnectionOptions {
     let mut o = ConnectionOptions::default();
