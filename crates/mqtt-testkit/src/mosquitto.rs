@@ -21,7 +21,11 @@ const START_ATTEMPTS: usize = 5;
 pub struct Mosquitto {
     child: Child,
     addr: SocketAddr,
+    /// Its configuration, log and (when persistent) database.
     dir: PathBuf,
+    /// How many times it was restarted: the logs of the earlier runs are
+    /// `mosquitto.log.1` and on.
+    restarts: u32,
 }
 
 impl Mosquitto {
@@ -35,36 +39,69 @@ impl Mosquitto {
     /// `MQTT_REQUIRE_MOSQUITTO=1` (then panics). Panics when the broker does
     /// not start (its log is in the message).
     pub fn start(config_extra: &str) -> Option<Mosquitto> {
+        Self::start_with(false, config_extra)
+    }
+
+    /// [`start`](Self::start) with persistence on: its database is in the
+    /// temporary directory, written when it stops on SIGTERM, and read
+    /// when [`restart`](Self::restart) starts it again (sessions, their
+    /// subscriptions and queued QoS 1 and 2 messages, retained messages).
+    pub fn start_persistent(config_extra: &str) -> Option<Mosquitto> {
+        Self::start_with(true, config_extra)
+    }
+
+    /// Stops the broker with SIGTERM (it saves its database when
+    /// persistent), waits for it to exit, and starts it again on the same
+    /// port with the same configuration. Panics when it does not start.
+    pub fn restart(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        self.restarts += 1;
+        let log = self.dir.join("mosquitto.log");
+        let _ = fs::rename(&log, log.with_extension(format!("log.{}", self.restarts)));
+        let binary = find_binary("mosquitto").expect("mosquitto was installed");
+        // The port may be taken for a moment after the close.
+        for _ in 0..START_ATTEMPTS * 10 {
+            self.child = spawn(&binary, &self.dir);
+            if self.wait_ready() {
+                return;
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("mosquitto did not start again; its log:\n{}", self.log());
+    }
+
+    fn start_with(persistent: bool, config_extra: &str) -> Option<Mosquitto> {
         let binary = find_binary("mosquitto")?;
         let dir = temp_dir();
         let mut last_log = String::new();
         for _ in 0..START_ATTEMPTS {
             let addr = free_addr();
-            let config = dir.join("mosquitto.conf");
-            let log = dir.join("mosquitto.log");
-            fs::write(
-                &config,
-                format!(
-                    "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                     log_dest stderr\nlog_type all\nlog_timestamp_format %H:%M:%S\n{user}{config_extra}\n",
-                    port = addr.port(),
-                    user = if is_root() { "user root\n" } else { "" },
+            let persistence = match persistent {
+                true => format!(
+                    "persistence true\npersistence_location {}/\n",
+                    dir.display()
                 ),
-            )
-            .expect("write the mosquitto configuration");
-            let log_file = File::create(&log).expect("create the mosquitto log");
-            let child = Command::new(&binary)
-                .arg("-c")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(log_file)
-                .spawn()
-                .expect("spawn mosquitto");
+                false => "persistence false\n".to_owned(),
+            };
+            let config = format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\n{persistence}\
+                 log_dest stderr\nlog_type all\nlog_timestamp_format %H:%M:%S\n{user}{config_extra}\n",
+                port = addr.port(),
+                user = if is_root() { "user root\n" } else { "" },
+            );
+            fs::write(dir.join("mosquitto.conf"), &config)
+                .expect("write the mosquitto configuration");
             let mut broker = Mosquitto {
-                child,
+                child: spawn(&binary, &dir),
                 addr,
                 dir: dir.clone(),
+                restarts: 0,
             };
             if broker.wait_ready() {
                 return Some(broker);
@@ -109,9 +146,19 @@ impl Mosquitto {
         self.addr.port()
     }
 
-    /// What it logged so far (every log type), to print when a test fails.
+    /// What it logged so far (every log type), to print when a test fails;
+    /// after a [`restart`](Self::restart), what the current run logged.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default()
+    }
+
+    /// What every run logged, the earliest first.
+    pub fn all_logs(&self) -> String {
+        let log = self.dir.join("mosquitto.log");
+        let earlier = (1..=self.restarts).map(|n| log.with_extension(format!("log.{n}")));
+        let logs = earlier.chain([log.clone()]);
+        logs.map(|path| fs::read_to_string(path).unwrap_or_default())
+            .collect()
     }
 
     /// Waits until a line of its log satisfies `pred`; panics with the log
@@ -144,6 +191,20 @@ impl Drop for Mosquitto {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+/// Starts mosquitto on the configuration of `dir`, logging to a new log
+/// file there.
+fn spawn(binary: &Path, dir: &Path) -> Child {
+    let log_file = File::create(dir.join("mosquitto.log")).expect("create the mosquitto log");
+    Command::new(binary)
+        .arg("-c")
+        .arg(dir.join("mosquitto.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .expect("spawn mosquitto")
 }
 
 /// A new, empty directory of this process under the system's temporary

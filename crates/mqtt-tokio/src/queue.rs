@@ -5,9 +5,11 @@
 //! costs a few hundred bytes instead of two preallocated blocks of slots.
 //!
 //! A `Mutex<Fifo<T>>` holds the items. The receiver leaves its waker in
-//! the state under the lock; waiting senders register a [`Notify`] future
-//! while they hold it (it receives every `notify_waiters` made after its
-//! creation), so that no wake-up is lost.
+//! the state under the lock. A sender waiting for room enables a
+//! [`Notify`] future under the lock and is counted; each item taken while
+//! senders wait wakes one of them (`notify_one`, oldest first), so that
+//! no wake-up is lost and a thousand waiting senders are not all woken
+//! for one free slot.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -105,15 +107,20 @@ struct State<T> {
     closed: bool,
     /// The waiting receiver's waker.
     receiver: Option<Waker>,
-    /// Senders wait on `Shared::room`.
-    send_waiting: bool,
+    /// Senders waiting on `Shared::room` (at least: a waiter dropped
+    /// while woken may leave it one too high, which costs a spurious
+    /// wake-up, never a lost one).
+    send_waiters: usize,
 }
 
 struct Shared<T> {
     state: Mutex<State<T>>,
     capacity: usize,
-    /// Wakes the senders waiting for room, or for the close.
+    /// Wakes a sender waiting for room (one per item taken), or all of
+    /// them at the close.
     room: Notify,
+    /// Wakes `send_from` waiting for the close.
+    closed: Notify,
 }
 
 impl<T> Shared<T> {
@@ -131,10 +138,11 @@ pub(crate) fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             senders: 1,
             closed: false,
             receiver: None,
-            send_waiting: false,
+            send_waiters: 0,
         }),
         capacity: capacity.max(1),
         room: Notify::new(),
+        closed: Notify::new(),
     });
     (
         Sender {
@@ -175,7 +183,7 @@ impl<T> Drop for Sender<T> {
 /// What a sender found under the lock.
 enum Attempt<R> {
     Done(R),
-    /// No room: wait for this notification, then try again.
+    /// Nothing to do until the receiver closes: wait for it.
     Wait,
 }
 
@@ -206,16 +214,25 @@ impl<T> Sender<T> {
     async fn retry<R>(&self, mut attempt: impl FnMut(MutexGuard<'_, State<T>>) -> Attempt<R>) -> R {
         loop {
             // Created before the check: it sees every notify_waiters after.
-            let room = pin!(self.shared.room.notified());
-            {
+            let closed = pin!(self.shared.closed.notified());
+            let mut room = pin!(self.shared.room.notified());
+            let full = {
                 let mut st = self.shared.lock();
-                if !st.closed && st.items.len() >= self.shared.capacity {
-                    st.send_waiting = true;
+                let full = !st.closed && st.items.len() >= self.shared.capacity;
+                if full {
+                    st.send_waiters += 1;
+                    room.as_mut().enable();
                 } else if let Attempt::Done(r) = attempt(st) {
                     return r;
                 }
+                full
+            };
+            if full {
+                room.await;
+                self.shared.lock().send_waiters -= 1;
+            } else {
+                closed.await;
             }
-            room.await;
         }
     }
 
@@ -281,8 +298,17 @@ pub(crate) struct Send<'a, T> {
 impl<T> Send<'_, T> {
     /// The item, if it was not queued yet: for a caller that gave up
     /// waiting for room (a timeout around the future, awaited by `&mut`).
-    pub(crate) fn into_item(self) -> Option<T> {
-        self.item
+    pub(crate) fn into_item(mut self) -> Option<T> {
+        self.item.take()
+    }
+}
+
+impl<T> Drop for Send<'_, T> {
+    /// A waiter given up is no longer counted.
+    fn drop(&mut self) {
+        if self.room.is_some() {
+            self.sender.shared.lock().send_waiters -= 1;
+        }
     }
 }
 
@@ -301,9 +327,11 @@ impl<T> Future for Send<'_, T> {
                 if room.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                this.room = None;
             }
             let mut st = this.sender.shared.lock();
+            if this.room.take().is_some() {
+                st.send_waiters -= 1;
+            }
             let Some(item) = this.item.take() else {
                 // Polled again after it completed.
                 return Poll::Ready(Ok(()));
@@ -315,11 +343,12 @@ impl<T> Future for Send<'_, T> {
                 this.sender.push(st, item);
                 return Poll::Ready(Ok(()));
             }
-            // Created under the lock, after `send_waiting` is set: the
-            // receiver's next notify_waiters (made under the lock, or
-            // after `closed` is set under it) reaches it.
-            st.send_waiting = true;
-            this.room = Some(Box::pin(this.sender.shared.room.notified()));
+            // Enabled under the lock: a later item taken wakes it (or
+            // another waiter), and so does the close.
+            st.send_waiters += 1;
+            let mut room = Box::pin(this.sender.shared.room.notified());
+            room.as_mut().enable();
+            this.room = Some(room);
             this.item = Some(item);
         }
     }
@@ -335,8 +364,8 @@ impl<T> Receiver<T> {
     /// room.
     fn pop(&self, st: &mut State<T>) -> Option<T> {
         let item = st.items.pop_front()?;
-        if std::mem::take(&mut st.send_waiting) {
-            self.shared.room.notify_waiters();
+        if st.send_waiters > 0 {
+            self.shared.room.notify_one();
         }
         Some(item)
     }
@@ -382,9 +411,9 @@ impl<T> Receiver<T> {
         let mut st = self.shared.lock();
         if !st.closed {
             st.closed = true;
-            st.send_waiting = false;
             drop(st);
             self.shared.room.notify_waiters();
+            self.shared.closed.notify_waiters();
         }
     }
 }
@@ -404,7 +433,7 @@ mod tests {
     use super::*;
     use std::future::poll_fn;
     use std::pin::{pin, Pin};
-    use std::task::Poll;
+    use std::task::{Context, Poll, Waker};
 
     #[test]
     fn fifo_frees_when_drained() {
@@ -480,6 +509,49 @@ mod tests {
     /// Polls `fut` once.
     async fn poll_once<F: Future + Unpin>(fut: &mut F) -> Poll<F::Output> {
         poll_fn(|cx| Poll::Ready(Pin::new(&mut *fut).poll(cx))).await
+    }
+
+    /// Counts the wake-ups of a task.
+    #[derive(Default)]
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Each item taken wakes one waiting sender, the oldest first, not
+    /// every waiter; a woken waiter dropped passes its turn on.
+    #[test]
+    fn an_item_taken_wakes_one_waiting_sender() {
+        let (tx, mut rx) = bounded(1);
+        tx.try_send(0).unwrap();
+        let wakes: Vec<Arc<Wakes>> = (0..3).map(|_| Arc::default()).collect();
+        let mut sends: Vec<_> = (1..=3).map(|i| Some(tx.send(i))).collect();
+        let poll = |i: usize, sends: &mut Vec<Option<Send<'_, i32>>>| {
+            let waker = Waker::from(wakes[i].clone());
+            let send = sends[i].as_mut().unwrap();
+            Pin::new(send).poll(&mut Context::from_waker(&waker))
+        };
+        for i in 0..3 {
+            assert!(poll(i, &mut sends).is_pending());
+        }
+        let count = || {
+            wakes
+                .iter()
+                .map(|w| w.0.load(std::sync::atomic::Ordering::SeqCst))
+        };
+        assert_eq!(rx.try_recv(), Some(0));
+        assert_eq!(count().collect::<Vec<_>>(), [1, 0, 0]);
+        assert!(matches!(poll(0, &mut sends), Poll::Ready(Ok(()))));
+        assert_eq!(rx.try_recv(), Some(1));
+        assert_eq!(count().collect::<Vec<_>>(), [1, 1, 0]);
+        sends[1] = None;
+        assert_eq!(count().collect::<Vec<_>>(), [1, 1, 1]);
+        assert!(matches!(poll(2, &mut sends), Poll::Ready(Ok(()))));
+        assert_eq!(rx.try_recv(), Some(3));
+        assert_eq!(tx.shared.lock().send_waiters, 0);
     }
 
     #[tokio::test]

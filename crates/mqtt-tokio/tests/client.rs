@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use common::cutter::Cutter;
-use common::t;
+use common::{delivery, t};
 use mqtt_codec::v5_0::PubackReasonCode;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_testkit::Mosquitto;
@@ -152,78 +151,18 @@ async fn cut_connections_lose_nothing() {
         let pub_cutter = Cutter::start(broker.addr()).await;
         let (publisher, _unused) = connect(options(pub_cutter.addr, "cut-pub", v)).await;
 
-        let publishing = tokio::spawn(async move {
-            let mut tasks = Vec::new();
-            for i in 0..N {
-                let qos = if i % 2 == 0 {
-                    QoS::AtLeastOnce
-                } else {
-                    QoS::ExactlyOnce
-                };
-                let p = publisher.clone();
-                tasks.push(tokio::spawn(async move {
-                    p.publish("cut/x", qos, false, i.to_string()).await
-                }));
-                if i % 10 == 0 {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-            }
-            let mut outcomes = Vec::new();
-            for task in tasks {
-                outcomes.push(task.await.unwrap());
-            }
-            (publisher, outcomes)
-        });
+        let publishing = delivery::publish_numbered(&publisher, "cut/x", N);
         for _ in 0..5 {
             tokio::time::sleep(Duration::from_millis(40)).await;
             cutter.cut_all();
             pub_cutter.cut_all();
         }
-        let (publisher, outcomes) = t("publishes", publishing).await.unwrap();
+        let outcomes = t("publishes", publishing).await.unwrap();
         for (i, outcome) in outcomes.iter().enumerate() {
             assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
         }
-
-        // mosquitto 2.0 sends the messages it queued for an offline
-        // session only as its in-flight window moves: after a reconnection
-        // with nothing in flight they wait for the next message. A message
-        // on another topic every 100 ms moves them.
-        let kicker = publisher.clone();
-        let kicks = tokio::spawn(async move {
-            loop {
-                let _ = kicker
-                    .publish("cut/kick", QoS::AtLeastOnce, false, "kick")
-                    .await;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
-        let mut seen: HashMap<usize, usize> = HashMap::new();
-        let deadline = tokio::time::Instant::now() + common::LIMIT;
-        while (0..N).any(|i| !seen.contains_key(&i)) {
-            let next = tokio::time::timeout_at(deadline, messages.recv()).await;
-            let Ok(Some(m)) = next else {
-                let missing: Vec<_> = (0..N).filter(|i| !seen.contains_key(i)).collect();
-                panic!("{v:?}: messages {missing:?} never arrived ({next:?})");
-            };
-            if let Ok(i) = std::str::from_utf8(m.payload()).unwrap().parse::<usize>() {
-                *seen.entry(i).or_default() += 1;
-            }
-        }
-        kicks.abort();
-        // What is still on its way (a QoS 2 duplicate would be here).
-        while let Ok(Some(m)) =
-            tokio::time::timeout(Duration::from_millis(300), messages.recv()).await
-        {
-            if let Ok(i) = std::str::from_utf8(m.payload()).unwrap().parse::<usize>() {
-                *seen.entry(i).or_default() += 1;
-            }
-        }
-        for i in (1..N).step_by(2) {
-            assert_eq!(
-                seen[&i], 1,
-                "QoS 2 message {i} on {v:?} arrived exactly once"
-            );
-        }
+        let seen = delivery::receive_numbered(&mut messages, &publisher, "cut/kick", N).await;
+        delivery::assert_qos2_once(&seen, N, &format!("{v:?}"));
         assert!(
             cutter.accepted() + pub_cutter.accepted() > 2,
             "the connections were cut and made again"

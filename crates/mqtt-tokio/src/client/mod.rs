@@ -139,16 +139,19 @@ impl Client {
     }
 
     /// Publishes `payload` to `topic` at `qos` (the retained message of the
-    /// topic when `retain`), and returns when its flow ends: at once for
-    /// QoS 0, at its PUBACK (QoS 1) or PUBCOMP (QoS 2). Across a lost
-    /// connection it keeps waiting: the session sends it again.
+    /// topic when `retain`), and returns when its flow ends: at its PUBACK
+    /// (QoS 1) or PUBCOMP (QoS 2); a QoS 0 message, which nothing
+    /// acknowledges (§4.3.1), as soon as it is queued for the connection
+    /// (no wait for the client's task). Across a lost connection it keeps
+    /// waiting: the session sends it again.
     ///
     /// Errs with [`Error::Topic`] on an invalid Topic Name, with
     /// [`Error::Rejected`] when the broker's acknowledgement carries a
     /// failing Reason Code (v5.0), [`Error::Send`] when the connection
     /// refuses it (over the broker's Maximum Packet Size or Maximum QoS,
-    /// say), [`Error::NotDelivered`] when its session was lost, and
-    /// [`Error::Closed`] when the client ended.
+    /// say; for QoS 0 such a refusal comes after the return, and is only
+    /// logged, at debug level), [`Error::NotDelivered`] when its session was
+    /// lost, and [`Error::Closed`] when the client ended.
     pub async fn publish(
         &self,
         topic: &str,
@@ -163,6 +166,14 @@ impl Client {
     /// [`publish`](Self::publish) of a [`Message`], with its v5.0
     /// properties (a v3.1.1 connection sends without them).
     pub async fn publish_message(&self, message: Message) -> Result<Delivered, Error> {
+        if message.qos() == QoS::AtMostOnce {
+            let command = Command::Publish {
+                message,
+                reply: None,
+            };
+            self.tx.send(command).await.map_err(|_| Error::Closed)?;
+            return Ok(Delivered::Sent);
+        }
         self.ask(|reply| Command::PublishAcked { message, reply })
             .await
     }

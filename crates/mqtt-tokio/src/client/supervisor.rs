@@ -144,47 +144,62 @@ impl Supervisor {
                 Ok(finished) => finished,
                 Err(join) => std::panic::resume_unwind(join.into_panic()),
             };
-            let mut handover = finished.handover.expect("a client's driver hands over");
-            let mut conn = finished.connection;
-            let mut reason = finished.reason.map(Arc::new);
-            let Some(reconnect) = self.options.reconnect else {
-                return self.end(handover, reason).await;
+            streak = match self.options.reconnect {
+                Some(reconnect) => reconnect.after(streak, started.elapsed()),
+                None => streak,
             };
-            if handover.ended || self.stop.asked() {
+            // Boxed: while a connection runs, this task holds only what
+            // waits for its end, not the state of a reconnection.
+            match Box::pin(self.reconnect(finished, &mut streak)).await {
+                Some(running) => task = running,
+                None => return,
+            }
+        }
+    }
+
+    /// After a connection ended: waits the backoff and attempts until one
+    /// connects (its driver, running) or the client ends (`None`).
+    async fn reconnect(
+        &mut self,
+        finished: Finished<role::Client, u16>,
+        streak: &mut u32,
+    ) -> Option<Running> {
+        let mut handover = finished.handover.expect("a client's driver hands over");
+        let mut conn = finished.connection;
+        let mut reason = finished.reason.map(Arc::new);
+        let Some(reconnect) = self.options.reconnect else {
+            return self.end(handover, reason).await;
+        };
+        if handover.ended || self.stop.asked() {
+            return self.end(handover, reason).await;
+        }
+        let mut failures = 0u32;
+        loop {
+            if !reconnect.allows(failures) {
                 return self.end(handover, reason).await;
             }
-            streak = reconnect.after(streak, started.elapsed());
-            let mut failures = 0u32;
-            loop {
-                if !reconnect.allows(failures) {
-                    return self.end(handover, reason).await;
-                }
-                let delay = reconnect.jittered(streak);
-                streak = streak.saturating_add(1);
-                tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
-                self.state.send_replace(ClientState::Reconnecting {
-                    attempt: failures,
-                    delay,
-                    reason: reason.clone(),
-                });
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = self.stop.notify.notified() => {}
-                }
-                let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
-                if self.stop.asked() || gone {
-                    return self.end(handover, reason).await;
-                }
-                match self.attempt(conn, handover).await {
-                    Ok(running) => {
-                        task = running;
-                        break;
-                    }
-                    Err((c, h, e)) => {
-                        tracing::debug!(error = %e, attempt = failures, "reconnection failed");
-                        (conn, handover, reason) = (c, h, Some(Arc::new(e)));
-                        failures = failures.saturating_add(1);
-                    }
+            let delay = reconnect.jittered(*streak);
+            *streak = streak.saturating_add(1);
+            tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
+            self.state.send_replace(ClientState::Reconnecting {
+                attempt: failures,
+                delay,
+                reason: reason.clone(),
+            });
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.stop.notify.notified() => {}
+            }
+            let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
+            if self.stop.asked() || gone {
+                return self.end(handover, reason).await;
+            }
+            match self.attempt(conn, handover).await {
+                Ok(running) => return Some(running),
+                Err((c, h, e)) => {
+                    tracing::debug!(error = %e, attempt = failures, "reconnection failed");
+                    (conn, handover, reason) = (c, h, Some(Arc::new(e)));
+                    failures = failures.saturating_add(1);
                 }
             }
         }
@@ -192,7 +207,7 @@ impl Supervisor {
 
     /// The client ends: callers still waiting learn it, the messages
     /// received but not yet taken are delivered, the state says why.
-    async fn end(self, mut handover: Handover<u16>, reason: Option<Arc<Error>>) {
+    async fn end<T>(&self, mut handover: Handover<u16>, reason: Option<Arc<Error>>) -> Option<T> {
         handover.tracker.close();
         // Commands still queued are dropped with their reply channels:
         // their callers get `Error::Closed`.
@@ -200,6 +215,7 @@ impl Supervisor {
         self.state.send_replace(ClientState::Closed { reason });
         let pending = &mut handover.pending;
         while !pending.is_empty() && handover.incoming_tx.send_from(pending).await {}
+        None
     }
 }
 
@@ -253,6 +269,36 @@ mod tests {
         assert!(
             made_up.starts_with("mqtt-tokio-") && made_up.len() > 11,
             "{made_up}"
+        );
+    }
+
+    /// An idle client holds two tasks, each allocated at its future's
+    /// size: the supervisor's must not hold a reconnection's state (the
+    /// transport's connect futures) while a connection runs.
+    #[test]
+    fn an_idle_clients_tasks_stay_small() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let _enter = runtime.enter();
+        let (state, _) = watch::channel(ClientState::Closed { reason: None });
+        let options = ClientOptions::new("mqtt://h").unwrap();
+        let supervisor = Supervisor::new(options, state, Arc::default());
+        let run = supervisor.run(tokio::spawn(async { unreachable!() }));
+        assert!(
+            std::mem::size_of_val(&run) <= 1280,
+            "{}",
+            std::mem::size_of_val(&run)
+        );
+
+        let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
+        let conn = Connection::with_options(ProtocolVersion::V5_0, Default::default());
+        let (stream, _peer) = tokio::io::duplex(64);
+        let driver = Driver::resume(conn, stream, crate::Config::default(), handover).run();
+        assert!(
+            std::mem::size_of_val(&driver) <= 2304,
+            "{}",
+            std::mem::size_of_val(&driver)
         );
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cutter;
+pub mod delivery;
 pub mod proxy;
 
 use std::future::Future;

@@ -1,0 +1,237 @@
+//! mqtt-tokio side by side with rumqttc 0.25's `AsyncClient`, each against
+//! a mosquitto broker of the bench's own (`mqtt_testkit::Mosquitto`, on
+//! loopback), in MQTT v3.1.1 and v5.0:
+//!
+//! - connect → first message: connect, subscribe, receive a retained QoS 1
+//!   message (from before the connect to its arrival);
+//! - QoS 1 publish loop: `MESSAGES` PUBLISH of 64 bytes, until every PUBACK
+//!   is in (messages per second), on tokio's multi-thread and
+//!   current-thread runtimes;
+//! - QoS 0 publish loop: `MESSAGES` PUBLISH of 64 bytes, then one QoS 1
+//!   message, until its PUBACK;
+//! - memory of an idle connected client (RSS delta over 1,000 clients).
+//!
+//! Ours twice: the packet-level `ClientEndpoint` and the high-level
+//! `Client`, each paired with its own rumqttc run.
+//!
+//! Every round runs both clients, the one first alternating, so machine
+//! noise hits both alike; the ratio is the median of the per-round ratios,
+//! and "slowest" sets our slowest round against rumqttc's median. Prints
+//! markdown tables and asserts nothing about time. Exits 0 with a note
+//! when mosquitto is not installed. See README.md.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mqtt_tokio::codec::wire::PacketType;
+use mqtt_tokio::prelude::*;
+use tokio::runtime::Runtime;
+
+mod high;
+mod ours;
+mod rss;
+mod theirs;
+
+const LATENCY_TOPIC: &str = "bench/latency";
+const THROUGHPUT_TOPIC: &str = "bench/throughput";
+const PAYLOAD: [u8; 64] = [b'x'; 64];
+/// Rounds of connect → first message (one connect per client per round).
+const LATENCY_ROUNDS: usize = 100;
+/// Rounds of each publish loop, and messages per loop.
+const THROUGHPUT_ROUNDS: usize = 10;
+const MESSAGES: usize = 10_000;
+/// The broker: no Nagle on its acknowledgements; only `notice` and
+/// `information` log lines (the testkit's `log_type all` logs every packet;
+/// `running`, which it waits for, is `information`).
+const BROKER_CONFIG: &str =
+    "set_tcp_nodelay true\nlog_type none\nlog_type notice\nlog_type information\n";
+
+const V3: ProtocolVersion = ProtocolVersion::V3_1_1;
+const V5: ProtocolVersion = ProtocolVersion::V5_0;
+
+/// One line of the table: the time of each client per round.
+struct Row {
+    measure: &'static str,
+    api: &'static str,
+    runtime: &'static str,
+    version: ProtocolVersion,
+    ours: Vec<Duration>,
+    theirs: Vec<Duration>,
+}
+
+impl Row {
+    fn new(
+        measure: &'static str,
+        api: &'static str,
+        runtime: &'static str,
+        v: ProtocolVersion,
+    ) -> Row {
+        Row {
+            measure,
+            api,
+            runtime,
+            version: v,
+            ours: Vec::new(),
+            theirs: Vec::new(),
+        }
+    }
+
+    /// Runs both, the one first alternating with the round.
+    async fn round<A, B>(&mut self, round: usize, ours: A, theirs: B)
+    where
+        A: Future<Output = Duration>,
+        B: Future<Output = Duration>,
+    {
+        if round & 1 == 0 {
+            self.ours.push(ours.await);
+            self.theirs.push(theirs.await);
+        } else {
+            self.theirs.push(theirs.await);
+            self.ours.push(ours.await);
+        }
+    }
+
+    fn print(&self) {
+        let ratios = self.ours.iter().zip(&self.theirs);
+        let ratios = ratios.map(|(o, t)| t.as_secs_f64() / o.as_secs_f64());
+        let ratio = median(ratios.collect());
+        let (ours, theirs) = (median(self.ours.clone()), median(self.theirs.clone()));
+        let slowest = self.ours.iter().max().unwrap();
+        let slowest = theirs.as_secs_f64() / slowest.as_secs_f64();
+        let show = |d: Duration| match self.measure {
+            "connect → first message" => format!("{:.0} µs", d.as_secs_f64() * 1e6),
+            _ => format!("{:.0} msg/s", MESSAGES as f64 / d.as_secs_f64()),
+        };
+        println!(
+            "| {}, median of {} | {} | {} | {} | {} | {} | {ratio:.2} | {slowest:.2} |",
+            self.measure,
+            self.ours.len(),
+            self.api,
+            self.runtime,
+            version(self.version),
+            show(ours),
+            show(theirs),
+        );
+    }
+}
+
+fn median<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn version(v: ProtocolVersion) -> &'static str {
+    match v {
+        V3 => "v3.1.1",
+        _ => "v5.0",
+    }
+}
+
+/// Connect → first message, on the multi-thread runtime.
+async fn latency(addr: SocketAddr) -> Vec<Row> {
+    let measure = "connect → first message";
+    let mut rows = Vec::new();
+    for api in ["ClientEndpoint", "Client"] {
+        for v in [V3, V5] {
+            rows.push(Row::new(measure, api, "multi-thread", v));
+        }
+    }
+    for round in 0..LATENCY_ROUNDS {
+        for row in &mut rows {
+            let (a, b) = (format!("ours-{round}"), format!("theirs-{round}"));
+            let v = row.version;
+            let theirs = async {
+                match v {
+                    V3 => theirs::v3_1_1::latency(addr, &b).await,
+                    _ => theirs::v5_0::latency(addr, &b).await,
+                }
+            };
+            match row.api {
+                "Client" => row.round(round, high::latency(addr, v, &a), theirs).await,
+                _ => row.round(round, ours::latency(addr, v, &a), theirs).await,
+            }
+        }
+    }
+    rows
+}
+
+/// The publish loops, on `runtime`.
+async fn loops(addr: SocketAddr, runtime: &'static str) -> Vec<Row> {
+    let (qos1, qos0) = ("QoS 1 publish loop, 64 B", "QoS 0 publish loop, 64 B");
+    let mut rows = Vec::new();
+    for (measure, api) in [
+        (qos1, "ClientEndpoint"),
+        (qos1, "Client"),
+        (qos0, "Client publish"),
+        (qos0, "Client publish_nowait"),
+    ] {
+        for v in [V3, V5] {
+            rows.push(Row::new(measure, api, runtime, v));
+        }
+    }
+    for round in 0..THROUGHPUT_ROUNDS {
+        for (i, row) in rows.iter_mut().enumerate() {
+            let (a, b) = (format!("ours-{i}-{round}"), format!("theirs-{i}-{round}"));
+            let (v, qos0) = (row.version, row.measure == qos0);
+            let theirs = async {
+                match (v, qos0) {
+                    (V3, false) => theirs::v3_1_1::throughput(addr, &b).await,
+                    (V3, true) => theirs::v3_1_1::qos0(addr, &b).await,
+                    (_, false) => theirs::v5_0::throughput(addr, &b).await,
+                    (_, true) => theirs::v5_0::qos0(addr, &b).await,
+                }
+            };
+            let api = row.api;
+            let ours = async {
+                match api {
+                    "ClientEndpoint" => ours::throughput(addr, v, &a).await,
+                    "Client" => high::throughput(addr, v, &a).await,
+                    "Client publish" => high::qos0(addr, v, &a, false).await,
+                    _ => high::qos0(addr, v, &a, true).await,
+                }
+            };
+            row.round(round, ours, theirs).await;
+        }
+    }
+    rows
+}
+
+fn runtime(multi_thread: bool) -> Runtime {
+    let mut builder = match multi_thread {
+        true => tokio::runtime::Builder::new_multi_thread(),
+        false => tokio::runtime::Builder::new_current_thread(),
+    };
+    builder.enable_all().build().unwrap()
+}
+
+fn main() {
+    rss::child();
+    let Some(broker) = mqtt_testkit::Mosquitto::start(BROKER_CONFIG) else {
+        println!("adapters bench skipped: mosquitto is not installed");
+        return;
+    };
+    let addr = broker.addr();
+    let (multi, current) = (runtime(true), runtime(false));
+    multi.block_on(ours::retain(addr));
+    let mut rows = multi.block_on(latency(addr));
+    rows.extend(multi.block_on(loops(addr, "multi-thread")));
+    rows.extend(current.block_on(loops(addr, "current-thread")));
+
+    println!("| measure | mqtt-tokio API | runtime | version | mqtt-tokio | rumqttc | rumqttc / mqtt-tokio (time) | slowest: rumqttc median / our slowest |");
+    println!("|---|---|---|---|---:|---:|---:|---:|");
+    for row in &rows {
+        row.print();
+    }
+
+    println!();
+    println!(
+        "| RSS per idle connected client, {} clients | version | bytes |",
+        rss::IDLE_CLIENTS
+    );
+    println!("|---|---|---:|");
+    for (library, api, v) in rss::LIBRARIES {
+        let bytes = rss::per_client(library, addr);
+        println!("| {api} | {v} | {bytes:.0} |");
+    }
+}
