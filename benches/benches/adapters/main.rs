@@ -92,7 +92,26 @@ impl Row {
         }
     }
 
+    /// Whether `ADAPTERS_ROWS` (a part of "measure | API | runtime |
+    /// version", for a profile of one row) selects this row; unset: all.
+    fn selected(&self) -> bool {
+        let Ok(part) = std::env::var("ADAPTERS_ROWS") else {
+            return true;
+        };
+        let name = format!(
+            "{} | {} | {} | {}",
+            self.measure,
+            self.api,
+            self.runtime,
+            version(self.version)
+        );
+        name.contains(&part)
+    }
+
     fn print(&self) {
+        if self.ours.is_empty() {
+            return;
+        }
         let ratios = self.ours.iter().zip(&self.theirs);
         let ratios = ratios.map(|(o, t)| t.as_secs_f64() / o.as_secs_f64());
         let ratio = median(ratios.collect());
@@ -137,6 +156,7 @@ async fn latency(addr: SocketAddr) -> Vec<Row> {
             rows.push(Row::new(measure, api, "multi-thread", v));
         }
     }
+    rows.retain(Row::selected);
     for round in 0..LATENCY_ROUNDS {
         for row in &mut rows {
             let (a, b) = (format!("ours-{round}"), format!("theirs-{round}"));
@@ -170,6 +190,7 @@ async fn loops(addr: SocketAddr, runtime: &'static str) -> Vec<Row> {
             rows.push(Row::new(measure, api, runtime, v));
         }
     }
+    rows.retain(Row::selected);
     for round in 0..THROUGHPUT_ROUNDS {
         for (i, row) in rows.iter_mut().enumerate() {
             let (a, b) = (format!("ours-{i}-{round}"), format!("theirs-{i}-{round}"));
@@ -230,7 +251,8 @@ fn main() {
         rss::IDLE_CLIENTS
     );
     println!("|---|---|---:|");
-    for (library, api, v) in rss::LIBRARIES {
+    let rss = std::env::var("ADAPTERS_ROWS").map_or(true, |r| r.contains("RSS"));
+    for (library, api, v) in rss::LIBRARIES.into_iter().filter(|_| rss) {
         let bytes = rss::per_client(library, addr);
         println!("| {api} | {v} | {bytes:.0} |");
     }

@@ -455,7 +455,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
 /// [`connack`](Self::connack).
 pub struct Incoming<R: Role, P: PacketId = u16> {
     rx: queue::Receiver<GenericPacket<P>>,
-    task: Option<JoinHandle<Finished<R, P>>>,
+    task: Option<JoinHandle<Box<Finished<R, P>>>>,
     /// Boxed: an `Incoming` sits in the application's task for the whole
     /// connection, and most of them never finish while it is small.
     finished: Option<Box<Finished<R, P>>>,
@@ -495,7 +495,7 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
             };
             let result = std::task::ready!(Pin::new(task).poll(cx));
             self.task = None;
-            self.finished = result.ok().map(Box::new);
+            self.finished = result.ok();
         }
         Poll::Ready(self.finished.as_mut().and_then(|f| f.leftover.pop_front()))
     }
@@ -507,7 +507,7 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
         if let Some(task) = &mut self.task {
             let result = task.await;
             self.task = None;
-            self.finished = result.ok().map(Box::new);
+            self.finished = result.ok();
         }
     }
 

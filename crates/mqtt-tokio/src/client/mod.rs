@@ -128,12 +128,10 @@ impl Client {
         );
         let (state_tx, state) = watch::channel(ClientState::Closed { reason: None });
         let stop = Arc::new(Stop::default());
-        let mut supervisor = Supervisor::new(options, state_tx, stop.clone());
-        let running = supervisor
-            .attempt(conn, handover)
-            .await
-            .map_err(|(_, _, e)| e)?;
-        tokio::spawn(supervisor.run(running));
+        let supervisor = Supervisor::new(options, state_tx, stop.clone());
+        let (first, connected) = oneshot::channel();
+        tokio::spawn(supervisor.run(Box::new((conn, handover)), first));
+        connected.await.unwrap_or(Err(Error::Closed))?;
         let client = Client { tx, state, stop };
         Ok((client, Messages { rx }))
     }

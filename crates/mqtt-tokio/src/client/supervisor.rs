@@ -3,13 +3,14 @@
 //! the channels to the handles and the waiting calls pass from one driver
 //! to the next ([`Handover`]).
 
+use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::{role, GenericConnection};
 use tokio::sync::{oneshot, watch, Notify};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -18,7 +19,35 @@ use crate::driver::{Driver, Finished, Handover};
 use crate::Error;
 
 type Connection = GenericConnection<role::Client, u16>;
-type Running = JoinHandle<Finished<role::Client, u16>>;
+
+/// Where the first attempt's outcome goes: to [`Client::connect`](crate::Client::connect).
+pub(crate) type First = oneshot::Sender<Result<(), Error>>;
+
+/// What passes from one network connection to the next: the session and
+/// the handover. Boxed: a future holds its arguments and the values it
+/// moves for its whole life, and the client's one task should not hold
+/// these twice beside the driver that owns them while connected.
+type Next = Box<(Connection, Handover<u16>)>;
+
+/// How a network connection ended.
+enum Attempt {
+    /// It was established (CONNACK accepted), and ran until it ended;
+    /// the last network error, if any.
+    Ran(Next, Option<Error>),
+    /// It failed before the CONNACK, and why.
+    Failed(Next, Error),
+}
+
+/// What the driver left when it ended.
+fn left_by(finished: Box<Finished<role::Client, u16>>) -> Next {
+    let handover = finished.handover.expect("a client's driver hands over");
+    Box::new((finished.connection, handover))
+}
+
+/// An attempt whose driver ended before the CONNACK with `error`.
+fn failed(finished: Box<Finished<role::Client, u16>>, error: Error) -> Attempt {
+    Attempt::Failed(left_by(finished), error)
+}
 
 /// [`Client::disconnect`](crate::Client::disconnect) asked the client to end.
 #[derive(Default)]
@@ -69,145 +98,158 @@ impl Supervisor {
         }
     }
 
-    /// One attempt: TCP, CONNECT, CONNACK, within the connect timeout;
-    /// returns the driver's task, running. `Err` gives the connection and
-    /// the handover back, with why it failed.
-    pub(crate) async fn attempt(
-        &mut self,
-        conn: Connection,
-        handover: Handover<u16>,
-    ) -> Result<Running, (Connection, Handover<u16>, Error)> {
+    /// Runs the client until it ends, in the task of its own: the first
+    /// attempt (its outcome goes to `first`; a failure ends the client),
+    /// then each connection until it is lost, the backoff, and the next
+    /// attempt. The delays grow with every attempt until a connection
+    /// lasts the backoff's cap; the client gives up after the backoff's
+    /// maximum of failed attempts in a row.
+    ///
+    /// One task per client: the driver of the current connection runs
+    /// inside this future, not in a task of its own. Not an `async fn
+    /// run(mut self, ..)`, whose future would hold the supervisor twice
+    /// (the argument and its `mut` binding).
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn run(mut self, mut next: Next, first: First) -> impl Future<Output = ()> + Send {
+        async move {
+            let mut first = Some(first);
+            let (mut streak, mut failures) = (0u32, 0u32);
+            loop {
+                let started = Instant::now();
+                let reason;
+                (next, reason) = match self.connection(next, &mut first).await {
+                    Attempt::Ran(next, reason) => {
+                        failures = 0;
+                        if let Some(reconnect) = self.options.reconnect {
+                            streak = reconnect.after(streak, started.elapsed());
+                        }
+                        (next, reason.map(Arc::new))
+                    }
+                    Attempt::Failed(next, e) => {
+                        if let Some(first) = first.take() {
+                            let _ = first.send(Err(e));
+                            return self.end(next.1, None).await;
+                        }
+                        tracing::debug!(error = %e, attempt = failures, "reconnection failed");
+                        failures = failures.saturating_add(1);
+                        (next, Some(Arc::new(e)))
+                    }
+                };
+                let handover = &next.1;
+                let Some(reconnect) = self.options.reconnect else {
+                    return self.end(next.1, reason).await;
+                };
+                if handover.ended || self.stop.asked() || !reconnect.allows(failures) {
+                    return self.end(next.1, reason).await;
+                }
+                let delay = reconnect.jittered(streak);
+                streak = streak.saturating_add(1);
+                tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
+                self.state.send_replace(ClientState::Reconnecting {
+                    attempt: failures,
+                    delay,
+                    reason: reason.clone(),
+                });
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = self.stop.notify.notified() => {}
+                }
+                let handover = &next.1;
+                let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
+                if self.stop.asked() || gone {
+                    return self.end(next.1, reason).await;
+                }
+            }
+        }
+    }
+
+    /// One network connection: TCP (TLS, WebSocket), CONNECT and CONNACK
+    /// within the connect timeout, then its driver until it ends. The
+    /// first CONNACK's acceptance goes to `first`.
+    async fn connection(&mut self, next: Next, first: &mut Option<First>) -> Attempt {
         let deadline = Instant::now() + self.options.connect_timeout;
-        let opening = tokio::time::timeout_at(deadline, transport::open(&self.options));
-        let stream = match opening.await {
+        // Boxed: the transports' connect futures are large and live only
+        // while connecting.
+        let opening = Box::pin(transport::open(&self.options));
+        let stream = match tokio::time::timeout_at(deadline, opening).await {
             Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Err((conn, handover, e)),
-            Err(_) => return Err((conn, handover, timed_out())),
+            Ok(Err(e)) => return Attempt::Failed(next, e),
+            Err(_) => return Attempt::Failed(next, timed_out()),
         };
         let connect = match self
             .options
             .connect_packet(self.connected_once, &self.client_id)
         {
             Ok(connect) => connect,
-            Err(e) => return Err((conn, handover, e)),
+            Err(e) => return Attempt::Failed(next, e),
         };
         // A fresh one: a stale permit of the last driver's would abort this one.
-        let mut handover = handover;
-        handover.abort = Arc::new(Notify::new());
-        let abort = handover.abort.clone();
-        let (reply, answer) = oneshot::channel();
-        let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
+        let abort = Arc::new(Notify::new());
+        let (reply, mut answer) = oneshot::channel();
         let span = tracing::info_span!("mqtt_client", client_id = %self.client_id);
-        {
-            let _enter = span.enter();
+        let driver = span.in_scope(|| {
+            let (conn, mut handover) = *next;
+            handover.abort = abort.clone();
+            let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
             driver.start_connect(connect, reply);
-        }
-        let task = tokio::spawn(driver.run().instrument(span));
-        let outcome = tokio::time::timeout_at(deadline, answer).await;
-        let connack = match outcome {
-            Ok(Ok(Ok(connack))) => connack,
-            other => {
-                abort.notify_one();
-                let error = match other {
-                    Ok(Ok(Err(e))) => e,
-                    Err(_) => timed_out(),
+            driver
+        });
+        let mut running = pin!(driver.run().instrument(span));
+        let connack = tokio::select! {
+            finished = &mut running => Err(Some(finished)),
+            answer = tokio::time::timeout_at(deadline, &mut answer) => match answer {
+                Ok(Ok(Ok(connack))) => Ok(connack),
+                Ok(Ok(Err(e))) => return self.failed(running, abort, e).await,
+                Ok(Err(_)) => Err(None),
+                Err(_) => return self.failed(running, abort, timed_out()).await,
+            },
+        };
+        let connack = match connack {
+            Ok(connack) => connack,
+            Err(finished) => {
+                let error = match answer.try_recv() {
+                    Ok(Err(e)) => e,
                     _ => Error::Closed,
                 };
-                return match task.await {
-                    Ok(finished) => {
-                        let handover = finished.handover.expect("a client's driver hands over");
-                        Err((finished.connection, handover, error))
-                    }
-                    Err(join) => std::panic::resume_unwind(join.into_panic()),
+                let finished = match finished {
+                    Some(finished) => finished,
+                    None => running.await,
                 };
+                return failed(finished, error);
             }
         };
         let (session_present, assigned) = connack_facts(&connack);
+        // Not kept for the connection's life: it holds its frame's buffer.
+        drop(connack);
         if let Some(assigned) = assigned {
             self.client_id = assigned;
         }
         self.connected_once = true;
         self.state
             .send_replace(ClientState::Connected { session_present });
-        Ok(task)
+        if let Some(first) = first.take() {
+            let _ = first.send(Ok(()));
+        }
+        let mut finished = running.await;
+        let reason = finished.reason.take();
+        Attempt::Ran(left_by(finished), reason)
     }
 
-    /// Runs until the client ends: waits for each connection to end, then
-    /// reconnects with backoff. The delays grow with every attempt until a
-    /// connection lasts the backoff's cap; the client gives up after the
-    /// backoff's maximum of failed attempts in a row.
-    pub(crate) async fn run(mut self, mut task: Running) {
-        let mut streak = 0u32;
-        loop {
-            let started = Instant::now();
-            let finished = match task.await {
-                Ok(finished) => finished,
-                Err(join) => std::panic::resume_unwind(join.into_panic()),
-            };
-            streak = match self.options.reconnect {
-                Some(reconnect) => reconnect.after(streak, started.elapsed()),
-                None => streak,
-            };
-            // Boxed: while a connection runs, this task holds only what
-            // waits for its end, not the state of a reconnection.
-            match Box::pin(self.reconnect(finished, &mut streak)).await {
-                Some(running) => task = running,
-                None => return,
-            }
-        }
-    }
-
-    /// After a connection ended: waits the backoff and attempts until one
-    /// connects (its driver, running) or the client ends (`None`).
-    async fn reconnect(
-        &mut self,
-        finished: Finished<role::Client, u16>,
-        streak: &mut u32,
-    ) -> Option<Running> {
-        let mut handover = finished.handover.expect("a client's driver hands over");
-        let mut conn = finished.connection;
-        let mut reason = finished.reason.map(Arc::new);
-        let Some(reconnect) = self.options.reconnect else {
-            return self.end(handover, reason).await;
-        };
-        if handover.ended || self.stop.asked() {
-            return self.end(handover, reason).await;
-        }
-        let mut failures = 0u32;
-        loop {
-            if !reconnect.allows(failures) {
-                return self.end(handover, reason).await;
-            }
-            let delay = reconnect.jittered(*streak);
-            *streak = streak.saturating_add(1);
-            tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
-            self.state.send_replace(ClientState::Reconnecting {
-                attempt: failures,
-                delay,
-                reason: reason.clone(),
-            });
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = self.stop.notify.notified() => {}
-            }
-            let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
-            if self.stop.asked() || gone {
-                return self.end(handover, reason).await;
-            }
-            match self.attempt(conn, handover).await {
-                Ok(running) => return Some(running),
-                Err((c, h, e)) => {
-                    tracing::debug!(error = %e, attempt = failures, "reconnection failed");
-                    (conn, handover, reason) = (c, h, Some(Arc::new(e)));
-                    failures = failures.saturating_add(1);
-                }
-            }
-        }
+    /// The attempt failed with `error` before the CONNACK: the driver is
+    /// aborted and gives the connection and the handover back.
+    async fn failed(
+        &self,
+        running: Pin<&mut impl Future<Output = Box<Finished<role::Client, u16>>>>,
+        abort: Arc<Notify>,
+        error: Error,
+    ) -> Attempt {
+        abort.notify_one();
+        failed(running.await, error)
     }
 
     /// The client ends: callers still waiting learn it, the messages
     /// received but not yet taken are delivered, the state says why.
-    async fn end<T>(&self, mut handover: Handover<u16>, reason: Option<Arc<Error>>) -> Option<T> {
+    async fn end(&self, mut handover: Handover<u16>, reason: Option<Arc<Error>>) {
         handover.tracker.close();
         // Commands still queued are dropped with their reply channels:
         // their callers get `Error::Closed`.
@@ -215,7 +257,6 @@ impl Supervisor {
         self.state.send_replace(ClientState::Closed { reason });
         let pending = &mut handover.pending;
         while !pending.is_empty() && handover.incoming_tx.send_from(pending).await {}
-        None
     }
 }
 
@@ -272,33 +313,18 @@ mod tests {
         );
     }
 
-    /// An idle client holds two tasks, each allocated at its future's
-    /// size: the supervisor's must not hold a reconnection's state (the
-    /// transport's connect futures) while a connection runs.
+    /// An idle client is one task, allocated at its future's size: the
+    /// driver's state and the supervisor's, not a reconnection's (the
+    /// transports' connect futures are boxed while they live).
     #[test]
-    fn an_idle_clients_tasks_stay_small() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let _enter = runtime.enter();
+    fn an_idle_client_is_one_small_task() {
         let (state, _) = watch::channel(ClientState::Closed { reason: None });
         let options = ClientOptions::new("mqtt://h").unwrap();
         let supervisor = Supervisor::new(options, state, Arc::default());
-        let run = supervisor.run(tokio::spawn(async { unreachable!() }));
-        assert!(
-            std::mem::size_of_val(&run) <= 1280,
-            "{}",
-            std::mem::size_of_val(&run)
-        );
-
         let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
         let conn = Connection::with_options(ProtocolVersion::V5_0, Default::default());
-        let (stream, _peer) = tokio::io::duplex(64);
-        let driver = Driver::resume(conn, stream, crate::Config::default(), handover).run();
-        assert!(
-            std::mem::size_of_val(&driver) <= 2304,
-            "{}",
-            std::mem::size_of_val(&driver)
-        );
+        let run = supervisor.run(Box::new((conn, handover)), oneshot::channel().0);
+        let size = std::mem::size_of_val(&run);
+        assert!(size <= 3584, "{size}");
     }
 }

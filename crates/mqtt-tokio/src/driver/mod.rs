@@ -368,7 +368,7 @@ where
     /// future would hold the driver twice (the argument and its `mut`
     /// binding): the block captures it once.
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn run(mut self) -> impl std::future::Future<Output = Finished<R, P>> + Send {
+    pub(crate) fn run(mut self) -> impl std::future::Future<Output = Box<Finished<R, P>>> + Send {
         async move {
             self.drive().await;
             self.shutdown().await;
@@ -531,7 +531,7 @@ where
     }
 
     /// Answers whatever still waits, and hands over the connection.
-    fn finish(mut self) -> Finished<R, P> {
+    fn finish(mut self) -> Box<Finished<R, P>> {
         // What was never written releases the identifiers it asked to.
         for (_, id) in self.out_ids.take() {
             let _ = self.conn.release_packet_id(id);
@@ -557,7 +557,7 @@ where
             let conn = &mut self.conn;
             tracker.connection_ended(|id| drop(conn.release_packet_id(id)));
             let gone = self.cmds_closed && self.discard_incoming;
-            return Finished {
+            return Box::new(Finished {
                 connection: self.conn,
                 leftover: VecDeque::new(),
                 reason,
@@ -569,7 +569,7 @@ where
                     abort: self.abort,
                     ended: closed_by_user || gone,
                 }),
-            };
+            });
         }
         self.refuse_commands();
         let leftover = if self.discard_incoming {
@@ -577,12 +577,12 @@ where
         } else {
             self.pending.take()
         };
-        Finished {
+        Box::new(Finished {
             connection: self.conn,
             leftover,
             reason,
             handover: None,
-        }
+        })
     }
 
     /// Closes the command channel and answers what waits in it: the
