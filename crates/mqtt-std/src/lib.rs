@@ -78,12 +78,16 @@
 //! ```
 
 mod client;
+mod connect;
 mod deadline;
 mod endpoint;
 mod error;
 mod server;
 
-pub use client::ConnectPacket;
+pub use client::{
+    Client, ClientOptions, ClientState, Delivered, Error, Granted, Messages, StateWatch,
+};
+pub use connect::ConnectPacket;
 pub use deadline::Deadline;
 pub use endpoint::{ClientEndpoint, Endpoint, GenericEndpoint, ServerEndpoint};
 pub use error::{io_error, send_io_error};
@@ -93,7 +97,7 @@ pub use mqtt_core;
 /// The core's types an application of this crate uses, re-exported.
 pub use mqtt_core::{
     bytes, codec, role, session, AckPolicy, ConnectionError, ConnectionOptions, ConnectionState,
-    Event, GenericEvent, SendError, TimerKind, TimerTable,
+    Event, GenericEvent, Reconnect, SendError, TimerKind, TimerTable,
 };
 
 /// What a program using this crate names, in one `use`:
@@ -101,6 +105,9 @@ pub use mqtt_core::{
 /// [`prelude`](mqtt_core::prelude) (packets, [`Message`](codec::Message),
 /// [`QoS`](codec::QoS), options, events, errors) and the endpoints.
 pub mod prelude {
-    pub use crate::{ClientEndpoint, Endpoint, GenericEndpoint, ServerEndpoint};
+    pub use crate::{
+        Client, ClientEndpoint, ClientOptions, ClientState, Delivered, Endpoint, GenericEndpoint,
+        Messages, Reconnect, ServerEndpoint, StateWatch,
+    };
     pub use mqtt_core::prelude::*;
 }

@@ -10,11 +10,10 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::cutter::Cutter;
 use common::t;
 use mqtt_codec::v5_0::PubackReasonCode;
 use mqtt_codec::{ProtocolVersion, QoS};
-use mqtt_testkit::Mosquitto;
+use mqtt_testkit::{Cutter, Mosquitto};
 use mqtt_tokio::{Client, ClientOptions, ClientState, Delivered, Error, Messages, Reconnect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -137,13 +136,13 @@ async fn cut_connections_lose_nothing() {
     };
     const N: usize = 200;
     for v in VERSIONS {
-        let cutter = Cutter::start(broker.addr()).await;
+        let cutter = Cutter::start(broker.addr());
         let (sub, mut messages) = connect(options(cutter.addr, "cut-sub", v)).await;
         t("subscribe", sub.subscribe("cut/#", QoS::ExactlyOnce))
             .await
             .unwrap();
         // Its own proxy: the two clients' connections are cut apart.
-        let pub_cutter = Cutter::start(broker.addr()).await;
+        let pub_cutter = Cutter::start(broker.addr());
         let (publisher, _unused) = connect(options(pub_cutter.addr, "cut-pub", v)).await;
 
         let publishing = tokio::spawn(async move {
@@ -235,7 +234,7 @@ async fn resubscribes_when_the_session_is_gone() {
         return;
     };
     for v in VERSIONS {
-        let cutter = Cutter::start(broker.addr()).await;
+        let cutter = Cutter::start(broker.addr());
         let forgetful = options(cutter.addr, "resub", v).session_expiry_interval(0);
         let (client, mut messages) = connect(forgetful).await;
         t("subscribe", client.subscribe("resub/#", QoS::AtLeastOnce))
