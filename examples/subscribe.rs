@@ -1,21 +1,22 @@
-//! Subscribes to a topic filter and prints each message that arrives
-//! (blocking, packet by packet, with `mqtt-std`). `--help` for usage.
+//! Subscribes to a topic filter and prints the messages that arrive
+//! (blocking, with `mqtt-std`'s `Client`, which reconnects). `--help` for
+//! usage.
 
 use clap::Parser;
-use mqtt_examples::cli::{Report, SubscribeArgs};
-use mqtt_examples::{print_received, subscribe};
-use mqtt_std::prelude::*;
+use mqtt_examples::cli::{print, Report, SubscribeArgs};
+use mqtt_std::codec::Message;
+
+/// Subscribes, then hands each message to `each`, `--count` of them.
+pub fn run(args: SubscribeArgs, each: impl FnMut(Message)) -> Result<(), Report> {
+    let (client, messages) = args.broker.connect_std("subscribe")?;
+    client.subscribe(&args.filter, args.qos)?;
+    // Blocks for each message; keep alive and reconnection run meanwhile.
+    messages
+        .take(args.count.unwrap_or(usize::MAX))
+        .for_each(each);
+    Ok(client.disconnect()?)
+}
 
 fn main() -> Result<(), Report> {
-    let args = SubscribeArgs::parse();
-    let filter = TopicFilter::new(args.filter.as_str())?;
-    let mut client = args.broker.connect_std("subscribe")?;
-    let id = client.acquire_packet_id()?;
-    client.send_generic(subscribe(args.broker.version, id, &filter, args.qos)?)?;
-    // `recv` blocks (keep alive runs meanwhile): the SUBACK, then messages.
-    let mut received = 0;
-    while args.count.is_none_or(|c| received < c) {
-        received += usize::from(print_received(&client.recv()?, &filter));
-    }
-    Ok(client.close()?)
+    run(SubscribeArgs::parse(), print)
 }

@@ -2,10 +2,8 @@
 //! URL and the MQTT version, QoS values, and errors printed for people.
 
 use std::fmt;
-use std::time::Duration;
 
 use mqtt_codec::{Message, ProtocolVersion, QoS};
-use mqtt_std::{ClientEndpoint, ConnectionOptions};
 use mqtt_tokio::{Client, ClientOptions, Messages};
 
 /// The command line of the `publish` examples.
@@ -67,32 +65,32 @@ impl Broker {
             .version(self.version);
         Client::connect(options)
             .await
-            .map_err(|e| match e.io_kind() {
-                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::TimedOut => {
-                    Report(format!(
-                "no broker at {}? start one with `cargo run --release --example broker` ({e})",
-                self.broker
-            ))
-                }
-                _ => Report(format!("{}: {e}", self.broker)),
-            })
+            .map_err(|e| self.explain(e.io_kind(), e))
     }
 
-    /// Connects `mqtt-std`'s packet-level [`ClientEndpoint`] named `name`
-    /// and the process id (Keep Alive 30 s, a clean start), like
-    /// [`connect`](Self::connect).
-    pub fn connect_std(&self, name: &str) -> Result<ClientEndpoint, Report> {
-        let options = ClientOptions::new(&self.broker)?;
-        let (host, port) = options.address();
-        let id = format!("{name}-{}", std::process::id());
-        let connect = crate::connect(self.version, &id, 30)?;
-        let (options, limit) = (ConnectionOptions::default(), Duration::from_secs(10));
-        match ClientEndpoint::connect((host, port), connect, options, limit) {
-            Ok((client, _connack)) => Ok(client),
-            Err(e) => Err(Report(format!(
-                "no broker at {}? start one with `cargo run --release --example broker` ({e})",
-                self.broker
-            ))),
+    /// Connects `mqtt-std`'s blocking [`mqtt_std::Client`] named `name`
+    /// and the process id, like [`connect`](Self::connect).
+    pub fn connect_std(
+        &self,
+        name: &str,
+    ) -> Result<(mqtt_std::Client, mqtt_std::Messages), Report> {
+        let options = mqtt_std::ClientOptions::new(&self.broker)?
+            .client_id(format!("{name}-{}", std::process::id()))
+            .version(self.version);
+        mqtt_std::Client::connect(options).map_err(|e| self.explain(e.io_kind(), e))
+    }
+
+    /// An error of connecting, for people: a broker that is not there gets
+    /// how to start one.
+    fn explain(&self, kind: std::io::ErrorKind, e: impl fmt::Display) -> Report {
+        match kind {
+            std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::TimedOut => {
+                Report(format!(
+                    "no broker at {}? start one with `cargo run --release --example broker` ({e})",
+                    self.broker
+                ))
+            }
+            _ => Report(format!("{}: {e}", self.broker)),
         }
     }
 }

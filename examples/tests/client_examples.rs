@@ -1,9 +1,16 @@
 //! The client examples' command lines answer `--help` with their usage, and
-//! the tokio examples carry a message through the example broker.
+//! the tokio and the blocking examples carry a message through the example
+//! broker.
 
+#[allow(dead_code)]
+#[path = "../publish.rs"]
+mod publish;
 #[allow(dead_code)]
 #[path = "../publish_tokio.rs"]
 mod publish_tokio;
+#[allow(dead_code)]
+#[path = "../subscribe.rs"]
+mod subscribe;
 #[allow(dead_code)]
 #[path = "../subscribe_tokio.rs"]
 mod subscribe_tokio;
@@ -114,4 +121,64 @@ fn a_missing_broker_is_explained() {
         )),
         "{text}"
     );
+}
+
+#[test]
+fn the_blocking_examples_meet_through_the_example_broker() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = BrokerConfig {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Default::default()
+    };
+    let broker = runtime.block_on(Broker::bind(config)).expect("bind");
+    let url = format!("mqtt://{}", broker.local_addr());
+    runtime.spawn(broker.run());
+    for version in ["5", "3.1.1"] {
+        let args = [
+            "subscribe",
+            "-b",
+            &url,
+            "--mqtt",
+            version,
+            "-c",
+            "1",
+            "ex/#",
+        ];
+        let args = SubscribeArgs::try_parse_from(args).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let subscriber = std::thread::spawn(move || {
+            subscribe::run(args, move |m| tx.send(m).unwrap()).map_err(|e| format!("{e:?}"))
+        });
+        // Published until the subscription is in place.
+        let message = loop {
+            let args = ["publish", "-b", &url, "--mqtt", version, "ex/1", "hi"];
+            let args = PublishArgs::try_parse_from(args).unwrap();
+            let delivered = publish::run(args).expect("published");
+            if version == "5"
+                && delivered
+                    == mqtt_std::Delivered::Acknowledged(PubackReasonCode::NoMatchingSubscribers)
+            {
+                continue;
+            }
+            if let Ok(message) = rx.recv_timeout(Duration::from_millis(300)) {
+                break message;
+            }
+        };
+        assert_eq!(
+            (message.topic_name(), message.payload()),
+            ("ex/1", &b"hi"[..])
+        );
+        let ended = subscriber.join().expect("the subscriber thread");
+        ended.expect("the subscriber ends after --count");
+    }
+}
+
+#[test]
+fn a_missing_broker_is_explained_to_the_blocking_examples() {
+    let url = format!("mqtt://{}", mqtt_testkit::free_addr());
+    let args = PublishArgs::try_parse_from(["publish", "-b", &url]).unwrap();
+    let text = format!("{:?}", publish::run(args).unwrap_err());
+    let expected =
+        format!("no broker at {url}? start one with `cargo run --release --example broker`");
+    assert!(text.starts_with(&expected), "{text}");
 }

@@ -6,22 +6,26 @@ mod connection;
 mod error;
 mod event;
 mod options;
+pub mod reconnect;
 pub mod role;
 mod sendable;
 mod state;
 mod timer_table;
 mod topic_alias;
+pub mod tracker;
 
 pub use connection::{Connection, GenericConnection, Published};
 pub use error::{ConnectionError, SendError};
 pub use event::{Event, GenericEvent, TimerKind};
 pub use mqtt_session::MonotonicTime;
 pub use options::{AckPolicy, ConnectionOptions};
+pub use reconnect::Reconnect;
 pub use role::{Role, RoleKind};
 pub use sendable::Sendable;
 pub use state::ConnectionState;
 pub use timer_table::TimerTable;
 pub use topic_alias::{TopicAliasError, TopicAliasRecv, TopicAliasSend};
+pub use tracker::{Delivered, Granted};
 
 /// The buffers packets are read from and written to (the `bytes` crate).
 pub use bytes;
@@ -41,7 +45,7 @@ pub mod prelude {
     };
     pub use crate::{
         role, AckPolicy, Connection, ConnectionError, ConnectionOptions, ConnectionState, Event,
-        GenericConnection, GenericEvent, MonotonicTime, Published, SendError, TimerKind,
+        GenericConnection, GenericEvent, MonotonicTime, Published, Reconnect, SendError, TimerKind,
         TimerTable,
     };
     pub use bytes::{Bytes, BytesMut};

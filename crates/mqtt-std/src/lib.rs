@@ -1,7 +1,34 @@
-//! Blocking MQTT v3.1.1 and v5.0 endpoints over `std::net`, driving the
-//! Sans-I/O connection of [`mqtt_core`].
+//! Blocking MQTT v3.1.1 and v5.0 clients and endpoints over `std::net`,
+//! driving the Sans-I/O connection of [`mqtt_core`].
 //!
-//! An endpoint owns a stream (`TcpStream` by default, or any
+//! - [`Client`] is the high-level client, the same shape as mqtt-tokio's:
+//!   [`ClientOptions`] from an `mqtt://` URL and a builder; `publish`
+//!   returns with the broker's answer ([`Delivered`]: at the PUBACK or
+//!   PUBCOMP), `subscribe` with the QoS granted; received
+//!   [`Message`](codec::Message)s come from [`Messages`] (an iterator);
+//!   a lost connection is re-established with the core's [`Reconnect`]
+//!   backoff, the session resumed (unacknowledged QoS 1 and 2 messages go
+//!   again, [MQTT-4.4.0-1]) and the subscriptions made again when the
+//!   broker kept no session; [`Client::state`] and [`StateWatch`] report
+//!   each change; errors are [`Error`]. A background thread runs the
+//!   connection (see [`Client::connect`]).
+//!
+//! ```no_run
+//! use mqtt_std::prelude::*;
+//!
+//! let options = ClientOptions::new("mqtt://127.0.0.1:1883")?.client_id("demo");
+//! let (client, mut messages) = Client::connect(options)?;
+//! client.subscribe("sensors/#", QoS::AtLeastOnce)?;
+//! client.publish("sensors/1", QoS::AtLeastOnce, false, "21.5")?; // PUBACK came
+//! if let Some(message) = messages.recv() {
+//!     println!("{}: {:?}", message.topic_name(), message.payload());
+//! }
+//! client.disconnect()?;
+//! # Ok::<(), mqtt_std::Error>(())
+//! ```
+//!
+//! Under it, the low layer, packet by packet (it does not reconnect):
+//! an endpoint owns a stream (`TcpStream` by default, or any
 //! `Read + Write + `[`Deadline`]) and a [`GenericConnection`](mqtt_core::GenericConnection).
 //! Its loop is the core's: read → `recv` → handle the events → write. It
 //! holds no MQTT rule of its own: acknowledgements, keep alive, Topic
@@ -78,12 +105,16 @@
 //! ```
 
 mod client;
+mod connect;
 mod deadline;
 mod endpoint;
 mod error;
 mod server;
 
-pub use client::ConnectPacket;
+pub use client::{
+    Client, ClientOptions, ClientState, Delivered, Error, Granted, Messages, StateWatch,
+};
+pub use connect::ConnectPacket;
 pub use deadline::Deadline;
 pub use endpoint::{ClientEndpoint, Endpoint, GenericEndpoint, ServerEndpoint};
 pub use error::{io_error, send_io_error};
@@ -93,14 +124,17 @@ pub use mqtt_core;
 /// The core's types an application of this crate uses, re-exported.
 pub use mqtt_core::{
     bytes, codec, role, session, AckPolicy, ConnectionError, ConnectionOptions, ConnectionState,
-    Event, GenericEvent, SendError, TimerKind, TimerTable,
+    Event, GenericEvent, Reconnect, SendError, TimerKind, TimerTable,
 };
 
 /// What a program using this crate names, in one `use`:
 /// `use mqtt_std::prelude::*;` gives the core's
 /// [`prelude`](mqtt_core::prelude) (packets, [`Message`](codec::Message),
-/// [`QoS`](codec::QoS), options, events, errors) and the endpoints.
+/// [`QoS`](codec::QoS), options, events, errors), the client and the endpoints.
 pub mod prelude {
-    pub use crate::{ClientEndpoint, Endpoint, GenericEndpoint, ServerEndpoint};
+    pub use crate::{
+        Client, ClientEndpoint, ClientOptions, ClientState, Delivered, Endpoint, GenericEndpoint,
+        Messages, Reconnect, ServerEndpoint, StateWatch,
+    };
     pub use mqtt_core::prelude::*;
 }

@@ -1,7 +1,8 @@
 //! Test support for the MQTT workspace, std only and free of MQTT logic:
 //! a [`Mosquitto`] broker started on a free loopback port with its own
 //! configuration file, the [`mosquitto_pub`] and [`mosquitto_sub`] command
-//! line clients, free ports, and [`run_with_timeout`] so that a hung test
+//! line clients, a [`Cutter`] proxy that cuts every connection it carries,
+//! free ports, and [`run_with_timeout`] so that a hung test
 //! fails instead of hanging CI.
 //!
 //! Every helper that needs a mosquitto binary returns `None` when it is
@@ -23,11 +24,13 @@
 //! ```
 
 mod clients;
+mod cutter;
 mod mosquitto;
 mod port;
 mod timeout;
 
 pub use clients::{mosquitto_pub, mosquitto_sub, Subscriber};
+pub use cutter::Cutter;
 pub use mosquitto::Mosquitto;
 pub use port::{free_addr, free_port};
 pub use timeout::run_with_timeout;

@@ -9,11 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::cutter::Cutter;
 use common::{delivery, t};
 use mqtt_codec::v5_0::PubackReasonCode;
 use mqtt_codec::{ProtocolVersion, QoS};
-use mqtt_testkit::Mosquitto;
+use mqtt_testkit::{Cutter, Mosquitto};
 use mqtt_tokio::{Client, ClientOptions, ClientState, Delivered, Error, Messages, Reconnect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -142,13 +141,13 @@ async fn cut_connections_lose_nothing() {
     };
     const N: usize = 200;
     for v in VERSIONS {
-        let cutter = Cutter::start(broker.addr()).await;
+        let cutter = Cutter::start(broker.addr());
         let (sub, mut messages) = connect(options(cutter.addr, "cut-sub", v)).await;
         t("subscribe", sub.subscribe("cut/#", QoS::ExactlyOnce))
             .await
             .unwrap();
         // Its own proxy: the two clients' connections are cut apart.
-        let pub_cutter = Cutter::start(broker.addr()).await;
+        let pub_cutter = Cutter::start(broker.addr());
         let (publisher, _unused) = connect(options(pub_cutter.addr, "cut-pub", v)).await;
 
         let publishing = delivery::publish_numbered(&publisher, "cut/x", N);
@@ -180,7 +179,7 @@ async fn resubscribes_when_the_session_is_gone() {
         return;
     };
     for v in VERSIONS {
-        let cutter = Cutter::start(broker.addr()).await;
+        let cutter = Cutter::start(broker.addr());
         let forgetful = options(cutter.addr, "resub", v).session_expiry_interval(0);
         let (client, mut messages) = connect(forgetful).await;
         t("subscribe", client.subscribe("resub/#", QoS::AtLeastOnce))

@@ -3,7 +3,6 @@
 //! [`Message`]s, automatic reconnection that resumes the session. Under it,
 //! [`ClientEndpoint`] speaks packet by packet.
 
-mod backoff;
 mod connect;
 mod messages;
 mod options;
@@ -19,9 +18,9 @@ use mqtt_codec::{Message, QoS, TopicFilter};
 use tokio::sync::{oneshot, watch};
 
 pub use crate::driver::tracker::{Delivered, Granted};
-pub use backoff::Reconnect;
 pub use connect::{ClientEndpoint, IntoConnect};
 pub use messages::Messages;
+pub use mqtt_core::Reconnect;
 pub use options::ClientOptions;
 
 use crate::driver::{Command, Handover, Reply};

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion};
 use mqtt_core::ConnectionOptions;
 
-use super::backoff::Reconnect;
 use crate::{Config, Error};
+use mqtt_core::Reconnect;
 
 /// QoS 1 and 2 messages in flight by default ([`ClientOptions::send_maximum`]).
 const DEFAULT_SEND_MAXIMUM: u16 = 20;

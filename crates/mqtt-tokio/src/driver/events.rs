@@ -7,7 +7,7 @@ use mqtt_core::{ConnectionError, ConnectionState, GenericEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::{is_connack, Driver};
+use super::{is_connack, tracker, Driver};
 use crate::queue::TrySendError;
 use crate::Error;
 
@@ -56,16 +56,20 @@ where
                         // A high-level client: acknowledgements answer
                         // their callers, messages go to the application.
                         let publish = packet.packet_type() == PacketType::Publish;
-                        if !tracker.on_packet(&packet) && publish && !self.discard_incoming {
-                            self.receive(packet);
+                        if publish {
+                            if !self.discard_incoming {
+                                self.receive(packet);
+                            }
+                        } else if let Some(answer) = tracker.on_packet(&packet) {
+                            tracker::send(answer);
                         }
                     } else if !self.discard_incoming {
                         self.receive(packet);
                     }
                 }
                 GenericEvent::NotifyPacketIdReleased(id) => {
-                    if let Some(tracker) = &mut self.tracker {
-                        tracker.on_released(id);
+                    if let Some(answer) = self.tracker.as_mut().and_then(|t| t.on_released(id)) {
+                        tracker::send(answer);
                     }
                 }
                 timer @ (GenericEvent::RequestTimerReset { .. }
@@ -122,12 +126,13 @@ where
         if let Some(reply) = self.connect_reply.take() {
             let session_present = self.conn.session_present();
             tracing::info!(version = ?self.conn.version(), session_present, "connected");
-            if let Some(tracker) = self.tracker.as_deref().filter(|t| t.resubscribe) {
-                // A new session has none of the client's subscriptions.
-                let subscriptions = tracker.subscriptions().to_vec();
-                if !session_present && !subscriptions.is_empty() {
-                    self.subscribe(subscriptions, None);
-                }
+            // A new session has none of the client's subscriptions.
+            let again = self
+                .tracker
+                .as_deref()
+                .map(|t| t.resubscriptions(session_present));
+            if let Some(Some(subscriptions)) = again {
+                self.subscribe(subscriptions, None);
             }
             match self.connack.take() {
                 Some(connack) => {

@@ -555,7 +555,7 @@ where
         }
         if let Some(mut tracker) = self.tracker.take() {
             let conn = &mut self.conn;
-            tracker.connection_ended(|id| drop(conn.release_packet_id(id)));
+            tracker::send_all(tracker.connection_ended(|id| drop(conn.release_packet_id(id))));
             let gone = self.cmds_closed && self.discard_incoming;
             return Box::new(Finished {
                 connection: self.conn,

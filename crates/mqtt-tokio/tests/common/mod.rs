@@ -2,7 +2,6 @@
 //! builders of both versions, a loopback client/server pair.
 #![allow(dead_code)]
 
-pub mod cutter;
 pub mod delivery;
 pub mod proxy;
 

@@ -1,4 +1,4 @@
-//! Client side: [`GenericEndpoint::connect`] and [`ConnectPacket`].
+//! Client side of the endpoint: [`GenericEndpoint::connect`] and [`ConnectPacket`].
 
 use std::io::{self, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

@@ -1,5 +1,7 @@
-//! [`Reconnect`]: when a [`Client`](crate::Client) tries again, exponential
-//! backoff with jitter and a cap.
+//! [`Reconnect`]: when a high-level client tries again after losing its
+//! network connection, exponential backoff with jitter and a cap. Sans-I/O:
+//! it computes delays and counts attempts; the adapter sleeps (mqtt-tokio's
+//! and mqtt-std's `Client` both use it).
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -13,7 +15,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use mqtt_tokio::Reconnect;
+/// use mqtt_core::Reconnect;
 ///
 /// let r = Reconnect::new(Duration::from_millis(50), Duration::from_secs(10)).jitter(0.0);
 /// assert_eq!(r.delay(0), Duration::from_millis(50));
@@ -70,16 +72,29 @@ impl Reconnect {
 
     /// The place in the sequence after a connection that `lasted`: one
     /// that lasted the cap starts it over, one that failed sooner goes on
-    /// from `streak`.
-    pub(crate) fn after(&self, streak: u32, lasted: Duration) -> u32 {
+    /// from `streak`. Call it when an established connection is lost, with
+    /// the place reached before it, and number the next delays from what it
+    /// returns (so a broker that accepts and at once drops a client still
+    /// sees the delays grow).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use mqtt_core::Reconnect;
+    ///
+    /// let r = Reconnect::new(Duration::from_millis(100), Duration::from_secs(5));
+    /// assert_eq!(r.after(6, Duration::from_secs(5)), 0);
+    /// assert_eq!(r.after(6, Duration::from_secs(1)), 6);
+    /// ```
+    pub fn after(&self, streak: u32, lasted: Duration) -> u32 {
         match lasted >= self.max {
             true => 0,
             false => streak,
         }
     }
 
-    /// Whether the attempt numbered `attempt` (from 0) may be made.
-    pub(crate) fn allows(&self, attempt: u32) -> bool {
+    /// Whether the attempt numbered `attempt` (failed attempts in a row so
+    /// far, from 0) may be made; see [`max_attempts`](Self::max_attempts).
+    pub fn allows(&self, attempt: u32) -> bool {
         self.attempts.is_none_or(|n| attempt < n)
     }
 
@@ -89,8 +104,10 @@ impl Reconnect {
         Duration::from_secs_f64(grown.min(self.max.as_secs_f64()))
     }
 
-    /// [`delay`](Self::delay) with jitter.
-    pub(crate) fn jittered(&self, attempt: u32) -> Duration {
+    /// [`delay`](Self::delay) with jitter: drawn uniformly within ± the
+    /// jitter fraction of it, from the process's random hash keys (no clock,
+    /// no random-number crate). The delay to sleep before an attempt.
+    pub fn jittered(&self, attempt: u32) -> Duration {
         let delay = self.delay(attempt).as_secs_f64();
         // A uniform draw in [-1, 1) from the process's random hash keys.
         let draw = RandomState::new().hash_one(attempt) as f64 / u64::MAX as f64 * 2.0 - 1.0;
