@@ -34,5 +34,5 @@ pub use packet_id::PacketId;
 pub use properties::{MessageProperties, MessagePropertiesView};
 pub use qos::QoS;
 pub use string::{BinaryData, MqttString};
-pub use topic::{SharedSubscription, TopicError, TopicFilter, TopicName};
+pub use topic::{IntoTopicName, SharedSubscription, TopicError, TopicFilter, TopicName};
 pub use version::ProtocolVersion;

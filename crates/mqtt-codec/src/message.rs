@@ -10,7 +10,7 @@ use crate::properties::{
     PublishPropertiesView, SubscriptionIdentifier, Values,
 };
 use crate::publish::{self as common};
-use crate::{BuildError, QoS, TopicName};
+use crate::{BuildError, IntoTopicName, QoS, TopicError, TopicName};
 
 /// An Application Message (§1.2): a Topic Name, a payload, a QoS, RETAIN,
 /// and the properties a v5.0 PUBLISH carries from its publisher to its
@@ -150,6 +150,26 @@ impl Message {
             content: Content::built(topic, &[], payload.into()),
             qos: QoS::AtMostOnce,
             flags: 0,
+        })
+    }
+
+    /// The message of a topic-level publish: `payload` to `topic_name` at
+    /// `qos`, the topic's retained message when `retain`, no properties.
+    /// Allocates nothing for a [`TopicName`] (shared) or a `String` (taken
+    /// over); a `&str` is copied. Errs on an invalid Topic Name (§4.7.3).
+    pub fn from_parts(
+        topic_name: impl IntoTopicName,
+        qos: QoS,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<Self, TopicError> {
+        // A valid Topic Name is not empty [MQTT-4.7.3-1].
+        let topic = topic_name.into_topic_name()?.into_bytes();
+        Ok(Message {
+            topic_len: topic.len() as u16,
+            content: Content::built(topic, &[], payload.into()),
+            qos,
+            flags: common::flags(false, retain),
         })
     }
 
@@ -326,6 +346,44 @@ mod tests {
     use crate::properties::UserProperty;
     use alloc::vec;
     use bytes::BytesMut;
+
+    #[test]
+    fn from_parts_takes_any_topic_name_and_checks_it() {
+        let topic = TopicName::new("a/b").unwrap();
+        let owned = alloc::string::String::from("a/b");
+        let made = [
+            Message::from_parts("a/b", QoS::AtLeastOnce, true, "x").unwrap(),
+            Message::from_parts(owned.clone(), QoS::AtLeastOnce, true, "x").unwrap(),
+            Message::from_parts(&owned, QoS::AtLeastOnce, true, "x").unwrap(),
+            Message::from_parts(&topic, QoS::AtLeastOnce, true, "x").unwrap(),
+            Message::from_parts(topic.clone(), QoS::AtLeastOnce, true, "x").unwrap(),
+        ];
+        for m in &made {
+            assert_eq!(
+                (m.topic_name(), m.qos(), m.retain()),
+                ("a/b", QoS::AtLeastOnce, true)
+            );
+            assert_eq!(m.payload(), b"x");
+            assert_eq!(m, &made[0]);
+        }
+        let shared = Message::from_parts(&topic, QoS::AtMostOnce, false, "").unwrap();
+        assert_eq!(
+            shared.topic_name().as_ptr(),
+            topic.as_str().as_ptr(),
+            "a TopicName is shared, not copied"
+        );
+        assert!(!Message::from_parts("a/b", QoS::AtMostOnce, false, "")
+            .unwrap()
+            .retain());
+        assert_eq!(
+            Message::from_parts("a/+", QoS::AtMostOnce, false, ""),
+            Err(TopicError::WildcardInName)
+        );
+        assert_eq!(
+            Message::from_parts("", QoS::AtMostOnce, false, ""),
+            Err(TopicError::Empty)
+        );
+    }
 
     fn props() -> MessageProperties {
         MessageProperties {

@@ -23,7 +23,7 @@ mod name;
 mod share;
 
 pub use filter::TopicFilter;
-pub use name::TopicName;
+pub use name::{IntoTopicName, TopicName};
 pub use share::SharedSubscription;
 
 /// Why a string is not a valid Topic Name, Topic Filter or Shared

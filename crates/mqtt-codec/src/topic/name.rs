@@ -182,6 +182,46 @@ impl TryFrom<alloc::string::String> for TopicName {
     }
 }
 
+/// What a high-level publish takes as its Topic Name: a `&str` or
+/// `String` (checked, copied or taken over), or a [`TopicName`] already
+/// checked (no copy, no allocation: keep one and clone it per message).
+pub trait IntoTopicName {
+    /// The Topic Name; errs when it is not a valid one (§4.7.3).
+    fn into_topic_name(self) -> Result<TopicName, TopicError>;
+}
+
+impl IntoTopicName for TopicName {
+    #[inline]
+    fn into_topic_name(self) -> Result<TopicName, TopicError> {
+        Ok(self)
+    }
+}
+
+impl IntoTopicName for &TopicName {
+    #[inline]
+    fn into_topic_name(self) -> Result<TopicName, TopicError> {
+        Ok(self.clone())
+    }
+}
+
+impl IntoTopicName for &str {
+    fn into_topic_name(self) -> Result<TopicName, TopicError> {
+        TopicName::new(self)
+    }
+}
+
+impl IntoTopicName for alloc::string::String {
+    fn into_topic_name(self) -> Result<TopicName, TopicError> {
+        TopicName::new(self)
+    }
+}
+
+impl IntoTopicName for &alloc::string::String {
+    fn into_topic_name(self) -> Result<TopicName, TopicError> {
+        TopicName::new(self.as_str())
+    }
+}
+
 impl From<TopicName> for MqttString {
     fn from(t: TopicName) -> Self {
         t.0

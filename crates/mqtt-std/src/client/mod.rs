@@ -20,7 +20,7 @@ use std::thread::JoinHandle;
 
 use bytes::Bytes;
 use mqtt_codec::v5_0::SubscriptionOptions;
-use mqtt_codec::{Message, QoS, TopicFilter};
+use mqtt_codec::{IntoTopicName, Message, QoS, TopicFilter};
 use mqtt_core::tracker::{Answer, Waiters};
 pub use mqtt_core::tracker::{Delivered, Granted};
 
@@ -193,12 +193,12 @@ impl Client {
     /// [`Error::Closed`] when the client ended.
     pub fn publish(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         qos: QoS,
         retain: bool,
         payload: impl Into<Bytes>,
     ) -> Result<Delivered, Error> {
-        self.publish_message(message(topic, qos, retain, payload)?)
+        self.publish_message(Message::from_parts(topic, qos, retain, payload)?)
     }
 
     /// [`publish`](Self::publish) of a [`Message`], with its v5.0
@@ -217,12 +217,12 @@ impl Client {
     /// [`Error::Closed`] when the client ended.
     pub fn publish_nowait(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         qos: QoS,
         retain: bool,
         payload: impl Into<Bytes>,
     ) -> Result<(), Error> {
-        let message = message(topic, qos, retain, payload)?;
+        let message = Message::from_parts(topic, qos, retain, payload)?;
         let command = Command::Publish {
             message,
             reply: None,
@@ -235,12 +235,12 @@ impl Client {
     /// down, or the broker slower than the application).
     pub fn try_publish(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         qos: QoS,
         retain: bool,
         payload: impl Into<Bytes>,
     ) -> Result<(), Error> {
-        let message = message(topic, qos, retain, payload)?;
+        let message = Message::from_parts(topic, qos, retain, payload)?;
         let command = Command::Publish {
             message,
             reply: None,
@@ -359,20 +359,4 @@ impl Client {
         self.push(make(reply), true)?;
         answer.recv().unwrap_or(Err(Error::Closed))
     }
-}
-
-/// The [`Message`] of a topic-level publish.
-fn message(
-    topic: &str,
-    qos: QoS,
-    retain: bool,
-    payload: impl Into<Bytes>,
-) -> Result<Message, Error> {
-    let message = Message::builder()
-        .try_topic_name(topic)?
-        .qos(qos)
-        .retain(retain)
-        .payload(payload)
-        .build()?;
-    Ok(message)
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mqtt_codec::v5_0::SubscriptionOptions;
-use mqtt_codec::{Message, QoS, TopicFilter};
+use mqtt_codec::{IntoTopicName, Message, QoS, TopicFilter};
 use tokio::sync::{oneshot, watch};
 
 pub use crate::driver::tracker::{Delivered, Granted};
@@ -151,12 +151,12 @@ impl Client {
     /// lost, and [`Error::Closed`] when the client ended.
     pub async fn publish(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         qos: QoS,
         retain: bool,
         payload: impl Into<Bytes>,
     ) -> Result<Delivered, Error> {
-        let message = message(topic, qos, retain, payload)?;
+        let message = Message::from_parts(topic, qos, retain, payload)?;
         self.publish_message(message).await
     }
 
@@ -187,7 +187,7 @@ impl Client {
     /// room in the command channel). Its outcome is not reported.
     pub async fn publish_nowait(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         qos: QoS,
         retain: bool,
         payload: impl Into<Bytes>,
@@ -201,7 +201,7 @@ impl Client {
     /// down, or the broker slower than the application).
     pub fn try_publish(
         &self,
-        topic: &str,
+        topic: impl IntoTopicName,
         qos: QoS,
         retain: bool,
         payload: impl Into<Bytes>,
@@ -291,30 +291,14 @@ impl Client {
 
 /// The command of a publish whose outcome nobody waits for.
 fn unanswered(
-    topic: &str,
+    topic: impl IntoTopicName,
     qos: QoS,
     retain: bool,
     payload: impl Into<Bytes>,
 ) -> Result<Command<u16>, Error> {
-    let message = message(topic, qos, retain, payload)?;
+    let message = Message::from_parts(topic, qos, retain, payload)?;
     Ok(Command::Publish {
         message,
         reply: None,
     })
-}
-
-/// The [`Message`] of a topic-level publish.
-fn message(
-    topic: &str,
-    qos: QoS,
-    retain: bool,
-    payload: impl Into<Bytes>,
-) -> Result<Message, Error> {
-    let message = Message::builder()
-        .try_topic_name(topic)?
-        .qos(qos)
-        .retain(retain)
-        .payload(payload)
-        .build()?;
-    Ok(message)
 }

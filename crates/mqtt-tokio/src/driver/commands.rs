@@ -218,11 +218,12 @@ where
     /// in its session beyond the peer's Receive Maximum.
     fn publish_now(&mut self, message: Message) -> Result<Option<P>, Error> {
         self.now();
-        match self.conn.publish(message) {
-            Ok(published) => {
-                self.handle(published.events);
-                Ok(published.packet_id)
-            }
+        let mut events = std::mem::take(&mut self.scratch);
+        let published = self.conn.publish_into(message, &mut events);
+        self.handle_drain(&mut events);
+        self.scratch = events;
+        match published {
+            Ok(packet_id) => Ok(packet_id),
             Err(e) => {
                 tracing::debug!(error = %e, "message refused");
                 Err(Error::Send(e))

@@ -1,7 +1,7 @@
 //! The events a call of the connection returns, handled in order.
 
 use mqtt_codec::wire::PacketType;
-use mqtt_codec::{Encode, PacketId};
+use mqtt_codec::PacketId;
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -18,8 +18,14 @@ where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     /// Handles the events of one call, in order.
-    pub(super) fn handle(&mut self, events: Vec<GenericEvent<P>>) {
-        for event in events {
+    pub(super) fn handle(&mut self, mut events: Vec<GenericEvent<P>>) {
+        self.handle_drain(&mut events);
+    }
+
+    /// [`handle`](Self::handle), leaving `events` empty with its capacity
+    /// (a buffer the driver reuses: no allocation per call).
+    pub(super) fn handle_drain(&mut self, events: &mut Vec<GenericEvent<P>>) {
+        for event in events.drain(..) {
             match event {
                 GenericEvent::RequestSendPacket {
                     packet,
@@ -32,7 +38,7 @@ where
                         continue;
                     }
                     tracing::trace!(packet_type = ?packet.packet_type(), "send");
-                    match packet.encode(&mut self.out) {
+                    match self.out.encode(&packet) {
                         Ok(n) => {
                             self.queued += n as u64;
                             if let Some(id) = release_packet_id_if_send_error {

@@ -30,6 +30,7 @@ use crate::{Config, Error, Status};
 
 mod commands;
 mod events;
+mod out;
 pub(crate) mod tracker;
 
 use tracker::{Delivered, Granted, Tracker};
@@ -156,7 +157,7 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     config: Config,
     origin: StdInstant,
     rbuf: BytesMut,
-    out: BytesMut,
+    out: out::Out,
     /// Bytes queued into `out` and written, since the start.
     queued: u64,
     written: u64,
@@ -198,6 +199,8 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// them until flushed).
     unflushed: bool,
     last_error: Option<ConnectionError>,
+    /// The events of a `publish_into`, reused from call to call.
+    scratch: Vec<mqtt_core::GenericEvent<P>>,
     reason: Option<Error>,
     /// A high-level client's waiting calls and subscriptions; with it, the
     /// driver hands its channels over when the network connection ends
@@ -226,12 +229,12 @@ fn connack_code<P: PacketId>(packet: &GenericPacket<P>) -> Option<u8> {
 /// written; `None`: flushed. Cancel-safe.
 async fn drive_write<W: AsyncWrite + Unpin>(
     w: &mut W,
-    out: &mut BytesMut,
+    out: &mut out::Out,
 ) -> std::io::Result<Option<usize>> {
     if out.is_empty() {
         w.flush().await.map(|()| None)
     } else {
-        w.write_buf(out).await.map(Some)
+        out.write_to(w).await.map(Some)
     }
 }
 
@@ -293,7 +296,7 @@ where
             rbuf: BytesMut::new(),
             config,
             origin: StdInstant::now(),
-            out: BytesMut::new(),
+            out: out::Out::default(),
             queued: 0,
             written: 0,
             out_ids: Fifo::default(),
@@ -316,6 +319,7 @@ where
             eof: false,
             unflushed: false,
             last_error: None,
+            scratch: Vec::new(),
             reason: None,
             tracker: None,
         }
@@ -478,9 +482,7 @@ where
                 {
                     self.out_ids.pop_front();
                 }
-                if self.out.is_empty() && self.out.capacity() > OUT_KEEP {
-                    self.out = BytesMut::new();
-                }
+                self.out.shrink(OUT_KEEP);
             }
             Err(e) => self.io_failed(e),
         }
