@@ -43,6 +43,25 @@ pub async fn throughput(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Durat
     elapsed
 }
 
+/// Every message's `publish` future polled by this task, all at once
+/// (`FuturesUnordered`): no task per message.
+pub async fn throughput_joined(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
+    use futures_util::StreamExt;
+    let (client, _messages) = Client::connect(options(addr, v, id)).await.unwrap();
+    let message = ours::message(THROUGHPUT_TOPIC, false);
+    let t0 = Instant::now();
+    let mut publishes: futures_util::stream::FuturesUnordered<_> = (0..MESSAGES)
+        .map(|_| client.publish_message(message.clone()))
+        .collect();
+    while let Some(done) = publishes.next().await {
+        done.unwrap();
+    }
+    let elapsed = t0.elapsed();
+    drop(publishes);
+    client.disconnect().await.unwrap();
+    elapsed
+}
+
 /// QoS 0: `MESSAGES` calls in a loop, each awaited (`publish`, resolved
 /// once the driver took the message; or `publish_nowait`, once queued),
 /// then one QoS 1 message whose PUBACK says the broker read them all.

@@ -11,8 +11,12 @@
 //!   message, until its PUBACK;
 //! - memory of an idle connected client (RSS delta over 1,000 clients).
 //!
-//! Ours twice: the packet-level `ClientEndpoint` and the high-level
-//! `Client`, each paired with its own rumqttc run.
+//! Ours as the packet-level `ClientEndpoint` and as the high-level
+//! `Client` (QoS 1: each `publish` in a task of its own, or every
+//! `publish` future polled by one task, "joined"), each row paired with
+//! its own rumqttc run. `ADAPTERS_ROWS=<part of a row's name>` runs only
+//! the rows that contain it (for a profile), `ADAPTERS_ROUNDS=1` prints
+//! every round's times.
 //!
 //! Every round runs both clients, the one first alternating, so machine
 //! noise hits both alike; the ratio is the median of the per-round ratios,
@@ -112,6 +116,12 @@ impl Row {
         if self.ours.is_empty() {
             return;
         }
+        if std::env::var_os("ADAPTERS_ROUNDS").is_some() {
+            eprintln!(
+                "{} {} {}: ours {:?} theirs {:?}",
+                self.measure, self.api, self.runtime, self.ours, self.theirs
+            );
+        }
         let ratios = self.ours.iter().zip(&self.theirs);
         let ratios = ratios.map(|(o, t)| t.as_secs_f64() / o.as_secs_f64());
         let ratio = median(ratios.collect());
@@ -183,6 +193,7 @@ async fn loops(addr: SocketAddr, runtime: &'static str) -> Vec<Row> {
     for (measure, api) in [
         (qos1, "ClientEndpoint"),
         (qos1, "Client"),
+        (qos1, "Client joined"),
         (qos0, "Client publish"),
         (qos0, "Client publish_nowait"),
     ] {
@@ -208,6 +219,7 @@ async fn loops(addr: SocketAddr, runtime: &'static str) -> Vec<Row> {
                 match api {
                     "ClientEndpoint" => ours::throughput(addr, v, &a).await,
                     "Client" => high::throughput(addr, v, &a).await,
+                    "Client joined" => high::throughput_joined(addr, v, &a).await,
                     "Client publish" => high::qos0(addr, v, &a, false).await,
                     _ => high::qos0(addr, v, &a, true).await,
                 }
@@ -245,14 +257,14 @@ fn main() {
         row.print();
     }
 
+    if std::env::var("ADAPTERS_ROWS").is_ok_and(|r| !r.contains("RSS")) {
+        return;
+    }
     println!();
-    println!(
-        "| RSS per idle connected client, {} clients | version | bytes |",
-        rss::IDLE_CLIENTS
-    );
+    let clients = rss::IDLE_CLIENTS;
+    println!("| RSS per idle connected client, {clients} clients | version | bytes |");
     println!("|---|---|---:|");
-    let rss = std::env::var("ADAPTERS_ROWS").map_or(true, |r| r.contains("RSS"));
-    for (library, api, v) in rss::LIBRARIES.into_iter().filter(|_| rss) {
+    for (library, api, v) in rss::LIBRARIES {
         let bytes = rss::per_client(library, addr);
         println!("| {api} | {v} | {bytes:.0} |");
     }

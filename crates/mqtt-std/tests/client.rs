@@ -7,10 +7,9 @@
 //! test body runs under a time bound, so a hang fails; none asserts on
 //! time.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,6 +17,10 @@ use mqtt_codec::v5_0::PubackReasonCode;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_std::{Client, ClientOptions, ClientState, Delivered, Error, Messages, Reconnect};
 use mqtt_testkit::{run_with_timeout, Cutter, Mosquitto};
+
+mod common;
+
+use common::delivery;
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
 /// The bound on one wait.
@@ -168,31 +171,6 @@ fn a_refused_subscription_is_rejected() {
     });
 }
 
-/// Publishes `n` messages alternating QoS 1 and QoS 2 (payload: the
-/// number) from `threads` threads at once; returns each outcome.
-fn publish_all(client: &Client, n: usize, threads: usize) -> Vec<Result<Delivered, Error>> {
-    let workers: Vec<_> = (0..threads)
-        .map(|t| {
-            let client = client.clone();
-            std::thread::spawn(move || {
-                (t..n)
-                    .step_by(threads)
-                    .map(|i| {
-                        let qos = [QoS::AtLeastOnce, QoS::ExactlyOnce][i % 2];
-                        (i, client.publish("cut/x", qos, false, i.to_string()))
-                    })
-                    .collect::<Vec<_>>()
-            })
-        })
-        .collect();
-    let mut outcomes: Vec<_> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
-    outcomes.sort_by_key(|(i, _)| *i);
-    outcomes.into_iter().map(|(_, o)| o).collect()
-}
-
 /// A subscriber and a publisher whose network connections are cut again
 /// and again: every publish returns Ok, every QoS 1 message arrives at
 /// least once and every QoS 2 message exactly once. The session sends
@@ -215,7 +193,7 @@ fn cut_connections_lose_nothing() {
             let (publisher, _unused) = connect(options(pub_cutter.addr, "cut-pub", v));
 
             let p = publisher.clone();
-            let publishing = std::thread::spawn(move || publish_all(&p, N, 10));
+            let publishing = std::thread::spawn(move || delivery::publish_all(&p, "cut/x", N, 10));
             for _ in 0..5 {
                 std::thread::sleep(Duration::from_millis(40));
                 cutter.cut_all();
@@ -225,37 +203,8 @@ fn cut_connections_lose_nothing() {
             for (i, outcome) in outcomes.iter().enumerate() {
                 assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
             }
-
-            // mosquitto 2.0 sends the messages it queued for an offline
-            // session only as its in-flight window moves: a message on
-            // another topic every 100 ms moves them.
-            let kicking = Arc::new(AtomicBool::new(true));
-            let (kicker, on) = (publisher.clone(), kicking.clone());
-            let kicks = std::thread::spawn(move || {
-                while on.load(Ordering::SeqCst) {
-                    let _ = kicker.publish("cut/kick", QoS::AtLeastOnce, false, "kick");
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-            });
-            let mut seen: HashMap<usize, usize> = HashMap::new();
-            while (0..N).any(|i| !seen.contains_key(&i)) {
-                match messages.recv_timeout(Duration::from_secs(30)) {
-                    Ok(m) => tally(&mut seen, &m),
-                    Err(e) => panic!("{v:?}: messages never arrived ({e:?})"),
-                }
-            }
-            kicking.store(false, Ordering::SeqCst);
-            kicks.join().unwrap();
-            // What is still on its way (a QoS 2 duplicate would be here).
-            while let Ok(m) = messages.recv_timeout(Duration::from_millis(300)) {
-                tally(&mut seen, &m);
-            }
-            for i in (1..N).step_by(2) {
-                assert_eq!(
-                    seen[&i], 1,
-                    "QoS 2 message {i} on {v:?} arrived exactly once"
-                );
-            }
+            let seen = delivery::receive_numbered(&mut messages, &publisher, "cut/kick", N);
+            delivery::assert_qos2_once(&seen, N, &format!("{v:?}"));
             assert!(
                 cutter.accepted() + pub_cutter.accepted() > 2,
                 "the connections were cut and made again"
@@ -264,16 +213,6 @@ fn cut_connections_lose_nothing() {
             sub.disconnect().unwrap();
         }
     });
-}
-
-/// Counts a message whose payload is a number.
-fn tally(seen: &mut HashMap<usize, usize>, m: &mqtt_codec::Message) {
-    if let Ok(i) = std::str::from_utf8(m.payload())
-        .unwrap_or("")
-        .parse::<usize>()
-    {
-        *seen.entry(i).or_default() += 1;
-    }
 }
 
 /// A reconnection that finds no session (Session Present 0, §3.2.2.1.1)

@@ -2,6 +2,8 @@
 //! version-neutral views of what arrives, and endpoints with timeouts.
 #![allow(dead_code)]
 
+pub mod delivery;
+
 use std::net::{SocketAddr, TcpListener};
 use std::thread::JoinHandle;
 use std::time::Duration;
