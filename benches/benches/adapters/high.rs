@@ -23,6 +23,18 @@ pub async fn latency(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration
     elapsed
 }
 
+/// The subscription in the options: its SUBSCRIBE leaves with the
+/// CONNECT, as rumqttc's, queued before its event loop connects, does.
+pub async fn latency_subscribed(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {
+    let t0 = Instant::now();
+    let options = options(addr, v, id).subscribe(LATENCY_TOPIC, QoS::AtLeastOnce);
+    let (client, mut messages) = Client::connect(options.unwrap()).await.unwrap();
+    messages.recv().await.unwrap();
+    let elapsed = t0.elapsed();
+    client.disconnect().await.unwrap();
+    elapsed
+}
+
 /// Every message published from its own task, as an application with
 /// many producers does; done when every `publish` resolved (PUBACK).
 pub async fn throughput(addr: SocketAddr, v: ProtocolVersion, id: &str) -> Duration {

@@ -3,8 +3,11 @@
 //! loopback), in MQTT v3.1.1 and v5.0:
 //!
 //! - connect → first message: connect, subscribe, receive a retained QoS 1
-//!   message (from before the connect to its arrival);
-//! - QoS 1 publish loop: `MESSAGES` PUBLISH of 64 bytes, until every PUBACK
+//!   message (from before the connect to its arrival), against a mosquitto
+//!   with its default socket options (Nagle on) and against one with
+//!   `set_tcp_nodelay true`; ours also with the subscription in the
+//!   `ClientOptions` (sent with the CONNECT);
+//! - QoS 1 publish loop (the `set_tcp_nodelay` broker): `MESSAGES` PUBLISH of 64 bytes, until every PUBACK
 //!   is in (messages per second), on tokio's multi-thread and
 //!   current-thread runtimes;
 //! - QoS 0 publish loop: `MESSAGES` PUBLISH of 64 bytes, then one QoS 1
@@ -45,11 +48,11 @@ const LATENCY_ROUNDS: usize = 100;
 /// Rounds of each publish loop, and messages per loop.
 const THROUGHPUT_ROUNDS: usize = 10;
 const MESSAGES: usize = 10_000;
-/// The broker: no Nagle on its acknowledgements; only `notice` and
-/// `information` log lines (the testkit's `log_type all` logs every packet;
-/// `running`, which it waits for, is `information`).
-const BROKER_CONFIG: &str =
-    "set_tcp_nodelay true\nlog_type none\nlog_type notice\nlog_type information\n";
+/// Only `notice` and `information` log lines (the testkit's `log_type all`
+/// logs every packet; `running`, which it waits for, is `information`).
+const QUIET: &str = "log_type none\nlog_type notice\nlog_type information\n";
+/// The broker of the publish loops: no Nagle on its acknowledgements.
+const LOOP_BROKER: &str = "set_tcp_nodelay true\n";
 
 const V3: ProtocolVersion = ProtocolVersion::V3_1_1;
 const V5: ProtocolVersion = ProtocolVersion::V5_0;
@@ -129,7 +132,7 @@ impl Row {
         let slowest = self.ours.iter().max().unwrap();
         let slowest = theirs.as_secs_f64() / slowest.as_secs_f64();
         let show = |d: Duration| match self.measure {
-            "connect → first message" => format!("{:.0} µs", d.as_secs_f64() * 1e6),
+            m if m.starts_with("connect") => format!("{:.0} µs", d.as_secs_f64() * 1e6),
             _ => format!("{:.0} msg/s", MESSAGES as f64 / d.as_secs_f64()),
         };
         println!(
@@ -157,11 +160,11 @@ fn version(v: ProtocolVersion) -> &'static str {
     }
 }
 
-/// Connect → first message, on the multi-thread runtime.
-async fn latency(addr: SocketAddr) -> Vec<Row> {
-    let measure = "connect → first message";
+/// Connect → first message, on the multi-thread runtime, against the
+/// broker at `addr` (`measure` names it).
+async fn latency(addr: SocketAddr, measure: &'static str) -> Vec<Row> {
     let mut rows = Vec::new();
-    for api in ["ClientEndpoint", "Client"] {
+    for api in ["ClientEndpoint", "Client", "Client, options.subscribe"] {
         for v in [V3, V5] {
             rows.push(Row::new(measure, api, "multi-thread", v));
         }
@@ -179,6 +182,10 @@ async fn latency(addr: SocketAddr) -> Vec<Row> {
             };
             match row.api {
                 "Client" => row.round(round, high::latency(addr, v, &a), theirs).await,
+                "Client, options.subscribe" => {
+                    let ours = high::latency_subscribed(addr, v, &a);
+                    row.round(round, ours, theirs).await
+                }
                 _ => row.round(round, ours::latency(addr, v, &a), theirs).await,
             }
         }
@@ -240,14 +247,22 @@ fn runtime(multi_thread: bool) -> Runtime {
 
 fn main() {
     rss::child();
-    let Some(broker) = mqtt_testkit::Mosquitto::start(BROKER_CONFIG) else {
+    // Connect → first message against mosquitto's default socket options
+    // (Nagle on: a client that writes a packet in pieces waits for a
+    // delayed ACK); the loops against one without Nagle.
+    let Some(broker) = mqtt_testkit::Mosquitto::start(QUIET) else {
         println!("adapters bench skipped: mosquitto is not installed");
         return;
     };
-    let addr = broker.addr();
+    let loop_broker = mqtt_testkit::Mosquitto::start(&format!("{QUIET}{LOOP_BROKER}")).unwrap();
     let (multi, current) = (runtime(true), runtime(false));
+    let addr = loop_broker.addr();
+    multi.block_on(ours::retain(broker.addr()));
     multi.block_on(ours::retain(addr));
-    let mut rows = multi.block_on(latency(addr));
+    let defaults = "connect → first message, mosquitto defaults";
+    let mut rows = multi.block_on(latency(broker.addr(), defaults));
+    let nodelay = "connect → first message, set_tcp_nodelay";
+    rows.extend(multi.block_on(latency(addr, nodelay)));
     rows.extend(multi.block_on(loops(addr, "multi-thread")));
     rows.extend(current.block_on(loops(addr, "current-thread")));
 

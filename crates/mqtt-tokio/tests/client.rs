@@ -288,6 +288,64 @@ async fn garbage_after_a_loss_backs_off_then_gives_up() {
     );
 }
 
+/// The packets in `bytes` (each with a one-byte Remaining Length): first
+/// byte and body.
+fn small_packets(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut packets = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 2 && rest.len() >= 2 + rest[1] as usize {
+        let (packet, after) = rest.split_at(2 + rest[1] as usize);
+        packets.push((packet[0], &packet[2..]));
+        rest = after;
+    }
+    packets
+}
+
+/// A subscription in the options leaves right after the CONNECT, before
+/// the CONNACK (§3.1.4): this broker answers nothing until both arrived.
+#[tokio::test]
+async fn options_subscriptions_go_with_the_connect() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut bytes = Vec::new();
+        let subscribe = loop {
+            let mut buf = [0u8; 256];
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the client waits for nothing before SUBSCRIBE");
+            bytes.extend_from_slice(&buf[..n]);
+            let packets = small_packets(&bytes);
+            if let Some((_, body)) = packets.iter().find(|(first, _)| *first == 0x82) {
+                assert_eq!(packets[0].0, 0x10, "CONNECT first");
+                break body.to_vec();
+            }
+        };
+        // Packet identifier, then "pre/#" at QoS 1.
+        assert_eq!(&subscribe[2..], b"\x00\x05pre/#\x01");
+        let (id_msb, id_lsb) = (subscribe[0], subscribe[1]);
+        stream.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
+        stream
+            .write_all(&[0x90, 0x03, id_msb, id_lsb, 0x01])
+            .await
+            .unwrap();
+        stream.write_all(b"\x30\x09\x00\x05pre/1hi").await.unwrap();
+        let _ = stream.read(&mut [0u8; 64]).await;
+    });
+    let options = options(addr, "pre", ProtocolVersion::V3_1_1)
+        .subscribe("pre/#", QoS::AtLeastOnce)
+        .unwrap();
+    let (client, mut messages) = connect(options).await;
+    let m = t("message", messages.recv()).await.expect("a message");
+    assert_eq!((m.topic_name(), m.payload()), ("pre/1", &b"hi"[..]));
+    let bad = ClientOptions::new("mqtt://h")
+        .unwrap()
+        .subscribe("a/#/b", QoS::AtMostOnce);
+    assert!(matches!(bad, Err(Error::Topic(_))), "{bad:?}");
+    drop(client);
+    t("broker", broker).await.unwrap();
+}
+
 /// Garbage instead of the first CONNACK: a typed error, no panic, no retry.
 #[tokio::test]
 async fn garbage_instead_of_the_connack_is_a_typed_error() {

@@ -192,6 +192,11 @@ impl Supervisor {
             handover.abort = abort.clone();
             let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
             driver.start_connect(connect, reply);
+            let subscriptions = &self.options.subscriptions;
+            if !self.connected_once && !subscriptions.is_empty() {
+                // Right after the CONNECT, before the CONNACK (§3.1.4).
+                driver.subscribe(subscriptions.clone(), None);
+            }
             driver
         });
         let mut running = pin!(driver.run().instrument(span));

@@ -112,7 +112,7 @@ where
     /// Sends a SUBSCRIBE for `subscriptions` with a new identifier; `reply`
     /// (`None`: a subscription made again after a reconnection) gets the
     /// SUBACK's answers.
-    pub(super) fn subscribe(
+    pub(crate) fn subscribe(
         &mut self,
         subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
         reply: Option<Reply<Vec<Granted>>>,
