@@ -171,6 +171,51 @@ fn a_refused_subscription_is_rejected() {
     });
 }
 
+/// A subscription in the options leaves right after the CONNECT, before
+/// the CONNACK (§3.1.4): this broker answers nothing until both arrived.
+#[test]
+fn options_subscriptions_go_with_the_connect() {
+    run_with_timeout(TEST, || {
+        let (addr, _) = fake_broker(|_, mut stream| {
+            let _ = stream.set_read_timeout(Some(STEP));
+            let mut bytes = Vec::new();
+            // CONNECT (0x10), then SUBSCRIBE (0x82): each with a one-byte
+            // Remaining Length.
+            let subscribe = loop {
+                let mut buf = [0u8; 256];
+                let n = stream.read(&mut buf).unwrap();
+                assert!(n > 0, "the client waits for nothing before SUBSCRIBE");
+                bytes.extend_from_slice(&buf[..n]);
+                assert_eq!(bytes[0], 0x10, "CONNECT first");
+                let after_connect = &bytes[2 + bytes[1] as usize..];
+                if after_connect.len() >= 2 && after_connect.len() >= 2 + after_connect[1] as usize
+                {
+                    assert_eq!(after_connect[0], 0x82, "then SUBSCRIBE");
+                    break after_connect[2..2 + after_connect[1] as usize].to_vec();
+                }
+            };
+            assert_eq!(&subscribe[2..], b"\x00\x05pre/#\x01");
+            stream.write_all(&CONNACK).unwrap();
+            stream
+                .write_all(&[0x90, 0x03, subscribe[0], subscribe[1], 0x01])
+                .unwrap();
+            stream.write_all(b"\x30\x09\x00\x05pre/1hi").unwrap();
+            let _ = stream.read(&mut [0u8; 64]);
+        });
+        let options = options(addr, "pre", ProtocolVersion::V3_1_1)
+            .subscribe("pre/#", QoS::AtLeastOnce)
+            .unwrap();
+        let (client, mut messages) = connect(options);
+        let m = messages.recv_timeout(STEP).expect("a message");
+        assert_eq!((m.topic_name(), m.payload()), ("pre/1", &b"hi"[..]));
+        let bad = ClientOptions::new("mqtt://h")
+            .unwrap()
+            .subscribe("a/#/b", QoS::AtMostOnce);
+        assert!(matches!(bad, Err(Error::Topic(_))), "{bad:?}");
+        client.disconnect().unwrap();
+    });
+}
+
 /// A subscriber and a publisher whose network connections are cut again
 /// and again: every publish returns Ok, every QoS 1 message arrives at
 /// least once and every QoS 2 message exactly once. The session sends

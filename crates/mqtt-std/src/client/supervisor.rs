@@ -11,7 +11,8 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion};
+use mqtt_codec::v5_0::SubscriptionOptions;
+use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion, TopicFilter};
 use mqtt_core::tracker::Tracker;
 use mqtt_core::{role, ConnectionState, GenericConnection};
 
@@ -88,6 +89,10 @@ impl Runner {
         self.set_time();
         let events = self.conn.send(connect)?;
         self.handle(&mut link, events);
+        if !self.connected_once && !self.options.subscriptions.is_empty() {
+            // Right after the CONNECT, before the CONNACK (§3.1.4).
+            self.subscribe_untracked(&mut link, self.options.subscriptions.clone());
+        }
         if let Err(e) = self
             .await_connack(&mut link, deadline)
             .and_then(|()| self.read_on(&link))
@@ -105,15 +110,24 @@ impl Runner {
             .set(ClientState::Connected { session_present });
         // A new session has none of the client's subscriptions (§3.2.2.1.1).
         if let Some(subscriptions) = self.tracker.resubscriptions(session_present) {
-            let version = self.conn.version();
-            let build =
-                |id| mqtt_core::tracker::subscribe_packet(version?, id, &subscriptions).ok();
-            if let Ok((id, events)) = self.send_request(&mut link, build) {
-                self.tracker.wait_subscribe(id, subscriptions, None);
-                self.handle(&mut link, events);
-            }
+            self.subscribe_untracked(&mut link, subscriptions);
         }
         Ok(link)
+    }
+
+    /// Sends a SUBSCRIBE whose answer nobody waits for (its granted
+    /// filters are recorded, to subscribe again).
+    fn subscribe_untracked(
+        &mut self,
+        link: &mut Link,
+        subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
+    ) {
+        let version = self.conn.version();
+        let build = |id| mqtt_core::tracker::subscribe_packet(version?, id, &subscriptions).ok();
+        if let Ok((id, events)) = self.send_request(link, build) {
+            self.tracker.wait_subscribe(id, subscriptions, None);
+            self.handle(link, events);
+        }
     }
 
     /// Starts the reader thread of the established connection `link`.
