@@ -14,11 +14,12 @@
 //! # }
 //! ```
 //!
-//! Files: `config.rs` (flags), `state.rs` (the shared table, routing,
-//! delivery), `client.rs` (a connection's task), `connect.rs` (CONNECT →
-//! CONNACK, takeover), `subscribe.rs`, `will.rs` (wills, session expiry),
-//! and the pure parts
-//! `message.rs`, `router.rs`, `retained.rs`.
+//! Files: `config.rs` ([`BrokerConfig`]), `flags.rs` (the command line,
+//! clap), `settings.rs` (the values a source gives), `state.rs` (the
+//! shared table, routing, delivery), `client.rs` (a connection's task),
+//! `connect.rs` (CONNECT → CONNACK, takeover), `subscribe.rs`, `will.rs`
+//! (wills, session expiry), and the pure parts `message.rs`, `router.rs`,
+//! `retained.rs`.
 //!
 //! Enhanced authentication (§4.12) is not supported: a v5.0 CONNECT with an
 //! Authentication Method gets CONNACK 0x8C (Bad authentication method) and
@@ -57,9 +58,11 @@
 pub mod client;
 pub mod config;
 pub mod connect;
+pub mod flags;
 pub mod message;
 pub mod retained;
 pub mod router;
+pub mod settings;
 pub mod state;
 pub mod subscribe;
 pub mod will;
@@ -73,7 +76,7 @@ use std::time::Duration;
 
 use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
 
-pub use config::{BrokerConfig, HELP};
+pub use config::{BrokerArgs, BrokerConfig, Settings};
 pub use state::StatsSnapshot;
 
 use state::Shared;
