@@ -1,10 +1,12 @@
 //! [`BrokerConfig`]: the broker's address and limits, from the command line
-//! ([`BrokerArgs`], clap).
+//! ([`BrokerArgs`], clap) and a config file (`--config FILE`, TOML).
 //!
 //! A value comes from the command line when given there, else from the
-//! default ([`BrokerConfig::default`]). The command line is read as
-//! [`Settings`] (the values it gives), which [`BrokerConfig::apply`]
-//! checks and lays over the defaults.
+//! config file when it has the key, else from the default
+//! ([`BrokerConfig::default`]). The file and the command line are each read
+//! as [`Settings`] (the values they give), which [`BrokerConfig::apply`]
+//! checks and lays over the defaults: first the file's, then the command
+//! line's. The file's format is in the [module doc](super).
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -98,12 +100,14 @@ impl Default for BrokerConfig {
 impl BrokerConfig {
     /// Parses a command line, program name first (as
     /// [`std::env::args_os`] gives it): the defaults, overridden by the
-    /// flags given.
+    /// config file of `--config FILE` if given, overridden by the flags
+    /// given.
     ///
     /// # Errors
     /// A [`clap::Error`] to print with [`clap::Error::exit`]: `--help`
     /// (kind [`ErrorKind::DisplayHelp`], exit code 0), an unknown flag, a
-    /// missing or malformed value, or a value out of range (exit code 2).
+    /// missing or malformed value, a value out of range, a config file that
+    /// cannot be read or that [`Settings::read`] refuses (exit code 2).
     pub fn from_args<I, T>(args: I) -> Result<BrokerConfig, clap::Error>
     where
         I: IntoIterator<Item = T>,
@@ -113,6 +117,13 @@ impl BrokerConfig {
         let matches = command.try_get_matches_from_mut(args)?;
         let flags = BrokerArgs::from_arg_matches(&matches)?;
         let mut config = BrokerConfig::default();
+        if let Some(path) = &flags.config {
+            let applied = Settings::read(path).and_then(|file| {
+                let path = path.display();
+                config.apply(file).map_err(|e| format!("{path}: {e}"))
+            });
+            applied.map_err(|e| command.error(ErrorKind::InvalidValue, format!("--config {e}")))?;
+        }
         config
             .apply(flags.into_settings(&matches))
             .map_err(|e| command.error(ErrorKind::ValueValidation, format!("--{e}")))?;

@@ -1,7 +1,9 @@
 //! [`BrokerArgs`]: the broker's command line (clap), each flag with its
-//! help and default, read into [`Settings`].
+//! help and default, read into [`Settings`]; `--config FILE` names a TOML
+//! file of [`Settings`] that the flags override.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::parser::{ArgMatches, ValueSource};
 use mqtt_codec::TopicFilter;
@@ -19,12 +21,31 @@ fn topic_filter(s: &str) -> Result<TopicFilter, String> {
     TopicFilter::new(s).map_err(|e| format!("not a topic filter: {e}"))
 }
 
+/// What `--help` says of `--config FILE`: the file's format.
+pub const CONFIG_HELP: &str = "\
+Read settings from a TOML file; flags given here override its values.
+
+Its keys are the flags' names without the dashes, with the same
+values: integers, a string for bind, an array of strings for deny,
+true or false for the no-... switches and verbose. An unknown key,
+a value of the wrong type or out of range is an error. A --deny
+replaces the file's whole list; a --bind, the file's port too.
+For example (more in examples/broker/broker.example.toml):
+
+    bind = \"0.0.0.0:1883\"
+    max-packet-size = 1048576
+    deny = [\"secret/#\", \"$SYS/#\"]
+    no-retain = true";
+
 /// An MQTT v3.1.1 and v5.0 broker built on mqtt-tokio (an example).
 ///
 /// Flags given twice: the last one counts (but every --deny does).
 #[derive(clap::Parser, Debug)]
 #[command(name = "broker", args_override_self = true)]
 pub struct BrokerArgs {
+    /// Read settings from a TOML file; flags given here override its values.
+    #[arg(long, value_name = "FILE", long_help = CONFIG_HELP)]
+    pub config: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value_t = default().bind)]
     pub bind: SocketAddr,

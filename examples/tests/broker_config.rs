@@ -4,10 +4,11 @@
 use clap::error::ErrorKind;
 use clap::CommandFactory;
 use mqtt_codec::{QoS, TopicFilter};
-use mqtt_examples::broker::{BrokerArgs, BrokerConfig};
+use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Settings};
 
 /// Every flag of the broker, as scripts and the README use them.
-const FLAGS: [&str; 22] = [
+const FLAGS: [&str; 23] = [
+    "--config",
     "--bind",
     "--port",
     "--max-packet-size",
@@ -234,4 +235,19 @@ fn the_command_line_has_exactly_the_known_flags() {
     let mut expected = FLAGS.map(String::from).to_vec();
     expected.sort();
     assert_eq!(longs, expected);
+}
+
+#[test]
+fn every_flag_but_config_and_help_is_a_config_file_key() {
+    for flag in FLAGS {
+        let key = flag.trim_start_matches('-');
+        // A value of the wrong type: a known key says so, an unknown one
+        // is "unknown field".
+        let e = Settings::from_toml(&format!("{key} = {{}}")).unwrap_err();
+        if matches!(flag, "--config" | "--help") {
+            assert!(e.contains(&format!("unknown field `{key}`")), "{key}: {e}");
+        } else {
+            assert!(e.contains("invalid type: map"), "{key}: {e}");
+        }
+    }
 }
