@@ -6,13 +6,9 @@ use mqtt_examples::broker::{Broker, BrokerConfig};
 
 #[tokio::main]
 async fn main() {
-    let config = match BrokerConfig::from_args(std::env::args().skip(1)) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("broker: {e}");
-            std::process::exit(2);
-        }
-    };
+    // `--help` prints to stdout and exits 0; a bad flag prints the error
+    // and the usage to stderr and exits 2.
+    let config = BrokerConfig::from_args(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let broker = match Broker::bind(config.clone()).await {
         Ok(broker) => broker,
         Err(e) => {

@@ -14,10 +14,34 @@
 //! # }
 //! ```
 //!
-//! Files: `config.rs` (flags), `state.rs` (the shared table, routing,
-//! delivery), `client.rs` (a connection's task), `connect.rs` (CONNECT →
-//! CONNACK, takeover), `subscribe.rs`, `will.rs` (wills, session expiry),
-//! and the pure parts
+//! # Configuration
+//!
+//! `cargo run --example broker -- --help` lists the flags, what each does
+//! and its default. `--config FILE` reads a TOML file whose keys are the
+//! flags' names without the dashes, with the same values, like
+//! mosquitto's `-c FILE`; flags given on the command line override the
+//! file's values (a `--deny` replaces the file's whole `deny` list, a
+//! `--bind` the file's `port` too):
+//!
+//! ```toml
+//! bind = "0.0.0.0:1883"
+//! max-packet-size = 262144
+//! max-session-expiry = 86400
+//! deny = ["secret/#", "$SYS/#"]
+//! no-retain = true
+//! ```
+//!
+//! Integers for the numbers, a string for `bind`, an array of strings
+//! (Topic Filters) for `deny`, `true` or `false` for the `no-…` switches
+//! and `verbose`. A key the broker does not know, a value of the wrong type
+//! or out of range is an error that names it. The example file
+//! `examples/broker/broker.example.toml` lists every key with its default.
+//!
+//! Files: `config.rs` ([`BrokerConfig`]), `flags.rs` (the command line,
+//! clap), `settings.rs` (the values a source gives; the TOML file),
+//! `state.rs` (the shared table, routing, delivery), `client.rs` (a
+//! connection's task), `connect.rs` (CONNECT → CONNACK, takeover),
+//! `subscribe.rs`, `will.rs` (wills, session expiry), and the pure parts
 //! `message.rs`, `router.rs`, `retained.rs`.
 //!
 //! Enhanced authentication (§4.12) is not supported: a v5.0 CONNECT with an
@@ -57,9 +81,11 @@
 pub mod client;
 pub mod config;
 pub mod connect;
+pub mod flags;
 pub mod message;
 pub mod retained;
 pub mod router;
+pub mod settings;
 pub mod state;
 pub mod subscribe;
 pub mod will;
@@ -73,7 +99,7 @@ use std::time::Duration;
 
 use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
 
-pub use config::{BrokerConfig, HELP};
+pub use config::{BrokerArgs, BrokerConfig, Settings};
 pub use state::StatsSnapshot;
 
 use state::Shared;

@@ -1,5 +1,6 @@
 //! What a subscriber counts: the sequence numbers seen per publisher
-//! ([`Seen`]) and a latency histogram ([`Histogram`]).
+//! ([`Seen`]) and a latency histogram ([`Histogram`], the `hdrhistogram`
+//! crate's).
 
 #![allow(dead_code)] // shared by loadgen and soak, each using a part
 
@@ -48,89 +49,50 @@ impl Seen {
     }
 }
 
-/// Mantissa bits of the histogram: values are kept to within 1/64 (1.6 %).
-const SUB_BITS: u32 = 6;
-const SUB: u64 = 1 << SUB_BITS;
-
-/// A log-linear histogram of microsecond values: exact below 64, then
-/// within 1.6 %; constant memory whatever the count.
+/// Latencies in microseconds, kept to 3 significant figures (within
+/// 0.1 %) by an HdrHistogram that grows to the largest value recorded.
 #[derive(Debug, Clone)]
-pub struct Histogram {
-    counts: Vec<u64>,
-    total: u64,
-    max: u64,
-}
+pub struct Histogram(hdrhistogram::Histogram<u64>);
 
 impl Default for Histogram {
     fn default() -> Self {
-        Histogram {
-            counts: vec![0; (65 * SUB) as usize],
-            total: 0,
-            max: 0,
-        }
+        let histogram = hdrhistogram::Histogram::new(3);
+        Histogram(histogram.expect("3 significant figures are in 0..=5"))
     }
 }
 
 impl Histogram {
-    fn bucket(v: u64) -> usize {
-        if v < SUB {
-            return v as usize;
-        }
-        let exp = 63 - v.leading_zeros() - SUB_BITS; // >= 0
-        let mantissa = (v >> exp) - SUB; // 0..SUB
-        ((exp as u64 + 1) * SUB + mantissa) as usize
-    }
-
-    fn lower_bound(b: usize) -> u64 {
-        let b = b as u64;
-        if b < SUB {
-            return b;
-        }
-        let exp = b / SUB - 1;
-        (SUB + b % SUB) << exp
-    }
-
-    /// Adds one value.
+    /// Adds one value, growing the histogram to hold it.
     pub fn record(&mut self, v: u64) {
-        self.counts[Self::bucket(v)] += 1;
-        self.total += 1;
-        self.max = self.max.max(v);
+        // Growing fails only where usize cannot count the buckets; then
+        // the value counts as the largest one held.
+        if self.0.record(v).is_err() {
+            self.0.saturating_record(v);
+        }
     }
 
     /// Adds every value of `other`.
     pub fn merge(&mut self, other: &Histogram) {
-        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
-            *a += b;
-        }
-        self.total += other.total;
-        self.max = self.max.max(other.max);
+        // Only a histogram of a fixed range refuses values beyond it.
+        self.0
+            .add(&other.0)
+            .expect("an auto-resizing histogram adds any");
     }
 
     /// The number of values.
     pub fn len(&self) -> u64 {
-        self.total
+        self.0.len()
     }
 
-    /// The largest value (0 when empty).
+    /// The largest value, to 3 significant figures (0 when empty).
     pub fn max(&self) -> u64 {
-        self.max
+        self.0.max()
     }
 
-    /// The value below which a fraction `q` (0..=1) of the values lie, to
-    /// within the bucket width; 0 when empty.
+    /// The value at or below which a fraction `q` (0..=1) of the values
+    /// lie, to 3 significant figures; 0 when empty.
     pub fn quantile(&self, q: f64) -> u64 {
-        if self.total == 0 {
-            return 0;
-        }
-        let rank = ((q * self.total as f64).ceil() as u64).clamp(1, self.total);
-        let mut seen = 0;
-        for (b, c) in self.counts.iter().enumerate() {
-            seen += c;
-            if seen >= rank {
-                return Self::lower_bound(b).min(self.max);
-            }
-        }
-        self.max
+        self.0.value_at_quantile(q)
     }
 }
 
@@ -138,16 +100,43 @@ impl Histogram {
 mod tests {
     use super::*;
 
+    /// Whether `value` is `exact` to 3 significant figures.
+    fn near(value: u64, exact: u64) -> bool {
+        value.abs_diff(exact) * 1000 <= exact
+    }
+
     #[test]
-    fn buckets_are_monotonic_and_tight() {
-        let mut last = 0;
-        for v in [0u64, 1, 63, 64, 65, 127, 128, 1000, 123_456, u64::MAX / 2] {
-            let b = Histogram::bucket(v);
-            assert!(b >= last);
-            last = b;
-            let lo = Histogram::lower_bound(b);
-            assert!(lo <= v && v - lo <= v / 64, "{v} -> {lo}");
+    fn quantiles_are_within_a_thousandth() {
+        let mut h = Histogram::default();
+        assert_eq!((h.len(), h.quantile(0.5), h.max()), (0, 0, 0));
+        for v in 1..=100_000 {
+            h.record(v);
         }
+        assert_eq!(h.len(), 100_000);
+        for (q, exact) in [(0.5, 50_000), (0.99, 99_000), (1.0, 100_000)] {
+            assert!(near(h.quantile(q), exact), "{q}: {}", h.quantile(q));
+        }
+        assert!(near(h.max(), 100_000), "{}", h.max());
+        // Exact below 2048 (3 significant figures: 1 µs steps).
+        let mut small = Histogram::default();
+        for v in [7, 7, 900, 2047] {
+            small.record(v);
+        }
+        assert_eq!((small.quantile(0.5), small.quantile(0.75)), (7, 900));
+        assert_eq!(small.max(), 2047);
+    }
+
+    #[test]
+    fn merge_adds_the_values_of_a_wider_histogram() {
+        let (mut a, mut b) = (Histogram::default(), Histogram::default());
+        a.record(10);
+        b.record(20);
+        b.record(1 << 40);
+        b.record(u64::MAX); // the histogram grows to hold any u64
+        a.merge(&b);
+        assert_eq!((a.len(), a.quantile(0.1), a.quantile(0.5)), (4, 10, 20));
+        assert!(near(a.quantile(0.75), 1 << 40), "{}", a.quantile(0.75));
+        assert!(a.max() > 1 << 60, "{}", a.max());
     }
 
     #[test]
