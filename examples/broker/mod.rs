@@ -41,7 +41,8 @@
 //! clap), `settings.rs` (the values a source gives; the TOML file),
 //! `state.rs` (the shared table, routing, delivery), `client.rs` (a
 //! connection's task), `connect.rs` (CONNECT → CONNACK, takeover),
-//! `subscribe.rs`, `will.rs` (wills, session expiry), and the pure parts
+//! `subscribe.rs`, `will.rs` (wills, session expiry), `shutdown.rs`
+//! (SIGTERM, SIGINT: DISCONNECT 0x8B, flush, stop), and the pure parts
 //! `message.rs`, `router.rs`, `retained.rs`.
 //!
 //! Enhanced authentication (§4.12) is not supported: a v5.0 CONNECT with an
@@ -86,6 +87,7 @@ pub mod message;
 pub mod retained;
 pub mod router;
 pub mod settings;
+pub mod shutdown;
 pub mod state;
 pub mod subscribe;
 pub mod will;
@@ -184,8 +186,21 @@ impl Broker {
     /// `--max-connections` open at once, new ones are closed at once.
     /// Errs only if the listener fails for good.
     pub async fn run(self) -> io::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// [`run`](Self::run) until `stop` completes, then stops cleanly: no
+    /// more connections are accepted, every v5.0 client is sent DISCONNECT
+    /// 0x8B (Server shutting down), and every connection is closed once
+    /// what it has to write is out (at most [`shutdown::FLUSH`]).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> io::Result<()> {
+        let mut stop = std::pin::pin!(stop);
         loop {
-            let (stream, peer) = match self.server.accept_stream().await {
+            let accepted = tokio::select! {
+                accepted = self.server.accept_stream() => accepted,
+                () = &mut stop => break,
+            };
+            let (stream, peer) = match accepted {
                 Ok(accepted) => accepted,
                 Err(e) if transient(&e) => {
                     // Out of file descriptors, or a connection reset
@@ -206,6 +221,9 @@ impl Broker {
             let shared = self.shared.clone();
             tokio::spawn(client::serve(shared, endpoint, incoming, peer));
         }
+        drop(self.server);
+        shutdown::disconnect_all(&self.shared, shutdown::FLUSH).await;
+        Ok(())
     }
 }
 
