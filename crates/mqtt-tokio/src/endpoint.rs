@@ -124,7 +124,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     pub(crate) fn spawn<S>(
         connection: GenericConnection<R, P>,
         stream: S,
-        config: Config,
+        config: Arc<Config>,
         first: Option<(GenericPacket<P>, crate::driver::Reply<GenericPacket<P>>)>,
         span: tracing::Span,
     ) -> (Self, Incoming<R, P>)

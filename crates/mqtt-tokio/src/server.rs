@@ -23,7 +23,7 @@ pub type ServerEndpoint = Endpoint<role::Server, u16>;
 pub struct Server<P: PacketId = u16> {
     listener: TcpListener,
     options: ConnectionOptions,
-    config: Config,
+    config: std::sync::Arc<Config>,
     _id: std::marker::PhantomData<fn() -> P>,
 }
 
@@ -44,7 +44,7 @@ where
         Server {
             listener,
             options: ConnectionOptions::default(),
-            config: Config::default(),
+            config: Default::default(),
             _id: std::marker::PhantomData,
         }
     }
@@ -59,7 +59,7 @@ where
 
     /// Sets the driver configuration of each accepted connection.
     pub fn with_config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = config.into();
         self
     }
 

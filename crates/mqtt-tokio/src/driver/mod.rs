@@ -154,7 +154,8 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     pub(crate) conn: GenericConnection<R, P>,
     read: ReadHalf<S>,
     write: WriteHalf<S>,
-    config: Config,
+    /// Shared by the connections of a server, and by a client's.
+    config: Arc<Config>,
     origin: StdInstant,
     rbuf: BytesMut,
     out: out::Out,
@@ -279,7 +280,7 @@ where
     pub(crate) fn new(
         conn: GenericConnection<R, P>,
         stream: S,
-        config: Config,
+        config: Arc<Config>,
         cmd_rx: queue::Receiver<Command<P>>,
         incoming_tx: queue::Sender<GenericPacket<P>>,
         abort: Arc<Notify>,
@@ -330,7 +331,7 @@ where
     pub(crate) fn resume(
         conn: GenericConnection<R, P>,
         stream: S,
-        config: Config,
+        config: Arc<Config>,
         handover: Handover<P>,
     ) -> Self {
         let mut driver = Self::new(
