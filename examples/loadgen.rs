@@ -16,10 +16,14 @@
 //! p50 / p99 / max latency.
 //!
 //! `--idle N` instead opens N connections that only keep alive, and with
-//! `--broker-pid` reports the broker's memory per connection.
+//! `--broker-pid` reports the broker's memory per connection; `--connects
+//! N` opens N connections one after the other and reports how many per
+//! second the broker accepts.
 
 #[path = "loadgen/common.rs"]
 mod common;
+#[path = "loadgen/connects.rs"]
+mod connects;
 #[path = "loadgen/idle.rs"]
 mod idle;
 #[path = "loadgen/run.rs"]
@@ -63,6 +67,11 @@ Idle-connection mode (memory per connection):
                           --broker-pid, then close them
   --keep-alive SECS       Keep Alive of the idle connections (60)
   --hold SECS             how long to hold them after the last connected (2)
+
+Connect-rate mode:
+  --connects N            open N connections one after the other (CONNECT,
+                          CONNACK, DISCONNECT, close); report connections per
+                          second and CONNECT -> CONNACK latency
 ";
 
 #[tokio::main]
@@ -101,6 +110,7 @@ async fn dispatch(args: Vec<String>) -> Result<(), Error> {
             "--keep-alive",
             "--hold",
             "--straggle",
+            "--connects",
         ],
         &["--json"],
     )?;
@@ -115,6 +125,12 @@ async fn dispatch(args: Vec<String>) -> Result<(), Error> {
         .map(|p| (p > 0).then_some(p))?;
     let json = flags.switch("--json");
     let label = flags.string("--label", "");
+    let connects: u32 = flags.get("--connects", 0)?;
+    if connects > 0 {
+        let report = connects::run(&addr, version, connects).await?;
+        println!("{}", report.render(&label, version, json));
+        return Ok(());
+    }
     let idle: u32 = flags.get("--idle", 0)?;
     if idle > 0 {
         let keep_alive = flags.get("--keep-alive", 60u16)?;

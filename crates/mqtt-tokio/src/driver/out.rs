@@ -161,7 +161,7 @@ mod tests {
         let (small, big) = (publish(b"small"), publish(&BIG));
         let mut out = Out::default();
         let mut expected = Vec::new();
-        for packet in [&small, &big, &small, &big] {
+        for packet in [&small, &big, &small, &big, &small] {
             let n = out.encode(packet).unwrap();
             let before = expected.len();
             packet.encode(&mut expected).unwrap();
@@ -191,6 +191,20 @@ mod tests {
         }
         drop(writer);
         assert_eq!(reading.await.unwrap(), expected);
+    }
+
+    #[test]
+    fn shrink_frees_only_a_large_empty_buffer() {
+        let mut out = Out::default();
+        out.tail.reserve(10_000);
+        out.encode(&publish(b"x")).unwrap();
+        out.shrink(1024);
+        assert!(out.tail.capacity() >= 10_000, "bytes wait: kept");
+        out.clear();
+        out.shrink(100_000);
+        assert!(out.tail.capacity() >= 10_000, "within the bound: kept");
+        out.shrink(1024);
+        assert_eq!(out.tail.capacity(), 0, "empty and past the bound: freed");
     }
 
     #[test]
