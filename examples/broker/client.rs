@@ -144,7 +144,7 @@ async fn on_publish(
 ) {
     shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
     if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
-        state::publish(shared, message, client).await;
+        state::publish(shared, message, client);
     }
     if let Some(id) = packet_id {
         let _ = endpoint.acknowledge(id).await;
@@ -180,6 +180,16 @@ async fn finish(
         .as_ref()
         .map_or(0, |c| shared.session_expiry(c.session_expiry_interval()));
     let will = if ending == Ending::Normal { None } else { will };
+    // The backlog's drainer hands back what it did not forward (to the
+    // front of the limbo) before the session is stored: the connection is
+    // closed, so it ends at once.
+    let drainer = shared
+        .lock()
+        .backlog_of(&client, generation)
+        .and_then(|(backlog, _)| backlog.take_drainer());
+    if let Some(drainer) = drainer {
+        let _ = drainer.await;
+    }
     let mut will_now = None;
     {
         let mut st = shared.lock();
@@ -205,8 +215,9 @@ async fn finish(
                 }
                 let now = shared.monotonic(Instant::now());
                 if let Some(session) = st.sessions.get_mut(&client) {
-                    if let Presence::Online { limbo, .. } = &mut session.presence {
-                        for message in limbo.drain(..) {
+                    if let Presence::Online { limbo, backlog, .. } = &mut session.presence {
+                        // The backlog is empty once its drainer ended.
+                        for message in backlog.take_all().into_iter().chain(limbo.drain(..)) {
                             if !state::queue(&mut conn, message, now) {
                                 shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                             }
@@ -236,7 +247,7 @@ async fn finish(
         }
     }
     if let Some(m) = will_now {
-        will::publish_will(shared, m, &client).await;
+        will::publish_will(shared, m, &client);
     }
     // The session is stored: a takeover waiting for it goes on.
     drop(ended);

@@ -21,6 +21,29 @@ pub use super::settings::Settings;
 /// The smallest `--max-packet-size`: a CONNECT of a few bytes must fit.
 pub const MIN_PACKET_SIZE: u32 = 16;
 
+/// What becomes of a QoS 1 or 2 copy for a slow client whose backlog is
+/// full (`--overflow`, key `overflow`: `"drop"` or `"disconnect"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub enum Overflow {
+    /// The copy is dropped (counted), as mosquitto does.
+    #[default]
+    Drop,
+    /// The client is disconnected (v5.0: DISCONNECT 0x97 Quota exceeded);
+    /// its session keeps what fits in its queue.
+    Disconnect,
+}
+
+impl TryFrom<String> for Overflow {
+    type Error = String;
+
+    /// The value of the `overflow` key: a string, as the flag's.
+    fn try_from(s: String) -> Result<Overflow, String> {
+        <Overflow as clap::ValueEnum>::from_str(&s, false)
+            .map_err(|_| format!("\"drop\" or \"disconnect\" (not {s:?})"))
+    }
+}
+
 /// The broker's address and limits; `Default` is what the flags default to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrokerConfig {
@@ -38,9 +61,10 @@ pub struct BrokerConfig {
     /// lowered to it through Server Keep Alive.
     pub max_keep_alive: Option<u16>,
     /// Messages a session's queue holds: for its offline client, or waiting
-    /// for its client's Receive Maximum.
+    /// for its client's Receive Maximum; and a slow client's backlog.
     pub max_queued: usize,
-    /// Bytes (encoded PUBLISH sizes) a session's queue holds.
+    /// Bytes (encoded PUBLISH sizes) a session's queue holds; and a slow
+    /// client's backlog.
     pub max_queued_bytes: usize,
     /// The longest Session Expiry Interval granted, in seconds.
     pub max_session_expiry: Option<u32>,
@@ -53,9 +77,11 @@ pub struct BrokerConfig {
     /// Sessions kept at once, online and offline: a CONNECT that would
     /// create one more is refused (CONNACK 0x97 / 0x03).
     pub max_sessions: usize,
-    /// How long a QoS 1 or 2 copy waits for room toward a client that does
-    /// not read before that client is disconnected, in seconds.
+    /// How long a slow client's backlog may wait for room toward it before
+    /// that client is disconnected, in seconds.
     pub slow_consumer_timeout: u64,
+    /// What a copy past a slow client's full backlog does.
+    pub overflow: Overflow,
     /// Whether retained messages are supported.
     pub retain_available: bool,
     /// Whether wildcard subscriptions are supported.
@@ -87,6 +113,7 @@ impl Default for BrokerConfig {
             max_connections: 100_000,
             max_sessions: 100_000,
             slow_consumer_timeout: 30,
+            overflow: Overflow::Drop,
             retain_available: true,
             wildcard_available: true,
             shared_available: true,
@@ -179,6 +206,7 @@ impl BrokerConfig {
             timeout,
             "slow-consumer-timeout",
         )?;
+        set_any(&mut self.overflow, s.overflow);
         set_any(&mut self.retain_available, s.no_retain.map(|no| !no));
         set_any(&mut self.wildcard_available, s.no_wildcard.map(|no| !no));
         set_any(&mut self.shared_available, s.no_shared.map(|no| !no));

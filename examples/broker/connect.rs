@@ -192,7 +192,7 @@ pub async fn accept(
         return None;
     };
     if let Some(will) = claim.will_now {
-        super::will::publish_will(shared, will, &client).await;
+        super::will::publish_will(shared, will, &client);
     }
     let mut session_present = false;
     let mut unresumed = None;
@@ -231,7 +231,7 @@ pub async fn accept(
         request.will = None;
     }
     if !refused {
-        state::go_online(shared, &client, claim.generation).await;
+        state::go_online(shared, &client, claim.generation);
     }
     Some(Accepted {
         client,
@@ -363,6 +363,7 @@ async fn claim_session(
                                 version: request.version,
                                 ended,
                                 limbo: Vec::new(),
+                                backlog: Default::default(),
                                 ready: false,
                             },
                             pending_will: None,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::parser::{ArgMatches, ValueSource};
 use mqtt_codec::TopicFilter;
 
-use super::config::BrokerConfig;
+use super::config::{BrokerConfig, Overflow};
 use super::settings::Settings;
 
 /// The defaults the help shows.
@@ -26,8 +26,9 @@ pub const CONFIG_HELP: &str = "\
 Read settings from a TOML file; flags given here override its values.
 
 Its keys are the flags' names without the dashes, with the same
-values: integers, a string for bind, an array of strings for deny,
-true or false for the no-... switches and verbose. An unknown key,
+values: integers, a string for bind and overflow, an array of
+strings for deny, true or false for the no-... switches and
+verbose. An unknown key,
 a value of the wrong type or out of range is an error. A --deny
 replaces the file's whole list; a --bind, the file's port too.
 For example (more in examples/broker/broker.example.toml):
@@ -75,11 +76,12 @@ pub struct BrokerArgs {
     /// Messages a session's queue holds (at least 1): those for its offline
     /// client, and those waiting for its client's Receive Maximum; beyond,
     /// new ones are dropped, as mosquitto does. QoS 0 messages are not
-    /// queued for offline sessions.
+    /// queued for offline sessions. Also bounds a slow client's backlog.
     #[arg(long, value_name = "N", default_value_t = default().max_queued)]
     pub max_queued: usize,
     /// Bytes (encoded PUBLISH sizes) a session's queue holds (at least 1);
-    /// beyond, new messages are dropped.
+    /// beyond, new messages are dropped. Also bounds a slow client's
+    /// backlog.
     #[arg(long, value_name = "BYTES", default_value_t = default().max_queued_bytes)]
     pub max_queued_bytes: usize,
     /// Longest Session Expiry Interval granted (v5.0: announced in CONNACK
@@ -102,14 +104,20 @@ pub struct BrokerArgs {
     /// 0x03 Server unavailable.
     #[arg(long, value_name = "N", default_value_t = default().max_sessions)]
     pub max_sessions: usize,
-    /// How long a message waits for room toward a client that does not read
-    /// (at least 1). Overload policy: a copy for a client whose channel is
-    /// full waits, which stops reading from its publisher (back-pressure); a
-    /// client stalled this long is disconnected (v5.0 DISCONNECT 0x97 Quota
-    /// exceeded): its QoS 0 copy is dropped, its QoS 1 and 2 messages go into
-    /// its session (offline queue, --max-queued).
+    /// How long a slow client's backlog waits for room toward it (at least
+    /// 1). Overload policy: publishers never wait for a subscriber; a QoS 0
+    /// message for a client that does not keep up is dropped, a QoS 1 or 2
+    /// one waits in that client's backlog (bounded by --max-queued and
+    /// --max-queued-bytes, see --overflow); a backlog stalled this long
+    /// disconnects its client (v5.0 DISCONNECT 0x97 Quota exceeded), and
+    /// its messages go into its session.
     #[arg(long, value_name = "SECS", default_value_t = default().slow_consumer_timeout)]
     pub slow_consumer_timeout: u64,
+    /// What a QoS 1 or 2 message does past a slow client's full backlog:
+    /// `drop` (counted, as mosquitto does) or `disconnect` the client (v5.0
+    /// DISCONNECT 0x97 Quota exceeded; its session keeps what fits).
+    #[arg(long, value_name = "POLICY", value_enum, default_value_t = default().overflow)]
+    pub overflow: Overflow,
     /// No retained messages (Retain Available 0).
     #[arg(long)]
     pub no_retain: bool,
@@ -160,6 +168,7 @@ impl BrokerArgs {
             max_connections: given!(m, f.max_connections),
             max_sessions: given!(m, f.max_sessions),
             slow_consumer_timeout: given!(m, f.slow_consumer_timeout),
+            overflow: given!(m, f.overflow),
             no_retain: given!(m, f.no_retain),
             no_wildcard: given!(m, f.no_wildcard),
             no_shared: given!(m, f.no_shared),

@@ -31,16 +31,18 @@
 //! no-retain = true
 //! ```
 //!
-//! Integers for the numbers, a string for `bind`, an array of strings
-//! (Topic Filters) for `deny`, `true` or `false` for the `no-…` switches
-//! and `verbose`. A key the broker does not know, a value of the wrong type
-//! or out of range is an error that names it. The example file
+//! Integers for the numbers, a string for `bind` and for `overflow`
+//! (`"drop"` or `"disconnect"`), an array of strings (Topic Filters) for
+//! `deny`, `true` or `false` for the `no-…` switches and `verbose`. A key
+//! the broker does not know, a value of the wrong type or out of range is
+//! an error that names it. The example file
 //! `examples/broker/broker.example.toml` lists every key with its default.
 //!
 //! Files: `config.rs` ([`BrokerConfig`]), `flags.rs` (the command line,
 //! clap), `settings.rs` (the values a source gives; the TOML file),
-//! `state.rs` (the shared table, routing, delivery), `client.rs` (a
-//! connection's task), `connect.rs` (CONNECT → CONNACK, takeover),
+//! `state.rs` (the shared table, routing, delivery), `backlog.rs` (a slow
+//! client's backlog and its drainer), `client.rs` (a connection's task),
+//! `connect.rs` (CONNECT → CONNACK, takeover),
 //! `subscribe.rs`, `will.rs` (wills, session expiry), `shutdown.rs`
 //! (SIGTERM, SIGINT: DISCONNECT 0x8B, flush, stop), and the pure parts
 //! `message.rs`, `router.rs`, `retained.rs`.
@@ -58,19 +60,36 @@
 //! - A QoS 1 or 2 copy routed to a session is never dropped while that
 //!   session exists, but for its bounds (`--max-queued`,
 //!   `--max-queued-bytes`, one queue for an offline client and for copies
-//!   waiting for its Receive Maximum): a copy its
+//!   waiting for its Receive Maximum; the same bounds for its backlog,
+//!   below): a copy its
 //!   connection did not take (it closed, was cut, or the client reconnected
 //!   meanwhile) goes to whoever holds the session now — the connection not
 //!   yet ready after its CONNACK, the stored offline session, or the new
 //!   connection. Copies of a session that ended (Clean Start, expiry) end
 //!   with its subscriptions.
-//! - Overload: a copy for a client whose command channel is full waits for
-//!   room, whatever its QoS, and so does its publisher's task, whose
-//!   connection is then not read (back-pressure up to the publisher's TCP
-//!   connection). A client that takes nothing for `--slow-consumer-timeout`
-//!   seconds (default 30) is cut (v5.0: DISCONNECT 0x97 Quota exceeded when
-//!   it can still be queued): its QoS 0 copy is dropped (counted), its QoS 1
-//!   and 2 copies go into its session (offline queue, `--max-queued`).
+//! - Overload: routing never waits on a subscriber, so a client that does
+//!   not read holds up neither its publishers nor the other subscribers
+//!   (no head-of-line blocking; as mosquitto, the slow client loses its
+//!   excess). A copy goes to its client's command channel if that has room
+//!   (256 commands; the connection then writes what the socket takes).
+//!   When the channel is full, a QoS 0 copy is dropped (counted in
+//!   `dropped_slow`); a QoS 1 or 2 copy waits in that connection's
+//!   backlog, and so does every later copy for it while the backlog is not
+//!   empty (a later QoS 0 copy is dropped), so that each subscriber
+//!   receives the copies in the order they were routed [MQTT-4.6.0-5]
+//!   (v3.1.1), [MQTT-4.6.0-6] (v5.0). One task per backlogged connection
+//!   forwards its backlog in order, waiting for room, and ends when it is
+//!   empty.
+//! - A backlog holds at most `--max-queued` messages and
+//!   `--max-queued-bytes` bytes (encoded PUBLISH sizes). Past that, a copy
+//!   is dropped (counted in `dropped_slow`), or with `--overflow
+//!   disconnect` the client is cut (v5.0: DISCONNECT 0x97 Quota exceeded
+//!   first, if it still fits in its channel), and its copies go into its
+//!   session, as far as they fit. A backlog that gets no room for
+//!   `--slow-consumer-timeout` seconds (default 30) cuts its client the same
+//!   way (counted in `slow_consumers`). A cut client's copies not yet
+//!   forwarded, the backlog first, go into its session (offline queue,
+//!   `--max-queued`, `--max-queued-bytes`).
 //! - `--max-sessions` bounds the sessions kept: a CONNECT that would create
 //!   one more is refused (v5.0 CONNACK 0x97, v3.1.1 0x03), so a flood of
 //!   CONNECTs with new Client Identifiers cannot grow memory without bound.
@@ -79,6 +98,7 @@
 //!   stored at the disconnect keeps its received identifiers
 //!   [MQTT-4.3.3-10].
 
+pub mod backlog;
 pub mod client;
 pub mod config;
 pub mod connect;
@@ -101,7 +121,7 @@ use std::time::Duration;
 
 use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
 
-pub use config::{BrokerArgs, BrokerConfig, Settings};
+pub use config::{BrokerArgs, BrokerConfig, Overflow, Settings};
 pub use state::StatsSnapshot;
 
 use state::Shared;

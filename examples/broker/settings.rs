@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use mqtt_codec::TopicFilter;
+
+use super::config::Overflow;
 use serde::{Deserialize, Deserializer};
 
 /// The values one source gives, by their flag names without the dashes
@@ -14,8 +16,9 @@ use serde::{Deserialize, Deserializer};
 ///
 /// In a config file, the keys are these names, and the values have the
 /// types of the flags' values: integers, a string for `bind`, an array of
-/// strings for `deny`, `true` or `false` for the `no-…` switches and
-/// `verbose` (see the [broker's module doc](super) for an example).
+/// strings for `deny`, `"drop"` or `"disconnect"` for `overflow`, `true` or
+/// `false` for the `no-…` switches and `verbose` (see the [broker's module
+/// doc](super) for an example).
 #[derive(Debug, Default, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct Settings {
@@ -51,6 +54,8 @@ pub struct Settings {
     pub max_sessions: Option<usize>,
     /// `slow-consumer-timeout`, in seconds.
     pub slow_consumer_timeout: Option<u64>,
+    /// `overflow`: `"drop"` or `"disconnect"`.
+    pub overflow: Option<Overflow>,
     /// `no-retain`: `true` turns retained messages off.
     pub no_retain: Option<bool>,
     /// `no-wildcard`: `true` turns wildcard subscriptions off.

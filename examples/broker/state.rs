@@ -2,30 +2,28 @@
 //! retained store behind one `std::sync::Mutex` (never held across an
 //! `.await`), the counters, and the delivery of routed copies.
 //!
-//! Delivery policy (overload): a copy goes to its client's command channel;
-//! when that channel is full, the copy waits for room, whatever its QoS:
-//! the publisher's task waits with it, so its connection is not read
-//! meanwhile (back-pressure). A client that takes nothing for
-//! `--slow-consumer-timeout` is cut (counted in `slow_consumers`); a QoS 0
-//! copy for it is then dropped (counted in `dropped`), and a QoS 1 or 2
-//! copy goes into its session, like
-//! every copy whose connection closed first: into the limbo of the
-//! connection that holds the session now, or its stored (offline) session,
-//! bounded by `--max-queued`. Only a session that ended (Clean Start,
-//! expiry) loses its copies, with its subscriptions.
+//! Delivery policy (overload): routing never waits on a subscriber. A copy
+//! goes to its client's command channel if it has room; when it is full,
+//! a QoS 0 copy is dropped and a QoS 1 or 2 copy waits in that
+//! connection's backlog, in order, forwarded by its own task (`backlog.rs`
+//! says the rules). A QoS 1 or 2 copy whose connection closed first goes
+//! into its session: into the limbo of the connection that holds the
+//! session now, or its stored (offline) session, bounded by
+//! `--max-queued`. Only a session that ended (Clean Start, expiry) loses
+//! its copies, with its subscriptions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Instant;
 
-use mqtt_codec::v5_0::DisconnectReasonCode;
-use mqtt_codec::{v5_0, GenericPacket, Message, ProtocolVersion, QoS};
+use mqtt_codec::{Message, ProtocolVersion, QoS};
 use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
 use tokio::sync::watch;
 
+use super::backlog::{self, Backlog, Holder};
 use super::config::BrokerConfig;
 use super::message::StoredMessage;
 use super::retained::RetainedStore;
@@ -51,6 +49,9 @@ pub enum Presence {
         /// (before its CONNACK, or closed and not yet stored): forwarded
         /// after the CONNACK, or queued in the stored session.
         limbo: Vec<Message>,
+        /// Copies that found its command channel full, waiting in order
+        /// for room (`backlog.rs`).
+        backlog: Backlog,
         /// The CONNACK was sent: messages go to the endpoint.
         ready: bool,
     },
@@ -117,11 +118,19 @@ pub struct Stats {
     pub messages_in: AtomicU64,
     /// PUBLISH packets handed to client connections.
     pub messages_out: AtomicU64,
-    /// Copies not delivered: QoS 0 to a full channel, a full offline
-    /// queue or limbo, or a session that ended.
+    /// Copies not delivered: QoS 0 to a full channel, a full backlog,
+    /// offline queue or limbo, or a session that ended.
     pub dropped: AtomicU64,
-    /// Connections cut because they took nothing for the slow consumer
-    /// timeout.
+    /// Of `dropped`, the copies dropped for a slow subscriber: QoS 0 ones
+    /// that found its channel full or its backlog waiting, QoS 1 and 2 ones
+    /// past its backlog's bound.
+    pub dropped_slow: AtomicU64,
+    /// QoS 1 and 2 copies that found their client's channel full and
+    /// waited in its backlog.
+    pub backlogged: AtomicU64,
+    /// Connections cut as slow consumers: their backlog made no progress
+    /// for the slow consumer timeout, or overflowed with `--overflow
+    /// disconnect`.
     pub slow_consumers: AtomicU64,
 }
 
@@ -146,6 +155,10 @@ pub struct StatsSnapshot {
     pub messages_out: u64,
     /// Copies dropped.
     pub dropped: u64,
+    /// Of `dropped`, copies dropped for a slow subscriber.
+    pub dropped_slow: u64,
+    /// QoS 1 and 2 copies that waited in a slow subscriber's backlog.
+    pub backlogged: u64,
     /// Connections cut as slow consumers.
     pub slow_consumers: u64,
 }
@@ -163,18 +176,21 @@ pub struct Shared {
     pub options: mqtt_core::ConnectionOptions,
     state: Mutex<State>,
     next_assigned: AtomicU64,
+    /// This, for the tasks it spawns (backlog drainers).
+    pub(super) me: Weak<Shared>,
 }
 
 impl Shared {
     /// A broker state with nothing in it.
     pub fn new(config: BrokerConfig) -> Arc<Shared> {
-        Arc::new(Shared {
+        Arc::new_cyclic(|me| Shared {
             options: super::options(&config),
             config,
             stats: Stats::default(),
             origin: Instant::now(),
             state: Mutex::new(State::default()),
             next_assigned: AtomicU64::new(1),
+            me: me.clone(),
         })
     }
 
@@ -226,6 +242,8 @@ impl Shared {
             messages_in: s.messages_in.load(Ordering::Relaxed),
             messages_out: s.messages_out.load(Ordering::Relaxed),
             dropped: s.dropped.load(Ordering::Relaxed),
+            dropped_slow: s.dropped_slow.load(Ordering::Relaxed),
+            backlogged: s.backlogged.load(Ordering::Relaxed),
             slow_consumers: s.slow_consumers.load(Ordering::Relaxed),
         }
     }
@@ -245,6 +263,8 @@ impl State {
     ///
     /// Each copy has QoS min(message, subscription) and RETAIN as published
     /// only with Retain As Published [MQTT-3.3.1-12], [MQTT-3.3.1-13].
+    /// A copy for a connection whose backlog waits goes behind it (a QoS 0
+    /// one is dropped), in order [MQTT-4.6.0-5], [MQTT-4.6.0-6].
     /// Returns how many copies were dropped (offline queue refusals).
     pub fn route(
         &mut self,
@@ -289,11 +309,27 @@ impl State {
             match &mut session.presence {
                 Presence::Online {
                     endpoint,
+                    version,
                     limbo,
+                    backlog,
                     ready,
                     ..
                 } => {
-                    if *ready && !endpoint.is_closed() {
+                    if *ready && !endpoint.is_closed() && backlog.is_draining() {
+                        if qos == QoS::AtMostOnce {
+                            dropped += 1;
+                            shared.stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        let holder = Holder {
+                            client: &route.client,
+                            generation: session.generation,
+                            endpoint,
+                            version: *version,
+                        };
+                        let m = message.delivery(qos, retain, &route.subscription_ids, now);
+                        backlog::enqueue(shared, holder, backlog, limbo, m);
+                    } else if *ready && !endpoint.is_closed() {
                         out.push(Delivery {
                             client: route.client,
                             generation: session.generation,
@@ -335,8 +371,9 @@ impl State {
     /// session `session` now: the limbo of that connection (stored with the
     /// session when its task ends) or of a new one not yet ready, the
     /// stored session of an offline client, or a newer connection that is
-    /// ready (the caller forwards it there). Dropped only when that session
-    /// ended (its subscriptions ended with it) or its queue is full.
+    /// ready (the caller forwards it there; behind its backlog if one
+    /// waits). Dropped only when that session ended (its subscriptions
+    /// ended with it) or its queue is full.
     pub fn requeue(
         &mut self,
         shared: &Shared,
@@ -354,13 +391,28 @@ impl State {
         match &mut s.presence {
             Presence::Online {
                 endpoint,
+                version,
+                backlog,
+                limbo,
                 ready: true,
                 ..
-            } if s.generation != generation && !endpoint.is_closed() => Requeued::Forward {
-                endpoint: endpoint.clone(),
-                generation: s.generation,
-                message,
-            },
+            } if s.generation != generation && !endpoint.is_closed() => {
+                if !backlog.is_draining() {
+                    return Requeued::Forward {
+                        endpoint: endpoint.clone(),
+                        generation: s.generation,
+                        message,
+                    };
+                }
+                let holder = Holder {
+                    client,
+                    generation: s.generation,
+                    endpoint,
+                    version: *version,
+                };
+                backlog::enqueue(shared, holder, backlog, limbo, message);
+                Requeued::Kept
+            }
             Presence::Online { limbo, .. } => {
                 if limbo.len() >= shared.config.max_queued {
                     return Requeued::Dropped;
@@ -395,7 +447,8 @@ impl State {
 /// Where [`State::requeue`] put a copy.
 #[derive(Debug)]
 pub enum Requeued {
-    /// In a limbo or a stored session.
+    /// In a limbo, a backlog or a stored session (or dropped by a
+    /// backlog's bound, and counted).
     Kept,
     /// Nowhere: its session ended, or its queue is full.
     Dropped,
@@ -414,9 +467,10 @@ pub enum Requeued {
 /// forwards the copies routed meanwhile (its limbo), in order, and then
 /// makes the connection ready, so that what is routed next goes to it
 /// directly. Copies routed while the limbo is forwarded join the limbo and
-/// follow. If the connection closes first, the limbo stays for its stored
-/// session (`client.rs::finish`).
-pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
+/// follow; once a backlog waits, the rest of the limbo goes behind it. If
+/// the connection closes first, the limbo stays for its stored session
+/// (`client.rs::finish`).
+pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
     loop {
         let batch = {
             let mut state = shared.lock();
@@ -429,7 +483,9 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
             let id = session.id;
             let Presence::Online {
                 endpoint,
+                version,
                 limbo,
+                backlog,
                 ready,
                 ..
             } = &mut session.presence
@@ -437,6 +493,19 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                 return;
             };
             if endpoint.is_closed() {
+                return;
+            }
+            if backlog.is_draining() {
+                for message in std::mem::take(limbo) {
+                    let holder = Holder {
+                        client,
+                        generation,
+                        endpoint,
+                        version: *version,
+                    };
+                    backlog::enqueue(shared, holder, backlog, limbo, message);
+                }
+                *ready = true;
                 return;
             }
             if limbo.is_empty() {
@@ -455,7 +524,7 @@ pub async fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                 })
                 .collect::<Vec<_>>()
         };
-        deliver(shared, batch).await;
+        deliver(shared, batch);
     }
 }
 
@@ -469,67 +538,19 @@ pub fn queue(conn: &mut StoredConnection, message: Message, now: MonotonicTime) 
     conn.publish(message).is_ok()
 }
 
-/// Cuts the connection of `client` of `generation`, which took nothing for
-/// the slow consumer timeout: a v5.0 client is first sent DISCONNECT 0x97
-/// (Quota exceeded) if its channel has room for it (a client that does not
-/// read will not see it); then the network connection is aborted. Its
-/// unsent copies come back with its session.
-fn cut_slow_consumer(
-    shared: &Shared,
-    client: &ClientId,
-    generation: u64,
-    endpoint: &ServerEndpoint,
-) {
-    let Some(version) = shared.lock().holder_version(client, generation) else {
-        return;
-    };
-    if endpoint.is_closed() {
-        return;
-    }
-    if version == ProtocolVersion::V5_0 {
-        let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::QuotaExceeded);
-        let _ = endpoint.try_forward(GenericPacket::V5_0(v5_0::Packet::from(disconnect)));
-    }
-    endpoint.abort();
-    shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
-    if shared.config.verbose {
-        println!("{client}: cut, a slow consumer");
-    }
-}
-
-/// Hands one copy to its connection following the delivery policy (see the
-/// module docs): waits for room in its channel up to the slow consumer
-/// timeout, then cuts the client. Gives the copy back when the connection
-/// did not take it (it closed, or was cut).
-async fn forward_copy(
-    shared: &Shared,
-    client: &ClientId,
-    generation: u64,
-    endpoint: &ServerEndpoint,
-    message: Message,
-) -> Result<(), Message> {
-    let message = match endpoint.try_forward(message) {
-        Ok(()) => return Ok(()),
-        Err(ForwardError::Closed(m)) => return Err(m),
-        Err(ForwardError::Full(m)) => m,
-    };
-    let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
-    match endpoint.forward_timeout(message, wait).await {
-        Ok(()) => Ok(()),
-        Err(ForwardError::Full(m)) => {
-            cut_slow_consumer(shared, client, generation, endpoint);
-            Err(m)
-        }
-        Err(ForwardError::Closed(m)) => Err(m),
-    }
-}
-
 /// Forwards the copies routed under the lock, in order, following the
-/// delivery policy of the module docs: nothing QoS 1 or 2 is lost while its
-/// session exists (but for a full queue); a QoS 0 copy is lost only when its
-/// client is cut as a slow consumer or closes meanwhile.
-pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
+/// delivery policy of the module docs, without waiting: a copy that finds
+/// its connection's channel full is dropped (QoS 0) or goes to its
+/// backlog, and so do the later copies of this call for that connection.
+/// Nothing QoS 1 or 2 is lost while its session exists (but for its
+/// bounds); a QoS 0 copy is lost when its client is slow or closes
+/// meanwhile.
+pub fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
+    let stats = &shared.stats;
     let mut sent = 0;
+    // The connections (client, generation) whose copies went to their
+    // backlog during this call: the next ones go behind.
+    let mut behind: Vec<(ClientId, u64)> = Vec::new();
     for d in deliveries {
         let Delivery {
             client,
@@ -539,25 +560,43 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
             mut message,
         } = d;
         loop {
-            message = match forward_copy(shared, &client, generation, &endpoint, message).await {
+            let full = behind.iter().any(|(c, g)| *c == client && *g == generation);
+            let result = if full {
+                Err(ForwardError::Full(message))
+            } else {
+                endpoint.try_forward(message)
+            };
+            let requeued = match result {
                 Ok(()) => {
                     sent += 1;
                     break;
                 }
-                // QoS 0 is not kept for a connection that closed or was cut.
-                Err(m) if m.qos() == QoS::AtMostOnce => {
-                    shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                // QoS 0 is not kept for a connection that is slow or closed.
+                Err(ForwardError::Full(m)) if m.qos() == QoS::AtMostOnce => {
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
-                Err(m) => m,
+                Err(ForwardError::Closed(m)) if m.qos() == QoS::AtMostOnce => {
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
+                Err(ForwardError::Full(m)) => {
+                    if !full {
+                        behind.push((client.clone(), generation));
+                    }
+                    let mut state = shared.lock();
+                    state.backlog(shared, &client, session, generation, m)
+                }
+                Err(ForwardError::Closed(m)) => {
+                    let mut state = shared.lock();
+                    state.requeue(shared, &client, session, generation, m)
+                }
             };
-            let requeued = shared
-                .lock()
-                .requeue(shared, &client, session, generation, message);
             match requeued {
                 Requeued::Kept => break,
                 Requeued::Dropped => {
-                    shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
                     break;
                 }
                 // The session moved to a new connection that is ready:
@@ -570,12 +609,12 @@ pub async fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
             }
         }
     }
-    shared.stats.messages_out.fetch_add(sent, Ordering::Relaxed);
+    stats.messages_out.fetch_add(sent, Ordering::Relaxed);
 }
 
 /// Stores (if retained) and routes `message` from `publisher`, then
-/// forwards the copies.
-pub async fn publish(shared: &Shared, message: StoredMessage, publisher: &str) {
+/// forwards the copies, without waiting on any subscriber.
+pub fn publish(shared: &Shared, message: StoredMessage, publisher: &str) {
     let now = Instant::now();
     let mut out = Vec::new();
     {
@@ -587,5 +626,5 @@ pub async fn publish(shared: &Shared, message: StoredMessage, publisher: &str) {
         let dropped = state.route(shared, &message, publisher, now, &mut out);
         shared.stats.dropped.fetch_add(dropped, Ordering::Relaxed);
     }
-    deliver(shared, out).await;
+    deliver(shared, out);
 }

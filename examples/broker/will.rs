@@ -13,7 +13,7 @@ const LONGEST_TIMER: u32 = 365 * 24 * 3600;
 
 /// Publishes the Will Message of `client` now. Its Message Expiry Interval
 /// starts when it is published (§3.1.3.2.4).
-pub async fn publish_will(shared: &Shared, mut will: StoredMessage, client: &ClientId) {
+pub fn publish_will(shared: &Shared, mut will: StoredMessage, client: &ClientId) {
     if shared.config.verbose {
         println!(
             "{client}: will published on {}",
@@ -21,7 +21,7 @@ pub async fn publish_will(shared: &Shared, mut will: StoredMessage, client: &Cli
         );
     }
     will.received = Instant::now();
-    state::publish(shared, will, client).await;
+    state::publish(shared, will, client);
 }
 
 /// Publishes the pending Will of the offline session `client` of
@@ -39,7 +39,7 @@ pub fn spawn_will_delay(shared: &Arc<Shared>, client: ClientId, generation: u64,
             }
         };
         if let Some(will) = will {
-            publish_will(&shared, will, &client).await;
+            publish_will(&shared, will, &client);
         }
     });
 }
@@ -71,7 +71,7 @@ pub fn spawn_session_expiry(shared: &Arc<Shared>, client: ClientId, generation: 
             println!("{client}: session expired");
         }
         if let Some(will) = will {
-            publish_will(&shared, will, &client).await;
+            publish_will(&shared, will, &client);
         }
     });
 }

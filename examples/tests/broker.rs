@@ -1519,17 +1519,19 @@ async fn max_sessions_refuses_new_sessions() {
     assert!(session_present(&ai));
 }
 
-/// Overload: a subscriber that stops reading holds up its QoS 1 messages
-/// (its publisher waits, back-pressure) for `--slow-consumer-timeout`, then
-/// is cut; every message goes into its session and arrives when it resumes
-/// (v3.1.1 [MQTT-3.1.2-5], [MQTT-4.4.0-1]): nothing acknowledged to the
-/// publisher is dropped.
+/// Overload: the QoS 1 messages for a subscriber that stops reading wait
+/// in its backlog (its publisher goes on); after `--slow-consumer-timeout`
+/// without room it is cut; every message goes into its session and arrives
+/// when it resumes (v3.1.1 [MQTT-3.1.2-5], [MQTT-4.4.0-1]): within the
+/// bounds (here larger than the N messages), nothing acknowledged to the
+/// publisher is dropped. `broker_overload.rs` tests the rest of the policy.
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_consumer_is_cut_and_loses_nothing() {
     const N: usize = 600;
     let b = start(|c| {
         c.slow_consumer_timeout = 1;
         c.max_queued = 10_000;
+        c.max_queued_bytes = 64 << 20;
     })
     .await;
     for v in BOTH {

@@ -4,10 +4,10 @@
 use clap::error::ErrorKind;
 use clap::CommandFactory;
 use mqtt_codec::{QoS, TopicFilter};
-use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Settings};
+use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Overflow, Settings};
 
 /// Every flag of the broker, as scripts and the README use them.
-const FLAGS: [&str; 23] = [
+const FLAGS: [&str; 24] = [
     "--config",
     "--bind",
     "--port",
@@ -24,6 +24,7 @@ const FLAGS: [&str; 23] = [
     "--max-connections",
     "--max-sessions",
     "--slow-consumer-timeout",
+    "--overflow",
     "--no-retain",
     "--no-wildcard",
     "--no-shared",
@@ -54,6 +55,7 @@ fn no_flags_give_the_defaults() {
     assert_eq!((c.max_session_expiry, c.deny.len()), (None, 0));
     assert_eq!((c.connect_timeout, c.slow_consumer_timeout), (10, 30));
     assert_eq!((c.max_connections, c.max_sessions), (100_000, 100_000));
+    assert_eq!(c.overflow, Overflow::Drop);
     assert!(c.retain_available && c.wildcard_available);
     assert!(c.shared_available && c.subscription_ids_available);
     assert_eq!(c.maximum_qos, QoS::ExactlyOnce);
@@ -112,6 +114,7 @@ fn every_flag_sets_its_field() {
         "--max-connections=12",
         "--max-sessions=13",
         "--slow-consumer-timeout=14",
+        "--overflow=disconnect",
         "--no-retain",
         "--no-wildcard",
         "--no-shared",
@@ -135,6 +138,7 @@ fn every_flag_sets_its_field() {
         max_connections: 12,
         max_sessions: 13,
         slow_consumer_timeout: 14,
+        overflow: Overflow::Disconnect,
         retain_available: false,
         wildcard_available: false,
         shared_available: false,
@@ -182,6 +186,12 @@ fn bad_flags_are_errors_that_say_why() {
     assert!(error(&["--receive-maximum", "0"]).contains("--receive-maximum: at least 1"));
     assert!(error(&["--max-queued", "0"]).contains("--max-queued: at least 1"));
     assert!(error(&["--max-queued-bytes", "0"]).contains("--max-queued-bytes: at least 1"));
+    let e = error(&["--overflow", "later"]);
+    assert!(
+        e.contains("invalid value 'later' for '--overflow <POLICY>'"),
+        "{e}"
+    );
+    assert!(e.contains("[possible values: drop, disconnect]"), "{e}");
     let e = error(&["--slow-consumer-timeout", "0"]);
     assert!(e.contains("--slow-consumer-timeout: at least 1"), "{e}");
     let e = error(&["--max-packet-size", "15"]);
@@ -219,6 +229,7 @@ fn help_exits_0_and_shows_every_flag_and_default() {
         "[default: 100000]",
         "[default: 30]",
         "[default: 2]",
+        "[default: drop]",
     ] {
         assert!(text.contains(default), "{default} missing from:\n{text}");
     }

@@ -7,13 +7,13 @@ use std::path::PathBuf;
 
 use mqtt_codec::{QoS, TopicFilter};
 use mqtt_examples::broker::flags::CONFIG_HELP;
-use mqtt_examples::broker::{BrokerConfig, Settings};
+use mqtt_examples::broker::{BrokerConfig, Overflow, Settings};
 
 /// The example file shipped with the broker.
 const EXAMPLE: &str = include_str!("../broker/broker.example.toml");
 
 /// Every key of the file: every flag but --config and --help.
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 22] = [
     "bind",
     "port",
     "max-packet-size",
@@ -29,6 +29,7 @@ const KEYS: [&str; 21] = [
     "max-connections",
     "max-sessions",
     "slow-consumer-timeout",
+    "overflow",
     "no-retain",
     "no-wildcard",
     "no-shared",
@@ -54,6 +55,7 @@ connect-timeout = 11
 max-connections = 12
 max-sessions = 13
 slow-consumer-timeout = 14
+overflow = "disconnect"
 no-retain = true
 no-wildcard = true
 no-shared = true
@@ -114,6 +116,7 @@ fn every_key_sets_its_field() {
         max_connections: 12,
         max_sessions: 13,
         slow_consumer_timeout: 14,
+        overflow: Overflow::Disconnect,
         retain_available: false,
         wildcard_available: false,
         shared_available: false,
@@ -152,6 +155,7 @@ fn flags_override_the_file() {
             "--max-connections=120",
             "--max-sessions=130",
             "--slow-consumer-timeout=140",
+            "--overflow=drop",
             "--maximum-qos=2",
         ],
     )
@@ -173,6 +177,7 @@ fn flags_override_the_file() {
         max_connections: 120,
         max_sessions: 130,
         slow_consumer_timeout: 140,
+        overflow: Overflow::Drop,
         // The file's switches stay on: no flag turns them off.
         retain_available: false,
         wildcard_available: false,
@@ -229,6 +234,11 @@ fn bad_values_are_errors_naming_the_key() {
             "max-packet-size: from 16 to 268435460 (not 15)",
         ),
         ("maximum-qos = 3", "maximum-qos: 0, 1 or 2 (not 3)"),
+        (
+            "overflow = \"later\"",
+            "\"drop\" or \"disconnect\" (not \"later\")",
+        ),
+        ("overflow = 1", "invalid type: integer"),
         ("receive-maximum = 0", "receive-maximum: at least 1"),
         ("max-queued-bytes = 0", "max-queued-bytes: at least 1"),
         (

@@ -1,0 +1,301 @@
+//! Per-connection backlogs: the QoS 1 and 2 copies for a client whose
+//! command channel is full, kept in order and forwarded by one drainer
+//! task per backlogged connection, so that routing never waits on one
+//! subscriber (no head-of-line blocking: its publisher and the other
+//! subscribers go on at full rate).
+//!
+//! Rules (the module docs of the broker say them for users):
+//! - a copy for a ready connection goes to its channel at once
+//!   ([`ServerEndpoint::try_forward`]); when the channel is full, a QoS 0
+//!   copy is dropped (counted in `dropped_slow`), a QoS 1 or 2 copy goes
+//!   to the connection's [`Backlog`] (counted in `backlogged`), which
+//!   starts its drainer;
+//! - while a backlog has a drainer, every later copy for that connection
+//!   goes behind it (QoS 0 ones are dropped), so a subscriber receives the
+//!   copies in the order they were routed [MQTT-4.6.0-5] (v3.1.1),
+//!   [MQTT-4.6.0-6] (v5.0);
+//! - a backlog holds at most `--max-queued` messages and
+//!   `--max-queued-bytes` (encoded PUBLISH sizes); past that, a copy is
+//!   dropped (counted in `dropped_slow`), or with `--overflow disconnect`
+//!   the client is cut (v5.0: DISCONNECT 0x97 first, if its channel has
+//!   room) and the copies go to its session;
+//! - the drainer forwards the backlog in order, waiting for room; if no
+//!   room comes for `--slow-consumer-timeout`, it cuts the client the same
+//!   way;
+//! - the copies of a connection that closed or was cut (the drainer's one
+//!   in hand, then the backlog) go to the front of its limbo, which goes
+//!   into its stored session when its task ends (`client.rs::finish`
+//!   waits for the drainer first), bounded by the session queue.
+
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mqtt_codec::v5_0::DisconnectReasonCode;
+use mqtt_codec::{v5_0, GenericPacket, Message, ProtocolVersion};
+use mqtt_tokio::{ForwardError, ServerEndpoint};
+use tokio::task::JoinHandle;
+
+use super::config::Overflow;
+use super::router::ClientId;
+use super::state::{Presence, Requeued, Shared, State};
+
+/// The copies waiting for room in one connection's command channel.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    messages: VecDeque<Message>,
+    /// Encoded PUBLISH sizes of `messages`.
+    bytes: usize,
+    /// A drainer runs (it may hold the copy before `messages` in hand):
+    /// later copies go behind it.
+    draining: bool,
+    /// The drainer, for `client.rs::finish` to wait for.
+    drainer: Option<JoinHandle<()>>,
+    /// The client was cut for an overflow: copies go to the limbo.
+    cut: bool,
+}
+
+impl Backlog {
+    /// Whether copies for the connection go behind this backlog.
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// The drainer, if one runs: `client.rs::finish` waits for it to hand
+    /// the backlog back before it stores the session.
+    pub fn take_drainer(&mut self) -> Option<JoinHandle<()>> {
+        self.drainer.take()
+    }
+
+    /// Takes every waiting copy, in order (the drainer's one in hand is
+    /// not among them).
+    pub fn take_all(&mut self) -> VecDeque<Message> {
+        self.bytes = 0;
+        std::mem::take(&mut self.messages)
+    }
+
+    fn pop(&mut self, version: ProtocolVersion) -> Option<Message> {
+        let m = self.messages.pop_front()?;
+        self.bytes -= m.packet_len::<u16>(version);
+        Some(m)
+    }
+}
+
+/// The connection of `client` that holds its session: what [`enqueue`]
+/// needs of it.
+pub struct Holder<'a> {
+    /// The client.
+    pub client: &'a ClientId,
+    /// The connection's generation.
+    pub generation: u64,
+    /// Its endpoint.
+    pub endpoint: &'a ServerEndpoint,
+    /// Its MQTT version.
+    pub version: ProtocolVersion,
+}
+
+/// Puts the QoS 1 or 2 `message` behind the backlog of `holder` (under the
+/// lock), starting the drainer if none runs; past the backlog's bound,
+/// drops it (counted) or, with `--overflow disconnect`, cuts the client
+/// and keeps it in the limbo, as far as the limbo has room.
+pub fn enqueue(
+    shared: &Shared,
+    holder: Holder<'_>,
+    backlog: &mut Backlog,
+    limbo: &mut Vec<Message>,
+    message: Message,
+) {
+    let config = &shared.config;
+    let stats = &shared.stats;
+    if !backlog.cut {
+        let len = message.packet_len::<u16>(holder.version);
+        let fits = backlog.messages.len() < config.max_queued
+            && backlog.bytes + len <= config.max_queued_bytes;
+        if fits {
+            backlog.messages.push_back(message);
+            backlog.bytes += len;
+            stats.backlogged.fetch_add(1, Ordering::Relaxed);
+            if !backlog.draining {
+                backlog.draining = true;
+                if let Some(shared) = shared.me.upgrade() {
+                    let client = holder.client.clone();
+                    let endpoint = holder.endpoint.clone();
+                    let task = drain(shared, client, holder.generation, endpoint, holder.version);
+                    backlog.drainer = Some(tokio::spawn(task));
+                }
+            }
+            return;
+        }
+        if config.overflow == Overflow::Drop {
+            stats.dropped.fetch_add(1, Ordering::Relaxed);
+            stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        cut(shared, holder.client, holder.endpoint, holder.version);
+        backlog.cut = true;
+    }
+    if limbo.len() < config.max_queued {
+        limbo.push(message);
+    } else {
+        stats.dropped.fetch_add(1, Ordering::Relaxed);
+        stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Forwards the backlog of the connection of `client` of `generation`, in
+/// order, until it is empty; cuts the client when no room comes for the
+/// slow consumer timeout; hands what it did not forward back (see the
+/// module docs).
+async fn drain(
+    shared: Arc<Shared>,
+    client: ClientId,
+    generation: u64,
+    endpoint: ServerEndpoint,
+    version: ProtocolVersion,
+) {
+    let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
+    let mut sent = 0;
+    loop {
+        let next = {
+            let mut st = shared.lock();
+            let Some((backlog, _)) = st.backlog_of(&client, generation) else {
+                // Its session was discarded (a new one took its place).
+                break;
+            };
+            match backlog.pop(version) {
+                Some(m) => m,
+                None => {
+                    backlog.draining = false;
+                    backlog.drainer = None;
+                    break;
+                }
+            }
+        };
+        let unsent = match endpoint.forward_timeout(next, wait).await {
+            Ok(()) => {
+                sent += 1;
+                continue;
+            }
+            Err(ForwardError::Full(m)) => {
+                cut_slow_consumer(&shared, &client, generation, &endpoint);
+                m
+            }
+            Err(ForwardError::Closed(m)) => m,
+        };
+        hand_back(&shared, &client, generation, unsent);
+        break;
+    }
+    shared.stats.messages_out.fetch_add(sent, Ordering::Relaxed);
+}
+
+/// Puts the copy `first` and the backlog of the connection of `client` of
+/// `generation`, which closed or was cut, in front of its limbo (copies
+/// routed after it closed), for its stored session.
+fn hand_back(shared: &Shared, client: &ClientId, generation: u64, first: Message) {
+    let mut st = shared.lock();
+    let Some((backlog, limbo)) = st.backlog_of(client, generation) else {
+        shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    let mut front: Vec<Message> = std::iter::once(first).chain(backlog.take_all()).collect();
+    front.append(limbo);
+    *limbo = front;
+    backlog.draining = false;
+    backlog.drainer = None;
+}
+
+impl State {
+    /// The backlog and limbo of the connection of `client` of
+    /// `generation`, if it still holds the session.
+    pub fn backlog_of(
+        &mut self,
+        client: &ClientId,
+        generation: u64,
+    ) -> Option<(&mut Backlog, &mut Vec<Message>)> {
+        let session = self.sessions.get_mut(client)?;
+        if session.generation != generation {
+            return None;
+        }
+        match &mut session.presence {
+            Presence::Online { backlog, limbo, .. } => Some((backlog, limbo)),
+            Presence::Offline(_) => None,
+        }
+    }
+
+    /// A QoS 1 or 2 copy that found the channel of the connection of
+    /// `generation` full: behind its backlog if that connection still
+    /// holds the session `session` and is open ([`Requeued::Kept`], also
+    /// when the backlog's bound dropped it, counted), else to whoever holds
+    /// the session now ([`requeue`](Self::requeue)).
+    pub fn backlog(
+        &mut self,
+        shared: &Shared,
+        client: &ClientId,
+        session: u64,
+        generation: u64,
+        message: Message,
+    ) -> Requeued {
+        if let Some(s) = self.sessions.get_mut(client) {
+            if let Presence::Online {
+                endpoint,
+                version,
+                backlog,
+                limbo,
+                ..
+            } = &mut s.presence
+            {
+                if s.id == session && s.generation == generation && !endpoint.is_closed() {
+                    let holder = Holder {
+                        client,
+                        generation,
+                        endpoint,
+                        version: *version,
+                    };
+                    enqueue(shared, holder, backlog, limbo, message);
+                    return Requeued::Kept;
+                }
+            }
+        }
+        self.requeue(shared, client, session, generation, message)
+    }
+}
+
+/// Cuts the connection of `endpoint` now (under the lock or not): a v5.0
+/// client is first sent DISCONNECT 0x97 (Quota exceeded) if its channel
+/// has room for it (a client that does not read will not see it); then
+/// the network connection is aborted. Its unsent copies come back with its
+/// session.
+pub fn cut(
+    shared: &Shared,
+    client: &ClientId,
+    endpoint: &ServerEndpoint,
+    version: ProtocolVersion,
+) {
+    if endpoint.is_closed() {
+        return;
+    }
+    if version == ProtocolVersion::V5_0 {
+        let disconnect = v5_0::Disconnect::new(DisconnectReasonCode::QuotaExceeded);
+        let _ = endpoint.try_forward(GenericPacket::V5_0(v5_0::Packet::from(disconnect)));
+    }
+    endpoint.abort();
+    shared.stats.slow_consumers.fetch_add(1, Ordering::Relaxed);
+    if shared.config.verbose {
+        println!("{client}: cut, a slow consumer");
+    }
+}
+
+/// [`cut`] the connection of `client` of `generation`, which took nothing
+/// for the slow consumer timeout, if it still holds the session.
+fn cut_slow_consumer(
+    shared: &Shared,
+    client: &ClientId,
+    generation: u64,
+    endpoint: &ServerEndpoint,
+) {
+    let Some(version) = shared.lock().holder_version(client, generation) else {
+        return;
+    };
+    cut(shared, client, endpoint, version);
+}
