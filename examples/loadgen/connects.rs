@@ -26,7 +26,10 @@ impl ConnectsReport {
     /// The report as text or one line of JSON.
     pub fn render(&self, label: &str, version: ProtocolVersion, json: bool) -> String {
         let rate = f64::from(self.connects) / self.seconds;
-        let (p50, p99) = (self.latency_us.quantile(0.5), self.latency_us.quantile(0.99));
+        let (p50, p99) = (
+            self.latency_us.quantile(0.5),
+            self.latency_us.quantile(0.99),
+        );
         let version = crate::version_name(version);
         if json {
             format!(
@@ -59,7 +62,9 @@ pub async fn run(addr: &str, version: ProtocolVersion, n: u32) -> Result<Connect
         let mut bytes = BytesMut::new();
         connect.encode(&mut bytes)?;
         let one = timeout(Duration::from_secs(10), connect_once(addr, &bytes));
-        let took = one.await.map_err(|_| format!("connection {i}: no CONNACK in 10 s"))??;
+        let took = one
+            .await
+            .map_err(|_| format!("connection {i}: no CONNACK in 10 s"))??;
         latency_us.record(took.as_micros() as u64);
     }
     Ok(ConnectsReport {

@@ -68,8 +68,7 @@ async fn disconnects(incoming: &mut In) -> Vec<DisconnectReasonCode> {
 }
 
 /// Both versions connected; the stop comes; the v5.0 client is told why,
-/// the v3.1.1 one sees its connection close, and new connections are
-/// refused.
+/// the v3.1.1 one sees its connection close.
 #[tokio::test]
 async fn a_stop_disconnects_every_client() {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -87,10 +86,8 @@ async fn a_stop_disconnects_every_client() {
         [DisconnectReasonCode::ServerShuttingDown]
     );
     assert!(disconnects(&mut v3_in).await.is_empty());
-    assert!(
-        tokio::net::TcpStream::connect(addr).await.is_err(),
-        "no longer listening"
-    );
+    // The listener went with `run_until` (whether the port refuses now is
+    // not checked: a broker of the other test may have been given it).
 }
 
 /// SIGTERM to this process, caught by [`shutdown::signal`], stops the broker

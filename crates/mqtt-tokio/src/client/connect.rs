@@ -94,8 +94,13 @@ where
         let connect = connect.into_connect();
         let span = tracing::info_span!("mqtt_client", version = ?connect.version());
         let (reply, answer) = oneshot::channel();
-        let (client, mut incoming) =
-            Endpoint::spawn(connection, stream, config.into(), Some((connect, reply)), span);
+        let (client, mut incoming) = Endpoint::spawn(
+            connection,
+            stream,
+            config.into(),
+            Some((connect, reply)),
+            span,
+        );
         match answer.await {
             Ok(Ok(connack)) => {
                 incoming.connack = Some(Box::new(connack));
