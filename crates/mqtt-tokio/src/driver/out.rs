@@ -140,16 +140,20 @@ fn large_payload<P: PacketId>(packet: &GenericPacket<P>) -> Option<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mqtt_codec::v3_1_1;
     use mqtt_codec::{Message, QoS, TopicName};
 
+    fn message(payload: &'static [u8]) -> Message {
+        let topic = TopicName::from_static("t/1").unwrap();
+        Message::from_parts(topic, QoS::AtMostOnce, false, Bytes::from_static(payload)).unwrap()
+    }
+
     fn publish(payload: &'static [u8]) -> GenericPacket {
-        let message = Message::builder()
-            .topic_name(TopicName::from_static("t/1").unwrap())
-            .qos(QoS::AtMostOnce)
-            .payload(Bytes::from_static(payload))
-            .build()
-            .unwrap();
-        v5_0::Packet::Publish(v5_0::Publish::from_message(message, 0)).into()
+        v5_0::Packet::Publish(v5_0::Publish::from_message(message(payload), 0)).into()
+    }
+
+    fn publish_v3(payload: &'static [u8]) -> GenericPacket {
+        v3_1_1::Packet::Publish(v3_1_1::Publish::from_message(message(payload), 0)).into()
     }
 
     /// A large payload is a chunk of its own (the message's bytes, not a
@@ -158,10 +162,10 @@ mod tests {
     #[tokio::test]
     async fn large_payloads_go_uncopied_and_in_order() {
         static BIG: [u8; 1000] = [7; 1000];
-        let (small, big) = (publish(b"small"), publish(&BIG));
+        let (small, big, big_v3) = (publish(b"small"), publish(&BIG), publish_v3(&BIG));
         let mut out = Out::default();
         let mut expected = Vec::new();
-        for packet in [&small, &big, &small, &big, &small] {
+        for packet in [&small, &big, &small, &big_v3, &small] {
             let n = out.encode(packet).unwrap();
             let before = expected.len();
             packet.encode(&mut expected).unwrap();
