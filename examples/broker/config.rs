@@ -131,8 +131,8 @@ impl BrokerConfig {
     /// given.
     ///
     /// # Errors
-    /// A [`clap::Error`] to print with [`clap::Error::exit`]: `--help`
-    /// (kind [`ErrorKind::DisplayHelp`], exit code 0), an unknown flag, a
+    /// A `clap::Error` to print with `clap::Error::exit`: `--help`
+    /// (kind `ErrorKind::DisplayHelp`, exit code 0), an unknown flag, a
     /// missing or malformed value, a value out of range, a config file that
     /// cannot be read or that [`Settings::read`] refuses (exit code 2).
     pub fn from_args<I, T>(args: I) -> Result<BrokerConfig, clap::Error>

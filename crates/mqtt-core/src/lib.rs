@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client_settings;
 mod connection;
 mod error;
 mod event;
@@ -14,6 +15,7 @@ mod timer_table;
 mod topic_alias;
 pub mod tracker;
 
+pub use client_settings::{ClientSettings, ConnectBuildError};
 pub use connection::{Connection, GenericConnection, Published};
 pub use error::{ConnectionError, SendError};
 pub use event::{Event, GenericEvent, TimerKind};

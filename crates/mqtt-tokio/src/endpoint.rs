@@ -483,7 +483,7 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
     }
 
     /// [`recv`](Self::recv) as a poll, for a hand-written `Future` or
-    /// `Stream` (this type is also a [`Stream`](futures_core::Stream)).
+    /// `Stream` (this type is also a `futures_core::Stream`).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<GenericPacket<P>>> {
         if let Some(p) = std::task::ready!(self.rx.poll_recv(cx)) {
             return Poll::Ready(Some(p));

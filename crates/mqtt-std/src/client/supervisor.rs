@@ -53,10 +53,12 @@ impl Runner {
             ("", ProtocolVersion::V3_1_1) => made_up_client_id(),
             (id, _) => id.to_owned(),
         };
-        let conn =
-            GenericConnection::with_options(options.protocol_version(), options.connection.clone());
+        let conn = GenericConnection::with_options(
+            options.protocol_version(),
+            options.settings.connection.clone(),
+        );
         Runner {
-            tracker: Tracker::new(options.resubscribe),
+            tracker: Tracker::new(options.settings.resubscribe),
             options,
             shared,
             conn,
@@ -75,23 +77,26 @@ impl Runner {
     /// thread started, the subscriptions made again if the broker kept no
     /// session.
     pub(super) fn attempt(&mut self) -> Result<Link, Error> {
-        let deadline = Instant::now() + self.options.connect_timeout;
+        let deadline = Instant::now() + self.options.settings.connect_timeout;
         let connect = self
             .options
             .connect_packet(self.connected_once, &self.client_id)?;
         let stream = tcp_connect(self.options.address(), deadline)?;
-        stream.set_nodelay(self.options.nodelay)?;
+        stream.set_nodelay(self.options.settings.nodelay)?;
         // A write that blocks this long means the broker is gone.
         stream.set_write_timeout(Some(
-            self.options.connect_timeout.max(Duration::from_secs(10)),
+            self.options
+                .settings
+                .connect_timeout
+                .max(Duration::from_secs(10)),
         ))?;
         let mut link = Link::new(stream);
         self.set_time();
         let events = self.conn.send(connect)?;
         self.handle(&mut link, events);
-        if !self.connected_once && !self.options.subscriptions.is_empty() {
+        if !self.connected_once && !self.options.settings.subscriptions.is_empty() {
             // Right after the CONNECT, before the CONNACK (§3.1.4).
-            self.subscribe_untracked(&mut link, self.options.subscriptions.clone());
+            self.subscribe_untracked(&mut link, self.options.settings.subscriptions.clone());
         }
         if let Err(e) = self
             .await_connack(&mut link, deadline)
@@ -207,7 +212,7 @@ impl Runner {
             let started = Instant::now();
             let by_user = self.drive(&mut link);
             let mut reason = link.reason.take().map(Arc::new);
-            let Some(reconnect) = self.options.reconnect else {
+            let Some(reconnect) = self.options.settings.reconnect else {
                 return self.end(reason);
             };
             if by_user || self.shared.mailbox.stopping() {

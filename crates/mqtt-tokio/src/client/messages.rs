@@ -37,7 +37,7 @@ impl Messages {
     }
 
     /// [`recv`](Self::recv) as a poll, for a hand-written `Future` or
-    /// `Stream` (this type is also a [`Stream`](futures_core::Stream)).
+    /// `Stream` (this type is also a `futures_core::Stream`).
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         loop {
             match std::task::ready!(self.rx.poll_recv(cx)) {

@@ -120,10 +120,10 @@ impl Client {
     /// CONNACK's code when the broker refuses, [`Error::Connection`] when
     /// it breaks the protocol.
     pub async fn connect(options: ClientOptions) -> Result<(Client, Messages), Error> {
-        let (handover, tx, rx) = Handover::new(&options.config, options.resubscribe);
+        let (handover, tx, rx) = Handover::new(&options.config, options.settings.resubscribe);
         let conn = mqtt_core::GenericConnection::with_options(
             options.protocol_version(),
-            options.connection.clone(),
+            options.settings.connection.clone(),
         );
         let (state_tx, state) = watch::channel(ClientState::Closed { reason: None });
         let stop = Arc::new(Stop::default());

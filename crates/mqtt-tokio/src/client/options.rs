@@ -1,19 +1,10 @@
 //! [`ClientOptions`]: where and how a [`Client`](crate::Client) connects,
 //! from a URL and a builder.
 
-use std::num::{NonZeroU16, NonZeroU32};
-use std::time::Duration;
-
-use bytes::Bytes;
-use mqtt_codec::v5_0::SubscriptionOptions;
-use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, ProtocolVersion, QoS, TopicFilter};
-use mqtt_core::ConnectionOptions;
+use mqtt_codec::{GenericPacket, ProtocolVersion};
+use mqtt_core::client_settings::{split_host_port, ClientSettings};
 
 use crate::{Config, Error};
-use mqtt_core::Reconnect;
-
-/// QoS 1 and 2 messages in flight by default ([`ClientOptions::send_maximum`]).
-const DEFAULT_SEND_MAXIMUM: u16 = 20;
 
 /// How a [`Client`](crate::Client) connects: the broker's address from a
 /// URL, then what its CONNECT says and how it behaves, by builder methods.
@@ -48,23 +39,8 @@ pub struct ClientOptions {
     pub(crate) path: String,
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<std::sync::Arc<crate::tls::rustls::ClientConfig>>,
-    client_id: String,
-    version: ProtocolVersion,
-    keep_alive: u16,
-    clean_start: bool,
-    session_expiry_interval: u32,
-    user_name: Option<String>,
-    password: Option<Bytes>,
-    will: Option<Message>,
-    receive_maximum: Option<NonZeroU16>,
-    maximum_packet_size: Option<NonZeroU32>,
-    pub(crate) reconnect: Option<Reconnect>,
-    pub(crate) resubscribe: bool,
-    /// Subscribed with the first CONNECT.
-    pub(crate) subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
-    pub(crate) nodelay: bool,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) connection: ConnectionOptions,
+    /// What every client's connections share.
+    pub(crate) settings: ClientSettings,
     pub(crate) config: Config,
 }
 
@@ -105,20 +81,8 @@ impl ClientOptions {
             ("" | "/", Transport::Ws | Transport::Wss) => "/mqtt".to_owned(),
             _ => path.to_owned(),
         };
-        if let Some(user_info) = user_info {
-            let (user, password) = match user_info.split_once(':') {
-                Some((user, password)) => (user, Some(password)),
-                None => (user_info, None),
-            };
-            options.user_name = Some(user.to_owned());
-            options.password = password.map(|p| Bytes::copy_from_slice(p.as_bytes()));
-        }
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=') {
-                Some(("client_id", id)) => options.client_id = id.to_owned(),
-                _ => return Err(invalid(format!("{url}: unknown query `{pair}`"))),
-            }
-        }
+        let parts = options.settings.apply_url(user_info, query);
+        parts.map_err(|e| invalid(format!("{url}: {e}")))?;
         Ok(options)
     }
 
@@ -131,22 +95,7 @@ impl ClientOptions {
             path: String::new(),
             #[cfg(feature = "tls")]
             tls: None,
-            client_id: String::new(),
-            version: ProtocolVersion::V5_0,
-            keep_alive: 60,
-            clean_start: true,
-            session_expiry_interval: 3600,
-            user_name: None,
-            password: None,
-            will: None,
-            receive_maximum: None,
-            maximum_packet_size: None,
-            reconnect: Some(Reconnect::default()),
-            resubscribe: true,
-            subscriptions: Vec::new(),
-            nodelay: true,
-            connect_timeout: Duration::from_secs(10),
-            connection: default_connection_options(),
+            settings: ClientSettings::default(),
             config: Config::default(),
         }
     }
@@ -165,141 +114,7 @@ impl ClientOptions {
         self
     }
 
-    /// The Client Identifier (§3.1.3.1); it names the session a
-    /// reconnection resumes. Empty (the default): the server assigns one
-    /// on v5.0, and on v3.1.1 the client makes one up.
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = client_id.into();
-        self
-    }
-
-    /// The MQTT version (default 5.0).
-    pub fn version(mut self, version: ProtocolVersion) -> Self {
-        self.version = version;
-        self
-    }
-
-    /// The Keep Alive (§3.1.2.10), in whole seconds up to 65,535 (0: none).
-    /// Default 60 s. A client that hears nothing for it closes and
-    /// reconnects.
-    pub fn keep_alive(mut self, keep_alive: Duration) -> Self {
-        self.keep_alive = keep_alive.as_secs().min(u64::from(u16::MAX)) as u16;
-        self
-    }
-
-    /// Whether the first connection starts a new session (Clean Start /
-    /// Clean Session 1; default true). Reconnections always resume.
-    pub fn clean_start(mut self, clean_start: bool) -> Self {
-        self.clean_start = clean_start;
-        self
-    }
-
-    /// v5.0: how long the broker keeps the session after a disconnection,
-    /// in seconds (§3.1.2.11.2; default 3600). On v3.1.1 a session lasts
-    /// until a Clean Session 1 ends it, and the first connection asks for
-    /// Clean Session 0 when this is not 0.
-    pub fn session_expiry_interval(mut self, seconds: u32) -> Self {
-        self.session_expiry_interval = seconds;
-        self
-    }
-
-    /// User Name and Password (§3.1.3.5, §3.1.3.6).
-    pub fn credentials(mut self, user_name: impl Into<String>, password: impl Into<Bytes>) -> Self {
-        self.user_name = Some(user_name.into());
-        self.password = Some(password.into());
-        self
-    }
-
-    /// The Will Message the broker publishes if this client goes away
-    /// without a DISCONNECT (§3.1.2.5): its Topic Name, payload, QoS and
-    /// retain flag.
-    pub fn will(mut self, will: Message) -> Self {
-        self.will = Some(will);
-        self
-    }
-
-    /// v5.0: the Receive Maximum this client announces (§3.1.2.11.3):
-    /// QoS 1 and 2 messages the broker may send before their
-    /// acknowledgements.
-    pub fn receive_maximum(mut self, receive_maximum: NonZeroU16) -> Self {
-        self.receive_maximum = Some(receive_maximum);
-        self
-    }
-
-    /// The most QoS 1 and 2 messages in flight at once (default 20), below
-    /// the broker's Receive Maximum; more wait in the session's queue. On
-    /// v3.1.1 the broker cannot announce its limit, and one that holds
-    /// fewer may drop the excess while acknowledging it: mosquitto's
-    /// default holds 20.
-    pub fn send_maximum(mut self, send_maximum: NonZeroU16) -> Self {
-        self.connection.send_maximum = Some(send_maximum);
-        self
-    }
-
-    /// v5.0: the largest packet this client accepts (§3.1.2.11.4).
-    pub fn maximum_packet_size(mut self, size: NonZeroU32) -> Self {
-        self.maximum_packet_size = Some(size);
-        self
-    }
-
-    /// v5.0: let the connection map Topic Names to Topic Aliases it
-    /// numbers itself, up to the broker's Topic Alias Maximum (§3.3.2.3.4).
-    pub fn topic_alias_automation(mut self, on: bool) -> Self {
-        self.connection.auto_map_topic_alias_send = on;
-        self.connection.auto_replace_topic_alias_send = on;
-        self
-    }
-
-    /// How to reconnect after the network connection is lost; `None`: do
-    /// not (the client then ends with the connection).
-    pub fn reconnect(mut self, reconnect: impl Into<Option<Reconnect>>) -> Self {
-        self.reconnect = reconnect.into();
-        self
-    }
-
-    /// Whether a reconnection that finds no session (Session Present 0)
-    /// subscribes again to what the client subscribed (default true).
-    pub fn resubscribe(mut self, on: bool) -> Self {
-        self.resubscribe = on;
-        self
-    }
-
-    /// Subscribes to `filter` with maximum QoS `qos` as part of connecting:
-    /// the SUBSCRIBE leaves right after the first CONNECT, without waiting
-    /// for the CONNACK (§3.1.4), so that the first messages arrive a round
-    /// trip sooner than with [`Client::subscribe`](crate::Client::subscribe)
-    /// after [`Client::connect`](crate::Client::connect). Like one made by
-    /// `subscribe`, it is made again when a reconnection finds no session.
-    /// Its SUBACK is not reported (a refusal is logged). Errs with
-    /// [`Error::Topic`] on an invalid Topic Filter.
-    pub fn subscribe(mut self, filter: &str, qos: QoS) -> Result<Self, Error> {
-        let filter = TopicFilter::try_from(filter)?;
-        self.subscriptions.push((filter, qos.into()));
-        Ok(self)
-    }
-
-    /// Whether to turn Nagle's algorithm off (TCP_NODELAY; default true):
-    /// with it on, small packets wait for the acknowledgement of earlier
-    /// ones, up to the peer's delayed-ACK timeout.
-    pub fn nodelay(mut self, nodelay: bool) -> Self {
-        self.nodelay = nodelay;
-        self
-    }
-
-    /// How long one attempt may take, from the TCP connect to the CONNACK
-    /// (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The core's automation and limits ([`ConnectionOptions`]); the
-    /// defaults suit a client. Offline publishing:
-    /// [`ConnectionOptions::offline_publish`].
-    pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
-        self.connection = options;
-        self
-    }
+    mqtt_core::client_settings_builder!(settings, Error, "crate::Client");
 
     /// The driver's buffers and timeouts ([`Config`]).
     pub fn config(mut self, config: Config) -> Self {
@@ -307,89 +122,24 @@ impl ClientOptions {
         self
     }
 
-    /// The CONNECT of an attempt: `resume` after the first connection
-    /// (Clean Start 0), with `client_id` (the one the server assigned, if
-    /// any).
+    /// The CONNECT of an attempt (see [`ClientSettings::connect_packet`]).
     pub(crate) fn connect_packet(
         &self,
         resume: bool,
         client_id: &str,
     ) -> Result<GenericPacket<u16>, Error> {
-        let clean_start = self.clean_start && !resume;
-        let packet = match self.version {
-            ProtocolVersion::V3_1_1 => {
-                let mut b = v3_1_1::Connect::builder();
-                b.try_client_id(client_id)
-                    .map_err(bad)?
-                    .keep_alive(self.keep_alive)
-                    .clean_session(clean_start && self.session_expiry_interval == 0);
-                if let Some(user) = &self.user_name {
-                    b.try_user_name(user.as_str()).map_err(bad)?;
-                }
-                if let Some(password) = &self.password {
-                    b.try_password(password.clone()).map_err(bad)?;
-                }
-                if let Some(will) = &self.will {
-                    let mut w = v3_1_1::Will::builder();
-                    w.topic(will.to_topic_name())
-                        .try_message(will.payload_bytes())
-                        .map_err(bad)?
-                        .qos(will.qos())
-                        .retain(will.retain());
-                    b.will(w.build().map_err(bad)?);
-                }
-                GenericPacket::V3_1_1(b.build().map_err(bad)?.into())
-            }
-            ProtocolVersion::V5_0 => {
-                let mut b = v5_0::Connect::builder();
-                let properties = v5_0::ConnectProperties {
-                    session_expiry_interval: Some(self.session_expiry_interval).filter(|&s| s != 0),
-                    receive_maximum: self.receive_maximum,
-                    maximum_packet_size: self.maximum_packet_size,
-                    ..Default::default()
-                };
-                b.try_client_id(client_id)
-                    .map_err(bad)?
-                    .keep_alive(self.keep_alive)
-                    .clean_start(clean_start)
-                    .properties(properties);
-                if let Some(user) = &self.user_name {
-                    b.try_user_name(user.as_str()).map_err(bad)?;
-                }
-                if let Some(password) = &self.password {
-                    b.try_password(password.clone()).map_err(bad)?;
-                }
-                if let Some(will) = &self.will {
-                    let mut w = v5_0::Will::builder();
-                    w.topic(will.to_topic_name())
-                        .try_payload(will.payload_bytes())
-                        .map_err(bad)?
-                        .qos(will.qos())
-                        .retain(will.retain());
-                    b.will(Box::new(w.build().map_err(bad)?));
-                }
-                GenericPacket::V5_0(b.build().map_err(bad)?.into())
-            }
-        };
-        Ok(packet)
+        self.settings.connect_packet(resume, client_id).map_err(bad)
     }
 
     /// The MQTT version.
     pub(crate) fn protocol_version(&self) -> ProtocolVersion {
-        self.version
+        self.settings.version
     }
 
     /// The Client Identifier as configured.
     pub(crate) fn configured_client_id(&self) -> &str {
-        &self.client_id
+        &self.settings.client_id
     }
-}
-
-/// The core's defaults, with [`DEFAULT_SEND_MAXIMUM`].
-fn default_connection_options() -> ConnectionOptions {
-    let mut options = ConnectionOptions::default();
-    options.send_maximum = NonZeroU16::new(DEFAULT_SEND_MAXIMUM);
-    options
 }
 
 /// How the bytes travel, from the URL's scheme.
@@ -412,24 +162,6 @@ impl Transport {
     }
 }
 
-/// `host[:port]` or `[v6]:port`, the port `default` when absent.
-fn split_host_port(s: &str, default: u16) -> Option<(&str, u16)> {
-    let (host, port) = if let Some(v6) = s.strip_prefix('[') {
-        let (host, rest) = v6.split_once(']')?;
-        (host, rest.strip_prefix(':'))
-    } else {
-        match s.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (s, None),
-        }
-    };
-    let port = match port {
-        Some(port) => port.parse().ok()?,
-        None => default,
-    };
-    (!host.is_empty()).then_some((host, port))
-}
-
 fn invalid(message: String) -> Error {
     Error::Io(std::io::Error::new(
         std::io::ErrorKind::InvalidInput,
@@ -449,12 +181,12 @@ mod tests {
     fn urls() {
         let o = ClientOptions::new("mqtt://localhost").unwrap();
         assert_eq!(o.address(), ("localhost", 1883));
-        assert_eq!(o.client_id, "");
+        assert_eq!(o.settings.client_id, "");
         let o = ClientOptions::new("mqtt://u:p@[::1]:1999/?client_id=abc").unwrap();
         assert_eq!(o.address(), ("::1", 1999));
-        assert_eq!(o.client_id, "abc");
-        assert_eq!(o.user_name.as_deref(), Some("u"));
-        assert_eq!(o.password.as_deref(), Some(&b"p"[..]));
+        assert_eq!(o.settings.client_id, "abc");
+        assert_eq!(o.settings.user_name.as_deref(), Some("u"));
+        assert_eq!(o.settings.password.as_deref(), Some(&b"p"[..]));
         let o = ClientOptions::new("tcp://10.0.0.1:1884").unwrap();
         assert_eq!(o.address(), ("10.0.0.1", 1884));
         let o = ClientOptions::new("mqtts://broker").unwrap();
@@ -466,7 +198,10 @@ mod tests {
         assert_eq!((o.address(), o.path.as_str()), (("broker", 80), "/mqtt"));
         let o = ClientOptions::new("wss://u@broker:9001/ws?client_id=w").unwrap();
         assert_eq!((o.address(), o.path.as_str()), (("broker", 9001), "/ws"));
-        assert_eq!((o.transport, o.client_id.as_str()), (Transport::Wss, "w"));
+        assert_eq!(
+            (o.transport, o.settings.client_id.as_str()),
+            (Transport::Wss, "w")
+        );
         for bad in [
             "http://x",
             "localhost:1883",
@@ -477,62 +212,5 @@ mod tests {
         ] {
             assert!(ClientOptions::new(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn connect_packets() {
-        let o = ClientOptions::new("mqtt://h?client_id=c").unwrap();
-        let GenericPacket::V5_0(v5_0::Packet::Connect(c)) = o.connect_packet(false, "c").unwrap()
-        else {
-            panic!("a v5.0 CONNECT")
-        };
-        assert!(c.clean_start());
-        assert_eq!(c.keep_alive(), 60);
-        assert_eq!(c.properties().session_expiry_interval, Some(3600));
-        let GenericPacket::V5_0(v5_0::Packet::Connect(c)) = o.connect_packet(true, "c").unwrap()
-        else {
-            panic!("a v5.0 CONNECT")
-        };
-        assert!(!c.clean_start(), "a reconnection resumes");
-
-        let o = o
-            .version(ProtocolVersion::V3_1_1)
-            .session_expiry_interval(0);
-        let GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)) =
-            o.connect_packet(false, "c").unwrap()
-        else {
-            panic!("a v3.1.1 CONNECT")
-        };
-        assert!(c.clean_session(), "no session kept: Clean Session 1");
-        let o = o.session_expiry_interval(60);
-        let GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)) =
-            o.connect_packet(false, "c").unwrap()
-        else {
-            panic!("a v3.1.1 CONNECT")
-        };
-        assert!(!c.clean_session(), "a session to resume: Clean Session 0");
-    }
-
-    #[test]
-    fn limits_go_into_the_connect_and_the_connection() {
-        let o = ClientOptions::new("mqtt://h")
-            .unwrap()
-            .receive_maximum(NonZeroU16::new(5).unwrap())
-            .maximum_packet_size(NonZeroU32::new(4096).unwrap());
-        assert_eq!(
-            o.connection.send_maximum,
-            NonZeroU16::new(20),
-            "the default"
-        );
-        let GenericPacket::V5_0(v5_0::Packet::Connect(c)) = o.connect_packet(false, "c").unwrap()
-        else {
-            panic!("a v5.0 CONNECT")
-        };
-        assert_eq!(c.properties().receive_maximum, NonZeroU16::new(5));
-        assert_eq!(c.properties().maximum_packet_size, NonZeroU32::new(4096));
-        let o = o.send_maximum(NonZeroU16::new(3).unwrap());
-        assert_eq!(o.connection.send_maximum, NonZeroU16::new(3));
-        assert_eq!(o.configured_client_id(), "");
-        assert_eq!(o.client_id("x").configured_client_id(), "x");
     }
 }

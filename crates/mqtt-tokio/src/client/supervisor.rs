@@ -123,7 +123,7 @@ impl Supervisor {
                 (next, reason) = match self.connection(next, &mut first).await {
                     Attempt::Ran(next, reason) => {
                         failures = 0;
-                        if let Some(reconnect) = self.options.reconnect {
+                        if let Some(reconnect) = self.options.settings.reconnect {
                             streak = reconnect.after(streak, started.elapsed());
                         }
                         (next, reason.map(Arc::new))
@@ -139,7 +139,7 @@ impl Supervisor {
                     }
                 };
                 let handover = &next.1;
-                let Some(reconnect) = self.options.reconnect else {
+                let Some(reconnect) = self.options.settings.reconnect else {
                     return self.end(next.1, reason).await;
                 };
                 if handover.ended || self.stop.asked() || !reconnect.allows(failures) {
@@ -170,7 +170,7 @@ impl Supervisor {
     /// within the connect timeout, then its driver until it ends. The
     /// first CONNACK's acceptance goes to `first`.
     async fn connection(&mut self, next: Next, first: &mut Option<First>) -> Attempt {
-        let deadline = Instant::now() + self.options.connect_timeout;
+        let deadline = Instant::now() + self.options.settings.connect_timeout;
         // Boxed: the transports' connect futures are large and live only
         // while connecting.
         let opening = Box::pin(transport::open(&self.options));
@@ -195,7 +195,7 @@ impl Supervisor {
             handover.abort = abort.clone();
             let mut driver = Driver::resume(conn, stream, self.config.clone(), handover);
             driver.start_connect(connect, reply);
-            let subscriptions = &self.options.subscriptions;
+            let subscriptions = &self.options.settings.subscriptions;
             if !self.connected_once && !subscriptions.is_empty() {
                 // Right after the CONNECT, before the CONNACK (§3.1.4).
                 driver.subscribe(subscriptions.clone(), None);

@@ -29,7 +29,7 @@ pub(crate) async fn open(options: &ClientOptions) -> Result<Box<dyn Stream>, Err
     check(options)?;
     let (host, port) = options.address();
     let tcp = TcpStream::connect((host, port)).await?;
-    tcp.set_nodelay(options.nodelay)?;
+    tcp.set_nodelay(options.settings.nodelay)?;
     match options.transport {
         Transport::Tcp => Ok(Box::new(tcp)),
         Transport::Tls => Ok(Box::new(tls(tcp, options).await?)),

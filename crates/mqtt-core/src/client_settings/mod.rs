@@ -1,0 +1,218 @@
+//! [`ClientSettings`]: what a high-level client's connections share,
+//! whatever carries them — what its CONNECT says, how it reconnects and
+//! subscribes, the core's options — and the CONNECT of each attempt. The
+//! adapters' `ClientOptions` hold one, add their transport, and expand
+//! [`client_settings_builder!`](crate::client_settings_builder) for the
+//! builder methods, so that both clients take the same settings with the
+//! same defaults and documentation.
+
+use std::num::{NonZeroU16, NonZeroU32};
+use std::time::Duration;
+
+use bytes::Bytes;
+use mqtt_codec::v5_0::SubscriptionOptions;
+use mqtt_codec::{v3_1_1, v5_0, BuildError, GenericPacket, Message, ProtocolVersion};
+use mqtt_codec::{TopicFilter, ValueError};
+
+use crate::{ConnectionOptions, Reconnect};
+
+/// QoS 1 and 2 messages in flight by default: mosquitto's default holds 20
+/// incoming flows per v3.1.1 client and drops the excess while
+/// acknowledging it.
+pub const DEFAULT_SEND_MAXIMUM: u16 = 20;
+
+/// The settings of a high-level client; see the adapters' `ClientOptions`
+/// for each one's meaning (documented once, in
+/// [`client_settings_builder!`](crate::client_settings_builder)).
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// The configured Client Identifier (empty: the server's, or made up).
+    pub client_id: String,
+    /// The MQTT version.
+    pub version: ProtocolVersion,
+    /// Keep Alive, in seconds.
+    pub keep_alive: u16,
+    /// Clean Start (Clean Session) of the first connection.
+    pub clean_start: bool,
+    /// Session Expiry Interval (v5.0), in seconds.
+    pub session_expiry_interval: u32,
+    /// User Name.
+    pub user_name: Option<String>,
+    /// Password.
+    pub password: Option<Bytes>,
+    /// The Will Message.
+    pub will: Option<Message>,
+    /// The Receive Maximum announced (v5.0).
+    pub receive_maximum: Option<NonZeroU16>,
+    /// The Maximum Packet Size announced (v5.0).
+    pub maximum_packet_size: Option<NonZeroU32>,
+    /// The backoff between attempts; `None`: no reconnection.
+    pub reconnect: Option<Reconnect>,
+    /// Subscribe again when a reconnection finds no session.
+    pub resubscribe: bool,
+    /// Subscribed with the first CONNECT.
+    pub subscriptions: Vec<(TopicFilter, SubscriptionOptions)>,
+    /// TCP_NODELAY.
+    pub nodelay: bool,
+    /// The bound on one attempt, from the TCP connect to the CONNACK.
+    pub connect_timeout: Duration,
+    /// The core's options of every connection.
+    pub connection: ConnectionOptions,
+}
+
+impl Default for ClientSettings {
+    /// MQTT 5.0, Keep Alive 60 s, an empty Client Identifier, a clean
+    /// first session kept 1 hour past a disconnection, reconnection with
+    /// [`Reconnect::default`], subscriptions made again, at most
+    /// [`DEFAULT_SEND_MAXIMUM`] messages in flight, Nagle off, 10 s to
+    /// connect.
+    fn default() -> Self {
+        let connection = ConnectionOptions {
+            send_maximum: NonZeroU16::new(DEFAULT_SEND_MAXIMUM),
+            ..Default::default()
+        };
+        ClientSettings {
+            client_id: String::new(),
+            version: ProtocolVersion::V5_0,
+            keep_alive: 60,
+            clean_start: true,
+            session_expiry_interval: 3600,
+            user_name: None,
+            password: None,
+            will: None,
+            receive_maximum: None,
+            maximum_packet_size: None,
+            reconnect: Some(Reconnect::default()),
+            resubscribe: true,
+            subscriptions: Vec::new(),
+            nodelay: true,
+            connect_timeout: Duration::from_secs(10),
+            connection,
+        }
+    }
+}
+
+/// Why the CONNECT could not be built from the settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectBuildError {
+    /// A value does not fit an MQTT string or binary value.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// The packet breaks a rule of the codec.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+impl ClientSettings {
+    /// The CONNECT of an attempt: `resume` after the first connection
+    /// (Clean Start 0), with `client_id` (the one the server assigned, if
+    /// any). v3.1.1 asks for Clean Session 0 when the session is to last
+    /// (a Session Expiry Interval above 0).
+    pub fn connect_packet(
+        &self,
+        resume: bool,
+        client_id: &str,
+    ) -> Result<GenericPacket<u16>, ConnectBuildError> {
+        let clean_start = self.clean_start && !resume;
+        let packet = match self.version {
+            ProtocolVersion::V3_1_1 => {
+                let mut b = v3_1_1::Connect::builder();
+                b.try_client_id(client_id)?
+                    .keep_alive(self.keep_alive)
+                    .clean_session(clean_start && self.session_expiry_interval == 0);
+                if let Some(user) = &self.user_name {
+                    b.try_user_name(user.as_str())?;
+                }
+                if let Some(password) = &self.password {
+                    b.try_password(password.clone())?;
+                }
+                if let Some(will) = &self.will {
+                    let mut w = v3_1_1::Will::builder();
+                    w.topic(will.to_topic_name())
+                        .try_message(will.payload_bytes())?
+                        .qos(will.qos())
+                        .retain(will.retain());
+                    b.will(w.build()?);
+                }
+                GenericPacket::V3_1_1(b.build()?.into())
+            }
+            ProtocolVersion::V5_0 => {
+                let mut b = v5_0::Connect::builder();
+                let properties = v5_0::ConnectProperties {
+                    session_expiry_interval: Some(self.session_expiry_interval).filter(|&s| s != 0),
+                    receive_maximum: self.receive_maximum,
+                    maximum_packet_size: self.maximum_packet_size,
+                    ..Default::default()
+                };
+                b.try_client_id(client_id)?
+                    .keep_alive(self.keep_alive)
+                    .clean_start(clean_start)
+                    .properties(properties);
+                if let Some(user) = &self.user_name {
+                    b.try_user_name(user.as_str())?;
+                }
+                if let Some(password) = &self.password {
+                    b.try_password(password.clone())?;
+                }
+                if let Some(will) = &self.will {
+                    let mut w = v5_0::Will::builder();
+                    w.topic(will.to_topic_name())
+                        .try_payload(will.payload_bytes())?
+                        .qos(will.qos())
+                        .retain(will.retain());
+                    b.will(Box::new(w.build()?));
+                }
+                GenericPacket::V5_0(b.build()?.into())
+            }
+        };
+        Ok(packet)
+    }
+}
+
+impl ClientSettings {
+    /// Takes the parts of a client URL past the host: `user_info`
+    /// (`user[:password]`, before the `@`) and `query` (`client_id=ID`,
+    /// pairs joined by `&`). Errs naming an unknown query pair.
+    pub fn apply_url(&mut self, user_info: Option<&str>, query: &str) -> Result<(), String> {
+        if let Some(user_info) = user_info {
+            let (user, password) = match user_info.split_once(':') {
+                Some((user, password)) => (user, Some(password)),
+                None => (user_info, None),
+            };
+            self.user_name = Some(user.to_owned());
+            self.password = password.map(|p| Bytes::copy_from_slice(p.as_bytes()));
+        }
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("client_id", id)) => self.client_id = id.to_owned(),
+                _ => return Err(format!("unknown query `{pair}`")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `host[:port]` or `[v6]:port` of a URL, the port `default` when absent;
+/// `None` without a host or with a bad port.
+pub fn split_host_port(s: &str, default: u16) -> Option<(&str, u16)> {
+    let (host, port) = if let Some(v6) = s.strip_prefix('[') {
+        let (host, rest) = v6.split_once(']')?;
+        (host, rest.strip_prefix(':'))
+    } else {
+        match s.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (s, None),
+        }
+    };
+    let port = match port {
+        Some(port) => port.parse().ok()?,
+        None => default,
+    };
+    (!host.is_empty()).then_some((host, port))
+}
+
+mod builder;
+
+#[cfg(test)]
+mod tests;
