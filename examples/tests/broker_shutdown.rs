@@ -97,10 +97,12 @@ async fn sigterm_stops_cleanly() {
     let signal = shutdown::signal();
     let (addr, running) = start(signal).await;
     let (_v5, mut v5_in) = client(addr, ProtocolVersion::V5_0, "term-5").await;
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &std::process::id().to_string()])
+    // The shell's own `kill`: no procps needed.
+    let term = format!("kill -TERM {}", std::process::id());
+    let kill = std::process::Command::new("sh")
+        .args(["-c", &term])
         .status()
-        .expect("kill runs");
+        .expect("sh runs");
     assert!(kill.success());
     let ended = timeout(WAIT, running).await.expect("stopped in time");
     ended.expect("no panic").expect("stopped without error");

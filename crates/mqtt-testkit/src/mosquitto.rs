@@ -54,10 +54,9 @@ impl Mosquitto {
     /// persistent), waits for it to exit, and starts it again on the same
     /// port with the same configuration. Panics when it does not start.
     pub fn restart(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
+        // The shell's own `kill`: no procps needed.
+        let term = format!("kill -TERM {}", self.child.id());
+        let _ = Command::new("sh").args(["-c", &term]).status();
         let _ = self.child.wait();
         self.restarts += 1;
         let log = self.dir.join("mosquitto.log");
