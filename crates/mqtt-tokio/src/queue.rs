@@ -599,6 +599,21 @@ mod tests {
         assert_eq!(pending.len(), 1);
         let got: Vec<_> = std::iter::from_fn(|| rx.try_recv()).collect();
         assert_eq!(got, [1, 2, 3]);
+        // A full queue: it waits for room, moving nothing meanwhile.
+        for i in 10..13 {
+            tx.try_send(i).unwrap();
+        }
+        {
+            let mut waiting = pin!(tx.send_from(&mut pending));
+            assert!(poll_once(&mut waiting).await.is_pending());
+            assert_eq!(rx.try_recv(), Some(10));
+            assert!(matches!(poll_once(&mut waiting).await, Poll::Ready(true)));
+        }
+        assert_eq!(tx.shared.lock().send_waiters, 0, "no longer counted");
+        assert!(pending.is_empty());
+        let got: Vec<_> = std::iter::from_fn(|| rx.try_recv()).collect();
+        assert_eq!(got, [11, 12, 4]);
+        pending.push_back(5);
         drop(rx);
         assert!(!tx.send_from(&mut pending).await);
         assert_eq!(pending.len(), 1);
