@@ -126,7 +126,7 @@ pub mod websocket;
 
 pub use client::{
     Client, ClientEndpoint, ClientOptions, ClientState, Delivered, Granted, IntoConnect, Messages,
-    Reconnect,
+    Reconnect, StateWatch,
 };
 pub use config::Config;
 pub use endpoint::{Endpoint, Incoming, Status};

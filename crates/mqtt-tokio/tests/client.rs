@@ -39,8 +39,8 @@ async fn connect(options: ClientOptions) -> (Client, Messages) {
 
 /// Waits until the client's state satisfies `pred`.
 async fn wait_state(client: &Client, what: &str, pred: impl Fn(&ClientState) -> bool) {
-    let mut state = client.state();
-    t(what, state.wait_for(|s| pred(s))).await.expect("state");
+    let mut state = client.watch_state();
+    t(what, state.wait_for(|s| pred(s))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,7 +51,7 @@ async fn publish_and_subscribe_resolve_with_the_brokers_answers() {
     for v in VERSIONS {
         let (client, mut messages) = connect(options(broker.addr(), "pubsub", v)).await;
         assert!(matches!(
-            *client.state().borrow(),
+            client.state(),
             ClientState::Connected {
                 session_present: false
             }
@@ -118,10 +118,7 @@ async fn publish_and_subscribe_resolve_with_the_brokers_answers() {
         assert!(matches!(bad, Err(Error::Topic(_))), "{bad:?}");
 
         t("disconnect", client.disconnect()).await.unwrap();
-        assert!(matches!(
-            *client.state().borrow(),
-            ClientState::Closed { .. }
-        ));
+        assert!(matches!(client.state(), ClientState::Closed { .. }));
         assert!(t("end", messages.recv()).await.is_none());
         let after = client
             .publish("pubsub/1", QoS::AtLeastOnce, false, "late")
@@ -269,7 +266,7 @@ async fn garbage_after_a_loss_backs_off_then_gives_up() {
         t("end", messages.recv()).await.is_none(),
         "no messages, then the end"
     );
-    let state = client.state().borrow().clone();
+    let state = client.state();
     let ClientState::Closed {
         reason: Some(reason),
     } = state

@@ -6,57 +6,28 @@
 mod connect;
 mod messages;
 mod options;
+mod state;
 mod supervisor;
 mod transport;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use mqtt_codec::v5_0::SubscriptionOptions;
 use mqtt_codec::{IntoTopicName, Message, QoS, TopicFilter};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::oneshot;
 
 pub use crate::driver::tracker::{Delivered, Granted};
 pub use connect::{ClientEndpoint, IntoConnect};
 pub use messages::Messages;
 pub use mqtt_core::Reconnect;
 pub use options::ClientOptions;
+pub use state::{ClientState, StateWatch};
 
 use crate::driver::{Command, Handover, Reply};
 use crate::queue::{self, TrySendError};
 use crate::Error;
 use supervisor::{Stop, Supervisor};
-
-/// Where a [`Client`] is, as [`Client::state`] reports it.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum ClientState {
-    /// Connected; `session_present`: the broker resumed the session
-    /// (§3.2.2.1.1). Without it, the subscriptions were made again (see
-    /// [`ClientOptions::resubscribe`]).
-    Connected {
-        /// The CONNACK's Session Present.
-        session_present: bool,
-    },
-    /// The network connection was lost (`reason`: why, when known); the
-    /// next attempt, numbered from 0 since the last connection, starts
-    /// after `delay`.
-    Reconnecting {
-        /// Failed attempts since the connection was lost.
-        attempt: u32,
-        /// The wait before the next attempt.
-        delay: Duration,
-        /// Why the connection, or the last attempt, failed.
-        reason: Option<Arc<Error>>,
-    },
-    /// The client ended: [`Client::disconnect`], every handle dropped, or
-    /// reconnection off or given up (`reason`: the last failure).
-    Closed {
-        /// Why the last connection, or attempt, failed.
-        reason: Option<Arc<Error>>,
-    },
-}
 
 /// A high-level MQTT client over TCP, v5.0 or v3.1.1: a cloneable handle,
 /// usable from many tasks. Publishing and subscribing resolve with the
@@ -73,9 +44,9 @@ pub enum ClientState {
 ///     .client_id("meter-7")
 ///     .reconnect(Reconnect::new(Duration::from_millis(200), Duration::from_secs(60)));
 /// let (client, _messages) = Client::connect(options).await?;
-/// let mut state = client.state();
-/// while state.changed().await.is_ok() {
-///     match &*state.borrow() {
+/// let mut state = client.watch_state();
+/// loop {
+///     match state.changed().await {
 ///         ClientState::Reconnecting { delay, reason, .. } => println!("lost ({reason:?}), again in {delay:?}"),
 ///         ClientState::Connected { session_present } => println!("back, session kept: {session_present}"),
 ///         _ => break,
@@ -95,14 +66,14 @@ pub enum ClientState {
 #[derive(Clone)]
 pub struct Client {
     tx: queue::Sender<Command<u16>>,
-    state: watch::Receiver<ClientState>,
+    state: Arc<state::StateCell>,
     stop: Arc<Stop>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("state", &*self.state.borrow())
+            .field("state", &self.state.get().1)
             .finish_non_exhaustive()
     }
 }
@@ -125,9 +96,9 @@ impl Client {
             options.protocol_version(),
             options.settings.connection.clone(),
         );
-        let (state_tx, state) = watch::channel(ClientState::Closed { reason: None });
+        let state = state::StateCell::new();
         let stop = Arc::new(Stop::default());
-        let supervisor = Supervisor::new(options, state_tx, stop.clone());
+        let supervisor = Supervisor::new(options, state.clone(), stop.clone());
         let (first, connected) = oneshot::channel();
         tokio::spawn(supervisor.run(Box::new((conn, handover)), first));
         connected.await.unwrap_or(Err(Error::Closed))?;
@@ -262,10 +233,18 @@ impl Client {
         }
     }
 
-    /// The client's state, to read now (`borrow`) or to wait for changes
-    /// (`changed`).
-    pub fn state(&self) -> watch::Receiver<ClientState> {
-        self.state.clone()
+    /// The client's state now.
+    pub fn state(&self) -> ClientState {
+        self.state.get().1
+    }
+
+    /// A [`StateWatch`] to wait for the state's changes (from the state
+    /// now).
+    pub fn watch_state(&self) -> StateWatch {
+        StateWatch {
+            cell: self.state.clone(),
+            seen: self.state.get().0,
+        }
     }
 
     /// Ends the client: no more reconnections; if connected, the
@@ -281,10 +260,8 @@ impl Client {
             // Dropped unanswered when the client was between connections.
             let _ = answer.await;
         }
-        let mut state = self.state.clone();
-        let _ = state
-            .wait_for(|s| matches!(s, ClientState::Closed { .. }))
-            .await;
+        let closed = |s: &ClientState| matches!(s, ClientState::Closed { .. });
+        self.watch_state().wait_for(closed).await;
         Ok(())
     }
 }

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::{role, GenericConnection};
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::state::StateCell;
 use super::{transport, ClientOptions, ClientState};
 use crate::driver::{Driver, Finished, Handover};
 use crate::Error;
@@ -73,7 +74,7 @@ pub(crate) struct Supervisor {
     /// The Client Identifier to resume with (the configured one, made up
     /// on v3.1.1 when empty, or the one the server assigned).
     pub(crate) client_id: String,
-    pub(crate) state: watch::Sender<ClientState>,
+    pub(crate) state: Arc<StateCell>,
     pub(crate) stop: Arc<Stop>,
     /// The drivers' configuration, shared by each connection's.
     config: Arc<crate::Config>,
@@ -82,11 +83,7 @@ pub(crate) struct Supervisor {
 }
 
 impl Supervisor {
-    pub(crate) fn new(
-        options: ClientOptions,
-        state: watch::Sender<ClientState>,
-        stop: Arc<Stop>,
-    ) -> Self {
+    pub(crate) fn new(options: ClientOptions, state: Arc<StateCell>, stop: Arc<Stop>) -> Self {
         let client_id = match (options.configured_client_id(), options.protocol_version()) {
             ("", mqtt_codec::ProtocolVersion::V3_1_1) => made_up_client_id(),
             (id, _) => id.to_owned(),
@@ -148,7 +145,7 @@ impl Supervisor {
                 let delay = reconnect.jittered(streak);
                 streak = streak.saturating_add(1);
                 tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
-                self.state.send_replace(ClientState::Reconnecting {
+                self.state.set(ClientState::Reconnecting {
                     attempt: failures,
                     delay,
                     reason: reason.clone(),
@@ -233,8 +230,7 @@ impl Supervisor {
             self.client_id = assigned;
         }
         self.connected_once = true;
-        self.state
-            .send_replace(ClientState::Connected { session_present });
+        self.state.set(ClientState::Connected { session_present });
         if let Some(first) = first.take() {
             let _ = first.send(Ok(()));
         }
@@ -262,7 +258,7 @@ impl Supervisor {
         // Commands still queued are dropped with their reply channels:
         // their callers get `Error::Closed`.
         drop(handover.cmd_rx);
-        self.state.send_replace(ClientState::Closed { reason });
+        self.state.set(ClientState::Closed { reason });
         let pending = &mut handover.pending;
         while !pending.is_empty() && handover.incoming_tx.send_from(pending).await {}
     }
@@ -305,7 +301,7 @@ mod tests {
     use mqtt_codec::ProtocolVersion;
 
     fn client_id(options: ClientOptions) -> String {
-        let (state, _) = watch::channel(ClientState::Closed { reason: None });
+        let state = StateCell::new();
         Supervisor::new(options, state, Arc::default()).client_id
     }
 
@@ -326,7 +322,7 @@ mod tests {
     /// transports' connect futures are boxed while they live).
     #[test]
     fn an_idle_client_is_one_small_task() {
-        let (state, _) = watch::channel(ClientState::Closed { reason: None });
+        let state = StateCell::new();
         let options = ClientOptions::new("mqtt://h").unwrap();
         let supervisor = Supervisor::new(options, state, Arc::default());
         let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
