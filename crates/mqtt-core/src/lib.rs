@@ -3,6 +3,7 @@
 #![warn(missing_docs)]
 
 pub mod client_settings;
+mod client_state;
 mod connection;
 mod error;
 mod event;
@@ -16,6 +17,7 @@ mod topic_alias;
 pub mod tracker;
 
 pub use client_settings::{ClientSettings, ConnectBuildError};
+pub use client_state::ClientState;
 pub use connection::{Connection, GenericConnection, Published};
 pub use error::{ConnectionError, SendError};
 pub use event::{Event, GenericEvent, TimerKind};

@@ -4,7 +4,6 @@
 //! the blocking client's shape.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use tokio::sync::Notify;
 
@@ -12,34 +11,7 @@ use crate::Error;
 
 /// Where a [`Client`](crate::Client) is, as
 /// [`Client::state`](crate::Client::state) reports it.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub enum ClientState {
-    /// Connected; `session_present`: the broker resumed the session
-    /// (§3.2.2.1.1). Without it, the subscriptions were made again (see
-    /// [`ClientOptions::resubscribe`](crate::ClientOptions::resubscribe)).
-    Connected {
-        /// The CONNACK's Session Present.
-        session_present: bool,
-    },
-    /// The network connection was lost (`reason`: why, when known); the
-    /// next attempt, numbered from 0 since the last connection, starts
-    /// after `delay`.
-    Reconnecting {
-        /// Failed attempts since the connection was lost.
-        attempt: u32,
-        /// The wait before the next attempt.
-        delay: Duration,
-        /// Why the connection, or the last attempt, failed.
-        reason: Option<Arc<Error>>,
-    },
-    /// The client ended: [`Client::disconnect`](crate::Client::disconnect), every handle dropped, or
-    /// reconnection off or given up (`reason`: the last failure).
-    Closed {
-        /// Why the last connection, or attempt, failed.
-        reason: Option<Arc<Error>>,
-    },
-}
+pub type ClientState = mqtt_core::ClientState<Error>;
 
 /// The state and a count of its changes.
 pub(crate) struct StateCell {
@@ -135,6 +107,7 @@ impl StateWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[tokio::test]
     async fn a_watch_sees_the_latest_change() {
