@@ -170,49 +170,10 @@ impl ClientSettings {
     }
 }
 
-impl ClientSettings {
-    /// Takes the parts of a client URL past the host: `user_info`
-    /// (`user[:password]`, before the `@`) and `query` (`client_id=ID`,
-    /// pairs joined by `&`). Errs naming an unknown query pair.
-    pub fn apply_url(&mut self, user_info: Option<&str>, query: &str) -> Result<(), String> {
-        if let Some(user_info) = user_info {
-            let (user, password) = match user_info.split_once(':') {
-                Some((user, password)) => (user, Some(password)),
-                None => (user_info, None),
-            };
-            self.user_name = Some(user.to_owned());
-            self.password = password.map(|p| Bytes::copy_from_slice(p.as_bytes()));
-        }
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=') {
-                Some(("client_id", id)) => self.client_id = id.to_owned(),
-                _ => return Err(format!("unknown query `{pair}`")),
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `host[:port]` or `[v6]:port` of a URL, the port `default` when absent;
-/// `None` without a host or with a bad port.
-pub fn split_host_port(s: &str, default: u16) -> Option<(&str, u16)> {
-    let (host, port) = if let Some(v6) = s.strip_prefix('[') {
-        let (host, rest) = v6.split_once(']')?;
-        (host, rest.strip_prefix(':'))
-    } else {
-        match s.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (s, None),
-        }
-    };
-    let port = match port {
-        Some(port) => port.parse().ok()?,
-        None => default,
-    };
-    (!host.is_empty()).then_some((host, port))
-}
-
 mod builder;
+mod url;
+
+pub use url::ClientUrl;
 
 #[cfg(test)]
 mod tests;

@@ -79,21 +79,32 @@ fn limits_credentials_and_will_go_into_the_connect() {
 
 #[test]
 fn url_parts() {
+    let url = |s| ClientUrl::split(s).unwrap();
     let mut s = ClientSettings::default();
-    s.apply_url(Some("u:p"), "client_id=abc").unwrap();
+    s.apply_url(&url("mqtt://u:p@h?client_id=abc")).unwrap();
     assert_eq!(
         (s.user_name.as_deref(), s.client_id.as_str()),
         (Some("u"), "abc")
     );
     assert_eq!(s.password.as_deref(), Some(&b"p"[..]));
-    s.apply_url(Some("only"), "").unwrap();
+    s.apply_url(&url("mqtt://only@h")).unwrap();
     assert_eq!(
         (s.user_name.as_deref(), s.password.as_deref()),
         (Some("only"), None)
     );
-    assert_eq!(s.apply_url(None, "x=1"), Err("unknown query `x=1`".into()));
-    assert_eq!(split_host_port("[::1]:1999", 1883), Some(("::1", 1999)));
-    assert_eq!(split_host_port("h", 8883), Some(("h", 8883)));
-    assert_eq!(split_host_port("h:port", 1), None);
-    assert_eq!(split_host_port(":1", 1), None);
+    assert_eq!(
+        s.apply_url(&url("mqtt://h?x=1")),
+        Err("unknown query `x=1`".into())
+    );
+    let split = url("wss://u@[::1]:1999/ws?client_id=w");
+    assert_eq!(
+        (split.scheme, split.user_info, split.path, split.query),
+        ("wss", Some("u"), "/ws", "client_id=w")
+    );
+    assert_eq!(split.host_port(1883), Ok(("::1", 1999)));
+    assert_eq!(url("mqtt://h").host_port(8883), Ok(("h", 8883)));
+    assert!(url("mqtt://h:port").host_port(1).is_err());
+    assert!(url("mqtt://:1").host_port(1).is_err());
+    assert!(url("mqtt://[::1").host_port(1).is_err());
+    assert!(ClientUrl::split("localhost:1883").is_err());
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use mqtt_codec::ProtocolVersion;
-use mqtt_core::client_settings::{split_host_port, ClientSettings};
+use mqtt_core::client_settings::{ClientSettings, ClientUrl};
 
 use super::Error;
 
@@ -53,27 +53,19 @@ impl ClientOptions {
     /// speaks plain TCP; mqtt-tokio has TLS and WebSocket) or a malformed
     /// URL.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid(format!("{url}: not a URL (mqtt://host:port)")))?;
-        if !matches!(scheme, "mqtt" | "tcp") {
+        let bad_url = |e: String| invalid(format!("{url}: {e}"));
+        let parts = ClientUrl::split(url).map_err(bad_url)?;
+        if !matches!(parts.scheme, "mqtt" | "tcp") {
+            let scheme = parts.scheme;
             let why = format!("{url}: scheme {scheme:?} is not supported (mqtt:// only)");
             return Err(invalid(why));
         }
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let authority = rest.strip_suffix('/').unwrap_or(rest);
-        if authority.contains('/') {
+        if !matches!(parts.path, "" | "/") {
             return Err(invalid(format!("{url}: an MQTT URL has no path")));
         }
-        let (user_info, host_port) = match authority.rsplit_once('@') {
-            Some((user_info, host_port)) => (Some(user_info), host_port),
-            None => (None, authority),
-        };
-        let (host, port) = split_host_port(host_port, 1883)
-            .ok_or_else(|| invalid(format!("{url}: no host, or a bad port")))?;
+        let (host, port) = parts.host_port(1883).map_err(bad_url)?;
         let mut options = ClientOptions::with_address(host, port);
-        let parts = options.settings.apply_url(user_info, query);
-        parts.map_err(|e| invalid(format!("{url}: {e}")))?;
+        options.settings.apply_url(&parts).map_err(bad_url)?;
         Ok(options)
     }
 

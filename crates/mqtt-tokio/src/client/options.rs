@@ -2,7 +2,7 @@
 //! from a URL and a builder.
 
 use mqtt_codec::{GenericPacket, ProtocolVersion};
-use mqtt_core::client_settings::{split_host_port, ClientSettings};
+use mqtt_core::client_settings::{ClientSettings, ClientUrl};
 
 use crate::{Config, Error};
 
@@ -54,35 +54,23 @@ impl ClientOptions {
     /// host works. Errs with an [`Error::Io`] of kind `InvalidInput` on
     /// another scheme or a malformed URL.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| invalid(format!("{url}: not a URL (mqtt://host:port)")))?;
-        let transport = match scheme {
+        let bad_url = |e: String| invalid(format!("{url}: {e}"));
+        let parts = ClientUrl::split(url).map_err(bad_url)?;
+        let transport = match parts.scheme {
             "mqtt" | "tcp" => Transport::Tcp,
             "mqtts" | "ssl" => Transport::Tls,
             "ws" => Transport::Ws,
             "wss" => Transport::Wss,
             other => return Err(invalid(format!("{url}: unknown scheme {other:?}"))),
         };
-        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (authority, path) = match rest.find('/') {
-            Some(at) => rest.split_at(at),
-            None => (rest, ""),
-        };
-        let (user_info, host_port) = match authority.rsplit_once('@') {
-            Some((user_info, host_port)) => (Some(user_info), host_port),
-            None => (None, authority),
-        };
-        let (host, port) = split_host_port(host_port, transport.default_port())
-            .ok_or_else(|| invalid(format!("{url}: no host, or a bad port")))?;
+        let (host, port) = parts.host_port(transport.default_port()).map_err(bad_url)?;
         let mut options = ClientOptions::with_address(host, port);
         options.transport = transport;
-        options.path = match (path, transport) {
+        options.path = match (parts.path, transport) {
             ("" | "/", Transport::Ws | Transport::Wss) => "/mqtt".to_owned(),
-            _ => path.to_owned(),
+            (path, _) => path.to_owned(),
         };
-        let parts = options.settings.apply_url(user_info, query);
-        parts.map_err(|e| invalid(format!("{url}: {e}")))?;
+        options.settings.apply_url(&parts).map_err(bad_url)?;
         Ok(options)
     }
 
