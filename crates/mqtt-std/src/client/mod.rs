@@ -223,11 +223,7 @@ impl Client {
         payload: impl Into<Bytes>,
     ) -> Result<(), Error> {
         let message = Message::from_parts(topic, qos, retain, payload)?;
-        let command = Command::Publish {
-            message,
-            reply: None,
-        };
-        self.push(command, true)
+        self.push_unanswered(message, true)
     }
 
     /// [`publish_nowait`](Self::publish_nowait) that never waits: errs with
@@ -241,11 +237,17 @@ impl Client {
         payload: impl Into<Bytes>,
     ) -> Result<(), Error> {
         let message = Message::from_parts(topic, qos, retain, payload)?;
+        self.push_unanswered(message, false)
+    }
+
+    /// Queues `message`, nobody waiting for its outcome; `wait`: for room
+    /// in the command queue (else errs with [`Error::Full`]).
+    fn push_unanswered(&self, message: Message, wait: bool) -> Result<(), Error> {
         let command = Command::Publish {
             message,
             reply: None,
         };
-        self.push(command, false)
+        self.push(command, wait)
     }
 
     /// Subscribes to `filter` with maximum QoS `qos` and returns the QoS

@@ -135,11 +135,7 @@ impl Client {
     /// properties (a v3.1.1 connection sends without them).
     pub async fn publish_message(&self, message: Message) -> Result<Delivered, Error> {
         if message.qos() == QoS::AtMostOnce {
-            let command = Command::Publish {
-                message,
-                reply: None,
-            };
-            self.tx.send(command).await.map_err(|_| Error::Closed)?;
+            self.send_unanswered(message).await?;
             return Ok(Delivered::Sent);
         }
         self.ask(|reply| Command::PublishAcked { message, reply })
@@ -163,7 +159,13 @@ impl Client {
         retain: bool,
         payload: impl Into<Bytes>,
     ) -> Result<(), Error> {
-        let command = unanswered(topic, qos, retain, payload)?;
+        let message = Message::from_parts(topic, qos, retain, payload)?;
+        self.send_unanswered(message).await
+    }
+
+    /// Queues `message` for the connection, nobody waiting for its outcome.
+    async fn send_unanswered(&self, message: Message) -> Result<(), Error> {
+        let command = unanswered(message);
         self.tx.send(command).await.map_err(|_| Error::Closed)
     }
 
@@ -177,7 +179,7 @@ impl Client {
         retain: bool,
         payload: impl Into<Bytes>,
     ) -> Result<(), Error> {
-        let command = unanswered(topic, qos, retain, payload)?;
+        let command = unanswered(Message::from_parts(topic, qos, retain, payload)?);
         self.tx.try_send(command).map_err(|e| match e {
             TrySendError::Full(_) => Error::Full,
             TrySendError::Closed(_) => Error::Closed,
@@ -267,15 +269,9 @@ impl Client {
 }
 
 /// The command of a publish whose outcome nobody waits for.
-fn unanswered(
-    topic: impl IntoTopicName,
-    qos: QoS,
-    retain: bool,
-    payload: impl Into<Bytes>,
-) -> Result<Command<u16>, Error> {
-    let message = Message::from_parts(topic, qos, retain, payload)?;
-    Ok(Command::Publish {
+fn unanswered(message: Message) -> Command<u16> {
+    Command::Publish {
         message,
         reply: None,
-    })
+    }
 }
