@@ -1,5 +1,6 @@
 //! An MQTT v3.1.1 and v5.0 broker built on the library: `mqtt-tokio`'s
-//! server side (one driver task per connection), `mqtt-core` Server
+//! server side (one task per connection: its driver joined with
+//! the future that serves it), `mqtt-core` Server
 //! connections (acknowledgements, keep alive, Topic Aliases, Receive
 //! Maximum, Maximum Packet Size, protocol errors) and the codec's topics.
 //!
@@ -102,6 +103,7 @@ pub mod backlog;
 pub mod client;
 pub mod config;
 pub mod connect;
+pub mod ended;
 pub mod flags;
 pub mod message;
 pub mod retained;
@@ -237,9 +239,12 @@ impl Broker {
             }
             stats.connections.fetch_add(1, Ordering::Relaxed);
             stats.connections_total.fetch_add(1, Ordering::Relaxed);
-            let (endpoint, incoming) = self.server.serve(stream);
+            // One task per connection: its driver and the future that
+            // serves it.
             let shared = self.shared.clone();
-            tokio::spawn(client::serve(shared, endpoint, incoming, peer));
+            tokio::spawn(self.server.serve_with(stream, |endpoint, incoming| {
+                client::serve(shared, endpoint, incoming, peer)
+            }));
         }
         drop(self.server);
         shutdown::disconnect_all(&self.shared, shutdown::FLUSH).await;

@@ -39,7 +39,7 @@ pub fn spawn_will_delay(shared: &Arc<Shared>, client: ClientId, generation: u64,
             }
         };
         if let Some(will) = will {
-            publish_will(&shared, will, &client);
+            publish_will(&shared, *will, &client);
         }
     });
 }
@@ -71,7 +71,7 @@ pub fn spawn_session_expiry(shared: &Arc<Shared>, client: ClientId, generation: 
             println!("{client}: session expired");
         }
         if let Some(will) = will {
-            publish_will(&shared, will, &client);
+            publish_will(&shared, *will, &client);
         }
     });
 }

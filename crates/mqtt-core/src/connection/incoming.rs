@@ -96,7 +96,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
                 // The alias stays set, so the name is accepted.
                 let _ = p.set_topic_name(topic);
             } else {
-                self.aliases.tables().recv.insert(alias, p.to_topic_name())?;
+                self.aliases
+                    .tables()
+                    .recv
+                    .insert(alias, p.to_topic_name())?;
             }
         }
         Ok(())

@@ -304,7 +304,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             let topic = if auto_map {
                 self.aliases.existing().and_then(|a| a.send.topic(alias))
             } else {
-                self.aliases.existing().and_then(|a| a.app.topic(alias.get()))
+                self.aliases
+                    .existing()
+                    .and_then(|a| a.app.topic(alias.get()))
             };
             let topic = topic.ok_or(crate::TopicAliasError::Unmapped(alias.get()))?;
             // The alias is set, so an empty name would be accepted too.

@@ -381,6 +381,21 @@ where
         }
     }
 
+    /// [`run`](Self::run) in a future that hands the end to `done`
+    /// rather than returning it: for a driver run inside the application's
+    /// task. The block works on the captured driver in place.
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn run_into(
+        mut self,
+        done: oneshot::Sender<Box<Finished<R, P>>>,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async move {
+            self.drive().await;
+            self.shutdown().await;
+            let _ = done.send(self.finish());
+        }
+    }
+
     /// The loop, until the transport is closed.
     async fn drive(&mut self) {
         let abort = self.abort.clone();
