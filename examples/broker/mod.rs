@@ -122,6 +122,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
+use tokio::net::TcpStream;
 
 pub use config::{BrokerArgs, BrokerConfig, Overflow, Settings};
 pub use state::StatsSnapshot;
@@ -239,16 +240,27 @@ impl Broker {
             }
             stats.connections.fetch_add(1, Ordering::Relaxed);
             stats.connections_total.fetch_add(1, Ordering::Relaxed);
-            // One task per connection: its driver and the future that
-            // serves it.
-            let shared = self.shared.clone();
-            tokio::spawn(self.server.serve_with(stream, |endpoint, incoming| {
-                client::serve(shared, endpoint, incoming, peer)
-            }));
+            tokio::spawn(self.connection(stream, peer));
         }
         drop(self.server);
         shutdown::disconnect_all(&self.shared, shutdown::FLUSH).await;
         Ok(())
+    }
+
+    /// The task of one accepted connection, counted in
+    /// `stats.connections` by the caller: its driver and the future that
+    /// serves it (`client::serve`), one future. Its size is most of an
+    /// idle connection's memory (`examples/tests/broker_sizes.rs` prints
+    /// it).
+    pub fn connection(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let shared = self.shared.clone();
+        self.server.serve_with(stream, move |endpoint, incoming| {
+            client::serve(shared, endpoint, incoming, peer)
+        })
     }
 }
 
