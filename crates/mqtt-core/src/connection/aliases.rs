@@ -120,6 +120,7 @@ impl AppAliases {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::num::NonZeroU16;
 
     /// Remapping an alias drops the old topic's entry; a topic keeps its
     /// newest alias.
@@ -135,5 +136,30 @@ mod tests {
         m.insert(2, &b);
         assert_eq!(m.alias("b"), Some(2));
         assert_eq!(m.topic(1), Some(&b));
+    }
+
+    /// The tables are made on first use with the maximums set before, and
+    /// a close drops them with every mapping [MQTT-3.3.2-7]; the maximums
+    /// stay, and a new maximum starts its table over.
+    #[test]
+    fn lazy_tables() {
+        let a = TopicName::from_static("a").unwrap();
+        let mut l = LazyAliases::default();
+        l.set_send_max(2);
+        l.set_recv_max(3);
+        assert_eq!(l.send_max(), 2);
+        assert!(l.existing().is_none());
+        let t = l.tables();
+        assert_eq!((t.send.max(), t.recv.max()), (2, 3));
+        t.app.insert(1, &a);
+        assert!(t.send.map("x").is_some());
+        l.set_send_max(5);
+        let t = l.existing().unwrap();
+        assert_eq!((t.send.max(), t.send.topic(NonZeroU16::MIN)), (5, None));
+        assert_eq!(t.app.topic(1), Some(&a));
+        l.clear();
+        assert!(l.existing().is_none());
+        assert_eq!(l.send_max(), 5);
+        assert_eq!(l.tables().app.topic(1), None);
     }
 }

@@ -139,3 +139,70 @@ impl<P: PacketId> SubRequests<P> {
         self.shrink();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ours: sent, found, listed, answered once; the tables go once
+    /// nothing waits.
+    #[test]
+    fn ours_until_answered() {
+        let mut r = SubRequests::<u16>::default();
+        assert!(!r.is_sent(3));
+        r.sent(3);
+        r.sent(1);
+        assert!(r.is_sent(3));
+        let mut ids: Vec<u16> = r.sent_ids().collect();
+        ids.sort_unstable();
+        assert_eq!(ids, [1, 3]);
+        assert!(r.answered(3));
+        assert!(!r.answered(3), "answered once");
+        assert!(r.0.is_some(), "1 still waits");
+        assert!(r.answered(1));
+        assert!(r.0.is_none(), "freed once empty");
+        assert_eq!(r.sent_ids().count(), 0);
+    }
+
+    /// The close hands back ours in order and frees the tables.
+    #[test]
+    fn take_sent_in_order() {
+        let mut r = SubRequests::<u16>::default();
+        assert_eq!(r.take_sent(), Vec::<u16>::new());
+        for id in [9, 2, 5] {
+            r.sent(id);
+        }
+        assert_eq!(r.take_sent(), [2, 5, 9]);
+        assert!(r.0.is_none());
+    }
+
+    /// [MQTT-2.2.1-6], [MQTT-2.3.1-7]: each SUBACK / UNSUBACK answers one
+    /// request of its kind received with its identifier and not answered
+    /// yet; a (misbehaving) peer's identifier used twice is answered twice.
+    #[test]
+    fn answers_count_the_requests() {
+        let mut r = SubRequests::<u16>::default();
+        r.received(false, 7).unwrap();
+        r.received(false, 7).unwrap();
+        r.received(true, 7).unwrap();
+        assert!(r.answer(false, 7).is_ok());
+        assert!(r.answer(false, 7).is_ok());
+        assert!(r.answer(false, 7).is_err(), "only two SUBSCRIBEs came");
+        assert!(r.answer(true, 7).is_ok());
+        assert!(r.answer(true, 7).is_err());
+        assert!(r.0.is_none());
+    }
+
+    /// A new network connection: the last one's requests are not answered.
+    #[test]
+    fn forget_received() {
+        let mut r = SubRequests::<u16>::default();
+        r.received(false, 4).unwrap();
+        r.sent(8);
+        r.forget_received();
+        assert!(r.answer(false, 4).is_err());
+        assert!(r.is_sent(8), "ours stay");
+        assert!(r.answered(8));
+        assert!(r.0.is_none());
+    }
+}
