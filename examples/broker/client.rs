@@ -146,6 +146,14 @@ async fn on_publish(
     if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
         state::publish(shared, message, client);
     }
+    if let (Some(store), Some(_)) = (&shared.store, packet_id) {
+        // `--durability message`: acknowledged once committed. A failed
+        // commit leaves it unacknowledged: the client sends it again.
+        if store.per_message() && !store.sync().await {
+            endpoint.abort();
+            return;
+        }
+    }
     if let Some(id) = packet_id {
         let _ = endpoint.acknowledge(id).await;
     }
@@ -180,6 +188,7 @@ async fn finish(
         .as_ref()
         .map_or(0, |c| shared.session_expiry(c.session_expiry_interval()));
     let will = if ending == Ending::Normal { None } else { will };
+    let will_delay = will.as_ref().map_or(0, |(_, delay)| *delay);
     // The backlog's drainer hands back what it did not forward (to the
     // front of the limbo) before the session is stored: the connection is
     // closed, so it ends at once.
@@ -238,9 +247,14 @@ async fn finish(
                         will::spawn_session_expiry(shared, client.clone(), generation, expiry);
                     }
                 }
+                if let Some(store) = &shared.store {
+                    store.stored_offline(st, &client, expiry, will_delay);
+                }
             }
             _ => {
-                st.sessions.remove(&client);
+                if let Some(store) = st.sessions.remove(&client).and(shared.store.as_ref()) {
+                    store.removed(&client);
+                }
                 st.router.remove_client(&client);
                 will_now = will.map(|(m, _)| m);
             }

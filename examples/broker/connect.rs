@@ -367,8 +367,14 @@ async fn claim_session(
                                 ready: false,
                             },
                             pending_will: None,
+                            durable: shared.session_expiry(request.session_expiry) > 0,
                         },
                     );
+                    if let Some(store) = &shared.store {
+                        let expiry = shared.session_expiry(request.session_expiry);
+                        let will = request.will.clone();
+                        store.claimed(st, client, resume, request.version, expiry, will);
+                    }
                     let resume = if resume { stored } else { None };
                     // Reconnecting before the Will Delay ends cancels the Will
                     // [MQTT-3.1.3-9]; a discarded session has ended: its Will

@@ -28,6 +28,7 @@ use super::config::BrokerConfig;
 use super::message::StoredMessage;
 use super::retained::RetainedStore;
 use super::router::{ClientId, Route, Router};
+use super::store::Store;
 
 /// A Server connection whose network connection ended, holding an offline
 /// session (its flows, packet identifiers and queue).
@@ -77,6 +78,9 @@ pub struct Session {
     /// The Will Message of a connection that closed without a normal
     /// DISCONNECT, waiting for its Will Delay Interval (§3.1.3.2.2).
     pub pending_will: Option<StoredMessage>,
+    /// Kept in the store (`--store`): its Session Expiry Interval was
+    /// above 0 when a connection took it.
+    pub durable: bool,
 }
 
 /// What the mutex guards.
@@ -174,6 +178,8 @@ pub struct Shared {
     pub origin: Instant,
     /// The core options of every connection.
     pub options: mqtt_core::ConnectionOptions,
+    /// The durable store (`--store`), if any.
+    pub store: Option<Store>,
     state: Mutex<State>,
     next_assigned: AtomicU64,
     /// This, for the tasks it spawns (backlog drainers).
@@ -181,11 +187,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// A broker state with nothing in it.
-    pub fn new(config: BrokerConfig) -> Arc<Shared> {
+    /// A broker state with nothing in it, keeping what changes in `store`.
+    pub fn new(config: BrokerConfig, store: Option<Store>) -> Arc<Shared> {
         Arc::new_cyclic(|me| Shared {
             options: super::options(&config),
             config,
+            store,
             stats: Stats::default(),
             origin: Instant::now(),
             state: Mutex::new(State::default()),
@@ -306,6 +313,10 @@ impl State {
             };
             let qos = message.message().qos().min(route.qos);
             let retain = message.message().retain() && route.retain_as_published;
+            if let (Some(store), QoS::AtLeastOnce | QoS::ExactlyOnce) = (&shared.store, qos) {
+                let copy = message.delivery(qos, retain, &route.subscription_ids, now);
+                store.journal(session, &route.client, &copy, now);
+            }
             match &mut session.presence {
                 Presence::Online {
                     endpoint,
@@ -387,6 +398,11 @@ impl State {
         };
         if s.id != session {
             return Requeued::Dropped;
+        }
+        if let Some(store) = &shared.store {
+            // Journaled again: the export of the connection that did not
+            // take it may have been written meanwhile, without it.
+            store.journal(s, client, &message, Instant::now());
         }
         match &mut s.presence {
             Presence::Online {
@@ -622,6 +638,9 @@ pub fn publish(shared: &Shared, message: StoredMessage, publisher: &str) {
         if message.message().retain() && shared.config.retain_available {
             // [MQTT-3.3.1-5], [MQTT-3.3.1-6], [MQTT-3.3.1-7]
             state.retained.set(message.clone());
+            if let Some(store) = &shared.store {
+                store.retain(&message);
+            }
         }
         let dropped = state.route(shared, &message, publisher, now, &mut out);
         shared.stats.dropped.fetch_add(dropped, Ordering::Relaxed);

@@ -1,0 +1,259 @@
+//! The writer: one thread that owns the database and applies what the
+//! connections hand it ([`Op`]), many at a time in one write transaction
+//! (group commit), then answers the [`Op::Sync`]s of that batch.
+//!
+//! With [`Durability::Message`] it commits as soon as it has something,
+//! taking everything that arrived meanwhile: while one commit syncs the
+//! disk, the next batch gathers. With [`Durability::Periodic`] it commits
+//! every interval, or at once for a [`Op::Sync`].
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use mqtt_codec::Message;
+use redb::{Database, Durability as RedbDurability, ReadableTable, Table, WriteTransaction};
+use tokio::sync::oneshot;
+
+use super::super::config::Durability;
+use super::super::router::{ClientId, Subscription};
+use super::schema::{self, SessionRecord};
+
+/// The most operations in one transaction.
+const MAX_BATCH: usize = 16_384;
+
+/// One change to the store, in the order the broker made them.
+#[derive(Debug)]
+pub enum Op {
+    /// The retained message of `topic` (`None`: removed).
+    Retain {
+        /// The Topic Name.
+        topic: String,
+        /// The message and when it was received.
+        message: Option<(Message, Instant)>,
+    },
+    /// A QoS 1 or 2 copy routed to the durable session of `client`.
+    Journal {
+        /// The session's Client Identifier.
+        client: ClientId,
+        /// Its sequence number ([`Store::next_seq`](super::Store::next_seq)).
+        seq: u64,
+        /// The copy.
+        message: Message,
+        /// When it was routed (its Message Expiry counts from here).
+        routed: Instant,
+    },
+    /// The record of a durable session, its export if given, and the
+    /// end of its journal up to `trim` (the export holds those copies).
+    Session {
+        /// The session's Client Identifier.
+        client: ClientId,
+        /// Its record.
+        record: SessionRecord,
+        /// Its export; `None` keeps the stored one.
+        state: Option<Vec<u8>>,
+        /// Removes its journal's copies numbered up to this.
+        trim: Option<u64>,
+    },
+    /// The Will of a session was published: drop it from its record.
+    ClearWill(ClientId),
+    /// A subscription of a durable session, new or replaced.
+    Subscribe(ClientId, String, Subscription),
+    /// A subscription removed.
+    Unsubscribe(ClientId, String),
+    /// A session ended: everything of it goes.
+    Remove(ClientId),
+    /// Answered `true` once everything handed in before it is committed,
+    /// `false` if that commit failed.
+    Sync(oneshot::Sender<bool>),
+    /// Commit what is left and end the thread.
+    Stop,
+}
+
+/// The writer thread's state.
+pub struct Writer {
+    /// The database.
+    pub db: Database,
+    /// When to commit.
+    pub durability: Durability,
+    /// The interval of [`Durability::Periodic`].
+    pub interval: Duration,
+    /// The most journal copies kept per session: older ones have been
+    /// acknowledged or dropped (see the [module doc](super)).
+    pub window: usize,
+    /// The journal's sequence numbers per session, oldest first.
+    pub journaled: HashMap<ClientId, VecDeque<u64>>,
+}
+
+impl Writer {
+    /// Runs until [`Op::Stop`] or until every sender is gone.
+    pub fn run(mut self, rx: Receiver<Op>) {
+        let mut batch = Vec::new();
+        let mut due: Option<Instant> = None;
+        loop {
+            let received = match due {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(due) => rx.recv_timeout(due.saturating_duration_since(Instant::now())),
+            };
+            let mut stop = false;
+            match received {
+                Ok(op) => {
+                    let urgent = matches!(op, Op::Sync(_) | Op::Stop);
+                    batch.push(op);
+                    let due = *due.get_or_insert_with(|| Instant::now() + self.interval);
+                    let now = self.durability == Durability::Message || Instant::now() >= due;
+                    if !urgent && !now && batch.len() < MAX_BATCH {
+                        continue;
+                    }
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(op) => batch.push(op),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => stop = true,
+            }
+            due = None;
+            stop |= self.commit(&mut batch);
+            if stop {
+                return;
+            }
+        }
+    }
+
+    /// Applies `batch` in one transaction, commits, answers its syncs;
+    /// returns whether it held [`Op::Stop`]. A failed commit is reported
+    /// on stderr and to the syncs (the broker then closes the connections
+    /// that waited, unacknowledged).
+    // redb's error is large (160 bytes), and only a failed commit returns
+    // it: not worth a box on every call.
+    #[allow(clippy::result_large_err)]
+    fn commit(&mut self, batch: &mut Vec<Op>) -> bool {
+        let mut syncs = Vec::new();
+        let mut stop = false;
+        let result = self
+            .db
+            .begin_write()
+            .map_err(redb::Error::from)
+            .and_then(|mut txn| {
+                txn.set_durability(RedbDurability::Immediate);
+                self.apply(&txn, batch, &mut syncs, &mut stop)?;
+                txn.commit().map_err(redb::Error::from)
+            });
+        batch.clear();
+        if let Err(e) = &result {
+            eprintln!("broker: store commit failed: {e}");
+            // What the failed batch held is not in the store: the window
+            // bookkeeping starts over (it only bounds growth).
+            self.journaled.clear();
+        }
+        for sync in syncs {
+            let _ = sync.send(result.is_ok());
+        }
+        stop
+    }
+
+    #[allow(clippy::result_large_err)]
+    fn apply(
+        &mut self,
+        txn: &WriteTransaction,
+        batch: &mut Vec<Op>,
+        syncs: &mut Vec<oneshot::Sender<bool>>,
+        stop: &mut bool,
+    ) -> Result<(), redb::Error> {
+        let mut retained = txn.open_table(schema::RETAINED)?;
+        let mut sessions = txn.open_table(schema::SESSIONS)?;
+        let mut states = txn.open_table(schema::SESSION_STATE)?;
+        let mut subs = txn.open_table(schema::SUBSCRIPTIONS)?;
+        let mut journal = txn.open_table(schema::JOURNAL)?;
+        for op in batch.drain(..) {
+            match op {
+                Op::Retain { topic, message } => match message {
+                    None => drop(retained.remove(topic.as_str())?),
+                    Some((m, received)) => {
+                        let record = schema::encode_message(&m, received);
+                        retained.insert(topic.as_str(), record.as_slice())?;
+                    }
+                },
+                Op::Journal {
+                    client,
+                    seq,
+                    message,
+                    routed,
+                } => {
+                    let record = schema::encode_message(&message, routed);
+                    journal.insert((&*client, seq), record.as_slice())?;
+                    let seqs = self.journaled.entry(client.clone()).or_default();
+                    seqs.push_back(seq);
+                    while seqs.len() > self.window {
+                        if let Some(old) = seqs.pop_front() {
+                            journal.remove((&*client, old))?;
+                        }
+                    }
+                }
+                Op::Session {
+                    client,
+                    record,
+                    state,
+                    trim,
+                } => {
+                    let record = schema::encode_session(&record);
+                    sessions.insert(&*client, record.as_slice())?;
+                    if let Some(state) = state {
+                        states.insert(&*client, state.as_slice())?;
+                    }
+                    if let Some(trim) = trim {
+                        let range = (&*client, 0)..=(&*client, trim);
+                        journal.retain_in(range, |_, _| false)?;
+                        if let Some(seqs) = self.journaled.get_mut(&client) {
+                            seqs.retain(|&s| s > trim);
+                        }
+                    }
+                }
+                Op::ClearWill(client) => {
+                    let record = sessions.get(&*client)?.map(|v| v.value().to_vec());
+                    // A record that does not decode is left for the start
+                    // to report.
+                    if let Some(Ok(mut record)) = record.map(|r| schema::decode_session(&r)) {
+                        record.will = None;
+                        let bytes = schema::encode_session(&record);
+                        sessions.insert(&*client, bytes.as_slice())?;
+                    }
+                }
+                Op::Subscribe(client, filter, sub) => {
+                    let record = schema::encode_subscription(&sub);
+                    subs.insert((&*client, filter.as_str()), record.as_slice())?;
+                }
+                Op::Unsubscribe(client, filter) => {
+                    subs.remove((&*client, filter.as_str()))?;
+                }
+                Op::Remove(client) => {
+                    sessions.remove(&*client)?;
+                    states.remove(&*client)?;
+                    remove_subscriptions(&mut subs, &client)?;
+                    let range = (&*client, 0)..=(&*client, u64::MAX);
+                    journal.retain_in(range, |_, _| false)?;
+                    self.journaled.remove(&client);
+                }
+                Op::Sync(tx) => syncs.push(tx),
+                Op::Stop => *stop = true,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes every subscription of `client`: the keys from `(client, "")`
+/// up to `(client + "\0", "")`, the smallest greater Client Identifier.
+#[allow(clippy::result_large_err)]
+fn remove_subscriptions(
+    subs: &mut Table<(&str, &str), &[u8]>,
+    client: &str,
+) -> Result<(), redb::Error> {
+    let next = format!("{client}\0");
+    let range = (client, "")..(next.as_str(), "");
+    subs.retain_in(range, |_, _| false)?;
+    Ok(())
+}
