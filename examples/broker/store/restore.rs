@@ -131,6 +131,9 @@ pub async fn restore(shared: &Arc<Shared>, loaded: Loaded) -> Result<(), String>
             });
         }
     }
+    // The exports hold the journals' copies now; the sequence numbers of
+    // this run start over.
+    store.send(Op::ClearJournal);
     for t in timers {
         if let Some(delay) = t.will_delay.filter(|&d| d < t.expiry) {
             will::spawn_will_delay(shared, t.client.clone(), t.generation, delay);

@@ -63,6 +63,9 @@ pub enum Op {
     Unsubscribe(ClientId, String),
     /// A session ended: everything of it goes.
     Remove(ClientId),
+    /// Empties the journal: every session's export was written since
+    /// (the compaction at start).
+    ClearJournal,
     /// Answered `true` once everything handed in before it is committed,
     /// `false` if that commit failed.
     Sync(oneshot::Sender<bool>),
@@ -236,6 +239,10 @@ impl Writer {
                     let range = (&*client, 0)..=(&*client, u64::MAX);
                     journal.retain_in(range, |_, _| false)?;
                     self.journaled.remove(&client);
+                }
+                Op::ClearJournal => {
+                    journal.retain(|_, _| false)?;
+                    self.journaled.clear();
                 }
                 Op::Sync(tx) => syncs.push(tx),
                 Op::Stop => *stop = true,
