@@ -16,6 +16,7 @@ use super::connect::{self, Accepted};
 use super::message::StoredMessage;
 use super::router::ClientId;
 use super::state::{self, Presence, Shared, StoredConnection};
+use super::store::acks::PendingAcks;
 use super::subscribe;
 use super::will;
 
@@ -92,15 +93,26 @@ async fn handle(
     client: &ClientId,
 ) -> Ending {
     let mut ending = Ending::Abnormal;
-    while let Some(packet) = incoming.recv().await {
+    let mut acks = PendingAcks::new(shared);
+    loop {
+        let packet = tokio::select! {
+            packet = incoming.recv() => packet,
+            () = acks.committed(), if acks.waiting() => {
+                acks.send_committed(endpoint).await;
+                continue;
+            }
+        };
+        let Some(packet) = packet else {
+            break;
+        };
         match &packet {
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
                 let id = p.packet_id();
-                on_publish(shared, endpoint, client, packet, id).await;
+                on_publish(shared, endpoint, client, packet, id, &mut acks).await;
             }
             GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
                 let id = p.packet_id();
-                on_publish(shared, endpoint, client, packet, id).await;
+                on_publish(shared, endpoint, client, packet, id, &mut acks).await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
@@ -134,27 +146,23 @@ async fn handle(
 /// than our Receive Maximum, which makes the back-pressure reach it (§4.9).
 /// The connection answers PUBREL with PUBCOMP itself, and a QoS 2 PUBLISH
 /// re-sent before that is neither delivered again nor answered twice
-/// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement.
+/// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement. With
+/// `--durability message` the acknowledgement waits in `acks` for the
+/// commit of what the PUBLISH changed, while the next ones are routed.
 async fn on_publish(
     shared: &Shared,
     endpoint: &ServerEndpoint,
     client: &ClientId,
     packet: GenericPacket<u16>,
     packet_id: Option<u16>,
+    acks: &mut PendingAcks,
 ) {
     shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
     if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
         state::publish(shared, message, client);
     }
-    if let (Some(store), Some(_)) = (&shared.store, packet_id) {
-        // `--durability message`: acknowledged once committed. A failed
-        // commit leaves it unacknowledged: the client sends it again.
-        if store.per_message() && !store.sync().await {
-            endpoint.abort();
-            return;
-        }
-    }
-    if let Some(id) = packet_id {
+    // `--durability message`: acknowledged once committed, in order.
+    if let Some(id) = packet_id.filter(|&id| acks.ack_now(shared, id)) {
         let _ = endpoint.acknowledge(id).await;
     }
 }

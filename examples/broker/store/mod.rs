@@ -53,6 +53,7 @@
 //! connection numbers a copy in the driver as it writes it, so the store
 //! cannot commit a copy's identifier before the copy is on the wire.
 
+pub mod acks;
 pub mod load;
 pub mod restore;
 pub mod schema;
@@ -64,7 +65,7 @@ use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use mqtt_codec::{Message, ProtocolVersion};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::config::{BrokerConfig, Durability};
 use super::message::StoredMessage;
@@ -79,6 +80,10 @@ use writer::{Op, Writer};
 pub struct Store {
     tx: mpsc::Sender<Op>,
     seq: AtomicU64,
+    /// Changes handed to the writer (all ops but syncs and stop).
+    sent: AtomicU64,
+    /// What the writer committed (see [`Writer::committed`]).
+    commits: watch::Receiver<acks::Committed>,
     durability: Durability,
     path: PathBuf,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -118,12 +123,16 @@ impl Store {
         load::check_format(&db).map_err(error)?;
         let loaded = load::read(&db).map_err(error)?;
         let (tx, rx) = mpsc::channel();
+        let (committed, commits) = watch::channel(acks::Committed::default());
         let writer = Writer {
             db,
             durability: config.durability,
             interval: Duration::from_millis(config.commit_interval),
             window: window(config),
             journaled: Default::default(),
+            committed,
+            applied: 0,
+            broken: false,
         };
         let thread = std::thread::Builder::new()
             .name("broker-store".into())
@@ -132,6 +141,8 @@ impl Store {
         let store = Store {
             tx,
             seq: AtomicU64::new(1),
+            sent: AtomicU64::new(0),
+            commits,
             durability: config.durability,
             path: path.to_owned(),
             writer: Mutex::new(Some(thread)),
@@ -152,16 +163,42 @@ impl Store {
     /// Hands `op` to the writer. Call under the state lock, so that the
     /// writer sees the changes in the order they were made.
     pub fn send(&self, op: Op) {
+        if !matches!(op, Op::Sync(_) | Op::Stop) {
+            self.sent.fetch_add(1, Ordering::Relaxed);
+        }
         // The writer ends only at `close`: nothing is lost before.
         let _ = self.tx.send(op);
     }
 
-    /// Commits everything handed in so far; `false` if the commit failed
-    /// or the writer is gone.
+    /// Waits until everything handed in so far is committed (at once when
+    /// it is already: a PUBLISH that changed nothing durable, as one with
+    /// no durable subscriber and no RETAIN, does not wait); `false` if a
+    /// commit failed or the writer is gone.
     pub async fn sync(&self) -> bool {
+        // Every change is counted under the state lock before it is sent;
+        // the caller made its changes before this.
+        let committed = *self.commits.borrow();
+        if committed.broken {
+            return false;
+        }
+        if committed.count >= self.sent() {
+            return true;
+        }
         let (tx, rx) = oneshot::channel();
         self.send(Op::Sync(tx));
         rx.await.unwrap_or(false)
+    }
+
+    /// How many changes were handed to the writer so far: once that many
+    /// are committed ([`commits`](Self::commits)), so is everything the
+    /// caller changed before it asked.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// What the writer has committed, as it changes.
+    pub fn commits(&self) -> watch::Receiver<acks::Committed> {
+        self.commits.clone()
     }
 
     /// Commits what is left and stops the writer, waiting for it. Call

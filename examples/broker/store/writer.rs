@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use mqtt_codec::Message;
 use redb::{Database, Durability as RedbDurability, ReadableTable, Table, WriteTransaction};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::super::config::Durability;
 use super::super::router::{ClientId, Subscription};
+use super::acks::Committed;
 use super::schema::{self, SessionRecord};
 
 /// The most operations in one transaction.
@@ -86,6 +87,16 @@ pub struct Writer {
     pub window: usize,
     /// The journal's sequence numbers per session, oldest first.
     pub journaled: HashMap<ClientId, VecDeque<u64>>,
+    /// How many changes (all but [`Op::Sync`] and [`Op::Stop`]) were
+    /// committed, in the order handed in, and whether a commit failed;
+    /// the count is no longer updated once one did.
+    pub committed: watch::Sender<Committed>,
+    /// How many changes were applied (committed or not).
+    pub applied: u64,
+    /// A commit failed: what it held is not in the store, so no later
+    /// [`Op::Sync`] is answered `true` (the broker then acknowledges no
+    /// QoS 1 or 2 PUBLISH until it is restarted).
+    pub broken: bool,
 }
 
 impl Writer {
@@ -136,6 +147,21 @@ impl Writer {
     fn commit(&mut self, batch: &mut Vec<Op>) -> bool {
         let mut syncs = Vec::new();
         let mut stop = false;
+        if batch.iter().all(|op| matches!(op, Op::Sync(_) | Op::Stop)) {
+            // Nothing to write: what came before is committed already.
+            for op in batch.drain(..) {
+                match op {
+                    Op::Sync(tx) => drop(tx.send(!self.broken)),
+                    _ => stop = true,
+                }
+            }
+            return stop;
+        }
+        let changes = batch
+            .iter()
+            .filter(|op| !matches!(op, Op::Sync(_) | Op::Stop))
+            .count();
+        self.applied += changes as u64;
         let result = self
             .db
             .begin_write()
@@ -146,14 +172,19 @@ impl Writer {
                 txn.commit().map_err(redb::Error::from)
             });
         batch.clear();
-        if let Err(e) = &result {
-            eprintln!("broker: store commit failed: {e}");
-            // What the failed batch held is not in the store: the window
-            // bookkeeping starts over (it only bounds growth).
-            self.journaled.clear();
+        match &result {
+            Err(e) => {
+                eprintln!("broker: store commit failed, no more QoS 1/2 acknowledgements: {e}");
+                self.broken = true;
+                self.committed.send_modify(|c| c.broken = true);
+                // The window bookkeeping starts over (it only bounds growth).
+                self.journaled.clear();
+            }
+            Ok(()) if !self.broken => self.committed.send_modify(|c| c.count = self.applied),
+            Ok(()) => {}
         }
         for sync in syncs {
-            let _ = sync.send(result.is_ok());
+            let _ = sync.send(!self.broken);
         }
         stop
     }
