@@ -260,7 +260,8 @@ async fn finish(
                 }
             }
             _ => {
-                if let Some(store) = st.sessions.remove(&client).and(shared.store.as_ref()) {
+                let stored = st.sessions.remove(&client).is_some_and(|s| s.durable);
+                if let Some(store) = shared.store.as_ref().filter(|_| stored) {
                     store.removed(&client);
                 }
                 st.router.remove_client(&client);

@@ -212,7 +212,16 @@ pub async fn accept(
         }
     }
 
+    // `--durability message`: a durable session's record and Will are
+    // committed before its CONNACK.
+    let durable = shared.session_expiry(request.session_expiry) > 0;
+    let durable = shared.store.as_ref().filter(|s| s.per_message() && durable);
+    let unstored = match durable {
+        Some(store) => !store.sync().await,
+        None => false,
+    };
     let failure = match success_connack(shared, &request, assigned, session_present) {
+        _ if unstored => Some("the store's commit failed".to_string()),
         Ok(connack) => endpoint
             .send_generic(connack)
             .await
@@ -335,6 +344,7 @@ async fn claim_session(
                     let st = &mut *st;
                     let generation = st.next_generation();
                     let old = st.sessions.remove(client);
+                    let old_durable = old.as_ref().is_some_and(|s| s.durable);
                     let (stored, pending_will, id) = match old {
                         Some(Session {
                             presence: Presence::Offline(conn),
@@ -373,7 +383,8 @@ async fn claim_session(
                     if let Some(store) = &shared.store {
                         let expiry = shared.session_expiry(request.session_expiry);
                         let will = request.will.clone();
-                        store.claimed(st, client, resume, request.version, expiry, will);
+                        let replaces = old_durable && !resume;
+                        store.claimed(st, client, replaces, request.version, expiry, will);
                     }
                     let resume = if resume { stored } else { None };
                     // Reconnecting before the Will Delay ends cancels the Will

@@ -234,18 +234,19 @@ impl Store {
     }
 
     /// A connection took the session of `client` (already in `st`): its
-    /// record, online, with the connection's Will; a session not resumed
-    /// replaces whatever was stored. Call under the state lock.
+    /// record, online, with the connection's Will; `replaces`: a durable
+    /// session was discarded (Clean Start), whatever of it was stored goes.
+    /// Call under the state lock.
     pub fn claimed(
         &self,
         st: &State,
         client: &ClientId,
-        resumed: bool,
+        replaces: bool,
         version: ProtocolVersion,
         expiry: u32,
         will: Option<(StoredMessage, u32)>,
     ) {
-        if !resumed {
+        if replaces {
             self.send(Op::Remove(client.clone()));
         }
         if !st.sessions.get(client).is_some_and(|s| s.durable) {
