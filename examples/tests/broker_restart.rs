@@ -12,12 +12,11 @@
 
 mod restart;
 
-use std::process::Command;
-
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_tokio::ClientOptions;
 use restart::numbered::{self, connect, connected, options, t};
-use restart::{BrokerProcess, LIMIT};
+use restart::paho::{paho, paho_ready};
+use restart::BrokerProcess;
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
 
@@ -197,45 +196,6 @@ async fn clients_keep_publishing_across_two_broker_restarts() {
     }
     stop(&mut broker, Stop::Term);
     let _ = std::fs::remove_dir_all(dir);
-}
-
-/// Runs one step of `restart/paho_session.py`; its stdout, or a panic with
-/// its output when it fails.
-fn paho(broker: &BrokerProcess, client_id: &str, version: &str, step: &[&str]) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/restart/paho_session.py");
-    let port = broker.port.to_string();
-    let out = Command::new("timeout")
-        .arg(LIMIT.as_secs().to_string())
-        .args(["python3", script, "127.0.0.1", &port, client_id, version])
-        .args(step)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "paho {step:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-/// Whether python3 has paho-mqtt 2.x; panics without it under
-/// `MQTT_REQUIRE_INTEROP=1`.
-fn paho_ready() -> bool {
-    let check = "import sys, paho.mqtt as p; sys.exit(0 if p.__version__.startswith('2.') else 3)";
-    let ok = Command::new("python3")
-        .args(["-c", check])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok && std::env::var("MQTT_REQUIRE_INTEROP").is_ok_and(|v| v == "1") {
-        panic!("python3 lacks paho-mqtt 2.x, which MQTT_REQUIRE_INTEROP=1 requires");
-    }
-    if !ok {
-        eprintln!("note: skipping: python3 lacks paho-mqtt 2.x (pip install 'paho-mqtt>=2,<3')");
-    }
-    ok
 }
 
 /// Paho, a client written by others, in both versions: its persistent

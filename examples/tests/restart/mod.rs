@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod numbered;
+pub mod paho;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

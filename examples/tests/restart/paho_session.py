@@ -7,6 +7,10 @@ for the broker restart tests (examples/tests/broker_restart.rs):
     paho_session.py HOST PORT CLIENT_ID VERSION publish TOPIC N
         publish 0..N-1 (even QoS 1, odd QoS 2), each acknowledged before the
         next; then a retained message "kept" on TOPIC/retained.
+    paho_session.py HOST PORT CLIENT_ID VERSION will TOPIC DELAY
+        connect with a Will "gone" (QoS 1, v5: Will Delay Interval DELAY s,
+        Session Expiry 3600), print "connected", and exit when the
+        connection drops (never a DISCONNECT, never a reconnect).
     paho_session.py HOST PORT CLIENT_ID VERSION receive N
         resume the session and print each message received as
         "TOPIC PAYLOAD RETAIN" until 0..N-1 all came and nothing more
@@ -15,6 +19,7 @@ for the broker restart tests (examples/tests/broker_restart.rs):
 VERSION is 3 (MQTT v3.1.1) or 5. Every wait is bounded (exit 3 past it).
 """
 
+import os
 import sys
 import threading
 import time
@@ -52,6 +57,17 @@ def main():
     host, port, client_id, version, step = sys.argv[1:6]
     args = sys.argv[6:]
     c = client(client_id, version)
+    if step == "will":
+        props = None
+        if version == "5":
+            props = Properties(PacketTypes.WILLMESSAGE)
+            props.WillDelayInterval = int(args[1])
+        c.will_set(args[0], "gone", qos=1, properties=props)
+        c.on_disconnect = lambda *a: os._exit(0)
+        connect(c, host, port, version)
+        print("connected", flush=True)
+        time.sleep(LIMIT)
+        sys.exit(3)
     if step == "receive":
         n = int(args[0])
         seen = set()
