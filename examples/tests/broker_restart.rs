@@ -82,10 +82,10 @@ async fn assert_retained(broker: &BrokerProcess, filter: &str, payload: &[u8], v
 /// their packet identifiers, [MQTT-4.4.0-1]); after a kill -9 it gets each
 /// at least once (the store's documented limit: what it received since it
 /// connected may come again).
-async fn restart_keeps_what_was_acknowledged(how: Stop, name: &str) {
+async fn restart_keeps_what_was_acknowledged(how: Stop, name: &str, flags: &[&str]) {
     let dir = restart::temp_dir(name);
     let store = dir.join("broker.redb");
-    let mut broker = BrokerProcess::start(&store, &["--durability", "message"]);
+    let mut broker = BrokerProcess::start(&store, flags);
     for v in VERSIONS {
         let url = broker.url();
         let topic = format!("{name}/{v:?}/x");
@@ -135,14 +135,23 @@ async fn restart_keeps_what_was_acknowledged(how: Stop, name: &str) {
 /// stored and committed, exit 0; everything comes back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_restart_keeps_sessions_and_retained_messages() {
-    restart_keeps_what_was_acknowledged(Stop::Term, "term").await;
+    restart_keeps_what_was_acknowledged(Stop::Term, "term", &["--durability", "message"]).await;
+}
+
+/// SIGTERM with `--durability periodic` (acknowledgements do not wait for
+/// the commit) and an interval longer than the test: only the clean stop
+/// commits, and everything comes back the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_restart_with_periodic_durability_keeps_everything() {
+    let flags = ["--durability", "periodic", "--commit-interval", "600000"];
+    restart_keeps_what_was_acknowledged(Stop::Term, "periodic", &flags).await;
 }
 
 /// `kill -9` with `--durability message`: no acknowledged QoS 1 or 2
 /// message and no retained message is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill9_with_per_message_durability_loses_nothing_acknowledged() {
-    restart_keeps_what_was_acknowledged(Stop::Kill, "kill").await;
+    restart_keeps_what_was_acknowledged(Stop::Kill, "kill", &["--durability", "message"]).await;
 }
 
 /// Issue 14's proof against our broker: a publisher and a subscriber
