@@ -313,7 +313,12 @@ impl State {
             };
             let qos = message.message().qos().min(route.qos);
             let retain = message.message().retain() && route.retain_as_published;
-            if let (Some(store), QoS::AtLeastOnce | QoS::ExactlyOnce) = (&shared.store, qos) {
+            // Journaled for the store; an offline session's copy below,
+            // only if its queue takes it.
+            let online = matches!(session.presence, Presence::Online { .. });
+            if let (Some(store), QoS::AtLeastOnce | QoS::ExactlyOnce, true) =
+                (&shared.store, qos, online)
+            {
                 let copy = message.delivery(qos, retain, &route.subscription_ids, now);
                 store.journal(session, &route.client, &copy, now);
             }
@@ -362,8 +367,13 @@ impl State {
                         continue;
                     }
                     let delivery = message.delivery(qos, retain, &route.subscription_ids, now);
+                    let copy = shared.store.as_ref().map(|s| (s, delivery.clone()));
                     if queue(conn, delivery, shared.monotonic(now)) {
                         queued += 1;
+                        if let Some((store, copy)) = copy {
+                            let s = &*session;
+                            store.journal(s, &route.client, &copy, now);
+                        }
                     } else {
                         dropped += 1;
                     }

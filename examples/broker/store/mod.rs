@@ -19,10 +19,23 @@
 //!
 //! With `--durability message` (the default) a QoS 1 or 2 PUBLISH is
 //! acknowledged (PUBACK, PUBREC) only after the commit that holds its
-//! routed copies and its retained change: a kill -9 loses no acknowledged
-//! message. With `--durability periodic` the writer commits every
-//! `--commit-interval` ms and acknowledgements do not wait: a kill -9 loses
-//! up to one interval. SIGTERM and SIGINT commit everything before exit 0.
+//! routed copies and its retained change (`acks.rs`: the connection goes
+//! on routing meanwhile, the acknowledgements follow in order), and a
+//! durable session's CONNACK after the commit of its record and Will: a
+//! kill -9 loses no acknowledged message. A PUBLISH that changed nothing
+//! durable waits for nothing. A SUBACK does not wait: a subscription is
+//! committed with the next commit, before any PUBLISH acknowledged after
+//! it. With `--durability periodic` the writer commits every
+//! `--commit-interval` ms and nothing waits: a kill -9 loses up to one
+//! interval. SIGTERM and SIGINT commit everything before exit 0. A commit
+//! that fails (disk full) is reported on stderr and leaves the store
+//! broken: no QoS 1 or 2 PUBLISH is acknowledged any more (the waiting
+//! connections are closed; clients send again to the restarted broker).
+//!
+//! The journal of a session holds at most [`window`] copies (the older
+//! ones have been acknowledged by its client): a durable subscriber that
+//! stays connected costs up to that many copies on disk until it
+//! disconnects.
 //!
 //! # At start
 //!
@@ -333,7 +346,7 @@ impl Store {
 /// at most a Receive Maximum (≤ 65,535) of them are in flight, and at
 /// most `--max-queued` wait in each of the session's queue, its backlog
 /// and its limbo, and a command channel's worth (256) in its driver.
-fn window(config: &BrokerConfig) -> usize {
+pub fn window(config: &BrokerConfig) -> usize {
     usize::from(u16::MAX) + 3 * config.max_queued + 256
 }
 
