@@ -134,7 +134,7 @@ pub fn read(db: &Database) -> Result<Loaded, String> {
         let range = (client.as_str(), 0)..=(client.as_str(), u64::MAX);
         for entry in journal.range(range).map_err(|x| bad(&x))? {
             let (_, value) = entry.map_err(|x| bad(&x))?;
-            copies.push(schema::decode_message(value.value()).map_err(|w| bad(&w))?);
+            copies.extend(schema::decode_journal(value.value()).map_err(|w| bad(&w))?);
         }
         loaded.sessions.push(LoadedSession {
             client,

@@ -8,8 +8,9 @@
 //! sessions       client → session record
 //! session_state  client → the session's export (mqtt-session's format)
 //! subscriptions  (client, filter) → subscription record
-//! journal        (client, seq) → message record of a copy routed to the
-//!                session after its session_state was written
+//! journal        (client, seq) → journal record: the copies routed to the
+//!                session in one commit after its session_state was
+//!                written, the first numbered seq
 //! ```
 //!
 //! Records, integers big-endian:
@@ -20,6 +21,7 @@
 //! session       protocol level u8 | session expiry u32 |
 //!               disconnected (Unix ms, 0: was online) u64 |
 //!               will u8 (0, 1) [| will delay u32 | message record]
+//! journal       (length u32 | message record)*
 //! subscription  qos u8 | flags u8 (1 No Local, 2 Retain As Published) |
 //!               retain handling u8 | identifier u32 (0: none)
 //! ```
@@ -140,6 +142,44 @@ pub fn decode_message(bytes: &[u8]) -> Result<(Message, Instant), RecordError> {
     Ok((message, received))
 }
 
+/// Appends the copy `message`, routed at `routed`, to a journal record.
+pub fn push_copy(record: &mut Vec<u8>, message: &Message, routed: Instant) {
+    let copy = encode_message(message, routed);
+    let len = u32::try_from(copy.len()).unwrap_or(u32::MAX);
+    record.extend_from_slice(&len.to_be_bytes());
+    record.extend_from_slice(&copy);
+}
+
+/// How many copies a journal record written by [`push_copy`] holds (what
+/// its length prefixes say; [`decode_journal`] checks them).
+pub fn copies_in(mut record: &[u8]) -> usize {
+    let mut n = 0;
+    while let Some((len, rest)) = record.split_first_chunk::<4>() {
+        let len = u32::from_be_bytes(*len) as usize;
+        record = rest.get(len..).unwrap_or_default();
+        n += 1;
+    }
+    n
+}
+
+/// The copies of a journal record, in order, with when each was routed.
+///
+/// # Errors
+/// A length that runs past the end, or a copy that does not decode.
+pub fn decode_journal(bytes: &[u8]) -> Result<Vec<(Message, Instant)>, RecordError> {
+    let mut r = Reader(bytes);
+    let mut copies = Vec::new();
+    while !r.0.is_empty() {
+        let len = r.u32()? as usize;
+        let (copy, rest) =
+            r.0.split_at_checked(len)
+                .ok_or(RecordError("a journal record cut short"))?;
+        copies.push(decode_message(copy)?);
+        r.0 = rest;
+    }
+    Ok(copies)
+}
+
 /// The session record of `record`.
 pub fn encode_session(record: &SessionRecord) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
@@ -252,11 +292,15 @@ mod tests {
     use super::*;
 
     fn message() -> Message {
+        message_of("hello")
+    }
+
+    fn message_of(payload: &'static str) -> Message {
         Message::builder()
             .topic_name(mqtt_codec::TopicName::new("a/b").expect("a topic"))
             .qos(QoS::ExactlyOnce)
             .retain(true)
-            .payload("hello")
+            .payload(payload)
             .build()
             .expect("a message")
     }
@@ -268,6 +312,26 @@ mod tests {
         assert_eq!(back.payload(), m.payload());
         assert_eq!(back.qos(), QoS::ExactlyOnce);
         assert!(back.retain());
+    }
+
+    #[test]
+    fn a_journal_record_holds_its_copies_in_order() {
+        let mut record = Vec::new();
+        for payload in ["one", "two", "three"] {
+            push_copy(&mut record, &message_of(payload), Instant::now());
+        }
+        assert_eq!(copies_in(&record), 3);
+        let copies = decode_journal(&record).expect("decodes");
+        let payloads: Vec<&[u8]> = copies.iter().map(|(m, _)| m.payload()).collect();
+        assert_eq!(payloads, [&b"one"[..], b"two", b"three"]);
+        // Cut short: an error, or (cut between two copies) the copies
+        // before the cut.
+        for cut in 1..record.len() {
+            if let Ok(prefix) = decode_journal(&record[..cut]) {
+                assert!(prefix.len() < 3, "cut at {cut}");
+                assert_eq!(copies_in(&record[..cut]), prefix.len());
+            }
+        }
     }
 
     #[test]

@@ -85,8 +85,9 @@ pub struct Writer {
     /// The most journal copies kept per session: older ones have been
     /// acknowledged or dropped (see the [module doc](super)).
     pub window: usize,
-    /// The journal's sequence numbers per session, oldest first.
-    pub journaled: HashMap<ClientId, VecDeque<u64>>,
+    /// The journal's records per session, oldest first: the number of
+    /// their first copy and how many copies each holds.
+    pub journaled: HashMap<ClientId, VecDeque<(u64, usize)>>,
     /// How many changes (all but [`Op::Sync`] and [`Op::Stop`]) were
     /// committed, in the order handed in, and whether a commit failed;
     /// the count is no longer updated once one did.
@@ -202,6 +203,7 @@ impl Writer {
         let mut states = txn.open_table(schema::SESSION_STATE)?;
         let mut subs = txn.open_table(schema::SUBSCRIPTIONS)?;
         let mut journal = txn.open_table(schema::JOURNAL)?;
+        let mut copies: HashMap<ClientId, (u64, Vec<u8>)> = HashMap::new();
         for op in batch.drain(..) {
             match op {
                 Op::Retain { topic, message } => match message {
@@ -217,15 +219,10 @@ impl Writer {
                     message,
                     routed,
                 } => {
-                    let record = schema::encode_message(&message, routed);
-                    journal.insert((&*client, seq), record.as_slice())?;
-                    let seqs = self.journaled.entry(client.clone()).or_default();
-                    seqs.push_back(seq);
-                    while seqs.len() > self.window {
-                        if let Some(old) = seqs.pop_front() {
-                            journal.remove((&*client, old))?;
-                        }
-                    }
+                    // Written at the end of the batch, one record for all
+                    // of a session's copies.
+                    let (_, record) = copies.entry(client).or_insert_with(|| (seq, Vec::new()));
+                    schema::push_copy(record, &message, routed);
                 }
                 Op::Session {
                     client,
@@ -239,10 +236,13 @@ impl Writer {
                         states.insert(&*client, state.as_slice())?;
                     }
                     if let Some(trim) = trim {
+                        // Every copy handed in before this op has a lower
+                        // number: those of this batch are not written.
+                        copies.remove(&client);
                         let range = (&*client, 0)..=(&*client, trim);
                         journal.retain_in(range, |_, _| false)?;
-                        if let Some(seqs) = self.journaled.get_mut(&client) {
-                            seqs.retain(|&s| s > trim);
+                        if let Some(records) = self.journaled.get_mut(&client) {
+                            records.retain(|&(first, _)| first > trim);
                         }
                     }
                 }
@@ -270,14 +270,46 @@ impl Writer {
                     let range = (&*client, 0)..=(&*client, u64::MAX);
                     journal.retain_in(range, |_, _| false)?;
                     self.journaled.remove(&client);
+                    copies.remove(&client);
                 }
                 Op::ClearJournal => {
                     journal.retain(|_, _| false)?;
                     self.journaled.clear();
+                    copies.clear();
                 }
                 Op::Sync(tx) => syncs.push(tx),
                 Op::Stop => *stop = true,
             }
+        }
+        for (client, (first, record)) in copies {
+            self.journal(&mut journal, client, first, record)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the journal record of `client`'s copies of one batch, the
+    /// first numbered `first`, and drops its oldest records while the
+    /// others hold at least `window` copies.
+    #[allow(clippy::result_large_err)]
+    fn journal(
+        &mut self,
+        journal: &mut Table<(&str, u64), &[u8]>,
+        client: ClientId,
+        first: u64,
+        record: Vec<u8>,
+    ) -> Result<(), redb::Error> {
+        journal.insert((&*client, first), record.as_slice())?;
+        let count = schema::copies_in(&record);
+        let records = self.journaled.entry(client.clone()).or_default();
+        records.push_back((first, count));
+        let mut total: usize = records.iter().map(|&(_, n)| n).sum();
+        while let Some(&(old, n)) = records.front() {
+            if total - n < self.window {
+                break;
+            }
+            records.pop_front();
+            total -= n;
+            journal.remove((&*client, old))?;
         }
         Ok(())
     }
