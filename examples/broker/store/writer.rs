@@ -327,3 +327,108 @@ fn remove_subscriptions(
     subs.retain_in(range, |_, _| false)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use mqtt_codec::{ProtocolVersion, QoS, TopicName};
+
+    use super::*;
+    use crate::broker::store::load;
+
+    /// A writer on a new store file in the temporary directory, keeping
+    /// at least `window` copies per session.
+    fn writer(name: &str, window: usize) -> (Writer, std::path::PathBuf) {
+        let path =
+            std::env::temp_dir().join(format!("mqtt-writer-{}-{name}.redb", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let db = Database::create(&path).expect("a store");
+        load::check_format(&db).expect("tables");
+        let writer = Writer {
+            db,
+            durability: Durability::Message,
+            interval: Duration::ZERO,
+            window,
+            journaled: HashMap::new(),
+            committed: watch::channel(Committed::default()).0,
+            applied: 0,
+            broken: false,
+        };
+        (writer, path)
+    }
+
+    fn client() -> ClientId {
+        Arc::from("c")
+    }
+
+    fn session(trim: Option<u64>) -> Op {
+        Op::Session {
+            client: client(),
+            record: SessionRecord {
+                version: ProtocolVersion::V5_0,
+                expiry: 60,
+                disconnected: None,
+                will: None,
+            },
+            state: None,
+            trim,
+        }
+    }
+
+    fn copy(seq: u64) -> Op {
+        let message = Message::builder()
+            .topic_name(TopicName::new("t").expect("a topic"))
+            .qos(QoS::AtLeastOnce)
+            .payload(seq.to_string())
+            .build()
+            .expect("a message");
+        Op::Journal {
+            client: client(),
+            seq,
+            message,
+            routed: Instant::now(),
+        }
+    }
+
+    /// The payloads of the journal of the one session, in order.
+    fn journal(w: &Writer) -> Vec<u64> {
+        let loaded = load::read(&w.db).expect("reads");
+        let copies = loaded.sessions.into_iter().flat_map(|s| s.journal);
+        let payload = |m: &Message| std::str::from_utf8(m.payload()).ok()?.parse().ok();
+        copies.filter_map(|(m, _)| payload(&m)).collect()
+    }
+
+    #[test]
+    fn the_window_drops_whole_records_oldest_first() {
+        let (mut w, path) = writer("window", 5);
+        w.commit(&mut vec![session(None)]);
+        for batch in 0..3 {
+            let mut ops: Vec<Op> = (1..=4).map(|i| copy(batch * 4 + i)).collect();
+            w.commit(&mut ops);
+        }
+        // 12 copies in records of 4: the first goes, 8 (at least 5) stay.
+        assert_eq!(journal(&w), (5..=12).collect::<Vec<_>>());
+        drop(w);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn an_export_drops_the_copies_handed_in_before_it() {
+        let (mut w, path) = writer("trim", 100);
+        w.commit(&mut vec![session(None), copy(1), copy(2)]);
+        w.commit(&mut vec![copy(3), copy(4), session(Some(4)), copy(5)]);
+        assert_eq!(journal(&w), [5]);
+        w.commit(&mut vec![
+            copy(6),
+            Op::Remove(client()),
+            session(None),
+            copy(7),
+        ]);
+        assert_eq!(journal(&w), [7]);
+        w.commit(&mut vec![copy(8), Op::ClearJournal]);
+        assert!(journal(&w).is_empty());
+        drop(w);
+        let _ = std::fs::remove_file(path);
+    }
+}
