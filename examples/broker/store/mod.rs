@@ -45,7 +45,10 @@
 //! clock, so the downtime counts); a session whose client was connected
 //! when the broker was killed counts from the start. Then everything is
 //! written back compacted (one export per session, empty journal). A
-//! damaged or foreign file stops the start with an error naming it.
+//! damaged or foreign file stops the start with an error naming it. The
+//! Message Expiry of messages in a session's export does not count the
+//! downtime (mqtt-session keeps what was left at the export); that of
+//! retained messages and journal copies does.
 //!
 //! # QoS 2 across a restart, and what a kill -9 costs
 //!
@@ -88,7 +91,7 @@ use schema::SessionRecord;
 use writer::{Op, Writer};
 
 /// An open store and its writer thread. One per broker, in
-/// [`Shared::store`].
+/// [`Shared::store`](super::state::Shared::store).
 #[derive(Debug)]
 pub struct Store {
     tx: mpsc::Sender<Op>,

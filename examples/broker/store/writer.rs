@@ -37,7 +37,7 @@ pub enum Op {
     Journal {
         /// The session's Client Identifier.
         client: ClientId,
-        /// Its sequence number ([`Store::next_seq`](super::Store::next_seq)).
+        /// Its sequence number, in the order copies were routed.
         seq: u64,
         /// The copy.
         message: Message,
