@@ -315,7 +315,7 @@ impl State {
             let retain = message.message().retain() && route.retain_as_published;
             // Journaled for the store; an offline session's copy below,
             // only if its queue takes it.
-            let online = matches!(session.presence, Presence::Online { .. });
+            let online = session.durable && matches!(session.presence, Presence::Online { .. });
             if let (Some(store), QoS::AtLeastOnce | QoS::ExactlyOnce, true) =
                 (&shared.store, qos, online)
             {
@@ -367,7 +367,8 @@ impl State {
                         continue;
                     }
                     let delivery = message.delivery(qos, retain, &route.subscription_ids, now);
-                    let copy = shared.store.as_ref().map(|s| (s, delivery.clone()));
+                    let store = shared.store.as_ref().filter(|_| session.durable);
+                    let copy = store.map(|s| (s, delivery.clone()));
                     if queue(conn, delivery, shared.monotonic(now)) {
                         queued += 1;
                         if let Some((store, copy)) = copy {
