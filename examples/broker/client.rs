@@ -46,42 +46,51 @@ enum Ending {
 /// `stats.connections`; it is uncounted when this returns). The calls
 /// that are not on the per-message path are boxed: the future of this
 /// task lives as long as the connection, and an idle connection's memory
-/// is mostly its size.
-pub async fn serve(
+/// is mostly its size. Not an `async fn`, whose future would hold its
+/// arguments twice: the block captures them once.
+#[allow(clippy::manual_async_fn)]
+pub fn serve(
     shared: Arc<Shared>,
     endpoint: ServerEndpoint,
     mut incoming: Incoming<role::Server>,
     peer: SocketAddr,
-) {
-    let _guard = ConnectionGuard(&shared);
-    // The driver drops a connection whose CONNECT does not come within
-    // `--connect-timeout` (`Config::connect_timeout`), and the connection
-    // refuses any other first packet itself (§3.1).
-    let Some(connect) = incoming.recv().await else {
-        return;
-    };
-    let Some(accepted) = Box::pin(connect::accept(&shared, &endpoint, &connect)).await else {
-        return;
-    };
-    drop(connect);
-    let ending = if accepted.refused {
-        Ending::Abnormal
-    } else {
+) -> impl std::future::Future<Output = ()> + Send {
+    async move {
+        let _guard = ConnectionGuard(&shared);
+        // The driver drops a connection whose CONNECT does not come within
+        // `--connect-timeout` (`Config::connect_timeout`), and the connection
+        // refuses any other first packet itself (§3.1).
+        // In a block, and boxed: what lives on across the connection's
+        // life is in this task's future, for every idle connection.
+        let accepted = {
+            let Some(connect) = incoming.recv().await else {
+                return;
+            };
+            let accepted = Box::pin(connect::accept(&shared, &endpoint, &connect)).await;
+            let Some(accepted) = accepted else {
+                return;
+            };
+            Box::new(accepted)
+        };
+        let ending = if accepted.refused {
+            Ending::Abnormal
+        } else {
+            if shared.config.verbose {
+                println!(
+                    "{}: connected from {peer} ({:?}, session present {})",
+                    accepted.client, accepted.version, accepted.session_present
+                );
+            }
+            handle(&shared, &endpoint, &mut incoming, &accepted.client).await
+        };
+        let reason = incoming.close_reason().map(|e| e.to_string());
+        let conn = incoming.into_connection().await;
         if shared.config.verbose {
-            println!(
-                "{}: connected from {peer} ({:?}, session present {})",
-                accepted.client, accepted.version, accepted.session_present
-            );
+            let why = reason.unwrap_or_else(|| format!("{ending:?}"));
+            println!("{}: disconnected ({why})", accepted.client);
         }
-        handle(&shared, &endpoint, &mut incoming, &accepted.client).await
-    };
-    let reason = incoming.close_reason().map(|e| e.to_string());
-    let conn = incoming.into_connection().await;
-    if shared.config.verbose {
-        let why = reason.unwrap_or_else(|| format!("{ending:?}"));
-        println!("{}: disconnected ({why})", accepted.client);
+        Box::pin(finish(&shared, *accepted, conn, ending)).await;
     }
-    Box::pin(finish(&shared, accepted, conn, ending)).await;
 }
 
 /// Handles what the client sends until the connection closes; returns how
@@ -244,7 +253,7 @@ async fn finish(
                     match will {
                         Some((m, 0)) => will_now = Some(m),
                         Some((m, delay)) => {
-                            session.pending_will = Some(m);
+                            session.pending_will = Some(Box::new(m));
                             if delay < expiry {
                                 will::spawn_will_delay(shared, client.clone(), generation, delay);
                             }

@@ -10,7 +10,6 @@ use mqtt_codec::v3_1_1::ConnectReturnCode;
 use mqtt_codec::v5_0::{ConnackProperties, ConnectReasonCode, DisconnectReasonCode};
 use mqtt_codec::{v3_1_1, v5_0, BuildError, GenericPacket, MqttString, ProtocolVersion, QoS};
 use mqtt_tokio::ServerEndpoint;
-use tokio::sync::watch;
 use tokio::time::timeout;
 
 use super::message::StoredMessage;
@@ -97,7 +96,7 @@ pub struct Accepted {
     /// before it could: stored again as it was when the task ends.
     pub unresumed: Option<Box<StoredConnection>>,
     /// Dropped once the task has handed the session back (takeover waits).
-    pub ended: watch::Sender<()>,
+    pub ended: super::ended::Ended,
 }
 
 /// How long a takeover waits for the old connection's task to hand the
@@ -178,7 +177,7 @@ pub async fn accept(
     }
 
     let client: ClientId = Arc::from(request.client_id.as_str());
-    let (ended_tx, ended_rx) = watch::channel(());
+    let (ended_tx, ended_rx) = super::ended::ended();
     let Some(claim) = claim_session(shared, endpoint, &client, &request, ended_rx).await else {
         if config.verbose {
             println!("{client}: refused, --max-sessions reached");
@@ -322,7 +321,7 @@ async fn claim_session(
     endpoint: &ServerEndpoint,
     client: &ClientId,
     request: &ConnectRequest,
-    ended: watch::Receiver<()>,
+    ended: super::ended::EndWatch,
 ) -> Option<Claim> {
     let mut attempts = 0;
     loop {
@@ -390,7 +389,11 @@ async fn claim_session(
                     // Reconnecting before the Will Delay ends cancels the Will
                     // [MQTT-3.1.3-9]; a discarded session has ended: its Will
                     // goes now (§3.1.2.5).
-                    let will_now = if resume.is_some() { None } else { pending_will };
+                    let will_now = if resume.is_some() {
+                        None
+                    } else {
+                        pending_will.map(|w| *w)
+                    };
                     return Some(Claim {
                         generation,
                         resume,
@@ -400,10 +403,9 @@ async fn claim_session(
             }
         };
         attempts += 1;
-        if let Some((old, version, mut old_ended)) = online {
+        if let Some((old, version, old_ended)) = online {
             take_over(&old, version).await;
-            let wait = async { while old_ended.changed().await.is_ok() {} };
-            if timeout(TAKEOVER_WAIT, wait).await.is_err() {
+            if timeout(TAKEOVER_WAIT, old_ended.wait()).await.is_err() {
                 old.abort();
             }
         }

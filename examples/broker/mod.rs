@@ -1,5 +1,6 @@
 //! An MQTT v3.1.1 and v5.0 broker built on the library: `mqtt-tokio`'s
-//! server side (one driver task per connection), `mqtt-core` Server
+//! server side (one task per connection: its driver joined with
+//! the future that serves it), `mqtt-core` Server
 //! connections (acknowledgements, keep alive, Topic Aliases, Receive
 //! Maximum, Maximum Packet Size, protocol errors) and the codec's topics.
 //!
@@ -122,6 +123,7 @@ pub mod backlog;
 pub mod client;
 pub mod config;
 pub mod connect;
+pub mod ended;
 pub mod flags;
 pub mod launch;
 pub mod message;
@@ -142,6 +144,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
+use tokio::net::TcpStream;
 
 pub use config::{BrokerArgs, BrokerConfig, Durability, Overflow, Settings};
 pub use state::StatsSnapshot;
@@ -286,9 +289,7 @@ impl Broker {
             }
             stats.connections.fetch_add(1, Ordering::Relaxed);
             stats.connections_total.fetch_add(1, Ordering::Relaxed);
-            let (endpoint, incoming) = self.server.serve(stream);
-            let shared = self.shared.clone();
-            tokio::spawn(client::serve(shared, endpoint, incoming, peer));
+            tokio::spawn(self.connection(stream, peer));
         }
         drop(self.server);
         shutdown::disconnect_all(&self.shared, shutdown::FLUSH).await;
@@ -309,6 +310,22 @@ impl Broker {
             }
         }
         Ok(())
+    }
+
+    /// The task of one accepted connection, counted in
+    /// `stats.connections` by the caller: its driver and the future that
+    /// serves it (`client::serve`), one future. Its size is most of an
+    /// idle connection's memory (`examples/tests/broker_sizes.rs` prints
+    /// it).
+    pub fn connection(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let shared = self.shared.clone();
+        self.server.serve_with(stream, move |endpoint, incoming| {
+            client::serve(shared, endpoint, incoming, peer)
+        })
     }
 }
 

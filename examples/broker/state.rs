@@ -21,7 +21,6 @@ use mqtt_codec::{Message, ProtocolVersion, QoS};
 use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
-use tokio::sync::watch;
 
 use super::backlog::{self, Backlog, Holder};
 use super::config::BrokerConfig;
@@ -45,7 +44,7 @@ pub enum Presence {
         version: ProtocolVersion,
         /// Changes (its sender is dropped) once the connection's task has
         /// handed the session back: for a session takeover to wait on.
-        ended: watch::Receiver<()>,
+        ended: super::ended::EndWatch,
         /// QoS 1 and 2 messages routed while the connection is not ready
         /// (before its CONNACK, or closed and not yet stored): forwarded
         /// after the CONNACK, or queued in the stored session.
@@ -77,7 +76,7 @@ pub struct Session {
     pub presence: Presence,
     /// The Will Message of a connection that closed without a normal
     /// DISCONNECT, waiting for its Will Delay Interval (§3.1.3.2.2).
-    pub pending_will: Option<StoredMessage>,
+    pub pending_will: Option<Box<StoredMessage>>,
     /// Kept in the store (`--store`): its Session Expiry Interval was
     /// above 0 when a connection took it.
     pub durable: bool,

@@ -43,7 +43,7 @@ pub fn spawn_will_delay(shared: &Arc<Shared>, client: ClientId, generation: u64,
             will
         };
         if let Some(will) = will {
-            publish_will(&shared, will, &client);
+            publish_will(&shared, *will, &client);
         }
     });
 }
@@ -78,7 +78,7 @@ pub fn spawn_session_expiry(shared: &Arc<Shared>, client: ClientId, generation: 
             println!("{client}: session expired");
         }
         if let Some(will) = will {
-            publish_will(&shared, will, &client);
+            publish_will(&shared, *will, &client);
         }
     });
 }

@@ -132,6 +132,48 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
         S: AsyncRead + AsyncWrite + Send + 'static,
         GenericConnection<R, P>: Send,
     {
+        let (endpoint, rx, driver) = Self::parts(connection, stream, config, first, &span);
+        let task = tokio::spawn(driver.run().instrument(span));
+        (endpoint, Incoming::new(rx, Finishing::Task(task)))
+    }
+
+    /// The handle, the receiver and the driver's future, for the caller
+    /// to run in a task of its own (see
+    /// [`Server::serve_with`](crate::Server::serve_with)).
+    pub(crate) fn unspawned<S>(
+        connection: GenericConnection<R, P>,
+        stream: S,
+        config: Arc<Config>,
+        span: tracing::Span,
+    ) -> (
+        Self,
+        Incoming<R, P>,
+        impl Future<Output = ()> + Send + 'static,
+    )
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+        GenericConnection<R, P>: Send,
+    {
+        let (endpoint, rx, driver) = Self::parts(connection, stream, config, None, &span);
+        let (done, finished) = oneshot::channel();
+        let incoming = Incoming::new(rx, Finishing::Local(finished));
+        (endpoint, incoming, driver.run_into(done).instrument(span))
+    }
+
+    /// The handle, the receiver of the incoming queue, and the driver,
+    /// which has sent `first` (a Client's CONNECT).
+    #[allow(clippy::type_complexity)]
+    fn parts<S>(
+        connection: GenericConnection<R, P>,
+        stream: S,
+        config: Arc<Config>,
+        first: Option<(GenericPacket<P>, crate::driver::Reply<GenericPacket<P>>)>,
+        span: &tracing::Span,
+    ) -> (Self, queue::Receiver<GenericPacket<P>>, Driver<R, P, S>)
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+        GenericConnection<R, P>: Send,
+    {
         let (tx, cmd_rx) = queue::bounded(config.command_capacity);
         let (incoming_tx, rx) = queue::bounded(config.incoming_capacity);
         let abort = Arc::new(Notify::new());
@@ -147,19 +189,12 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
             let _enter = span.enter();
             driver.start_connect(connect, reply);
         }
-        let task = tokio::spawn(driver.run().instrument(span));
         let endpoint = Endpoint {
             tx,
             abort,
             _role: PhantomData,
         };
-        let incoming = Incoming {
-            rx,
-            task: Some(task),
-            finished: None,
-            connack: None,
-        };
-        (endpoint, incoming)
+        (endpoint, rx, driver)
     }
 
     /// Sends the command `make` builds, then waits for the driver's
@@ -455,7 +490,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
 /// [`connack`](Self::connack).
 pub struct Incoming<R: Role, P: PacketId = u16> {
     rx: queue::Receiver<GenericPacket<P>>,
-    task: Option<JoinHandle<Box<Finished<R, P>>>>,
+    task: Option<Finishing<R, P>>,
     /// Boxed: an `Incoming` sits in the application's task for the whole
     /// connection, and most of them never finish while it is small.
     finished: Option<Box<Finished<R, P>>>,
@@ -471,7 +506,35 @@ impl<R: Role, P: PacketId> std::fmt::Debug for Incoming<R, P> {
     }
 }
 
+/// Where the driver's end comes from: its task, or the future the
+/// application runs.
+enum Finishing<R: Role, P: PacketId> {
+    Task(JoinHandle<Box<Finished<R, P>>>),
+    Local(oneshot::Receiver<Box<Finished<R, P>>>),
+}
+
+impl<R: Role, P: PacketId> Future for Finishing<R, P> {
+    /// `None` if the driver panicked, or its future was dropped unfinished.
+    type Output = Option<Box<Finished<R, P>>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Finishing::Task(task) => Pin::new(task).poll(cx).map(Result::ok),
+            Finishing::Local(rx) => Pin::new(rx).poll(cx).map(Result::ok),
+        }
+    }
+}
+
 impl<R: Role, P: PacketId> Incoming<R, P> {
+    fn new(rx: queue::Receiver<GenericPacket<P>>, task: Finishing<R, P>) -> Self {
+        Incoming {
+            rx,
+            task: Some(task),
+            finished: None,
+            connack: None,
+        }
+    }
+
     /// The next packet, or `None` once the connection is closed and every
     /// packet was received ([`close_reason`](Self::close_reason) then says
     /// why).
@@ -495,7 +558,7 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
             };
             let result = std::task::ready!(Pin::new(task).poll(cx));
             self.task = None;
-            self.finished = result.ok();
+            self.finished = result;
         }
         Poll::Ready(self.finished.as_mut().and_then(|f| f.leftover.pop_front()))
     }
@@ -507,7 +570,7 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
         if let Some(task) = &mut self.task {
             let result = task.await;
             self.task = None;
-            self.finished = result.ok();
+            self.finished = result;
         }
     }
 

@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -111,6 +111,11 @@ struct State<T> {
     /// while woken may leave it one too high, which costs a spurious
     /// wake-up, never a lost one).
     send_waiters: usize,
+    /// The waker of [`Sender::send_from`] (one caller at a time: the
+    /// driver), woken at the close and, if `from_wants_room`, by an item
+    /// taken.
+    from_waker: Option<Waker>,
+    from_wants_room: bool,
 }
 
 struct Shared<T> {
@@ -119,8 +124,6 @@ struct Shared<T> {
     /// Wakes a sender waiting for room (one per item taken), or all of
     /// them at the close.
     room: Notify,
-    /// Wakes `send_from` waiting for the close.
-    closed: Notify,
 }
 
 impl<T> Shared<T> {
@@ -139,10 +142,11 @@ pub(crate) fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             closed: false,
             receiver: None,
             send_waiters: 0,
+            from_waker: None,
+            from_wants_room: false,
         }),
         capacity: capacity.max(1),
         room: Notify::new(),
-        closed: Notify::new(),
     });
     (
         Sender {
@@ -180,13 +184,6 @@ impl<T> Drop for Sender<T> {
     }
 }
 
-/// What a sender found under the lock.
-enum Attempt<R> {
-    Done(R),
-    /// Nothing to do until the receiver closes: wait for it.
-    Wait,
-}
-
 impl<T> Sender<T> {
     /// Pushes `item` under the lock and wakes the receiver if it waits.
     fn push(&self, mut st: MutexGuard<'_, State<T>>, item: T) {
@@ -208,34 +205,6 @@ impl<T> Sender<T> {
         Ok(())
     }
 
-    /// Runs `attempt` under the lock until it is done, waiting for room
-    /// (or the close) in between. Cancel-safe when `attempt` only changes
-    /// the queue when it returns `Done`.
-    async fn retry<R>(&self, mut attempt: impl FnMut(MutexGuard<'_, State<T>>) -> Attempt<R>) -> R {
-        loop {
-            // Created before the check: it sees every notify_waiters after.
-            let closed = pin!(self.shared.closed.notified());
-            let mut room = pin!(self.shared.room.notified());
-            let full = {
-                let mut st = self.shared.lock();
-                let full = !st.closed && st.items.len() >= self.shared.capacity;
-                if full {
-                    st.send_waiters += 1;
-                    room.as_mut().enable();
-                } else if let Attempt::Done(r) = attempt(st) {
-                    return r;
-                }
-                full
-            };
-            if full {
-                room.await;
-                self.shared.lock().send_waiters -= 1;
-            } else {
-                closed.await;
-            }
-        }
-    }
-
     /// Queues `item`, waiting for room. Errs with the item when the
     /// receiver is closed or dropped. Cancel-safe: dropped before there
     /// was room, it queued nothing.
@@ -252,25 +221,37 @@ impl<T> Sender<T> {
     /// Returns `true` when it moved some, `false` when the receiver is
     /// closed or dropped (nothing moved): one future for the driver's two
     /// waits on the application's receiver. Cancel-safe: items leave
-    /// `from` only into the queue.
-    pub(crate) async fn send_from(&self, from: &mut Fifo<T>) -> bool {
-        self.retry(|mut st| {
-            if st.closed {
-                return Attempt::Done(false);
+    /// `from` only into the queue. One caller at a time (one waker slot):
+    /// a poll, not an `async fn` holding `Notify` futures, as it sits in
+    /// the driver's `select!` of every connection (16 bytes, not 224).
+    pub(crate) fn send_from<'a>(
+        &'a self,
+        from: &'a mut Fifo<T>,
+    ) -> impl Future<Output = bool> + 'a {
+        std::future::poll_fn(move |cx| self.poll_send_from(cx, from))
+    }
+
+    fn poll_send_from(&self, cx: &mut Context<'_>, from: &mut Fifo<T>) -> Poll<bool> {
+        let mut st = self.shared.lock();
+        if st.closed {
+            return Poll::Ready(false);
+        }
+        if from.is_empty() || st.items.len() >= self.shared.capacity {
+            st.from_wants_room = !from.is_empty();
+            match &mut st.from_waker {
+                Some(waker) => waker.clone_from(cx.waker()),
+                none => *none = Some(cx.waker().clone()),
             }
-            if from.is_empty() {
-                return Attempt::Wait;
+            return Poll::Pending;
+        }
+        while st.items.len() < self.shared.capacity {
+            match from.pop_front() {
+                Some(item) => st.items.push_back(item),
+                None => break,
             }
-            while st.items.len() < self.shared.capacity {
-                match from.pop_front() {
-                    Some(item) => st.items.push_back(item),
-                    None => break,
-                }
-            }
-            wake_receiver(st);
-            Attempt::Done(true)
-        })
-        .await
+        }
+        wake_receiver(st);
+        Poll::Ready(true)
     }
 
     /// Whether the receiver is closed or dropped.
@@ -367,6 +348,12 @@ impl<T> Receiver<T> {
         if st.send_waiters > 0 {
             self.shared.room.notify_one();
         }
+        if st.from_wants_room {
+            st.from_wants_room = false;
+            if let Some(waker) = st.from_waker.take() {
+                waker.wake();
+            }
+        }
         Some(item)
     }
 
@@ -411,9 +398,12 @@ impl<T> Receiver<T> {
         let mut st = self.shared.lock();
         if !st.closed {
             st.closed = true;
+            let from = st.from_waker.take();
             drop(st);
             self.shared.room.notify_waiters();
-            self.shared.closed.notify_waiters();
+            if let Some(waker) = from {
+                waker.wake();
+            }
         }
     }
 }
@@ -521,6 +511,38 @@ mod tests {
         }
     }
 
+    /// `send_from` waiting for room is woken by the first item taken;
+    /// waiting with nothing to move, only by the close, not by items
+    /// taken (which would wake the driver for every packet received).
+    #[test]
+    fn send_from_is_woken_by_room_or_the_close() {
+        let (tx, mut rx) = bounded(1);
+        tx.try_send(0).unwrap();
+        let wakes: Arc<Wakes> = Arc::default();
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        let count = || wakes.0.load(std::sync::atomic::Ordering::SeqCst);
+        let mut pending = Fifo::default();
+        pending.push_back(1);
+        assert!(tx.poll_send_from(&mut cx, &mut pending).is_pending());
+        assert_eq!(rx.try_recv(), Some(0));
+        assert_eq!(count(), 1, "room wakes it");
+        assert_eq!(rx.try_recv(), None);
+        assert_eq!(count(), 1);
+        assert!(tx.poll_send_from(&mut cx, &mut pending).is_ready());
+        let mut empty = Fifo::default();
+        assert!(tx.poll_send_from(&mut cx, &mut empty).is_pending());
+        assert_eq!(rx.try_recv(), Some(1));
+        assert_eq!(
+            count(),
+            1,
+            "an item taken does not wake a wait for the close"
+        );
+        rx.close();
+        assert_eq!(count(), 2, "the close wakes it");
+        assert_eq!(tx.poll_send_from(&mut cx, &mut empty), Poll::Ready(false));
+    }
+
     /// Each item taken wakes one waiting sender, the oldest first, not
     /// every waiter; a woken waiter dropped passes its turn on.
     #[test]
@@ -609,7 +631,7 @@ mod tests {
             assert_eq!(rx.try_recv(), Some(10));
             assert!(matches!(poll_once(&mut waiting).await, Poll::Ready(true)));
         }
-        assert_eq!(tx.shared.lock().send_waiters, 0, "no longer counted");
+        assert!(!tx.shared.lock().from_wants_room, "no longer waiting");
         assert!(pending.is_empty());
         let got: Vec<_> = std::iter::from_fn(|| rx.try_recv()).collect();
         assert_eq!(got, [11, 12, 4]);

@@ -9,7 +9,7 @@ use mqtt_core::{ConnectionOptions, GenericConnection};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
 
-use crate::{Config, Endpoint, Incoming};
+use crate::{Config, Endpoint, Incoming, Joined};
 
 /// The handle of a connection accepted by a [`Server`], with `u16` packet
 /// identifiers.
@@ -110,5 +110,48 @@ where
             GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
         let span = tracing::info_span!("mqtt_server");
         Endpoint::spawn(connection, stream, self.config.clone(), None, span)
+    }
+
+    /// [`serve`](Self::serve) in one future with the application's:
+    /// `handle` gets the endpoint and the incoming packets and returns the
+    /// future that serves them; the returned future runs it and the
+    /// connection's driver together, and completes when both have (with
+    /// `handle`'s output). Spawn it: one task per connection instead of
+    /// two, so less memory per connection, and the application and its
+    /// driver wake each other without another thread's help (a broker
+    /// with many connections, or many short ones).
+    ///
+    /// The connection is driven only while that future is polled. Dropped
+    /// before the driver is done, it closes the transport at once, with
+    /// nothing more written.
+    ///
+    /// ```no_run
+    /// # async fn run(server: mqtt_tokio::Server) -> std::io::Result<()> {
+    /// let (stream, _peer) = server.accept_stream().await?;
+    /// tokio::spawn(server.serve_with(stream, |endpoint, mut incoming| async move {
+    ///     while let Some(packet) = incoming.recv().await {
+    ///         // answer the CONNECT, route PUBLISH packets with `endpoint`...
+    ///         # let _ = (&packet, &endpoint);
+    ///     }
+    /// }));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn serve_with<S, F, H>(
+        &self,
+        stream: S,
+        handle: H,
+    ) -> Joined<impl std::future::Future<Output = ()> + Send + 'static, F>
+    where
+        S: AsyncRead + AsyncWrite + Send + 'static,
+        H: FnOnce(Endpoint<role::Server, P>, Incoming<role::Server, P>) -> F,
+        F: std::future::Future,
+    {
+        let connection =
+            GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
+        let span = tracing::info_span!("mqtt_server");
+        let (endpoint, incoming, driver) =
+            Endpoint::unspawned(connection, stream, self.config.clone(), span);
+        Joined::new(driver, handle(endpoint, incoming))
     }
 }

@@ -47,8 +47,8 @@ impl Timers {
     }
 
     /// The next timer to fire, stopped when it does. Cancel-safe.
-    pub(crate) async fn next(&mut self) -> TimerKind {
-        poll_fn(|cx| loop {
+    pub(crate) fn next(&mut self) -> impl Future<Output = TimerKind> + '_ {
+        poll_fn(move |cx| loop {
             let (Some(next), Some(sleep)) = (self.table.next_deadline(), &mut self.sleep) else {
                 return Poll::Pending;
             };
@@ -68,18 +68,22 @@ impl Timers {
                 return Poll::Ready(kind);
             }
         })
-        .await
     }
 }
 
 /// Sleeps until `deadline` with the sleep in `slot`, boxed there on first
 /// use: a driver holds no close timer until it closes. Cancel-safe.
-pub(crate) async fn sleep_in(slot: &mut Option<Pin<Box<Sleep>>>, deadline: Instant) {
-    let sleep = slot.get_or_insert_with(|| Box::pin(sleep_until(deadline)));
-    if sleep.deadline() != deadline {
-        sleep.as_mut().reset(deadline);
-    }
-    sleep.await;
+pub(crate) fn sleep_in(
+    slot: &mut Option<Pin<Box<Sleep>>>,
+    deadline: Instant,
+) -> impl Future<Output = ()> + '_ {
+    poll_fn(move |cx| {
+        let sleep = slot.get_or_insert_with(|| Box::pin(sleep_until(deadline)));
+        if sleep.deadline() != deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        sleep.as_mut().poll(cx)
+    })
 }
 
 #[cfg(test)]

@@ -297,7 +297,10 @@ impl Store {
             version: conn.version().unwrap_or(ProtocolVersion::V5_0),
             expiry,
             disconnected: Some(schema::unix_ms(std::time::SystemTime::now())),
-            will: session.pending_will.clone().map(|w| (w, will_delay)),
+            will: session
+                .pending_will
+                .as_deref()
+                .map(|w| (w.clone(), will_delay)),
         };
         self.send(Op::Session {
             client: client.clone(),

@@ -106,7 +106,7 @@ pub async fn restore(shared: &Arc<Shared>, loaded: Loaded) -> Result<(), String>
             match (s.record.will, will_left) {
                 (Some((w, _)), Some(0)) => wills_now.push((client.clone(), w)),
                 (Some((w, _)), Some(left)) => {
-                    pending_will = Some(w);
+                    pending_will = Some(Box::new(w));
                     will_delay = Some(left);
                 }
                 _ => {}

@@ -18,23 +18,63 @@ pub(crate) struct Aliases {
     pub(crate) app: AppAliases,
 }
 
-impl Default for Aliases {
-    fn default() -> Self {
-        Aliases {
-            send: TopicAliasSend::new(0),
-            recv: TopicAliasRecv::new(0),
-            app: AppAliases::default(),
-        }
-    }
+/// The [`Aliases`] of a connection, allocated when first used: most
+/// connections never use a Topic Alias, and an idle one holds these 16
+/// bytes instead of the tables' 208. The Topic Alias Maximums live here,
+/// so that tables made later know them.
+#[derive(Debug, Default)]
+pub(crate) struct LazyAliases {
+    send_max: u16,
+    recv_max: u16,
+    tables: Option<Box<Aliases>>,
 }
 
-impl Aliases {
+impl LazyAliases {
+    /// The peer's Topic Alias Maximum: ours for what we send start over
+    /// with it.
+    pub(crate) fn set_send_max(&mut self, max: u16) {
+        self.send_max = max;
+        if let Some(t) = &mut self.tables {
+            t.send = TopicAliasSend::new(max);
+        }
+    }
+
+    /// The Topic Alias Maximum we announced: the peer's aliases start over
+    /// with it.
+    pub(crate) fn set_recv_max(&mut self, max: u16) {
+        self.recv_max = max;
+        if let Some(t) = &mut self.tables {
+            t.recv = TopicAliasRecv::new(max);
+        }
+    }
+
+    /// The peer's Topic Alias Maximum, as last set.
+    pub(crate) fn send_max(&self) -> u16 {
+        self.send_max
+    }
+
+    /// The tables, made now if they were not.
+    pub(crate) fn tables(&mut self) -> &mut Aliases {
+        let (send, recv) = (self.send_max, self.recv_max);
+        self.tables.get_or_insert_with(|| {
+            Box::new(Aliases {
+                send: TopicAliasSend::new(send),
+                recv: TopicAliasRecv::new(recv),
+                app: AppAliases::default(),
+            })
+        })
+    }
+
+    /// The tables if they exist: no lookup needs to make them.
+    pub(crate) fn existing(&self) -> Option<&Aliases> {
+        self.tables.as_deref()
+    }
+
     /// The network connection ended: every mapping ends with it
-    /// [MQTT-3.3.2-7].
+    /// [MQTT-3.3.2-7]; the maximums stay until the next CONNECT or CONNACK
+    /// sets them.
     pub(crate) fn clear(&mut self) {
-        self.send.clear();
-        self.recv.clear();
-        self.app.clear();
+        self.tables = None;
     }
 }
 
@@ -75,13 +115,6 @@ impl AppAliases {
     pub(crate) fn alias(&self, topic: &str) -> Option<u16> {
         self.by_topic.get(topic).copied()
     }
-
-    /// Forgets every mapping, when the network connection ends
-    /// [MQTT-3.3.2-7].
-    pub(crate) fn clear(&mut self) {
-        self.by_alias.clear();
-        self.by_topic.clear();
-    }
 }
 
 #[cfg(test)]
@@ -102,7 +135,5 @@ mod tests {
         m.insert(2, &b);
         assert_eq!(m.alias("b"), Some(2));
         assert_eq!(m.topic(1), Some(&b));
-        m.clear();
-        assert_eq!(m.topic(2), None);
     }
 }

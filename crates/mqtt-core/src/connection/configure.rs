@@ -8,7 +8,7 @@ use mqtt_session::{Session, SESSION_NEVER_EXPIRES};
 
 use super::GenericConnection;
 use crate::role::{Role, RoleKind};
-use crate::{ConnectionState, SendError, TopicAliasRecv, TopicAliasSend};
+use crate::{ConnectionState, SendError};
 
 /// The values CONNECT and CONNACK set for one network connection.
 #[derive(Debug, Clone)]
@@ -201,8 +201,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.receive_maximum = ours;
             self.session.set_receive_maximum(ours);
             self.neg.topic_alias_maximum = info.topic_alias_maximum;
-            self.aliases.recv = TopicAliasRecv::new(info.topic_alias_maximum);
-            self.aliases.send = TopicAliasSend::new(0);
+            self.aliases.set_recv_max(info.topic_alias_maximum);
+            self.aliases.set_send_max(0);
             if let Some(max) = info.maximum_packet_size {
                 self.decoder.set_max_packet_size(max.get());
             }
@@ -211,8 +211,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.peer_receive_maximum = receive_maximum.unwrap_or(NonZeroU16::MAX);
             self.neg.peer_maximum_packet_size = info.maximum_packet_size;
             self.neg.peer_topic_alias_maximum = info.topic_alias_maximum;
-            self.aliases.send = TopicAliasSend::new(info.topic_alias_maximum);
-            self.aliases.recv = TopicAliasRecv::new(0);
+            self.aliases.set_send_max(info.topic_alias_maximum);
+            self.aliases.set_recv_max(0);
             let ours = match info.version {
                 ProtocolVersion::V3_1_1 => v3_receive_maximum,
                 ProtocolVersion::V5_0 => NonZeroU16::MAX,
@@ -259,7 +259,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.receive_maximum = receive_maximum;
             self.session.set_receive_maximum(receive_maximum);
             self.neg.topic_alias_maximum = topic_alias_maximum;
-            self.aliases.recv = TopicAliasRecv::new(topic_alias_maximum);
+            self.aliases.set_recv_max(topic_alias_maximum);
             if let Some(max) = p.maximum_packet_size {
                 self.decoder.set_max_packet_size(max.get());
             }
@@ -267,7 +267,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.neg.peer_receive_maximum = receive_maximum;
             self.neg.peer_maximum_packet_size = p.maximum_packet_size;
             self.neg.peer_topic_alias_maximum = topic_alias_maximum;
-            self.aliases.send = TopicAliasSend::new(topic_alias_maximum);
+            self.aliases.set_send_max(topic_alias_maximum);
         }
     }
 }

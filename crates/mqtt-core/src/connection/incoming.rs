@@ -92,11 +92,14 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         }
         if let Some(alias) = p.topic_alias() {
             if p.topic_name_is_empty() {
-                let topic = self.aliases.recv.resolve(alias)?.clone();
+                let topic = self.aliases.tables().recv.resolve(alias)?.clone();
                 // The alias stays set, so the name is accepted.
                 let _ = p.set_topic_name(topic);
             } else {
-                self.aliases.recv.insert(alias, p.to_topic_name())?;
+                self.aliases
+                    .tables()
+                    .recv
+                    .insert(alias, p.to_topic_name())?;
             }
         }
         Ok(())

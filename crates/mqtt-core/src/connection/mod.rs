@@ -84,7 +84,7 @@ pub struct GenericConnection<R: Role, P: PacketId = u16> {
     /// since the last CONNACK.
     session_discarded: bool,
     /// The Topic Alias mappings of this network connection (v5.0).
-    aliases: aliases::Aliases,
+    aliases: aliases::LazyAliases,
     /// Received QoS 1 and 2 messages not acknowledged yet.
     acks: ack::Acks<P>,
     _role: PhantomData<R>,
@@ -139,7 +139,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             deferred: VecDeque::new(),
             keep_alive: keep_alive::KeepAlive::default(),
             session_discarded: false,
-            aliases: aliases::Aliases::default(),
+            aliases: aliases::LazyAliases::default(),
             acks: ack::Acks::default(),
             _role: PhantomData,
         };

@@ -302,9 +302,11 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         let empty = p.topic_name_is_empty();
         if empty {
             let topic = if auto_map {
-                self.aliases.send.topic(alias)
+                self.aliases.existing().and_then(|a| a.send.topic(alias))
             } else {
-                self.aliases.app.topic(alias.get())
+                self.aliases
+                    .existing()
+                    .and_then(|a| a.app.topic(alias.get()))
             };
             let topic = topic.ok_or(crate::TopicAliasError::Unmapped(alias.get()))?;
             // The alias is set, so an empty name would be accepted too.
@@ -385,7 +387,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
         }
         if let Some((alias, topic)) = record {
-            self.aliases.app.insert(alias.get(), &topic);
+            self.aliases.tables().app.insert(alias.get(), &topic);
         }
         Ok(())
     }
@@ -441,14 +443,20 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             return (false, None);
         }
         let alias = if self.options.auto_map_topic_alias_send {
-            match self.aliases.send.get(p.topic_name()) {
-                Some(alias) => Some((alias, true)),
-                None => self.aliases.send.map(p.topic_name()).map(|a| (a, false)),
+            if self.aliases.send_max() == 0 {
+                // No alias may be sent: no table to make.
+                None
+            } else {
+                let send = &mut self.aliases.tables().send;
+                match send.get(p.topic_name()) {
+                    Some(alias) => Some((alias, true)),
+                    None => send.map(p.topic_name()).map(|a| (a, false)),
+                }
             }
         } else if self.options.auto_replace_topic_alias_send {
             self.aliases
-                .app
-                .alias(p.topic_name())
+                .existing()
+                .and_then(|a| a.app.alias(p.topic_name()))
                 .and_then(NonZeroU16::new)
                 .map(|a| (a, true))
         } else {

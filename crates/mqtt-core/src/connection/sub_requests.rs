@@ -14,8 +14,13 @@ use crate::{ConnectionError, SendError};
 /// an answer: a bound on what a peer can make us store.
 const MAX_RECEIVED: usize = 65_536;
 
+/// Allocated when first needed: a connection waits for no answer most of
+/// its life, and then holds 8 bytes instead of the tables' 96.
+#[derive(Debug)]
+pub(crate) struct SubRequests<P: PacketId>(Option<Box<Tables<P>>>);
+
 #[derive(Debug, Default)]
-pub(crate) struct SubRequests<P: PacketId> {
+struct Tables<P: PacketId> {
     /// The identifiers of our SUBSCRIBE and UNSUBSCRIBE packets.
     sent: HashSet<P>,
     /// Server: the peer's SUBSCRIBE (`false`) and UNSUBSCRIBE (`true`)
@@ -23,41 +28,72 @@ pub(crate) struct SubRequests<P: PacketId> {
     received: HashMap<(bool, P), u32>,
 }
 
+impl<P: PacketId> Default for SubRequests<P> {
+    fn default() -> Self {
+        SubRequests(None)
+    }
+}
+
 impl<P: PacketId> SubRequests<P> {
+    fn tables(&mut self) -> &mut Tables<P> {
+        self.0.get_or_insert_with(Default::default)
+    }
+
+    /// Frees the tables once nothing waits.
+    fn shrink(&mut self) {
+        if self
+            .0
+            .as_ref()
+            .is_some_and(|t| t.sent.is_empty() && t.received.is_empty())
+        {
+            self.0 = None;
+        }
+    }
+
     /// Whether one of ours uses `id`.
     pub(crate) fn is_sent(&self, id: P) -> bool {
-        self.sent.contains(&id)
+        self.0.as_ref().is_some_and(|t| t.sent.contains(&id))
     }
 
     /// The identifiers ours use.
     pub(crate) fn sent_ids(&self) -> impl Iterator<Item = P> + '_ {
-        self.sent.iter().copied()
+        self.0.iter().flat_map(|t| t.sent.iter().copied())
     }
 
     /// One of ours was sent with `id`.
     pub(crate) fn sent(&mut self, id: P) {
-        self.sent.insert(id);
+        self.tables().sent.insert(id);
     }
 
     /// `id` is ours no more (its answer came, or the application released
     /// it); whether it was.
     pub(crate) fn answered(&mut self, id: P) -> bool {
-        self.sent.remove(&id)
+        let Some(t) = &mut self.0 else {
+            return false;
+        };
+        let was = t.sent.remove(&id);
+        self.shrink();
+        was
     }
 
     /// The network connection closed: ours will never be answered. Their
     /// identifiers, in order.
     pub(crate) fn take_sent(&mut self) -> Vec<P> {
-        let mut ids: Vec<P> = self.sent.drain().collect();
+        let Some(t) = &mut self.0 else {
+            return Vec::new();
+        };
+        let mut ids: Vec<P> = t.sent.drain().collect();
         ids.sort_unstable();
+        self.shrink();
         ids
     }
 
     /// The peer's SUBSCRIBE (`unsubscribe` false) or UNSUBSCRIBE `id`, to be
     /// answered. Errs when [`MAX_RECEIVED`] wait already.
     pub(crate) fn received(&mut self, unsubscribe: bool, id: P) -> Result<(), ConnectionError> {
-        let waiting = self.received.len();
-        match self.received.get_mut(&(unsubscribe, id)) {
+        let t = self.tables();
+        let waiting = t.received.len();
+        match t.received.get_mut(&(unsubscribe, id)) {
             Some(n) => *n = n.saturating_add(1),
             None if waiting >= MAX_RECEIVED => {
                 return Err(ConnectionError::QuotaExceeded(
@@ -65,7 +101,7 @@ impl<P: PacketId> SubRequests<P> {
                 ))
             }
             None => {
-                self.received.insert((unsubscribe, id), 1);
+                t.received.insert((unsubscribe, id), 1);
             }
         }
         Ok(())
@@ -76,12 +112,16 @@ impl<P: PacketId> SubRequests<P> {
     /// [MQTT-2.3.1-7] (v3.1.1).
     pub(crate) fn answer(&mut self, unsubscribe: bool, id: P) -> Result<(), SendError> {
         let key = (unsubscribe, id);
-        match self.received.get_mut(&key) {
-            Some(n) if *n > 1 => *n -= 1,
-            Some(_) => {
-                self.received.remove(&key);
+        let count = self.0.as_ref().and_then(|t| t.received.get(&key).copied());
+        match (count, &mut self.0) {
+            (Some(n), Some(t)) if n > 1 => {
+                t.received.insert(key, n - 1);
             }
-            None => {
+            (Some(_), Some(t)) => {
+                t.received.remove(&key);
+                self.shrink();
+            }
+            _ => {
                 return Err(SendError::Forbidden(
                     "a SUBACK or UNSUBACK carries the Packet Identifier of a SUBSCRIBE or UNSUBSCRIBE received and not answered yet [MQTT-2.2.1-6], [MQTT-2.3.1-7]",
                 ))
@@ -93,6 +133,9 @@ impl<P: PacketId> SubRequests<P> {
     /// A new network connection: the peer's requests of the last one are
     /// answered on it no more.
     pub(crate) fn forget_received(&mut self) {
-        self.received.clear();
+        if let Some(t) = &mut self.0 {
+            t.received.clear();
+        }
+        self.shrink();
     }
 }

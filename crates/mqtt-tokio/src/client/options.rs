@@ -41,7 +41,8 @@ pub struct ClientOptions {
     pub(crate) tls: Option<std::sync::Arc<crate::tls::rustls::ClientConfig>>,
     /// What every client's connections share.
     pub(crate) settings: ClientSettings,
-    pub(crate) config: Config,
+    /// Shared with each connection's driver (kept once per client).
+    pub(crate) config: std::sync::Arc<Config>,
 }
 
 impl ClientOptions {
@@ -84,7 +85,7 @@ impl ClientOptions {
             #[cfg(feature = "tls")]
             tls: None,
             settings: ClientSettings::default(),
-            config: Config::default(),
+            config: Default::default(),
         }
     }
 
@@ -106,7 +107,7 @@ impl ClientOptions {
 
     /// The driver's buffers and timeouts ([`Config`]).
     pub fn config(mut self, config: Config) -> Self {
-        self.config = config;
+        self.config = config.into();
         self
     }
 

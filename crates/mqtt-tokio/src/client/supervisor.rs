@@ -76,8 +76,6 @@ pub(crate) struct Supervisor {
     pub(crate) client_id: String,
     pub(crate) state: Arc<StateCell>,
     pub(crate) stop: Arc<Stop>,
-    /// The drivers' configuration, shared by each connection's.
-    config: Arc<crate::Config>,
     /// Whether a connection was established: later CONNECTs resume.
     connected_once: bool,
 }
@@ -89,7 +87,6 @@ impl Supervisor {
             (id, _) => id.to_owned(),
         };
         Supervisor {
-            config: Arc::new(options.config.clone()),
             options,
             client_id,
             state,
@@ -190,7 +187,7 @@ impl Supervisor {
         let driver = span.in_scope(|| {
             let (conn, mut handover) = *next;
             handover.abort = abort.clone();
-            let mut driver = Driver::resume(conn, stream, self.config.clone(), handover);
+            let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
             driver.start_connect(connect, reply);
             let subscriptions = &self.options.settings.subscriptions;
             if !self.connected_once && !subscriptions.is_empty() {

@@ -9,6 +9,7 @@
 //! Receive Maximum waits in the connection's session queue.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Instant as StdInstant;
@@ -227,16 +228,19 @@ fn connack_code<P: PacketId>(packet: &GenericPacket<P>) -> Option<u8> {
 
 /// Writes some of `out`, or flushes the transport when `out` is empty
 /// (TLS and WebSocket buffer what is written). `Some(n)`: `n` bytes were
-/// written; `None`: flushed. Cancel-safe.
-async fn drive_write<W: AsyncWrite + Unpin>(
-    w: &mut W,
-    out: &mut out::Out,
-) -> std::io::Result<Option<usize>> {
-    if out.is_empty() {
-        w.flush().await.map(|()| None)
-    } else {
-        out.write_to(w).await.map(Some)
-    }
+/// written; `None`: flushed. Cancel-safe. A poll, as are the driver's
+/// other waits: its `select!` holds them all, in every connection.
+fn drive_write<'a, W: AsyncWrite + Unpin>(
+    w: &'a mut W,
+    out: &'a mut out::Out,
+) -> impl Future<Output = std::io::Result<Option<usize>>> + 'a {
+    std::future::poll_fn(move |cx| {
+        if out.is_empty() {
+            std::pin::pin!(w.flush()).poll(cx).map_ok(|()| None)
+        } else {
+            out.poll_write_to(cx, w).map_ok(Some)
+        }
+    })
 }
 
 /// Reads what the transport has into `buf`; `Ok(0)` at the end of the
@@ -245,18 +249,18 @@ async fn drive_write<W: AsyncWrite + Unpin>(
 /// empty, reads up to `chunk` bytes (at most [`STACK_READ`]) into a stack
 /// buffer and copies them into `buf`, so that a connection waiting for its
 /// next packet holds no read buffer. Cancel-safe: what was read is in `buf`.
-async fn read_some<T: AsyncRead + Unpin>(
-    read: &mut T,
-    buf: &mut BytesMut,
+fn read_some<'a, T: AsyncRead + Unpin>(
+    read: &'a mut T,
+    buf: &'a mut BytesMut,
     chunk: usize,
-) -> std::io::Result<usize> {
-    if !buf.is_empty() {
-        if buf.capacity() - buf.len() < chunk / 2 {
-            buf.reserve(chunk);
+) -> impl Future<Output = std::io::Result<usize>> + 'a {
+    std::future::poll_fn(move |cx| {
+        if !buf.is_empty() {
+            if buf.capacity() - buf.len() < chunk / 2 {
+                buf.reserve(chunk);
+            }
+            return std::pin::pin!(read.read_buf(&mut *buf)).poll(cx);
         }
-        return read.read_buf(buf).await;
-    }
-    std::future::poll_fn(|cx| {
         let mut space = [std::mem::MaybeUninit::<u8>::uninit(); STACK_READ];
         let mut space = ReadBuf::uninit(&mut space[..chunk.clamp(1, STACK_READ)]);
         match Pin::new(&mut *read).poll_read(cx, &mut space) {
@@ -268,7 +272,6 @@ async fn read_some<T: AsyncRead + Unpin>(
             Poll::Pending => Poll::Pending,
         }
     })
-    .await
 }
 
 impl<R, P, S> Driver<R, P, S>
@@ -378,6 +381,21 @@ where
             self.drive().await;
             self.shutdown().await;
             self.finish()
+        }
+    }
+
+    /// [`run`](Self::run) in a future that hands the end to `done`
+    /// rather than returning it: for a driver run inside the application's
+    /// task. The block works on the captured driver in place.
+    #[allow(clippy::manual_async_fn)]
+    pub(crate) fn run_into(
+        mut self,
+        done: oneshot::Sender<Box<Finished<R, P>>>,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async move {
+            self.drive().await;
+            self.shutdown().await;
+            let _ = done.send(self.finish());
         }
     }
 

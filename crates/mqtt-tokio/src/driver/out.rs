@@ -5,8 +5,10 @@
 //! one vectored write.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use mqtt_codec::{v3_1_1, v5_0, Encode, EncodeError, GenericPacket, PacketId};
@@ -84,29 +86,28 @@ impl Out {
     }
 
     /// Writes some of what waits to `w` (one write, vectored when there
-    /// are chunks); returns how many bytes went out.
-    pub(crate) async fn write_to<W: AsyncWrite + Unpin>(
+    /// are chunks); returns how many bytes went out. A poll: the driver's
+    /// `select!` holds no future of it (the slices live on the stack of
+    /// each poll).
+    pub(crate) fn poll_write_to<W: AsyncWrite + Unpin>(
         &mut self,
+        cx: &mut Context<'_>,
         w: &mut W,
-    ) -> std::io::Result<usize> {
+    ) -> Poll<std::io::Result<usize>> {
         if self.chunks.is_empty() {
-            return w.write_buf(&mut self.tail).await;
+            return std::pin::pin!(w.write_buf(&mut self.tail)).poll(cx);
         }
-        // The slices live on the stack of each poll, not in the future.
-        let n = std::future::poll_fn(|cx| {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let chunks = self.chunks.iter().map(|c| &c[..]);
-            let parts = chunks.chain(std::iter::once(&self.tail[..]));
-            let mut count = 0;
-            for (slot, part) in slices.iter_mut().zip(parts) {
-                *slot = IoSlice::new(part);
-                count += 1;
-            }
-            Pin::new(&mut *w).poll_write_vectored(cx, &slices[..count])
-        })
-        .await?;
+        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+        let chunks = self.chunks.iter().map(|c| &c[..]);
+        let parts = chunks.chain(std::iter::once(&self.tail[..]));
+        let mut count = 0;
+        for (slot, part) in slices.iter_mut().zip(parts) {
+            *slot = IoSlice::new(part);
+            count += 1;
+        }
+        let n = std::task::ready!(Pin::new(&mut *w).poll_write_vectored(cx, &slices[..count]))?;
         self.advance(n);
-        Ok(n)
+        Poll::Ready(Ok(n))
     }
 
     /// Drops the first `n` bytes, written.
@@ -190,7 +191,9 @@ mod tests {
         });
         while !out.is_empty() {
             let before = out.len();
-            let n = out.write_to(&mut writer).await.unwrap();
+            let n = std::future::poll_fn(|cx| out.poll_write_to(cx, &mut writer))
+                .await
+                .unwrap();
             assert_eq!(out.len(), before - n);
         }
         drop(writer);
