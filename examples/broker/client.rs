@@ -16,6 +16,7 @@ use super::connect::{self, Accepted};
 use super::message::StoredMessage;
 use super::router::ClientId;
 use super::state::{self, Presence, Shared, StoredConnection};
+use super::store::acks::PendingAcks;
 use super::subscribe;
 use super::will;
 
@@ -101,15 +102,26 @@ async fn handle(
     client: &ClientId,
 ) -> Ending {
     let mut ending = Ending::Abnormal;
-    while let Some(packet) = incoming.recv().await {
+    let mut acks = PendingAcks::new(shared);
+    loop {
+        let packet = tokio::select! {
+            packet = incoming.recv() => packet,
+            () = acks.committed(), if acks.waiting() => {
+                acks.send_committed(endpoint).await;
+                continue;
+            }
+        };
+        let Some(packet) = packet else {
+            break;
+        };
         match &packet {
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
                 let id = p.packet_id();
-                on_publish(shared, endpoint, client, packet, id).await;
+                on_publish(shared, endpoint, client, packet, id, &mut acks).await;
             }
             GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
                 let id = p.packet_id();
-                on_publish(shared, endpoint, client, packet, id).await;
+                on_publish(shared, endpoint, client, packet, id, &mut acks).await;
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
@@ -143,19 +155,23 @@ async fn handle(
 /// than our Receive Maximum, which makes the back-pressure reach it (§4.9).
 /// The connection answers PUBREL with PUBCOMP itself, and a QoS 2 PUBLISH
 /// re-sent before that is neither delivered again nor answered twice
-/// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement.
+/// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement. With
+/// `--durability message` the acknowledgement waits in `acks` for the
+/// commit of what the PUBLISH changed, while the next ones are routed.
 async fn on_publish(
     shared: &Shared,
     endpoint: &ServerEndpoint,
     client: &ClientId,
     packet: GenericPacket<u16>,
     packet_id: Option<u16>,
+    acks: &mut PendingAcks,
 ) {
     shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
     if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
         state::publish(shared, message, client);
     }
-    if let Some(id) = packet_id {
+    // `--durability message`: acknowledged once committed, in order.
+    if let Some(id) = packet_id.filter(|&id| acks.ack_now(shared, id)) {
         let _ = endpoint.acknowledge(id).await;
     }
 }
@@ -189,6 +205,7 @@ async fn finish(
         .as_ref()
         .map_or(0, |c| shared.session_expiry(c.session_expiry_interval()));
     let will = if ending == Ending::Normal { None } else { will };
+    let will_delay = will.as_ref().map_or(0, |(_, delay)| *delay);
     // The backlog's drainer hands back what it did not forward (to the
     // front of the limbo) before the session is stored: the connection is
     // closed, so it ends at once.
@@ -247,9 +264,15 @@ async fn finish(
                         will::spawn_session_expiry(shared, client.clone(), generation, expiry);
                     }
                 }
+                if let Some(store) = &shared.store {
+                    store.stored_offline(st, &client, expiry, will_delay);
+                }
             }
             _ => {
-                st.sessions.remove(&client);
+                let stored = st.sessions.remove(&client).is_some_and(|s| s.durable);
+                if let Some(store) = shared.store.as_ref().filter(|_| stored) {
+                    store.removed(&client);
+                }
                 st.router.remove_client(&client);
                 will_now = will.map(|(m, _)| m);
             }

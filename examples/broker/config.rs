@@ -10,6 +10,7 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches};
@@ -41,6 +42,29 @@ impl TryFrom<String> for Overflow {
     fn try_from(s: String) -> Result<Overflow, String> {
         <Overflow as clap::ValueEnum>::from_str(&s, false)
             .map_err(|_| format!("\"drop\" or \"disconnect\" (not {s:?})"))
+    }
+}
+
+/// When the store (`--store`) commits (`--durability`, key `durability`:
+/// `"message"` or `"periodic"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub enum Durability {
+    /// A QoS 1 or 2 PUBLISH is acknowledged once what it changed is
+    /// committed (group commit across connections).
+    #[default]
+    Message,
+    /// Commits every `--commit-interval`; acknowledgements do not wait.
+    Periodic,
+}
+
+impl TryFrom<String> for Durability {
+    type Error = String;
+
+    /// The value of the `durability` key: a string, as the flag's.
+    fn try_from(s: String) -> Result<Durability, String> {
+        <Durability as clap::ValueEnum>::from_str(&s, false)
+            .map_err(|_| format!("\"message\" or \"periodic\" (not {s:?})"))
     }
 }
 
@@ -94,6 +118,13 @@ pub struct BrokerConfig {
     pub maximum_qos: QoS,
     /// Print connects and disconnects.
     pub verbose: bool,
+    /// The store file (`--store`); `None`: in memory, nothing survives a
+    /// restart.
+    pub store: Option<PathBuf>,
+    /// When the store commits.
+    pub durability: Durability,
+    /// The interval of [`Durability::Periodic`], in milliseconds.
+    pub commit_interval: u64,
 }
 
 impl Default for BrokerConfig {
@@ -120,6 +151,9 @@ impl Default for BrokerConfig {
             subscription_ids_available: true,
             maximum_qos: QoS::ExactlyOnce,
             verbose: false,
+            store: None,
+            durability: Durability::Message,
+            commit_interval: 100,
         }
     }
 }
@@ -219,6 +253,10 @@ impl BrokerConfig {
                 QoS::from_u8(qos).map_err(|_| format!("maximum-qos: 0, 1 or 2 (not {qos})"))?;
         }
         set_any(&mut self.verbose, s.verbose);
+        set_some(&mut self.store, s.store);
+        set_any(&mut self.durability, s.durability);
+        let interval = s.commit_interval;
+        set_nonzero(&mut self.commit_interval, interval, "commit-interval")?;
         Ok(())
     }
 }

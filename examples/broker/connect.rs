@@ -211,7 +211,16 @@ pub async fn accept(
         }
     }
 
+    // `--durability message`: a durable session's record and Will are
+    // committed before its CONNACK.
+    let durable = shared.session_expiry(request.session_expiry) > 0;
+    let durable = shared.store.as_ref().filter(|s| s.per_message() && durable);
+    let unstored = match durable {
+        Some(store) => !store.sync().await,
+        None => false,
+    };
     let failure = match success_connack(shared, &request, assigned, session_present) {
+        _ if unstored => Some("the store's commit failed".to_string()),
         Ok(connack) => endpoint
             .send_generic(connack)
             .await
@@ -334,6 +343,7 @@ async fn claim_session(
                     let st = &mut *st;
                     let generation = st.next_generation();
                     let old = st.sessions.remove(client);
+                    let old_durable = old.as_ref().is_some_and(|s| s.durable);
                     let (stored, pending_will, id) = match old {
                         Some(Session {
                             presence: Presence::Offline(conn),
@@ -366,8 +376,15 @@ async fn claim_session(
                                 ready: false,
                             },
                             pending_will: None,
+                            durable: shared.session_expiry(request.session_expiry) > 0,
                         },
                     );
+                    if let Some(store) = &shared.store {
+                        let expiry = shared.session_expiry(request.session_expiry);
+                        let will = request.will.clone();
+                        let replaces = old_durable && !resume;
+                        store.claimed(st, client, replaces, request.version, expiry, will);
+                    }
                     let resume = if resume { stored } else { None };
                     // Reconnecting before the Will Delay ends cancels the Will
                     // [MQTT-3.1.3-9]; a discarded session has ended: its Will

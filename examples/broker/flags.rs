@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use clap::parser::{ArgMatches, ValueSource};
 use mqtt_codec::TopicFilter;
 
-use super::config::{BrokerConfig, Overflow};
+use super::config::{BrokerConfig, Durability, Overflow};
 use super::settings::Settings;
 
 /// The defaults the help shows.
@@ -26,9 +26,9 @@ pub const CONFIG_HELP: &str = "\
 Read settings from a TOML file; flags given here override its values.
 
 Its keys are the flags' names without the dashes, with the same
-values: integers, a string for bind and overflow, an array of
-strings for deny, true or false for the no-... switches and
-verbose. An unknown key,
+values: integers, a string for bind, overflow, store and
+durability, an array of strings for deny, true or false for the
+no-... switches and verbose. An unknown key,
 a value of the wrong type or out of range is an error. A --deny
 replaces the file's whole list; a --bind, the file's port too.
 For example (more in examples/broker/broker.example.toml):
@@ -136,6 +136,24 @@ pub struct BrokerArgs {
     /// Print connects and disconnects.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Keep sessions (subscriptions, queued and in-flight QoS 1 and 2
+    /// messages), retained messages and pending wills in this file (redb),
+    /// restored at start; created if missing. A file that is not a store
+    /// or is damaged stops the start with an error [default: in memory,
+    /// nothing survives a restart].
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// With --store: `message` acknowledges a QoS 1 or 2 PUBLISH (PUBACK,
+    /// PUBREC) only once it and its routed copies are committed (one commit
+    /// for what all connections hand in meanwhile), so a kill -9 loses no
+    /// acknowledged message; `periodic` commits every --commit-interval and
+    /// acknowledges at once (a kill -9 loses up to one interval). SIGTERM
+    /// and SIGINT commit everything either way.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = default().durability)]
+    pub durability: Durability,
+    /// The interval of --durability periodic (at least 1).
+    #[arg(long, value_name = "MS", default_value_t = default().commit_interval)]
+    pub commit_interval: u64,
 }
 
 /// `Some(flags.field)` if its flag was on the command line, `None` if clap
@@ -175,6 +193,9 @@ impl BrokerArgs {
             no_subscription_ids: given!(m, f.no_subscription_ids),
             maximum_qos: given!(m, f.maximum_qos),
             verbose: given!(m, f.verbose),
+            store: f.store,
+            durability: given!(m, f.durability),
+            commit_interval: given!(m, f.commit_interval),
         }
     }
 }

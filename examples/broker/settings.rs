@@ -3,11 +3,11 @@
 //! TOML, read into them ([`Settings::from_toml`], [`Settings::read`]).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use mqtt_codec::TopicFilter;
 
-use super::config::Overflow;
+use super::config::{Durability, Overflow};
 use serde::{Deserialize, Deserializer};
 
 /// The values one source gives, by their flag names without the dashes
@@ -68,6 +68,12 @@ pub struct Settings {
     pub maximum_qos: Option<u8>,
     /// `verbose`: print connects and disconnects.
     pub verbose: Option<bool>,
+    /// `store`: the store file.
+    pub store: Option<PathBuf>,
+    /// `durability`: `"message"` or `"periodic"`.
+    pub durability: Option<Durability>,
+    /// `commit-interval`, in milliseconds.
+    pub commit_interval: Option<u64>,
 }
 
 impl Settings {

@@ -2,6 +2,7 @@
 //! every v5.0 client DISCONNECT 0x8B (Server shutting down, §3.14.2.1),
 //! closes every connection once what it has to write is out, and returns.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use mqtt_codec::v5_0::DisconnectReasonCode;
@@ -67,4 +68,15 @@ pub async fn disconnect_all(shared: &Shared, flush: Duration) {
             endpoint.abort();
         }
     }
+}
+
+/// Waits until every connection's task has ended (each stored its session
+/// as it ended), at most `limit`. Call after [`disconnect_all`].
+pub async fn wait_connections(shared: &Shared, limit: Duration) {
+    let all = async {
+        while shared.stats.connections.load(Ordering::Relaxed) > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    let _ = tokio::time::timeout(limit, all).await;
 }

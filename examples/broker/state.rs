@@ -27,6 +27,7 @@ use super::config::BrokerConfig;
 use super::message::StoredMessage;
 use super::retained::RetainedStore;
 use super::router::{ClientId, Route, Router};
+use super::store::Store;
 
 /// A Server connection whose network connection ended, holding an offline
 /// session (its flows, packet identifiers and queue).
@@ -76,6 +77,9 @@ pub struct Session {
     /// The Will Message of a connection that closed without a normal
     /// DISCONNECT, waiting for its Will Delay Interval (§3.1.3.2.2).
     pub pending_will: Option<Box<StoredMessage>>,
+    /// Kept in the store (`--store`): its Session Expiry Interval was
+    /// above 0 when a connection took it.
+    pub durable: bool,
 }
 
 /// What the mutex guards.
@@ -173,6 +177,8 @@ pub struct Shared {
     pub origin: Instant,
     /// The core options of every connection.
     pub options: mqtt_core::ConnectionOptions,
+    /// The durable store (`--store`), if any.
+    pub store: Option<Store>,
     state: Mutex<State>,
     next_assigned: AtomicU64,
     /// This, for the tasks it spawns (backlog drainers).
@@ -180,11 +186,12 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// A broker state with nothing in it.
-    pub fn new(config: BrokerConfig) -> Arc<Shared> {
+    /// A broker state with nothing in it, keeping what changes in `store`.
+    pub fn new(config: BrokerConfig, store: Option<Store>) -> Arc<Shared> {
         Arc::new_cyclic(|me| Shared {
             options: super::options(&config),
             config,
+            store,
             stats: Stats::default(),
             origin: Instant::now(),
             state: Mutex::new(State::default()),
@@ -305,6 +312,15 @@ impl State {
             };
             let qos = message.message().qos().min(route.qos);
             let retain = message.message().retain() && route.retain_as_published;
+            // Journaled for the store; an offline session's copy below,
+            // only if its queue takes it.
+            let online = session.durable && matches!(session.presence, Presence::Online { .. });
+            if let (Some(store), QoS::AtLeastOnce | QoS::ExactlyOnce, true) =
+                (&shared.store, qos, online)
+            {
+                let copy = message.delivery(qos, retain, &route.subscription_ids, now);
+                store.journal(session, &route.client, &copy, now);
+            }
             match &mut session.presence {
                 Presence::Online {
                     endpoint,
@@ -350,8 +366,14 @@ impl State {
                         continue;
                     }
                     let delivery = message.delivery(qos, retain, &route.subscription_ids, now);
+                    let store = shared.store.as_ref().filter(|_| session.durable);
+                    let copy = store.map(|s| (s, delivery.clone()));
                     if queue(conn, delivery, shared.monotonic(now)) {
                         queued += 1;
+                        if let Some((store, copy)) = copy {
+                            let s = &*session;
+                            store.journal(s, &route.client, &copy, now);
+                        }
                     } else {
                         dropped += 1;
                     }
@@ -386,6 +408,11 @@ impl State {
         };
         if s.id != session {
             return Requeued::Dropped;
+        }
+        if let Some(store) = &shared.store {
+            // Journaled again: the export of the connection that did not
+            // take it may have been written meanwhile, without it.
+            store.journal(s, client, &message, Instant::now());
         }
         match &mut s.presence {
             Presence::Online {
@@ -621,6 +648,9 @@ pub fn publish(shared: &Shared, message: StoredMessage, publisher: &str) {
         if message.message().retain() && shared.config.retain_available {
             // [MQTT-3.3.1-5], [MQTT-3.3.1-6], [MQTT-3.3.1-7]
             state.retained.set(message.clone());
+            if let Some(store) = &shared.store {
+                store.retain(&message);
+            }
         }
         let dropped = state.route(shared, &message, publisher, now, &mut out);
         shared.stats.dropped.fetch_add(dropped, Ordering::Relaxed);

@@ -10,7 +10,7 @@ use mqtt_tokio::{Forward, ForwardError, ServerEndpoint};
 
 use super::message::StoredMessage;
 use super::router::{is_denied, ClientId, RetainHandling, Subscription};
-use super::state::Shared;
+use super::state::{Shared, State};
 
 /// One Topic Filter of a SUBSCRIBE, in either version.
 struct Request {
@@ -140,6 +140,9 @@ pub async fn on_subscribe(
             r.sub.qos = granted;
             let handling = r.sub.retain_handling;
             let ids: Vec<u32> = r.sub.subscription_id.into_iter().collect();
+            if let (Some(store), Some(session)) = (&shared.store, st.sessions.get(client)) {
+                store.subscribed(session, client, &r.filter, &r.sub);
+            }
             let existed = st.router.subscribe(client, &r.filter, r.sub);
             outcomes.push(Ok(granted));
             let send = match handling {
@@ -251,6 +254,7 @@ pub async fn on_unsubscribe(
             let mut st = shared.lock();
             for f in u.topic_filters() {
                 st.router.unsubscribe(client, f);
+                unsubscribed(shared, &st, client, f);
             }
             Some(v3_1_1::Packet::from(v3_1_1::Unsuback::new(u.packet_id())).into())
         }
@@ -260,6 +264,7 @@ pub async fn on_unsubscribe(
             {
                 let mut st = shared.lock();
                 for f in u.filters() {
+                    unsubscribed(shared, &st, client, f);
                     b.reason_code(if st.router.unsubscribe(client, f) {
                         UnsubackReasonCode::Success
                     } else {
@@ -273,5 +278,12 @@ pub async fn on_unsubscribe(
     };
     if let Some(answer) = answer {
         let _ = endpoint.send_generic(answer).await;
+    }
+}
+
+/// Tells the store (if any) that `client` unsubscribed from `filter`.
+fn unsubscribed(shared: &Shared, st: &State, client: &ClientId, filter: &TopicFilter) {
+    if let (Some(store), Some(session)) = (&shared.store, st.sessions.get(client)) {
+        store.unsubscribed(session, client, filter);
     }
 }

@@ -33,10 +33,14 @@ pub fn spawn_will_delay(shared: &Arc<Shared>, client: ClientId, generation: u64,
         tokio::time::sleep(Duration::from_secs(delay.into())).await;
         let will = {
             let mut st = shared.lock();
-            match st.sessions.get_mut(&client) {
+            let will = match st.sessions.get_mut(&client) {
                 Some(s) if s.generation == generation => s.pending_will.take(),
                 _ => None,
+            };
+            if let (Some(store), Some(_)) = (&shared.store, &will) {
+                store.will_published(&client);
             }
+            will
         };
         if let Some(will) = will {
             publish_will(&shared, *will, &client);
@@ -65,6 +69,9 @@ pub fn spawn_session_expiry(shared: &Arc<Shared>, client: ClientId, generation: 
                 return;
             }
             st.router.remove_client(&client);
+            if let Some(store) = &shared.store {
+                store.removed(&client);
+            }
             st.sessions.remove(&client).and_then(|s| s.pending_will)
         };
         if shared.config.verbose {

@@ -4,10 +4,10 @@
 use clap::error::ErrorKind;
 use clap::CommandFactory;
 use mqtt_codec::{QoS, TopicFilter};
-use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Overflow, Settings};
+use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Durability, Overflow, Settings};
 
 /// Every flag of the broker, as scripts and the README use them.
-const FLAGS: [&str; 24] = [
+const FLAGS: [&str; 27] = [
     "--config",
     "--bind",
     "--port",
@@ -31,6 +31,9 @@ const FLAGS: [&str; 24] = [
     "--no-subscription-ids",
     "--maximum-qos",
     "--verbose",
+    "--store",
+    "--durability",
+    "--commit-interval",
     "--help",
 ];
 
@@ -121,6 +124,9 @@ fn every_flag_sets_its_field() {
         "--no-subscription-ids",
         "--maximum-qos=0",
         "-v",
+        "--store=/tmp/b.redb",
+        "--durability=periodic",
+        "--commit-interval=15",
     ])
     .unwrap();
     let expected = BrokerConfig {
@@ -145,6 +151,9 @@ fn every_flag_sets_its_field() {
         subscription_ids_available: false,
         maximum_qos: QoS::AtMostOnce,
         verbose: true,
+        store: Some("/tmp/b.redb".into()),
+        durability: Durability::Periodic,
+        commit_interval: 15,
     };
     assert_eq!(c, expected);
 }
@@ -230,6 +239,7 @@ fn help_exits_0_and_shows_every_flag_and_default() {
         "[default: 30]",
         "[default: 2]",
         "[default: drop]",
+        "[default: message]",
     ] {
         assert!(text.contains(default), "{default} missing from:\n{text}");
     }

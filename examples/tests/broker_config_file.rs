@@ -7,13 +7,13 @@ use std::path::PathBuf;
 
 use mqtt_codec::{QoS, TopicFilter};
 use mqtt_examples::broker::flags::CONFIG_HELP;
-use mqtt_examples::broker::{BrokerConfig, Overflow, Settings};
+use mqtt_examples::broker::{BrokerConfig, Durability, Overflow, Settings};
 
 /// The example file shipped with the broker.
 const EXAMPLE: &str = include_str!("../broker/broker.example.toml");
 
 /// Every key of the file: every flag but --config and --help.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 25] = [
     "bind",
     "port",
     "max-packet-size",
@@ -36,6 +36,9 @@ const KEYS: [&str; 22] = [
     "no-subscription-ids",
     "maximum-qos",
     "verbose",
+    "store",
+    "durability",
+    "commit-interval",
 ];
 
 /// A file that sets every key to a value that is not its default.
@@ -62,6 +65,9 @@ no-shared = true
 no-subscription-ids = true
 maximum-qos = 1
 verbose = true
+store = "/var/lib/broker.redb"
+durability = "periodic"
+commit-interval = 15
 "#;
 
 fn filter(s: &str) -> TopicFilter {
@@ -123,6 +129,9 @@ fn every_key_sets_its_field() {
         subscription_ids_available: false,
         maximum_qos: QoS::AtLeastOnce,
         verbose: true,
+        store: Some("/var/lib/broker.redb".into()),
+        durability: Durability::Periodic,
+        commit_interval: 15,
     };
     assert_eq!(parse("every-key", EVERY_KEY, &[]).unwrap(), expected);
     assert_eq!(from_toml(EVERY_KEY).unwrap(), expected);
@@ -157,6 +166,8 @@ fn flags_override_the_file() {
             "--slow-consumer-timeout=140",
             "--overflow=drop",
             "--maximum-qos=2",
+            "--durability=message",
+            "--commit-interval=150",
         ],
     )
     .unwrap();
@@ -185,6 +196,10 @@ fn flags_override_the_file() {
         subscription_ids_available: false,
         maximum_qos: QoS::ExactlyOnce,
         verbose: true,
+        // No --store: the file's.
+        store: Some("/var/lib/broker.redb".into()),
+        durability: Durability::Message,
+        commit_interval: 150,
     };
     assert_eq!(c, expected);
 }
@@ -302,9 +317,10 @@ fn the_example_file_shows_every_key_with_its_default() {
     let mut expected = KEYS.to_vec();
     expected.sort();
     assert_eq!(keys, expected);
-    // The commented-out values are the defaults, but one example.
+    // The commented-out values are the defaults, but two examples.
     let expected = BrokerConfig {
         server_keep_alive: Some(60),
+        store: Some("broker.redb".into()),
         ..from_toml(EXAMPLE).unwrap()
     };
     assert_eq!(from_toml(&text).unwrap(), expected);

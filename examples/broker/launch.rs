@@ -1,0 +1,32 @@
+//! The broker program: what `main` does, callable from a test that runs
+//! the broker as a process of its own.
+
+use std::ffi::OsString;
+
+use super::{shutdown, Broker, BrokerConfig};
+
+/// Parses `args` (program name first), opens the store if any, listens,
+/// prints `broker listening on ADDR`, and serves until SIGINT or SIGTERM;
+/// then stops cleanly (v5.0 clients get DISCONNECT 0x8B, the store
+/// commits). Returns the exit code: 0 after a clean stop; 1 when the store
+/// cannot be opened or is damaged, or the address cannot be listened on
+/// (the message on stderr names the file or the address); `--help` and a
+/// bad flag exit the process themselves (0 and 2).
+pub async fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let config = BrokerConfig::from_args(args).unwrap_or_else(|e| e.exit());
+    let stop = shutdown::signal();
+    let broker = match Broker::bind(config).await {
+        Ok(broker) => broker,
+        Err(e) => {
+            eprintln!("broker: {e}");
+            return 1;
+        }
+    };
+    println!("broker listening on {}", broker.local_addr());
+    if let Err(e) = broker.run_until(stop).await {
+        eprintln!("broker: {e}");
+        return 1;
+    }
+    println!("broker: stopped");
+    0
+}

@@ -1,0 +1,112 @@
+//! Acknowledgements that wait for the commit (`--durability message`),
+//! without holding up the connection: a connection's task routes each
+//! PUBLISH as it comes and queues its PUBACK or PUBREC here; they go out
+//! in the order the PUBLISH packets came [MQTT-4.6.0-2], [MQTT-4.6.0-3],
+//! as soon as the commit holding what each one changed is done. So one
+//! commit takes the messages in flight of every connection (group
+//! commit), not one per connection.
+
+use std::collections::VecDeque;
+
+use mqtt_tokio::ServerEndpoint;
+use tokio::sync::watch;
+
+use super::super::state::Shared;
+
+/// What the writer has committed: the count of changes, and whether a
+/// commit failed (then nothing more counts as committed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Changes committed, in the order handed in.
+    pub count: u64,
+    /// A commit failed.
+    pub broken: bool,
+}
+
+/// One connection's acknowledgements waiting for a commit. Empty (one
+/// pointer, no allocation) without a store or with periodic durability.
+#[derive(Debug, Default)]
+pub struct PendingAcks(Option<Box<Inner>>);
+
+#[derive(Debug)]
+struct Inner {
+    /// Packet identifiers, each with the count of changes that must be
+    /// committed before it is acknowledged; in order.
+    queue: VecDeque<(u16, u64)>,
+    commits: watch::Receiver<Committed>,
+}
+
+impl PendingAcks {
+    /// For a connection of the broker of `shared`; call when it starts.
+    pub fn new(shared: &Shared) -> PendingAcks {
+        let store = shared.store.as_ref().filter(|s| s.per_message());
+        PendingAcks(store.map(|s| {
+            Box::new(Inner {
+                queue: VecDeque::new(),
+                commits: s.commits(),
+            })
+        }))
+    }
+
+    /// Whether acknowledgements wait: [`committed`](Self::committed) then
+    /// has something to wait for.
+    pub fn waiting(&self) -> bool {
+        self.0.as_ref().is_some_and(|i| !i.queue.is_empty())
+    }
+
+    /// Call once the QoS 1 or 2 PUBLISH `id` was routed: `true` when it
+    /// may be acknowledged now (no store, or what it changed is committed
+    /// and no earlier one waits); else it waits here.
+    pub fn ack_now(&mut self, shared: &Shared, id: u16) -> bool {
+        let (Some(inner), Some(store)) = (&mut self.0, &shared.store) else {
+            return true;
+        };
+        let target = store.sent();
+        let done = inner.commits.borrow().count >= target;
+        if done && inner.queue.is_empty() {
+            return true;
+        }
+        inner.queue.push_back((id, target));
+        false
+    }
+
+    /// Waits for the next commit (cancel-safe: for `tokio::select!`).
+    /// Call only while [`waiting`](Self::waiting).
+    pub async fn committed(&mut self) {
+        match &mut self.0 {
+            Some(inner) => {
+                if inner.commits.changed().await.is_err() {
+                    // The writer is gone: nothing will be committed.
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Sends, in order, the acknowledgements whose changes are committed
+    /// now. A failed commit aborts the connection instead (unacknowledged,
+    /// the client sends them again to a broker restarted).
+    pub async fn send_committed(&mut self, endpoint: &ServerEndpoint) {
+        let Some(inner) = &mut self.0 else {
+            return;
+        };
+        let committed = *inner.commits.borrow_and_update();
+        if committed.broken {
+            inner.queue.clear();
+            endpoint.abort();
+            return;
+        }
+        while let Some(&(id, target)) = inner.queue.front() {
+            if target > committed.count {
+                break;
+            }
+            inner.queue.pop_front();
+            if endpoint.acknowledge(id).await.is_err() {
+                // Closed: the session keeps the flow.
+                inner.queue.clear();
+                return;
+            }
+        }
+    }
+}
