@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use mqtt_codec::v5_0::DisconnectReasonCode;
@@ -104,24 +105,36 @@ async fn handle(
     let mut ending = Ending::Abnormal;
     let mut acks = PendingAcks::new(shared);
     loop {
-        let packet = tokio::select! {
-            packet = incoming.recv() => packet,
-            () = acks.committed(), if acks.waiting() => {
+        // A poll rather than a `select!`, whose futures every idle
+        // connection's task would hold: commits first, so that waiting
+        // acknowledgements go out under a flood of PUBLISH packets.
+        let next = std::future::poll_fn(|cx| {
+            if acks.poll_committed(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            incoming.poll_recv(cx).map(Some)
+        })
+        .await;
+        let packet = match next {
+            None => {
                 acks.send_committed(endpoint).await;
                 continue;
             }
-        };
-        let Some(packet) = packet else {
-            break;
+            Some(None) => break,
+            Some(Some(packet)) => packet,
         };
         match &packet {
             GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
                 let id = p.packet_id();
-                on_publish(shared, endpoint, client, packet, id, &mut acks).await;
+                if let Some(id) = on_publish(shared, client, packet, id, &mut acks) {
+                    let _ = endpoint.acknowledge(id).await;
+                }
             }
             GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
                 let id = p.packet_id();
-                on_publish(shared, endpoint, client, packet, id, &mut acks).await;
+                if let Some(id) = on_publish(shared, client, packet, id, &mut acks) {
+                    let _ = endpoint.acknowledge(id).await;
+                }
             }
             GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
@@ -145,9 +158,12 @@ async fn handle(
     ending
 }
 
-/// Routes a PUBLISH received from `client`, then acknowledges it (QoS 1
-/// and 2: PUBACK or PUBREC, sent by the connection, which runs with
+/// Routes a PUBLISH received from `client`; returns its packet identifier
+/// when it is to be acknowledged now (QoS 1 and 2: PUBACK or PUBREC, sent
+/// by the connection, which runs with
 /// [`AckPolicy::AfterHandling`](mqtt_tokio::AckPolicy::AfterHandling)).
+/// Not `async`: the packet is gone before the caller awaits the
+/// acknowledgement, so no connection's future holds it.
 ///
 /// Acknowledging after routing (and, if retained, storing) means that a
 /// publisher holding its PUBACK knows a subscriber arriving next sees the
@@ -158,22 +174,19 @@ async fn handle(
 /// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement. With
 /// `--durability message` the acknowledgement waits in `acks` for the
 /// commit of what the PUBLISH changed, while the next ones are routed.
-async fn on_publish(
+fn on_publish(
     shared: &Shared,
-    endpoint: &ServerEndpoint,
     client: &ClientId,
     packet: GenericPacket<u16>,
     packet_id: Option<u16>,
     acks: &mut PendingAcks,
-) {
+) -> Option<u16> {
     shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
     if let Some(message) = StoredMessage::from_publish(packet, Instant::now()) {
         state::publish(shared, message, client);
     }
     // `--durability message`: acknowledged once committed, in order.
-    if let Some(id) = packet_id.filter(|&id| acks.ack_now(shared, id)) {
-        let _ = endpoint.acknowledge(id).await;
-    }
+    packet_id.filter(|&id| acks.ack_now(shared, id))
 }
 
 /// Hands the session back once the network connection closed: stores it

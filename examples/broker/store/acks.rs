@@ -7,6 +7,9 @@
 //! commit), not one per connection.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use mqtt_tokio::ServerEndpoint;
 use tokio::sync::watch;
@@ -28,12 +31,25 @@ pub struct Committed {
 #[derive(Debug, Default)]
 pub struct PendingAcks(Option<Box<Inner>>);
 
-#[derive(Debug)]
 struct Inner {
     /// Packet identifiers, each with the count of changes that must be
     /// committed before it is acknowledged; in order.
     queue: VecDeque<(u16, u64)>,
     commits: watch::Receiver<Committed>,
+    /// The wait for the next commit while acknowledgements wait (boxed
+    /// here, not held in every connection's future): `true` once it
+    /// came, `false` if the writer is gone.
+    wait: Option<Pin<Box<dyn Future<Output = bool> + Send>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("queue", &self.queue)
+            .field("commits", &self.commits)
+            .field("waiting", &self.wait.is_some())
+            .finish()
+    }
 }
 
 impl PendingAcks {
@@ -44,6 +60,7 @@ impl PendingAcks {
             Box::new(Inner {
                 queue: VecDeque::new(),
                 commits: s.commits(),
+                wait: None,
             })
         }))
     }
@@ -70,17 +87,29 @@ impl PendingAcks {
         false
     }
 
-    /// Waits for the next commit (cancel-safe: for `tokio::select!`).
-    /// Call only while [`waiting`](Self::waiting).
-    pub async fn committed(&mut self) {
-        match &mut self.0 {
-            Some(inner) => {
-                if inner.commits.changed().await.is_err() {
-                    // The writer is gone: nothing will be committed.
-                    std::future::pending::<()>().await;
-                }
+    /// Ready once a commit came while acknowledgements wait (then call
+    /// [`send_committed`](Self::send_committed)); pending otherwise, and
+    /// for good if the writer is gone (nothing will be committed).
+    pub fn poll_committed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(inner) = self.0.as_deref_mut().filter(|i| !i.queue.is_empty()) else {
+            return Poll::Pending;
+        };
+        let commits = &inner.commits;
+        let wait = inner.wait.get_or_insert_with(|| {
+            // A clone sees the commits after the last one taken.
+            let mut commits = commits.clone();
+            Box::pin(async move { commits.changed().await.is_ok() })
+        });
+        match wait.as_mut().poll(cx) {
+            Poll::Ready(true) => {
+                inner.wait = None;
+                Poll::Ready(())
             }
-            None => std::future::pending().await,
+            Poll::Ready(false) => {
+                inner.wait = Some(Box::pin(std::future::pending()));
+                Poll::Pending
+            }
+            Poll::Pending => Poll::Pending,
         }
     }
 
