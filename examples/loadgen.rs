@@ -73,8 +73,9 @@ What a throughput run reports (text, or the JSON keys in brackets):
   publishers' start, to the last message (per_s, a list), and the min /
   median / max of the whole seconds of the publishing window, --duration
   (per_s_min, per_s_median, per_s_max; null under 1 s);
-  drained: seconds from the publishers' stop (the end of --duration) to the
-  last message received, 0 if none came after it (drain_s);
+  drained: seconds from the publishers' stop (the end of --duration, or
+  when the last paced publisher that fell behind its --rate sent its last
+  message) to the last message received, 0 if none came after it (drain_s);
   latency p50 / p99 / max in us (p50_us, p99_us, max_us); CPU in percent of
   one core over the window (loadgen_cpu_pct, broker_cpu_pct).
 

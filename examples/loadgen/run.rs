@@ -72,8 +72,9 @@ pub struct Report {
     /// Distinct messages received per second since the publishers' start,
     /// summed over subscribers.
     pub per_second: PerSecond,
-    /// From the publishers' stop (the end of `--duration`) to the last
-    /// message received, in seconds.
+    /// From the publishers' stop (the end of `--duration`, or later if a
+    /// paced publisher fell behind) to the last message received, in
+    /// seconds.
     pub drain: f64,
     /// Publisher errors (connection closed, refused packets).
     pub errors: u64,
@@ -229,7 +230,6 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
     let start = tokio::time::Instant::now() + Duration::from_millis(50);
     let deadline = start + s.duration;
     let start_ns = (start.into_std() - origin).as_nanos() as u64;
-    let stop_ns = start_ns + s.duration.as_nanos() as u64;
     start_at.store(start_ns, Ordering::Relaxed);
     let mut publishing = Vec::new();
     for (i, (client, incoming)) in clients.into_iter().enumerate() {
@@ -257,8 +257,12 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
     }
     let mut sent = vec![0u64; senders as usize];
     let mut report = Report::default();
+    // When the last sender published its last message (paced senders that
+    // fell behind publish past the deadline).
+    let mut stop_ns = start_ns + s.duration.as_nanos() as u64;
     for (i, p) in publishing.into_iter().enumerate() {
         let done = p.await?;
+        stop_ns = stop_ns.max(done.stopped_ns);
         sent[i] = done.sent;
         report.sent += done.sent;
         report.acked += done.acked;
@@ -398,6 +402,8 @@ struct Sent {
     sent: u64,
     acked: u64,
     errors: u64,
+    /// When its last publish returned, in ns since the origin.
+    stopped_ns: u64,
 }
 
 /// Publishes from `plan.inflight` tasks until the deadline, then waits
@@ -433,6 +439,7 @@ async fn publish(plan: Plan, client: ClientEndpoint, mut incoming: Incoming<role
         sent += s;
         errors += e;
     }
+    let stopped_ns = plan.origin.elapsed().as_nanos() as u64;
     if plan.qos != QoS::AtMostOnce {
         let wait = Instant::now() + STEP;
         while acked.load(Ordering::Relaxed) < sent && Instant::now() < wait {
@@ -445,6 +452,7 @@ async fn publish(plan: Plan, client: ClientEndpoint, mut incoming: Incoming<role
         sent,
         acked: acked.load(Ordering::Relaxed),
         errors,
+        stopped_ns,
     }
 }
 
