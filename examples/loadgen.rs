@@ -12,8 +12,10 @@
 //! subscriber subscribes to `PREFIX/#` before the publishers start and
 //! counts, per publisher, the sequence numbers it received; at the end
 //! (after up to 2 s for stragglers) it reports messages received per
-//! second, lost (sent × subscribers − distinct received), duplicated, and
-//! p50 / p99 / max latency.
+//! second (overall, and each second: the series and its min / median /
+//! max over the publishing window), the time to drain (publishers' stop to
+//! the last message received), lost (sent × subscribers − distinct
+//! received), duplicated, and p50 / p99 / max latency.
 //!
 //! `--idle N` instead opens N connections that only keep alive, and with
 //! `--broker-pid` reports the broker's memory per connection; `--connects
@@ -60,6 +62,22 @@ loadgen: load an MQTT broker and measure what comes back
   --broker-pid PID        also report the broker's CPU use and memory
   --label TEXT            a name for the run, echoed in the output
   --json                  print one line of JSON instead of text
+
+What a throughput run reports (text, or the JSON keys in brackets):
+  sent (sent), acknowledged (acked), distinct messages received over all
+  subscribers (received), lost = sent x subscribers - received (lost),
+  duplicated (duplicated), publisher errors (errors);
+  msg/s = received / (first publish -> last message received) (msgs_per_s,
+  window_s);
+  per second: distinct messages received in each second since the
+  publishers' start, to the last message (per_s, a list), and the min /
+  median / max of the whole seconds of the publishing window, --duration
+  (per_s_min, per_s_median, per_s_max; null under 1 s);
+  drained: seconds from the publishers' stop (the end of --duration, or
+  when the last paced publisher that fell behind its --rate sent its last
+  message) to the last message received, 0 if none came after it (drain_s);
+  latency p50 / p99 / max in us (p50_us, p99_us, max_us); CPU in percent of
+  one core over the window (loadgen_cpu_pct, broker_cpu_pct).
 
 Idle-connection mode (memory per connection):
   --idle N                open N connections that only keep alive, report the

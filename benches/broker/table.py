@@ -2,7 +2,9 @@
 """Prints the Markdown tables of benches/broker/run.sh from its JSON lines.
 
 Each line is one loadgen (`--json`) or soak (`--json`) result whose "label"
-is "BROKER|SCENARIO" (BROKER: mosquitto or ours).
+is "BROKER|SCENARIO" (BROKER: mosquitto or ours). A scenario run several
+times (REPS in run.sh) is shown as the median of its runs, with the
+ours / mosquitto ratio of each repetition.
 """
 import json
 import sys
@@ -24,27 +26,62 @@ def fmt(v, digits=0):
     return "n/a" if v is None else f"{v:,.{digits}f}"
 
 
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    if not values:
+        return None
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def ratios(ours, mosq, key):
+    """Ours / mosquitto of `key`, rep by rep (the i-th run of each, which
+    run.sh interleaves), where both are known and mosquitto's is > 0."""
+    out = []
+    for o, m in zip(ours, mosq):
+        if o.get(key) is not None and m.get(key):
+            out.append(o[key] / m[key])
+    return out
+
+
 def load_table(rows):
+    """One row per scenario and broker, the median over its repetitions;
+    ratios are ours / mosquitto per repetition (median first, then each)."""
     scenarios = []
     for r in rows:
         if "msgs_per_s" in r and r["scenario"] not in scenarios:
             scenarios.append(r["scenario"])
-    print("| scenario | broker | msg/s | p50 µs | p99 µs | lost | dup | "
-          "loadgen CPU | broker CPU | ours / mosquitto msg/s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| scenario | broker | runs | msg/s | per second min / median / max | drain s | "
+          "p50 µs | p99 µs | lost | dup | loadgen CPU | broker CPU | "
+          "ours / mosquitto msg/s | ours / mosquitto median per second |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for s in scenarios:
-        by = {r["broker"]: r for r in rows if r["scenario"] == s and "msgs_per_s" in r}
-        ratio = None
-        if "ours" in by and "mosquitto" in by and by["mosquitto"]["msgs_per_s"] > 0:
-            ratio = by["ours"]["msgs_per_s"] / by["mosquitto"]["msgs_per_s"]
+        by = {b: [r for r in rows if r["scenario"] == s and r["broker"] == b
+                  and "msgs_per_s" in r] for b in ("mosquitto", "ours")}
+        total = ratios(by["ours"], by["mosquitto"], "msgs_per_s")
+        per_s = ratios(by["ours"], by["mosquitto"], "per_s_median")
         for b in ("mosquitto", "ours"):
-            if b not in by:
+            runs = by[b]
+            if not runs:
                 continue
-            r = by[b]
-            last = f"**{ratio:.2f}×**" if b == "ours" and ratio is not None else ""
-            print(f"| {s} | {b} | {fmt(r['msgs_per_s'])} | {fmt(r['p50_us'])} | "
-                  f"{fmt(r['p99_us'])} | {r['lost']} | {r['duplicated']} | "
-                  f"{fmt(r['loadgen_cpu_pct'])} % | {fmt(r['broker_cpu_pct'])} % | {last} |")
+            m = lambda k: median(r.get(k) for r in runs)
+            spread = (f"{fmt(m('per_s_min'))} / {fmt(m('per_s_median'))} / "
+                      f"{fmt(m('per_s_max'))}")
+            last = ["", ""]
+            if b == "ours":
+                last = [ratio_cell(total), ratio_cell(per_s)]
+            print(f"| {s} | {b} | {len(runs)} | {fmt(m('msgs_per_s'))} | {spread} | "
+                  f"{fmt(m('drain_s'), 2)} | {fmt(m('p50_us'))} | {fmt(m('p99_us'))} | "
+                  f"{fmt(m('lost'))} | {fmt(m('duplicated'))} | "
+                  f"{fmt(m('loadgen_cpu_pct'))} % | {fmt(m('broker_cpu_pct'))} % | "
+                  f"{last[0]} | {last[1]} |")
+
+
+def ratio_cell(values):
+    if not values:
+        return "n/a"
+    each = ", ".join(f"{v:.2f}" for v in values)
+    return f"**{median(values):.2f}×** ({each})" if len(values) > 1 else f"**{values[0]:.2f}×**"
 
 
 def idle_table(rows):

@@ -1,31 +1,36 @@
-//! Per-connection backlogs: the QoS 1 and 2 copies for a client whose
-//! command channel is full, kept in order and forwarded by one drainer
-//! task per backlogged connection, so that routing never waits on one
-//! subscriber (no head-of-line blocking: its publisher and the other
-//! subscribers go on at full rate).
+//! Per-connection backlogs: the copies for a client whose command channel
+//! is full, kept in order and forwarded by one drainer task per
+//! backlogged connection, so that routing never waits on one subscriber
+//! (no head-of-line blocking: its publisher and the other subscribers go
+//! on at full rate).
+//!
+//! QoS 0 copies wait here too, within the same bounds, as mosquitto keeps
+//! them up to `max_queued_messages`: the channel (256 commands) holds a
+//! millisecond of a flood, and a subscriber's connection task that waits
+//! a few milliseconds for a core would otherwise lose what its publishers
+//! routed meanwhile.
 //!
 //! Rules (the module docs of the broker say them for users):
 //! - a copy for a ready connection goes to its channel at once
-//!   ([`ServerEndpoint::try_forward`]); when the channel is full, a QoS 0
-//!   copy is dropped (counted in `dropped_slow`), a QoS 1 or 2 copy goes
+//!   ([`ServerEndpoint::try_forward`]); when the channel is full, it goes
 //!   to the connection's [`Backlog`] (counted in `backlogged`), which
 //!   starts its drainer;
 //! - while a backlog has a drainer, every later copy for that connection
-//!   goes behind it (QoS 0 ones are dropped), so a subscriber receives the
-//!   copies in the order they were routed [MQTT-4.6.0-5] (v3.1.1),
-//!   [MQTT-4.6.0-6] (v5.0);
+//!   goes behind it, so a subscriber receives the copies in the order they
+//!   were routed [MQTT-4.6.0-5] (v3.1.1), [MQTT-4.6.0-6] (v5.0);
 //! - a backlog holds at most `--max-queued` messages and
 //!   `--max-queued-bytes` (encoded PUBLISH sizes); past that, a copy is
 //!   dropped (counted in `dropped_slow`), or with `--overflow disconnect`
-//!   the client is cut (v5.0: DISCONNECT 0x97 first, if its channel has
+//!   (QoS 1 and 2 copies only) the client is cut (v5.0: DISCONNECT 0x97 first, if its channel has
 //!   room) and the copies go to its session;
-//! - the drainer forwards the backlog in order, waiting for room; if no
-//!   room comes for `--slow-consumer-timeout`, it cuts the client the same
-//!   way;
-//! - the copies of a connection that closed or was cut (the drainer's one
-//!   in hand, then the backlog) go to the front of its limbo, which goes
-//!   into its stored session when its task ends (`client.rs::finish`
-//!   waits for the drainer first), bounded by the session queue.
+//! - the drainer forwards the backlog in order, [`DRAIN_BATCH`] copies
+//!   per turn of the lock, waiting for room; if no room comes for
+//!   `--slow-consumer-timeout`, it cuts the client the same way;
+//! - the QoS 1 and 2 copies of a connection that closed or was cut (the
+//!   drainer's ones in hand, then the backlog) go to the front of its
+//!   limbo, which goes into its stored session when its task ends
+//!   (`client.rs::finish` waits for the drainer first), bounded by the
+//!   session queue; its QoS 0 copies are dropped (counted in `dropped`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -33,13 +38,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mqtt_codec::v5_0::DisconnectReasonCode;
-use mqtt_codec::{v5_0, GenericPacket, Message, ProtocolVersion};
+use mqtt_codec::{v5_0, GenericPacket, Message, ProtocolVersion, QoS};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
 use tokio::task::JoinHandle;
 
 use super::config::Overflow;
 use super::router::ClientId;
 use super::state::{Presence, Requeued, Shared, State};
+
+/// Copies the drainer takes from the backlog per turn of the lock.
+pub const DRAIN_BATCH: usize = 64;
 
 /// The copies waiting for room in one connection's command channel.
 #[derive(Debug, Default)]
@@ -75,10 +83,13 @@ impl Backlog {
         std::mem::take(&mut self.messages)
     }
 
-    fn pop(&mut self, version: ProtocolVersion) -> Option<Message> {
-        let m = self.messages.pop_front()?;
-        self.bytes -= m.packet_len::<u16>(version);
-        Some(m)
+    /// Takes up to `n` copies from the front, in order.
+    fn pop_batch(&mut self, n: usize, version: ProtocolVersion) -> Vec<Message> {
+        let n = n.min(self.messages.len());
+        let batch: Vec<Message> = self.messages.drain(..n).collect();
+        let len: usize = batch.iter().map(|m| m.packet_len::<u16>(version)).sum();
+        self.bytes -= len;
+        batch
     }
 }
 
@@ -95,10 +106,10 @@ pub struct Holder<'a> {
     pub version: ProtocolVersion,
 }
 
-/// Puts the QoS 1 or 2 `message` behind the backlog of `holder` (under the
-/// lock), starting the drainer if none runs; past the backlog's bound,
-/// drops it (counted) or, with `--overflow disconnect`, cuts the client
-/// and keeps it in the limbo, as far as the limbo has room.
+/// Puts `message` behind the backlog of `holder` (under the lock),
+/// starting the drainer if none runs; past the backlog's bound, drops it
+/// (counted) or, with `--overflow disconnect`, cuts the client and keeps
+/// it in the limbo (QoS 1 and 2, as far as the limbo has room).
 pub fn enqueue(
     shared: &Shared,
     holder: Holder<'_>,
@@ -127,7 +138,7 @@ pub fn enqueue(
             }
             return;
         }
-        if config.overflow == Overflow::Drop {
+        if config.overflow == Overflow::Drop || message.qos() == QoS::AtMostOnce {
             stats.dropped.fetch_add(1, Ordering::Relaxed);
             stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
             return;
@@ -135,7 +146,9 @@ pub fn enqueue(
         cut(shared, holder.client, holder.endpoint, holder.version);
         backlog.cut = true;
     }
-    if limbo.len() < config.max_queued {
+    if message.qos() == QoS::AtMostOnce {
+        stats.dropped.fetch_add(1, Ordering::Relaxed);
+    } else if limbo.len() < config.max_queued {
         limbo.push(message);
     } else {
         stats.dropped.fetch_add(1, Ordering::Relaxed);
@@ -156,49 +169,76 @@ async fn drain(
 ) {
     let wait = Duration::from_secs(shared.config.slow_consumer_timeout);
     let mut sent = 0;
-    loop {
-        let next = {
+    'drain: loop {
+        let batch = {
             let mut st = shared.lock();
             let Some((backlog, _)) = st.backlog_of(&client, generation) else {
                 // Its session was discarded (a new one took its place).
                 break;
             };
-            match backlog.pop(version) {
-                Some(m) => m,
-                None => {
-                    backlog.draining = false;
-                    backlog.drainer = None;
-                    break;
+            let batch = backlog.pop_batch(DRAIN_BATCH, version);
+            if batch.is_empty() {
+                backlog.draining = false;
+                backlog.drainer = None;
+                break;
+            }
+            batch
+        };
+        let mut batch = batch.into_iter();
+        while let Some(next) = batch.next() {
+            let result = match endpoint.try_forward(next) {
+                Err(ForwardError::Full(m)) => endpoint.forward_timeout(m, wait).await,
+                other => other,
+            };
+            let unsent = match result {
+                Ok(()) => {
+                    sent += 1;
+                    continue;
                 }
-            }
-        };
-        let unsent = match endpoint.forward_timeout(next, wait).await {
-            Ok(()) => {
-                sent += 1;
-                continue;
-            }
-            Err(ForwardError::Full(m)) => {
-                cut_slow_consumer(&shared, &client, generation, &endpoint);
-                m
-            }
-            Err(ForwardError::Closed(m)) => m,
-        };
-        hand_back(&shared, &client, generation, unsent);
-        break;
+                Err(ForwardError::Full(m)) => {
+                    cut_slow_consumer(&shared, &client, generation, &endpoint);
+                    m
+                }
+                Err(ForwardError::Closed(m)) => m,
+            };
+            hand_back(
+                &shared,
+                &client,
+                generation,
+                std::iter::once(unsent).chain(batch),
+            );
+            break 'drain;
+        }
     }
     shared.stats.messages_out.fetch_add(sent, Ordering::Relaxed);
 }
 
-/// Puts the copy `first` and the backlog of the connection of `client` of
-/// `generation`, which closed or was cut, in front of its limbo (copies
-/// routed after it closed), for its stored session.
-fn hand_back(shared: &Shared, client: &ClientId, generation: u64, first: Message) {
+/// Puts the copies `first` (taken from the backlog, not forwarded) and
+/// the backlog of the connection of `client` of `generation`, which closed
+/// or was cut, in front of its limbo (copies routed after it closed), for
+/// its stored session; drops the QoS 0 ones (counted).
+fn hand_back(
+    shared: &Shared,
+    client: &ClientId,
+    generation: u64,
+    first: impl Iterator<Item = Message>,
+) {
     let mut st = shared.lock();
     let Some((backlog, limbo)) = st.backlog_of(client, generation) else {
-        shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        let lost = first.count() as u64;
+        shared.stats.dropped.fetch_add(lost, Ordering::Relaxed);
         return;
     };
-    let mut front: Vec<Message> = std::iter::once(first).chain(backlog.take_all()).collect();
+    let mut qos0 = 0;
+    let mut front: Vec<Message> = first
+        .chain(backlog.take_all())
+        .filter(|m| {
+            let keep = m.qos() != QoS::AtMostOnce;
+            qos0 += u64::from(!keep);
+            keep
+        })
+        .collect();
+    shared.stats.dropped.fetch_add(qos0, Ordering::Relaxed);
     front.append(limbo);
     *limbo = front;
     backlog.draining = false;
@@ -223,11 +263,11 @@ impl State {
         }
     }
 
-    /// A QoS 1 or 2 copy that found the channel of the connection of
-    /// `generation` full: behind its backlog if that connection still
-    /// holds the session `session` and is open ([`Requeued::Kept`], also
-    /// when the backlog's bound dropped it, counted), else to whoever holds
-    /// the session now ([`requeue`](Self::requeue)).
+    /// A copy that found the channel of the connection of `generation`
+    /// full: behind its backlog if that connection still holds the session
+    /// `session` and is open ([`Requeued::Kept`], also when the backlog's
+    /// bound dropped it, counted), else to whoever holds the session now
+    /// ([`requeue`](Self::requeue)); a QoS 0 one is then dropped.
     pub fn backlog(
         &mut self,
         shared: &Shared,
@@ -256,6 +296,10 @@ impl State {
                     return Requeued::Kept;
                 }
             }
+        }
+        if message.qos() == QoS::AtMostOnce {
+            // QoS 0 is not kept for a connection that closed.
+            return Requeued::Dropped;
         }
         self.requeue(shared, client, session, generation, message)
     }

@@ -105,12 +105,12 @@ pub struct BrokerArgs {
     #[arg(long, value_name = "N", default_value_t = default().max_sessions)]
     pub max_sessions: usize,
     /// How long a slow client's backlog waits for room toward it (at least
-    /// 1). Overload policy: publishers never wait for a subscriber; a QoS 0
-    /// message for a client that does not keep up is dropped, a QoS 1 or 2
-    /// one waits in that client's backlog (bounded by --max-queued and
-    /// --max-queued-bytes, see --overflow); a backlog stalled this long
-    /// disconnects its client (v5.0 DISCONNECT 0x97 Quota exceeded), and
-    /// its messages go into its session.
+    /// 1). Overload policy: publishers never wait for a subscriber; a
+    /// message for a client that does not keep up waits in that client's
+    /// backlog (bounded by --max-queued and --max-queued-bytes; past them a
+    /// QoS 0 one is dropped, a QoS 1 or 2 one see --overflow); a backlog
+    /// stalled this long disconnects its client (v5.0 DISCONNECT 0x97
+    /// Quota exceeded), and its QoS 1 and 2 messages go into its session.
     #[arg(long, value_name = "SECS", default_value_t = default().slow_consumer_timeout)]
     pub slow_consumer_timeout: u64,
     /// What a QoS 1 or 2 message does past a slow client's full backlog:

@@ -93,24 +93,24 @@
 //!   (no head-of-line blocking; as mosquitto, the slow client loses its
 //!   excess). A copy goes to its client's command channel if that has room
 //!   (256 commands; the connection then writes what the socket takes).
-//!   When the channel is full, a QoS 0 copy is dropped (counted in
-//!   `dropped_slow`); a QoS 1 or 2 copy waits in that connection's
+//!   When the channel is full, the copy (any QoS; mosquitto likewise
+//!   queues QoS 0 up to `max_queued_messages`) waits in that connection's
 //!   backlog, and so does every later copy for it while the backlog is not
-//!   empty (a later QoS 0 copy is dropped), so that each subscriber
-//!   receives the copies in the order they were routed [MQTT-4.6.0-5]
-//!   (v3.1.1), [MQTT-4.6.0-6] (v5.0). One task per backlogged connection
-//!   forwards its backlog in order, waiting for room, and ends when it is
-//!   empty.
+//!   empty, so that each subscriber receives the copies in the order they
+//!   were routed [MQTT-4.6.0-5] (v3.1.1), [MQTT-4.6.0-6] (v5.0). One task
+//!   per backlogged connection forwards its backlog in order, waiting for
+//!   room, and ends when it is empty.
 //! - A backlog holds at most `--max-queued` messages and
 //!   `--max-queued-bytes` bytes (encoded PUBLISH sizes). Past that, a copy
-//!   is dropped (counted in `dropped_slow`), or with `--overflow
+//!   is dropped (counted in `dropped_slow`), or (QoS 1 and 2) with `--overflow
 //!   disconnect` the client is cut (v5.0: DISCONNECT 0x97 Quota exceeded
 //!   first, if it still fits in its channel), and its copies go into its
 //!   session, as far as they fit. A backlog that gets no room for
 //!   `--slow-consumer-timeout` seconds (default 30) cuts its client the same
-//!   way (counted in `slow_consumers`). A cut client's copies not yet
-//!   forwarded, the backlog first, go into its session (offline queue,
-//!   `--max-queued`, `--max-queued-bytes`).
+//!   way (counted in `slow_consumers`). A cut client's QoS 1 and 2 copies
+//!   not yet forwarded, the backlog first, go into its session (offline
+//!   queue, `--max-queued`, `--max-queued-bytes`); its QoS 0 ones are
+//!   dropped.
 //! - `--max-sessions` bounds the sessions kept: a CONNECT that would create
 //!   one more is refused (v5.0 CONNACK 0x97, v3.1.1 0x03), so a flood of
 //!   CONNECTs with new Client Identifiers cannot grow memory without bound.

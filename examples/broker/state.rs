@@ -4,9 +4,9 @@
 //!
 //! Delivery policy (overload): routing never waits on a subscriber. A copy
 //! goes to its client's command channel if it has room; when it is full,
-//! a QoS 0 copy is dropped and a QoS 1 or 2 copy waits in that
-//! connection's backlog, in order, forwarded by its own task (`backlog.rs`
-//! says the rules). A QoS 1 or 2 copy whose connection closed first goes
+//! the copy waits in that connection's backlog, in order, forwarded by its
+//! own task, and past the backlog's bounds (`--max-queued`,
+//! `--max-queued-bytes`) it is dropped (`backlog.rs` says the rules). A QoS 1 or 2 copy whose connection closed first goes
 //! into its session: into the limbo of the connection that holds the
 //! session now, or its stored (offline) session, bounded by
 //! `--max-queued`. Only a session that ended (Clean Start, expiry) loses
@@ -121,15 +121,14 @@ pub struct Stats {
     pub messages_in: AtomicU64,
     /// PUBLISH packets handed to client connections.
     pub messages_out: AtomicU64,
-    /// Copies not delivered: QoS 0 to a full channel, a full backlog,
-    /// offline queue or limbo, or a session that ended.
+    /// Copies not delivered: a full backlog, offline queue or limbo, QoS 0
+    /// to a connection that closed, or a session that ended.
     pub dropped: AtomicU64,
-    /// Of `dropped`, the copies dropped for a slow subscriber: QoS 0 ones
-    /// that found its channel full or its backlog waiting, QoS 1 and 2 ones
-    /// past its backlog's bound.
+    /// Of `dropped`, the copies dropped for a slow subscriber: past its
+    /// backlog's bound.
     pub dropped_slow: AtomicU64,
-    /// QoS 1 and 2 copies that found their client's channel full and
-    /// waited in its backlog.
+    /// Copies that found their client's channel full and waited in its
+    /// backlog.
     pub backlogged: AtomicU64,
     /// Connections cut as slow consumers: their backlog made no progress
     /// for the slow consumer timeout, or overflowed with `--overflow
@@ -269,8 +268,8 @@ impl State {
     ///
     /// Each copy has QoS min(message, subscription) and RETAIN as published
     /// only with Retain As Published [MQTT-3.3.1-12], [MQTT-3.3.1-13].
-    /// A copy for a connection whose backlog waits goes behind it (a QoS 0
-    /// one is dropped), in order [MQTT-4.6.0-5], [MQTT-4.6.0-6].
+    /// A copy for a connection whose backlog waits goes behind it, in order
+    /// [MQTT-4.6.0-5], [MQTT-4.6.0-6].
     /// Returns how many copies were dropped (offline queue refusals).
     pub fn route(
         &mut self,
@@ -331,11 +330,6 @@ impl State {
                     ..
                 } => {
                     if *ready && !endpoint.is_closed() && backlog.is_draining() {
-                        if qos == QoS::AtMostOnce {
-                            dropped += 1;
-                            shared.stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
                         let holder = Holder {
                             client: &route.client,
                             generation: session.generation,
@@ -566,8 +560,8 @@ pub fn queue(conn: &mut StoredConnection, message: Message, now: MonotonicTime) 
 
 /// Forwards the copies routed under the lock, in order, following the
 /// delivery policy of the module docs, without waiting: a copy that finds
-/// its connection's channel full is dropped (QoS 0) or goes to its
-/// backlog, and so do the later copies of this call for that connection.
+/// its connection's channel full goes to its backlog, and so do the later
+/// copies of this call for that connection.
 /// Nothing QoS 1 or 2 is lost while its session exists (but for its
 /// bounds); a QoS 0 copy is lost when its client is slow or closes
 /// meanwhile.
@@ -597,12 +591,7 @@ pub fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
                     sent += 1;
                     break;
                 }
-                // QoS 0 is not kept for a connection that is slow or closed.
-                Err(ForwardError::Full(m)) if m.qos() == QoS::AtMostOnce => {
-                    stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
+                // QoS 0 is not kept for a connection that closed.
                 Err(ForwardError::Closed(m)) if m.qos() == QoS::AtMostOnce => {
                     stats.dropped.fetch_add(1, Ordering::Relaxed);
                     break;

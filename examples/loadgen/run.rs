@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, timeout};
 
 use crate::common::{self, Error, Header, SessionFlags};
-use crate::stats::{Histogram, Seen};
+use crate::stats::{drain_seconds, Histogram, PerSecond, Seen};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -69,6 +69,13 @@ pub struct Report {
     pub window: f64,
     /// Latency histogram in microseconds, over every message received.
     pub latency: Histogram,
+    /// Distinct messages received per second since the publishers' start,
+    /// summed over subscribers.
+    pub per_second: PerSecond,
+    /// From the publishers' stop (the end of `--duration`, or later if a
+    /// paced publisher fell behind) to the last message received, in
+    /// seconds.
+    pub drain: f64,
     /// Publisher errors (connection closed, refused packets).
     pub errors: u64,
     /// CPU seconds this process used during the run.
@@ -98,12 +105,25 @@ impl Report {
         let broker_cpu = self
             .cpu_broker
             .map_or("null".to_string(), |c| format!("{:.1}", cpu_pct(c)));
+        let summary = self.per_second.summary(s.duration.as_secs_f64());
+        let series = self.per_second.bins().iter().map(u64::to_string);
         if json {
+            let (min, median, max) =
+                summary.map_or(("null".into(), "null".into(), "null".into()), |r| {
+                    (
+                        r.min.to_string(),
+                        format!("{:.1}", r.median),
+                        r.max.to_string(),
+                    )
+                });
+            let series = series.collect::<Vec<_>>().join(",");
             format!(
                 "{{\"label\":\"{label}\",\"version\":\"{version}\",\"qos\":{qos},\
                  \"publishers\":{},\"subscribers\":{},\"connections\":{},\"payload\":{},\
                  \"duration\":{:.3},\"sent\":{},\"acked\":{},\"received\":{},\"lost\":{},\
                  \"duplicated\":{},\"errors\":{},\"window_s\":{:.3},\"msgs_per_s\":{:.1},\
+                 \"per_s\":[{series}],\"per_s_min\":{min},\"per_s_median\":{median},\
+                 \"per_s_max\":{max_rate},\"drain_s\":{:.3},\
                  \"p50_us\":{p50},\"p99_us\":{p99},\"max_us\":{max},\
                  \"loadgen_cpu_pct\":{:.1},\"broker_cpu_pct\":{broker_cpu}}}",
                 s.publishers,
@@ -119,12 +139,22 @@ impl Report {
                 self.errors,
                 self.window,
                 self.rate(),
+                self.drain,
                 cpu_pct(self.cpu_self),
+                min = min,
+                median = median,
+                max_rate = max,
             )
         } else {
+            let spread = summary.map_or("n/a (under 1 s)".to_string(), |r| {
+                format!("min {} / median {:.0} / max {}", r.min, r.median, r.max)
+            });
+            let series = series.collect::<Vec<_>>().join(" ");
             format!(
                 "{label} MQTT {version} QoS {qos}: {} publishers + {} connections -> {} \
                  subscribers, {} B\n  sent {} (acked {}), received {} in {:.2} s = {:.0} msg/s\n  \
+                 per second while publishing: {spread} msg/s; drained {:.3} s after the \
+                 stop\n  per second: {series}\n  \
                  lost {}, duplicated {}, errors {}\n  latency p50 {p50} us, p99 {p99} us, \
                  max {max} us\n  CPU: loadgen {:.0} %, broker {broker_cpu} %",
                 s.publishers,
@@ -136,6 +166,7 @@ impl Report {
                 self.received,
                 self.window,
                 self.rate(),
+                self.drain,
                 self.lost,
                 self.duplicated,
                 self.errors,
@@ -149,6 +180,7 @@ impl Report {
 struct Counted {
     seen: Vec<Seen>,
     latency: Histogram,
+    per_second: PerSecond,
     last_ns: u64,
 }
 
@@ -161,13 +193,15 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
     // Subscribers first, each subscribed before anyone publishes.
     let (stop_tx, stop_rx) = watch::channel(false);
     let progress = Arc::new(AtomicU64::new(0));
+    // The publishers' start, in ns since `origin`, set before they start.
+    let start_at = Arc::new(AtomicU64::new(0));
     let mut subscribers = Vec::new();
     for i in 0..s.subscribers {
         let (client, incoming) = subscribe(s, &format!("loadgen-{pid}-s{i}")).await?;
         subscribers.push(tokio::spawn(count(
             client,
             incoming,
-            origin,
+            (origin, start_at.clone()),
             senders as usize,
             stop_rx.clone(),
             progress.clone(),
@@ -196,6 +230,7 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
     let start = tokio::time::Instant::now() + Duration::from_millis(50);
     let deadline = start + s.duration;
     let start_ns = (start.into_std() - origin).as_nanos() as u64;
+    start_at.store(start_ns, Ordering::Relaxed);
     let mut publishing = Vec::new();
     for (i, (client, incoming)) in clients.into_iter().enumerate() {
         let fan_in = i as u32 >= s.publishers;
@@ -222,8 +257,12 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
     }
     let mut sent = vec![0u64; senders as usize];
     let mut report = Report::default();
+    // When the last sender published its last message (paced senders that
+    // fell behind publish past the deadline).
+    let mut stop_ns = start_ns + s.duration.as_nanos() as u64;
     for (i, p) in publishing.into_iter().enumerate() {
         let done = p.await?;
+        stop_ns = stop_ns.max(done.stopped_ns);
         sent[i] = done.sent;
         report.sent += done.sent;
         report.acked += done.acked;
@@ -242,6 +281,7 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
         let counted = sub.await?;
         last_ns = last_ns.max(counted.last_ns);
         report.latency.merge(&counted.latency);
+        report.per_second.merge(&counted.per_second);
         for (i, seen) in counted.seen.iter().enumerate() {
             report.received += seen.distinct;
             report.duplicated += seen.duplicates;
@@ -249,6 +289,7 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
         }
     }
     report.window = (last_ns.saturating_sub(start_ns)) as f64 / 1e9;
+    report.drain = drain_seconds(stop_ns, last_ns);
     report.cpu_self = cpu_seconds(None) - cpu_before.0;
     report.cpu_broker = match (s.broker_pid, cpu_before.1) {
         (Some(p), Some(before)) => Some(cpu_seconds(Some(p)) - before),
@@ -297,11 +338,13 @@ async fn subscribe(
     }
 }
 
-/// Receives until `stop`, counting sequence numbers and latencies.
+/// Receives until `stop`, counting sequence numbers, latencies and
+/// messages per second since the publishers' start (`clock`: the origin
+/// and the start in ns after it).
 async fn count(
     client: ClientEndpoint,
     mut incoming: Incoming<role::Client>,
-    origin: Instant,
+    clock: (Instant, Arc<AtomicU64>),
     senders: usize,
     mut stop: watch::Receiver<bool>,
     progress: Arc<AtomicU64>,
@@ -309,8 +352,10 @@ async fn count(
     let mut counted = Counted {
         seen: vec![Seen::default(); senders],
         latency: Histogram::default(),
+        per_second: PerSecond::default(),
         last_ns: 0,
     };
+    let (origin, start_at) = clock;
     loop {
         let packet = tokio::select! {
             biased;
@@ -326,6 +371,8 @@ async fn count(
         };
         if seen.insert(header.seq) {
             progress.fetch_add(1, Ordering::Relaxed);
+            let start_ns = start_at.load(Ordering::Relaxed);
+            counted.per_second.record(now.saturating_sub(start_ns));
         }
         counted
             .latency
@@ -355,6 +402,8 @@ struct Sent {
     sent: u64,
     acked: u64,
     errors: u64,
+    /// When its last publish returned, in ns since the origin.
+    stopped_ns: u64,
 }
 
 /// Publishes from `plan.inflight` tasks until the deadline, then waits
@@ -390,6 +439,7 @@ async fn publish(plan: Plan, client: ClientEndpoint, mut incoming: Incoming<role
         sent += s;
         errors += e;
     }
+    let stopped_ns = plan.origin.elapsed().as_nanos() as u64;
     if plan.qos != QoS::AtMostOnce {
         let wait = Instant::now() + STEP;
         while acked.load(Ordering::Relaxed) < sent && Instant::now() < wait {
@@ -402,6 +452,7 @@ async fn publish(plan: Plan, client: ClientEndpoint, mut incoming: Incoming<role
         sent,
         acked: acked.load(Ordering::Relaxed),
         errors,
+        stopped_ns,
     }
 }
 
