@@ -8,13 +8,22 @@ use std::time::Duration;
 use common::*;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_core::{ConnectionState, GenericConnection};
-use mqtt_tokio::{ClientEndpoint, Config, Server};
+use mqtt_tokio::{role, ClientEndpoint, Config, Incoming, Server, ServerEndpoint};
 
 async fn server() -> Server {
     Server::bind("127.0.0.1:0")
         .await
         .unwrap()
         .with_options(opts())
+}
+
+/// Answers the CONNECT that comes first with a CONNACK.
+async fn accept(endpoint: &ServerEndpoint, incoming: &mut Incoming<role::Server>) {
+    let c = incoming.recv().await.expect("CONNECT");
+    endpoint
+        .send_generic(connack(c.version(), None))
+        .await
+        .unwrap();
 }
 
 /// A client over `stream`, connected with Clean Start 0 so that the
@@ -51,11 +60,7 @@ async fn one_task_drives_and_serves_the_connection() {
         let (a, b) = tokio::io::duplex(4096);
         let server = server().await;
         let task = tokio::spawn(server.serve_with(b, |endpoint, mut incoming| async move {
-            let c = incoming.recv().await.expect("CONNECT");
-            endpoint
-                .send_generic(connack(c.version(), None))
-                .await
-                .unwrap();
+            accept(&endpoint, &mut incoming).await;
             let (topic, qos, payload, _) = next_publish(&mut incoming).await;
             while incoming.recv().await.is_some() {}
             let conn = incoming.into_connection().await;
@@ -90,11 +95,7 @@ async fn dropping_the_future_closes_the_transport() {
     let (a, b) = tokio::io::duplex(4096);
     let server = server().await;
     let task = tokio::spawn(server.serve_with(b, |endpoint, mut incoming| async move {
-        let c = incoming.recv().await.expect("CONNECT");
-        endpoint
-            .send_generic(connack(c.version(), None))
-            .await
-            .unwrap();
+        accept(&endpoint, &mut incoming).await;
         std::future::pending::<()>().await
     }));
     let (_client, mut client_in) = client(a, ProtocolVersion::V5_0).await;
@@ -116,11 +117,7 @@ async fn the_future_waits_for_the_driver() {
     let big = vec![7u8; 100_000];
     let payload = big.clone();
     let task = tokio::spawn(server.serve_with(b, |endpoint, mut incoming| async move {
-        let c = incoming.recv().await.expect("CONNECT");
-        endpoint
-            .send_generic(connack(c.version(), None))
-            .await
-            .unwrap();
+        accept(&endpoint, &mut incoming).await;
         let m = message("big", QoS::AtMostOnce, &payload);
         endpoint.publish(m).await.unwrap();
         7
