@@ -8,6 +8,10 @@
 //! runs there exactly as `main` runs it (`broker::launch::run`).
 #![allow(dead_code)]
 
+/// mqtt-tokio's own restart tests' numbered messages (QoS of each,
+/// publishing them, the QoS 2 check), shared rather than copied.
+#[path = "../../../crates/mqtt-tokio/tests/common/delivery.rs"]
+pub mod delivery;
 pub mod numbered;
 pub mod paho;
 

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
-use mqtt_codec::{ProtocolVersion, QoS};
-use mqtt_tokio::{Client, ClientOptions, ClientState, Delivered, Error, Messages, Reconnect};
-use tokio::task::JoinHandle;
+use mqtt_codec::ProtocolVersion;
+use mqtt_tokio::{Client, ClientOptions, ClientState, Messages, Reconnect};
 
+// Not every test file that uses this module uses each of them.
+#[allow(unused_imports)]
+pub use super::delivery::{assert_qos2_once, publish_numbered, qos_of};
 use super::LIMIT;
 
 /// `fut`, or a panic naming `what` after [`LIMIT`].
@@ -52,42 +54,6 @@ pub async fn connected(client: &Client) -> bool {
     }
 }
 
-/// The QoS of message `i`: even ones QoS 1, odd ones QoS 2.
-pub fn qos_of(i: usize) -> QoS {
-    match i % 2 {
-        0 => QoS::AtLeastOnce,
-        _ => QoS::ExactlyOnce,
-    }
-}
-
-/// Publishes messages `0..n` (payload: the number) to `topic`, each from
-/// its own task, 5 ms apart every ten; the task's answer is every
-/// publish's outcome, in order.
-pub fn publish_numbered(
-    publisher: &Client,
-    topic: &'static str,
-    n: usize,
-) -> JoinHandle<Vec<Result<Delivered, Error>>> {
-    let publisher = publisher.clone();
-    tokio::spawn(async move {
-        let mut tasks = Vec::new();
-        for i in 0..n {
-            let p = publisher.clone();
-            tasks.push(tokio::spawn(async move {
-                p.publish(topic, qos_of(i), false, i.to_string()).await
-            }));
-            if i % 10 == 0 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        }
-        let mut outcomes = Vec::new();
-        for task in tasks {
-            outcomes.push(task.await.expect("the publish task ends"));
-        }
-        outcomes
-    })
-}
-
 /// Publishes `0..n` one after the other and waits for each flow to
 /// complete; panics on a failed one.
 pub async fn publish_all(publisher: &Client, topic: &str, n: usize) {
@@ -127,16 +93,5 @@ pub fn count(seen: &mut HashMap<usize, usize>, payload: &[u8]) {
         .and_then(|s| s.parse().ok())
     {
         *seen.entry(i).or_default() += 1;
-    }
-}
-
-/// Every QoS 2 message of `0..n` arrived exactly once.
-pub fn assert_qos2_once(seen: &HashMap<usize, usize>, n: usize, what: &str) {
-    for i in (0..n).filter(|&i| qos_of(i) == QoS::ExactlyOnce) {
-        assert_eq!(
-            seen.get(&i),
-            Some(&1),
-            "QoS 2 message {i} ({what}) arrived exactly once"
-        );
     }
 }
