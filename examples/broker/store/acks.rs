@@ -65,12 +65,6 @@ impl PendingAcks {
         }))
     }
 
-    /// Whether acknowledgements wait: [`committed`](Self::committed) then
-    /// has something to wait for.
-    pub fn waiting(&self) -> bool {
-        self.0.as_ref().is_some_and(|i| !i.queue.is_empty())
-    }
-
     /// Call once the QoS 1 or 2 PUBLISH `id` was routed: `true` when it
     /// may be acknowledged now (no store, or what it changed is committed
     /// and no earlier one waits); else it waits here.
