@@ -134,6 +134,7 @@ pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod subscribe;
+pub mod trim;
 pub mod will;
 
 use std::io;
@@ -267,6 +268,8 @@ impl Broker {
     /// what it has to write is out (at most [`shutdown::FLUSH`]).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> io::Result<()> {
         let mut stop = std::pin::pin!(stop);
+        // Memory back to the system once many connections left (`trim.rs`).
+        let _housekeeping = trim::Housekeeping::spawn(self.shared.clone());
         loop {
             let accepted = tokio::select! {
                 accepted = self.server.accept_stream() => accepted,
