@@ -51,3 +51,13 @@ pub fn send_io_error(err: SendError) -> io::Error {
     };
     io::Error::new(kind, err)
 }
+
+/// Whether a read with a deadline ended without data and without a fault:
+/// the deadline passed (`WouldBlock` or `TimedOut`, by platform) or a
+/// signal interrupted it. The caller carries on with its timers.
+pub(crate) fn read_timed_out(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}

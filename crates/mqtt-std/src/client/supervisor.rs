@@ -186,13 +186,7 @@ impl Runner {
                     let events = self.conn.recv(&mut link.rbuf);
                     self.handle(link, events);
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Err(e) if crate::error::read_timed_out(&e) => {}
                 Err(e) => {
                     link.reason = Some(Error::Io(e));
                     self.close_link(link);

@@ -104,16 +104,7 @@ impl<R: Role, S: Read + Write + Deadline, P: PacketId> GenericEndpoint<R, S, P> 
                 let events = self.conn.recv(&mut self.read_buf);
                 self.handle(events)
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock
-                        | io::ErrorKind::TimedOut
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                Ok(())
-            }
+            Err(e) if crate::error::read_timed_out(&e) => Ok(()),
             Err(e) => {
                 self.close_io = Some(e.kind());
                 self.close_stream()?;
