@@ -93,11 +93,16 @@ where
     )> {
         let (stream, peer) = self.accept_stream().await?;
         let span = tracing::info_span!("mqtt_server", %peer);
-        let connection =
-            GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
+        let connection = self.connection();
         let (endpoint, incoming) =
             Endpoint::spawn(connection, stream, self.config.clone(), None, span);
         Ok((endpoint, incoming, peer))
+    }
+
+    /// A new connection with this server's options, learning its version
+    /// from the CONNECT.
+    fn connection(&self) -> GenericConnection<role::Server, P> {
+        GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone())
     }
 
     /// Starts a Server-role endpoint over an accepted transport of any kind
@@ -106,8 +111,7 @@ where
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
-        let connection =
-            GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
+        let connection = self.connection();
         let span = tracing::info_span!("mqtt_server");
         Endpoint::spawn(connection, stream, self.config.clone(), None, span)
     }
@@ -147,8 +151,7 @@ where
         H: FnOnce(Endpoint<role::Server, P>, Incoming<role::Server, P>) -> F,
         F: std::future::Future,
     {
-        let connection =
-            GenericConnection::<role::Server, P>::detect_version_with_options(self.options.clone());
+        let connection = self.connection();
         let span = tracing::info_span!("mqtt_server");
         let (endpoint, incoming, driver) =
             Endpoint::unspawned(connection, stream, self.config.clone(), span);
