@@ -94,6 +94,14 @@ pub fn serve(
     }
 }
 
+/// What a connection's loop waits for.
+enum Next {
+    /// A commit came while acknowledgements wait for one.
+    Committed,
+    /// A packet, or `None`: the connection closed.
+    Packet(Option<GenericPacket<u16>>),
+}
+
 /// Handles what the client sends until the connection closes; returns how
 /// it ended.
 async fn handle(
@@ -110,32 +118,31 @@ async fn handle(
         // acknowledgements go out under a flood of PUBLISH packets.
         let next = std::future::poll_fn(|cx| {
             if acks.poll_committed(cx).is_ready() {
-                return Poll::Ready(None);
+                return Poll::Ready(Next::Committed);
             }
-            incoming.poll_recv(cx).map(Some)
+            incoming.poll_recv(cx).map(Next::Packet)
         })
         .await;
         let packet = match next {
-            None => {
+            Next::Committed => {
                 acks.send_committed(endpoint).await;
                 continue;
             }
-            Some(None) => break,
-            Some(Some(packet)) => packet,
+            Next::Packet(None) => break,
+            Next::Packet(Some(packet)) => packet,
         };
+        let publish_id = match &packet {
+            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => Some(p.packet_id()),
+            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => Some(p.packet_id()),
+            _ => None,
+        };
+        if let Some(id) = publish_id {
+            if let Some(id) = on_publish(shared, client, packet, id, &mut acks) {
+                let _ = endpoint.acknowledge(id).await;
+            }
+            continue;
+        }
         match &packet {
-            GenericPacket::V3_1_1(v3_1_1::Packet::Publish(p)) => {
-                let id = p.packet_id();
-                if let Some(id) = on_publish(shared, client, packet, id, &mut acks) {
-                    let _ = endpoint.acknowledge(id).await;
-                }
-            }
-            GenericPacket::V5_0(v5_0::Packet::Publish(p)) => {
-                let id = p.packet_id();
-                if let Some(id) = on_publish(shared, client, packet, id, &mut acks) {
-                    let _ = endpoint.acknowledge(id).await;
-                }
-            }
             GenericPacket::V3_1_1(v3_1_1::Packet::Subscribe(_))
             | GenericPacket::V5_0(v5_0::Packet::Subscribe(_)) => {
                 Box::pin(subscribe::on_subscribe(shared, endpoint, client, packet)).await;
