@@ -11,7 +11,6 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::Poll;
 use std::time::Instant as StdInstant;
 
 use bytes::BytesMut;
@@ -21,7 +20,7 @@ use mqtt_codec::{v3_1_1, v5_0, GenericPacket, Message, PacketId, TopicFilter};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTime};
 use std::sync::Arc;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
@@ -32,15 +31,14 @@ use crate::{Config, Error, Status};
 mod commands;
 mod events;
 mod out;
+mod read;
 pub(crate) mod tracker;
 
+use read::read_some;
 use tracker::{Delivered, Granted, Tracker};
 
 /// Commands taken at once before the driver writes.
 const COMMAND_BATCH: usize = 64;
-
-/// The most bytes read at once on the stack while nothing is buffered.
-const STACK_READ: usize = 8 * 1024;
 
 /// An emptied write buffer larger than this is freed (after a burst).
 const OUT_KEEP: usize = 16 * 1024;
@@ -239,37 +237,6 @@ fn drive_write<'a, W: AsyncWrite + Unpin>(
             std::pin::pin!(w.flush()).poll(cx).map_ok(|()| None)
         } else {
             out.poll_write_to(cx, w).map_ok(Some)
-        }
-    })
-}
-
-/// Reads what the transport has into `buf`; `Ok(0)` at the end of the
-/// stream. With part of a packet in `buf`, more is on its way: reads into
-/// the spare capacity of `buf` (at least half of `chunk`). With `buf`
-/// empty, reads up to `chunk` bytes (at most [`STACK_READ`]) into a stack
-/// buffer and copies them into `buf`, so that a connection waiting for its
-/// next packet holds no read buffer. Cancel-safe: what was read is in `buf`.
-fn read_some<'a, T: AsyncRead + Unpin>(
-    read: &'a mut T,
-    buf: &'a mut BytesMut,
-    chunk: usize,
-) -> impl Future<Output = std::io::Result<usize>> + 'a {
-    std::future::poll_fn(move |cx| {
-        if !buf.is_empty() {
-            if buf.capacity() - buf.len() < chunk / 2 {
-                buf.reserve(chunk);
-            }
-            return std::pin::pin!(read.read_buf(&mut *buf)).poll(cx);
-        }
-        let mut space = [std::mem::MaybeUninit::<u8>::uninit(); STACK_READ];
-        let mut space = ReadBuf::uninit(&mut space[..chunk.clamp(1, STACK_READ)]);
-        match Pin::new(&mut *read).poll_read(cx, &mut space) {
-            Poll::Ready(Ok(())) => {
-                buf.extend_from_slice(space.filled());
-                Poll::Ready(Ok(space.filled().len()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
         }
     })
 }
