@@ -195,17 +195,28 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
     let progress = Arc::new(AtomicU64::new(0));
     // The publishers' start, in ns since `origin`, set before they start.
     let start_at = Arc::new(AtomicU64::new(0));
+    // The subscribers, their connections included, run on a thread of
+    // their own: among the publishers' many ready tasks in one runtime, a
+    // flood would take their turns, and the tool rather than the broker
+    // would set the rate they receive at.
+    let receiving = Receiving(Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("loadgen-subscribers")
+            .enable_all()
+            .build()?,
+    ));
     let mut subscribers = Vec::new();
     for i in 0..s.subscribers {
-        let (client, incoming) = subscribe(s, &format!("loadgen-{pid}-s{i}")).await?;
-        subscribers.push(tokio::spawn(count(
-            client,
-            incoming,
-            (origin, start_at.clone()),
-            senders as usize,
-            stop_rx.clone(),
-            progress.clone(),
-        )));
+        let (s, client_id) = (s.clone(), format!("loadgen-{pid}-s{i}"));
+        let (start_at, stop, progress) = (start_at.clone(), stop_rx.clone(), progress.clone());
+        let subscriber = receiving.handle().spawn(async move {
+            let (client, incoming) = subscribe(&s, &client_id).await?;
+            let counting = (origin, start_at);
+            let counted = count(client, incoming, counting, senders as usize, stop, progress);
+            Ok::<_, Error>(tokio::spawn(counted))
+        });
+        subscribers.push(subscriber.await??);
     }
 
     // Publishers and fan-in connections, connected before the start.
@@ -288,6 +299,7 @@ pub async fn run(s: &Settings) -> Result<Report, Error> {
             report.lost += sent[i].saturating_sub(seen.distinct);
         }
     }
+    drop(receiving);
     report.window = (last_ns.saturating_sub(start_ns)) as f64 / 1e9;
     report.drain = drain_seconds(stop_ns, last_ns);
     report.cpu_self = cpu_seconds(None) - cpu_before.0;
@@ -395,6 +407,24 @@ struct Plan {
     origin: Instant,
     start: tokio::time::Instant,
     deadline: tokio::time::Instant,
+}
+
+/// The subscribers' runtime, shut down without waiting when dropped (a
+/// runtime dropped in an async context would panic).
+struct Receiving(Option<tokio::runtime::Runtime>);
+
+impl Receiving {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("running").handle()
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// What one sender did.
