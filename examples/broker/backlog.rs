@@ -42,6 +42,7 @@ use mqtt_codec::{v5_0, GenericPacket, Message, ProtocolVersion, QoS};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
 use tokio::task::JoinHandle;
 
+use super::budget::Charge;
 use super::config::Overflow;
 use super::router::ClientId;
 use super::state::{Presence, Requeued, Shared, State};
@@ -53,8 +54,9 @@ pub const DRAIN_BATCH: usize = 64;
 #[derive(Debug, Default)]
 pub struct Backlog {
     messages: VecDeque<Message>,
-    /// Encoded PUBLISH sizes of `messages`.
-    bytes: usize,
+    /// Encoded PUBLISH sizes of `messages`, charged to the broker's
+    /// [`Budget`](super::budget::Budget).
+    charge: Charge,
     /// A drainer runs (it may hold the copy before `messages` in hand):
     /// later copies go behind it.
     draining: bool,
@@ -79,7 +81,7 @@ impl Backlog {
     /// Takes every waiting copy, in order (the drainer's one in hand is
     /// not among them).
     pub fn take_all(&mut self) -> VecDeque<Message> {
-        self.bytes = 0;
+        self.charge.sub(self.charge.bytes());
         std::mem::take(&mut self.messages)
     }
 
@@ -88,7 +90,7 @@ impl Backlog {
         let n = n.min(self.messages.len());
         let batch: Vec<Message> = self.messages.drain(..n).collect();
         let len: usize = batch.iter().map(|m| m.packet_len::<u16>(version)).sum();
-        self.bytes -= len;
+        self.charge.sub(len);
         batch
     }
 }
@@ -122,10 +124,10 @@ pub fn enqueue(
     if !backlog.cut {
         let len = message.packet_len::<u16>(holder.version);
         let fits = backlog.messages.len() < config.max_queued
-            && backlog.bytes + len <= config.max_queued_bytes;
+            && backlog.charge.bytes() + len <= config.max_queued_bytes;
         if fits {
             backlog.messages.push_back(message);
-            backlog.bytes += len;
+            backlog.charge.add(&shared.budget, len);
             stats.backlogged.fetch_add(1, Ordering::Relaxed);
             if !backlog.draining {
                 backlog.draining = true;

@@ -140,6 +140,10 @@ async fn handle(
             if let Some(id) = on_publish(shared, client, packet, id, &mut acks) {
                 let _ = endpoint.acknowledge(id).await;
             }
+            if shared.budget.is_over() {
+                // Past `--max-backlog-bytes`: TCP slows this publisher.
+                Box::pin(shared.budget.wait_for_room(endpoint)).await;
+            }
             continue;
         }
         match &packet {

@@ -90,6 +90,9 @@ pub struct BrokerConfig {
     /// Bytes (encoded PUBLISH sizes) a session's queue holds; and a slow
     /// client's backlog.
     pub max_queued_bytes: usize,
+    /// Bytes all backlogs hold together past which connections read no
+    /// further PUBLISH packets until they drained (see `budget.rs`).
+    pub max_backlog_bytes: usize,
     /// The longest Session Expiry Interval granted, in seconds.
     pub max_session_expiry: Option<u32>,
     /// Topic filters a SUBSCRIBE is refused for (SUBACK 0x80).
@@ -138,6 +141,7 @@ impl Default for BrokerConfig {
             max_keep_alive: None,
             max_queued: 1000,
             max_queued_bytes: 16 * 1024 * 1024,
+            max_backlog_bytes: 256 * 1024 * 1024,
             max_session_expiry: None,
             deny: Vec::new(),
             connect_timeout: 10,
@@ -228,6 +232,11 @@ impl BrokerConfig {
             &mut self.max_queued_bytes,
             s.max_queued_bytes,
             "max-queued-bytes",
+        )?;
+        set_nonzero(
+            &mut self.max_backlog_bytes,
+            s.max_backlog_bytes,
+            "max-backlog-bytes",
         )?;
         set_some(&mut self.max_session_expiry, s.max_session_expiry);
         set_any(&mut self.deny, s.deny);

@@ -84,6 +84,11 @@ pub struct BrokerArgs {
     /// backlog.
     #[arg(long, value_name = "BYTES", default_value_t = default().max_queued_bytes)]
     pub max_queued_bytes: usize,
+    /// Bytes all slow clients' backlogs hold together (at least 1); past
+    /// them, the broker reads no further PUBLISH packets until they
+    /// drained, so TCP slows the publishers to what the subscribers take.
+    #[arg(long, value_name = "BYTES", default_value_t = default().max_backlog_bytes)]
+    pub max_backlog_bytes: usize,
     /// Longest Session Expiry Interval granted (v5.0: announced in CONNACK
     /// when lowered; v3.1.1 Clean Session 0 sessions too) [default: as
     /// asked].
@@ -180,6 +185,7 @@ impl BrokerArgs {
             max_keep_alive: f.max_keep_alive,
             max_queued: given!(m, f.max_queued),
             max_queued_bytes: given!(m, f.max_queued_bytes),
+            max_backlog_bytes: given!(m, f.max_backlog_bytes),
             max_session_expiry: f.max_session_expiry,
             deny: given!(m, f.deny),
             connect_timeout: given!(m, f.connect_timeout),

@@ -111,6 +111,11 @@
 //!   not yet forwarded, the backlog first, go into its session (offline
 //!   queue, `--max-queued`, `--max-queued-bytes`); its QoS 0 ones are
 //!   dropped.
+//! - All backlogs together hold at most about `--max-backlog-bytes`
+//!   (default 256 MiB, sixteen full default backlogs): past that, a
+//!   connection that routed a PUBLISH reads nothing more until they
+//!   drained under it, so TCP slows its publisher to the rate the
+//!   subscribers take instead of the broker reading copies to drop.
 //! - `--max-sessions` bounds the sessions kept: a CONNECT that would create
 //!   one more is refused (v5.0 CONNACK 0x97, v3.1.1 0x03), so a flood of
 //!   CONNECTs with new Client Identifiers cannot grow memory without bound.
@@ -120,6 +125,7 @@
 //!   [MQTT-4.3.3-10].
 
 pub mod backlog;
+pub mod budget;
 pub mod client;
 pub mod config;
 pub mod connect;
@@ -196,6 +202,10 @@ fn driver_config(config: &BrokerConfig) -> Config {
     let mut c = Config::default();
     c.read_chunk = 4096;
     c.incoming_capacity = 64;
+    // Stops reading soon after the connection's handler stops taking
+    // packets (`--max-backlog-bytes`): 4,096 held 64 KiB PUBLISH packets
+    // would be 256 MiB per connection.
+    c.max_pending = 64;
     c.command_capacity = 256;
     c.connect_timeout = Some(Duration::from_secs(config.connect_timeout));
     c

@@ -40,6 +40,8 @@ pub struct Settings {
     pub max_queued: Option<usize>,
     /// `max-queued-bytes`.
     pub max_queued_bytes: Option<usize>,
+    /// `max-backlog-bytes`.
+    pub max_backlog_bytes: Option<usize>,
     /// `max-session-expiry`, in seconds.
     pub max_session_expiry: Option<u32>,
     /// `deny`: Topic Filters (all of them: a source's list replaces the

@@ -23,6 +23,7 @@ use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
 
 use super::backlog::{self, Backlog, Holder};
+use super::budget::Budget;
 use super::config::BrokerConfig;
 use super::message::StoredMessage;
 use super::retained::RetainedStore;
@@ -163,6 +164,8 @@ pub struct StatsSnapshot {
     pub backlogged: u64,
     /// Connections cut as slow consumers.
     pub slow_consumers: u64,
+    /// Bytes all backlogs hold now (against `--max-backlog-bytes`).
+    pub backlog_bytes: usize,
 }
 
 /// Everything the connection tasks share.
@@ -172,6 +175,8 @@ pub struct Shared {
     pub config: BrokerConfig,
     /// The counters.
     pub stats: Stats,
+    /// The bytes all backlogs hold, against `--max-backlog-bytes`.
+    pub budget: Arc<Budget>,
     /// The origin of the [`MonotonicTime`] given to stored connections.
     pub origin: Instant,
     /// The core options of every connection.
@@ -189,6 +194,7 @@ impl Shared {
     pub fn new(config: BrokerConfig, store: Option<Store>) -> Arc<Shared> {
         Arc::new_cyclic(|me| Shared {
             options: super::options(&config),
+            budget: Budget::new(config.max_backlog_bytes),
             config,
             store,
             stats: Stats::default(),
@@ -250,6 +256,7 @@ impl Shared {
             dropped_slow: s.dropped_slow.load(Ordering::Relaxed),
             backlogged: s.backlogged.load(Ordering::Relaxed),
             slow_consumers: s.slow_consumers.load(Ordering::Relaxed),
+            backlog_bytes: self.budget.used(),
         }
     }
 }

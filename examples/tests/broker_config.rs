@@ -7,7 +7,7 @@ use mqtt_codec::{QoS, TopicFilter};
 use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Durability, Overflow, Settings};
 
 /// Every flag of the broker, as scripts and the README use them.
-const FLAGS: [&str; 27] = [
+const FLAGS: [&str; 28] = [
     "--config",
     "--bind",
     "--port",
@@ -18,6 +18,7 @@ const FLAGS: [&str; 27] = [
     "--max-keep-alive",
     "--max-queued",
     "--max-queued-bytes",
+    "--max-backlog-bytes",
     "--max-session-expiry",
     "--deny",
     "--connect-timeout",
@@ -111,6 +112,7 @@ fn every_flag_sets_its_field() {
         "--max-keep-alive=6",
         "--max-queued=7",
         "--max-queued-bytes=8",
+        "--max-backlog-bytes=10",
         "--max-session-expiry=9",
         "--deny=#",
         "--connect-timeout=11",
@@ -138,6 +140,7 @@ fn every_flag_sets_its_field() {
         max_keep_alive: Some(6),
         max_queued: 7,
         max_queued_bytes: 8,
+        max_backlog_bytes: 10,
         max_session_expiry: Some(9),
         deny: vec![filter("#")],
         connect_timeout: 11,
@@ -195,6 +198,8 @@ fn bad_flags_are_errors_that_say_why() {
     assert!(error(&["--receive-maximum", "0"]).contains("--receive-maximum: at least 1"));
     assert!(error(&["--max-queued", "0"]).contains("--max-queued: at least 1"));
     assert!(error(&["--max-queued-bytes", "0"]).contains("--max-queued-bytes: at least 1"));
+    let e = error(&["--max-backlog-bytes", "0"]);
+    assert!(e.contains("--max-backlog-bytes: at least 1"));
     let e = error(&["--overflow", "later"]);
     assert!(
         e.contains("invalid value 'later' for '--overflow <POLICY>'"),

@@ -13,7 +13,7 @@ use mqtt_examples::broker::{BrokerConfig, Durability, Overflow, Settings};
 const EXAMPLE: &str = include_str!("../broker/broker.example.toml");
 
 /// Every key of the file: every flag but --config and --help.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 26] = [
     "bind",
     "port",
     "max-packet-size",
@@ -23,6 +23,7 @@ const KEYS: [&str; 25] = [
     "max-keep-alive",
     "max-queued",
     "max-queued-bytes",
+    "max-backlog-bytes",
     "max-session-expiry",
     "deny",
     "connect-timeout",
@@ -52,6 +53,7 @@ server-keep-alive = 5
 max-keep-alive = 6
 max-queued = 7
 max-queued-bytes = 8
+max-backlog-bytes = 10
 max-session-expiry = 9
 deny = ["a/#", "+/b"]
 connect-timeout = 11
@@ -116,6 +118,7 @@ fn every_key_sets_its_field() {
         max_keep_alive: Some(6),
         max_queued: 7,
         max_queued_bytes: 8,
+        max_backlog_bytes: 10,
         max_session_expiry: Some(9),
         deny: vec![filter("a/#"), filter("+/b")],
         connect_timeout: 11,
@@ -158,6 +161,7 @@ fn flags_override_the_file() {
             "--max-keep-alive=60",
             "--max-queued=70",
             "--max-queued-bytes=80",
+            "--max-backlog-bytes=100",
             "--max-session-expiry=90",
             "--deny=c/d",
             "--connect-timeout=110",
@@ -181,6 +185,7 @@ fn flags_override_the_file() {
         max_keep_alive: Some(60),
         max_queued: 70,
         max_queued_bytes: 80,
+        max_backlog_bytes: 100,
         max_session_expiry: Some(90),
         // --deny replaces the file's list.
         deny: vec![filter("c/d")],
@@ -256,6 +261,7 @@ fn bad_values_are_errors_naming_the_key() {
         ("overflow = 1", "invalid type: integer"),
         ("receive-maximum = 0", "receive-maximum: at least 1"),
         ("max-queued-bytes = 0", "max-queued-bytes: at least 1"),
+        ("max-backlog-bytes = 0", "max-backlog-bytes: at least 1"),
         (
             "slow-consumer-timeout = 0",
             "slow-consumer-timeout: at least 1",

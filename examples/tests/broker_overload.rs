@@ -286,6 +286,59 @@ async fn a_slow_reader_gets_every_qos0_message_within_its_bounds_in_order() {
     }
 }
 
+/// Past `--max-backlog-bytes` (all backlogs together), the broker reads
+/// no further PUBLISH from a connection until the backlogs drained: TCP
+/// holds the publisher, and the copies that its stalled subscriber's own
+/// bounds would keep are not read only to be dropped. Once the subscriber
+/// reads, it gets every message, in order [MQTT-4.6.0-6], and the budget
+/// is given back.
+#[tokio::test(flavor = "multi_thread")]
+async fn past_the_backlog_budget_the_publisher_waits_and_nothing_is_dropped() {
+    const LIMIT: usize = 1 << 20;
+    let (addr, stats) =
+        start(|c| (c.max_queued_bytes, c.max_backlog_bytes) = (64 << 20, LIMIT)).await;
+    let mut slow = Raw::subscriber(addr, V5, "budget-sub", "budget").await;
+    slow.subscribe("marker").await;
+    let (publisher, _) = client(addr, "budget-pub").await;
+    let publishing = tokio::spawn(async move {
+        publish_all(&publisher, "budget", QoS::AtMostOnce).await;
+        publisher
+    });
+    // The copies fill the subscriber's channel, then its backlog past
+    // the budget.
+    let held = timeout(WAIT, async {
+        loop {
+            let now = stats.snapshot();
+            if now.backlog_bytes > LIMIT {
+                return now;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the backlog grows past the budget");
+    // Held: the publisher (25 MiB on loopback, well under a second when
+    // nothing holds it) does not get its messages through meanwhile.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let later = stats.snapshot();
+    assert!(!publishing.is_finished(), "the publisher waits");
+    assert!(later.messages_in < N as u64, "{}", later.messages_in);
+    assert!(
+        later.backlog_bytes <= LIMIT + 2 * (SIZE + 64),
+        "within a PUBLISH of the budget: {} (first seen {})",
+        later.backlog_bytes,
+        held.backlog_bytes
+    );
+    let numbers = timeout(WAIT, slow.read_until_marker()).await.unwrap();
+    assert_eq!(numbers, (0..N).collect::<Vec<_>>());
+    let _publisher = timeout(WAIT, publishing).await.unwrap().unwrap();
+    let end = stats.snapshot();
+    assert_eq!(
+        (end.dropped, end.dropped_slow, end.backlog_bytes),
+        (0, 0, 0)
+    );
+}
+
 /// QoS 1 copies beyond the backlog's bound, in messages (`--max-queued`)
 /// or in bytes (`--max-queued-bytes`), are dropped (counted); the backlog
 /// keeps what fits.
