@@ -2,12 +2,12 @@
 //! [`Client`] on several threads, receive them on another, count each
 //! number's arrivals. Message `i` goes to `{topic}/{i}`, so that a broker's
 //! log (which shows topics, not payloads) tells each message's flows apart
-//! ([`trace`]).
+//! ([`broker_log`](super::broker_log)).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mqtt_codec::{Message, QoS};
 use mqtt_std::{Client, Delivered, Error, Messages};
@@ -75,9 +75,14 @@ impl Seen {
     }
 }
 
+/// How long [`receive_numbered`] waits for a message it has not seen yet
+/// (the kicks keep other messages coming meanwhile).
+const LIMIT: Duration = Duration::from_secs(30);
+
 /// Receives until each of `0..n` arrived, then what is still on its way
 /// (a QoS 2 duplicate would be there); returns what arrived.
-/// Panics when a message does not come within 30 s.
+/// Panics, naming the first few missing, when [`LIMIT`] passes without a
+/// message not seen before.
 ///
 /// mosquitto 2.0 sends the messages it queued for an offline session only
 /// as its in-flight window moves: `publisher` sends one to `kick_topic`
@@ -88,41 +93,82 @@ pub fn receive_numbered(
     kick_topic: &'static str,
     n: usize,
 ) -> Seen {
-    let kicking = Arc::new(AtomicBool::new(true));
-    let (kicker, on) = (publisher.clone(), kicking.clone());
-    let kicks = std::thread::spawn(move || {
-        while on.load(Ordering::SeqCst) {
-            let _ = kicker.publish(kick_topic, QoS::AtLeastOnce, false, "kick");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    });
+    let kicks = Kicks::start(publisher, kick_topic);
     let mut seen = Seen::default();
-    while (0..n).any(|i| !seen.counts.contains_key(&i)) {
-        match messages.recv_timeout(Duration::from_secs(30)) {
-            Ok(m) => tally(&mut seen, &m),
-            Err(e) => {
-                let missing = (0..n).filter(|i| !seen.counts.contains_key(i)).count();
-                panic!("{missing} messages never arrived ({e:?})");
+    let mut progress = Instant::now();
+    loop {
+        let missing: Vec<usize> = (0..n).filter(|i| !seen.counts.contains_key(i)).collect();
+        if missing.is_empty() {
+            break;
+        }
+        let left = (progress + LIMIT).saturating_duration_since(Instant::now());
+        match messages.recv_timeout(left) {
+            Ok(m) => {
+                if tally(&mut seen, &m) == Some(1) {
+                    progress = Instant::now();
+                }
             }
+            Err(e) => panic!(
+                "{} messages never arrived, none of them within {LIMIT:?} ({e:?}); the first: {:?}",
+                missing.len(),
+                &missing[..missing.len().min(10)]
+            ),
         }
     }
-    kicking.store(false, Ordering::SeqCst);
-    kicks.join().unwrap();
+    drop(kicks);
     while let Ok(m) = messages.recv_timeout(Duration::from_millis(300)) {
         tally(&mut seen, &m);
     }
     seen
 }
 
-/// Counts a message whose payload is a number.
-fn tally(seen: &mut Seen, m: &Message) {
-    if let Ok(i) = std::str::from_utf8(m.payload())
-        .unwrap_or("")
-        .parse::<usize>()
-    {
-        *seen.counts.entry(i).or_default() += 1;
-        seen.order.push(i);
+/// A thread that publishes a QoS 1 message to a topic every 100 ms, until
+/// dropped.
+struct Kicks {
+    on: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Kicks {
+    fn start(publisher: &Client, topic: &'static str) -> Self {
+        let on = Arc::new(AtomicBool::new(true));
+        let (kicker, running) = (publisher.clone(), on.clone());
+        let thread = std::thread::spawn(move || {
+            while running.load(Ordering::SeqCst) {
+                let _ = kicker.publish(topic, QoS::AtLeastOnce, false, "kick");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Kicks {
+            on,
+            thread: Some(thread),
+        }
     }
+}
+
+impl Drop for Kicks {
+    fn drop(&mut self) {
+        self.on.store(false, Ordering::SeqCst);
+        // Not while panicking: a publish may wait for a broker gone.
+        if !std::thread::panicking() {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// Counts a message whose payload is a number; returns how many times
+/// that number arrived now.
+fn tally(seen: &mut Seen, m: &Message) -> Option<usize> {
+    let i = std::str::from_utf8(m.payload())
+        .ok()?
+        .parse::<usize>()
+        .ok()?;
+    let count = seen.counts.entry(i).or_default();
+    *count += 1;
+    seen.order.push(i);
+    Some(*count)
 }
 
 /// Every QoS 2 message of `0..n` arrived exactly once.
@@ -132,88 +178,4 @@ pub fn assert_qos2_once(seen: &Seen, n: usize, what: &str) {
         wrong.is_empty(),
         "QoS 2 messages ({what}) not delivered exactly once, (number, times): {wrong:?}"
     );
-}
-
-/// What a mosquitto log (`log_type all`, every run in turn) says about
-/// message `i`, published to `{topic}/{i}`: each PUBLISH of that topic, and
-/// the acknowledgements of its packet identifier with the same client until
-/// that identifier carries another topic; with the broker's starts, stops
-/// and database saves and the connections of the clients involved, in the
-/// log's order.
-pub fn trace(log: &str, topic: &str, i: usize) -> String {
-    let topic = format!("'{topic}/{i}'");
-    let mut clients: Vec<&str> = Vec::new();
-    for line in log.lines() {
-        if let Some((client, _, Some(t))) = packet_of(line) {
-            if t == topic && !clients.contains(&client) {
-                clients.push(client);
-            }
-        }
-    }
-    let mut active: Vec<(&str, u32)> = Vec::new();
-    let mut out = String::new();
-    for line in log.lines() {
-        let keep = match packet_of(line) {
-            Some((client, mid, publish_topic)) => {
-                let key = (client, mid);
-                match publish_topic {
-                    Some(t) if t == topic => {
-                        if !active.contains(&key) {
-                            active.push(key);
-                        }
-                        true
-                    }
-                    Some(_) => {
-                        active.retain(|k| *k != key);
-                        false
-                    }
-                    None => active.contains(&key),
-                }
-            }
-            None => {
-                line.contains("mosquitto version")
-                    || line.contains("Saving in-memory database")
-                    || line.contains("Restored")
-                    || clients.iter().any(|c| {
-                        line.contains(&format!(" as {c} "))
-                            || line.contains(&format!("Client {c} "))
-                            || line.contains(&format!("client {c},"))
-                            || line.contains(&format!("CONNACK to {c} "))
-                    })
-            }
-        };
-        if keep {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    out
-}
-
-/// The client and packet identifier of a logged PUBLISH, PUBACK, PUBREC,
-/// PUBREL or PUBCOMP, and the quoted topic of a PUBLISH:
-/// `Sending PUBLISH to c (d0, q2, r0, m5, 'a/1', ... (1 bytes))`,
-/// `Received PUBREC from c (Mid: 5)`, `Sending PUBREL to c (m5)`.
-fn packet_of(line: &str) -> Option<(&str, u32, Option<&str>)> {
-    let kinds = ["PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP"];
-    let (_, rest) = line.split_once(": ")?;
-    let rest = rest
-        .strip_prefix("Sending ")
-        .or_else(|| rest.strip_prefix("Received "))?;
-    let (kind, rest) = rest.split_once(' ')?;
-    if !kinds.contains(&kind) {
-        return None;
-    }
-    let rest = rest
-        .strip_prefix("to ")
-        .or_else(|| rest.strip_prefix("from "))?;
-    let (client, fields) = rest.split_once(" (")?;
-    let mid = fields
-        .split([',', ')'])
-        .map(str::trim)
-        .find_map(|f| f.strip_prefix("Mid: ").or_else(|| f.strip_prefix('m')))?;
-    let topic = (kind == "PUBLISH")
-        .then(|| fields.split(", ").find(|f| f.starts_with('\'')))
-        .flatten();
-    Some((client, mid.parse().ok()?, topic))
 }
