@@ -3,10 +3,52 @@
 //! publisher and a subscriber (blocking [`Client`]s with sessions that
 //! outlive the connection) run at QoS 1 and 2. Skipped when mosquitto is
 //! not installed, unless `MQTT_REQUIRE_MOSQUITTO=1`.
+//!
+//! # mosquitto 2.0.11 sends a QoS 2 PUBLISH again after its PUBREL
+//!
+//! Across a restart, mosquitto 2.0.11 (the Debian package) can send a
+//! subscriber a QoS 2 message again as a PUBLISH (DUP 1, the same packet
+//! identifier) after it had sent that message's PUBREL, which a sender must
+//! not do [MQTT-4.3.3-1] (v5.0: [MQTT-4.3.3-6]). Three things in its source
+//! (tag v2.0.11) add up to it:
+//!
+//! 1. `db__message_delete_outgoing` (src/database.c), on a PUBACK or
+//!    PUBCOMP, moves queued messages into flight until `msg_index` reaches
+//!    `max_inflight_messages` (20), but `msg_index` is the position of the
+//!    acknowledged message in the in-flight list, not the list's length:
+//!    a client's in-flight list grows past 20. (2.0.13 counts the quota
+//!    instead: commit 330bf6ef, "Various fixes around inflight quota
+//!    management", eclipse/mosquitto#2306.)
+//! 2. On start, `persist__client_msg_restore` (src/persist_read.c) puts the
+//!    saved messages of a client past the first 20 in its queue, whatever
+//!    their state (`wait_for_pubcomp` included).
+//! 3. On the client's reconnection, `db__message_reconnect_reset_outgoing`
+//!    (src/database.c) makes every queued QoS 2 message
+//!    `mosq_ms_publish_qos2`: it goes out as a PUBLISH, not as a PUBREL.
+//!
+//! The subscriber had answered that PUBREL with PUBCOMP (which the broker
+//! stopped before reading) and released the identifier, so it must take the
+//! PUBLISH as a new message [MQTT-4.3.3-2] (v5.0: [MQTT-4.3.3-12]): the
+//! message is delivered twice, and not by the client's fault. mosquitto's
+//! log shows it: before the stop `Sending PUBREL to rs-sub-V3_1_1 (m894)`
+//! and no PUBCOMP; after it, `Sending PUBREL` again for exactly 20
+//! identifiers, then `Sending PUBLISH to rs-sub-V3_1_1 (d1, q2, r0, m894,
+//! 'restart/x/557', ...)`. With 2,000 messages and 12 restarts per version
+//! (under load) it happened in 14 of 40 runs, on both versions, and each of
+//! the 448 second deliveries followed such a PUBLISH. It is the likely
+//! cause of the one CI failure of `a_broker_restart_loses_nothing`
+//! (message 115 twice, v3.1.1), whose log was not kept.
+//!
+//! So the test allows a QoS 2 message one more delivery for each PUBLISH
+//! of it that mosquitto logged sending after its PUBREL, and no other: a
+//! message lost, or delivered again without such a PUBLISH, fails. What
+//! the Client controls, not delivering a PUBLISH received again before its
+//! PUBREL [MQTT-4.3.3-10], is checked deterministically in
+//! session_resume.rs.
 
 mod common;
 
-use common::delivery;
+use common::{broker_log, delivery};
 
 use std::time::Duration;
 
@@ -45,42 +87,135 @@ fn reconnected(client: &Client) {
 /// every QoS 2 message exactly once across two broker restarts: the
 /// clients resume their sessions and send again what was not acknowledged
 /// [MQTT-4.4.0-1] (§4.3.2, §4.3.3).
+///
+/// A QoS 2 message may arrive once more for each time mosquitto sent it
+/// again after its PUBREL (see the module's documentation), never else.
+///
+/// On failure it prints what mosquitto logged (`log_type all`, every run):
+/// first the lines about each QoS 2 message that did not arrive exactly
+/// once (its PUBLISH packets and their acknowledgements, with each client),
+/// then the whole logs.
 #[test]
 fn a_broker_restart_loses_nothing() {
     let Some(mut broker) = Mosquitto::start_persistent("") else {
         return;
     };
     run_with_timeout(Duration::from_secs(120), move || {
-        const N: usize = 200;
-        for v in VERSIONS {
-            let (sub, mut messages) = Client::connect(options(&broker, "rs-sub", v)).unwrap();
-            sub.subscribe("restart/#", QoS::ExactlyOnce).unwrap();
-            let (publisher, _unused) = Client::connect(options(&broker, "rs-pub", v)).unwrap();
-
-            let p = publisher.clone();
-            let publishing =
-                std::thread::spawn(move || delivery::publish_all(&p, "restart/x", N, 10));
-            for _ in 0..2 {
-                std::thread::sleep(Duration::from_millis(60));
-                broker.restart();
-                reconnected(&publisher);
-                reconnected(&sub);
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for v in VERSIONS {
+                restarts(&mut broker, v);
             }
-            let outcomes = publishing.join().unwrap();
-            for (i, outcome) in outcomes.iter().enumerate() {
-                assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
-            }
-            let seen = delivery::receive_numbered(&mut messages, &publisher, "restart/kick", N);
-            delivery::assert_qos2_once(&seen, N, &format!("{v:?}"));
-            // The broker kept the sessions: Session Present 1.
-            assert!(matches!(
-                sub.state(),
-                ClientState::Connected {
-                    session_present: true
-                }
-            ));
-            publisher.disconnect().unwrap();
-            sub.disconnect().unwrap();
+        }));
+        if let Err(panic) = run {
+            eprintln!("mosquitto's logs, run by run:\n{}", broker.all_logs());
+            std::panic::resume_unwind(panic);
         }
     });
+}
+
+/// Two restarts of `broker` while 200 messages go from a publisher to a
+/// subscriber on `v`.
+fn restarts(broker: &mut Mosquitto, v: ProtocolVersion) {
+    const N: usize = 200;
+    let (sub, mut messages) = Client::connect(options(broker, "rs-sub", v)).unwrap();
+    sub.subscribe("restart/#", QoS::ExactlyOnce).unwrap();
+    let (publisher, _unused) = Client::connect(options(broker, "rs-pub", v)).unwrap();
+
+    let p = publisher.clone();
+    let publishing = std::thread::spawn(move || delivery::publish_all(&p, "restart/x", N, 10));
+    for _ in 0..2 {
+        std::thread::sleep(Duration::from_millis(60));
+        broker.restart();
+        reconnected(&publisher);
+        reconnected(&sub);
+    }
+    let outcomes = publishing.join().unwrap();
+    for (i, outcome) in outcomes.iter().enumerate() {
+        assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
+    }
+    let seen = delivery::receive_numbered(&mut messages, &publisher, "restart/kick", N);
+    let log = broker.all_logs();
+    let subscriber = format!("rs-sub-{v:?}");
+    let (mut unexplained, mut allowed) = (Vec::new(), Vec::new());
+    for (i, times) in seen.qos2_not_once(N) {
+        let resent = broker_log::resent_after_pubrel(&log, &subscriber, "restart/x", i);
+        let report = format!(
+            "QoS 2 message {i} arrived {times} times (at {:?} of {} arrivals), \
+             sent again after its PUBREL {resent} times; mosquitto logged:\n{}",
+            seen.positions(i),
+            seen.order.len(),
+            broker_log::trace(&log, "restart/x", i)
+        );
+        if times == 0 || times > 1 + resent {
+            unexplained.push(report);
+        } else {
+            allowed.push(report);
+        }
+    }
+    if !allowed.is_empty() {
+        // Printed with --nocapture, or when the test fails.
+        eprintln!(
+            "{v:?}: mosquitto sent {} QoS 2 messages again after their PUBREL \
+             (see the module's documentation):\n{}",
+            allowed.len(),
+            allowed.join("\n")
+        );
+    }
+    assert!(
+        unexplained.is_empty(),
+        "QoS 2 messages on {v:?} not delivered exactly once, nor explained by the broker:\n{}",
+        unexplained.join("\n")
+    );
+    // The broker kept the sessions: Session Present 1.
+    assert!(matches!(
+        sub.state(),
+        ClientState::Connected {
+            session_present: true
+        }
+    ));
+    publisher.disconnect().unwrap();
+    sub.disconnect().unwrap();
+}
+
+/// A log with mosquitto 2.0.11's PUBLISH after PUBREL across a restart
+/// (message 5), and a PUBLISH sent again before its PUBREL (message 6).
+const LOG: &str = "\
+10:00:00: Sending PUBLISH to s (d0, q2, r0, m7, 'x/5', ... (1 bytes))
+10:00:00: Received PUBREC from s (Mid: 7)
+10:00:00: Sending PUBREL to s (m7)
+10:00:00: mosquitto version 2.0.11 terminating
+10:00:01: mosquitto version 2.0.11 running
+10:00:01: Sending PUBLISH to s (d1, q2, r0, m7, 'x/5', ... (1 bytes))
+10:00:01: Received PUBREC from s (Mid: 7)
+10:00:01: Sending PUBREL to s (m7)
+10:00:01: Received PUBCOMP from s (Mid: 7, RC:0)
+10:00:01: Sending PUBLISH to s (d0, q2, r0, m8, 'x/6', ... (1 bytes))
+10:00:01: Sending PUBLISH to s (d1, q2, r0, m8, 'x/6', ... (1 bytes))
+10:00:01: Sending PUBREL to s (m8)
+10:00:01: Sending PUBLISH to s (d0, q2, r0, m8, 'x/9', ... (1 bytes))
+";
+
+/// The log reading this test relies on: a PUBLISH after its PUBREL counts
+/// ([MQTT-4.3.3-1], v5.0 [MQTT-4.3.3-6]); one before it does not (the
+/// receiver does not deliver it again, [MQTT-4.3.3-10]); nor does the
+/// identifier once it numbers another message.
+#[test]
+fn the_log_shows_a_publish_sent_again_after_its_pubrel() {
+    use broker_log::{resent_after_pubrel, trace, Logged};
+    let p = Logged::parse("1: Received PUBCOMP from a-b (Mid: 7, RC:0)").unwrap();
+    assert_eq!(
+        (p.sending, p.kind, p.client, p.packet_id),
+        (false, "PUBCOMP", "a-b", 7)
+    );
+    let p = Logged::parse("1: Sending PUBLISH to c (d1, q2, r0, m9, 'x/5', ... (1 bytes))");
+    assert_eq!(p.unwrap().topic, Some("'x/5'"));
+    assert_eq!(Logged::parse("1: Sending CONNACK to c (1, 0)"), None);
+
+    assert_eq!(resent_after_pubrel(LOG, "s", "x", 5), 1);
+    assert_eq!(resent_after_pubrel(LOG, "s", "x", 6), 0);
+    assert_eq!(resent_after_pubrel(LOG, "s", "x", 9), 0);
+    assert_eq!(resent_after_pubrel(LOG, "other", "x", 5), 0);
+    let five = trace(LOG, "x", 5);
+    assert!(five.contains("(d1, q2, r0, m7, 'x/5'"), "{five}");
+    assert!(!five.contains("'x/6'"), "{five}");
 }

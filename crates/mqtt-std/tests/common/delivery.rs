@@ -1,11 +1,13 @@
 //! Numbered messages through a broker that goes away: publish them from a
 //! [`Client`] on several threads, receive them on another, count each
-//! number's arrivals.
+//! number's arrivals. Message `i` goes to `{topic}/{i}`, so that a broker's
+//! log (which shows topics, not payloads) tells each message's flows apart
+//! ([`broker_log`](super::broker_log)).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mqtt_codec::{Message, QoS};
 use mqtt_std::{Client, Delivered, Error, Messages};
@@ -15,7 +17,7 @@ pub fn qos_of(i: usize) -> QoS {
     [QoS::AtLeastOnce, QoS::ExactlyOnce][i % 2]
 }
 
-/// Publishes messages `0..n` (payload: the number) to `topic` from
+/// Publishes messages `0..n` (payload: the number) to `{topic}/{i}` from
 /// `threads` threads at once; returns each outcome, in order.
 pub fn publish_all(
     client: &Client,
@@ -29,7 +31,10 @@ pub fn publish_all(
             std::thread::spawn(move || {
                 (t..n)
                     .step_by(threads)
-                    .map(|i| (i, client.publish(topic, qos_of(i), false, i.to_string())))
+                    .map(|i| {
+                        let topic = format!("{topic}/{i}");
+                        (i, client.publish(topic, qos_of(i), false, i.to_string()))
+                    })
                     .collect::<Vec<_>>()
             })
         })
@@ -42,9 +47,42 @@ pub fn publish_all(
     outcomes.into_iter().map(|(_, o)| o).collect()
 }
 
+/// What arrived of the numbered messages.
+#[derive(Debug, Default)]
+pub struct Seen {
+    /// Each number's arrivals.
+    pub counts: HashMap<usize, usize>,
+    /// The numbers in the order they arrived.
+    pub order: Vec<usize>,
+}
+
+impl Seen {
+    /// The QoS 2 messages of `0..n` that did not arrive exactly once, with
+    /// how many times they arrived.
+    pub fn qos2_not_once(&self, n: usize) -> Vec<(usize, usize)> {
+        (0..n)
+            .filter(|&i| qos_of(i) == QoS::ExactlyOnce)
+            .map(|i| (i, self.counts.get(&i).copied().unwrap_or(0)))
+            .filter(|&(_, count)| count != 1)
+            .collect()
+    }
+
+    /// Where message `i` came in the order of arrivals (0-based), each
+    /// time it came.
+    pub fn positions(&self, i: usize) -> Vec<usize> {
+        let at = self.order.iter().enumerate();
+        at.filter(|&(_, &m)| m == i).map(|(k, _)| k).collect()
+    }
+}
+
+/// How long [`receive_numbered`] waits for a message it has not seen yet
+/// (the kicks keep other messages coming meanwhile).
+const LIMIT: Duration = Duration::from_secs(30);
+
 /// Receives until each of `0..n` arrived, then what is still on its way
-/// (a QoS 2 duplicate would be there); returns each number's arrivals.
-/// Panics when a message does not come within 30 s.
+/// (a QoS 2 duplicate would be there); returns what arrived.
+/// Panics, naming the first few missing, when [`LIMIT`] passes without a
+/// message not seen before.
 ///
 /// mosquitto 2.0 sends the messages it queued for an offline session only
 /// as its in-flight window moves: `publisher` sends one to `kick_topic`
@@ -54,49 +92,90 @@ pub fn receive_numbered(
     publisher: &Client,
     kick_topic: &'static str,
     n: usize,
-) -> HashMap<usize, usize> {
-    let kicking = Arc::new(AtomicBool::new(true));
-    let (kicker, on) = (publisher.clone(), kicking.clone());
-    let kicks = std::thread::spawn(move || {
-        while on.load(Ordering::SeqCst) {
-            let _ = kicker.publish(kick_topic, QoS::AtLeastOnce, false, "kick");
-            std::thread::sleep(Duration::from_millis(100));
+) -> Seen {
+    let kicks = Kicks::start(publisher, kick_topic);
+    let mut seen = Seen::default();
+    let mut progress = Instant::now();
+    loop {
+        let missing: Vec<usize> = (0..n).filter(|i| !seen.counts.contains_key(i)).collect();
+        if missing.is_empty() {
+            break;
         }
-    });
-    let mut seen: HashMap<usize, usize> = HashMap::new();
-    while (0..n).any(|i| !seen.contains_key(&i)) {
-        match messages.recv_timeout(Duration::from_secs(30)) {
-            Ok(m) => tally(&mut seen, &m),
-            Err(e) => {
-                let missing = (0..n).filter(|i| !seen.contains_key(i)).count();
-                panic!("{missing} messages never arrived ({e:?})");
+        let left = (progress + LIMIT).saturating_duration_since(Instant::now());
+        match messages.recv_timeout(left) {
+            Ok(m) => {
+                if tally(&mut seen, &m) == Some(1) {
+                    progress = Instant::now();
+                }
             }
+            Err(e) => panic!(
+                "{} messages never arrived, none of them within {LIMIT:?} ({e:?}); the first: {:?}",
+                missing.len(),
+                &missing[..missing.len().min(10)]
+            ),
         }
     }
-    kicking.store(false, Ordering::SeqCst);
-    kicks.join().unwrap();
+    drop(kicks);
     while let Ok(m) = messages.recv_timeout(Duration::from_millis(300)) {
         tally(&mut seen, &m);
     }
     seen
 }
 
-/// Counts a message whose payload is a number.
-fn tally(seen: &mut HashMap<usize, usize>, m: &Message) {
-    if let Ok(i) = std::str::from_utf8(m.payload())
-        .unwrap_or("")
-        .parse::<usize>()
-    {
-        *seen.entry(i).or_default() += 1;
+/// A thread that publishes a QoS 1 message to a topic every 100 ms, until
+/// dropped.
+struct Kicks {
+    on: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Kicks {
+    fn start(publisher: &Client, topic: &'static str) -> Self {
+        let on = Arc::new(AtomicBool::new(true));
+        let (kicker, running) = (publisher.clone(), on.clone());
+        let thread = std::thread::spawn(move || {
+            while running.load(Ordering::SeqCst) {
+                let _ = kicker.publish(topic, QoS::AtLeastOnce, false, "kick");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        Kicks {
+            on,
+            thread: Some(thread),
+        }
     }
 }
 
-/// Every QoS 2 message of `0..n` arrived exactly once.
-pub fn assert_qos2_once(seen: &HashMap<usize, usize>, n: usize, what: &str) {
-    for i in (0..n).filter(|&i| qos_of(i) == QoS::ExactlyOnce) {
-        assert_eq!(
-            seen[&i], 1,
-            "QoS 2 message {i} ({what}) arrived exactly once"
-        );
+impl Drop for Kicks {
+    fn drop(&mut self) {
+        self.on.store(false, Ordering::SeqCst);
+        // Not while panicking: a publish may wait for a broker gone.
+        if !std::thread::panicking() {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
     }
+}
+
+/// Counts a message whose payload is a number; returns how many times
+/// that number arrived now.
+fn tally(seen: &mut Seen, m: &Message) -> Option<usize> {
+    let i = std::str::from_utf8(m.payload())
+        .ok()?
+        .parse::<usize>()
+        .ok()?;
+    let count = seen.counts.entry(i).or_default();
+    *count += 1;
+    seen.order.push(i);
+    Some(*count)
+}
+
+/// Every QoS 2 message of `0..n` arrived exactly once.
+pub fn assert_qos2_once(seen: &Seen, n: usize, what: &str) {
+    let wrong = seen.qos2_not_once(n);
+    assert!(
+        wrong.is_empty(),
+        "QoS 2 messages ({what}) not delivered exactly once, (number, times): {wrong:?}"
+    );
 }
