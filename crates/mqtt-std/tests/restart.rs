@@ -44,16 +44,18 @@
 //! message lost, or delivered again without such a PUBLISH, fails. What
 //! the Client controls, not delivering a PUBLISH received again before its
 //! PUBREL [MQTT-4.3.3-10], is checked deterministically in
-//! session_resume.rs.
+//! session_resume.rs. The log reading (`mqtt_testkit::mosquitto_log`,
+//! with its own tests) is shared with mqtt-tokio's twin of this test.
 
 mod common;
 
-use common::{broker_log, delivery};
+use common::delivery;
 
 use std::time::Duration;
 
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_std::{Client, ClientOptions, ClientState, Reconnect};
+use mqtt_testkit::mosquitto_log::judge_qos2;
 use mqtt_testkit::{run_with_timeout, Mosquitto};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
@@ -134,38 +136,16 @@ fn restarts(broker: &mut Mosquitto, v: ProtocolVersion) {
         assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
     }
     let seen = delivery::receive_numbered(&mut messages, &publisher, "restart/kick", N);
-    let log = broker.all_logs();
+    let not_once = delivery::qos2_not_once(&seen, N);
     let subscriber = format!("rs-sub-{v:?}");
-    let (mut unexplained, mut allowed) = (Vec::new(), Vec::new());
-    for (i, times) in seen.qos2_not_once(N) {
-        let resent = broker_log::resent_after_pubrel(&log, &subscriber, "restart/x", i);
-        let report = format!(
-            "QoS 2 message {i} arrived {times} times (at {:?} of {} arrivals), \
-             sent again after its PUBREL {resent} times; mosquitto logged:\n{}",
-            seen.positions(i),
-            seen.order.len(),
-            broker_log::trace(&log, "restart/x", i)
-        );
-        if times == 0 || times > 1 + resent {
-            unexplained.push(report);
-        } else {
-            allowed.push(report);
-        }
-    }
-    if !allowed.is_empty() {
-        // Printed with --nocapture, or when the test fails.
-        eprintln!(
-            "{v:?}: mosquitto sent {} QoS 2 messages again after their PUBREL \
-             (see the module's documentation):\n{}",
-            allowed.len(),
-            allowed.join("\n")
-        );
-    }
-    assert!(
-        unexplained.is_empty(),
-        "QoS 2 messages on {v:?} not delivered exactly once, nor explained by the broker:\n{}",
-        unexplained.join("\n")
+    let verdict = judge_qos2(
+        &broker.all_logs(),
+        &subscriber,
+        "restart/x",
+        &seen,
+        &not_once,
     );
+    verdict.assert_explained(&format!("{v:?}"));
     // The broker kept the sessions: Session Present 1.
     assert!(matches!(
         sub.state(),
@@ -175,47 +155,4 @@ fn restarts(broker: &mut Mosquitto, v: ProtocolVersion) {
     ));
     publisher.disconnect().unwrap();
     sub.disconnect().unwrap();
-}
-
-/// A log with mosquitto 2.0.11's PUBLISH after PUBREL across a restart
-/// (message 5), and a PUBLISH sent again before its PUBREL (message 6).
-const LOG: &str = "\
-10:00:00: Sending PUBLISH to s (d0, q2, r0, m7, 'x/5', ... (1 bytes))
-10:00:00: Received PUBREC from s (Mid: 7)
-10:00:00: Sending PUBREL to s (m7)
-10:00:00: mosquitto version 2.0.11 terminating
-10:00:01: mosquitto version 2.0.11 running
-10:00:01: Sending PUBLISH to s (d1, q2, r0, m7, 'x/5', ... (1 bytes))
-10:00:01: Received PUBREC from s (Mid: 7)
-10:00:01: Sending PUBREL to s (m7)
-10:00:01: Received PUBCOMP from s (Mid: 7, RC:0)
-10:00:01: Sending PUBLISH to s (d0, q2, r0, m8, 'x/6', ... (1 bytes))
-10:00:01: Sending PUBLISH to s (d1, q2, r0, m8, 'x/6', ... (1 bytes))
-10:00:01: Sending PUBREL to s (m8)
-10:00:01: Sending PUBLISH to s (d0, q2, r0, m8, 'x/9', ... (1 bytes))
-";
-
-/// The log reading this test relies on: a PUBLISH after its PUBREL counts
-/// ([MQTT-4.3.3-1], v5.0 [MQTT-4.3.3-6]); one before it does not (the
-/// receiver does not deliver it again, [MQTT-4.3.3-10]); nor does the
-/// identifier once it numbers another message.
-#[test]
-fn the_log_shows_a_publish_sent_again_after_its_pubrel() {
-    use broker_log::{resent_after_pubrel, trace, Logged};
-    let p = Logged::parse("1: Received PUBCOMP from a-b (Mid: 7, RC:0)").unwrap();
-    assert_eq!(
-        (p.sending, p.kind, p.client, p.packet_id),
-        (false, "PUBCOMP", "a-b", 7)
-    );
-    let p = Logged::parse("1: Sending PUBLISH to c (d1, q2, r0, m9, 'x/5', ... (1 bytes))");
-    assert_eq!(p.unwrap().topic, Some("'x/5'"));
-    assert_eq!(Logged::parse("1: Sending CONNACK to c (1, 0)"), None);
-
-    assert_eq!(resent_after_pubrel(LOG, "s", "x", 5), 1);
-    assert_eq!(resent_after_pubrel(LOG, "s", "x", 6), 0);
-    assert_eq!(resent_after_pubrel(LOG, "s", "x", 9), 0);
-    assert_eq!(resent_after_pubrel(LOG, "other", "x", 5), 0);
-    let five = trace(LOG, "x", 5);
-    assert!(five.contains("(d1, q2, r0, m7, 'x/5'"), "{five}");
-    assert!(!five.contains("'x/6'"), "{five}");
 }

@@ -1,9 +1,12 @@
-//! Test support for the MQTT workspace, std only and free of MQTT logic:
+//! Test support for the MQTT workspace, std only and independent of its
+//! MQTT crates:
 //! a [`Mosquitto`] broker started on a free loopback port with its own
 //! configuration file, the [`mosquitto_pub`] and [`mosquitto_sub`] command
 //! line clients, a [`Cutter`] proxy that cuts every connection it carries,
-//! free ports, and [`run_with_timeout`] so that a hung test
-//! fails instead of hanging CI.
+//! free ports, [`run_with_timeout`] so that a hung test
+//! fails instead of hanging CI, and for the restart tests, arrivals of
+//! [`numbered`] messages and a reader of mosquitto's log
+//! ([`mosquitto_log`]) that tells what the broker did with each.
 //!
 //! Every helper that needs a mosquitto binary returns `None` when it is
 //! missing, so tests skip on a machine without it, unless the environment
@@ -26,6 +29,8 @@
 mod clients;
 mod cutter;
 mod mosquitto;
+pub mod mosquitto_log;
+pub mod numbered;
 mod port;
 mod timeout;
 

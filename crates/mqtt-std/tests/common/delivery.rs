@@ -2,15 +2,15 @@
 //! [`Client`] on several threads, receive them on another, count each
 //! number's arrivals. Message `i` goes to `{topic}/{i}`, so that a broker's
 //! log (which shows topics, not payloads) tells each message's flows apart
-//! ([`broker_log`](super::broker_log)).
+//! ([`mqtt_testkit::mosquitto_log`]).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mqtt_codec::{Message, QoS};
+use mqtt_codec::QoS;
 use mqtt_std::{Client, Delivered, Error, Messages};
+pub use mqtt_testkit::numbered::Seen;
 
 /// The QoS of message `i`: even ones QoS 1, odd ones QoS 2.
 pub fn qos_of(i: usize) -> QoS {
@@ -47,32 +47,10 @@ pub fn publish_all(
     outcomes.into_iter().map(|(_, o)| o).collect()
 }
 
-/// What arrived of the numbered messages.
-#[derive(Debug, Default)]
-pub struct Seen {
-    /// Each number's arrivals.
-    pub counts: HashMap<usize, usize>,
-    /// The numbers in the order they arrived.
-    pub order: Vec<usize>,
-}
-
-impl Seen {
-    /// The QoS 2 messages of `0..n` that did not arrive exactly once, with
-    /// how many times they arrived.
-    pub fn qos2_not_once(&self, n: usize) -> Vec<(usize, usize)> {
-        (0..n)
-            .filter(|&i| qos_of(i) == QoS::ExactlyOnce)
-            .map(|i| (i, self.counts.get(&i).copied().unwrap_or(0)))
-            .filter(|&(_, count)| count != 1)
-            .collect()
-    }
-
-    /// Where message `i` came in the order of arrivals (0-based), each
-    /// time it came.
-    pub fn positions(&self, i: usize) -> Vec<usize> {
-        let at = self.order.iter().enumerate();
-        at.filter(|&(_, &m)| m == i).map(|(k, _)| k).collect()
-    }
+/// The QoS 2 messages of `0..n` that did not arrive exactly once, with
+/// how many times they arrived.
+pub fn qos2_not_once(seen: &Seen, n: usize) -> Vec<(usize, usize)> {
+    seen.not_once((0..n).filter(|&i| qos_of(i) == QoS::ExactlyOnce))
 }
 
 /// How long [`receive_numbered`] waits for a message it has not seen yet
@@ -97,14 +75,14 @@ pub fn receive_numbered(
     let mut seen = Seen::default();
     let mut progress = Instant::now();
     loop {
-        let missing: Vec<usize> = (0..n).filter(|i| !seen.counts.contains_key(i)).collect();
+        let missing = seen.missing(n);
         if missing.is_empty() {
             break;
         }
         let left = (progress + LIMIT).saturating_duration_since(Instant::now());
         match messages.recv_timeout(left) {
             Ok(m) => {
-                if tally(&mut seen, &m) == Some(1) {
+                if seen.tally(m.payload()) == Some(1) {
                     progress = Instant::now();
                 }
             }
@@ -117,7 +95,7 @@ pub fn receive_numbered(
     }
     drop(kicks);
     while let Ok(m) = messages.recv_timeout(Duration::from_millis(300)) {
-        tally(&mut seen, &m);
+        seen.tally(m.payload());
     }
     seen
 }
@@ -158,22 +136,9 @@ impl Drop for Kicks {
     }
 }
 
-/// Counts a message whose payload is a number; returns how many times
-/// that number arrived now.
-fn tally(seen: &mut Seen, m: &Message) -> Option<usize> {
-    let i = std::str::from_utf8(m.payload())
-        .ok()?
-        .parse::<usize>()
-        .ok()?;
-    let count = seen.counts.entry(i).or_default();
-    *count += 1;
-    seen.order.push(i);
-    Some(*count)
-}
-
 /// Every QoS 2 message of `0..n` arrived exactly once.
 pub fn assert_qos2_once(seen: &Seen, n: usize, what: &str) {
-    let wrong = seen.qos2_not_once(n);
+    let wrong = qos2_not_once(seen, n);
     assert!(
         wrong.is_empty(),
         "QoS 2 messages ({what}) not delivered exactly once, (number, times): {wrong:?}"

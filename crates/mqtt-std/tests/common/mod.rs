@@ -2,7 +2,6 @@
 //! version-neutral views of what arrives, and endpoints with timeouts.
 #![allow(dead_code)]
 
-pub mod broker_log;
 pub mod delivery;
 
 use std::net::{SocketAddr, TcpListener};
