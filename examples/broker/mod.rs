@@ -130,6 +130,7 @@ pub mod client;
 pub mod config;
 pub mod connect;
 pub mod ended;
+pub mod first_turn;
 pub mod flags;
 pub mod launch;
 pub mod message;
@@ -148,6 +149,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use mqtt_tokio::{AckPolicy, Config, ConnectionOptions, Server};
@@ -302,7 +304,12 @@ impl Broker {
             }
             stats.connections.fetch_add(1, Ordering::Relaxed);
             stats.connections_total.fetch_add(1, Ordering::Relaxed);
-            tokio::spawn(self.connection(stream, peer));
+            // Its CONNECT answered here if it is already in (`first_turn.rs`).
+            let connection = Box::pin(self.connection(stream, peer));
+            let accept = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+            if let Some(connection) = first_turn::first_turns(connection, &accept) {
+                tokio::spawn(connection);
+            }
         }
         drop(self.server);
         shutdown::disconnect_all(&self.shared, shutdown::FLUSH).await;
