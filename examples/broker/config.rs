@@ -141,7 +141,7 @@ impl Default for BrokerConfig {
             max_keep_alive: None,
             max_queued: 1000,
             max_queued_bytes: 16 * 1024 * 1024,
-            max_backlog_bytes: 256 * 1024 * 1024,
+            max_backlog_bytes: 64 * 1024 * 1024,
             max_session_expiry: None,
             deny: Vec::new(),
             connect_timeout: 10,

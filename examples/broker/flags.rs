@@ -86,7 +86,8 @@ pub struct BrokerArgs {
     pub max_queued_bytes: usize,
     /// Bytes all slow clients' backlogs hold together (at least 1); past
     /// them, the broker reads no further PUBLISH packets until they
-    /// drained, so TCP slows the publishers to what the subscribers take.
+    /// drained, so TCP slows the publishers to what the subscribers take
+    /// (stalled clients' backlogs count until they are cut).
     #[arg(long, value_name = "BYTES", default_value_t = default().max_backlog_bytes)]
     pub max_backlog_bytes: usize,
     /// Longest Session Expiry Interval granted (v5.0: announced in CONNACK

@@ -112,7 +112,7 @@
 //!   queue, `--max-queued`, `--max-queued-bytes`); its QoS 0 ones are
 //!   dropped.
 //! - All backlogs together hold at most about `--max-backlog-bytes`
-//!   (default 256 MiB, sixteen full default backlogs): past that, a
+//!   (default 64 MiB, four full default backlogs): past that, a
 //!   connection that routed a PUBLISH reads nothing more until they
 //!   drained under it, so TCP slows its publisher to the rate the
 //!   subscribers take instead of the broker reading copies to drop.

@@ -56,6 +56,7 @@ fn no_flags_give_the_defaults() {
     assert_eq!((c.receive_maximum, c.topic_alias_maximum), (100, 10));
     assert_eq!((c.server_keep_alive, c.max_keep_alive), (None, None));
     assert_eq!((c.max_queued, c.max_queued_bytes), (1000, 16_777_216));
+    assert_eq!(c.max_backlog_bytes, 64 << 20);
     assert_eq!((c.max_session_expiry, c.deny.len()), (None, 0));
     assert_eq!((c.connect_timeout, c.slow_consumer_timeout), (10, 30));
     assert_eq!((c.max_connections, c.max_sessions), (100_000, 100_000));
