@@ -75,6 +75,8 @@ mod tests {
         polls: Arc<AtomicUsize>,
         wakes: usize,
         finish: bool,
+        /// Wakes with a clone of the waker, consumed (`Waker::wake`).
+        by_value: bool,
     }
 
     impl Future for Steps {
@@ -84,7 +86,11 @@ mod tests {
             self.polls.fetch_add(1, Ordering::Relaxed);
             if self.wakes > 0 {
                 self.wakes -= 1;
-                cx.waker().wake_by_ref();
+                if self.by_value {
+                    cx.waker().clone().wake();
+                } else {
+                    cx.waker().wake_by_ref();
+                }
                 return Poll::Pending;
             }
             if self.finish {
@@ -96,11 +102,16 @@ mod tests {
     }
 
     fn run(wakes: usize, finish: bool) -> (bool, usize) {
+        run_waking(wakes, finish, false)
+    }
+
+    fn run_waking(wakes: usize, finish: bool, by_value: bool) -> (bool, usize) {
         let polls = Arc::new(AtomicUsize::new(0));
         let steps = Box::pin(Steps {
             polls: polls.clone(),
             wakes,
             finish,
+            by_value,
         });
         let left = first_turns(steps, Waker::noop()).is_some();
         (left, polls.load(Ordering::Relaxed))
@@ -111,6 +122,7 @@ mod tests {
         assert_eq!(run(0, false), (true, 1), "waits at once: one turn");
         assert_eq!(run(2, false), (true, 3), "two wake-ups: three turns");
         assert_eq!(run(10, false), (true, TURNS), "at most TURNS");
+        assert_eq!(run_waking(2, false, true), (true, 3), "woken by value");
     }
 
     #[test]
