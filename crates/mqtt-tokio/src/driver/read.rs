@@ -115,6 +115,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_partial_header_reads_at_least_half_a_chunk() {
+        let packet = publish(65536);
+        let (mut tx, mut rx) = tokio::io::duplex(1 << 20);
+        tokio::io::AsyncWriteExt::write_all(&mut tx, &packet)
+            .await
+            .unwrap();
+        let mut buf = BytesMut::from(&packet[..1]);
+        let n = read_some(&mut rx, &mut buf, 4096).await.unwrap();
+        assert!(n >= 2048, "read {n} after one byte of header");
+    }
+
+    #[tokio::test]
+    async fn half_a_chunk_of_room_is_read_into_without_growing() {
+        let (mut tx, mut rx) = tokio::io::duplex(1 << 16);
+        tokio::io::AsyncWriteExt::write_all(&mut tx, &[0u8; 8192])
+            .await
+            .unwrap();
+        // A Remaining Length still incomplete, and room for 2,100 bytes.
+        let mut buf = BytesMut::with_capacity(3 + 2100);
+        buf.extend_from_slice(&[0x30, 0x80, 0x80]);
+        let capacity = buf.capacity();
+        let n = read_some(&mut rx, &mut buf, 4096).await.unwrap();
+        assert_eq!((n, buf.capacity()), (capacity - 3, capacity));
+    }
+
+    #[tokio::test]
+    async fn a_large_packet_grows_by_twice_what_arrived() {
+        let packet = publish(8 << 20);
+        let (mut tx, mut rx) = tokio::io::duplex(1 << 16);
+        let have = 300 * 1024;
+        let mut buf = BytesMut::from(&packet[..have]);
+        tokio::io::AsyncWriteExt::write_all(&mut tx, &packet[have..have + 10])
+            .await
+            .unwrap();
+        read_some(&mut rx, &mut buf, 4096).await.unwrap();
+        assert!(buf.capacity() >= 3 * have, "{}", buf.capacity());
+        assert!(buf.capacity() <= 4 * have, "{}", buf.capacity());
+    }
+
+    #[tokio::test]
     async fn a_header_alone_does_not_reserve_its_remaining_length() {
         let packet = publish(8 << 20);
         let (mut tx, mut rx) = tokio::io::duplex(1 << 16);
