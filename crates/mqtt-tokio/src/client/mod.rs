@@ -100,7 +100,7 @@ impl Client {
         let stop = Arc::new(Stop::default());
         let supervisor = Supervisor::new(options, state.clone(), stop.clone());
         let (first, connected) = oneshot::channel();
-        tokio::spawn(supervisor.run(Box::new((conn, handover)), first));
+        tokio::spawn(supervisor.run(Box::new((conn, handover)), Some(first)));
         connected.await.unwrap_or(Err(Error::Closed))?;
         let client = Client { tx, state, stop };
         Ok((client, Messages { rx }))

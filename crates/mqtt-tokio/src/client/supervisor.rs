@@ -7,6 +7,8 @@ use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::{role, GenericConnection};
@@ -16,7 +18,7 @@ use tracing::Instrument;
 
 use super::state::StateCell;
 use super::{transport, ClientOptions, ClientState};
-use crate::driver::{Driver, Finished, Handover};
+use crate::driver::{connect_timed_out, Driver, Finished, Handover};
 use crate::Error;
 
 type Connection = GenericConnection<role::Client, u16>;
@@ -37,6 +39,21 @@ enum Attempt {
     Ran(Next, Option<Error>),
     /// It failed before the CONNACK, and why.
     Failed(Next, Error),
+}
+
+/// Where a driver's CONNACK (or the error before it) goes.
+type Answer = oneshot::Receiver<Result<GenericPacket<u16>, Error>>;
+
+/// A network connection opened: the transport, the CONNECT to send on
+/// it, and the deadline of its CONNACK.
+type Opened = (Box<dyn transport::Stream>, GenericPacket<u16>, Instant);
+
+/// The reconnections' count: attempts since a connection lasted the
+/// backoff's cap (the delay grows with it), and failed attempts in a row.
+#[derive(Default)]
+struct Backoff {
+    streak: u32,
+    failures: u32,
 }
 
 /// What the driver left when it ended.
@@ -107,88 +124,130 @@ impl Supervisor {
     /// run(mut self, ..)`, whose future would hold the supervisor twice
     /// (the argument and its `mut` binding).
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn run(mut self, mut next: Next, first: First) -> impl Future<Output = ()> + Send {
+    pub(crate) fn run(
+        mut self,
+        mut next: Next,
+        mut first: Option<First>,
+    ) -> impl Future<Output = ()> + Send {
         async move {
-            let mut first = Some(first);
-            let (mut streak, mut failures) = (0u32, 0u32);
-            loop {
+            let mut backoff = Backoff::default();
+            // Each value this future keeps across a wait is a field of
+            // its own, and one kept across waits of several kinds takes
+            // room while the driver runs: what decides after an attempt
+            // is a function, and the one wait for the end is after the loop.
+            let (last, reason) = loop {
                 let started = Instant::now();
-                let reason;
-                (next, reason) = match self.connection(next, &mut first).await {
-                    Attempt::Ran(next, reason) => {
-                        failures = 0;
-                        if let Some(reconnect) = self.options.settings.reconnect {
-                            streak = reconnect.after(streak, started.elapsed());
-                        }
-                        (next, reason.map(Arc::new))
-                    }
-                    Attempt::Failed(next, e) => {
-                        if let Some(first) = first.take() {
-                            let _ = first.send(Err(e));
-                            return self.end(next.1, None).await;
-                        }
-                        tracing::debug!(error = %e, attempt = failures, "reconnection failed");
-                        failures = failures.saturating_add(1);
-                        (next, Some(Arc::new(e)))
-                    }
+                let attempt = 'attempt: {
+                    // Not a `match` around the connection's wait: this
+                    // future would keep its scrutinee meanwhile.
+                    let opened = match self.open().await {
+                        Ok(opened) => opened,
+                        Err(e) => break 'attempt Attempt::Failed(next, e),
+                    };
+                    let (reply, answer) = oneshot::channel();
+                    let running = pin!(self.start(next, opened, reply));
+                    self.connection(running, answer, &mut first).await
                 };
-                let handover = &next.1;
-                let Some(reconnect) = self.options.settings.reconnect else {
-                    return self.end(next.1, reason).await;
-                };
-                if handover.ended || self.stop.asked() || !reconnect.allows(failures) {
-                    return self.end(next.1, reason).await;
-                }
-                let delay = reconnect.jittered(streak);
-                streak = streak.saturating_add(1);
-                tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
-                self.state.set(ClientState::Reconnecting {
-                    attempt: failures,
-                    delay,
-                    reason: reason.clone(),
-                });
+                let (left, reason, delay) =
+                    match self.after(attempt, started, &mut first, &mut backoff) {
+                        Ok(again) => again,
+                        Err(end) => break end,
+                    };
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = self.stop.notify.notified() => {}
                 }
-                let handover = &next.1;
+                let handover = &left.1;
                 let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
                 if self.stop.asked() || gone {
-                    return self.end(next.1, reason).await;
+                    break (left, reason);
                 }
-            }
+                next = left;
+            };
+            self.end(last.1, reason).await
         }
     }
 
-    /// One network connection: TCP (TLS, WebSocket), CONNECT and CONNACK
-    /// within the connect timeout, then its driver until it ends. The
-    /// first CONNACK's acceptance goes to `first`.
-    async fn connection(&mut self, next: Next, first: &mut Option<First>) -> Attempt {
+    /// What follows an attempt: `Ok` with the delay before the next one
+    /// (the state says so), or `Err` when the client ends: the first
+    /// attempt failed (its error goes to `first`), the connection was
+    /// closed by the application, reconnection is off or gave up.
+    #[allow(clippy::type_complexity)]
+    fn after(
+        &mut self,
+        attempt: Attempt,
+        started: Instant,
+        first: &mut Option<First>,
+        backoff: &mut Backoff,
+    ) -> Result<(Next, Option<Arc<Error>>, Duration), (Next, Option<Arc<Error>>)> {
+        let (next, reason) = match attempt {
+            Attempt::Ran(next, reason) => {
+                backoff.failures = 0;
+                if let Some(reconnect) = self.options.settings.reconnect {
+                    backoff.streak = reconnect.after(backoff.streak, started.elapsed());
+                }
+                (next, reason.map(Arc::new))
+            }
+            Attempt::Failed(next, e) => {
+                if let Some(first) = first.take() {
+                    let _ = first.send(Err(e));
+                    return Err((next, None));
+                }
+                let failures = backoff.failures;
+                tracing::debug!(error = %e, attempt = failures, "reconnection failed");
+                backoff.failures = failures.saturating_add(1);
+                (next, Some(Arc::new(e)))
+            }
+        };
+        let Some(reconnect) = self.options.settings.reconnect else {
+            return Err((next, reason));
+        };
+        if next.1.ended || self.stop.asked() || !reconnect.allows(backoff.failures) {
+            return Err((next, reason));
+        }
+        let delay = reconnect.jittered(backoff.streak);
+        backoff.streak = backoff.streak.saturating_add(1);
+        let attempt = backoff.failures;
+        tracing::info!(attempt, ?delay, reason = ?reason, "reconnecting");
+        self.state.set(ClientState::Reconnecting {
+            attempt,
+            delay,
+            reason: reason.clone(),
+        });
+        Ok((next, reason, delay))
+    }
+
+    /// Opens a network connection: the CONNECT, and TCP (TLS, WebSocket)
+    /// within the connect timeout, which ends at the returned deadline.
+    async fn open(&self) -> Result<Opened, Error> {
         let deadline = Instant::now() + self.options.settings.connect_timeout;
+        let connect = self
+            .options
+            .connect_packet(self.connected_once, &self.client_id)?;
         // Boxed: the transports' connect futures are large and live only
         // while connecting.
         let opening = Box::pin(transport::open(&self.options));
-        let stream = match tokio::time::timeout_at(deadline, opening).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Attempt::Failed(next, e),
-            Err(_) => return Attempt::Failed(next, timed_out()),
-        };
-        let connect = match self
-            .options
-            .connect_packet(self.connected_once, &self.client_id)
-        {
-            Ok(connect) => connect,
-            Err(e) => return Attempt::Failed(next, e),
-        };
-        // A fresh one: a stale permit of the last driver's would abort this one.
-        let abort = Arc::new(Notify::new());
-        let (reply, mut answer) = oneshot::channel();
+        match tokio::time::timeout_at(deadline, opening).await {
+            Ok(stream) => Ok((stream?, connect, deadline)),
+            Err(_) => Err(connect_timed_out()),
+        }
+    }
+
+    /// The driver of an opened network connection, in its span: it has
+    /// sent the CONNECT, and drops the connection if the CONNACK does not
+    /// come by `deadline`; `reply` gets the CONNACK. Not run yet.
+    fn start(
+        &self,
+        next: Next,
+        (stream, connect, deadline): Opened,
+        reply: crate::driver::Reply<GenericPacket<u16>>,
+    ) -> impl Future<Output = Box<Finished<role::Client, u16>>> {
         let span = tracing::info_span!("mqtt_client", client_id = %self.client_id);
         let driver = span.in_scope(|| {
-            let (conn, mut handover) = *next;
-            handover.abort = abort.clone();
+            let (conn, handover) = *next;
             let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
             driver.start_connect(connect, reply);
+            driver.connack_by(deadline);
             let subscriptions = &self.options.settings.subscriptions;
             if !self.connected_once && !subscriptions.is_empty() {
                 // Right after the CONNECT, before the CONNACK (§3.1.4).
@@ -196,33 +255,59 @@ impl Supervisor {
             }
             driver
         });
-        let mut running = pin!(driver.run().instrument(span));
-        let connack = tokio::select! {
-            finished = &mut running => Err(Some(finished)),
-            answer = tokio::time::timeout_at(deadline, &mut answer) => match answer {
-                Ok(Ok(Ok(connack))) => Ok(connack),
-                Ok(Ok(Err(e))) => return self.failed(running, abort, e).await,
-                Ok(Err(_)) => Err(None),
-                Err(_) => return self.failed(running, abort, timed_out()).await,
-            },
-        };
-        let connack = match connack {
-            Ok(connack) => connack,
-            Err(finished) => {
-                let error = match answer.try_recv() {
-                    Ok(Err(e)) => e,
-                    _ => Error::Closed,
+        driver.run().instrument(span)
+    }
+
+    /// Runs the driver of a network connection until it ends; at its
+    /// CONNACK, the client is connected (the first one's acceptance goes
+    /// to `first`). A poll of the driver and of the CONNACK's receiver,
+    /// rather than a `select!` or an `async fn`: the CONNACK's deadline is
+    /// the driver's, and this future holds little beside them.
+    fn connection<'a>(
+        &'a mut self,
+        mut running: Pin<&'a mut impl Future<Output = Box<Finished<role::Client, u16>>>>,
+        answer: Answer,
+        first: &'a mut Option<First>,
+    ) -> impl Future<Output = Attempt> + 'a {
+        let mut answer = Some(answer);
+        // The CONNACK's acceptance, or the error before it.
+        let mut established = Err(Error::Closed);
+        std::future::poll_fn(move |cx| {
+            let finished = running.as_mut().poll(cx);
+            if let Some(rx) = &mut answer {
+                // Once the driver ended, its answer was sent.
+                let answered = match finished.is_ready() {
+                    true => Poll::Ready(rx.try_recv().map_err(|_| ())),
+                    false => Pin::new(rx).poll(cx).map_err(|_| ()),
                 };
-                let finished = match finished {
-                    Some(finished) => finished,
-                    None => running.await,
-                };
-                return failed(finished, error);
+                if let Poll::Ready(answered) = answered {
+                    answer = None;
+                    established = match answered {
+                        Ok(Ok(connack)) => {
+                            self.connected(&connack, first);
+                            Ok(())
+                        }
+                        Ok(Err(e)) => Err(e),
+                        Err(()) => Err(Error::Closed),
+                    };
+                }
             }
-        };
-        let (session_present, assigned) = connack_facts(&connack);
-        // Not kept for the connection's life: it holds its frame's buffer.
-        drop(connack);
+            let mut finished = std::task::ready!(finished);
+            Poll::Ready(
+                match std::mem::replace(&mut established, Err(Error::Closed)) {
+                    Ok(()) => {
+                        let reason = finished.reason.take();
+                        Attempt::Ran(left_by(finished), reason)
+                    }
+                    Err(e) => failed(finished, e),
+                },
+            )
+        })
+    }
+
+    /// The CONNACK accepted the connection: the client is connected.
+    fn connected(&mut self, connack: &GenericPacket<u16>, first: &mut Option<First>) {
+        let (session_present, assigned) = connack_facts(connack);
         if let Some(assigned) = assigned {
             self.client_id = assigned;
         }
@@ -231,21 +316,6 @@ impl Supervisor {
         if let Some(first) = first.take() {
             let _ = first.send(Ok(()));
         }
-        let mut finished = running.await;
-        let reason = finished.reason.take();
-        Attempt::Ran(left_by(finished), reason)
-    }
-
-    /// The attempt failed with `error` before the CONNACK: the driver is
-    /// aborted and gives the connection and the handover back.
-    async fn failed(
-        &self,
-        running: Pin<&mut impl Future<Output = Box<Finished<role::Client, u16>>>>,
-        abort: Arc<Notify>,
-        error: Error,
-    ) -> Attempt {
-        abort.notify_one();
-        failed(running.await, error)
     }
 
     /// The client ends: callers still waiting learn it, the messages
@@ -285,13 +355,6 @@ fn made_up_client_id() -> String {
     format!("mqtt-tokio-{bits:016x}")
 }
 
-fn timed_out() -> Error {
-    Error::Io(std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        "no connection and CONNACK within the connect timeout",
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,7 +387,7 @@ mod tests {
         let supervisor = Supervisor::new(options, state, Arc::default());
         let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
         let conn = Connection::with_options(ProtocolVersion::V5_0, Default::default());
-        let run = supervisor.run(Box::new((conn, handover)), oneshot::channel().0);
+        let run = supervisor.run(Box::new((conn, handover)), Some(oneshot::channel().0));
         let size = std::mem::size_of_val(&run);
         assert!(size <= 3584, "{size}");
     }

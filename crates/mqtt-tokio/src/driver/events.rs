@@ -145,7 +145,10 @@ where
                     let _ = reply.send(Ok(*connack));
                 }
                 None => {
+                    // Whoever waits for the CONNACK takes the error as
+                    // the end of the connection: so it is.
                     let _ = reply.send(Err(Error::Closed));
+                    self.abort_now();
                 }
             }
         }

@@ -174,10 +174,12 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     pub(crate) refused: u64,
     timers: crate::timers::Timers,
     /// The sleep of the close deadline, or before that of the CONNECT
-    /// deadline (created on first use).
+    /// (CONNACK) deadline: created on first use, freed while no deadline
+    /// runs.
     close_sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// Server: when the network connection is dropped if no CONNECT arrived
-    /// (`Config::connect_timeout`).
+    /// When the network connection is dropped if no CONNECT arrived
+    /// (Server, `Config::connect_timeout`), or no CONNACK (a high-level
+    /// client, its `connect_timeout`).
     connect_deadline: Option<Instant>,
     cmd_rx: queue::Receiver<Command<P>>,
     incoming_tx: queue::Sender<GenericPacket<P>>,
@@ -208,6 +210,14 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// driver hands its channels over when the network connection ends
     /// without a close.
     tracker: Option<Box<Tracker<P>>>,
+}
+
+/// A client's connection attempt took longer than its connect timeout.
+pub(crate) fn connect_timed_out() -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "no connection and CONNACK within the connect timeout",
+    ))
 }
 
 fn is_connack<P: PacketId>(packet: &GenericPacket<P>) -> bool {
@@ -351,7 +361,8 @@ where
     }
 
     /// Sends the CONNECT of a Client; `reply` gets the CONNACK once the
-    /// connection is established.
+    /// connection is established, or the error that ended it before (the
+    /// driver then ends too).
     pub(crate) fn start_connect(
         &mut self,
         connect: GenericPacket<P>,
@@ -364,6 +375,17 @@ where
                 self.start_close();
             }
         }
+    }
+
+    /// Client: drops the network connection with a [`connect_timed_out`]
+    /// error if the CONNACK has not come by `deadline`.
+    pub(crate) fn connack_by(&mut self, deadline: Instant) {
+        self.connect_deadline = Some(deadline);
+    }
+
+    /// Waiting for the peer's CONNECT (Server) or CONNACK (Client).
+    fn awaiting_connect(&self) -> bool {
+        self.connect_reply.is_some() || self.conn.state() == ConnectionState::Disconnected
     }
 
     fn now(&mut self) {
@@ -425,8 +447,12 @@ where
                 && self.out.len() < self.config.write_high_water;
             let connect_by = self
                 .connect_deadline
-                .filter(|_| open && self.conn.state() == ConnectionState::Disconnected);
+                .filter(|_| open && self.awaiting_connect());
             let wake_at = self.closing.or(self.draining).or(connect_by);
+            if wake_at.is_none() && self.close_sleep.is_some() {
+                // The CONNECT (CONNACK) came: no timer held meanwhile.
+                self.close_sleep = None;
+            }
             let close_at = wake_at.unwrap_or_else(Instant::now);
             let close_sleep = &mut self.close_sleep;
             tokio::select! {
@@ -469,6 +495,10 @@ where
                     if open && self.draining.is_some() {
                         tracing::debug!("queued messages not sent before the close");
                         self.start_close();
+                    } else if open && self.connect_reply.is_some() {
+                        tracing::debug!("no CONNACK in time");
+                        self.reason = Some(connect_timed_out());
+                        self.abort_now();
                     } else if open {
                         tracing::debug!("no CONNECT in time");
                         self.reason = Some(Error::Io(std::io::ErrorKind::TimedOut.into()));
@@ -566,6 +596,9 @@ where
             let e = match (code, &reason) {
                 (Some(code), _) if code != 0 => Error::Refused(code),
                 (_, Some(Error::Connection(e))) => Error::Connection(e.clone()),
+                (_, Some(Error::Io(e))) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    connect_timed_out()
+                }
                 _ => Error::Closed,
             };
             let _ = reply.send(Err(e));
