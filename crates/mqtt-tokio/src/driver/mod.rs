@@ -23,7 +23,7 @@ use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTi
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf, WriteHalf};
 
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::queue::{self, Fifo};
@@ -110,7 +110,6 @@ pub(crate) struct Handover<P: PacketId> {
     pub(crate) incoming_tx: queue::Sender<GenericPacket<P>>,
     pub(crate) pending: Fifo<GenericPacket<P>>,
     pub(crate) tracker: Box<Tracker<P>>,
-    pub(crate) abort: Arc<Notify>,
     /// The application closed the client, or dropped every handle and the
     /// receiver: no reconnection.
     pub(crate) ended: bool,
@@ -134,7 +133,6 @@ impl<P: PacketId> Handover<P> {
             incoming_tx,
             pending: Fifo::default(),
             tracker: Box::new(Tracker::new(resubscribe)),
-            abort: Arc::new(Notify::new()),
             ended: false,
         };
         (handover, tx, rx)
@@ -183,9 +181,6 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     connect_deadline: Option<Instant>,
     cmd_rx: queue::Receiver<Command<P>>,
     incoming_tx: queue::Sender<GenericPacket<P>>,
-    /// Signalled by [`Endpoint::abort`](crate::Endpoint::abort), which must
-    /// not wait behind the commands.
-    abort: Arc<Notify>,
     /// The application dropped its `Incoming`: received packets are dropped.
     discard_incoming: bool,
     cmds_closed: bool,
@@ -296,7 +291,6 @@ where
         config: Arc<Config>,
         cmd_rx: queue::Receiver<Command<P>>,
         incoming_tx: queue::Sender<GenericPacket<P>>,
-        abort: Arc<Notify>,
     ) -> Self {
         let (read, write) = tokio::io::split(stream);
         let connect_deadline = match (R::KIND, config.connect_timeout) {
@@ -322,7 +316,6 @@ where
             connect_deadline,
             cmd_rx,
             incoming_tx,
-            abort,
             discard_incoming: false,
             cmds_closed: false,
             connect_reply: None,
@@ -347,14 +340,7 @@ where
         config: Arc<Config>,
         handover: Handover<P>,
     ) -> Self {
-        let mut driver = Self::new(
-            conn,
-            stream,
-            config,
-            handover.cmd_rx,
-            handover.incoming_tx,
-            handover.abort,
-        );
+        let mut driver = Self::new(conn, stream, config, handover.cmd_rx, handover.incoming_tx);
         driver.pending = handover.pending;
         driver.tracker = Some(handover.tracker);
         driver
@@ -423,7 +409,6 @@ where
 
     /// The loop, until the transport is closed.
     async fn drive(&mut self) {
-        let abort = self.abort.clone();
         loop {
             if let Some(deadline) = self.closing {
                 let flushed = self.out.is_empty() && !self.unflushed;
@@ -505,7 +490,8 @@ where
                         self.abort_now();
                     }
                 }
-                () = abort.notified(), if !self.eof => self.abort_now(),
+                // Endpoint::abort, which must not wait behind the commands.
+                () = self.cmd_rx.aborted(), if !self.eof => self.abort_now(),
             }
             if self.closing.is_none() {
                 if self.draining.is_some() {
@@ -620,7 +606,6 @@ where
                     incoming_tx: self.incoming_tx,
                     pending: self.pending,
                     tracker,
-                    abort: self.abort,
                     ended: closed_by_user || gone,
                 }),
             });
