@@ -464,3 +464,32 @@ async fn reconnections_without_connack_time_out() {
     };
     assert_eq!(reason.io_kind(), std::io::ErrorKind::TimedOut, "{reason:?}");
 }
+
+/// `disconnect` during the backoff between attempts ends the client at
+/// once, without waiting for the delay or trying again.
+#[tokio::test]
+async fn disconnect_ends_the_backoff() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let broker = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        read_some(&mut first).await;
+        first.write_all(&CONNACK).await.unwrap();
+        drop(first);
+        // No other connection is accepted in time.
+        tokio::time::timeout(Duration::from_millis(500), listener.accept())
+            .await
+            .is_ok()
+    });
+    let reconnect = Reconnect::new(Duration::from_secs(60), Duration::from_secs(60));
+    let options = options(addr, "backoff", ProtocolVersion::V3_1_1).reconnect(reconnect);
+    let (client, mut messages) = connect(options).await;
+    wait_state(&client, "backoff", |s| {
+        matches!(s, ClientState::Reconnecting { .. })
+    })
+    .await;
+    t("disconnect", client.disconnect()).await.unwrap();
+    assert!(matches!(client.state(), ClientState::Closed { .. }));
+    assert!(t("end", messages.recv()).await.is_none());
+    assert!(!t("broker", broker).await.unwrap(), "no attempt after");
+}

@@ -5,14 +5,13 @@
 
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::{role, GenericConnection};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -67,24 +66,6 @@ fn failed(finished: Box<Finished<role::Client, u16>>, error: Error) -> Attempt {
     Attempt::Failed(left_by(finished), error)
 }
 
-/// [`Client::disconnect`](crate::Client::disconnect) asked the client to end.
-#[derive(Default)]
-pub(crate) struct Stop {
-    asked: AtomicBool,
-    notify: Notify,
-}
-
-impl Stop {
-    pub(crate) fn ask(&self) {
-        self.asked.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    fn asked(&self) -> bool {
-        self.asked.load(Ordering::SeqCst)
-    }
-}
-
 /// The client's side of the connections: options, identity, state.
 pub(crate) struct Supervisor {
     pub(crate) options: ClientOptions,
@@ -92,13 +73,12 @@ pub(crate) struct Supervisor {
     /// on v3.1.1 when empty, or the one the server assigned).
     pub(crate) client_id: String,
     pub(crate) state: Arc<StateCell>,
-    pub(crate) stop: Arc<Stop>,
     /// Whether a connection was established: later CONNECTs resume.
     connected_once: bool,
 }
 
 impl Supervisor {
-    pub(crate) fn new(options: ClientOptions, state: Arc<StateCell>, stop: Arc<Stop>) -> Self {
+    pub(crate) fn new(options: ClientOptions, state: Arc<StateCell>) -> Self {
         let client_id = match (options.configured_client_id(), options.protocol_version()) {
             ("", mqtt_codec::ProtocolVersion::V3_1_1) => made_up_client_id(),
             (id, _) => id.to_owned(),
@@ -107,7 +87,6 @@ impl Supervisor {
             options,
             client_id,
             state,
-            stop,
             connected_once: false,
         }
     }
@@ -155,11 +134,11 @@ impl Supervisor {
                     };
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
-                    () = self.stop.notify.notified() => {}
+                    () = self.state.stopped() => {}
                 }
                 let handover = &left.1;
                 let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
-                if self.stop.asked() || gone {
+                if self.state.stop_asked() || gone {
                     break (left, reason);
                 }
                 next = left;
@@ -202,7 +181,7 @@ impl Supervisor {
         let Some(reconnect) = self.options.settings.reconnect else {
             return Err((next, reason));
         };
-        if next.1.ended || self.stop.asked() || !reconnect.allows(backoff.failures) {
+        if next.1.ended || self.state.stop_asked() || !reconnect.allows(backoff.failures) {
             return Err((next, reason));
         }
         let delay = reconnect.jittered(backoff.streak);
@@ -362,7 +341,7 @@ mod tests {
 
     fn client_id(options: ClientOptions) -> String {
         let state = StateCell::new();
-        Supervisor::new(options, state, Arc::default()).client_id
+        Supervisor::new(options, state).client_id
     }
 
     #[test]
@@ -384,7 +363,7 @@ mod tests {
     fn an_idle_client_is_one_small_task() {
         let state = StateCell::new();
         let options = ClientOptions::new("mqtt://h").unwrap();
-        let supervisor = Supervisor::new(options, state, Arc::default());
+        let supervisor = Supervisor::new(options, state);
         let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
         let conn = Connection::with_options(ProtocolVersion::V5_0, Default::default());
         let run = supervisor.run(Box::new((conn, handover)), Some(oneshot::channel().0));
