@@ -41,7 +41,8 @@ pub struct ClientOptions {
     pub(crate) tls: Option<std::sync::Arc<crate::tls::rustls::ClientConfig>>,
     /// What every client's connections share.
     pub(crate) settings: ClientSettings,
-    /// Shared with each connection's driver (kept once per client).
+    /// Shared with each connection's driver (kept once per client; the
+    /// default one, by every client that keeps it).
     pub(crate) config: std::sync::Arc<Config>,
 }
 
@@ -85,7 +86,7 @@ impl ClientOptions {
             #[cfg(feature = "tls")]
             tls: None,
             settings: ClientSettings::default(),
-            config: Default::default(),
+            config: Config::shared_default(),
         }
     }
 
@@ -165,6 +166,21 @@ fn bad(e: impl std::fmt::Display) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clients with the default `Config` share one; a `Config` given is
+    /// the client's own.
+    #[test]
+    fn the_default_config_is_shared() {
+        let a = ClientOptions::new("mqtt://a").unwrap();
+        let b = ClientOptions::with_address("b", 1883);
+        assert!(std::sync::Arc::ptr_eq(&a.config, &b.config));
+        let c = b.config(Config {
+            incoming_capacity: 3,
+            ..Config::default()
+        });
+        assert!(!std::sync::Arc::ptr_eq(&a.config, &c.config));
+        assert_eq!(c.config.incoming_capacity, 3);
+    }
 
     #[test]
     fn urls() {
