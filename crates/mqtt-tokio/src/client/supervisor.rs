@@ -300,7 +300,9 @@ impl Supervisor {
     /// The client ends: callers still waiting learn it, the messages
     /// received but not yet taken are delivered, the state says why.
     async fn end(&self, mut handover: Handover<u16>, reason: Option<Arc<Error>>) {
-        crate::driver::tracker::send_all(handover.tracker.close());
+        if let Some(tracker) = handover.tracker.made() {
+            crate::driver::tracker::send_all(tracker.close());
+        }
         // Commands still queued are dropped with their reply channels:
         // their callers get `Error::Closed`.
         drop(handover.cmd_rx);

@@ -34,7 +34,7 @@ mod events;
 mod out;
 pub(crate) mod tracker;
 
-use tracker::{Delivered, Granted, Tracker};
+use tracker::{Delivered, Granted, LazyTracker};
 
 /// Commands taken at once before the driver writes.
 const COMMAND_BATCH: usize = 64;
@@ -109,7 +109,7 @@ pub(crate) struct Handover<P: PacketId> {
     pub(crate) cmd_rx: queue::Receiver<Command<P>>,
     pub(crate) incoming_tx: queue::Sender<GenericPacket<P>>,
     pub(crate) pending: Fifo<GenericPacket<P>>,
-    pub(crate) tracker: Box<Tracker<P>>,
+    pub(crate) tracker: LazyTracker<P>,
     /// The application closed the client, or dropped every handle and the
     /// receiver: no reconnection.
     pub(crate) ended: bool,
@@ -132,7 +132,7 @@ impl<P: PacketId> Handover<P> {
             cmd_rx,
             incoming_tx,
             pending: Fifo::default(),
-            tracker: Box::new(Tracker::new(resubscribe)),
+            tracker: LazyTracker::new(resubscribe),
             ended: false,
         };
         (handover, tx, rx)
@@ -204,7 +204,7 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// A high-level client's waiting calls and subscriptions; with it, the
     /// driver hands its channels over when the network connection ends
     /// without a close.
-    tracker: Option<Box<Tracker<P>>>,
+    tracker: Option<LazyTracker<P>>,
 }
 
 /// A client's connection attempt took longer than its connect timeout.
@@ -594,8 +594,10 @@ where
             let _ = reply.send(Ok(()));
         }
         if let Some(mut tracker) = self.tracker.take() {
-            let conn = &mut self.conn;
-            tracker::send_all(tracker.connection_ended(|id| drop(conn.release_packet_id(id))));
+            if let Some(made) = tracker.made() {
+                let conn = &mut self.conn;
+                tracker::send_all(made.connection_ended(|id| drop(conn.release_packet_id(id))));
+            }
             let gone = self.cmds_closed && self.discard_incoming;
             return Box::new(Finished {
                 connection: self.conn,
