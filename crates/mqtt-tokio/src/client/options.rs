@@ -112,13 +112,13 @@ impl ClientOptions {
         self
     }
 
-    /// The CONNECT of an attempt (see [`ClientSettings::connect_packet`]).
-    pub(crate) fn connect_packet(
-        &self,
-        resume: bool,
-        client_id: &str,
-    ) -> Result<GenericPacket<u16>, Error> {
-        self.settings.connect_packet(resume, client_id).map_err(bad)
+    /// The CONNECT of an attempt (see [`ClientSettings::connect_packet`]),
+    /// with the Client Identifier of the settings.
+    pub(crate) fn connect_packet(&self, resume: bool) -> Result<GenericPacket<u16>, Error> {
+        let settings = &self.settings;
+        settings
+            .connect_packet(resume, &settings.client_id)
+            .map_err(bad)
     }
 
     /// The MQTT version.
@@ -126,8 +126,9 @@ impl ClientOptions {
         self.settings.version
     }
 
-    /// The Client Identifier as configured.
-    pub(crate) fn configured_client_id(&self) -> &str {
+    /// The Client Identifier: as configured, until a client replaces it
+    /// with the one to resume with.
+    pub(crate) fn client_identifier(&self) -> &str {
         &self.settings.client_id
     }
 }

@@ -68,24 +68,23 @@ fn failed(finished: Box<Finished<role::Client, u16>>, error: Error) -> Attempt {
 
 /// The client's side of the connections: options, identity, state.
 pub(crate) struct Supervisor {
+    /// Their Client Identifier is the one to resume with: the configured
+    /// one, made up on v3.1.1 when empty, or the one the server assigned.
     pub(crate) options: ClientOptions,
-    /// The Client Identifier to resume with (the configured one, made up
-    /// on v3.1.1 when empty, or the one the server assigned).
-    pub(crate) client_id: String,
     pub(crate) state: Arc<StateCell>,
     /// Whether a connection was established: later CONNECTs resume.
     connected_once: bool,
 }
 
 impl Supervisor {
-    pub(crate) fn new(options: ClientOptions, state: Arc<StateCell>) -> Self {
-        let client_id = match (options.configured_client_id(), options.protocol_version()) {
-            ("", mqtt_codec::ProtocolVersion::V3_1_1) => made_up_client_id(),
-            (id, _) => id.to_owned(),
-        };
+    pub(crate) fn new(mut options: ClientOptions, state: Arc<StateCell>) -> Self {
+        if let ("", mqtt_codec::ProtocolVersion::V3_1_1) =
+            (options.client_identifier(), options.protocol_version())
+        {
+            options.settings.client_id = made_up_client_id();
+        }
         Supervisor {
             options,
-            client_id,
             state,
             connected_once: false,
         }
@@ -200,9 +199,7 @@ impl Supervisor {
     /// within the connect timeout, which ends at the returned deadline.
     async fn open(&self) -> Result<Opened, Error> {
         let deadline = Instant::now() + self.options.settings.connect_timeout;
-        let connect = self
-            .options
-            .connect_packet(self.connected_once, &self.client_id)?;
+        let connect = self.options.connect_packet(self.connected_once)?;
         // Boxed: the transports' connect futures are large and live only
         // while connecting.
         let opening = Box::pin(transport::open(&self.options));
@@ -221,7 +218,8 @@ impl Supervisor {
         (stream, connect, deadline): Opened,
         reply: crate::driver::Reply<GenericPacket<u16>>,
     ) -> impl Future<Output = Box<Finished<role::Client, u16>>> {
-        let span = tracing::info_span!("mqtt_client", client_id = %self.client_id);
+        let span =
+            tracing::info_span!("mqtt_client", client_id = %self.options.client_identifier());
         let driver = span.in_scope(|| {
             let (conn, handover) = *next;
             let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
@@ -288,7 +286,7 @@ impl Supervisor {
     fn connected(&mut self, connack: &GenericPacket<u16>, first: &mut Option<First>) {
         let (session_present, assigned) = connack_facts(connack);
         if let Some(assigned) = assigned {
-            self.client_id = assigned;
+            self.options.settings.client_id = assigned;
         }
         self.connected_once = true;
         self.state.set(ClientState::Connected { session_present });
@@ -343,7 +341,7 @@ mod tests {
 
     fn client_id(options: ClientOptions) -> String {
         let state = StateCell::new();
-        Supervisor::new(options, state).client_id
+        Supervisor::new(options, state).options.settings.client_id
     }
 
     #[test]
