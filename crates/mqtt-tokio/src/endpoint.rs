@@ -593,3 +593,31 @@ impl<R: Role, P: PacketId> futures_core::Stream for Incoming<R, P> {
         self.get_mut().poll_recv(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use mqtt_core::role;
+
+    /// `abort` drops the network connection at once, with nothing sent:
+    /// the peer reads the end of the stream, the receiver ends, the handle
+    /// is closed.
+    #[tokio::test]
+    async fn abort_drops_the_connection_at_once() {
+        let (mut peer, stream) = tokio::io::duplex(64);
+        let conn =
+            GenericConnection::<role::Server, u16>::detect_version_with_options(Default::default());
+        let span = tracing::Span::none();
+        let (endpoint, mut incoming) =
+            Endpoint::spawn(conn, stream, Config::shared_default(), None, span);
+        endpoint.abort();
+        let limit = std::time::Duration::from_secs(5);
+        let read = tokio::time::timeout(limit, peer.read(&mut [0u8; 8])).await;
+        assert_eq!(read.expect("the end of the stream").unwrap(), 0);
+        let end = tokio::time::timeout(limit, incoming.recv()).await;
+        assert!(end.expect("the receiver ends").is_none());
+        assert!(endpoint.is_closed());
+    }
+}

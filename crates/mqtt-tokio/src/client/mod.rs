@@ -8,6 +8,8 @@ mod messages;
 mod options;
 mod state;
 mod supervisor;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 use std::sync::Arc;

@@ -137,6 +137,26 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// The stop request is a flag that stays; it wakes the wait for it.
+    #[tokio::test]
+    async fn the_stop_request_wakes_its_wait() {
+        let cell = StateCell::new();
+        assert!(!cell.stop_asked());
+        let waiting = tokio::spawn({
+            let cell = cell.clone();
+            async move { cell.stopped().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        cell.ask_stop();
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert!(cell.stop_asked());
+        cell.stopped().await;
+    }
+
     #[tokio::test]
     async fn a_watch_sees_the_latest_change() {
         let cell = StateCell::new();

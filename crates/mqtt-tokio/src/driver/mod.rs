@@ -434,7 +434,7 @@ where
                 .connect_deadline
                 .filter(|_| open && self.awaiting_connect());
             let wake_at = self.closing.or(self.draining).or(connect_by);
-            if wake_at.is_none() && self.close_sleep.is_some() {
+            if wake_at.is_none() {
                 // The CONNECT (CONNACK) came: no timer held meanwhile.
                 self.close_sleep = None;
             }
