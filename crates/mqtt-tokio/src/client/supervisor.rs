@@ -348,6 +348,8 @@ mod tests {
     fn a_v3_client_without_an_identifier_gets_one() {
         let o = ClientOptions::new("mqtt://h").unwrap();
         assert_eq!(client_id(o.clone().client_id("mine")), "mine");
+        let v3 = o.clone().version(ProtocolVersion::V3_1_1);
+        assert_eq!(client_id(v3.client_id("mine")), "mine");
         assert_eq!(client_id(o.clone()), "", "v5.0: the server assigns one");
         let made_up = client_id(o.version(ProtocolVersion::V3_1_1));
         assert!(

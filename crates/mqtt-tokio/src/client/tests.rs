@@ -81,8 +81,10 @@ fn closed(s: &ClientState) -> bool {
 }
 
 /// SUBSCRIBE, a QoS 1 PUBLISH and UNSUBSCRIBE resolve with the broker's
-/// SUBACK, PUBACK and UNSUBACK; `disconnect` sends DISCONNECT, closes the
-/// network connection and returns once the client is closed.
+/// SUBACK, PUBACK and UNSUBACK; a message the broker sends arrives; QoS 0
+/// messages leave with `publish_nowait` and `try_publish`; `disconnect`
+/// sends DISCONNECT, closes the network connection and returns once the
+/// client is closed.
 #[tokio::test]
 async fn calls_resolve_with_the_brokers_answers() {
     let (listener, addr) = listener().await;
@@ -101,7 +103,8 @@ async fn calls_resolve_with_the_brokers_answers() {
                 _ => (0, 0),
             };
             let answer = match first {
-                0x82 => vec![0x90, 0x03, msb, lsb, 0x01],
+                // The SUBACK, then a QoS 0 message on "a/x".
+                0x82 => [&[0x90, 0x03, msb, lsb, 0x01][..], b"\x30\x07\x00\x03a/xhi"].concat(),
                 0x32 => vec![0x40, 0x02, msb, lsb],
                 0xA2 => vec![0xB0, 0x02, msb, lsb],
                 _ => continue,
@@ -110,10 +113,12 @@ async fn calls_resolve_with_the_brokers_answers() {
         }
         seen
     });
-    let (client, _messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let (client, mut messages) = t("connect", Client::connect(options(addr))).await.unwrap();
     assert!(connected(&client.state()));
     let granted = t("subscribe", client.subscribe("a/+", QoS::AtLeastOnce)).await;
     assert_eq!(granted.unwrap(), QoS::AtLeastOnce);
+    let m = t("message", messages.recv()).await.expect("a message");
+    assert_eq!((m.topic_name(), m.payload()), ("a/x", &b"hi"[..]));
     let delivered = t(
         "publish",
         client.publish("a/b", QoS::AtLeastOnce, false, "x"),
@@ -123,11 +128,100 @@ async fn calls_resolve_with_the_brokers_answers() {
         matches!(delivered, Ok(Delivered::Acknowledged(_))),
         "{delivered:?}"
     );
+    let nowait = client.publish_nowait("a/c", QoS::AtMostOnce, false, "y");
+    t("publish_nowait", nowait).await.unwrap();
+    client
+        .try_publish("a/d", QoS::AtMostOnce, false, "z")
+        .unwrap();
     t("unsubscribe", client.unsubscribe("a/+")).await.unwrap();
     t("disconnect", client.disconnect()).await.unwrap();
     assert!(closed(&client.state()));
     let seen = t("broker", broker).await.unwrap();
-    assert_eq!(seen, [0x82, 0x32, 0xA2, 0xE0], "then the end of the stream");
+    let expected = [0x82, 0x32, 0x30, 0x30, 0xA2, 0xE0];
+    assert_eq!(seen, expected, "then the end of the stream");
+}
+
+/// The subscriptions of the options leave with the first CONNECT, before
+/// its CONNACK (§3.1.4), and not with the next one, whose CONNACK says
+/// the session (with them) is present. The state tells Session Present.
+#[tokio::test]
+async fn options_subscriptions_go_with_the_first_connect_only() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        let connect = packet(&mut first).await.unwrap();
+        let (subscribe, body) = packet(&mut first).await.unwrap();
+        assert_eq!((connect.0, subscribe), (0x10, 0x82), "before the CONNACK");
+        let suback = [0x90, 0x03, body[0], body[1], 0x01];
+        first.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
+        first.write_all(&suback).await.unwrap();
+        // Once the SUBACK is read, the connection is lost.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        assert_eq!(packet(&mut second).await.unwrap().0, 0x10);
+        // Session Present.
+        second.write_all(&[0x20, 0x02, 0x01, 0x00]).await.unwrap();
+        let more = tokio::time::timeout(Duration::from_millis(200), packet(&mut second));
+        (more.await.is_err(), second)
+    });
+    let options = options(addr).subscribe("pre/#", QoS::AtLeastOnce).unwrap();
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    let first = client.state();
+    assert!(
+        matches!(
+            first,
+            ClientState::Connected {
+                session_present: false
+            }
+        ),
+        "{first:?}"
+    );
+    let mut watch = client.watch_state();
+    let present = |s: &ClientState| {
+        matches!(
+            s,
+            ClientState::Connected {
+                session_present: true
+            }
+        )
+    };
+    wait_for(&mut watch, present).await;
+    let (quiet, _second) = t("broker", broker).await.unwrap();
+    assert!(quiet, "no SUBSCRIBE with the second CONNECT");
+}
+
+/// The Client Identifier of a v5.0 CONNECT's body: its length, then its
+/// bytes, after the variable header and the properties.
+fn v5_client_id(connect: &[u8]) -> &[u8] {
+    // Protocol Name (6), Level, Flags, Keep Alive: 10 bytes, then the
+    // properties' length (one byte here) and the properties.
+    let at = 11 + usize::from(connect[10]);
+    let len = usize::from(u16::from_be_bytes([connect[at], connect[at + 1]]));
+    &connect[at + 2..at + 2 + len]
+}
+
+/// A v5.0 client without an identifier resumes with the one the server
+/// assigned in its CONNACK.
+#[tokio::test]
+async fn the_assigned_client_identifier_is_resumed() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        let (_, connect) = packet(&mut first).await.unwrap();
+        assert_eq!(v5_client_id(&connect), b"");
+        // Success, Assigned Client Identifier "abc".
+        let connack = b"\x20\x09\x00\x00\x06\x12\x00\x03abc";
+        first.write_all(connack).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        let (_, connect) = packet(&mut second).await.unwrap();
+        v5_client_id(&connect).to_vec()
+    });
+    let options = options(addr).client_id("").version(ProtocolVersion::V5_0);
+    let (_client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    assert_eq!(t("broker", broker).await.unwrap(), b"abc");
 }
 
 /// No CONNACK within the connect timeout: the first attempt fails with
