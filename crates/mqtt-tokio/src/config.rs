@@ -1,6 +1,7 @@
 //! [`Config`]: the adapter's own limits (the protocol's are in
 //! [`ConnectionOptions`](mqtt_core::ConnectionOptions)).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Buffer sizes and timeouts of an endpoint's driver task. None of them is a
@@ -64,5 +65,14 @@ impl Default for Config {
             connect_timeout: Some(Duration::from_secs(10)),
             handshake_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+impl Config {
+    /// The default, in one `Arc` that every client keeping it shares (a
+    /// client holds its `Config` for its life: 112 bytes of heap each).
+    pub(crate) fn shared_default() -> Arc<Config> {
+        static DEFAULT: OnceLock<Arc<Config>> = OnceLock::new();
+        DEFAULT.get_or_init(Default::default).clone()
     }
 }

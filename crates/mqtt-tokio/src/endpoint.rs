@@ -13,7 +13,7 @@ use mqtt_codec::{GenericPacket, Message, PacketId, ProtocolVersion};
 use mqtt_core::role::Role;
 use mqtt_core::{ConnectionState, GenericConnection, Sendable};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -42,7 +42,6 @@ use crate::{Config, Error, ForwardError};
 /// [`Incoming`] are dropped.
 pub struct Endpoint<R: Role, P: PacketId = u16> {
     tx: queue::Sender<Command<P>>,
-    abort: Arc<Notify>,
     _role: PhantomData<fn() -> R>,
 }
 
@@ -50,7 +49,6 @@ impl<R: Role, P: PacketId> Clone for Endpoint<R, P> {
     fn clone(&self) -> Self {
         Endpoint {
             tx: self.tx.clone(),
-            abort: self.abort.clone(),
             _role: PhantomData,
         }
     }
@@ -176,22 +174,13 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     {
         let (tx, cmd_rx) = queue::bounded(config.command_capacity);
         let (incoming_tx, rx) = queue::bounded(config.incoming_capacity);
-        let abort = Arc::new(Notify::new());
-        let mut driver = Driver::new(
-            connection,
-            stream,
-            config,
-            cmd_rx,
-            incoming_tx,
-            abort.clone(),
-        );
+        let mut driver = Driver::new(connection, stream, config, cmd_rx, incoming_tx);
         if let Some((connect, reply)) = first {
             let _enter = span.enter();
             driver.start_connect(connect, reply);
         }
         let endpoint = Endpoint {
             tx,
-            abort,
             _role: PhantomData,
         };
         (endpoint, rx, driver)
@@ -475,7 +464,7 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// then publishes the Client's Will Message (§3.1.2.5). The session
     /// stays in the connection that [`Incoming::into_connection`] returns.
     pub fn abort(&self) {
-        self.abort.notify_one();
+        self.tx.abort();
     }
 
     /// Whether the driver has ended (the network connection is closed).
@@ -602,5 +591,33 @@ impl<R: Role, P: PacketId> futures_core::Stream for Incoming<R, P> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_recv(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+    use mqtt_core::role;
+
+    /// `abort` drops the network connection at once, with nothing sent:
+    /// the peer reads the end of the stream, the receiver ends, the handle
+    /// is closed.
+    #[tokio::test]
+    async fn abort_drops_the_connection_at_once() {
+        let (mut peer, stream) = tokio::io::duplex(64);
+        let conn =
+            GenericConnection::<role::Server, u16>::detect_version_with_options(Default::default());
+        let span = tracing::Span::none();
+        let (endpoint, mut incoming) =
+            Endpoint::spawn(conn, stream, Config::shared_default(), None, span);
+        endpoint.abort();
+        let limit = std::time::Duration::from_secs(5);
+        let read = tokio::time::timeout(limit, peer.read(&mut [0u8; 8])).await;
+        assert_eq!(read.expect("the end of the stream").unwrap(), 0);
+        let end = tokio::time::timeout(limit, incoming.recv()).await;
+        assert!(end.expect("the receiver ends").is_none());
+        assert!(endpoint.is_closed());
     }
 }

@@ -111,11 +111,15 @@ struct State<T> {
     /// while woken may leave it one too high, which costs a spurious
     /// wake-up, never a lost one).
     send_waiters: usize,
-    /// The waker of [`Sender::send_from`] (one caller at a time: the
-    /// driver), woken at the close and, if `from_wants_room`, by an item
-    /// taken.
-    from_waker: Option<Waker>,
+    /// The waker of the driver's own wait on this queue (one caller at a
+    /// time): [`Sender::send_from`] on a queue it sends into, woken at the
+    /// close and, if `from_wants_room`, by an item taken; or
+    /// [`Receiver::aborted`] on the one it receives from, woken by
+    /// [`Sender::abort`].
+    driver_waker: Option<Waker>,
     from_wants_room: bool,
+    /// [`Sender::abort`] was called: the driver drops its connection.
+    aborted: bool,
 }
 
 struct Shared<T> {
@@ -142,8 +146,9 @@ pub(crate) fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             closed: false,
             receiver: None,
             send_waiters: 0,
-            from_waker: None,
+            driver_waker: None,
             from_wants_room: false,
+            aborted: false,
         }),
         capacity: capacity.max(1),
         room: Notify::new(),
@@ -238,7 +243,7 @@ impl<T> Sender<T> {
         }
         if from.is_empty() || st.items.len() >= self.shared.capacity {
             st.from_wants_room = !from.is_empty();
-            match &mut st.from_waker {
+            match &mut st.driver_waker {
                 Some(waker) => waker.clone_from(cx.waker()),
                 none => *none = Some(cx.waker().clone()),
             }
@@ -257,6 +262,18 @@ impl<T> Sender<T> {
     /// Whether the receiver is closed or dropped.
     pub(crate) fn is_closed(&self) -> bool {
         self.shared.lock().closed
+    }
+
+    /// Asks the receiving driver to drop its connection at once, ahead of
+    /// the items queued ([`Receiver::aborted`]). It stays asked.
+    pub(crate) fn abort(&self) {
+        let mut st = self.shared.lock();
+        st.aborted = true;
+        let waker = st.driver_waker.take();
+        drop(st);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 }
 
@@ -350,7 +367,7 @@ impl<T> Receiver<T> {
         }
         if st.from_wants_room {
             st.from_wants_room = false;
-            if let Some(waker) = st.from_waker.take() {
+            if let Some(waker) = st.driver_waker.take() {
                 waker.wake();
             }
         }
@@ -359,14 +376,33 @@ impl<T> Receiver<T> {
 
     /// The next item, waiting for one; `None` once every sender is dropped
     /// (or the queue is closed) and it is empty. Cancel-safe: an item
-    /// leaves the queue only when this returns it.
-    pub(crate) async fn recv(&mut self) -> Option<T> {
-        std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    /// leaves the queue only when this returns it. By `&self`, beside
+    /// [`aborted`](Self::aborted) in the driver's `select!` (there is one
+    /// receiver: whoever holds it receives).
+    pub(crate) fn recv(&self) -> impl Future<Output = Option<T>> + '_ {
+        std::future::poll_fn(|cx| self.poll_recv(cx))
+    }
+
+    /// Resolves once [`Sender::abort`] was called. One caller at a time
+    /// (the driver): a poll, and no `Notify` of its own, for it sits in
+    /// the driver's `select!` of every connection. Cancel-safe.
+    pub(crate) fn aborted(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| {
+            let mut st = self.shared.lock();
+            if st.aborted {
+                return Poll::Ready(());
+            }
+            match &mut st.driver_waker {
+                Some(waker) => waker.clone_from(cx.waker()),
+                none => *none = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
     }
 
     /// [`recv`](Self::recv) as a poll: `Pending` leaves the task's waker,
     /// woken by the next item or the last sender's drop.
-    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+    pub(crate) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut st = self.shared.lock();
         if let Some(x) = self.pop(&mut st) {
             return Poll::Ready(Some(x));
@@ -398,7 +434,7 @@ impl<T> Receiver<T> {
         let mut st = self.shared.lock();
         if !st.closed {
             st.closed = true;
-            let from = st.from_waker.take();
+            let from = st.driver_waker.take();
             drop(st);
             self.shared.room.notify_waiters();
             if let Some(waker) = from {
@@ -470,7 +506,7 @@ mod tests {
 
     #[tokio::test]
     async fn ends_when_every_sender_is_dropped() {
-        let (tx, mut rx) = bounded(4);
+        let (tx, rx) = bounded(4);
         let tx2 = tx.clone();
         tx.send(1).await.unwrap();
         drop(tx);
@@ -509,6 +545,28 @@ mod tests {
         fn wake(self: Arc<Self>) {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
+    }
+
+    /// `aborted` waits for `abort` alone: items sent do not wake it, the
+    /// abort does, ahead of the queued items, and it stays asked.
+    #[test]
+    fn aborted_is_woken_by_abort_not_by_items() {
+        let (tx, mut rx) = bounded(4);
+        let wakes: Arc<Wakes> = Arc::default();
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        let count = || wakes.0.load(std::sync::atomic::Ordering::SeqCst);
+        {
+            let mut aborted = pin!(rx.aborted());
+            assert!(aborted.as_mut().poll(&mut cx).is_pending());
+            tx.try_send(1).unwrap();
+            assert_eq!(count(), 0, "an item does not wake the wait");
+            tx.clone().abort();
+            assert_eq!(count(), 1, "the abort does");
+            assert!(aborted.as_mut().poll(&mut cx).is_ready());
+        }
+        assert!(pin!(rx.aborted()).poll(&mut cx).is_ready(), "still asked");
+        assert_eq!(rx.try_recv(), Some(1), "the items stay");
     }
 
     /// `send_from` waiting for room is woken by the first item taken;
@@ -578,7 +636,7 @@ mod tests {
 
     #[tokio::test]
     async fn recv_is_cancel_safe() {
-        let (tx, mut rx) = bounded(8);
+        let (tx, rx) = bounded(8);
         for i in 0..10u32 {
             {
                 // Waiting, woken by the send, then dropped before it ran
@@ -647,7 +705,7 @@ mod tests {
     async fn wakes_under_contention() {
         const SENDERS: u64 = 8;
         const EACH: u64 = 5_000;
-        let (tx, mut rx) = bounded::<(u64, u64)>(4);
+        let (tx, rx) = bounded::<(u64, u64)>(4);
         let mut tasks = Vec::new();
         for s in 0..SENDERS {
             let tx = tx.clone();

@@ -398,3 +398,98 @@ async fn a_refusing_connack_is_reported() {
     .await;
     assert!(matches!(result, Err(Error::Refused(5))), "{result:?}");
 }
+
+/// A broker that accepts the TCP connection and never answers the
+/// CONNECT: the first attempt ends at the connect timeout, with
+/// `TimedOut`, and is not retried.
+#[tokio::test]
+async fn no_connack_within_the_connect_timeout_is_timed_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        // Reads until the client drops the connection.
+        let mut buf = [0u8; 256];
+        while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+        listener.accept().await.is_ok()
+    });
+    let options =
+        options(addr, "silent", ProtocolVersion::V5_0).connect_timeout(Duration::from_millis(150));
+    let result = t("connect", Client::connect(options)).await;
+    match result {
+        Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}"),
+        other => panic!("{other:?}"),
+    }
+    let again = tokio::time::timeout(Duration::from_millis(300), broker).await;
+    assert!(again.is_err(), "a first attempt is not retried: {again:?}");
+}
+
+/// The connect timeout bounds the CONNACK of every attempt: a broker that
+/// accepts the first connection, drops it, and then answers no CONNECT
+/// ends the client's reconnections with `TimedOut`. The established
+/// connection outlived that timeout.
+#[tokio::test]
+async fn reconnections_without_connack_time_out() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (lasted, mut outlived) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        read_some(&mut first).await;
+        first.write_all(&CONNACK).await.unwrap();
+        // Three connect timeouts later the connection is still open.
+        let mut buf = [0u8; 16];
+        let read = tokio::time::timeout(Duration::from_millis(300), first.read(&mut buf));
+        let _ = lasted.send(read.await.is_err());
+        drop(first);
+        let mut silent = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            silent.push(stream);
+        }
+    });
+    let reconnect =
+        Reconnect::new(Duration::from_millis(10), Duration::from_millis(20)).max_attempts(2);
+    let options = options(addr, "late", ProtocolVersion::V3_1_1)
+        .reconnect(reconnect)
+        .connect_timeout(Duration::from_millis(100));
+    let (client, mut messages) = connect(options).await;
+    assert!(t("end", messages.recv()).await.is_none());
+    assert_eq!(outlived.try_recv(), Ok(true), "connected past the timeout");
+    let state = client.state();
+    let ClientState::Closed {
+        reason: Some(reason),
+    } = &state
+    else {
+        panic!("closed with a reason: {state:?}");
+    };
+    assert_eq!(reason.io_kind(), std::io::ErrorKind::TimedOut, "{reason:?}");
+}
+
+/// `disconnect` during the backoff between attempts ends the client at
+/// once, without waiting for the delay or trying again.
+#[tokio::test]
+async fn disconnect_ends_the_backoff() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let broker = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        read_some(&mut first).await;
+        first.write_all(&CONNACK).await.unwrap();
+        drop(first);
+        // No other connection is accepted in time.
+        tokio::time::timeout(Duration::from_millis(500), listener.accept())
+            .await
+            .is_ok()
+    });
+    let reconnect = Reconnect::new(Duration::from_secs(60), Duration::from_secs(60));
+    let options = options(addr, "backoff", ProtocolVersion::V3_1_1).reconnect(reconnect);
+    let (client, mut messages) = connect(options).await;
+    wait_state(&client, "backoff", |s| {
+        matches!(s, ClientState::Reconnecting { .. })
+    })
+    .await;
+    t("disconnect", client.disconnect()).await.unwrap();
+    assert!(matches!(client.state(), ClientState::Closed { .. }));
+    assert!(t("end", messages.recv()).await.is_none());
+    assert!(!t("broker", broker).await.unwrap(), "no attempt after");
+}

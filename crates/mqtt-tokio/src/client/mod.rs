@@ -8,6 +8,8 @@ mod messages;
 mod options;
 mod state;
 mod supervisor;
+#[cfg(test)]
+mod tests;
 mod transport;
 
 use std::sync::Arc;
@@ -27,7 +29,7 @@ pub use state::{ClientState, StateWatch};
 use crate::driver::{Command, Handover, Reply};
 use crate::queue::{self, TrySendError};
 use crate::Error;
-use supervisor::{Stop, Supervisor};
+use supervisor::Supervisor;
 
 /// A high-level MQTT client over TCP, v5.0 or v3.1.1: a cloneable handle,
 /// usable from many tasks. Publishing and subscribing resolve with the
@@ -67,7 +69,6 @@ use supervisor::{Stop, Supervisor};
 pub struct Client {
     tx: queue::Sender<Command<u16>>,
     state: Arc<state::StateCell>,
-    stop: Arc<Stop>,
 }
 
 impl std::fmt::Debug for Client {
@@ -97,12 +98,11 @@ impl Client {
             options.settings.connection.clone(),
         );
         let state = state::StateCell::new();
-        let stop = Arc::new(Stop::default());
-        let supervisor = Supervisor::new(options, state.clone(), stop.clone());
+        let supervisor = Supervisor::new(options, state.clone());
         let (first, connected) = oneshot::channel();
-        tokio::spawn(supervisor.run(Box::new((conn, handover)), first));
+        tokio::spawn(supervisor.run(Box::new((conn, handover)), Some(first)));
         connected.await.unwrap_or(Err(Error::Closed))?;
-        let client = Client { tx, state, stop };
+        let client = Client { tx, state };
         Ok((client, Messages { rx }))
     }
 
@@ -256,7 +256,7 @@ impl Client {
     /// [`Messages::recv`] returns `None` once the received messages are
     /// taken. Returns when the network connection is closed.
     pub async fn disconnect(&self) -> Result<(), Error> {
-        self.stop.ask();
+        self.state.ask_stop();
         let (reply, answer) = oneshot::channel();
         if self.tx.send(Command::Close(reply)).await.is_ok() {
             // Dropped unanswered when the client was between connections.

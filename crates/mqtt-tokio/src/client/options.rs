@@ -41,7 +41,8 @@ pub struct ClientOptions {
     pub(crate) tls: Option<std::sync::Arc<crate::tls::rustls::ClientConfig>>,
     /// What every client's connections share.
     pub(crate) settings: ClientSettings,
-    /// Shared with each connection's driver (kept once per client).
+    /// Shared with each connection's driver (kept once per client; the
+    /// default one, by every client that keeps it).
     pub(crate) config: std::sync::Arc<Config>,
 }
 
@@ -85,7 +86,7 @@ impl ClientOptions {
             #[cfg(feature = "tls")]
             tls: None,
             settings: ClientSettings::default(),
-            config: Default::default(),
+            config: Config::shared_default(),
         }
     }
 
@@ -111,13 +112,13 @@ impl ClientOptions {
         self
     }
 
-    /// The CONNECT of an attempt (see [`ClientSettings::connect_packet`]).
-    pub(crate) fn connect_packet(
-        &self,
-        resume: bool,
-        client_id: &str,
-    ) -> Result<GenericPacket<u16>, Error> {
-        self.settings.connect_packet(resume, client_id).map_err(bad)
+    /// The CONNECT of an attempt (see [`ClientSettings::connect_packet`]),
+    /// with the Client Identifier of the settings.
+    pub(crate) fn connect_packet(&self, resume: bool) -> Result<GenericPacket<u16>, Error> {
+        let settings = &self.settings;
+        settings
+            .connect_packet(resume, &settings.client_id)
+            .map_err(bad)
     }
 
     /// The MQTT version.
@@ -125,8 +126,9 @@ impl ClientOptions {
         self.settings.version
     }
 
-    /// The Client Identifier as configured.
-    pub(crate) fn configured_client_id(&self) -> &str {
+    /// The Client Identifier: as configured, until a client replaces it
+    /// with the one to resume with.
+    pub(crate) fn client_identifier(&self) -> &str {
         &self.settings.client_id
     }
 }
@@ -165,6 +167,21 @@ fn bad(e: impl std::fmt::Display) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clients with the default `Config` share one; a `Config` given is
+    /// the client's own.
+    #[test]
+    fn the_default_config_is_shared() {
+        let a = ClientOptions::new("mqtt://a").unwrap();
+        let b = ClientOptions::with_address("b", 1883);
+        assert!(std::sync::Arc::ptr_eq(&a.config, &b.config));
+        let c = b.config(Config {
+            incoming_capacity: 3,
+            ..Config::default()
+        });
+        assert!(!std::sync::Arc::ptr_eq(&a.config, &c.config));
+        assert_eq!(c.config.incoming_capacity, 3);
+    }
 
     #[test]
     fn urls() {

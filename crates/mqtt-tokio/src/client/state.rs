@@ -3,6 +3,7 @@
 //! `tokio::sync::watch` (whose shared part is 376 bytes per client), with
 //! the blocking client's shape.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
@@ -13,10 +14,13 @@ use crate::Error;
 /// [`Client::state`](crate::Client::state) reports it.
 pub type ClientState = mqtt_core::ClientState<Error>;
 
-/// The state and a count of its changes.
+/// The state and a count of its changes; and whether
+/// [`Client::disconnect`](crate::Client::disconnect) asked the client to
+/// end (the supervisor's to read, in the same allocation).
 pub(crate) struct StateCell {
     inner: Mutex<(u64, ClientState)>,
     changed: Notify,
+    stop: AtomicBool,
 }
 
 impl StateCell {
@@ -24,7 +28,31 @@ impl StateCell {
         Arc::new(StateCell {
             inner: Mutex::new((0, ClientState::Closed { reason: None })),
             changed: Notify::new(),
+            stop: AtomicBool::new(false),
         })
+    }
+
+    /// Asks the client to end: no more reconnections. Wakes the watches
+    /// too (they find no new state, and wait on).
+    pub(crate) fn ask_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    pub(crate) fn stop_asked(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once [`ask_stop`](Self::ask_stop) was called.
+    pub(crate) async fn stopped(&self) {
+        loop {
+            // Created before the check: it sees every notify_waiters after.
+            let changed = self.changed.notified();
+            if self.stop_asked() {
+                return;
+            }
+            changed.await;
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, (u64, ClientState)> {
@@ -108,6 +136,26 @@ impl StateWatch {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    /// The stop request is a flag that stays; it wakes the wait for it.
+    #[tokio::test]
+    async fn the_stop_request_wakes_its_wait() {
+        let cell = StateCell::new();
+        assert!(!cell.stop_asked());
+        let waiting = tokio::spawn({
+            let cell = cell.clone();
+            async move { cell.stopped().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        cell.ask_stop();
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("woken")
+            .unwrap();
+        assert!(cell.stop_asked());
+        cell.stopped().await;
+    }
 
     #[tokio::test]
     async fn a_watch_sees_the_latest_change() {

@@ -5,18 +5,19 @@
 
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::{role, GenericConnection};
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::state::StateCell;
 use super::{transport, ClientOptions, ClientState};
-use crate::driver::{Driver, Finished, Handover};
+use crate::driver::{connect_timed_out, Driver, Finished, Handover};
 use crate::Error;
 
 type Connection = GenericConnection<role::Client, u16>;
@@ -39,6 +40,21 @@ enum Attempt {
     Failed(Next, Error),
 }
 
+/// Where a driver's CONNACK (or the error before it) goes.
+type Answer = oneshot::Receiver<Result<GenericPacket<u16>, Error>>;
+
+/// A network connection opened: the transport, the CONNECT to send on
+/// it, and the deadline of its CONNACK.
+type Opened = (Box<dyn transport::Stream>, GenericPacket<u16>, Instant);
+
+/// The reconnections' count: attempts since a connection lasted the
+/// backoff's cap (the delay grows with it), and failed attempts in a row.
+#[derive(Default)]
+struct Backoff {
+    streak: u32,
+    failures: u32,
+}
+
 /// What the driver left when it ended.
 fn left_by(finished: Box<Finished<role::Client, u16>>) -> Next {
     let handover = finished.handover.expect("a client's driver hands over");
@@ -50,47 +66,26 @@ fn failed(finished: Box<Finished<role::Client, u16>>, error: Error) -> Attempt {
     Attempt::Failed(left_by(finished), error)
 }
 
-/// [`Client::disconnect`](crate::Client::disconnect) asked the client to end.
-#[derive(Default)]
-pub(crate) struct Stop {
-    asked: AtomicBool,
-    notify: Notify,
-}
-
-impl Stop {
-    pub(crate) fn ask(&self) {
-        self.asked.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    fn asked(&self) -> bool {
-        self.asked.load(Ordering::SeqCst)
-    }
-}
-
 /// The client's side of the connections: options, identity, state.
 pub(crate) struct Supervisor {
+    /// Their Client Identifier is the one to resume with: the configured
+    /// one, made up on v3.1.1 when empty, or the one the server assigned.
     pub(crate) options: ClientOptions,
-    /// The Client Identifier to resume with (the configured one, made up
-    /// on v3.1.1 when empty, or the one the server assigned).
-    pub(crate) client_id: String,
     pub(crate) state: Arc<StateCell>,
-    pub(crate) stop: Arc<Stop>,
     /// Whether a connection was established: later CONNECTs resume.
     connected_once: bool,
 }
 
 impl Supervisor {
-    pub(crate) fn new(options: ClientOptions, state: Arc<StateCell>, stop: Arc<Stop>) -> Self {
-        let client_id = match (options.configured_client_id(), options.protocol_version()) {
-            ("", mqtt_codec::ProtocolVersion::V3_1_1) => made_up_client_id(),
-            (id, _) => id.to_owned(),
-        };
+    pub(crate) fn new(mut options: ClientOptions, state: Arc<StateCell>) -> Self {
+        if let ("", mqtt_codec::ProtocolVersion::V3_1_1) =
+            (options.client_identifier(), options.protocol_version())
+        {
+            options.settings.client_id = made_up_client_id();
+        }
         Supervisor {
             options,
-            client_id,
             state,
-            stop,
             connected_once: false,
         }
     }
@@ -107,88 +102,129 @@ impl Supervisor {
     /// run(mut self, ..)`, whose future would hold the supervisor twice
     /// (the argument and its `mut` binding).
     #[allow(clippy::manual_async_fn)]
-    pub(crate) fn run(mut self, mut next: Next, first: First) -> impl Future<Output = ()> + Send {
+    pub(crate) fn run(
+        mut self,
+        mut next: Next,
+        mut first: Option<First>,
+    ) -> impl Future<Output = ()> + Send {
         async move {
-            let mut first = Some(first);
-            let (mut streak, mut failures) = (0u32, 0u32);
-            loop {
+            let mut backoff = Backoff::default();
+            // Each value this future keeps across a wait is a field of
+            // its own, and one kept across waits of several kinds takes
+            // room while the driver runs: what decides after an attempt
+            // is a function, and the one wait for the end is after the loop.
+            let (last, reason) = loop {
                 let started = Instant::now();
-                let reason;
-                (next, reason) = match self.connection(next, &mut first).await {
-                    Attempt::Ran(next, reason) => {
-                        failures = 0;
-                        if let Some(reconnect) = self.options.settings.reconnect {
-                            streak = reconnect.after(streak, started.elapsed());
-                        }
-                        (next, reason.map(Arc::new))
-                    }
-                    Attempt::Failed(next, e) => {
-                        if let Some(first) = first.take() {
-                            let _ = first.send(Err(e));
-                            return self.end(next.1, None).await;
-                        }
-                        tracing::debug!(error = %e, attempt = failures, "reconnection failed");
-                        failures = failures.saturating_add(1);
-                        (next, Some(Arc::new(e)))
-                    }
+                let attempt = 'attempt: {
+                    // Not a `match` around the connection's wait: this
+                    // future would keep its scrutinee meanwhile.
+                    let opened = match self.open().await {
+                        Ok(opened) => opened,
+                        Err(e) => break 'attempt Attempt::Failed(next, e),
+                    };
+                    let (reply, answer) = oneshot::channel();
+                    let running = pin!(self.start(next, opened, reply));
+                    self.connection(running, answer, &mut first).await
                 };
-                let handover = &next.1;
-                let Some(reconnect) = self.options.settings.reconnect else {
-                    return self.end(next.1, reason).await;
-                };
-                if handover.ended || self.stop.asked() || !reconnect.allows(failures) {
-                    return self.end(next.1, reason).await;
-                }
-                let delay = reconnect.jittered(streak);
-                streak = streak.saturating_add(1);
-                tracing::info!(attempt = failures, ?delay, reason = ?reason, "reconnecting");
-                self.state.set(ClientState::Reconnecting {
-                    attempt: failures,
-                    delay,
-                    reason: reason.clone(),
-                });
+                let (left, reason, delay) =
+                    match self.after(attempt, started, &mut first, &mut backoff) {
+                        Ok(again) => again,
+                        Err(end) => break end,
+                    };
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
-                    () = self.stop.notify.notified() => {}
+                    () = self.state.stopped() => {}
                 }
-                let handover = &next.1;
+                let handover = &left.1;
                 let gone = handover.cmd_rx.senders_gone() && handover.incoming_tx.is_closed();
-                if self.stop.asked() || gone {
-                    return self.end(next.1, reason).await;
+                if self.state.stop_asked() || gone {
+                    break (left, reason);
                 }
-            }
+                next = left;
+            };
+            self.end(last.1, reason).await
         }
     }
 
-    /// One network connection: TCP (TLS, WebSocket), CONNECT and CONNACK
-    /// within the connect timeout, then its driver until it ends. The
-    /// first CONNACK's acceptance goes to `first`.
-    async fn connection(&mut self, next: Next, first: &mut Option<First>) -> Attempt {
+    /// What follows an attempt: `Ok` with the delay before the next one
+    /// (the state says so), or `Err` when the client ends: the first
+    /// attempt failed (its error goes to `first`), the connection was
+    /// closed by the application, reconnection is off or gave up.
+    #[allow(clippy::type_complexity)]
+    fn after(
+        &mut self,
+        attempt: Attempt,
+        started: Instant,
+        first: &mut Option<First>,
+        backoff: &mut Backoff,
+    ) -> Result<(Next, Option<Arc<Error>>, Duration), (Next, Option<Arc<Error>>)> {
+        let (next, reason) = match attempt {
+            Attempt::Ran(next, reason) => {
+                backoff.failures = 0;
+                if let Some(reconnect) = self.options.settings.reconnect {
+                    backoff.streak = reconnect.after(backoff.streak, started.elapsed());
+                }
+                (next, reason.map(Arc::new))
+            }
+            Attempt::Failed(next, e) => {
+                if let Some(first) = first.take() {
+                    let _ = first.send(Err(e));
+                    return Err((next, None));
+                }
+                let failures = backoff.failures;
+                tracing::debug!(error = %e, attempt = failures, "reconnection failed");
+                backoff.failures = failures.saturating_add(1);
+                (next, Some(Arc::new(e)))
+            }
+        };
+        let Some(reconnect) = self.options.settings.reconnect else {
+            return Err((next, reason));
+        };
+        if next.1.ended || self.state.stop_asked() || !reconnect.allows(backoff.failures) {
+            return Err((next, reason));
+        }
+        let delay = reconnect.jittered(backoff.streak);
+        backoff.streak = backoff.streak.saturating_add(1);
+        let attempt = backoff.failures;
+        tracing::info!(attempt, ?delay, reason = ?reason, "reconnecting");
+        self.state.set(ClientState::Reconnecting {
+            attempt,
+            delay,
+            reason: reason.clone(),
+        });
+        Ok((next, reason, delay))
+    }
+
+    /// Opens a network connection: the CONNECT, and TCP (TLS, WebSocket)
+    /// within the connect timeout, which ends at the returned deadline.
+    async fn open(&self) -> Result<Opened, Error> {
         let deadline = Instant::now() + self.options.settings.connect_timeout;
+        let connect = self.options.connect_packet(self.connected_once)?;
         // Boxed: the transports' connect futures are large and live only
         // while connecting.
         let opening = Box::pin(transport::open(&self.options));
-        let stream = match tokio::time::timeout_at(deadline, opening).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(e)) => return Attempt::Failed(next, e),
-            Err(_) => return Attempt::Failed(next, timed_out()),
-        };
-        let connect = match self
-            .options
-            .connect_packet(self.connected_once, &self.client_id)
-        {
-            Ok(connect) => connect,
-            Err(e) => return Attempt::Failed(next, e),
-        };
-        // A fresh one: a stale permit of the last driver's would abort this one.
-        let abort = Arc::new(Notify::new());
-        let (reply, mut answer) = oneshot::channel();
-        let span = tracing::info_span!("mqtt_client", client_id = %self.client_id);
+        match tokio::time::timeout_at(deadline, opening).await {
+            Ok(stream) => Ok((stream?, connect, deadline)),
+            Err(_) => Err(connect_timed_out()),
+        }
+    }
+
+    /// The driver of an opened network connection, in its span: it has
+    /// sent the CONNECT, and drops the connection if the CONNACK does not
+    /// come by `deadline`; `reply` gets the CONNACK. Not run yet.
+    fn start(
+        &self,
+        next: Next,
+        (stream, connect, deadline): Opened,
+        reply: crate::driver::Reply<GenericPacket<u16>>,
+    ) -> impl Future<Output = Box<Finished<role::Client, u16>>> {
+        let span =
+            tracing::info_span!("mqtt_client", client_id = %self.options.client_identifier());
         let driver = span.in_scope(|| {
-            let (conn, mut handover) = *next;
-            handover.abort = abort.clone();
+            let (conn, handover) = *next;
             let mut driver = Driver::resume(conn, stream, self.options.config.clone(), handover);
             driver.start_connect(connect, reply);
+            driver.connack_by(deadline);
             let subscriptions = &self.options.settings.subscriptions;
             if !self.connected_once && !subscriptions.is_empty() {
                 // Right after the CONNECT, before the CONNACK (§3.1.4).
@@ -196,62 +232,75 @@ impl Supervisor {
             }
             driver
         });
-        let mut running = pin!(driver.run().instrument(span));
-        let connack = tokio::select! {
-            finished = &mut running => Err(Some(finished)),
-            answer = tokio::time::timeout_at(deadline, &mut answer) => match answer {
-                Ok(Ok(Ok(connack))) => Ok(connack),
-                Ok(Ok(Err(e))) => return self.failed(running, abort, e).await,
-                Ok(Err(_)) => Err(None),
-                Err(_) => return self.failed(running, abort, timed_out()).await,
-            },
-        };
-        let connack = match connack {
-            Ok(connack) => connack,
-            Err(finished) => {
-                let error = match answer.try_recv() {
-                    Ok(Err(e)) => e,
-                    _ => Error::Closed,
+        driver.run().instrument(span)
+    }
+
+    /// Runs the driver of a network connection until it ends; at its
+    /// CONNACK, the client is connected (the first one's acceptance goes
+    /// to `first`). A poll of the driver and of the CONNACK's receiver,
+    /// rather than a `select!` or an `async fn`: the CONNACK's deadline is
+    /// the driver's, and this future holds little beside them.
+    fn connection<'a>(
+        &'a mut self,
+        mut running: Pin<&'a mut impl Future<Output = Box<Finished<role::Client, u16>>>>,
+        answer: Answer,
+        first: &'a mut Option<First>,
+    ) -> impl Future<Output = Attempt> + 'a {
+        let mut answer = Some(answer);
+        // The CONNACK's acceptance, or the error before it.
+        let mut established = Err(Error::Closed);
+        std::future::poll_fn(move |cx| {
+            let finished = running.as_mut().poll(cx);
+            if let Some(rx) = &mut answer {
+                // Once the driver ended, its answer was sent.
+                let answered = match finished.is_ready() {
+                    true => Poll::Ready(rx.try_recv().map_err(|_| ())),
+                    false => Pin::new(rx).poll(cx).map_err(|_| ()),
                 };
-                let finished = match finished {
-                    Some(finished) => finished,
-                    None => running.await,
-                };
-                return failed(finished, error);
+                if let Poll::Ready(answered) = answered {
+                    answer = None;
+                    established = match answered {
+                        Ok(Ok(connack)) => {
+                            self.connected(&connack, first);
+                            Ok(())
+                        }
+                        Ok(Err(e)) => Err(e),
+                        Err(()) => Err(Error::Closed),
+                    };
+                }
             }
-        };
-        let (session_present, assigned) = connack_facts(&connack);
-        // Not kept for the connection's life: it holds its frame's buffer.
-        drop(connack);
+            let mut finished = std::task::ready!(finished);
+            Poll::Ready(
+                match std::mem::replace(&mut established, Err(Error::Closed)) {
+                    Ok(()) => {
+                        let reason = finished.reason.take();
+                        Attempt::Ran(left_by(finished), reason)
+                    }
+                    Err(e) => failed(finished, e),
+                },
+            )
+        })
+    }
+
+    /// The CONNACK accepted the connection: the client is connected.
+    fn connected(&mut self, connack: &GenericPacket<u16>, first: &mut Option<First>) {
+        let (session_present, assigned) = connack_facts(connack);
         if let Some(assigned) = assigned {
-            self.client_id = assigned;
+            self.options.settings.client_id = assigned;
         }
         self.connected_once = true;
         self.state.set(ClientState::Connected { session_present });
         if let Some(first) = first.take() {
             let _ = first.send(Ok(()));
         }
-        let mut finished = running.await;
-        let reason = finished.reason.take();
-        Attempt::Ran(left_by(finished), reason)
-    }
-
-    /// The attempt failed with `error` before the CONNACK: the driver is
-    /// aborted and gives the connection and the handover back.
-    async fn failed(
-        &self,
-        running: Pin<&mut impl Future<Output = Box<Finished<role::Client, u16>>>>,
-        abort: Arc<Notify>,
-        error: Error,
-    ) -> Attempt {
-        abort.notify_one();
-        failed(running.await, error)
     }
 
     /// The client ends: callers still waiting learn it, the messages
     /// received but not yet taken are delivered, the state says why.
     async fn end(&self, mut handover: Handover<u16>, reason: Option<Arc<Error>>) {
-        crate::driver::tracker::send_all(handover.tracker.close());
+        if let Some(tracker) = handover.tracker.made() {
+            crate::driver::tracker::send_all(tracker.close());
+        }
         // Commands still queued are dropped with their reply channels:
         // their callers get `Error::Closed`.
         drop(handover.cmd_rx);
@@ -285,13 +334,6 @@ fn made_up_client_id() -> String {
     format!("mqtt-tokio-{bits:016x}")
 }
 
-fn timed_out() -> Error {
-    Error::Io(std::io::Error::new(
-        std::io::ErrorKind::TimedOut,
-        "no connection and CONNACK within the connect timeout",
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,13 +341,15 @@ mod tests {
 
     fn client_id(options: ClientOptions) -> String {
         let state = StateCell::new();
-        Supervisor::new(options, state, Arc::default()).client_id
+        Supervisor::new(options, state).options.settings.client_id
     }
 
     #[test]
     fn a_v3_client_without_an_identifier_gets_one() {
         let o = ClientOptions::new("mqtt://h").unwrap();
         assert_eq!(client_id(o.clone().client_id("mine")), "mine");
+        let v3 = o.clone().version(ProtocolVersion::V3_1_1);
+        assert_eq!(client_id(v3.client_id("mine")), "mine");
         assert_eq!(client_id(o.clone()), "", "v5.0: the server assigns one");
         let made_up = client_id(o.version(ProtocolVersion::V3_1_1));
         assert!(
@@ -314,18 +358,54 @@ mod tests {
         );
     }
 
+    /// What one idle client costs, type by type (issue 14: ≤ 4 KiB per
+    /// idle connected client): printed, and bounded so that a change that
+    /// grows them fails here. `cargo test -p mqtt-tokio --lib sizes --
+    /// --nocapture` prints the table (the layout of futures is the same in
+    /// the debug and the release build). The RSS per idle client is
+    /// measured by the adapters bench (`ADAPTERS_ROWS=RSS`).
+    ///
     /// An idle client is one task, allocated at its future's size: the
     /// driver's state and the supervisor's, not a reconnection's (the
-    /// transports' connect futures are boxed while they live).
+    /// transports' connect futures are boxed while they live). Tokio's
+    /// task cell is the future and ~104 bytes, aligned to 128 on x86_64:
+    /// up to 1,944 bytes of future it is 2,048 bytes, one byte more costs
+    /// 128.
     #[test]
-    fn an_idle_client_is_one_small_task() {
+    fn idle_client_sizes() {
+        use std::mem::{size_of, size_of_val};
+        type ClientDriver = Driver<role::Client, u16, Box<dyn transport::Stream>>;
         let state = StateCell::new();
         let options = ClientOptions::new("mqtt://h").unwrap();
-        let supervisor = Supervisor::new(options, state, Arc::default());
+        let supervisor = Supervisor::new(options, state);
         let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
         let conn = Connection::with_options(ProtocolVersion::V5_0, Default::default());
-        let run = supervisor.run(Box::new((conn, handover)), oneshot::channel().0);
-        let size = std::mem::size_of_val(&run);
-        assert!(size <= 3584, "{size}");
+        let run = supervisor.run(Box::new((conn, handover)), Some(oneshot::channel().0));
+        let rows = [
+            (
+                "client task future (supervisor + driver)",
+                size_of_val(&run),
+            ),
+            (
+                "Driver<Client, u16, Box<dyn Stream>>",
+                size_of::<ClientDriver>(),
+            ),
+            ("GenericConnection<Client, u16>", size_of::<Connection>()),
+            ("Supervisor", size_of::<Supervisor>()),
+            ("ClientOptions", size_of::<ClientOptions>()),
+            ("Handover<u16>", size_of::<Handover<u16>>()),
+            ("StateCell (heap, shared)", size_of::<StateCell>()),
+            ("Client (handle)", size_of::<crate::Client>()),
+        ];
+        for (what, bytes) in rows {
+            println!("{what:<42} {bytes:>6} bytes");
+        }
+        let task = size_of_val(&run);
+        assert!(task <= 1_944, "task {task}: tokio's cell grows to 2,176");
+        assert!(size_of::<ClientDriver>() <= 1_216);
+        assert!(size_of::<Supervisor>() <= 432);
+        assert!(size_of::<Handover<u16>>() <= 96);
+        assert!(size_of::<StateCell>() <= 88);
+        assert!(size_of::<crate::Client>() <= 16);
     }
 }

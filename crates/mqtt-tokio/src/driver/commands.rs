@@ -99,7 +99,7 @@ where
     /// QoS 0 or a refusal, else with its PUBACK, PUBCOMP or failing PUBREC.
     fn publish_tracked(&mut self, message: Message, reply: Reply<Delivered>) {
         match (self.publish_now(message), &mut self.tracker) {
-            (Ok(Some(id)), Some(tracker)) => tracker.wait_publish(id, reply),
+            (Ok(Some(id)), Some(tracker)) => tracker.get().wait_publish(id, reply),
             (Ok(_), _) => {
                 let _ = reply.send(Ok(Delivered::Sent));
             }
@@ -120,7 +120,7 @@ where
         let sent =
             self.send_request(|version, id| tracker::subscribe_packet(version, id, &subscriptions));
         match (sent, &mut self.tracker) {
-            (Ok(id), Some(tracker)) => tracker.wait_subscribe(id, subscriptions, reply),
+            (Ok(id), Some(tracker)) => tracker.get().wait_subscribe(id, subscriptions, reply),
             (Ok(_), None) => {}
             (Err(e), _) => {
                 tracing::debug!(error = %e, "SUBSCRIBE refused");
@@ -137,7 +137,7 @@ where
         let sent =
             self.send_request(|version, id| tracker::unsubscribe_packet(version, id, &filters));
         match (sent, &mut self.tracker) {
-            (Ok(id), Some(tracker)) => tracker.wait_unsubscribe(id, filters, reply),
+            (Ok(id), Some(tracker)) => tracker.get().wait_unsubscribe(id, filters, reply),
             (Ok(_), None) => {}
             (Err(e), _) => {
                 let _ = reply.send(Err(e));

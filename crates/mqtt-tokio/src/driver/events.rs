@@ -7,7 +7,8 @@ use mqtt_core::{ConnectionError, ConnectionState, GenericEvent};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
-use super::{is_connack, tracker, Driver};
+use super::tracker::{self, LazyTracker};
+use super::{is_connack, Driver};
 use crate::queue::TrySendError;
 use crate::Error;
 
@@ -66,7 +67,9 @@ where
                             if !self.discard_incoming {
                                 self.receive(packet);
                             }
-                        } else if let Some(answer) = tracker.on_packet(&packet) {
+                        } else if let Some(answer) =
+                            tracker.made().and_then(|t| t.on_packet(&packet))
+                        {
                             tracker::send(answer);
                         }
                     } else if !self.discard_incoming {
@@ -74,7 +77,8 @@ where
                     }
                 }
                 GenericEvent::NotifyPacketIdReleased(id) => {
-                    if let Some(answer) = self.tracker.as_mut().and_then(|t| t.on_released(id)) {
+                    let tracker = self.tracker.as_mut().and_then(LazyTracker::made);
+                    if let Some(answer) = tracker.and_then(|t| t.on_released(id)) {
                         tracker::send(answer);
                     }
                 }
@@ -133,11 +137,9 @@ where
             let session_present = self.conn.session_present();
             tracing::info!(version = ?self.conn.version(), session_present, "connected");
             // A new session has none of the client's subscriptions.
-            let again = self
-                .tracker
-                .as_deref()
-                .map(|t| t.resubscriptions(session_present));
-            if let Some(Some(subscriptions)) = again {
+            let tracker = self.tracker.as_mut().and_then(LazyTracker::made);
+            let again = tracker.and_then(|t| t.resubscriptions(session_present));
+            if let Some(subscriptions) = again {
                 self.subscribe(subscriptions, None);
             }
             match self.connack.take() {
@@ -145,7 +147,10 @@ where
                     let _ = reply.send(Ok(*connack));
                 }
                 None => {
+                    // Whoever waits for the CONNACK takes the error as
+                    // the end of the connection: so it is.
                     let _ = reply.send(Err(Error::Closed));
+                    self.abort_now();
                 }
             }
         }

@@ -22,7 +22,7 @@ use mqtt_core::{ConnectionError, ConnectionState, GenericConnection, MonotonicTi
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::queue::{self, Fifo};
@@ -35,7 +35,7 @@ mod read;
 pub(crate) mod tracker;
 
 use read::read_some;
-use tracker::{Delivered, Granted, Tracker};
+use tracker::{Delivered, Granted, LazyTracker};
 
 /// Commands taken at once before the driver writes.
 const COMMAND_BATCH: usize = 64;
@@ -107,8 +107,7 @@ pub(crate) struct Handover<P: PacketId> {
     pub(crate) cmd_rx: queue::Receiver<Command<P>>,
     pub(crate) incoming_tx: queue::Sender<GenericPacket<P>>,
     pub(crate) pending: Fifo<GenericPacket<P>>,
-    pub(crate) tracker: Box<Tracker<P>>,
-    pub(crate) abort: Arc<Notify>,
+    pub(crate) tracker: LazyTracker<P>,
     /// The application closed the client, or dropped every handle and the
     /// receiver: no reconnection.
     pub(crate) ended: bool,
@@ -131,8 +130,7 @@ impl<P: PacketId> Handover<P> {
             cmd_rx,
             incoming_tx,
             pending: Fifo::default(),
-            tracker: Box::new(Tracker::new(resubscribe)),
-            abort: Arc::new(Notify::new()),
+            tracker: LazyTracker::new(resubscribe),
             ended: false,
         };
         (handover, tx, rx)
@@ -172,16 +170,15 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     pub(crate) refused: u64,
     timers: crate::timers::Timers,
     /// The sleep of the close deadline, or before that of the CONNECT
-    /// deadline (created on first use).
+    /// (CONNACK) deadline: created on first use, freed while no deadline
+    /// runs.
     close_sleep: Option<Pin<Box<tokio::time::Sleep>>>,
-    /// Server: when the network connection is dropped if no CONNECT arrived
-    /// (`Config::connect_timeout`).
+    /// When the network connection is dropped if no CONNECT arrived
+    /// (Server, `Config::connect_timeout`), or no CONNACK (a high-level
+    /// client, its `connect_timeout`).
     connect_deadline: Option<Instant>,
     cmd_rx: queue::Receiver<Command<P>>,
     incoming_tx: queue::Sender<GenericPacket<P>>,
-    /// Signalled by [`Endpoint::abort`](crate::Endpoint::abort), which must
-    /// not wait behind the commands.
-    abort: Arc<Notify>,
     /// The application dropped its `Incoming`: received packets are dropped.
     discard_incoming: bool,
     cmds_closed: bool,
@@ -205,7 +202,15 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// A high-level client's waiting calls and subscriptions; with it, the
     /// driver hands its channels over when the network connection ends
     /// without a close.
-    tracker: Option<Box<Tracker<P>>>,
+    tracker: Option<LazyTracker<P>>,
+}
+
+/// A client's connection attempt took longer than its connect timeout.
+pub(crate) fn connect_timed_out() -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        "no connection and CONNACK within the connect timeout",
+    ))
 }
 
 fn is_connack<P: PacketId>(packet: &GenericPacket<P>) -> bool {
@@ -253,7 +258,6 @@ where
         config: Arc<Config>,
         cmd_rx: queue::Receiver<Command<P>>,
         incoming_tx: queue::Sender<GenericPacket<P>>,
-        abort: Arc<Notify>,
     ) -> Self {
         let (read, write) = tokio::io::split(stream);
         let connect_deadline = match (R::KIND, config.connect_timeout) {
@@ -279,7 +283,6 @@ where
             connect_deadline,
             cmd_rx,
             incoming_tx,
-            abort,
             discard_incoming: false,
             cmds_closed: false,
             connect_reply: None,
@@ -304,21 +307,15 @@ where
         config: Arc<Config>,
         handover: Handover<P>,
     ) -> Self {
-        let mut driver = Self::new(
-            conn,
-            stream,
-            config,
-            handover.cmd_rx,
-            handover.incoming_tx,
-            handover.abort,
-        );
+        let mut driver = Self::new(conn, stream, config, handover.cmd_rx, handover.incoming_tx);
         driver.pending = handover.pending;
         driver.tracker = Some(handover.tracker);
         driver
     }
 
     /// Sends the CONNECT of a Client; `reply` gets the CONNACK once the
-    /// connection is established.
+    /// connection is established, or the error that ended it before (the
+    /// driver then ends too).
     pub(crate) fn start_connect(
         &mut self,
         connect: GenericPacket<P>,
@@ -331,6 +328,17 @@ where
                 self.start_close();
             }
         }
+    }
+
+    /// Client: drops the network connection with a [`connect_timed_out`]
+    /// error if the CONNACK has not come by `deadline`.
+    pub(crate) fn connack_by(&mut self, deadline: Instant) {
+        self.connect_deadline = Some(deadline);
+    }
+
+    /// Waiting for the peer's CONNECT (Server) or CONNACK (Client).
+    fn awaiting_connect(&self) -> bool {
+        self.connect_reply.is_some() || self.conn.state() == ConnectionState::Disconnected
     }
 
     fn now(&mut self) {
@@ -368,7 +376,6 @@ where
 
     /// The loop, until the transport is closed.
     async fn drive(&mut self) {
-        let abort = self.abort.clone();
         loop {
             if let Some(deadline) = self.closing {
                 let flushed = self.out.is_empty() && !self.unflushed;
@@ -392,8 +399,12 @@ where
                 && self.out.len() < self.config.write_high_water;
             let connect_by = self
                 .connect_deadline
-                .filter(|_| open && self.conn.state() == ConnectionState::Disconnected);
+                .filter(|_| open && self.awaiting_connect());
             let wake_at = self.closing.or(self.draining).or(connect_by);
+            if wake_at.is_none() {
+                // The CONNECT (CONNACK) came: no timer held meanwhile.
+                self.close_sleep = None;
+            }
             let close_at = wake_at.unwrap_or_else(Instant::now);
             let close_sleep = &mut self.close_sleep;
             tokio::select! {
@@ -436,13 +447,18 @@ where
                     if open && self.draining.is_some() {
                         tracing::debug!("queued messages not sent before the close");
                         self.start_close();
+                    } else if open && self.connect_reply.is_some() {
+                        tracing::debug!("no CONNACK in time");
+                        self.reason = Some(connect_timed_out());
+                        self.abort_now();
                     } else if open {
                         tracing::debug!("no CONNECT in time");
                         self.reason = Some(Error::Io(std::io::ErrorKind::TimedOut.into()));
                         self.abort_now();
                     }
                 }
-                () = abort.notified(), if !self.eof => self.abort_now(),
+                // Endpoint::abort, which must not wait behind the commands.
+                () = self.cmd_rx.aborted(), if !self.eof => self.abort_now(),
             }
             if self.closing.is_none() {
                 if self.draining.is_some() {
@@ -533,6 +549,9 @@ where
             let e = match (code, &reason) {
                 (Some(code), _) if code != 0 => Error::Refused(code),
                 (_, Some(Error::Connection(e))) => Error::Connection(e.clone()),
+                (_, Some(Error::Io(e))) if e.kind() == std::io::ErrorKind::TimedOut => {
+                    connect_timed_out()
+                }
                 _ => Error::Closed,
             };
             let _ = reply.send(Err(e));
@@ -542,8 +561,10 @@ where
             let _ = reply.send(Ok(()));
         }
         if let Some(mut tracker) = self.tracker.take() {
-            let conn = &mut self.conn;
-            tracker::send_all(tracker.connection_ended(|id| drop(conn.release_packet_id(id))));
+            if let Some(made) = tracker.made() {
+                let conn = &mut self.conn;
+                tracker::send_all(made.connection_ended(|id| drop(conn.release_packet_id(id))));
+            }
             let gone = self.cmds_closed && self.discard_incoming;
             return Box::new(Finished {
                 connection: self.conn,
@@ -554,7 +575,6 @@ where
                     incoming_tx: self.incoming_tx,
                     pending: self.pending,
                     tracker,
-                    abort: self.abort,
                     ended: closed_by_user || gone,
                 }),
             });

@@ -24,6 +24,37 @@ impl Waiters for Replies {
 /// The waiting calls and the subscriptions of a high-level client.
 pub(crate) type Tracker<P> = tracker::Tracker<P, Replies>;
 
+/// A [`Tracker`] allocated when a call first waits (a QoS 1 or 2
+/// publish, a subscription): a client that never did holds a pointer and
+/// a flag instead of the tracker's 128 bytes. Until then it is empty, and
+/// an empty tracker answers nothing.
+pub(crate) struct LazyTracker<P: PacketId> {
+    tracker: Option<Box<Tracker<P>>>,
+    resubscribe: bool,
+}
+
+impl<P: PacketId> LazyTracker<P> {
+    /// See [`Tracker::new`].
+    pub(crate) fn new(resubscribe: bool) -> Self {
+        LazyTracker {
+            tracker: None,
+            resubscribe,
+        }
+    }
+
+    /// The tracker, allocated now if it was not: for a call to wait in.
+    pub(crate) fn get(&mut self) -> &mut Tracker<P> {
+        let resubscribe = self.resubscribe;
+        self.tracker
+            .get_or_insert_with(|| Box::new(Tracker::new(resubscribe)))
+    }
+
+    /// The tracker if a call ever waited in it: nothing waits otherwise.
+    pub(crate) fn made(&mut self) -> Option<&mut Tracker<P>> {
+        self.tracker.as_deref_mut()
+    }
+}
+
 impl From<Failure> for Error {
     fn from(failure: Failure) -> Self {
         match failure {
@@ -71,6 +102,32 @@ mod tests {
     use super::*;
     use mqtt_codec::{v3_1_1, v5_0};
     use tokio::sync::oneshot::{self, error::TryRecvError};
+
+    /// The tracker is made by the first call that waits, with the
+    /// client's resubscribe setting, and kept.
+    #[test]
+    fn a_lazy_tracker_is_made_on_first_use() {
+        for resubscribe in [true, false] {
+            let mut t = LazyTracker::<u16>::new(resubscribe);
+            assert!(t.made().is_none());
+            let filter = TopicFilter::try_from("x").unwrap();
+            t.get()
+                .wait_subscribe(1, vec![(filter, SubscriptionOptions::default())], None);
+            let suback = v3_1_1::Suback::<u16>::builder()
+                .packet_id(1)
+                .return_code(v3_1_1::SubackReturnCode::Success(
+                    mqtt_codec::QoS::AtMostOnce,
+                ))
+                .build()
+                .unwrap();
+            let made = t.made().expect("made by the first wait");
+            assert!(made
+                .on_packet(&GenericPacket::V3_1_1(suback.into()))
+                .is_none());
+            assert_eq!(made.resubscriptions(false).is_some(), resubscribe);
+            assert_eq!(t.get().subscriptions().len(), 1, "the same tracker");
+        }
+    }
 
     /// The answers reach the oneshot receivers as this crate's errors.
     #[test]

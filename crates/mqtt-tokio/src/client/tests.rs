@@ -1,0 +1,359 @@
+//! The high-level client against fake v3.1.1 brokers on loopback, in the
+//! library's own tests (the integration tests in `tests/client.rs` do the
+//! same and more against mosquitto): its calls answered, the CONNACK's
+//! deadline, the reconnections, and its end.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mqtt_codec::{ProtocolVersion, QoS};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::*;
+
+/// `fut`, or a panic naming `what` after 5 s.
+async fn t<F: Future>(what: &str, fut: F) -> F::Output {
+    match tokio::time::timeout(Duration::from_secs(5), fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+/// A fake broker's listener on loopback.
+async fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// v3.1.1 options for `addr`, reconnecting after 10 ms.
+fn options(addr: SocketAddr) -> ClientOptions {
+    ClientOptions::new(&format!("mqtt://{addr}"))
+        .unwrap()
+        .client_id("lib")
+        .version(ProtocolVersion::V3_1_1)
+        .reconnect(Reconnect::new(
+            Duration::from_millis(10),
+            Duration::from_millis(10),
+        ))
+}
+
+/// The next packet the client sent: its first byte and its body; `None`
+/// at the end of the stream.
+async fn packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
+    let first = stream.read_u8().await.ok()?;
+    let (mut len, mut shift) = (0usize, 0);
+    loop {
+        let byte = stream.read_u8().await.ok()?;
+        len |= usize::from(byte & 0x7F) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            break;
+        }
+    }
+    let mut body = vec![0; len];
+    stream.read_exact(&mut body).await.ok()?;
+    Some((first, body))
+}
+
+/// Accepts a connection, reads its CONNECT and accepts it.
+async fn accept(listener: &TcpListener) -> TcpStream {
+    let (mut stream, _) = listener.accept().await.unwrap();
+    let (first, _) = packet(&mut stream).await.unwrap();
+    assert_eq!(first, 0x10, "CONNECT");
+    stream.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
+    stream
+}
+
+/// Waits until the state of `watch` satisfies `pred`.
+async fn wait_for(watch: &mut StateWatch, pred: impl Fn(&ClientState) -> bool) -> ClientState {
+    t("state", watch.wait_for(pred)).await
+}
+
+fn connected(s: &ClientState) -> bool {
+    matches!(s, ClientState::Connected { .. })
+}
+
+fn closed(s: &ClientState) -> bool {
+    matches!(s, ClientState::Closed { .. })
+}
+
+/// SUBSCRIBE, a QoS 1 PUBLISH and UNSUBSCRIBE resolve with the broker's
+/// SUBACK, PUBACK and UNSUBACK; a message the broker sends arrives; QoS 0
+/// messages leave with `publish_nowait` and `try_publish`; `disconnect`
+/// sends DISCONNECT, closes the network connection and returns once the
+/// client is closed.
+#[tokio::test]
+async fn calls_resolve_with_the_brokers_answers() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        let mut seen = Vec::new();
+        while let Some((first, body)) = packet(&mut stream).await {
+            seen.push(first);
+            let (msb, lsb) = match first {
+                // The topic's length, the topic, then the identifier.
+                0x32 => {
+                    let at = 2 + usize::from(body[1]);
+                    (body[at], body[at + 1])
+                }
+                _ if body.len() >= 2 => (body[0], body[1]),
+                _ => (0, 0),
+            };
+            let answer = match first {
+                // The SUBACK, then a QoS 0 message on "a/x".
+                0x82 => [&[0x90, 0x03, msb, lsb, 0x01][..], b"\x30\x07\x00\x03a/xhi"].concat(),
+                0x32 => vec![0x40, 0x02, msb, lsb],
+                0xA2 => vec![0xB0, 0x02, msb, lsb],
+                _ => continue,
+            };
+            stream.write_all(&answer).await.unwrap();
+        }
+        seen
+    });
+    let (client, mut messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    assert!(connected(&client.state()));
+    let granted = t("subscribe", client.subscribe("a/+", QoS::AtLeastOnce)).await;
+    assert_eq!(granted.unwrap(), QoS::AtLeastOnce);
+    let m = t("message", messages.recv()).await.expect("a message");
+    assert_eq!((m.topic_name(), m.payload()), ("a/x", &b"hi"[..]));
+    let delivered = t(
+        "publish",
+        client.publish("a/b", QoS::AtLeastOnce, false, "x"),
+    )
+    .await;
+    assert!(
+        matches!(delivered, Ok(Delivered::Acknowledged(_))),
+        "{delivered:?}"
+    );
+    let nowait = client.publish_nowait("a/c", QoS::AtMostOnce, false, "y");
+    t("publish_nowait", nowait).await.unwrap();
+    client
+        .try_publish("a/d", QoS::AtMostOnce, false, "z")
+        .unwrap();
+    t("unsubscribe", client.unsubscribe("a/+")).await.unwrap();
+    t("disconnect", client.disconnect()).await.unwrap();
+    assert!(closed(&client.state()));
+    let seen = t("broker", broker).await.unwrap();
+    let expected = [0x82, 0x32, 0x30, 0x30, 0xA2, 0xE0];
+    assert_eq!(seen, expected, "then the end of the stream");
+}
+
+/// The subscriptions of the options leave with the first CONNECT, before
+/// its CONNACK (§3.1.4), and not with the next one, whose CONNACK says
+/// the session (with them) is present. The state tells Session Present.
+#[tokio::test]
+async fn options_subscriptions_go_with_the_first_connect_only() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        let connect = packet(&mut first).await.unwrap();
+        let (subscribe, body) = packet(&mut first).await.unwrap();
+        assert_eq!((connect.0, subscribe), (0x10, 0x82), "before the CONNACK");
+        let suback = [0x90, 0x03, body[0], body[1], 0x01];
+        first.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
+        first.write_all(&suback).await.unwrap();
+        // Once the SUBACK is read, the connection is lost.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        assert_eq!(packet(&mut second).await.unwrap().0, 0x10);
+        // Session Present.
+        second.write_all(&[0x20, 0x02, 0x01, 0x00]).await.unwrap();
+        let more = tokio::time::timeout(Duration::from_millis(200), packet(&mut second));
+        (more.await.is_err(), second)
+    });
+    let options = options(addr).subscribe("pre/#", QoS::AtLeastOnce).unwrap();
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    let first = client.state();
+    assert!(
+        matches!(
+            first,
+            ClientState::Connected {
+                session_present: false
+            }
+        ),
+        "{first:?}"
+    );
+    let mut watch = client.watch_state();
+    let present = |s: &ClientState| {
+        matches!(
+            s,
+            ClientState::Connected {
+                session_present: true
+            }
+        )
+    };
+    wait_for(&mut watch, present).await;
+    let (quiet, _second) = t("broker", broker).await.unwrap();
+    assert!(quiet, "no SUBSCRIBE with the second CONNECT");
+}
+
+/// The Client Identifier of a v5.0 CONNECT's body: its length, then its
+/// bytes, after the variable header and the properties.
+fn v5_client_id(connect: &[u8]) -> &[u8] {
+    // Protocol Name (6), Level, Flags, Keep Alive: 10 bytes, then the
+    // properties' length (one byte here) and the properties.
+    let at = 11 + usize::from(connect[10]);
+    let len = usize::from(u16::from_be_bytes([connect[at], connect[at + 1]]));
+    &connect[at + 2..at + 2 + len]
+}
+
+/// A v5.0 client without an identifier resumes with the one the server
+/// assigned in its CONNACK.
+#[tokio::test]
+async fn the_assigned_client_identifier_is_resumed() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let (mut first, _) = listener.accept().await.unwrap();
+        let (_, connect) = packet(&mut first).await.unwrap();
+        assert_eq!(v5_client_id(&connect), b"");
+        // Success, Assigned Client Identifier "abc".
+        let connack = b"\x20\x09\x00\x00\x06\x12\x00\x03abc";
+        first.write_all(connack).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
+        let (mut second, _) = listener.accept().await.unwrap();
+        let (_, connect) = packet(&mut second).await.unwrap();
+        v5_client_id(&connect).to_vec()
+    });
+    let options = options(addr).client_id("").version(ProtocolVersion::V5_0);
+    let (_client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    assert_eq!(t("broker", broker).await.unwrap(), b"abc");
+}
+
+/// No CONNACK within the connect timeout: the first attempt fails with
+/// `TimedOut`.
+#[tokio::test]
+async fn no_connack_in_time_is_timed_out() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        while packet(&mut stream).await.is_some() {}
+    });
+    let options = options(addr).connect_timeout(Duration::from_millis(100));
+    match t("connect", Client::connect(options)).await {
+        Err(Error::Io(e)) => assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{e}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A network connection that ends before the CONNACK: `Closed`, not a
+/// timeout.
+#[tokio::test]
+async fn the_end_before_the_connack_is_closed() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        packet(&mut stream).await;
+    });
+    let result = t("connect", Client::connect(options(addr))).await;
+    assert!(matches!(result, Err(Error::Closed)), "{result:?}");
+}
+
+/// The CONNACK's deadline ends with the CONNACK: the connection outlives
+/// the connect timeout.
+#[tokio::test]
+async fn a_connected_client_outlives_the_connect_timeout() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        tokio::time::timeout(Duration::from_millis(300), packet(&mut stream))
+            .await
+            .is_err()
+    });
+    let options = options(addr).connect_timeout(Duration::from_millis(50));
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    assert!(t("broker", broker).await.unwrap(), "nothing, not the end");
+    assert!(connected(&client.state()));
+}
+
+/// A lost connection is made again, also when the application dropped
+/// its `Messages` (it still holds the `Client`).
+#[tokio::test]
+async fn reconnects_without_a_messages_receiver() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        drop(accept(&listener).await);
+        accept(&listener).await
+    });
+    let (client, messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let mut watch = client.watch_state();
+    drop(messages);
+    let again = t("broker", broker).await.unwrap();
+    let reconnecting = |s: &ClientState| matches!(s, ClientState::Reconnecting { .. });
+    wait_for(&mut watch, reconnecting).await;
+    wait_for(&mut watch, connected).await;
+    drop(again);
+}
+
+/// `disconnect` during the backoff ends the client at once, without
+/// another attempt.
+#[tokio::test]
+async fn disconnect_ends_the_backoff() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        drop(accept(&listener).await);
+        tokio::time::timeout(Duration::from_millis(300), listener.accept())
+            .await
+            .is_ok()
+    });
+    let backoff = Reconnect::new(Duration::from_secs(60), Duration::from_secs(60));
+    let options = options(addr).reconnect(backoff);
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    let mut watch = client.watch_state();
+    wait_for(&mut watch, |s| {
+        matches!(s, ClientState::Reconnecting { .. })
+    })
+    .await;
+    t("disconnect", client.disconnect()).await.unwrap();
+    assert!(closed(&client.state()));
+    assert!(!t("broker", broker).await.unwrap(), "no attempt after");
+}
+
+/// The application dropped every handle: the client ends at once, without
+/// trying to reconnect.
+#[tokio::test]
+async fn dropping_every_handle_ends_the_client() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        let disconnect = packet(&mut stream).await;
+        let again = tokio::time::timeout(Duration::from_millis(200), listener.accept());
+        (disconnect, again.await.is_ok())
+    });
+    let (client, messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let mut watch = client.watch_state();
+    drop((client, messages));
+    let next = t("end", watch.changed()).await;
+    assert!(closed(&next), "closed, not reconnecting: {next:?}");
+    let (disconnect, again) = t("broker", broker).await.unwrap();
+    assert_eq!(disconnect.map(|(first, _)| first), Some(0xE0));
+    assert!(!again, "no attempt after");
+}
+
+/// Reconnection gives up after its maximum of failed attempts in a row.
+#[tokio::test]
+async fn reconnection_gives_up_after_its_maximum() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        drop(accept(&listener).await);
+        // Later attempts find nobody listening.
+    });
+    let backoff =
+        Reconnect::new(Duration::from_millis(5), Duration::from_millis(5)).max_attempts(2);
+    let options = options(addr).reconnect(backoff);
+    let (client, mut messages) = t("connect", Client::connect(options)).await.unwrap();
+    t("broker", broker).await.unwrap();
+    assert!(t("end", messages.recv()).await.is_none());
+    let state = client.state();
+    let ClientState::Closed {
+        reason: Some(reason),
+    } = &state
+    else {
+        panic!("closed with a reason: {state:?}");
+    };
+    assert_eq!(reason.io_kind(), std::io::ErrorKind::ConnectionRefused);
+}
