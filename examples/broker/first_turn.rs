@@ -87,6 +87,8 @@ mod tests {
             if self.wakes > 0 {
                 self.wakes -= 1;
                 if self.by_value {
+                    // By value on purpose: `Wake::wake`, not `wake_by_ref`.
+                    #[allow(clippy::waker_clone_wake)]
                     cx.waker().clone().wake();
                 } else {
                     cx.waker().wake_by_ref();
