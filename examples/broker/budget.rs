@@ -67,9 +67,9 @@ impl Budget {
 
     /// Counts `bytes` taken out of a backlog (forwarded, handed back or
     /// dropped with it); wakes the waiting connections when this brings
-    /// the total to the [`resume`](Self::resume) mark: a quarter of the
-    /// limit below it, so that they go on for a while rather than one
-    /// PUBLISH per copy forwarded.
+    /// the total to the resume mark, a quarter of the limit below it, so
+    /// that they go on for a while rather than one PUBLISH per copy
+    /// forwarded.
     pub fn release(&self, bytes: usize) {
         let before = self.used.fetch_sub(bytes, Ordering::Relaxed);
         let resume = self.resume();
@@ -83,8 +83,8 @@ impl Budget {
         self.limit - self.limit / 4
     }
 
-    /// Returns once the backlogs hold no more than the
-    /// [`resume`](Self::resume) mark, or the connection of `endpoint`
+    /// Returns once the backlogs hold no more than the resume mark (a
+    /// quarter of the limit below it), or the connection of `endpoint`
     /// closed. Boxed by the caller: only a connection that met a full
     /// budget holds its future.
     pub async fn wait_for_room(&self, endpoint: &ServerEndpoint) {
