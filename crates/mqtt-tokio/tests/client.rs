@@ -142,20 +142,11 @@ fn cut_connections_lose_nothing() {
     let Some(broker) = Mosquitto::start("") else {
         return;
     };
-    // What `#[tokio::test(flavor = "multi_thread")]` builds, with the
-    // panic caught outside it, where the broker's log can be printed.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(async {
-            for v in VERSIONS {
-                cuts(&broker, v).await;
-            }
-        })
-    }));
+    let run = common::block_on_two_workers(async {
+        for v in VERSIONS {
+            cuts(&broker, v).await;
+        }
+    });
     if let Err(panic) = run {
         eprintln!("mosquitto's log:\n{}", broker.all_logs());
         std::panic::resume_unwind(panic);

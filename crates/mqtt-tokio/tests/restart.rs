@@ -82,25 +82,16 @@ fn a_broker_restart_loses_nothing() {
     let Some(mut broker) = Mosquitto::start_persistent("") else {
         return;
     };
-    // What `#[tokio::test(flavor = "multi_thread")]` builds, but with the
-    // panic caught outside it, where the broker's logs can be printed.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(async {
-            let all = async {
-                for v in VERSIONS {
-                    restarts(&mut broker, v).await;
-                }
-            };
-            if tokio::time::timeout(WHOLE, all).await.is_err() {
-                panic!("the test did not finish within {WHOLE:?}");
+    let run = common::block_on_two_workers(async {
+        let all = async {
+            for v in VERSIONS {
+                restarts(&mut broker, v).await;
             }
-        })
-    }));
+        };
+        if tokio::time::timeout(WHOLE, all).await.is_err() {
+            panic!("the test did not finish within {WHOLE:?}");
+        }
+    });
     if let Err(panic) = run {
         eprintln!("mosquitto's logs, run by run:\n{}", broker.all_logs());
         std::panic::resume_unwind(panic);

@@ -17,6 +17,18 @@ use mqtt_tokio::{ClientEndpoint, Incoming, Server, ServerEndpoint};
 /// Every await of the tests is bounded by this.
 pub const LIMIT: Duration = Duration::from_secs(20);
 
+/// Runs `test` on the runtime `#[tokio::test(flavor = "multi_thread")]`
+/// builds (two workers), its panic caught outside it: the caller can print
+/// what a broker logged, then resume the panic.
+pub fn block_on_two_workers<F: Future>(test: F) -> std::thread::Result<F::Output> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runtime.block_on(test)))
+}
+
 /// `fut`, or a panic naming `what` after [`LIMIT`].
 pub async fn t<F: Future>(what: &str, fut: F) -> F::Output {
     match tokio::time::timeout(LIMIT, fut).await {
