@@ -152,9 +152,11 @@ async fn options_subscriptions_go_with_the_first_connect_only() {
         let connect = packet(&mut first).await.unwrap();
         let (subscribe, body) = packet(&mut first).await.unwrap();
         assert_eq!((connect.0, subscribe), (0x10, 0x82), "before the CONNACK");
+        // CONNACK, SUBACK and a message, in one write: each its own.
         let suback = [0x90, 0x03, body[0], body[1], 0x01];
-        first.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
-        first.write_all(&suback).await.unwrap();
+        let message = b"\x30\x07\x00\x05pre/1";
+        let answers = [&[0x20, 0x02, 0x00, 0x00][..], &suback, message].concat();
+        first.write_all(&answers).await.unwrap();
         // Once the SUBACK is read, the connection is lost.
         tokio::time::sleep(Duration::from_millis(50)).await;
         drop(first);
@@ -166,7 +168,9 @@ async fn options_subscriptions_go_with_the_first_connect_only() {
         (more.await.is_err(), second)
     });
     let options = options(addr).subscribe("pre/#", QoS::AtLeastOnce).unwrap();
-    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    let (client, mut messages) = t("connect", Client::connect(options)).await.unwrap();
+    let m = t("message", messages.recv()).await.expect("a message");
+    assert_eq!(m.topic_name(), "pre/1");
     let first = client.state();
     assert!(
         matches!(
@@ -271,12 +275,17 @@ async fn a_connected_client_outlives_the_connect_timeout() {
 }
 
 /// A lost connection is made again, also when the application dropped
-/// its `Messages` (it still holds the `Client`).
+/// its `Messages` (it still holds the `Client`) and a message found it
+/// gone.
 #[tokio::test]
 async fn reconnects_without_a_messages_receiver() {
     let (listener, addr) = listener().await;
     let broker = tokio::spawn(async move {
-        drop(accept(&listener).await);
+        let mut first = accept(&listener).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        first.write_all(b"\x30\x05\x00\x01ahi").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(first);
         accept(&listener).await
     });
     let (client, messages) = t("connect", Client::connect(options(addr))).await.unwrap();
@@ -287,6 +296,39 @@ async fn reconnects_without_a_messages_receiver() {
     wait_for(&mut watch, reconnecting).await;
     wait_for(&mut watch, connected).await;
     drop(again);
+}
+
+/// A refusing CONNACK: its code, no retry.
+#[tokio::test]
+async fn a_refusing_connack_is_refused() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        packet(&mut stream).await.unwrap();
+        // 0x05: not authorized.
+        stream.write_all(&[0x20, 0x02, 0x00, 0x05]).await.unwrap();
+        while packet(&mut stream).await.is_some() {}
+    });
+    let result = t("connect", Client::connect(options(addr))).await;
+    assert!(matches!(result, Err(Error::Refused(5))), "{result:?}");
+}
+
+/// A CONNACK that breaks the protocol: the connection's error.
+#[tokio::test]
+async fn a_malformed_connack_is_a_connection_error() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        packet(&mut stream).await.unwrap();
+        // Remaining Length 3, not 2.
+        stream
+            .write_all(&[0x20, 0x03, 0x00, 0x00, 0x00])
+            .await
+            .unwrap();
+        while packet(&mut stream).await.is_some() {}
+    });
+    let result = t("connect", Client::connect(options(addr))).await;
+    assert!(matches!(result, Err(Error::Connection(_))), "{result:?}");
 }
 
 /// `disconnect` during the backoff ends the client at once, without
@@ -356,4 +398,29 @@ async fn reconnection_gives_up_after_its_maximum() {
         panic!("closed with a reason: {state:?}");
     };
     assert_eq!(reason.io_kind(), std::io::ErrorKind::ConnectionRefused);
+}
+
+/// A v5.0 UNSUBACK with a failing Reason Code: `unsubscribe` errs with it.
+#[tokio::test]
+async fn a_failing_unsuback_is_rejected() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        packet(&mut stream).await.unwrap();
+        // Success, no properties.
+        stream
+            .write_all(&[0x20, 0x03, 0x00, 0x00, 0x00])
+            .await
+            .unwrap();
+        let (first, body) = packet(&mut stream).await.unwrap();
+        assert_eq!(first, 0xA2, "UNSUBSCRIBE");
+        // No properties, 0x87 Not authorized.
+        let unsuback = [0xB0, 0x04, body[0], body[1], 0x00, 0x87];
+        stream.write_all(&unsuback).await.unwrap();
+        while packet(&mut stream).await.is_some() {}
+    });
+    let options = options(addr).version(ProtocolVersion::V5_0);
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    let result = t("unsubscribe", client.unsubscribe("a/b")).await;
+    assert!(matches!(result, Err(Error::Rejected(0x87))), "{result:?}");
 }
