@@ -112,6 +112,7 @@ async fn handle(
 ) -> Ending {
     let mut ending = Ending::Abnormal;
     let mut acks = PendingAcks::new(shared);
+    let most_waiting = usize::from(shared.config.receive_maximum.max(1));
     loop {
         // A poll rather than a `select!`, whose futures every idle
         // connection's task would hold: commits first, so that waiting
@@ -119,6 +120,10 @@ async fn handle(
         let next = std::future::poll_fn(|cx| {
             if acks.poll_committed(cx).is_ready() {
                 return Poll::Ready(Next::Committed);
+            }
+            if acks.holds(most_waiting) {
+                // Woken by the commit.
+                return Poll::Pending;
             }
             incoming.poll_recv(cx).map(Next::Packet)
         })
@@ -178,8 +183,10 @@ async fn handle(
 ///
 /// Acknowledging after routing (and, if retained, storing) means that a
 /// publisher holding its PUBACK knows a subscriber arriving next sees the
-/// retained message, and that it never has more unhandled messages here
-/// than our Receive Maximum, which makes the back-pressure reach it (§4.9).
+/// retained message, and that a v5.0 one never has more unhandled messages
+/// here than our Receive Maximum, which makes the back-pressure reach it
+/// (§4.9); a v3.1.1 one, which cannot be told a Receive Maximum, is held
+/// by TCP once that many acknowledgements wait for a commit.
 /// The connection answers PUBREL with PUBCOMP itself, and a QoS 2 PUBLISH
 /// re-sent before that is neither delivered again nor answered twice
 /// [MQTT-4.3.3-10]. A closed connection needs no acknowledgement. With

@@ -57,8 +57,10 @@ pub struct BrokerArgs {
     /// Maximum Packet Size: from 16 to 268435460.
     #[arg(long, value_name = "BYTES", default_value_t = default().max_packet_size)]
     pub max_packet_size: u32,
-    /// QoS 1 and 2 PUBLISHes a client may leave unacknowledged (at least 1);
-    /// a v5.0 client exceeding it gets DISCONNECT 0x93.
+    /// QoS 1 and 2 PUBLISHes a v5.0 client may leave unacknowledged (at
+    /// least 1; exceeding it gets DISCONNECT 0x93). A v3.1.1 client cannot
+    /// be told one: the broker reads no further from it while this many
+    /// acknowledgements wait for a commit.
     #[arg(long, value_name = "N", default_value_t = default().receive_maximum)]
     pub receive_maximum: u16,
     /// Highest Topic Alias a v5.0 client may use (0: none). Aliases toward

@@ -75,8 +75,10 @@
 //! # Reliability and overload
 //!
 //! - A PUBLISH is acknowledged (PUBACK, PUBREC) once routed and, if
-//!   retained, stored ([`AckPolicy::AfterHandling`]): a client never has
-//!   more unhandled messages in the broker than our Receive Maximum. The
+//!   retained, stored ([`AckPolicy::AfterHandling`]): a v5.0 client never
+//!   has more unhandled messages in the broker than our Receive Maximum; a
+//!   v3.1.1 one, which cannot be told one, is not held to it (the broker
+//!   reads no further while that many acknowledgements wait). The
 //!   connections answer PUBREL and keep the QoS 2 rules themselves.
 //! - A QoS 1 or 2 copy routed to a session is never dropped while that
 //!   session exists, but for its bounds (`--max-queued`,
@@ -193,9 +195,6 @@ pub(crate) fn options(config: &BrokerConfig) -> ConnectionOptions {
     o.session.queue_qos0_offline = false;
     o.session.queue_max_messages = config.max_queued;
     o.session.queue_max_bytes = config.max_queued_bytes;
-    if let Some(max) = std::num::NonZeroU16::new(config.receive_maximum) {
-        o.session.receive_maximum = max;
-    }
     o
 }
 

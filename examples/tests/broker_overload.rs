@@ -425,3 +425,47 @@ async fn a_slow_reader_gets_every_qos1_message_in_order() {
         assert_eq!(numbers, (0..N).collect::<Vec<_>>(), "{v:?}");
     }
 }
+
+/// A v3.1.1 client cannot be told a Receive Maximum (its CONNACK has no
+/// properties), so the broker holds it to none: 300 QoS 1 PUBLISH written
+/// at once, before any PUBACK is read, with `--receive-maximum 5`, are
+/// each acknowledged, in order [MQTT-4.6.0-2], and the connection stays
+/// open; in memory and with the store, where the broker reads no further
+/// while 5 acknowledgements wait for a commit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_v3_1_1_client_is_held_to_no_receive_maximum() {
+    const COUNT: u16 = 300;
+    let store = std::env::temp_dir().join(format!("v3-flow-{}.redb", std::process::id()));
+    for durable in [false, true] {
+        let _ = std::fs::remove_file(&store);
+        let (addr, _stats) = start(|c| {
+            c.receive_maximum = 5;
+            c.store = durable.then(|| store.clone());
+        })
+        .await;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        #[rustfmt::skip]
+        let mut out = vec![
+            0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 2, b'v', b'3',
+        ];
+        for id in 1..=COUNT {
+            let [hi, lo] = id.to_be_bytes();
+            out.extend_from_slice(&[0x32, 6, 0, 1, b't', hi, lo, b'x']);
+        }
+        stream.write_all(&out).await.unwrap();
+        let mut expected = vec![0x20, 2, 0, 0];
+        for id in 1..=COUNT {
+            let [hi, lo] = id.to_be_bytes();
+            expected.extend_from_slice(&[0x40, 2, hi, lo]);
+        }
+        let mut answers = vec![0; expected.len()];
+        let read = timeout(WAIT, stream.read_exact(&mut answers)).await;
+        read.expect("every PUBACK in time")
+            .expect("the connection open");
+        assert_eq!(answers, expected, "durable: {durable}");
+        // Nothing more (no DISCONNECT, no close) a moment later.
+        let more = timeout(Duration::from_millis(100), stream.read(&mut [0; 1])).await;
+        assert!(more.is_err(), "durable: {durable}: {more:?}");
+    }
+    let _ = std::fs::remove_file(&store);
+}

@@ -19,7 +19,9 @@
 //! `publish` future polled by one task, "joined"), each row paired with
 //! its own rumqttc run. `ADAPTERS_ROWS=<part of a row's name>` runs only
 //! the rows that contain it (for a profile), `ADAPTERS_ROUNDS=1` prints
-//! every round's times.
+//! every round's times. `ADAPTERS_LOOP_BROKER=<host:port>` runs the publish
+//! loops against that broker instead (e.g. the example broker, to measure
+//! the clients where mosquitto's one core does not cap both).
 //!
 //! Every round runs both clients, the one first alternating, so machine
 //! noise hits both alike; the ratio is the median of the per-round ratios,
@@ -263,8 +265,15 @@ fn main() {
     let mut rows = multi.block_on(latency(broker.addr(), defaults));
     let nodelay = "connect → first message, set_tcp_nodelay";
     rows.extend(multi.block_on(latency(addr, nodelay)));
-    rows.extend(multi.block_on(loops(addr, "multi-thread")));
-    rows.extend(current.block_on(loops(addr, "current-thread")));
+    let loops_addr = match std::env::var("ADAPTERS_LOOP_BROKER") {
+        Ok(other) => {
+            println!("publish loops against the broker at {other}\n");
+            other.parse().expect("ADAPTERS_LOOP_BROKER: host:port")
+        }
+        Err(_) => addr,
+    };
+    rows.extend(multi.block_on(loops(loops_addr, "multi-thread")));
+    rows.extend(current.block_on(loops(loops_addr, "current-thread")));
 
     println!("| measure | mqtt-tokio API | runtime | version | mqtt-tokio | rumqttc | rumqttc / mqtt-tokio (time) | slowest: rumqttc median / our slowest |");
     println!("|---|---|---|---|---:|---:|---:|---:|");

@@ -96,9 +96,12 @@ pub struct ConnectionOptions {
     /// peer's Receive Maximum alone (v3.1.1: no limit).
     pub send_maximum: Option<NonZeroU16>,
     /// The session's limits and policies: the bounds of the queue of
-    /// messages waiting for a connection or for send quota, QoS 0 while
-    /// offline, and on v3.1.1 our Receive Maximum (on v5.0 it is the one
-    /// the CONNECT or CONNACK we send announces).
+    /// messages waiting for a connection or for send quota, and QoS 0
+    /// while offline. Its `receive_maximum` is not used: on v5.0 ours is
+    /// the one the CONNECT or CONNACK we send announces; v3.1.1 cannot
+    /// announce one, so none is enforced there (the peer may leave any
+    /// number of PUBLISH packets unacknowledged; an application that
+    /// acknowledges late bounds what it holds by reading no further).
     pub session: SessionConfig,
 }
 

@@ -81,6 +81,13 @@ impl PendingAcks {
         false
     }
 
+    /// Whether `limit` or more acknowledgements wait: then the connection
+    /// takes no more packets until a commit (TCP holds its client; a v3.1.1
+    /// client, which no Receive Maximum holds, included).
+    pub fn holds(&self, limit: usize) -> bool {
+        self.0.as_ref().is_some_and(|i| i.queue.len() >= limit)
+    }
+
     /// Ready once a commit came while acknowledgements wait (then call
     /// [`send_committed`](Self::send_committed)); pending otherwise, and
     /// for good if the writer is gone (nothing will be committed).
@@ -131,5 +138,25 @@ impl PendingAcks {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_counts_the_acknowledgements_waiting() {
+        let (_tx, commits) = watch::channel(Committed::default());
+        let inner = Inner {
+            queue: VecDeque::new(),
+            commits,
+            wait: None,
+        };
+        let mut acks = PendingAcks(Some(Box::new(inner)));
+        assert!(!acks.holds(2));
+        acks.0.as_mut().unwrap().queue.extend([(1, 1), (2, 1)]);
+        assert!(acks.holds(2) && !acks.holds(3));
+        assert!(!PendingAcks::default().holds(1), "no store: nothing waits");
     }
 }

@@ -189,17 +189,15 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             connect_expiry_zero: info.session_expiry_interval == 0,
             ..Negotiated::default()
         };
-        let v3_receive_maximum = self.options.session.receive_maximum;
-        let receive_maximum = match info.version {
-            ProtocolVersion::V3_1_1 => None,
-            ProtocolVersion::V5_0 => Some(info.receive_maximum.unwrap_or(NonZeroU16::MAX)),
-        };
+        // A v3.1.1 peer cannot be told a Receive Maximum: it may leave any
+        // number of PUBLISH packets unacknowledged, and none is enforced
+        // (an application that acknowledges late holds what it reads).
+        let receive_maximum = info.receive_maximum.unwrap_or(NonZeroU16::MAX);
         self.apply_recv_limit();
         if sent {
             // Our limits, for what we receive.
-            let ours = receive_maximum.unwrap_or(v3_receive_maximum);
-            self.neg.receive_maximum = ours;
-            self.session.set_receive_maximum(ours);
+            self.neg.receive_maximum = receive_maximum;
+            self.session.set_receive_maximum(receive_maximum);
             self.neg.topic_alias_maximum = info.topic_alias_maximum;
             self.aliases.set_recv_max(info.topic_alias_maximum);
             self.aliases.set_send_max(0);
@@ -208,17 +206,14 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             }
         } else {
             // The Client's limits, for what we send.
-            self.neg.peer_receive_maximum = receive_maximum.unwrap_or(NonZeroU16::MAX);
+            self.neg.peer_receive_maximum = receive_maximum;
             self.neg.peer_maximum_packet_size = info.maximum_packet_size;
             self.neg.peer_topic_alias_maximum = info.topic_alias_maximum;
             self.aliases.set_send_max(info.topic_alias_maximum);
             self.aliases.set_recv_max(0);
-            let ours = match info.version {
-                ProtocolVersion::V3_1_1 => v3_receive_maximum,
-                ProtocolVersion::V5_0 => NonZeroU16::MAX,
-            };
-            self.neg.receive_maximum = ours;
-            self.session.set_receive_maximum(ours);
+            // Ours is the CONNACK's (v5.0), none until then or on v3.1.1.
+            self.neg.receive_maximum = NonZeroU16::MAX;
+            self.session.set_receive_maximum(NonZeroU16::MAX);
         }
         self.session
             .set_session_expiry_interval(info.session_expiry_interval);

@@ -348,6 +348,36 @@ fn unacknowledged_messages_count_against_receive_maximum() {
     assert_eq!(disconnect_code(&events), Some(0x93));
 }
 
+/// v3.1.1 has no Receive Maximum to announce (§4.9 is v5.0's), so none is
+/// enforced, whatever the session config says: a v3.1.1 peer that leaves
+/// 300 QoS 1 and 2 PUBLISH packets unacknowledged is not disconnected, on
+/// either side, and each is delivered once and acknowledged when handled.
+#[test]
+fn v3_1_1_peers_are_held_to_no_receive_maximum() {
+    let mut o = after_handling();
+    o.session.receive_maximum = NonZeroU16::new(2).unwrap();
+    let many = || {
+        (1..=300).map(|id| {
+            if id % 2 == 0 {
+                qos2(V3, id)
+            } else {
+                qos1(V3, id)
+            }
+        })
+    };
+    let mut c = client_with(V3, o.clone(), connect(V3, 0), connack(V3));
+    let mut s = server_with(V3, o, connect(V3, 0), connack(V3));
+    let (client_events, server_events) = (feed(&mut c, many()), feed(&mut s, many()));
+    for events in [client_events, server_events] {
+        assert!(errors(&events).is_empty() && !closes(&events), "{events:?}");
+        assert_eq!(received(&events).len(), 300);
+    }
+    assert_eq!(c.receive_maximum(), NonZeroU16::MAX);
+    assert_eq!(s.receive_maximum(), NonZeroU16::MAX);
+    assert_eq!(acks(&acknowledge(&mut c, 1)), [(Puback, 1)]);
+    assert_eq!(acks(&acknowledge(&mut s, 2)), [(Pubrec, 2)]);
+}
+
 /// An acknowledgement is a packet sent: the Client's PINGREQ timer
 /// restarts; `acknowledge_into` appends to the caller's events.
 #[test]
