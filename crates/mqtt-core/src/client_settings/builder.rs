@@ -74,11 +74,12 @@ macro_rules! client_settings_builder {
             self
         }
 
-        /// The most QoS 1 and 2 messages in flight at once (default 20), below
-        /// the broker's Receive Maximum; more wait in the session's queue. On
-        /// v3.1.1 the broker cannot announce its limit, and one that holds
-        /// fewer may drop the excess while acknowledging it: mosquitto's
-        /// default holds 20.
+        /// The most QoS 1 and 2 messages in flight at once, below the
+        /// broker's Receive Maximum; more wait in the session's queue.
+        /// Default: the broker's Receive Maximum alone on v5.0, 20 on
+        /// v3.1.1, where the broker cannot announce its limit and one that
+        /// holds fewer may drop the excess while acknowledging it
+        /// (mosquitto's default holds 20).
         pub fn send_maximum(mut self, send_maximum: std::num::NonZeroU16) -> Self {
             self.$settings.connection.send_maximum = Some(send_maximum);
             self

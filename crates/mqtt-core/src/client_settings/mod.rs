@@ -16,9 +16,10 @@ use mqtt_codec::{TopicFilter, ValueError};
 
 use crate::{ConnectionOptions, Reconnect};
 
-/// QoS 1 and 2 messages in flight by default: mosquitto's default holds 20
+/// QoS 1 and 2 messages in flight by default on v3.1.1, where the broker
+/// cannot announce a Receive Maximum: mosquitto's default holds 20
 /// incoming flows per v3.1.1 client and drops the excess while
-/// acknowledging it.
+/// acknowledging it. On v5.0 the broker's Receive Maximum is the limit.
 pub const DEFAULT_SEND_MAXIMUM: u16 = 20;
 
 /// The settings of a high-level client; see the adapters' `ClientOptions`
@@ -63,14 +64,10 @@ pub struct ClientSettings {
 impl Default for ClientSettings {
     /// MQTT 5.0, Keep Alive 60 s, an empty Client Identifier, a clean
     /// first session kept 1 hour past a disconnection, reconnection with
-    /// [`Reconnect::default`], subscriptions made again, at most
-    /// [`DEFAULT_SEND_MAXIMUM`] messages in flight, Nagle off, 10 s to
-    /// connect.
+    /// [`Reconnect::default`], subscriptions made again, as many messages
+    /// in flight as the broker's Receive Maximum allows (v3.1.1: at most
+    /// [`DEFAULT_SEND_MAXIMUM`]), Nagle off, 10 s to connect.
     fn default() -> Self {
-        let connection = ConnectionOptions {
-            send_maximum: NonZeroU16::new(DEFAULT_SEND_MAXIMUM),
-            ..Default::default()
-        };
         ClientSettings {
             client_id: String::new(),
             version: ProtocolVersion::V5_0,
@@ -87,7 +84,7 @@ impl Default for ClientSettings {
             subscriptions: Vec::new(),
             nodelay: true,
             connect_timeout: Duration::from_secs(10),
-            connection,
+            connection: ConnectionOptions::default(),
         }
     }
 }
@@ -105,6 +102,17 @@ pub enum ConnectBuildError {
 }
 
 impl ClientSettings {
+    /// The core's options of a connection: [`connection`](Self::connection),
+    /// with at most [`DEFAULT_SEND_MAXIMUM`] messages in flight on v3.1.1
+    /// unless a send maximum was set.
+    pub fn connection_options(&self) -> ConnectionOptions {
+        let mut options = self.connection.clone();
+        if self.version == ProtocolVersion::V3_1_1 && options.send_maximum.is_none() {
+            options.send_maximum = NonZeroU16::new(DEFAULT_SEND_MAXIMUM);
+        }
+        options
+    }
+
     /// The CONNECT of an attempt: `resume` after the first connection
     /// (Clean Start 0), with `client_id` (the one the server assigned, if
     /// any). v3.1.1 asks for Clean Session 0 when the session is to last

@@ -49,10 +49,8 @@ fn limits_credentials_and_will_go_into_the_connect() {
         will: Some(will),
         ..Default::default()
     };
-    assert_eq!(
-        s.connection.send_maximum,
-        NonZeroU16::new(DEFAULT_SEND_MAXIMUM)
-    );
+    // v5.0: the broker's Receive Maximum alone.
+    assert_eq!(s.connection_options().send_maximum, None);
     let c = v5(s.connect_packet(false, "c").unwrap());
     assert_eq!(c.properties().receive_maximum, NonZeroU16::new(5));
     assert_eq!(c.properties().maximum_packet_size, NonZeroU32::new(4096));
@@ -107,4 +105,20 @@ fn url_parts() {
     assert!(url("mqtt://:1").host_port(1).is_err());
     assert!(url("mqtt://[::1").host_port(1).is_err());
     assert!(ClientUrl::split("localhost:1883").is_err());
+}
+
+/// v3.1.1, where the broker cannot announce a Receive Maximum: at most
+/// `DEFAULT_SEND_MAXIMUM` in flight, unless the application set its own.
+#[test]
+fn v3_1_1_keeps_the_default_send_maximum_unless_one_is_set() {
+    let mut s = ClientSettings {
+        version: ProtocolVersion::V3_1_1,
+        ..Default::default()
+    };
+    let default = NonZeroU16::new(DEFAULT_SEND_MAXIMUM);
+    assert_eq!(s.connection_options().send_maximum, default);
+    s.connection.send_maximum = NonZeroU16::new(500);
+    assert_eq!(s.connection_options().send_maximum, NonZeroU16::new(500));
+    s.version = ProtocolVersion::V5_0;
+    assert_eq!(s.connection_options().send_maximum, NonZeroU16::new(500));
 }

@@ -55,7 +55,7 @@ impl Runner {
         };
         let conn = GenericConnection::with_options(
             options.protocol_version(),
-            options.settings.connection.clone(),
+            options.settings.connection_options(),
         );
         Runner {
             tracker: Tracker::new(options.settings.resubscribe),

@@ -95,7 +95,7 @@ impl Client {
         let (handover, tx, rx) = Handover::new(&options.config, options.settings.resubscribe);
         let conn = mqtt_core::GenericConnection::with_options(
             options.protocol_version(),
-            options.settings.connection.clone(),
+            options.settings.connection_options(),
         );
         let state = state::StateCell::new();
         let supervisor = Supervisor::new(options, state.clone());
