@@ -262,3 +262,97 @@ fn paho_sessions_survive_sigterm_and_kill9() {
     stop(&mut broker, Stop::Term);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A raw v3.1.1 connection of a persistent publisher.
+struct RawPublisher(tokio::net::TcpStream);
+
+impl RawPublisher {
+    /// CONNECT with Clean Session 0; returns Session Present.
+    async fn connect(port: u16, client_id: &str) -> (RawPublisher, bool) {
+        let addr = format!("127.0.0.1:{port}");
+        let stream = t("tcp", tokio::net::TcpStream::connect(addr)).await;
+        let mut p = RawPublisher(stream.expect("the broker listens"));
+        let id = client_id.as_bytes();
+        let mut connect = vec![0x10, 12 + id.len() as u8, 0, 4, b'M', b'Q', b'T', b'T'];
+        connect.extend_from_slice(&[4, 0x00, 0, 60, 0, id.len() as u8]);
+        connect.extend_from_slice(id);
+        p.write(&connect).await;
+        let connack = p.read::<4>().await;
+        assert_eq!((connack[0], connack[3]), (0x20, 0), "CONNACK accepted");
+        (p, connack[2] == 1)
+    }
+
+    async fn write(&mut self, bytes: &[u8]) {
+        use tokio::io::AsyncWriteExt;
+        t("write", self.0.write_all(bytes)).await.expect("written");
+    }
+
+    async fn read<const N: usize>(&mut self) -> [u8; N] {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0; N];
+        t("read", self.0.read_exact(&mut buf)).await.expect("read");
+        buf
+    }
+
+    /// A QoS 2 PUBLISH of one byte to `t` under `id` (DUP 0), and its PUBREC.
+    async fn publish_qos2(&mut self, id: u8, payload: u8) {
+        self.write(&[0x34, 6, 0, 1, b't', 0, id, payload]).await;
+        assert_eq!(self.read::<4>().await, [0x50, 2, 0, id], "PUBREC");
+    }
+
+    /// PUBREL for `id`, and its PUBCOMP.
+    async fn release(&mut self, id: u8) {
+        self.write(&[0x62, 2, 0, id]).await;
+        assert_eq!(self.read::<4>().await, [0x70, 2, 0, id], "PUBCOMP");
+    }
+}
+
+/// A persistent publisher whose session was stored with a QoS 2 flow not
+/// yet released (its connection cut after the PUBREC) reconnects,
+/// releases it (PUBREL, PUBCOMP) and is connected when the broker is
+/// killed (`kill -9`). Restarted, the broker must not drop a new message
+/// (DUP 0) under that packet identifier as a repeat: the client completed
+/// the flow, so the identifier is free [MQTT-4.3.3-12] (v3.1.1
+/// [MQTT-4.3.3-2]). The offline subscriber receives both messages, once
+/// each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill9_after_a_released_qos2_flow_drops_no_new_message_under_its_id() {
+    let dir = restart::temp_dir("released-qos2");
+    let mut broker = BrokerProcess::start(&dir.join("broker.redb"), &["--durability", "message"]);
+    let v = ProtocolVersion::V3_1_1;
+    let (subscriber, _) = connect(options(&broker.url(), "released-sub", v)).await;
+    let sub = subscriber.subscribe("t", QoS::ExactlyOnce);
+    t("subscribe", sub).await.expect("subscribed");
+    t("disconnect", subscriber.disconnect())
+        .await
+        .expect("gone");
+
+    let (mut publisher, _) = RawPublisher::connect(broker.port, "released-pub").await;
+    publisher.publish_qos2(9, b'a').await;
+    drop(publisher); // Cut: its session keeps id 9 received.
+    let (mut publisher, present) = RawPublisher::connect(broker.port, "released-pub").await;
+    assert!(present, "Session Present 1");
+    publisher.release(9).await;
+    tokio::task::block_in_place(|| {
+        broker.kill9();
+        broker.restart();
+    });
+    let (mut publisher, present) = RawPublisher::connect(broker.port, "released-pub").await;
+    assert!(present, "Session Present 1 after the restart");
+    publisher.publish_qos2(9, b'b').await;
+    publisher.release(9).await;
+
+    let (subscriber, mut messages) = connect(options(&broker.url(), "released-sub", v)).await;
+    let mut got = Vec::new();
+    while let Ok(Some(m)) =
+        tokio::time::timeout(std::time::Duration::from_secs(2), messages.recv()).await
+    {
+        got.push(m.payload().to_vec());
+    }
+    assert_eq!(got, [b"a".to_vec(), b"b".to_vec()], "{}", broker.stderr());
+    t("disconnect", subscriber.disconnect())
+        .await
+        .expect("gone");
+    stop(&mut broker, Stop::Term);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -65,7 +65,11 @@
 //! routed to it since (at most `window` of them): nothing acknowledged is
 //! lost, but copies it had already received come again under new
 //! identifiers (a duplicate, also at QoS 2), and a publisher's QoS 2
-//! PUBLISH re-sent after the kill (its PUBREC lost) is routed again. The
+//! PUBLISH re-sent after the kill (its PUBREC lost) is routed again: such
+//! a session comes back without the QoS 2 identifiers received of its
+//! export, which are those of its last disconnect (the client may have
+//! released and reused them since; kept, they would make the session drop
+//! a new message under one of them as a repeat — a loss). The
 //! connection numbers a copy in the driver as it writes it, so the store
 //! cannot commit a copy's identifier before the copy is on the wire.
 

@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use mqtt_core::session::Session as Flows;
+use mqtt_core::MonotonicTime;
+
 use super::super::message::StoredMessage;
 use super::super::router::ClientId;
 use super::super::state::{self, Presence, Session, Shared, StoredConnection};
@@ -77,7 +80,13 @@ pub async fn restore(shared: &Arc<Shared>, loaded: Loaded) -> Result<(), String>
             let mono = shared.monotonic(now);
             conn.set_time(mono);
             if let Some(bytes) = &s.state {
-                conn.import_session(bytes)
+                let online = s.record.disconnected.is_none();
+                let bytes = match online {
+                    true => without_received_qos2(bytes, mono),
+                    false => Ok(bytes.clone()),
+                };
+                bytes
+                    .and_then(|b| conn.import_session(&b).map_err(|e| e.to_string()))
                     .map_err(|e| format!("session {:?}: its export: {e}", s.client))?;
             }
             for (message, routed) in s.journal {
@@ -150,4 +159,22 @@ pub async fn restore(shared: &Arc<Shared>, loaded: Loaded) -> Result<(), String>
         will::publish_will(shared, will, &client);
     }
     Ok(())
+}
+
+/// The export `bytes` of a session whose client was connected when the
+/// broker was killed, without its QoS 2 identifiers received: they are
+/// those of its last disconnect, and the client may have released them
+/// since (PUBREL) and taken them for new messages, which the session
+/// would then drop as repeats [MQTT-4.3.3-10] while acknowledging them —
+/// a loss. Without them a PUBREL still gets its PUBCOMP, and a PUBLISH
+/// re-sent unacknowledged is routed again (at least once, as the store
+/// promises for such sessions).
+fn without_received_qos2(bytes: &[u8], now: MonotonicTime) -> Result<Vec<u8>, String> {
+    let mut flows = Flows::<u16>::import(bytes, now).map_err(|e| e.to_string())?;
+    for id in 1..=u16::MAX {
+        if flows.is_qos2_pending(id) {
+            let _ = flows.on_pubrel(id);
+        }
+    }
+    Ok(flows.export(now))
 }
