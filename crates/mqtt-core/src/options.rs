@@ -95,6 +95,16 @@ pub struct ConnectionOptions {
     /// and still acknowledge it (mosquitto's default is 20). `None`: the
     /// peer's Receive Maximum alone (v3.1.1: no limit).
     pub send_maximum: Option<NonZeroU16>,
+    /// The most QoS 2 messages we keep in flight (PUBLISH sent until its
+    /// PUBCOMP), below `send_maximum` and the peer's Receive Maximum; a QoS
+    /// 2 message beyond them waits in the session's queue, with the
+    /// messages published after it (their order is kept). For v3.1.1
+    /// brokers that hold fewer QoS 2 flows than QoS 1: mosquitto takes 20
+    /// per client, QoS 2 flows until their PUBREL and a QoS 1 PUBLISH only
+    /// while it handles it, and drops the excess (so 19 here, with a
+    /// larger `send_maximum`, keeps QoS 1 fast and loses nothing).
+    /// `None`: no limit of its own.
+    pub qos2_send_maximum: Option<NonZeroU16>,
     /// The session's limits and policies: the bounds of the queue of
     /// messages waiting for a connection or for send quota, and QoS 0
     /// while offline. Its `receive_maximum` is not used: on v5.0 ours is
@@ -117,6 +127,7 @@ impl Default for ConnectionOptions {
             offline_publish: false,
             maximum_packet_size: None,
             send_maximum: None,
+            qos2_send_maximum: None,
             session: SessionConfig::default(),
         }
     }

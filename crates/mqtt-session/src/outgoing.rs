@@ -1,6 +1,7 @@
 //! The in-flight store: the QoS 1 and QoS 2 flows we started and the peer
 //! has not completed, in the order their PUBLISH was first sent.
 
+use core::num::NonZeroU16;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -35,6 +36,14 @@ pub(crate) enum Held<P: PacketId> {
 }
 
 impl<P: PacketId> Held<P> {
+    /// A QoS 2 flow: its PUBLISH or, after the PUBREC, its PUBREL.
+    fn is_qos2(&self) -> bool {
+        match self {
+            Held::Publish { message, .. } => message.qos() == QoS::ExactlyOnce,
+            Held::Pubrel(_) => true,
+        }
+    }
+
     pub(crate) fn state(&self) -> FlowState {
         match self {
             Held::Publish { message, .. } if message.qos() == QoS::AtLeastOnce => {
@@ -98,9 +107,14 @@ pub(crate) struct InFlight<P: PacketId> {
     head: u64,
     index: IdMap<P>,
     /// Flows that count against the send quota.
-    counted: usize,
+    counted: u32,
+    /// Those of them at QoS 2.
+    counted_qos2: u32,
     /// PUBLISH flows not re-sent yet on this connection.
-    held_back: usize,
+    held_back: u32,
+    /// The most QoS 2 flows that may count (see
+    /// [`Session::set_qos2_send_maximum`](crate::Session::set_qos2_send_maximum)).
+    qos2_maximum: Option<NonZeroU16>,
     /// No PUBLISH before this sequence number waits to be re-sent.
     resend_from: u64,
 }
@@ -116,12 +130,33 @@ impl<P: PacketId> InFlight<P> {
 
     /// Flows that count against the send quota.
     pub(crate) fn counted(&self) -> usize {
-        self.counted
+        self.counted as usize
+    }
+
+    /// Sets the most QoS 2 flows that may count (`None`: no limit of ours).
+    pub(crate) fn set_qos2_maximum(&mut self, max: Option<NonZeroU16>) {
+        self.qos2_maximum = max;
+    }
+
+    /// Whether one more flow fits in the send quota `quota` (and, at QoS 2
+    /// if `qos2`, in the QoS 2 maximum).
+    pub(crate) fn admits(&self, quota: usize, qos2: bool) -> bool {
+        let qos2_room = match self.qos2_maximum {
+            Some(max) if qos2 => self.counted_qos2 < u32::from(max.get()),
+            _ => true,
+        };
+        (self.counted as usize) < quota && qos2_room
+    }
+
+    /// Counts `held` against the send quota.
+    fn count(&mut self, held: &Held<P>) {
+        self.counted += 1;
+        self.counted_qos2 += u32::from(held.is_qos2());
     }
 
     /// PUBLISH flows that wait to be re-sent on this connection.
     pub(crate) fn held_back(&self) -> usize {
-        self.held_back
+        self.held_back as usize
     }
 
     pub(crate) fn state(&self, id: P) -> Option<FlowState> {
@@ -145,7 +180,7 @@ impl<P: PacketId> InFlight<P> {
         let seq = self.head + self.slots.len() as u64;
         self.index.insert(id, seq);
         if counted {
-            self.counted += 1;
+            self.count(&held);
         } else if matches!(held, Held::Publish { .. }) {
             self.held_back += 1;
         }
@@ -178,6 +213,7 @@ impl<P: PacketId> InFlight<P> {
         self.index.remove(&entry.id);
         if entry.counted {
             self.counted -= 1;
+            self.counted_qos2 -= u32::from(entry.held.is_qos2());
         } else if matches!(entry.held, Held::Publish { .. }) {
             self.held_back -= 1;
         }
@@ -251,6 +287,7 @@ impl<P: PacketId> InFlight<P> {
                 // Acknowledged before being re-sent: it is in flight now.
                 entry.counted = true;
                 self.counted += 1;
+                self.counted_qos2 += 1;
                 self.held_back -= 1;
             }
             entry.held = Held::Pubrel(pubrel.clone());
@@ -271,11 +308,13 @@ impl<P: PacketId> InFlight<P> {
     /// PUBRELs are never delayed [MQTT-3.3.4-8], so only PUBLISH packets wait.
     pub(crate) fn on_reconnect(&mut self) {
         self.counted = 0;
+        self.counted_qos2 = 0;
         self.held_back = 0;
         for e in self.slots.iter_mut().flatten() {
             e.counted = matches!(e.held, Held::Pubrel(_));
             if e.counted {
                 self.counted += 1;
+                self.counted_qos2 += 1;
             } else {
                 self.held_back += 1;
             }
@@ -298,22 +337,25 @@ impl<P: PacketId> InFlight<P> {
         let mut out = Vec::with_capacity(self.index.len());
         let mut waiting = false;
         self.resend_from = self.head + self.slots.len() as u64;
-        for (i, e) in self.slots.iter_mut().enumerate() {
-            let Some(e) = e else { continue };
+        for i in 0..self.slots.len() {
+            let Some(e) = &self.slots[i] else { continue };
+            let qos2 = e.held.is_qos2();
             match &e.held {
                 Held::Pubrel(r) => out.push(Outgoing::Pubrel(r.clone())),
-                Held::Publish { message, deadline } => {
-                    if waiting || self.counted >= quota {
-                        if !waiting {
-                            self.resend_from = self.head + i as u64;
-                        }
-                        waiting = true;
-                        continue;
+                Held::Publish { .. } if waiting || !self.admits(quota, qos2) => {
+                    if !waiting {
+                        self.resend_from = self.head + i as u64;
                     }
-                    e.counted = true;
-                    self.counted += 1;
-                    self.held_back -= 1;
+                    waiting = true;
+                }
+                Held::Publish { message, deadline } => {
                     let copy = resend_copy(message, e.id, version, *deadline, now);
+                    self.counted += 1;
+                    self.counted_qos2 += u32::from(qos2);
+                    self.held_back -= 1;
+                    if let Some(e) = &mut self.slots[i] {
+                        e.counted = true;
+                    }
                     out.push(Outgoing::Publish(copy));
                 }
             }
@@ -322,9 +364,11 @@ impl<P: PacketId> InFlight<P> {
     }
 
     /// The first PUBLISH that waits to be re-sent, ready to send (DUP set,
-    /// the expiry left) and counted: the caller has checked the send quota.
+    /// the expiry left) and counted, if `quota` admits it (else it waits,
+    /// and those after it too).
     pub(crate) fn next_resend(
         &mut self,
+        quota: usize,
         version: ProtocolVersion,
         now: MonotonicTime,
     ) -> Option<Publish<P>> {
@@ -332,18 +376,26 @@ impl<P: PacketId> InFlight<P> {
             return None;
         }
         let start = self.resend_from.saturating_sub(self.head) as usize;
-        for i in start..self.slots.len() {
-            if let Some(e) = &mut self.slots[i] {
-                if let (false, Held::Publish { message, deadline }) = (e.counted, &e.held) {
-                    e.counted = true;
-                    self.counted += 1;
-                    self.held_back -= 1;
-                    self.resend_from = self.head + i as u64 + 1;
-                    return Some(resend_copy(message, e.id, version, *deadline, now));
-                }
-            }
+        let i = (start..self.slots.len()).find(|&i| {
+            matches!(&self.slots[i], Some(e) if !e.counted && matches!(e.held, Held::Publish { .. }))
+        })?;
+        let e = self.slots[i].as_ref()?;
+        let qos2 = e.held.is_qos2();
+        if !self.admits(quota, qos2) {
+            return None;
         }
-        None
+        let Held::Publish { message, deadline } = &e.held else {
+            return None;
+        };
+        let copy = resend_copy(message, e.id, version, *deadline, now);
+        if let Some(e) = &mut self.slots[i] {
+            e.counted = true;
+        }
+        self.counted += 1;
+        self.counted_qos2 += u32::from(qos2);
+        self.held_back -= 1;
+        self.resend_from = self.head + i as u64 + 1;
+        Some(copy)
     }
 
     /// Ends every flow, as when the session is not present.
@@ -351,6 +403,7 @@ impl<P: PacketId> InFlight<P> {
         self.slots.clear();
         self.index.clear();
         self.counted = 0;
+        self.counted_qos2 = 0;
         self.held_back = 0;
         self.resend_from = self.head;
     }
@@ -539,13 +592,15 @@ mod tests {
         assert_eq!(s.held_back(), 2);
         // Quota frees: the held-back ones come in order.
         s.on_puback(1).unwrap();
-        let next = s.next_resend(V5, MonotonicTime::ZERO).unwrap();
+        let next = s.next_resend(usize::MAX, V5, MonotonicTime::ZERO).unwrap();
         assert_eq!((next.packet_id(), next.dup()), (Some(4), true));
         assert_eq!(
-            s.next_resend(V5, MonotonicTime::ZERO).unwrap().packet_id(),
+            s.next_resend(usize::MAX, V5, MonotonicTime::ZERO)
+                .unwrap()
+                .packet_id(),
             Some(5)
         );
-        assert_eq!(s.next_resend(V5, MonotonicTime::ZERO), None);
+        assert_eq!(s.next_resend(usize::MAX, V5, MonotonicTime::ZERO), None);
         assert_eq!(s.held_back(), 0);
     }
 
@@ -559,7 +614,7 @@ mod tests {
         s.on_pubrec(2, false, V5).unwrap();
         assert_eq!(s.held_back(), 0);
         assert_eq!(s.counted(), 2);
-        assert_eq!(s.next_resend(V5, MonotonicTime::ZERO), None);
+        assert_eq!(s.next_resend(usize::MAX, V5, MonotonicTime::ZERO), None);
     }
 
     /// [MQTT-3.3.2-6] a re-sent PUBLISH carries the expiry left, rounded up;
@@ -635,7 +690,9 @@ mod tests {
         assert_eq!(s.held_back(), 100);
         s.on_puback(1).unwrap();
         assert_eq!(
-            s.next_resend(V5, MonotonicTime::ZERO).unwrap().packet_id(),
+            s.next_resend(usize::MAX, V5, MonotonicTime::ZERO)
+                .unwrap()
+                .packet_id(),
             Some(401)
         );
     }

@@ -265,7 +265,7 @@ impl<P: PacketId> Session<P> {
         }
         let deadline = self.deadline_of(&message, now);
         match id {
-            Some(id) if free && self.has_quota() => {
+            Some(id) if free && self.has_quota(message.qos()) => {
                 return Ok(Outbound::Send(self.store_sent(message, id, deadline)));
             }
             None if !self.connected && !self.config.queue_qos0_offline => {
@@ -375,11 +375,7 @@ impl<P: PacketId> Session<P> {
             return None;
         }
         if self.in_flight.held_back() > 0 {
-            return if self.has_quota() {
-                self.in_flight.next_resend(self.version, now)
-            } else {
-                None
-            };
+            return self.in_flight.next_resend(self.quota(), self.version, now);
         }
         loop {
             let front = self.queue.front()?;
@@ -389,7 +385,7 @@ impl<P: PacketId> Session<P> {
                 continue;
             }
             let qos = front.message.qos();
-            if qos != QoS::AtMostOnce && !self.has_quota() {
+            if qos != QoS::AtMostOnce && !self.has_quota(qos) {
                 return None;
             }
             let Pending {
@@ -434,8 +430,15 @@ impl<P: PacketId> Session<P> {
         Some(now.after_secs(seconds))
     }
 
-    fn has_quota(&self) -> bool {
-        self.in_flight.counted() < usize::from(self.send_quota.get())
+    /// The send quota of this connection: the peer's Receive Maximum.
+    fn quota(&self) -> usize {
+        usize::from(self.send_quota.get())
+    }
+
+    /// Whether a message of `qos` (1 or 2) may be sent now.
+    fn has_quota(&self, qos: QoS) -> bool {
+        let qos2 = qos == QoS::ExactlyOnce;
+        self.in_flight.admits(self.quota(), qos2)
     }
 
     /// Stores a message sent now with identifier `id` (in use in the
@@ -577,8 +580,7 @@ impl<P: PacketId> Session<P> {
         self.send_quota = peer_receive_maximum;
         self.incoming.on_connection();
         self.in_flight.on_reconnect();
-        self.in_flight
-            .resend(usize::from(peer_receive_maximum.get()), self.version, now)
+        self.in_flight.resend(self.quota(), self.version, now)
     }
 
     /// The network connection closed. Everything stays stored
@@ -591,6 +593,16 @@ impl<P: PacketId> Session<P> {
             SESSION_NEVER_EXPIRES => None,
             secs => Some(now.after_secs(secs)),
         };
+    }
+
+    /// At most `max` QoS 2 flows in flight (PUBLISH sent until its PUBCOMP),
+    /// below the peer's Receive Maximum; a QoS 2 message beyond them waits
+    /// in the queue, and the messages after it too (their order is kept).
+    /// For a v3.1.1 peer that holds fewer QoS 2 flows than QoS 1. `None`
+    /// (the default): no limit of its own. Applies from the next message
+    /// sent.
+    pub fn set_qos2_send_maximum(&mut self, max: Option<NonZeroU16>) {
+        self.in_flight.set_qos2_maximum(max);
     }
 
     /// Sets the Session Expiry Interval (§3.1.2.11.2), as CONNECT, CONNACK or

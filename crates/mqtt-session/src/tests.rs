@@ -209,6 +209,61 @@ fn send_quota_follows_the_peer_receive_maximum() {
     assert_eq!(s.send_quota_available(), 1);
 }
 
+/// A QoS 2 maximum below the Receive Maximum: QoS 2 flows count against
+/// it until their PUBCOMP (a PUBREL in flight included); a QoS 2 message
+/// beyond it waits, and QoS 1 and 0 messages published after it wait
+/// behind it, so the order is kept; QoS 1 goes on while no QoS 2 waits.
+#[test]
+fn qos2_send_maximum_holds_qos2_flows_only_and_keeps_the_order() {
+    let mut s = connected(V3, 100);
+    s.set_qos2_send_maximum(Some(rm(2)));
+    let a = sent(s.publish(msg(QoS::ExactlyOnce, b"a"), at(0)));
+    sent(s.publish(msg(QoS::ExactlyOnce, b"b"), at(0)));
+    for _ in 0..10 {
+        sent(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
+    }
+    queued(s.publish(msg(QoS::ExactlyOnce, b"c"), at(0)));
+    queued(s.publish(msg(QoS::AtLeastOnce, b"d"), at(0)));
+    queued(s.publish(msg(QoS::AtMostOnce, b"e"), at(0)));
+    assert_eq!(s.pop_ready(at(0)), None);
+    // The PUBREL still holds its place [MQTT-4.3.3-5].
+    let a_id = a.packet_id().unwrap();
+    assert!(matches!(
+        s.on_pubrec(a_id, false),
+        Ok(PubrecOutcome::Release(_))
+    ));
+    assert_eq!(s.pop_ready(at(0)), None);
+    s.on_pubcomp(a_id).unwrap();
+    let out: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(0))).collect();
+    assert_eq!(payloads(out), [b"c".to_vec(), b"d".to_vec(), b"e".to_vec()]);
+    assert_eq!(s.send_quota_available(), 100 - 13);
+}
+
+/// Re-sent on a new network connection, the QoS 2 PUBLISH packets beyond
+/// the QoS 2 maximum wait in order [MQTT-4.6.0-1], like those beyond the
+/// Receive Maximum, and follow as PUBCOMPs come.
+#[test]
+fn qos2_send_maximum_holds_the_resends() {
+    let mut s = connected(V3, 100);
+    for p in [&b"a"[..], b"b", b"c"] {
+        let _ = s.publish(
+            Message::from_parts("t", QoS::ExactlyOnce, false, p).unwrap(),
+            at(0),
+        );
+    }
+    sent(s.publish(msg(QoS::AtLeastOnce, b"1"), at(0)));
+    s.on_disconnected(at(0));
+    s.set_qos2_send_maximum(Some(rm(2)));
+    let resent = s.on_connected(true, rm(100), at(0));
+    let ids: Vec<_> = resent.iter().map(Outgoing::packet_id).collect();
+    assert_eq!(ids, [Some(1), Some(2)], "c and the QoS 1 after it wait");
+    s.on_pubrec(1, false).unwrap();
+    assert_eq!(s.pop_ready(at(0)), None);
+    s.on_pubcomp(1).unwrap();
+    let next: Vec<_> = core::iter::from_fn(|| s.pop_ready(at(0))).collect();
+    assert_eq!(payloads(next), [b"c".to_vec(), b"1".to_vec()]);
+}
+
 /// [MQTT-4.9.0-3] QoS 0 needs no quota, but keeps its place behind queued
 /// messages, so that messages leave in the order they were published.
 #[test]

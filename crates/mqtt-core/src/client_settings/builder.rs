@@ -76,12 +76,25 @@ macro_rules! client_settings_builder {
 
         /// The most QoS 1 and 2 messages in flight at once, below the
         /// broker's Receive Maximum; more wait in the session's queue.
-        /// Default: the broker's Receive Maximum alone on v5.0, 20 on
+        /// Default: the broker's Receive Maximum alone on v5.0; 20 on
         /// v3.1.1, where the broker cannot announce its limit and one that
-        /// holds fewer may drop the excess while acknowledging it
-        /// (mosquitto's default holds 20).
+        /// holds fewer drops the excess while acknowledging it (mosquitto's
+        /// default holds 20).
         pub fn send_maximum(mut self, send_maximum: std::num::NonZeroU16) -> Self {
             self.$settings.connection.send_maximum = Some(send_maximum);
+            self
+        }
+
+        /// The most QoS 2 messages in flight at once (until their
+        /// PUBCOMP), below [`send_maximum`](Self::send_maximum); a QoS 2
+        /// message beyond them waits in the session's queue with those
+        /// published after it. Default: none of its own. With mosquitto
+        /// (20 per client, counting QoS 2 flows until their PUBREL and the
+        /// QoS 1 PUBLISH it is handling), `send_maximum(100)` and
+        /// `qos2_send_maximum(19)` keep QoS 1 fast and lose nothing on
+        /// v3.1.1.
+        pub fn qos2_send_maximum(mut self, max: std::num::NonZeroU16) -> Self {
+            self.$settings.connection.qos2_send_maximum = Some(max);
             self
         }
 

@@ -17,9 +17,11 @@ use mqtt_codec::{TopicFilter, ValueError};
 use crate::{ConnectionOptions, Reconnect};
 
 /// QoS 1 and 2 messages in flight by default on v3.1.1, where the broker
-/// cannot announce a Receive Maximum: mosquitto's default holds 20
-/// incoming flows per v3.1.1 client and drops the excess while
-/// acknowledging it. On v5.0 the broker's Receive Maximum is the limit.
+/// cannot announce a Receive Maximum: mosquitto's default takes 20 per
+/// client (QoS 2 flows until their PUBREL, and the QoS 1 PUBLISH it is
+/// handling) and drops the excess, acknowledging it (its PUBACK's 0x97
+/// does not exist on v3.1.1). On v5.0 the broker's Receive Maximum is the
+/// limit.
 pub const DEFAULT_SEND_MAXIMUM: u16 = 20;
 
 /// The settings of a high-level client; see the adapters' `ClientOptions`
@@ -103,12 +105,13 @@ pub enum ConnectBuildError {
 
 impl ClientSettings {
     /// The core's options of a connection: [`connection`](Self::connection),
-    /// with at most [`DEFAULT_SEND_MAXIMUM`] messages in flight on v3.1.1
+    /// on v3.1.1 with at most [`DEFAULT_SEND_MAXIMUM`] messages in flight
     /// unless a send maximum was set.
     pub fn connection_options(&self) -> ConnectionOptions {
         let mut options = self.connection.clone();
-        if self.version == ProtocolVersion::V3_1_1 && options.send_maximum.is_none() {
-            options.send_maximum = NonZeroU16::new(DEFAULT_SEND_MAXIMUM);
+        if self.version == ProtocolVersion::V3_1_1 {
+            const DEFAULT: NonZeroU16 = NonZeroU16::new(DEFAULT_SEND_MAXIMUM).unwrap();
+            options.send_maximum.get_or_insert(DEFAULT);
         }
         options
     }

@@ -108,17 +108,27 @@ fn url_parts() {
 }
 
 /// v3.1.1, where the broker cannot announce a Receive Maximum: at most
-/// `DEFAULT_SEND_MAXIMUM` in flight, unless the application set its own.
+/// `DEFAULT_SEND_MAXIMUM` in flight unless the application set its own
+/// (and a QoS 2 maximum only if set); v5.0: neither.
 #[test]
 fn v3_1_1_keeps_the_default_send_maximum_unless_one_is_set() {
     let mut s = ClientSettings {
         version: ProtocolVersion::V3_1_1,
         ..Default::default()
     };
-    let default = NonZeroU16::new(DEFAULT_SEND_MAXIMUM);
-    assert_eq!(s.connection_options().send_maximum, default);
+    let options = s.connection_options();
+    assert_eq!(options.send_maximum, NonZeroU16::new(DEFAULT_SEND_MAXIMUM));
+    assert_eq!(options.qos2_send_maximum, None);
     s.connection.send_maximum = NonZeroU16::new(500);
-    assert_eq!(s.connection_options().send_maximum, NonZeroU16::new(500));
+    s.connection.qos2_send_maximum = NonZeroU16::new(50);
+    let options = s.connection_options();
+    assert_eq!(options.send_maximum, NonZeroU16::new(500));
+    assert_eq!(options.qos2_send_maximum, NonZeroU16::new(50));
     s.version = ProtocolVersion::V5_0;
-    assert_eq!(s.connection_options().send_maximum, NonZeroU16::new(500));
+    s.connection = ConnectionOptions::default();
+    let options = s.connection_options();
+    assert_eq!(
+        (options.send_maximum, options.qos2_send_maximum),
+        (None, None)
+    );
 }

@@ -47,6 +47,8 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         };
         self.neg.session_present = session_present;
         self.session_discarded = false;
+        self.session
+            .set_qos2_send_maximum(self.options.qos2_send_maximum);
         let resend = self
             .session
             .on_connected(session_present, self.send_quota(), self.now);

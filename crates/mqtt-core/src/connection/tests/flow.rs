@@ -609,3 +609,26 @@ fn topics_and_ids(events: &[Event]) -> Vec<(String, Option<u16>)> {
     };
     sent(events).iter().map(publish).collect()
 }
+
+/// `ConnectionOptions::qos2_send_maximum` reaches the session once the
+/// connection is up: on v3.1.1, with at most one QoS 2 flow, a second QoS 2
+/// PUBLISH waits (the PUBREL of the first still counts); the PUBCOMP of the
+/// first sends it.
+#[test]
+fn qos2_send_maximum_holds_the_second_qos2_publish() {
+    let mut o = options();
+    o.qos2_send_maximum = NonZeroU16::new(1);
+    let mut c = client_with(V3, o, connect(V3, 0), connack(V3));
+    let a = c.acquire_packet_id().unwrap();
+    let b = c.acquire_packet_id().unwrap();
+    let events = send(&mut c, publish(V3, "a", QoS::ExactlyOnce, Some(a)));
+    assert_eq!(types(&sent(&events)), [PacketType::Publish]);
+    let events = send(&mut c, publish(V3, "b", QoS::ExactlyOnce, Some(b)));
+    assert!(events.is_empty(), "queued: {events:?}");
+    let events = feed(&mut c, [ack(V3, PacketType::Pubrec, a)]);
+    assert_eq!(types(&sent(&events)), [PacketType::Pubrel]);
+    let events = feed(&mut c, [ack(V3, PacketType::Pubcomp, a)]);
+    let sent = sent(&events);
+    assert_eq!(types(&sent), [PacketType::Publish]);
+    assert_eq!(sent[0].packet_id(), Some(b));
+}
