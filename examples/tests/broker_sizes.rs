@@ -39,9 +39,12 @@ async fn per_connection_sizes() {
     for (what, bytes) in rows {
         println!("{what:<40} {bytes:>6} bytes");
     }
-    // Bounds a little above what this build measures: a regression that
-    // grows what every connection holds fails here.
-    assert!(size_of_val(&task) <= 2_304, "task {}", size_of_val(&task));
-    assert!(size_of::<GenericConnection<role::Server, u16>>() <= 704);
+    // Bounds at what this build measures, or a little above: a regression
+    // that grows what every connection holds fails here. tokio rounds a
+    // task's cell up to 128 bytes: a future of up to 1,944 bytes takes a
+    // 2,048-byte cell, one more byte 2,176.
+    let task = size_of_val(&task);
+    assert!(task <= 1_944, "task {task}: its cell grows to 2,176");
+    assert!(size_of::<GenericConnection<role::Server, u16>>() <= 576);
     assert!(size_of::<Session>() <= 160);
 }

@@ -101,7 +101,7 @@ type IdMap<P> = HashMap<P, u64, BuildHasherDefault<IdHasher>>;
 /// outnumber the flows, so that insertion and removal are O(1) amortized and
 /// allocate nothing in the steady state.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct InFlight<P: PacketId> {
+struct Flows<P: PacketId> {
     slots: VecDeque<Option<Entry<P>>>,
     /// Sequence number of `slots[0]`.
     head: u64,
@@ -112,14 +112,139 @@ pub(crate) struct InFlight<P: PacketId> {
     counted_qos2: u32,
     /// PUBLISH flows not re-sent yet on this connection.
     held_back: u32,
-    /// The most QoS 2 flows that may count (see
-    /// [`Session::set_qos2_send_maximum`](crate::Session::set_qos2_send_maximum)).
-    qos2_maximum: Option<NonZeroU16>,
     /// No PUBLISH before this sequence number waits to be re-sent.
     resend_from: u64,
 }
 
+/// The in-flight store: its [`Flows`], allocated with the first one (the
+/// session of an idle connection holds a null pointer), and the QoS 2
+/// maximum.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InFlight<P: PacketId> {
+    flows: Option<Box<Flows<P>>>,
+    /// The most QoS 2 flows that may count (see
+    /// [`Session::set_qos2_send_maximum`](crate::Session::set_qos2_send_maximum)).
+    qos2_maximum: Option<NonZeroU16>,
+}
+
 impl<P: PacketId> InFlight<P> {
+    pub(crate) fn len(&self) -> usize {
+        self.flows.as_ref().map_or(0, |f| f.len())
+    }
+
+    pub(crate) fn contains(&self, id: P) -> bool {
+        self.flows.as_ref().is_some_and(|f| f.contains(id))
+    }
+
+    /// Flows that count against the send quota.
+    pub(crate) fn counted(&self) -> usize {
+        self.flows.as_ref().map_or(0, |f| f.counted())
+    }
+
+    /// PUBLISH flows that wait to be re-sent on this connection.
+    pub(crate) fn held_back(&self) -> usize {
+        self.flows.as_ref().map_or(0, |f| f.held_back())
+    }
+
+    /// Sets the most QoS 2 flows that may count (`None`: no limit of ours).
+    pub(crate) fn set_qos2_maximum(&mut self, max: Option<NonZeroU16>) {
+        self.qos2_maximum = max;
+    }
+
+    /// Whether one more flow fits in the send quota `quota` (and, at QoS 2
+    /// if `qos2`, in the QoS 2 maximum).
+    pub(crate) fn admits(&self, quota: usize, qos2: bool) -> bool {
+        let qos2_max = self.qos2_maximum.filter(|_| qos2);
+        match &self.flows {
+            Some(f) => f.admits(quota, qos2_max),
+            None => quota > 0,
+        }
+    }
+
+    pub(crate) fn state(&self, id: P) -> Option<FlowState> {
+        self.flows.as_ref()?.state(id)
+    }
+
+    /// The flows in order, with what they hold.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (P, &Held<P>)> + '_ {
+        self.flows.iter().flat_map(|f| f.iter())
+    }
+
+    /// Adds a flow (see [`Flows::push`]), allocating the store with the
+    /// first.
+    pub(crate) fn push(&mut self, id: P, held: Held<P>, counted: bool) {
+        let flows = self.flows.get_or_insert_with(Default::default);
+        flows.push(id, held, counted);
+    }
+
+    /// The flows, or the error for an acknowledgement of `id` without any.
+    fn flows_for(&mut self, id: P) -> Result<&mut Flows<P>, SessionError> {
+        let not_found = SessionError::PacketIdNotFound(id.to_u32());
+        self.flows.as_deref_mut().ok_or(not_found)
+    }
+
+    /// See [`Flows::on_puback`].
+    pub(crate) fn on_puback(&mut self, id: P) -> Result<Message, SessionError> {
+        self.flows_for(id)?.on_puback(id)
+    }
+
+    /// See [`Flows::on_pubrec`].
+    pub(crate) fn on_pubrec(
+        &mut self,
+        id: P,
+        failure: bool,
+        version: ProtocolVersion,
+    ) -> Result<PubrecOutcome<P>, SessionError> {
+        self.flows_for(id)?.on_pubrec(id, failure, version)
+    }
+
+    /// See [`Flows::on_pubcomp`].
+    pub(crate) fn on_pubcomp(&mut self, id: P) -> Result<(), SessionError> {
+        self.flows_for(id)?.on_pubcomp(id)
+    }
+
+    /// See [`Flows::on_reconnect`].
+    pub(crate) fn on_reconnect(&mut self) {
+        if let Some(f) = &mut self.flows {
+            f.on_reconnect();
+        }
+    }
+
+    /// See [`Flows::resend`].
+    pub(crate) fn resend(
+        &mut self,
+        quota: usize,
+        version: ProtocolVersion,
+        now: MonotonicTime,
+    ) -> Vec<Outgoing<P>> {
+        let qos2_max = self.qos2_maximum;
+        match &mut self.flows {
+            Some(f) => f.resend(quota, qos2_max, version, now),
+            None => Vec::new(),
+        }
+    }
+
+    /// See [`Flows::next_resend`].
+    pub(crate) fn next_resend(
+        &mut self,
+        quota: usize,
+        version: ProtocolVersion,
+        now: MonotonicTime,
+    ) -> Option<Publish<P>> {
+        let qos2_max = self.qos2_maximum;
+        self.flows
+            .as_mut()?
+            .next_resend(quota, qos2_max, version, now)
+    }
+
+    /// Ends every flow, as when the session is not present, and frees the
+    /// store.
+    pub(crate) fn clear(&mut self) {
+        self.flows = None;
+    }
+}
+
+impl<P: PacketId> Flows<P> {
     pub(crate) fn len(&self) -> usize {
         self.index.len()
     }
@@ -133,18 +258,10 @@ impl<P: PacketId> InFlight<P> {
         self.counted as usize
     }
 
-    /// Sets the most QoS 2 flows that may count (`None`: no limit of ours).
-    pub(crate) fn set_qos2_maximum(&mut self, max: Option<NonZeroU16>) {
-        self.qos2_maximum = max;
-    }
-
-    /// Whether one more flow fits in the send quota `quota` (and, at QoS 2
-    /// if `qos2`, in the QoS 2 maximum).
-    pub(crate) fn admits(&self, quota: usize, qos2: bool) -> bool {
-        let qos2_room = match self.qos2_maximum {
-            Some(max) if qos2 => self.counted_qos2 < u32::from(max.get()),
-            _ => true,
-        };
+    /// Whether one more flow fits in the send quota `quota` and, for a QoS
+    /// 2 flow, under `qos2_max`.
+    fn admits(&self, quota: usize, qos2_max: Option<NonZeroU16>) -> bool {
+        let qos2_room = qos2_max.is_none_or(|max| self.counted_qos2 < u32::from(max.get()));
         (self.counted as usize) < quota && qos2_room
     }
 
@@ -328,9 +445,10 @@ impl<P: PacketId> InFlight<P> {
     /// quota `quota` allows [MQTT-4.9.0-2]. The PUBLISH packets after the
     /// first that does not fit wait, in order, for [`next_resend`](Self::next_resend).
     /// Call after [`on_reconnect`](Self::on_reconnect).
-    pub(crate) fn resend(
+    fn resend(
         &mut self,
         quota: usize,
+        qos2_max: Option<NonZeroU16>,
         version: ProtocolVersion,
         now: MonotonicTime,
     ) -> Vec<Outgoing<P>> {
@@ -342,7 +460,9 @@ impl<P: PacketId> InFlight<P> {
             let qos2 = e.held.is_qos2();
             match &e.held {
                 Held::Pubrel(r) => out.push(Outgoing::Pubrel(r.clone())),
-                Held::Publish { .. } if waiting || !self.admits(quota, qos2) => {
+                Held::Publish { .. }
+                    if waiting || !self.admits(quota, qos2_max.filter(|_| qos2)) =>
+                {
                     if !waiting {
                         self.resend_from = self.head + i as u64;
                     }
@@ -366,9 +486,10 @@ impl<P: PacketId> InFlight<P> {
     /// The first PUBLISH that waits to be re-sent, ready to send (DUP set,
     /// the expiry left) and counted, if `quota` admits it (else it waits,
     /// and those after it too).
-    pub(crate) fn next_resend(
+    fn next_resend(
         &mut self,
         quota: usize,
+        qos2_max: Option<NonZeroU16>,
         version: ProtocolVersion,
         now: MonotonicTime,
     ) -> Option<Publish<P>> {
@@ -381,7 +502,7 @@ impl<P: PacketId> InFlight<P> {
         })?;
         let e = self.slots[i].as_ref()?;
         let qos2 = e.held.is_qos2();
-        if !self.admits(quota, qos2) {
+        if !self.admits(quota, qos2_max.filter(|_| qos2)) {
             return None;
         }
         let Held::Publish { message, deadline } = &e.held else {
@@ -396,16 +517,6 @@ impl<P: PacketId> InFlight<P> {
         self.held_back -= 1;
         self.resend_from = self.head + i as u64 + 1;
         Some(copy)
-    }
-
-    /// Ends every flow, as when the session is not present.
-    pub(crate) fn clear(&mut self) {
-        self.slots.clear();
-        self.index.clear();
-        self.counted = 0;
-        self.counted_qos2 = 0;
-        self.held_back = 0;
-        self.resend_from = self.head;
     }
 }
 
@@ -661,7 +772,8 @@ mod tests {
         for id in 2..=1_990u16 {
             s.on_puback(id).unwrap();
         }
-        assert!(s.slots.len() < 100, "{} slots", s.slots.len());
+        let slots = |s: &InFlight<u16>| s.flows.as_ref().map_or(0, |f| f.slots.len());
+        assert!(slots(&s) < 100, "{} slots", slots(&s));
         let ids: Vec<_> = s.iter().map(|(id, _)| id).collect();
         let mut expected = vec![1];
         expected.extend(1_991..=2_000);
@@ -670,7 +782,7 @@ mod tests {
             assert_eq!(s.state(id), Some(FlowState::AwaitingPuback));
         }
         s.on_puback(1).unwrap();
-        assert_eq!(s.slots.len(), 10);
+        assert_eq!(slots(&s), 10);
     }
 
     /// Compaction while PUBLISH packets wait to be re-sent keeps them in

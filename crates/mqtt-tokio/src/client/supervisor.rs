@@ -402,7 +402,7 @@ mod tests {
         }
         let task = size_of_val(&run);
         assert!(task <= 1_944, "task {task}: tokio's cell grows to 2,176");
-        assert!(size_of::<ClientDriver>() <= 1_216);
+        assert!(size_of::<ClientDriver>() <= 1_120);
         assert!(size_of::<Supervisor>() <= 432);
         assert!(size_of::<Handover<u16>>() <= 96);
         assert!(size_of::<StateCell>() <= 88);
