@@ -130,7 +130,9 @@ async fn handle(
         .await;
         let packet = match next {
             Next::Committed => {
-                acks.send_committed(endpoint).await;
+                // Boxed: only with a store; every connection's future would
+                // hold its 192 bytes.
+                Box::pin(acks.send_committed(endpoint)).await;
                 continue;
             }
             Next::Packet(None) => break,

@@ -49,35 +49,52 @@ impl<P: PacketId> Pending<P> {
     }
 }
 
-/// A FIFO bounded by a count and a number of bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A FIFO bounded by a count and a number of bytes. Its items are
+/// allocated with the first one (the session of an idle connection holds a
+/// null pointer) and freed by [`clear`](Queue::clear).
+#[derive(Debug, Clone)]
 pub(crate) struct Queue<P: PacketId> {
-    items: VecDeque<Pending<P>>,
-    bytes: usize,
+    items: Option<Box<Items<P>>>,
     max_messages: usize,
     max_bytes: usize,
 }
 
+/// The queued messages and their bytes.
+#[derive(Debug, Clone, Default)]
+struct Items<P: PacketId> {
+    deque: VecDeque<Pending<P>>,
+    bytes: usize,
+}
+
+/// The same messages under the same limits (allocated or not).
+impl<P: PacketId> PartialEq for Queue<P> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.max_messages, self.max_bytes) == (other.max_messages, other.max_bytes)
+            && self.iter().eq(other.iter())
+    }
+}
+
+impl<P: PacketId> Eq for Queue<P> {}
+
 impl<P: PacketId> Queue<P> {
     pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
         Queue {
-            items: VecDeque::new(),
-            bytes: 0,
+            items: None,
             max_messages,
             max_bytes,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.items.len()
+        self.items.as_ref().map_or(0, |i| i.deque.len())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len() == 0
     }
 
     pub(crate) fn bytes(&self) -> usize {
-        self.bytes
+        self.items.as_ref().map_or(0, |i| i.bytes)
     }
 
     pub(crate) fn set_limits(&mut self, max_messages: usize, max_bytes: usize) {
@@ -86,16 +103,23 @@ impl<P: PacketId> Queue<P> {
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Pending<P>> + '_ {
-        self.items.iter()
+        self.items.iter().flat_map(|i| i.deque.iter())
     }
 
     fn fits(&self, size: usize) -> bool {
-        self.items.len() < self.max_messages && self.bytes.saturating_add(size) <= self.max_bytes
+        self.len() < self.max_messages && self.bytes().saturating_add(size) <= self.max_bytes
     }
 
     /// Whether a message of `size` bytes could be queued at all, alone.
     fn could_ever_fit(&self, size: usize) -> bool {
         self.max_messages > 0 && size <= self.max_bytes
+    }
+
+    /// Appends `item` (allocating the items with the first).
+    fn push_back(&mut self, item: Pending<P>) {
+        let items = self.items.get_or_insert_with(Default::default);
+        items.bytes += item.size;
+        items.deque.push_back(item);
     }
 
     /// Appends `item` if it fits once expired messages are dropped; hands it
@@ -109,19 +133,17 @@ impl<P: PacketId> Queue<P> {
     ) -> Result<(), Pending<P>> {
         if !self.fits(item.size) {
             let (count, bytes) = self
-                .items
                 .iter()
                 .filter(|old| old.is_expired(now))
                 .fold((0, 0), |(n, b), old| (n + 1, b + old.size));
-            let room = self.items.len() - count < self.max_messages
-                && (self.bytes - bytes).saturating_add(item.size) <= self.max_bytes;
+            let room = self.len() - count < self.max_messages
+                && (self.bytes() - bytes).saturating_add(item.size) <= self.max_bytes;
             if !room {
                 return Err(item);
             }
             self.drop_expired(now, dropped);
         }
-        self.bytes += item.size;
-        self.items.push_back(item);
+        self.push_back(item);
         Ok(())
     }
 
@@ -143,26 +165,23 @@ impl<P: PacketId> Queue<P> {
             self.drop_expired(now, dropped);
         }
         while !self.fits(item.size) {
-            match self.items.pop_front() {
-                Some(old) => {
-                    self.bytes -= old.size;
-                    evicted.push((old.message, old.id));
-                }
+            match self.pop_front() {
+                Some(old) => evicted.push((old.message, old.id)),
                 None => break,
             }
         }
-        self.bytes += item.size;
-        self.items.push_back(item);
+        self.push_back(item);
         Ok(evicted)
     }
 
     pub(crate) fn front(&self) -> Option<&Pending<P>> {
-        self.items.front()
+        self.items.as_ref()?.deque.front()
     }
 
     pub(crate) fn pop_front(&mut self) -> Option<Pending<P>> {
-        let item = self.items.pop_front()?;
-        self.bytes -= item.size;
+        let items = self.items.as_deref_mut()?;
+        let item = items.deque.pop_front()?;
+        items.bytes -= item.size;
         Some(item)
     }
 
@@ -170,9 +189,12 @@ impl<P: PacketId> Queue<P> {
     /// [MQTT-3.3.2-5], adding their identifiers to `dropped`; returns how
     /// many.
     pub(crate) fn drop_expired(&mut self, now: MonotonicTime, dropped: &mut Vec<P>) -> usize {
-        let before = self.items.len();
+        let Some(items) = self.items.as_deref_mut() else {
+            return 0;
+        };
+        let before = items.deque.len();
         let mut freed = 0;
-        self.items.retain(|item| {
+        items.deque.retain(|item| {
             let keep = !item.is_expired(now);
             if !keep {
                 freed += item.size;
@@ -180,23 +202,23 @@ impl<P: PacketId> Queue<P> {
             }
             keep
         });
-        self.bytes -= freed;
-        before - self.items.len()
+        items.bytes -= freed;
+        before - items.deque.len()
     }
 
     /// The identifiers the queued messages were numbered with.
     pub(crate) fn ids(&self) -> impl Iterator<Item = P> + '_ {
-        self.items.iter().filter_map(|item| item.id)
+        self.iter().filter_map(|item| item.id)
     }
 
     /// Whether a queued message holds `id`.
     pub(crate) fn holds(&self, id: P) -> bool {
-        self.items.iter().any(|item| item.id == Some(id))
+        self.iter().any(|item| item.id == Some(id))
     }
 
+    /// Empties the queue and frees its items.
     pub(crate) fn clear(&mut self) {
-        self.items.clear();
-        self.bytes = 0;
+        self.items = None;
     }
 }
 

@@ -133,7 +133,10 @@ pub struct Session<P: PacketId = u16> {
     pub(crate) send_quota: NonZeroU16,
     /// Identifiers of queued messages dropped as their Message Expiry
     /// Interval passed, for [`take_released`](Session::take_released).
-    pub(crate) released: Vec<P>,
+    /// Allocated by the first (rare), freed by `take_released`: boxed so
+    /// that every session holds one word, not a `Vec`'s three.
+    #[allow(clippy::box_collection)]
+    pub(crate) released: Option<Box<Vec<P>>>,
     pub(crate) session_expiry_interval: u32,
     /// When the session ends, once disconnected.
     pub(crate) expires_at: Option<MonotonicTime>,
@@ -156,7 +159,7 @@ impl<P: PacketId> Session<P> {
             queue: Queue::new(config.queue_max_messages, config.queue_max_bytes),
             connected: false,
             send_quota: NonZeroU16::MAX,
-            released: Vec::new(),
+            released: None,
             session_expiry_interval: config.session_expiry_interval,
             expires_at: None,
             config,
@@ -300,7 +303,7 @@ impl<P: PacketId> Session<P> {
     fn release_all(&mut self, ids: impl IntoIterator<Item = P>) {
         for id in ids {
             if self.pool.release(id) {
-                self.released.push(id);
+                self.released.get_or_insert_with(Default::default).push(id);
             }
         }
     }
@@ -310,13 +313,13 @@ impl<P: PacketId> Session<P> {
     /// queue made room: they are free again. Evicted ones are also in
     /// [`Outbound::Queued`].
     pub fn take_released(&mut self) -> Vec<P> {
-        core::mem::take(&mut self.released)
+        self.released.take().map_or_else(Vec::new, |ids| *ids)
     }
 
     /// Whether any identifier waits to be reported by
     /// [`take_released`](Self::take_released).
     pub fn has_released(&self) -> bool {
-        !self.released.is_empty()
+        self.released.as_ref().is_some_and(|ids| !ids.is_empty())
     }
 
     /// Publishes a message numbered with a packet identifier the caller
