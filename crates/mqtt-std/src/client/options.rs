@@ -31,8 +31,9 @@ use super::Error;
 /// session that lasts 1 hour past a disconnection on v5.0 (so that a
 /// reconnection resumes it), automatic reconnection (100 ms doubling to
 /// 30 s, ± 25 % jitter), subscriptions made again when a reconnection finds
-/// no session, at most 20 QoS 1 and 2 messages in flight, Nagle's
-/// algorithm off, 10 s to connect, a command queue of 64 calls, 256
+/// no session, as many QoS 1 and 2 messages in flight as the broker's
+/// Receive Maximum allows (v3.1.1: at most 20), Nagle's algorithm off, 10 s
+/// to connect, a command queue of 64 calls, 256
 /// received messages waiting for [`Messages`](crate::Messages).
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
