@@ -424,3 +424,58 @@ async fn a_failing_unsuback_is_rejected() {
     let result = t("unsubscribe", client.unsubscribe("a/b")).await;
     assert!(matches!(result, Err(Error::Rejected(0x87))), "{result:?}");
 }
+
+/// The next item of `messages` taken as a `futures_core::Stream`.
+async fn next_item(messages: &mut Messages) -> Option<mqtt_codec::Message> {
+    let mut messages = std::pin::Pin::new(messages);
+    std::future::poll_fn(|cx| futures_core::Stream::poll_next(messages.as_mut(), cx)).await
+}
+
+/// `Messages` as a `futures_core::Stream`: the broker's messages, in
+/// order, then the end of the stream once the client ended.
+#[tokio::test]
+async fn messages_is_a_stream_of_the_received_messages() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        // Two QoS 0 messages: "hi" on "a", "bye" on "b".
+        let messages = b"\x30\x05\x00\x01ahi\x30\x06\x00\x01bbye";
+        stream.write_all(messages).await.unwrap();
+        while packet(&mut stream).await.is_some() {}
+    });
+    let (client, mut messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let first = t("first", next_item(&mut messages))
+        .await
+        .expect("a message");
+    assert_eq!((first.topic_name(), first.payload()), ("a", &b"hi"[..]));
+    let second = t("second", next_item(&mut messages))
+        .await
+        .expect("a message");
+    assert_eq!((second.topic_name(), second.payload()), ("b", &b"bye"[..]));
+    t("disconnect", client.disconnect()).await.unwrap();
+    assert!(t("end", next_item(&mut messages)).await.is_none());
+}
+
+/// The handles' `Debug` output: the `Client` and a `StateWatch` tell the
+/// state; `Messages` tells nothing of its queue.
+#[tokio::test]
+async fn the_handles_debug_output_tells_the_state() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        while packet(&mut stream).await.is_some() {}
+    });
+    let (client, messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let state = "Connected { session_present: false }";
+    let shown = format!("{client:?}");
+    assert!(
+        shown.starts_with("Client") && shown.contains(state),
+        "{shown}"
+    );
+    let shown = format!("{:?}", client.watch_state());
+    assert!(
+        shown.starts_with("StateWatch") && shown.contains(state),
+        "{shown}"
+    );
+    assert_eq!(format!("{messages:?}"), "Messages { .. }");
+}
