@@ -424,3 +424,257 @@ async fn a_failing_unsuback_is_rejected() {
     let result = t("unsubscribe", client.unsubscribe("a/b")).await;
     assert!(matches!(result, Err(Error::Rejected(0x87))), "{result:?}");
 }
+
+/// The next item of `messages` taken as a `futures_core::Stream`.
+async fn next_item(messages: &mut Messages) -> Option<mqtt_codec::Message> {
+    let mut messages = std::pin::Pin::new(messages);
+    std::future::poll_fn(|cx| futures_core::Stream::poll_next(messages.as_mut(), cx)).await
+}
+
+/// `Messages` as a `futures_core::Stream`: the broker's messages, in
+/// order, then the end of the stream once the client ended.
+#[tokio::test]
+async fn messages_is_a_stream_of_the_received_messages() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        // Two QoS 0 messages: "hi" on "a", "bye" on "b".
+        let messages = b"\x30\x05\x00\x01ahi\x30\x06\x00\x01bbye";
+        stream.write_all(messages).await.unwrap();
+        while packet(&mut stream).await.is_some() {}
+    });
+    let (client, mut messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let first = t("first", next_item(&mut messages))
+        .await
+        .expect("a message");
+    assert_eq!((first.topic_name(), first.payload()), ("a", &b"hi"[..]));
+    let second = t("second", next_item(&mut messages))
+        .await
+        .expect("a message");
+    assert_eq!((second.topic_name(), second.payload()), ("b", &b"bye"[..]));
+    t("disconnect", client.disconnect()).await.unwrap();
+    assert!(t("end", next_item(&mut messages)).await.is_none());
+}
+
+/// The handles' `Debug` output: the `Client` and a `StateWatch` tell the
+/// state; `Messages` tells nothing of its queue.
+#[tokio::test]
+async fn the_handles_debug_output_tells_the_state() {
+    let (listener, addr) = listener().await;
+    let _broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        while packet(&mut stream).await.is_some() {}
+    });
+    let (client, messages) = t("connect", Client::connect(options(addr))).await.unwrap();
+    let state = "Connected { session_present: false }";
+    let shown = format!("{client:?}");
+    assert!(
+        shown.starts_with("Client") && shown.contains(state),
+        "{shown}"
+    );
+    let shown = format!("{:?}", client.watch_state());
+    assert!(
+        shown.starts_with("StateWatch") && shown.contains(state),
+        "{shown}"
+    );
+    assert_eq!(format!("{messages:?}"), "Messages { .. }");
+}
+
+/// Accepts a connection, reads its CONNECT and closes it unanswered: a
+/// failed reconnection attempt.
+async fn refuse_unanswered(listener: &TcpListener) {
+    let (mut stream, _) = listener.accept().await.unwrap();
+    let (first, _) = packet(&mut stream).await.unwrap();
+    assert_eq!(first, 0x10, "CONNECT");
+}
+
+/// The maximum of reconnection attempts counts failures in a row: an
+/// established connection starts the count over. With a maximum of 2,
+/// a failure, a success, then a failure again still leads to another
+/// attempt, and the client connects.
+#[tokio::test]
+async fn an_established_connection_resets_the_failures_in_a_row() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        drop(accept(&listener).await);
+        refuse_unanswered(&listener).await;
+        drop(accept(&listener).await);
+        refuse_unanswered(&listener).await;
+        accept(&listener).await
+    });
+    let backoff =
+        Reconnect::new(Duration::from_millis(5), Duration::from_millis(5)).max_attempts(2);
+    let options = options(addr).reconnect(backoff);
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    let last = t("broker", broker).await.unwrap();
+    let mut watch = client.watch_state();
+    let state = wait_for(&mut watch, |s| connected(s) || closed(s)).await;
+    assert!(connected(&state), "{state:?}");
+    drop(last);
+}
+
+/// The backoff between reconnection attempts grows with each one, and the
+/// state tells the attempt, its delay and why the last one failed: with
+/// 5 ms doubling and no jitter, 5 ms after the lost connection, then
+/// 10 ms and 20 ms after attempts ended before their CONNACK.
+#[tokio::test]
+async fn the_backoff_grows_and_the_state_tells_it() {
+    let (listener, addr) = listener().await;
+    let (seen_tx, mut seen) = tokio::sync::mpsc::channel(1);
+    let (go, mut go_rx) = tokio::sync::mpsc::channel(1);
+    let broker = tokio::spawn(async move {
+        drop(accept(&listener).await);
+        for _ in 0..3 {
+            // The attempt's CONNECT is in: the state is the one it was
+            // made in until the test has read it.
+            let (mut stream, _) = listener.accept().await.unwrap();
+            assert_eq!(packet(&mut stream).await.unwrap().0, 0x10, "CONNECT");
+            seen_tx.send(()).await.unwrap();
+            go_rx.recv().await.unwrap();
+        }
+        accept(&listener).await
+    });
+    let ms = Duration::from_millis;
+    let backoff = Reconnect::new(ms(5), Duration::from_secs(1)).jitter(0.0);
+    let options = options(addr).reconnect(backoff);
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    for (n, expected) in [ms(5), ms(10), ms(20)].into_iter().enumerate() {
+        t("attempt", seen.recv()).await.unwrap();
+        let state = client.state();
+        let ClientState::Reconnecting {
+            attempt,
+            delay,
+            reason,
+        } = &state
+        else {
+            panic!("reconnecting: {state:?}");
+        };
+        assert_eq!((*attempt as usize, *delay), (n, expected), "{state:?}");
+        if n > 0 {
+            let failed = matches!(reason.as_deref(), Some(Error::Closed));
+            assert!(failed, "the attempt before ended unanswered: {state:?}");
+        }
+        go.send(()).await.unwrap();
+    }
+    let last = t("broker", broker).await.unwrap();
+    wait_for(&mut client.watch_state(), connected).await;
+    drop(last);
+}
+
+/// The application dropped every handle while the client waited to
+/// reconnect: at the end of the wait it closes, without opening another
+/// network connection.
+#[tokio::test]
+async fn dropping_every_handle_in_the_backoff_ends_the_client() {
+    let (listener, addr) = listener().await;
+    // A wait long enough for the handles to be dropped within it.
+    let wait = Duration::from_millis(300);
+    let options = options(addr).reconnect(Reconnect::new(wait, wait).jitter(0.0));
+    let (accepted, connecting) = t("connect", async {
+        tokio::join!(accept(&listener), Client::connect(options))
+    })
+    .await;
+    let (client, messages) = connecting.unwrap();
+    let mut watch = client.watch_state();
+    drop(accepted);
+    let reconnecting = |s: &ClientState| matches!(s, ClientState::Reconnecting { .. });
+    wait_for(&mut watch, reconnecting).await;
+    drop((client, messages));
+    let end = wait_for(&mut watch, |s| connected(s) || closed(s)).await;
+    assert!(closed(&end), "closed, not connected again: {end:?}");
+    // An attempt would have completed its TCP handshake before the end:
+    // a non-blocking accept would find it.
+    let listener = listener.into_std().unwrap();
+    let again = listener.accept().map(|(_, peer)| peer);
+    let kind = again.as_ref().map_err(std::io::Error::kind);
+    assert_eq!(kind, Err(std::io::ErrorKind::WouldBlock), "{again:?}");
+}
+
+/// When the client ends, a call still waiting for the broker's answer,
+/// and one made after, learn it at once, not after the application took
+/// the messages received before the end (those still arrive, then the
+/// end).
+#[tokio::test]
+async fn waiting_calls_learn_the_end_before_the_messages_are_taken() {
+    let (listener, addr) = listener().await;
+    let broker = tokio::spawn(async move {
+        let mut stream = accept(&listener).await;
+        // Three QoS 0 messages on "a", for a queue of one.
+        let messages = b"\x30\x04\x00\x01a1\x30\x04\x00\x01a2\x30\x04\x00\x01a3";
+        stream.write_all(messages).await.unwrap();
+        // The QoS 1 PUBLISH, left unacknowledged; then the end.
+        packet(&mut stream).await.map(|(first, _)| first)
+    });
+    let config = crate::Config {
+        incoming_capacity: 1,
+        ..crate::Config::default()
+    };
+    let options = options(addr).reconnect(None).config(config);
+    let (client, mut messages) = t("connect", Client::connect(options)).await.unwrap();
+    let publish = client.publish("a/b", QoS::AtLeastOnce, false, "x");
+    let (sent, result) = t("publish", async { tokio::join!(broker, publish) }).await;
+    assert_eq!(sent.unwrap(), Some(0x32), "PUBLISH QoS 1");
+    assert!(matches!(result, Err(Error::Closed)), "{result:?}");
+    // A call made once the client is closed fails at once too.
+    wait_for(&mut client.watch_state(), closed).await;
+    let late = t("late call", client.subscribe("a/#", QoS::AtMostOnce)).await;
+    assert!(matches!(late, Err(Error::Closed)), "{late:?}");
+    for payload in [b"1", b"2", b"3"] {
+        let m = t("message", messages.recv()).await.expect("a message");
+        assert_eq!((m.topic_name(), m.payload()), ("a", &payload[..]));
+    }
+    assert!(t("end", messages.recv()).await.is_none());
+    assert!(closed(&client.state()));
+}
+
+/// A connection that lasted the backoff's cap starts the delays over; one
+/// lost sooner does not (a broker that accepts and at once drops the
+/// client still sees them grow). With 5 ms doubling up to 500 ms and no
+/// jitter: 5 ms after the first loss, 10 ms after a connection lost at
+/// once, 5 ms again after one that lasted 600 ms.
+#[tokio::test]
+async fn a_connection_that_lasted_the_cap_starts_the_delays_over() {
+    let (listener, addr) = listener().await;
+    let (seen_tx, mut seen) = tokio::sync::mpsc::channel(1);
+    let (go, mut go_rx) = tokio::sync::mpsc::channel(1);
+    let broker = tokio::spawn(async move {
+        drop(accept(&listener).await);
+        let mut held = Vec::new();
+        for hold in [Duration::ZERO, Duration::from_millis(600), Duration::MAX] {
+            // The attempt's CONNECT is in: the test reads the state it
+            // was made in, then the CONNACK accepts it.
+            let (mut stream, _) = listener.accept().await.unwrap();
+            assert_eq!(packet(&mut stream).await.unwrap().0, 0x10, "CONNECT");
+            seen_tx.send(()).await.unwrap();
+            go_rx.recv().await.unwrap();
+            stream.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
+            match hold {
+                Duration::MAX => held.push(stream),
+                hold => {
+                    tokio::time::sleep(hold).await;
+                    drop(stream);
+                }
+            }
+        }
+        held
+    });
+    let ms = Duration::from_millis;
+    let backoff = Reconnect::new(ms(5), ms(500)).jitter(0.0);
+    let options = options(addr).reconnect(backoff);
+    let (client, _messages) = t("connect", Client::connect(options)).await.unwrap();
+    for expected in [ms(5), ms(10), ms(5)] {
+        t("attempt", seen.recv()).await.unwrap();
+        let state = client.state();
+        let delay = match &state {
+            ClientState::Reconnecting {
+                attempt: 0, delay, ..
+            } => *delay,
+            _ => panic!("reconnecting, first attempt: {state:?}"),
+        };
+        assert_eq!(delay, expected, "{state:?}");
+        go.send(()).await.unwrap();
+    }
+    let held = t("broker", broker).await.unwrap();
+    wait_for(&mut client.watch_state(), connected).await;
+    drop(held);
+}
