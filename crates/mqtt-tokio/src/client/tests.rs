@@ -60,10 +60,15 @@ async fn packet(stream: &mut TcpStream) -> Option<(u8, Vec<u8>)> {
 
 /// Accepts a connection, reads its CONNECT and accepts it.
 async fn accept(listener: &TcpListener) -> TcpStream {
+    answer_connect(listener, &[0x20, 0x02, 0x00, 0x00]).await
+}
+
+/// Accepts a connection, reads its CONNECT and writes `connack`.
+async fn answer_connect(listener: &TcpListener, connack: &[u8]) -> TcpStream {
     let (mut stream, _) = listener.accept().await.unwrap();
     let (first, _) = packet(&mut stream).await.unwrap();
     assert_eq!(first, 0x10, "CONNECT");
-    stream.write_all(&[0x20, 0x02, 0x00, 0x00]).await.unwrap();
+    stream.write_all(connack).await.unwrap();
     stream
 }
 
@@ -303,10 +308,8 @@ async fn reconnects_without_a_messages_receiver() {
 async fn a_refusing_connack_is_refused() {
     let (listener, addr) = listener().await;
     let _broker = tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        packet(&mut stream).await.unwrap();
         // 0x05: not authorized.
-        stream.write_all(&[0x20, 0x02, 0x00, 0x05]).await.unwrap();
+        let mut stream = answer_connect(&listener, &[0x20, 0x02, 0x00, 0x05]).await;
         while packet(&mut stream).await.is_some() {}
     });
     let result = t("connect", Client::connect(options(addr))).await;
@@ -318,13 +321,9 @@ async fn a_refusing_connack_is_refused() {
 async fn a_malformed_connack_is_a_connection_error() {
     let (listener, addr) = listener().await;
     let _broker = tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        packet(&mut stream).await.unwrap();
         // Remaining Length 3, not 2.
-        stream
-            .write_all(&[0x20, 0x03, 0x00, 0x00, 0x00])
-            .await
-            .unwrap();
+        let connack = [0x20, 0x03, 0x00, 0x00, 0x00];
+        let mut stream = answer_connect(&listener, &connack).await;
         while packet(&mut stream).await.is_some() {}
     });
     let result = t("connect", Client::connect(options(addr))).await;
@@ -405,13 +404,8 @@ async fn reconnection_gives_up_after_its_maximum() {
 async fn a_failing_unsuback_is_rejected() {
     let (listener, addr) = listener().await;
     let _broker = tokio::spawn(async move {
-        let (mut stream, _) = listener.accept().await.unwrap();
-        packet(&mut stream).await.unwrap();
         // Success, no properties.
-        stream
-            .write_all(&[0x20, 0x03, 0x00, 0x00, 0x00])
-            .await
-            .unwrap();
+        let mut stream = answer_connect(&listener, &[0x20, 0x03, 0x00, 0x00, 0x00]).await;
         let (first, body) = packet(&mut stream).await.unwrap();
         assert_eq!(first, 0xA2, "UNSUBSCRIBE");
         // No properties, 0x87 Not authorized.
