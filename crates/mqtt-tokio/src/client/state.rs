@@ -149,12 +149,17 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
         cell.ask_stop();
-        tokio::time::timeout(Duration::from_secs(5), waiting)
-            .await
-            .expect("woken")
-            .unwrap();
+        bounded(waiting).await.unwrap();
         assert!(cell.stop_asked());
-        cell.stopped().await;
+        bounded(cell.stopped()).await;
+    }
+
+    /// `fut`, which must finish within 5 s (a wait that is never woken fails
+    /// the test instead of hanging it).
+    async fn bounded<F: std::future::Future>(fut: F) -> F::Output {
+        tokio::time::timeout(Duration::from_secs(5), fut)
+            .await
+            .expect("woken in time")
     }
 
     #[tokio::test]
@@ -173,7 +178,7 @@ mod tests {
         cell.set(ClientState::Connected {
             session_present: true,
         });
-        let (mut watch, first) = waiting.await.unwrap();
+        let (mut watch, first) = bounded(waiting).await.unwrap();
         assert!(matches!(
             first,
             ClientState::Connected {
@@ -189,13 +194,12 @@ mod tests {
             reason: None,
         });
         assert!(matches!(
-            watch.changed().await,
+            bounded(watch.changed()).await,
             ClientState::Reconnecting { attempt: 1, .. }
         ));
         // The current state counts for wait_for.
-        let now = watch
-            .wait_for(|s| matches!(s, ClientState::Reconnecting { .. }))
-            .await;
+        let now = watch.wait_for(|s| matches!(s, ClientState::Reconnecting { .. }));
+        let now = bounded(now).await;
         assert!(matches!(now, ClientState::Reconnecting { .. }));
         assert!(matches!(watch.get(), ClientState::Reconnecting { .. }));
     }
