@@ -75,7 +75,10 @@ pub struct BrokerConfig {
     pub bind: SocketAddr,
     /// The largest packet accepted from a client (and announced, v5.0).
     pub max_packet_size: u32,
-    /// Our Receive Maximum.
+    /// Our Receive Maximum, announced to v5.0 clients; with `--durability
+    /// message`, also how many acknowledgements of one connection may wait
+    /// for a commit before the broker reads no further from it (v3.1.1
+    /// clients included, which cannot be told a Receive Maximum).
     pub receive_maximum: u16,
     /// Our Topic Alias Maximum (v5.0).
     pub topic_alias_maximum: u16,
