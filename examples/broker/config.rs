@@ -131,6 +131,8 @@ pub struct BrokerConfig {
     pub durability: Durability,
     /// The interval of [`Durability::Periodic`], in milliseconds.
     pub commit_interval: u64,
+    /// The runtime's worker threads; `None`: one per CPU.
+    pub threads: Option<usize>,
 }
 
 impl Default for BrokerConfig {
@@ -161,6 +163,7 @@ impl Default for BrokerConfig {
             store: None,
             durability: Durability::Message,
             commit_interval: 100,
+            threads: None,
         }
     }
 }
@@ -265,6 +268,10 @@ impl BrokerConfig {
                 QoS::from_u8(qos).map_err(|_| format!("maximum-qos: 0, 1 or 2 (not {qos})"))?;
         }
         set_any(&mut self.verbose, s.verbose);
+        if s.threads == Some(0) {
+            return Err("threads: at least 1".into());
+        }
+        set_some(&mut self.threads, s.threads);
         set_some(&mut self.store, s.store);
         set_any(&mut self.durability, s.durability);
         let interval = s.commit_interval;

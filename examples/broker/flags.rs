@@ -162,6 +162,10 @@ pub struct BrokerArgs {
     /// The interval of --durability periodic (at least 1).
     #[arg(long, value_name = "MS", default_value_t = default().commit_interval)]
     pub commit_interval: u64,
+    /// Runtime worker threads (at least 1) [default: one per CPU]: fewer
+    /// leave more of the machine to other processes.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// `Some(flags.field)` if its flag was on the command line, `None` if clap
@@ -205,6 +209,7 @@ impl BrokerArgs {
             store: f.store,
             durability: given!(m, f.durability),
             commit_interval: given!(m, f.commit_interval),
+            threads: f.threads,
         }
     }
 }

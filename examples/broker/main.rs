@@ -6,8 +6,7 @@
 //! store commits) and exits 0. A store that cannot be opened or is
 //! damaged, or an address taken: a message naming it, exit 1.
 
-#[tokio::main]
-async fn main() {
-    let code = mqtt_examples::broker::launch::run(std::env::args_os()).await;
+fn main() {
+    let code = mqtt_examples::broker::launch::main(std::env::args_os());
     std::process::exit(code);
 }

@@ -76,6 +76,8 @@ pub struct Settings {
     pub durability: Option<Durability>,
     /// `commit-interval`, in milliseconds.
     pub commit_interval: Option<u64>,
+    /// `threads`: the runtime's worker threads.
+    pub threads: Option<usize>,
 }
 
 impl Settings {

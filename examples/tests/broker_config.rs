@@ -7,7 +7,7 @@ use mqtt_codec::{QoS, TopicFilter};
 use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Durability, Overflow, Settings};
 
 /// Every flag of the broker, as scripts and the README use them.
-const FLAGS: [&str; 28] = [
+const FLAGS: [&str; 29] = [
     "--config",
     "--bind",
     "--port",
@@ -35,6 +35,7 @@ const FLAGS: [&str; 28] = [
     "--store",
     "--durability",
     "--commit-interval",
+    "--threads",
     "--help",
 ];
 
@@ -130,6 +131,7 @@ fn every_flag_sets_its_field() {
         "--store=/tmp/b.redb",
         "--durability=periodic",
         "--commit-interval=15",
+        "--threads=1",
     ])
     .unwrap();
     let expected = BrokerConfig {
@@ -158,6 +160,7 @@ fn every_flag_sets_its_field() {
         store: Some("/tmp/b.redb".into()),
         durability: Durability::Periodic,
         commit_interval: 15,
+        threads: Some(1),
     };
     assert_eq!(c, expected);
 }
@@ -209,6 +212,8 @@ fn bad_flags_are_errors_that_say_why() {
     assert!(e.contains("[possible values: drop, disconnect]"), "{e}");
     let e = error(&["--slow-consumer-timeout", "0"]);
     assert!(e.contains("--slow-consumer-timeout: at least 1"), "{e}");
+    let e = error(&["--threads", "0"]);
+    assert!(e.contains("--threads: at least 1"), "{e}");
     let e = error(&["--max-packet-size", "15"]);
     assert!(
         e.contains("--max-packet-size: from 16 to 268435460 (not 15)"),

@@ -13,7 +13,7 @@ use mqtt_examples::broker::{BrokerConfig, Durability, Overflow, Settings};
 const EXAMPLE: &str = include_str!("../broker/broker.example.toml");
 
 /// Every key of the file: every flag but --config and --help.
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 27] = [
     "bind",
     "port",
     "max-packet-size",
@@ -40,6 +40,7 @@ const KEYS: [&str; 26] = [
     "store",
     "durability",
     "commit-interval",
+    "threads",
 ];
 
 /// A file that sets every key to a value that is not its default.
@@ -70,6 +71,7 @@ verbose = true
 store = "/var/lib/broker.redb"
 durability = "periodic"
 commit-interval = 15
+threads = 3
 "#;
 
 fn filter(s: &str) -> TopicFilter {
@@ -135,6 +137,7 @@ fn every_key_sets_its_field() {
         store: Some("/var/lib/broker.redb".into()),
         durability: Durability::Periodic,
         commit_interval: 15,
+        threads: Some(3),
     };
     assert_eq!(parse("every-key", EVERY_KEY, &[]).unwrap(), expected);
     assert_eq!(from_toml(EVERY_KEY).unwrap(), expected);
@@ -172,6 +175,7 @@ fn flags_override_the_file() {
             "--maximum-qos=2",
             "--durability=message",
             "--commit-interval=150",
+            "--threads=2",
         ],
     )
     .unwrap();
@@ -205,6 +209,7 @@ fn flags_override_the_file() {
         store: Some("/var/lib/broker.redb".into()),
         durability: Durability::Message,
         commit_interval: 150,
+        threads: Some(2),
     };
     assert_eq!(c, expected);
 }
@@ -323,10 +328,11 @@ fn the_example_file_shows_every_key_with_its_default() {
     let mut expected = KEYS.to_vec();
     expected.sort();
     assert_eq!(keys, expected);
-    // The commented-out values are the defaults, but two examples.
+    // The commented-out values are the defaults, but three examples.
     let expected = BrokerConfig {
         server_keep_alive: Some(60),
         store: Some("broker.redb".into()),
+        threads: Some(2),
         ..from_toml(EXAMPLE).unwrap()
     };
     assert_eq!(from_toml(&text).unwrap(), expected);

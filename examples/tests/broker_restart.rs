@@ -356,3 +356,24 @@ async fn kill9_after_a_released_qos2_flow_drops_no_new_message_under_its_id() {
     stop(&mut broker, Stop::Term);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `--threads N` sets the runtime's worker threads: the broker process has
+/// two threads more with `--threads 3` than with `--threads 1` (the other
+/// threads, the test harness's among them, are the same).
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_sets_the_runtime_workers() {
+    let dir = restart::temp_dir("threads");
+    let threads = |n: &str| {
+        let mut broker = BrokerProcess::start(&dir.join(format!("{n}.redb")), &["--threads", n]);
+        let status = std::fs::read_to_string(format!("/proc/{}/status", broker.pid()));
+        let line = status.expect("its status").lines().find_map(|l| {
+            let count = l.strip_prefix("Threads:")?;
+            count.trim().parse::<usize>().ok()
+        });
+        stop(&mut broker, Stop::Term);
+        line.expect("a Threads line")
+    };
+    assert_eq!(threads("3"), threads("1") + 2);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -5,7 +5,7 @@
 //! The process is this test binary run again with only the test
 //! `child_broker` (which every test file using this module defines with
 //! [`child_main`]) and the broker's flags in [`CHILD_ENV`]: the broker
-//! runs there exactly as `main` runs it (`broker::launch::run`).
+//! runs there exactly as `main` runs it (`broker::launch::main`).
 #![allow(dead_code)]
 
 /// mqtt-tokio's own restart tests' numbered messages (QoS of each,
@@ -36,8 +36,7 @@ pub fn child_main() {
         return;
     };
     let args = std::iter::once("broker".to_string()).chain(flags.lines().map(String::from));
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    let code = runtime.block_on(mqtt_examples::broker::launch::run(args.map(Into::into)));
+    let code = mqtt_examples::broker::launch::main(args.map(Into::into));
     std::process::exit(code);
 }
 
@@ -189,6 +188,11 @@ impl BrokerProcess {
         let mut child = self.child.take().expect("a running broker");
         child.kill().expect("SIGKILL");
         let _ = child.wait();
+    }
+
+    /// The running broker's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("a running broker").id()
     }
 
     /// `mqtt://127.0.0.1:PORT`.
