@@ -59,6 +59,9 @@ loadgen: load an MQTT broker and measure what comes back
   --connection-rate R     messages per second of each fan-in connection (1)
   --straggle SECS         how long subscribers wait for late messages once the
                           publishers stopped (2)
+  --session-expiry SECS   subscribers' Session Expiry Interval (v3.1.1: Clean
+                          Session 0 above 0); above 0 their sessions persist
+                          (a broker with a store journals their copies) (0)
   --broker-pid PID        also report the broker's CPU use and memory
   --label TEXT            a name for the run, echoed in the output
   --json                  print one line of JSON instead of text
@@ -128,6 +131,7 @@ async fn dispatch(args: Vec<String>) -> Result<(), Error> {
             "--keep-alive",
             "--hold",
             "--straggle",
+            "--session-expiry",
             "--connects",
         ],
         &["--json"],
@@ -172,6 +176,7 @@ async fn dispatch(args: Vec<String>) -> Result<(), Error> {
         connection_rate: flags.get("--connection-rate", 1.0f64)?,
         broker_pid,
         straggle: Duration::from_secs_f64(flags.get("--straggle", 2.0f64)?),
+        subscriber_expiry: flags.get("--session-expiry", 0u32)?,
     };
     if settings.payload < common::HEADER_LEN {
         return Err(format!("--payload must be at least {}", common::HEADER_LEN).into());

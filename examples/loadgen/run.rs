@@ -45,6 +45,10 @@ pub struct Settings {
     pub broker_pid: Option<u32>,
     /// How long to wait for stragglers after the publishers stop.
     pub straggle: Duration,
+    /// The subscribers' Session Expiry Interval (v5.0; v3.1.1: Clean
+    /// Session 0 above 0): above 0 their sessions persist, so a broker
+    /// with a store journals their copies.
+    pub subscriber_expiry: u32,
 }
 
 /// How long connecting, subscribing and each final wait may take.
@@ -317,11 +321,22 @@ pub async fn connect(
     client_id: &str,
     keep_alive: u16,
 ) -> Result<(ClientEndpoint, Incoming<role::Client>), Error> {
-    let options = ConnectionOptions::default();
     let session = SessionFlags {
         clean: true,
         expiry: 0,
     };
+    connect_with(addr, version, client_id, keep_alive, session).await
+}
+
+/// [`connect`] with the session settings `session`.
+async fn connect_with(
+    addr: &str,
+    version: ProtocolVersion,
+    client_id: &str,
+    keep_alive: u16,
+    session: SessionFlags,
+) -> Result<(ClientEndpoint, Incoming<role::Client>), Error> {
+    let options = ConnectionOptions::default();
     let connect = common::connect_packet(version, client_id, keep_alive, session)?;
     let connected = timeout(STEP, ClientEndpoint::connect(addr, connect, options)).await;
     Ok(connected.map_err(|_| format!("{client_id}: connect timed out"))??)
@@ -332,7 +347,12 @@ async fn subscribe(
     s: &Settings,
     client_id: &str,
 ) -> Result<(ClientEndpoint, Incoming<role::Client>), Error> {
-    let (client, mut incoming) = connect(&s.addr, s.version, client_id, 60).await?;
+    let session = SessionFlags {
+        // v3.1.1 has no expiry: a lasting session is Clean Session 0.
+        clean: s.subscriber_expiry == 0 || s.version == ProtocolVersion::V5_0,
+        expiry: s.subscriber_expiry,
+    };
+    let (client, mut incoming) = connect_with(&s.addr, s.version, client_id, 60, session).await?;
     let filter = TopicFilter::new(format!("{}/#", s.topic))?;
     let id = client.acquire_packet_id().await?;
     client
