@@ -16,7 +16,7 @@ use std::time::Duration;
 use mqtt_codec::v5_0::PubackReasonCode;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_std::{Client, ClientOptions, ClientState, Delivered, Error, Messages, Reconnect};
-use mqtt_testkit::mosquitto_log::judge_qos2;
+use mqtt_testkit::mosquitto_log::assert_qos2_explained;
 use mqtt_testkit::{run_with_timeout, Cutter, Mosquitto};
 
 mod common;
@@ -268,10 +268,9 @@ fn cuts(broker: &Mosquitto, v: ProtocolVersion) {
         assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
     }
     let seen = delivery::receive_numbered(&mut messages, &publisher, "cut/kick", N);
-    let not_once = delivery::qos2_not_once(&seen, N);
     let subscriber = format!("cut-sub-{v:?}");
-    let verdict = judge_qos2(&broker.all_logs(), &subscriber, "cut/x", &seen, &not_once);
-    verdict.assert_explained(&format!("{v:?}"));
+    let log = broker.all_logs();
+    assert_qos2_explained(&log, &subscriber, "cut/x", &seen, N, &format!("{v:?}"));
     assert!(
         cutter.accepted() + pub_cutter.accepted() > 2,
         "the connections were cut and made again"

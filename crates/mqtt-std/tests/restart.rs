@@ -55,7 +55,7 @@ use std::time::Duration;
 
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_std::{Client, ClientOptions, ClientState, Reconnect};
-use mqtt_testkit::mosquitto_log::judge_qos2;
+use mqtt_testkit::mosquitto_log::assert_qos2_explained;
 use mqtt_testkit::{run_with_timeout, Mosquitto};
 
 const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V3_1_1, ProtocolVersion::V5_0];
@@ -136,16 +136,9 @@ fn restarts(broker: &mut Mosquitto, v: ProtocolVersion) {
         assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
     }
     let seen = delivery::receive_numbered(&mut messages, &publisher, "restart/kick", N);
-    let not_once = delivery::qos2_not_once(&seen, N);
     let subscriber = format!("rs-sub-{v:?}");
-    let verdict = judge_qos2(
-        &broker.all_logs(),
-        &subscriber,
-        "restart/x",
-        &seen,
-        &not_once,
-    );
-    verdict.assert_explained(&format!("{v:?}"));
+    let log = broker.all_logs();
+    assert_qos2_explained(&log, &subscriber, "restart/x", &seen, N, &format!("{v:?}"));
     // The broker kept the sessions: Session Present 1.
     assert!(matches!(
         sub.state(),

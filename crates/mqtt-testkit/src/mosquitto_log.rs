@@ -182,6 +182,21 @@ impl Qos2Verdict {
     }
 }
 
+/// Every QoS 2 message of `0..n` ([`Seen::qos2_not_once`]), published to
+/// `{topic}/{i}`, arrived at `client` exactly once, or as often as
+/// mosquitto's `log` explains ([`judge_qos2`]); panics otherwise, naming
+/// `what` ([`Qos2Verdict::assert_explained`]).
+pub fn assert_qos2_explained(
+    log: &str,
+    client: &str,
+    topic: &str,
+    seen: &Seen,
+    n: usize,
+    what: &str,
+) {
+    judge_qos2(log, client, topic, seen, &seen.qos2_not_once(n)).assert_explained(what);
+}
+
 /// Judges each QoS 2 message of `not_once` (number `i`, and how many times
 /// it arrived, as [`Seen::not_once`] gives them), published to `{topic}/{i}`
 /// and received by `client`, by mosquitto's `log`: a message that arrived

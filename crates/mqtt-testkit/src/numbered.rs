@@ -2,9 +2,16 @@
 //! payload `i` (in decimal) to a topic of its own, `{topic}/{i}`, so that
 //! a broker's log (which shows topics, not payloads) tells each message's
 //! flows apart ([`mosquitto_log`](crate::mosquitto_log)). [`Seen`] counts
-//! what arrived of them.
+//! what arrived of them. The odd ones go at QoS 2, the even ones at QoS 1
+//! ([`is_qos2`]).
 
 use std::collections::HashMap;
+
+/// Whether message `i` is published at QoS 2 (the odd ones; the even ones
+/// at QoS 1).
+pub fn is_qos2(i: usize) -> bool {
+    i % 2 == 1
+}
 
 /// What arrived of the numbered messages.
 #[derive(Debug, Default)]
@@ -42,6 +49,12 @@ impl Seen {
             .collect()
     }
 
+    /// The QoS 2 messages of `0..n` ([`is_qos2`]) that did not arrive
+    /// exactly once, with how many times they arrived.
+    pub fn qos2_not_once(&self, n: usize) -> Vec<(usize, usize)> {
+        self.not_once((0..n).filter(|&i| is_qos2(i)))
+    }
+
     /// Where message `i` came in the order of arrivals (0-based), each
     /// time it came.
     pub fn positions(&self, i: usize) -> Vec<usize> {
@@ -64,5 +77,16 @@ mod tests {
         assert_eq!(seen.positions(1), [0, 2]);
         assert_eq!(seen.missing(4), [0, 2]);
         assert_eq!(seen.not_once([0, 1, 3]), [(0, 0), (1, 2)]);
+    }
+
+    /// The odd messages are the QoS 2 ones: those of them not arrived once.
+    #[test]
+    fn qos2_not_once_looks_at_the_odd_numbers() {
+        let mut seen = Seen::default();
+        for payload in ["1", "1", "2", "5", "0"] {
+            seen.tally(payload.as_bytes());
+        }
+        assert!(is_qos2(1) && !is_qos2(2));
+        assert_eq!(seen.qos2_not_once(6), [(1, 2), (3, 0)]);
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{delivery, t};
 use mqtt_codec::v5_0::PubackReasonCode;
 use mqtt_codec::{ProtocolVersion, QoS};
-use mqtt_testkit::mosquitto_log::judge_qos2;
+use mqtt_testkit::mosquitto_log::assert_qos2_explained;
 use mqtt_testkit::{Cutter, Mosquitto};
 use mqtt_tokio::{Client, ClientOptions, ClientState, Delivered, Error, Messages, Reconnect};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -177,10 +177,9 @@ async fn cuts(broker: &Mosquitto, v: ProtocolVersion) {
         assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
     }
     let seen = delivery::receive_numbered(&mut messages, &publisher, "cut/kick", N).await;
-    let not_once = delivery::qos2_not_once(&seen, N);
     let subscriber = format!("cut-sub-{v:?}");
-    let verdict = judge_qos2(&broker.all_logs(), &subscriber, "cut/x", &seen, &not_once);
-    verdict.assert_explained(&format!("{v:?}"));
+    let log = broker.all_logs();
+    assert_qos2_explained(&log, &subscriber, "cut/x", &seen, N, &format!("{v:?}"));
     assert!(
         cutter.accepted() + pub_cutter.accepted() > 2,
         "the connections were cut and made again"

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use common::{delivery, t};
 use mqtt_codec::{ProtocolVersion, QoS};
-use mqtt_testkit::mosquitto_log::judge_qos2;
+use mqtt_testkit::mosquitto_log::assert_qos2_explained;
 use mqtt_testkit::Mosquitto;
 use mqtt_tokio::{Client, ClientOptions, ClientState, Reconnect};
 
@@ -124,16 +124,9 @@ async fn restarts(broker: &mut Mosquitto, v: ProtocolVersion) {
         assert!(outcome.is_ok(), "publish {i} on {v:?}: {outcome:?}");
     }
     let seen = delivery::receive_numbered(&mut messages, &publisher, "restart/kick", N).await;
-    let not_once = delivery::qos2_not_once(&seen, N);
     let subscriber = format!("rs-sub-{v:?}");
-    let verdict = judge_qos2(
-        &broker.all_logs(),
-        &subscriber,
-        "restart/x",
-        &seen,
-        &not_once,
-    );
-    verdict.assert_explained(&format!("{v:?}"));
+    let log = broker.all_logs();
+    assert_qos2_explained(&log, &subscriber, "restart/x", &seen, N, &format!("{v:?}"));
     // The broker kept the sessions: no reconnection had to subscribe again.
     assert!(matches!(
         sub.state(),

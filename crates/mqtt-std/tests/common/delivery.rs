@@ -10,11 +10,15 @@ use std::time::{Duration, Instant};
 
 use mqtt_codec::QoS;
 use mqtt_std::{Client, Delivered, Error, Messages};
+use mqtt_testkit::numbered::is_qos2;
 pub use mqtt_testkit::numbered::Seen;
 
-/// The QoS of message `i`: even ones QoS 1, odd ones QoS 2.
+/// The QoS of message `i` ([`is_qos2`]).
 pub fn qos_of(i: usize) -> QoS {
-    [QoS::AtLeastOnce, QoS::ExactlyOnce][i % 2]
+    match is_qos2(i) {
+        true => QoS::ExactlyOnce,
+        false => QoS::AtLeastOnce,
+    }
 }
 
 /// Publishes messages `0..n` (payload: the number) to `{topic}/{i}` from
@@ -45,12 +49,6 @@ pub fn publish_all(
         .collect();
     outcomes.sort_by_key(|(i, _)| *i);
     outcomes.into_iter().map(|(_, o)| o).collect()
-}
-
-/// The QoS 2 messages of `0..n` that did not arrive exactly once, with
-/// how many times they arrived.
-pub fn qos2_not_once(seen: &Seen, n: usize) -> Vec<(usize, usize)> {
-    seen.not_once((0..n).filter(|&i| qos_of(i) == QoS::ExactlyOnce))
 }
 
 /// How long [`receive_numbered`] waits for a message it has not seen yet
@@ -134,13 +132,4 @@ impl Drop for Kicks {
             }
         }
     }
-}
-
-/// Every QoS 2 message of `0..n` arrived exactly once.
-pub fn assert_qos2_once(seen: &Seen, n: usize, what: &str) {
-    let wrong = qos2_not_once(seen, n);
-    assert!(
-        wrong.is_empty(),
-        "QoS 2 messages ({what}) not delivered exactly once, (number, times): {wrong:?}"
-    );
 }

@@ -11,16 +11,17 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use mqtt_codec::QoS;
+use mqtt_testkit::numbered::is_qos2;
 pub use mqtt_testkit::numbered::Seen;
 use mqtt_tokio::{Client, Delivered, Error, Messages};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// The QoS of message `i`: even ones QoS 1, odd ones QoS 2.
+/// The QoS of message `i` ([`is_qos2`]).
 pub fn qos_of(i: usize) -> QoS {
-    match i % 2 {
-        0 => QoS::AtLeastOnce,
-        _ => QoS::ExactlyOnce,
+    match is_qos2(i) {
+        true => QoS::ExactlyOnce,
+        false => QoS::AtLeastOnce,
     }
 }
 
@@ -120,17 +121,11 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The QoS 2 messages of `0..n` that did not arrive exactly once, with
-/// how many times they arrived.
-pub fn qos2_not_once(seen: &Seen, n: usize) -> Vec<(usize, usize)> {
-    seen.not_once((0..n).filter(|&i| qos_of(i) == QoS::ExactlyOnce))
-}
-
 /// Every QoS 2 message of `0..n` arrived exactly once; `seen` holds each
 /// number's arrivals ([`Seen::counts`]).
 pub fn assert_qos2_once(seen: &HashMap<usize, usize>, n: usize, what: &str) {
     let wrong: Vec<(usize, usize)> = (0..n)
-        .filter(|&i| qos_of(i) == QoS::ExactlyOnce)
+        .filter(|&i| is_qos2(i))
         .map(|i| (i, seen.get(&i).copied().unwrap_or(0)))
         .filter(|&(_, count)| count != 1)
         .collect();
