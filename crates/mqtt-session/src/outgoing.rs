@@ -154,9 +154,8 @@ impl<P: PacketId> InFlight<P> {
     /// Whether one more flow fits in the send quota `quota` (and, at QoS 2
     /// if `qos2`, in the QoS 2 maximum).
     pub(crate) fn admits(&self, quota: usize, qos2: bool) -> bool {
-        let qos2_max = self.qos2_maximum.filter(|_| qos2);
         match &self.flows {
-            Some(f) => f.admits(quota, qos2_max),
+            Some(f) => f.admits(quota, self.qos2_maximum, qos2),
             None => quota > 0,
         }
     }
@@ -258,17 +257,20 @@ impl<P: PacketId> Flows<P> {
         self.counted as usize
     }
 
-    /// Whether one more flow fits in the send quota `quota` and, for a QoS
-    /// 2 flow, under `qos2_max`.
-    fn admits(&self, quota: usize, qos2_max: Option<NonZeroU16>) -> bool {
-        let qos2_room = qos2_max.is_none_or(|max| self.counted_qos2 < u32::from(max.get()));
+    /// Whether one more flow fits in the send quota `quota` and, if it is
+    /// a QoS 2 one (`qos2`), under `qos2_max`.
+    fn admits(&self, quota: usize, qos2_max: Option<NonZeroU16>, qos2: bool) -> bool {
+        let qos2_room = match qos2_max {
+            Some(max) if qos2 => self.counted_qos2 < u32::from(max.get()),
+            _ => true,
+        };
         (self.counted as usize) < quota && qos2_room
     }
 
-    /// Counts `held` against the send quota.
-    fn count(&mut self, held: &Held<P>) {
+    /// Counts a flow, a QoS 2 one if `qos2`, against the send quota.
+    fn count(&mut self, qos2: bool) {
         self.counted += 1;
-        self.counted_qos2 += u32::from(held.is_qos2());
+        self.counted_qos2 += u32::from(qos2);
     }
 
     /// PUBLISH flows that wait to be re-sent on this connection.
@@ -297,7 +299,7 @@ impl<P: PacketId> Flows<P> {
         let seq = self.head + self.slots.len() as u64;
         self.index.insert(id, seq);
         if counted {
-            self.count(&held);
+            self.count(held.is_qos2());
         } else if matches!(held, Held::Publish { .. }) {
             self.held_back += 1;
         }
@@ -402,6 +404,7 @@ impl<P: PacketId> Flows<P> {
         if let Some(Some(entry)) = slot {
             if !entry.counted {
                 // Acknowledged before being re-sent: it is in flight now.
+                // (Fields, not `count`: `entry` borrows the slots.)
                 entry.counted = true;
                 self.counted += 1;
                 self.counted_qos2 += 1;
@@ -460,9 +463,7 @@ impl<P: PacketId> Flows<P> {
             let qos2 = e.held.is_qos2();
             match &e.held {
                 Held::Pubrel(r) => out.push(Outgoing::Pubrel(r.clone())),
-                Held::Publish { .. }
-                    if waiting || !self.admits(quota, qos2_max.filter(|_| qos2)) =>
-                {
+                Held::Publish { .. } if waiting || !self.admits(quota, qos2_max, qos2) => {
                     if !waiting {
                         self.resend_from = self.head + i as u64;
                     }
@@ -470,8 +471,7 @@ impl<P: PacketId> Flows<P> {
                 }
                 Held::Publish { message, deadline } => {
                     let copy = resend_copy(message, e.id, version, *deadline, now);
-                    self.counted += 1;
-                    self.counted_qos2 += u32::from(qos2);
+                    self.count(qos2);
                     self.held_back -= 1;
                     if let Some(e) = &mut self.slots[i] {
                         e.counted = true;
@@ -502,7 +502,7 @@ impl<P: PacketId> Flows<P> {
         })?;
         let e = self.slots[i].as_ref()?;
         let qos2 = e.held.is_qos2();
-        if !self.admits(quota, qos2_max.filter(|_| qos2)) {
+        if !self.admits(quota, qos2_max, qos2) {
             return None;
         }
         let Held::Publish { message, deadline } = &e.held else {
@@ -512,8 +512,7 @@ impl<P: PacketId> Flows<P> {
         if let Some(e) = &mut self.slots[i] {
             e.counted = true;
         }
-        self.counted += 1;
-        self.counted_qos2 += u32::from(qos2);
+        self.count(qos2);
         self.held_back -= 1;
         self.resend_from = self.head + i as u64 + 1;
         Some(copy)
