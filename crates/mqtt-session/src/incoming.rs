@@ -119,8 +119,13 @@ impl<P: PacketId> Incoming<P> {
         self.unacknowledged = 0;
     }
 
-    pub(crate) fn clear(&mut self) {
+    /// Forgets the QoS 2 identifiers not yet released.
+    pub(crate) fn forget_qos2(&mut self) {
         self.qos2.clear();
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.forget_qos2();
         self.unacknowledged = 0;
     }
 }

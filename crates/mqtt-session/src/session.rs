@@ -547,6 +547,15 @@ impl<P: PacketId> Session<P> {
         self.incoming.on_pubrel(packet_id)
     }
 
+    /// Forgets every QoS 2 identifier received and not yet released, as if
+    /// each had its PUBREL: a later PUBLISH under one is a new message. For
+    /// a restored session whose record of them may be stale (its peer may
+    /// have released them since); a PUBREL for one still gets its PUBCOMP
+    /// (v5.0: 0x92, §3.7.2.1).
+    pub fn forget_qos2_received(&mut self) {
+        self.incoming.forget_qos2();
+    }
+
     // ----- Inputs: the network connection -----
 
     /// A network connection is established: the CONNACK was received

@@ -796,6 +796,26 @@ fn qos2_pending_is_session_state() {
     assert!(s.is_empty());
 }
 
+/// `forget_qos2_received`: every identifier awaiting its PUBREL is
+/// forgotten, as if released [MQTT-4.3.3-12]: a PUBLISH under one is new,
+/// a PUBREL for one finds nothing (v5.0 PUBCOMP 0x92); the flows we sent
+/// stay.
+#[test]
+fn forgetting_the_qos2_received_frees_their_identifiers() {
+    let mut s = connected(V5, 10);
+    for id in [3, 4] {
+        assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(id)), Ok(Delivery::New));
+        s.pubrec_sent(id, false);
+    }
+    let sent = sent(s.publish(msg(QoS::AtLeastOnce, b"a"), at(0)));
+    s.forget_qos2_received();
+    assert_eq!(s.qos2_pending_len(), 0);
+    assert_eq!(s.on_publish(QoS::ExactlyOnce, Some(3)), Ok(Delivery::New));
+    assert_eq!(s.on_pubrel(4), Err(SessionError::PacketIdNotFound(4)));
+    assert_eq!(s.in_flight_len(), 1);
+    assert!(s.packet_ids().is_in_use(sent.packet_id().unwrap()));
+}
+
 /// [MQTT-4.3.3-9] after a PUBREC with a failure code, the identifier is new.
 #[test]
 fn failed_pubrec_forgets_the_id() {

@@ -171,10 +171,9 @@ pub async fn restore(shared: &Arc<Shared>, loaded: Loaded) -> Result<(), String>
 /// promises for such sessions).
 fn without_received_qos2(bytes: &[u8], now: MonotonicTime) -> Result<Vec<u8>, String> {
     let mut flows = Flows::<u16>::import(bytes, now).map_err(|e| e.to_string())?;
-    for id in 1..=u16::MAX {
-        if flows.is_qos2_pending(id) {
-            let _ = flows.on_pubrel(id);
-        }
+    if flows.qos2_pending_len() == 0 {
+        return Ok(bytes.to_vec());
     }
+    flows.forget_qos2_received();
     Ok(flows.export(now))
 }
