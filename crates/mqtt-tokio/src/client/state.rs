@@ -135,6 +135,7 @@ impl StateWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::tests::t;
     use std::time::Duration;
 
     /// The stop request is a flag that stays; it wakes the wait for it.
@@ -149,17 +150,9 @@ mod tests {
         tokio::task::yield_now().await;
         assert!(!waiting.is_finished());
         cell.ask_stop();
-        bounded(waiting).await.unwrap();
+        t("stop wait", waiting).await.unwrap();
         assert!(cell.stop_asked());
-        bounded(cell.stopped()).await;
-    }
-
-    /// `fut`, which must finish within 5 s (a wait that is never woken fails
-    /// the test instead of hanging it).
-    async fn bounded<F: std::future::Future>(fut: F) -> F::Output {
-        tokio::time::timeout(Duration::from_secs(5), fut)
-            .await
-            .expect("woken in time")
+        t("stopped", cell.stopped()).await;
     }
 
     #[tokio::test]
@@ -178,7 +171,7 @@ mod tests {
         cell.set(ClientState::Connected {
             session_present: true,
         });
-        let (mut watch, first) = bounded(waiting).await.unwrap();
+        let (mut watch, first) = t("first change", waiting).await.unwrap();
         assert!(matches!(
             first,
             ClientState::Connected {
@@ -194,12 +187,12 @@ mod tests {
             reason: None,
         });
         assert!(matches!(
-            bounded(watch.changed()).await,
+            t("latest change", watch.changed()).await,
             ClientState::Reconnecting { attempt: 1, .. }
         ));
         // The current state counts for wait_for.
         let now = watch.wait_for(|s| matches!(s, ClientState::Reconnecting { .. }));
-        let now = bounded(now).await;
+        let now = t("wait_for", now).await;
         assert!(matches!(now, ClientState::Reconnecting { .. }));
         assert!(matches!(watch.get(), ClientState::Reconnecting { .. }));
     }

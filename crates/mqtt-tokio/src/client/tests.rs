@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::*;
 
 /// `fut`, or a panic naming `what` after 5 s.
-async fn t<F: Future>(what: &str, fut: F) -> F::Output {
+pub(super) async fn t<F: Future>(what: &str, fut: F) -> F::Output {
     match tokio::time::timeout(Duration::from_secs(5), fut).await {
         Ok(v) => v,
         Err(_) => panic!("timed out: {what}"),
