@@ -34,10 +34,16 @@ pub fn string(s: &[u8], out: &mut Vec<u8>) {
 /// A CONNECT with Clean Session / Clean Start and no properties, of v5.0 if
 /// `v5`, else v3.1.1.
 pub fn connect_packet(v5: bool, client_id: &str, keep_alive: u16) -> Vec<u8> {
+    connect_packet_clean(v5, client_id, keep_alive, true)
+}
+
+/// [`connect_packet`] with Clean Session / Clean Start `clean` (v5.0 with
+/// no Session Expiry Interval: 0 keeps a session only while connected).
+pub fn connect_packet_clean(v5: bool, client_id: &str, keep_alive: u16, clean: bool) -> Vec<u8> {
     let mut body = Vec::new();
     string(b"MQTT", &mut body);
     body.push(if v5 { 5 } else { 4 });
-    body.push(0x02);
+    body.push(if clean { 0x02 } else { 0x00 });
     body.extend_from_slice(&keep_alive.to_be_bytes());
     if v5 {
         body.push(0);
@@ -97,6 +103,27 @@ mod tests {
             let publish = d.decode(&mut buf).unwrap().unwrap();
             assert_eq!(publish.packet_type(), mqtt_codec::wire::PacketType::Publish);
             assert!(buf.is_empty());
+        }
+    }
+
+    /// `connect_packet_clean` sets Clean Session / Clean Start as asked.
+    #[test]
+    fn connect_packets_carry_the_clean_flag() {
+        use bytes::BytesMut;
+        use mqtt_codec::{v3_1_1, v5_0, Decoder, GenericPacket, ProtocolVersion};
+        for clean in [false, true] {
+            let mut buf = BytesMut::from(&connect_packet_clean(false, "c", 60, clean)[..]);
+            let d = Decoder::<u16>::new(ProtocolVersion::V3_1_1).decode(&mut buf);
+            let Ok(Some(GenericPacket::V3_1_1(v3_1_1::Packet::Connect(c)))) = d else {
+                panic!("{d:?}");
+            };
+            assert_eq!(c.clean_session(), clean);
+            let mut buf = BytesMut::from(&connect_packet_clean(true, "c", 60, clean)[..]);
+            let d = Decoder::<u16>::new(ProtocolVersion::V5_0).decode(&mut buf);
+            let Ok(Some(GenericPacket::V5_0(v5_0::Packet::Connect(c)))) = d else {
+                panic!("{d:?}");
+            };
+            assert_eq!(c.clean_start(), clean);
         }
     }
 }

@@ -444,10 +444,7 @@ async fn a_v3_1_1_client_is_held_to_no_receive_maximum() {
         })
         .await;
         let mut stream = TcpStream::connect(addr).await.unwrap();
-        #[rustfmt::skip]
-        let mut out = vec![
-            0x10, 14, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 2, b'v', b'3',
-        ];
+        let mut out = mqtt_examples::raw::connect_packet(false, "v3", 60);
         for id in 1..=COUNT {
             let [hi, lo] = id.to_be_bytes();
             out.extend_from_slice(&[0x32, 6, 0, 1, b't', hi, lo, b'x']);

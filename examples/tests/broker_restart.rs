@@ -272,10 +272,7 @@ impl RawPublisher {
         let addr = format!("127.0.0.1:{port}");
         let stream = t("tcp", tokio::net::TcpStream::connect(addr)).await;
         let mut p = RawPublisher(stream.expect("the broker listens"));
-        let id = client_id.as_bytes();
-        let mut connect = vec![0x10, 12 + id.len() as u8, 0, 4, b'M', b'Q', b'T', b'T'];
-        connect.extend_from_slice(&[4, 0x00, 0, 60, 0, id.len() as u8]);
-        connect.extend_from_slice(id);
+        let connect = mqtt_examples::raw::connect_packet_clean(false, client_id, 60, false);
         p.write(&connect).await;
         let connack = p.read::<4>().await;
         assert_eq!((connack[0], connack[3]), (0x20, 0), "CONNACK accepted");
