@@ -406,8 +406,43 @@ fn acknowledge_with_on_v3<P: PacketId>() {
     assert_eq!(pair.server.sent, [puback(v, id)]);
 }
 
+/// `is_quiet`: a connected side is quiet while it owes nothing and waits
+/// for no answer; a PUBLISH in flight, an acknowledgement or SUBACK of
+/// its own that is due each make it busy until the flow ends. A received
+/// QoS 2 message whose PUBREL is the peer's to send leaves it quiet.
+fn quiet_only_while_nothing_is_due<P: PacketId>(v: ProtocolVersion) {
+    for from in SIDES {
+        let to = from.peer();
+        let mut pair: Pair<P> = pair_with(v, to, AckPolicy::AfterHandling);
+        let quiet = |pair: &Pair<P>, side: Side| match side {
+            Side::Client => pair.client.conn.is_quiet(),
+            Side::Server => pair.server.conn.is_quiet(),
+        };
+        assert!(quiet(&pair, from) && quiet(&pair, to), "{from:?}");
+        let (one, two) = one_and_two(&mut pair, from);
+        assert!(!quiet(&pair, from), "{from:?}: PUBLISH in flight");
+        pair.drive();
+        assert!(!quiet(&pair, to), "{from:?}: PUBACK and PUBREC due");
+        pair.acknowledge(to, one);
+        pair.acknowledge(to, two);
+        pair.drive();
+        assert!(quiet(&pair, to), "{from:?}: awaiting the peer's PUBREL");
+        assert!(!quiet(&pair, from), "{from:?}: its PUBREL is due");
+        pair.send_drive(from, pubrel(v, two));
+        assert!(quiet(&pair, from) && quiet(&pair, to), "{from:?}");
+    }
+    let mut pair: Pair<P> = pair_with(v, Side::Server, AckPolicy::AfterHandling);
+    let id = pair.acquire(Side::Client);
+    pair.send_drive(Side::Client, subscribe(v, id, "a/#", QoS::AtLeastOnce));
+    assert!(!pair.client.conn.is_quiet(), "awaiting the SUBACK");
+    assert!(!pair.server.conn.is_quiet(), "the SUBACK is due");
+    pair.send_drive(Side::Server, suback(v, id, QoS::AtLeastOnce));
+    assert!(pair.client.conn.is_quiet() && pair.server.conn.is_quiet());
+}
+
 matrix!(
     manual_sends_nothing,
+    quiet_only_while_nothing_is_due,
     on_receipt_answers_at_once,
     after_handling_acknowledges_when_told,
     client_acknowledges_in_arrival_order,

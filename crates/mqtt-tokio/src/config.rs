@@ -51,6 +51,17 @@ pub struct Config {
     pub connect_timeout: Option<Duration>,
     /// How long a server's TLS or WebSocket handshake may take.
     pub handshake_timeout: Duration,
+    /// Server, [`Server::serve_with`](crate::Server::serve_with): a
+    /// connection quiet this long (nothing read or written, and
+    /// [`is_quiet`](mqtt_core::GenericConnection::is_quiet)) hibernates:
+    /// its driver stops with the transport open and hands the connection
+    /// over ([`Incoming::take_hibernated`](crate::Incoming::take_hibernated)),
+    /// for the application to keep without a task until the peer sends
+    /// again or a message is due, and then to
+    /// [`wake`](crate::Hibernated::wake_with). The check runs once per
+    /// period, so a connection hibernates between one and two periods after
+    /// its last packet. `None` (the default): never.
+    pub hibernate_after: Option<Duration>,
 }
 
 impl Default for Config {
@@ -64,6 +75,7 @@ impl Default for Config {
             close_timeout: Duration::from_secs(5),
             connect_timeout: Some(Duration::from_secs(10)),
             handshake_timeout: Duration::from_secs(10),
+            hibernate_after: None,
         }
     }
 }

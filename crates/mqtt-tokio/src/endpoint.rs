@@ -138,21 +138,26 @@ impl<R: Role, P: PacketId + Send + 'static> Endpoint<R, P> {
     /// The handle, the receiver and the driver's future, for the caller
     /// to run in a task of its own (see
     /// [`Server::serve_with`](crate::Server::serve_with)).
+    /// `setup` prepares the driver before it runs (a woken hibernated
+    /// connection's timers); it may hibernate (`Config::hibernate_after`).
     pub(crate) fn unspawned<S>(
         connection: GenericConnection<R, P>,
         stream: S,
         config: Arc<Config>,
         span: tracing::Span,
+        setup: impl FnOnce(&mut Driver<R, P, S>),
     ) -> (
         Self,
         Incoming<R, P>,
         impl Future<Output = ()> + Send + 'static,
     )
     where
-        S: AsyncRead + AsyncWrite + Send + 'static,
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
         GenericConnection<R, P>: Send,
     {
-        let (endpoint, rx, driver) = Self::parts(connection, stream, config, None, &span);
+        let (endpoint, rx, mut driver) = Self::parts(connection, stream, config, None, &span);
+        driver.can_hibernate = true;
+        setup(&mut driver);
         let (done, finished) = oneshot::channel();
         let incoming = Incoming::new(rx, Finishing::Local(finished));
         (endpoint, incoming, driver.run_into(done).instrument(span))
@@ -579,10 +584,26 @@ impl<R: Role, P: PacketId> Incoming<R, P> {
     /// (stored QoS 1 and 2 flows, packet identifiers) goes on with a new
     /// network connection ([`ClientEndpoint::connect_with`](crate::ClientEndpoint::connect_with)).
     /// Packets not received yet are dropped. `None` if the driver task
-    /// panicked.
+    /// panicked, or the connection hibernated
+    /// ([`take_hibernated`](Self::take_hibernated) has it).
     pub async fn into_connection(mut self) -> Option<GenericConnection<R, P>> {
         self.wait_finished().await;
-        self.finished.map(|f| f.connection)
+        self.finished.and_then(|f| f.connection)
+    }
+
+    /// Once [`recv`](Self::recv) returned `None`: the connection, if it
+    /// hibernated ([`Config::hibernate_after`]) rather than closed, with
+    /// its transport, of the type `S` given to
+    /// [`Server::serve_with`](crate::Server::serve_with) (of another type,
+    /// it is dropped, which closes it). Waits for the driver's end; `None`
+    /// when it closed, and on later calls.
+    pub async fn take_hibernated<S: 'static>(&mut self) -> Option<crate::Hibernated<S, R, P>>
+    where
+        R: 'static,
+    {
+        self.wait_finished().await;
+        let boxed = self.finished.as_mut()?.hibernated.take()?;
+        boxed.downcast().ok().map(|h| *h)
     }
 }
 

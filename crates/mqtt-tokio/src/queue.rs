@@ -428,10 +428,27 @@ impl<T> Receiver<T> {
         self.pop(&mut st)
     }
 
+    /// [`close`](Self::close)s the queue if it holds nothing, under the
+    /// same lock as the check: whether it did (then nothing more comes).
+    pub(crate) fn close_if_empty(&mut self) -> bool {
+        let st = self.shared.lock();
+        if !st.items.is_empty() {
+            return false;
+        }
+        self.close_locked(st);
+        true
+    }
+
     /// Refuses further sends (waiting ones err); the items queued stay for
     /// [`try_recv`](Self::try_recv).
     pub(crate) fn close(&mut self) {
-        let mut st = self.shared.lock();
+        let st = self.shared.lock();
+        self.close_locked(st);
+    }
+
+    /// [`close`](Self::close) with the lock held: released before the
+    /// waiters are woken.
+    fn close_locked(&self, mut st: MutexGuard<'_, State<T>>) {
         if !st.closed {
             st.closed = true;
             let from = st.driver_waker.take();
@@ -501,6 +518,23 @@ mod tests {
         assert_eq!(tx.send(5).await, Err(5));
         // What was queued before the close stays receivable.
         assert_eq!(rx.try_recv(), Some(3));
+        assert_eq!(rx.recv().await, None);
+    }
+
+    /// A queue holding an item stays open; an empty one closes, and then
+    /// refuses what comes (a hibernating driver's command queue).
+    #[tokio::test]
+    async fn close_if_empty_only_closes_an_empty_queue() {
+        let (tx, mut rx) = bounded(2);
+        tx.try_send(1).unwrap();
+        assert!(!rx.close_if_empty());
+        assert!(!tx.is_closed());
+        tx.try_send(2).unwrap();
+        assert_eq!(rx.try_recv(), Some(1));
+        assert_eq!(rx.try_recv(), Some(2));
+        assert!(rx.close_if_empty());
+        assert!(tx.is_closed());
+        assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
         assert_eq!(rx.recv().await, None);
     }
 

@@ -129,6 +129,10 @@ where
     /// before the driver is done, it closes the transport at once, with
     /// nothing more written.
     ///
+    /// With [`Config::hibernate_after`], a quiet connection's driver may
+    /// stop with the transport open: `incoming` then ends, and
+    /// [`Incoming::take_hibernated`] hands the connection over.
+    ///
     /// ```no_run
     /// # async fn run(server: mqtt_tokio::Server) -> std::io::Result<()> {
     /// let (stream, _peer) = server.accept_stream().await?;
@@ -147,14 +151,14 @@ where
         handle: H,
     ) -> Joined<impl std::future::Future<Output = ()> + Send + 'static, F>
     where
-        S: AsyncRead + AsyncWrite + Send + 'static,
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
         H: FnOnce(Endpoint<role::Server, P>, Incoming<role::Server, P>) -> F,
         F: std::future::Future,
     {
         let connection = self.connection();
         let span = tracing::info_span!("mqtt_server");
         let (endpoint, incoming, driver) =
-            Endpoint::unspawned(connection, stream, self.config.clone(), span);
+            Endpoint::unspawned(connection, stream, self.config.clone(), span, |_| {});
         Joined::new(driver, handle(endpoint, incoming))
     }
 }

@@ -41,6 +41,20 @@ impl Timers {
         true
     }
 
+    /// Timers running on `table`'s deadlines (a hibernated connection's,
+    /// woken): one that passed fires at the first poll.
+    pub(crate) fn from_table(table: TimerTable<Instant>) -> Timers {
+        let sleep = table
+            .next_deadline()
+            .map(|next| Box::pin(sleep_until(next)));
+        Timers { table, sleep }
+    }
+
+    /// The deadlines, without the sleep (a connection that hibernates).
+    pub(crate) fn into_table(self) -> TimerTable<Instant> {
+        self.table
+    }
+
     /// Whether a timer runs.
     pub(crate) fn any_armed(&self) -> bool {
         self.table.next_deadline().is_some()

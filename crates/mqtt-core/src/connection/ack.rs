@@ -39,6 +39,11 @@ pub(crate) struct Acks<P> {
 }
 
 impl<P: PacketId> Acks<P> {
+    /// Whether no received message waits for its acknowledgement.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
     /// Whether `id` waits for its acknowledgement.
     pub(crate) fn contains(&self, id: P) -> bool {
         self.waiting.iter().any(|w| w.id == id)

@@ -363,6 +363,27 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         events
     }
 
+    /// Whether the connection waits for nothing but the peer: connected,
+    /// no PUBLISH in flight or queued either way but a received QoS 2
+    /// message awaiting the peer's PUBREL, no acknowledgement or SUBACK /
+    /// UNSUBACK of ours due, no PINGRESP or re-authentication awaited, no
+    /// packet held for after the CONNACK. Call it to decide whether the
+    /// connection may be put aside until the peer sends again (an adapter
+    /// hibernating idle connections): nothing of it would happen meanwhile
+    /// but its timers.
+    pub fn is_quiet(&self) -> bool {
+        self.state == ConnectionState::Connected
+            && self.session.in_flight_len() == 0
+            && self.session.queue_len() == 0
+            && self.session.packet_ids().is_empty()
+            && !self.session.has_released()
+            && self.acks.is_empty()
+            && self.sub_requests.is_empty()
+            && self.deferred.is_empty()
+            && !self.keep_alive.pingreq_outstanding()
+            && !self.neg.reauthenticating
+    }
+
     // ----- Session -----
 
     /// The session: stored flows, packet identifiers, queue.

@@ -50,6 +50,13 @@ impl<P: PacketId> SubRequests<P> {
         }
     }
 
+    /// Whether no SUBSCRIBE or UNSUBSCRIBE waits for its answer, either way.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|t| t.sent.is_empty() && t.received.is_empty())
+    }
+
     /// Whether one of ours uses `id`.
     pub(crate) fn is_sent(&self, id: P) -> bool {
         self.0.as_ref().is_some_and(|t| t.sent.contains(&id))

@@ -58,7 +58,10 @@ struct Backoff {
 /// What the driver left when it ended.
 fn left_by(finished: Box<Finished<role::Client, u16>>) -> Next {
     let handover = finished.handover.expect("a client's driver hands over");
-    Box::new((finished.connection, handover))
+    let connection = finished
+        .connection
+        .expect("a client's driver never hibernates");
+    Box::new((connection, handover))
 }
 
 /// An attempt whose driver ended before the CONNACK with `error`.

@@ -98,11 +98,11 @@ where
                     } else {
                         tracing::debug!(error = %e, "connection error");
                     }
-                    self.last_error = Some(e);
+                    self.last_error = Some(Box::new(e));
                 }
                 GenericEvent::RequestClose => {
                     if self.reason.is_none() {
-                        self.reason = self.last_error.take().map(Error::Connection);
+                        self.reason = self.last_error.take().map(|e| Error::Connection(*e));
                     }
                     if self.closing.is_none() {
                         self.closing = Some(Instant::now() + self.config.close_timeout);

@@ -139,12 +139,17 @@ impl<P: PacketId> Handover<P> {
 
 /// What the driver leaves when it ends.
 pub(crate) struct Finished<R: Role, P: PacketId> {
-    pub(crate) connection: GenericConnection<R, P>,
+    /// `None` when the connection hibernated.
+    pub(crate) connection: Option<GenericConnection<R, P>>,
     pub(crate) leftover: VecDeque<GenericPacket<P>>,
     pub(crate) reason: Option<Error>,
     /// A high-level client's state, for its next network connection or its
     /// end (`None` for an endpoint).
     pub(crate) handover: Option<Handover<P>>,
+    /// The connection hibernated (`Config::hibernate_after`): a boxed
+    /// [`Hibernated`](crate::Hibernated) of the transport's type, and no
+    /// `connection` here.
+    pub(crate) hibernated: Option<Box<dyn std::any::Any + Send>>,
 }
 
 pub(crate) struct Driver<R: Role, P: PacketId, S> {
@@ -195,7 +200,8 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// Bytes were written since the last flush (TLS and WebSocket buffer
     /// them until flushed).
     unflushed: bool,
-    last_error: Option<ConnectionError>,
+    /// Boxed: rare, and every connection's future would hold its size.
+    last_error: Option<Box<ConnectionError>>,
     /// The events of a `publish_into`, reused from call to call.
     scratch: Vec<mqtt_core::GenericEvent<P>>,
     reason: Option<Error>,
@@ -203,6 +209,17 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// driver hands its channels over when the network connection ends
     /// without a close.
     tracker: Option<LazyTracker<P>>,
+    /// Bytes read since the start, wrapping: with `written`, whether the
+    /// connection did anything since `hibernate_mark` was taken.
+    read_bytes: u32,
+    hibernate_mark: u32,
+    /// Started by `serve_with` (which can hand the transport back), with
+    /// `Config::hibernate_after`: may hibernate.
+    pub(crate) can_hibernate: bool,
+    /// The close sleep's deadline is the hibernation check's.
+    hibernate_armed: bool,
+    /// It hibernated: the loop ended with the transport open.
+    hibernated: bool,
 }
 
 /// A client's connection attempt took longer than its connect timeout.
@@ -296,6 +313,11 @@ where
             scratch: Vec::new(),
             reason: None,
             tracker: None,
+            read_bytes: 0,
+            hibernate_mark: 0,
+            can_hibernate: false,
+            hibernate_armed: false,
+            hibernated: false,
         }
     }
 
@@ -311,6 +333,13 @@ where
         driver.pending = handover.pending;
         driver.tracker = Some(handover.tracker);
         driver
+    }
+
+    /// A woken hibernated connection's driver: its timers' deadlines, and
+    /// the origin of its clock.
+    pub(crate) fn woken(&mut self, timers: mqtt_core::TimerTable<Instant>, origin: StdInstant) {
+        self.timers = crate::timers::Timers::from_table(timers);
+        self.origin = origin;
     }
 
     /// Sends the CONNECT of a Client; `reply` gets the CONNACK once the
@@ -366,12 +395,43 @@ where
     pub(crate) fn run_into(
         mut self,
         done: oneshot::Sender<Box<Finished<R, P>>>,
-    ) -> impl std::future::Future<Output = ()> + Send {
+    ) -> impl std::future::Future<Output = ()> + Send
+    where
+        S: Unpin,
+    {
         async move {
             self.drive().await;
+            if self.hibernated {
+                let _ = done.send(self.into_hibernated());
+                return;
+            }
             self.shutdown().await;
             let _ = done.send(self.finish());
         }
+    }
+
+    /// The end of a driver that hibernated: the connection, the transport
+    /// in one piece again and the timers' deadlines, for
+    /// [`Hibernated::wake_with`](crate::Hibernated::wake_with).
+    fn into_hibernated(self) -> Box<Finished<R, P>>
+    where
+        S: Unpin,
+    {
+        tracing::debug!("hibernated");
+        let hibernated = crate::hibernate::Hibernated {
+            connection: self.conn,
+            transport: self.read.unsplit(self.write),
+            timers: self.timers.into_table(),
+            origin: self.origin,
+            config: self.config,
+        };
+        Box::new(Finished {
+            connection: None,
+            leftover: VecDeque::new(),
+            reason: None,
+            handover: None,
+            hibernated: Some(Box::new(hibernated)),
+        })
     }
 
     /// The loop, until the transport is closed.
@@ -382,7 +442,7 @@ where
                 if flushed || self.eof || Instant::now() >= deadline {
                     break;
                 }
-            } else if self.eof {
+            } else if self.eof || self.hibernated {
                 break;
             }
             let open = self.closing.is_none();
@@ -401,6 +461,7 @@ where
                 .connect_deadline
                 .filter(|_| open && self.awaiting_connect());
             let wake_at = self.closing.or(self.draining).or(connect_by);
+            let wake_at = wake_at.or_else(|| self.hibernate_check_at(open));
             if wake_at.is_none() {
                 // The CONNECT (CONNACK) came: no timer held meanwhile.
                 self.close_sleep = None;
@@ -447,6 +508,8 @@ where
                     if open && self.draining.is_some() {
                         tracing::debug!("queued messages not sent before the close");
                         self.start_close();
+                    } else if open && connect_by.is_none() {
+                        self.hibernate_if_quiet();
                     } else if open && self.connect_reply.is_some() {
                         tracing::debug!("no CONNACK in time");
                         self.reason = Some(connect_timed_out());
@@ -468,6 +531,54 @@ where
                     self.close_when_sent();
                 }
             }
+        }
+    }
+
+    /// When to check whether the connection may hibernate: the deadline of
+    /// the check armed, or `Config::hibernate_after` from now (marking what
+    /// was read and written until now). `None` where it may not (not a
+    /// `serve_with` server connection, not connected, closing).
+    fn hibernate_check_at(&mut self, open: bool) -> Option<Instant> {
+        let after = self.config.hibernate_after.filter(|_| self.can_hibernate)?;
+        if !open || self.eof || self.conn.state() != ConnectionState::Connected {
+            return None;
+        }
+        match &self.close_sleep {
+            Some(sleep) if self.hibernate_armed => Some(sleep.deadline()),
+            _ => {
+                self.hibernate_armed = true;
+                self.hibernate_mark = self.activity();
+                Some(Instant::now() + after)
+            }
+        }
+    }
+
+    /// What was read and written, as one wrapping count.
+    fn activity(&self) -> u32 {
+        self.read_bytes.wrapping_add(self.written as u32)
+    }
+
+    /// The hibernation check is due: the loop ends (with the transport
+    /// open) if nothing was read or written for the whole period, nothing
+    /// waits in either direction, the connection
+    /// [`is_quiet`](GenericConnection::is_quiet) and no command is queued
+    /// (the command queue is closed in the same step: a later command
+    /// errs as on a closed connection). Else the check is due again a
+    /// period from now.
+    fn hibernate_if_quiet(&mut self) {
+        let quiet = self.activity() == self.hibernate_mark
+            && self.out.is_empty()
+            && !self.unflushed
+            && self.rbuf.is_empty()
+            && self.pending.is_empty()
+            && self.out_ids.is_empty()
+            && self.close_replies.is_empty()
+            && self.conn.is_quiet();
+        if quiet && self.cmd_rx.close_if_empty() {
+            self.hibernated = true;
+        } else {
+            // Marked again at the next turn, with a new deadline.
+            self.hibernate_armed = false;
         }
     }
 
@@ -501,7 +612,8 @@ where
                 }
                 self.eof = true;
             }
-            Ok(_) => {
+            Ok(n) => {
+                self.read_bytes = self.read_bytes.wrapping_add(n as u32);
                 self.now();
                 let events = self.conn.recv(&mut self.rbuf);
                 if self.rbuf.is_empty() {
@@ -567,9 +679,10 @@ where
             }
             let gone = self.cmds_closed && self.discard_incoming;
             return Box::new(Finished {
-                connection: self.conn,
+                connection: Some(self.conn),
                 leftover: VecDeque::new(),
                 reason,
+                hibernated: None,
                 handover: Some(Handover {
                     cmd_rx: self.cmd_rx,
                     incoming_tx: self.incoming_tx,
@@ -586,10 +699,11 @@ where
             self.pending.take()
         };
         Box::new(Finished {
-            connection: self.conn,
+            connection: Some(self.conn),
             leftover,
             reason,
             handover: None,
+            hibernated: None,
         })
     }
 
