@@ -628,8 +628,9 @@ mod tests {
     #[tokio::test]
     async fn abort_drops_the_connection_at_once() {
         let (mut peer, stream) = tokio::io::duplex(64);
-        let conn =
-            GenericConnection::<role::Server, u16>::detect_version_with_options(Default::default());
+        let conn = GenericConnection::<role::Server, u16>::detect_version_with_options(
+            mqtt_core::ConnectionOptions::default(),
+        );
         let span = tracing::Span::none();
         let (endpoint, mut incoming) =
             Endpoint::spawn(conn, stream, Config::shared_default(), None, span);

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use mqtt_codec::PacketId;
 use mqtt_core::role;
@@ -22,7 +23,8 @@ pub type ServerEndpoint = Endpoint<role::Server, u16>;
 #[derive(Debug)]
 pub struct Server<P: PacketId = u16> {
     listener: TcpListener,
-    options: ConnectionOptions,
+    /// Shared by every connection accepted (copied by one that changes its own).
+    options: Arc<ConnectionOptions>,
     config: std::sync::Arc<Config>,
     _id: std::marker::PhantomData<fn() -> P>,
 }
@@ -43,7 +45,7 @@ where
     pub fn from_listener(listener: TcpListener) -> Self {
         Server {
             listener,
-            options: ConnectionOptions::default(),
+            options: Arc::new(ConnectionOptions::default()),
             config: Default::default(),
             _id: std::marker::PhantomData,
         }
@@ -53,7 +55,7 @@ where
     /// [`AckPolicy::AfterHandling`](mqtt_core::AckPolicy::AfterHandling),
     /// then [`Endpoint::acknowledge`] once a message is routed).
     pub fn with_options(mut self, options: ConnectionOptions) -> Self {
-        self.options = options;
+        self.options = Arc::new(options);
         self
     }
 

@@ -17,7 +17,9 @@ pub(crate) struct Negotiated {
     pub(crate) server_keep_alive: Option<u16>,
     pub(crate) clean_start: bool,
     pub(crate) client_identifier: MqttString,
-    pub(crate) auth_method: Option<MqttString>,
+    /// Boxed, as `assigned_client_identifier`: rare, and every connection
+    /// would hold their 64 bytes.
+    pub(crate) auth_method: Option<Box<MqttString>>,
     /// A re-authentication (§4.12.1) is in progress.
     pub(crate) reauthenticating: bool,
     /// Request Problem Information of the CONNECT (§3.1.2.11.7).
@@ -40,7 +42,7 @@ pub(crate) struct Negotiated {
     pub(crate) wildcard_subscription_available: bool,
     pub(crate) subscription_identifiers_available: bool,
     pub(crate) shared_subscription_available: bool,
-    pub(crate) assigned_client_identifier: Option<MqttString>,
+    pub(crate) assigned_client_identifier: Option<Box<MqttString>>,
     pub(crate) session_present: bool,
 }
 
@@ -107,7 +109,7 @@ impl ConnectInfo {
             version: ProtocolVersion::V3_1_1,
             keep_alive: c.keep_alive(),
             clean_start: c.clean_session(),
-            client_identifier: c.client_id().clone(),
+            client_identifier: detached(c.client_id()),
             auth_method: None,
             request_problem_information: true,
             request_response_information: false,
@@ -131,8 +133,8 @@ impl ConnectInfo {
             version: ProtocolVersion::V5_0,
             keep_alive: c.keep_alive(),
             clean_start: c.clean_start(),
-            client_identifier: c.client_id().clone(),
-            auth_method: p.authentication_method.clone(),
+            client_identifier: detached(c.client_id()),
+            auth_method: p.authentication_method.as_ref().map(detached),
             request_problem_information: p.request_problem_information.unwrap_or(true),
             request_response_information: p.request_response_information.unwrap_or(false),
             will: c.will().map(|w| (w.qos(), w.retain())),
@@ -182,7 +184,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             keep_alive: info.keep_alive,
             clean_start: info.clean_start,
             client_identifier: info.client_identifier,
-            auth_method: info.auth_method,
+            auth_method: info.auth_method.map(Box::new),
             request_problem_information: info.request_problem_information,
             request_response_information: info.request_response_information,
             will: info.will,
@@ -244,7 +246,10 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         self.neg.subscription_identifiers_available =
             p.subscription_identifiers_available.unwrap_or(true);
         self.neg.shared_subscription_available = p.shared_subscription_available.unwrap_or(true);
-        self.neg.assigned_client_identifier = p.assigned_client_identifier.clone();
+        self.neg.assigned_client_identifier = p
+            .assigned_client_identifier
+            .as_ref()
+            .map(|id| Box::new(detached(id)));
         if let Some(expiry) = p.session_expiry_interval {
             self.session.set_session_expiry_interval(expiry);
         }
@@ -265,4 +270,11 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             self.aliases.set_send_max(topic_alias_maximum);
         }
     }
+}
+
+/// `s` in an allocation of its own: a string of a received packet shares
+/// the packet's receive buffer, which it would keep (with whatever else
+/// arrived in the same read) for as long as the connection keeps it.
+fn detached(s: &MqttString) -> MqttString {
+    MqttString::try_from(s.as_str()).unwrap_or_else(|_| s.clone())
 }

@@ -15,6 +15,7 @@ mod sub_requests;
 mod timers;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use core::marker::PhantomData;
@@ -66,7 +67,9 @@ pub struct GenericConnection<R: Role, P: PacketId = u16> {
     version: Option<ProtocolVersion>,
     /// Whether the version is learnt from each CONNECT received.
     detect: bool,
-    options: ConnectionOptions,
+    /// Shared by the connections made with the same `Arc` (a server's):
+    /// copied on the first change.
+    options: Arc<ConnectionOptions>,
     state: ConnectionState,
     decoder: Decoder<P>,
     session: Session<P>,
@@ -111,12 +114,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         Self::with_options(version, ConnectionOptions::default())
     }
 
-    /// A connection of `version` with `options`.
-    pub fn with_options(version: ProtocolVersion, options: ConnectionOptions) -> Self {
-        Self::build(Some(version), options)
+    /// A connection of `version` with `options`: an `Arc` of them is
+    /// shared by the connections given it (72 bytes less each), until one
+    /// changes its own ([`options_mut`](Self::options_mut)).
+    pub fn with_options(
+        version: ProtocolVersion,
+        options: impl Into<Arc<ConnectionOptions>>,
+    ) -> Self {
+        Self::build(Some(version), options.into())
     }
 
-    fn build(version: Option<ProtocolVersion>, options: ConnectionOptions) -> Self {
+    fn build(version: Option<ProtocolVersion>, options: Arc<ConnectionOptions>) -> Self {
         let decoder = match version {
             Some(v) => Decoder::new(v),
             None => Decoder::detect_version(),
@@ -156,7 +164,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     /// next call; the session configuration on the next session created
     /// (after a version is detected or a session imported).
     pub fn options_mut(&mut self) -> &mut ConnectionOptions {
-        &mut self.options
+        Arc::make_mut(&mut self.options)
     }
 
     // ----- Inputs: what the application sends -----
@@ -510,7 +518,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     }
     /// The Assigned Client Identifier of the CONNACK [MQTT-3.2.2-16].
     pub fn assigned_client_identifier(&self) -> Option<&MqttString> {
-        self.neg.assigned_client_identifier.as_ref()
+        self.neg.assigned_client_identifier.as_deref()
     }
     /// Session Present of the last successful CONNACK.
     pub fn session_present(&self) -> bool {
@@ -522,7 +530,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
     }
     /// The Authentication Method of the CONNECT (v5.0, §4.12).
     pub fn authentication_method(&self) -> Option<&MqttString> {
-        self.neg.auth_method.as_ref()
+        self.neg.auth_method.as_deref()
     }
     /// The PINGREQ interval in force for a Client: the option, else the
     /// Keep Alive in force; `None` when no PINGREQ is sent.
@@ -535,12 +543,13 @@ impl<P: PacketId> GenericConnection<crate::role::Server, P> {
     /// A Server connection that learns the version (v3.1.1 or v5.0) from the
     /// CONNECT it receives (§3.1.2.2), with the default options.
     pub fn detect_version() -> Self {
-        Self::build(None, ConnectionOptions::default())
+        Self::build(None, ConnectionOptions::default().into())
     }
 
-    /// [`detect_version`](Self::detect_version) with `options`.
-    pub fn detect_version_with_options(options: ConnectionOptions) -> Self {
-        Self::build(None, options)
+    /// [`detect_version`](Self::detect_version) with `options` (shared, as
+    /// [`with_options`](Self::with_options) says).
+    pub fn detect_version_with_options(options: impl Into<Arc<ConnectionOptions>>) -> Self {
+        Self::build(None, options.into())
     }
 }
 
@@ -549,12 +558,13 @@ impl<P: PacketId> GenericConnection<crate::role::Any, P> {
     /// sent makes it a Client of that CONNECT's version, one received a
     /// Server of the detected version.
     pub fn detect_version() -> Self {
-        Self::build(None, ConnectionOptions::default())
+        Self::build(None, ConnectionOptions::default().into())
     }
 
-    /// [`detect_version`](Self::detect_version) with `options`.
-    pub fn detect_version_with_options(options: ConnectionOptions) -> Self {
-        Self::build(None, options)
+    /// [`detect_version`](Self::detect_version) with `options` (shared, as
+    /// [`with_options`](Self::with_options) says).
+    pub fn detect_version_with_options(options: impl Into<Arc<ConnectionOptions>>) -> Self {
+        Self::build(None, options.into())
     }
 }
 

@@ -382,7 +382,10 @@ mod tests {
         let options = ClientOptions::new("mqtt://h").unwrap();
         let supervisor = Supervisor::new(options, state);
         let (handover, _tx, _rx) = Handover::new(&crate::Config::default(), true);
-        let conn = Connection::with_options(ProtocolVersion::V5_0, Default::default());
+        let conn = Connection::with_options(
+            ProtocolVersion::V5_0,
+            mqtt_core::ConnectionOptions::default(),
+        );
         let run = supervisor.run(Box::new((conn, handover)), Some(oneshot::channel().0));
         let rows = [
             (
