@@ -58,9 +58,9 @@ pub struct Config {
     /// over ([`Incoming::take_hibernated`](crate::Incoming::take_hibernated)),
     /// for the application to keep without a task until the peer sends
     /// again or a message is due, and then to
-    /// [`wake`](crate::Hibernated::wake_with). The check runs once per
-    /// period, so a connection hibernates between one and two periods after
-    /// its last packet. `None` (the default): never.
+    /// [`wake`](crate::Hibernated::wake_with). Checked four times per
+    /// period: a connection hibernates between one and one and a quarter
+    /// periods after its last packet. `None` (the default): never.
     pub hibernate_after: Option<Duration>,
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant as StdInstant;
 
 use mqtt_codec::PacketId;
 use mqtt_core::role::{self, Role};
-use mqtt_core::{GenericConnection, TimerTable};
+use mqtt_core::{GenericConnection, MonotonicTime, TimerTable};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
@@ -32,6 +32,10 @@ pub struct Hibernated<S, R: Role = role::Server, P: PacketId = u16> {
     pub(crate) config: Arc<Config>,
 }
 
+/// What [`Hibernated::map_transport`] gives back when the mapping fails:
+/// its error, and the connection, closed, for its session.
+pub type Unmapped<E, R, P> = (E, GenericConnection<R, P>);
+
 impl<S, R: Role, P: PacketId> Hibernated<S, R, P> {
     /// The connection, as it was when it hibernated.
     pub fn connection(&self) -> &GenericConnection<R, P> {
@@ -52,19 +56,41 @@ impl<S, R: Role, P: PacketId> Hibernated<S, R, P> {
 
     /// The same connection over `f(transport)`: to keep the transport in
     /// another form while it sleeps (a `std` socket, out of the runtime's
-    /// reactor) and back. Errs with `f`'s error, the connection dropped.
+    /// reactor) and back. Errs with `f`'s error and the connection, closed
+    /// (see [`into_connection`](Self::into_connection)), for its session.
+    #[allow(clippy::result_large_err)]
     pub fn map_transport<T, E>(
         self,
         f: impl FnOnce(S) -> Result<T, E>,
-    ) -> Result<Hibernated<T, R, P>, E> {
-        Ok(Hibernated {
-            transport: f(self.transport)?,
-            connection: self.connection,
-            timers: self.timers,
-            origin: self.origin,
-            config: self.config,
-        })
+    ) -> Result<Hibernated<T, R, P>, Unmapped<E, R, P>> {
+        match f(self.transport) {
+            Ok(transport) => Ok(Hibernated {
+                transport,
+                connection: self.connection,
+                timers: self.timers,
+                origin: self.origin,
+                config: self.config,
+            }),
+            Err(e) => Err((e, closed(self.connection, self.origin))),
+        }
     }
+
+    /// The connection, closed as a driver closes one (its session
+    /// disconnected, to store or end), for its session; the transport is
+    /// dropped, which closes it with nothing written.
+    pub fn into_connection(self) -> GenericConnection<R, P> {
+        closed(self.connection, self.origin)
+    }
+}
+
+/// `connection`, told that its network connection closed now.
+fn closed<R: Role, P: PacketId>(
+    mut connection: GenericConnection<R, P>,
+    origin: StdInstant,
+) -> GenericConnection<R, P> {
+    connection.set_time(MonotonicTime::from_instant(origin, StdInstant::now()));
+    let _ = connection.notify_closed();
+    connection
 }
 
 impl<S, P> Hibernated<S, role::Server, P>

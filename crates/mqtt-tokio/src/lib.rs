@@ -134,7 +134,7 @@ pub use config::Config;
 pub use endpoint::{Endpoint, Incoming, Status};
 pub use error::{connection_error_kind, io_error, send_error_kind, Error, ForwardError};
 pub use forward::Forward;
-pub use hibernate::Hibernated;
+pub use hibernate::{Hibernated, Unmapped};
 pub use joined::Joined;
 /// The Sans-I/O core this crate drives (`mqtt-core`), with the codec, the
 /// session and `bytes`.

@@ -40,6 +40,10 @@ use tracker::{Delivered, Granted, LazyTracker};
 /// Commands taken at once before the driver writes.
 const COMMAND_BATCH: usize = 64;
 
+/// The checks of a hibernation period (`Config::hibernate_after`): a
+/// connection hibernates at most this fraction of a period late.
+const HIBERNATE_CHECKS: u32 = 4;
+
 /// An emptied write buffer larger than this is freed (after a burst).
 const OUT_KEEP: usize = 16 * 1024;
 
@@ -216,8 +220,10 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     /// Started by `serve_with` (which can hand the transport back), with
     /// `Config::hibernate_after`: may hibernate.
     pub(crate) can_hibernate: bool,
-    /// The close sleep's deadline is the hibernation check's.
-    hibernate_armed: bool,
+    /// Quiet quarters of `Config::hibernate_after` counted, the current one
+    /// included; 0: no check armed. With a check armed, the close sleep's
+    /// deadline is the check's.
+    hibernate_quarters: u8,
     /// It hibernated: the loop ended with the transport open.
     hibernated: bool,
 }
@@ -316,7 +322,7 @@ where
             read_bytes: 0,
             hibernate_mark: 0,
             can_hibernate: false,
-            hibernate_armed: false,
+            hibernate_quarters: 0,
             hibernated: false,
         }
     }
@@ -534,21 +540,22 @@ where
         }
     }
 
-    /// When to check whether the connection may hibernate: the deadline of
-    /// the check armed, or `Config::hibernate_after` from now (marking what
-    /// was read and written until now). `None` where it may not (not a
-    /// `serve_with` server connection, not connected, closing).
+    /// When to check next whether the connection may hibernate: the
+    /// deadline of the check armed, or a quarter of
+    /// `Config::hibernate_after` from now (marking what was read and
+    /// written until now). `None` where it may not (not a `serve_with`
+    /// server connection, not connected, closing).
     fn hibernate_check_at(&mut self, open: bool) -> Option<Instant> {
         let after = self.config.hibernate_after.filter(|_| self.can_hibernate)?;
         if !open || self.eof || self.conn.state() != ConnectionState::Connected {
             return None;
         }
         match &self.close_sleep {
-            Some(sleep) if self.hibernate_armed => Some(sleep.deadline()),
+            Some(sleep) if self.hibernate_quarters > 0 => Some(sleep.deadline()),
             _ => {
-                self.hibernate_armed = true;
+                self.hibernate_quarters = 1;
                 self.hibernate_mark = self.activity();
-                Some(Instant::now() + after)
+                Some(Instant::now() + after / HIBERNATE_CHECKS)
             }
         }
     }
@@ -558,15 +565,28 @@ where
         self.read_bytes.wrapping_add(self.written as u32)
     }
 
-    /// The hibernation check is due: the loop ends (with the transport
-    /// open) if nothing was read or written for the whole period, nothing
+    /// A hibernation check is due. Nothing read or written since the mark:
+    /// one more quiet quarter (the next check a quarter from now); the
+    /// fourth in a row ends the loop (with the transport open) if nothing
     /// waits in either direction, the connection
     /// [`is_quiet`](GenericConnection::is_quiet) and no command is queued
     /// (the command queue is closed in the same step: a later command
-    /// errs as on a closed connection). Else the check is due again a
-    /// period from now.
+    /// errs as on a closed connection). So a connection hibernates between
+    /// one and one and a quarter periods after its last packet. Else the
+    /// count starts again.
     fn hibernate_if_quiet(&mut self) {
-        let quiet = self.activity() == self.hibernate_mark
+        let unchanged = self.activity() == self.hibernate_mark;
+        if unchanged && u32::from(self.hibernate_quarters) < HIBERNATE_CHECKS {
+            self.hibernate_quarters += 1;
+            if let (Some(sleep), Some(after)) = (&mut self.close_sleep, self.config.hibernate_after)
+            {
+                sleep
+                    .as_mut()
+                    .reset(Instant::now() + after / HIBERNATE_CHECKS);
+            }
+            return;
+        }
+        let quiet = unchanged
             && self.out.is_empty()
             && !self.unflushed
             && self.rbuf.is_empty()
@@ -578,7 +598,7 @@ where
             self.hibernated = true;
         } else {
             // Marked again at the next turn, with a new deadline.
-            self.hibernate_armed = false;
+            self.hibernate_quarters = 0;
         }
     }
 
