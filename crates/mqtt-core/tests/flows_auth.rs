@@ -203,7 +203,30 @@ fn unexpected_auth_received<P: PacketId>() {
     }
 }
 
+/// What a Server keeps of a CONNECT (its Client Identifier and
+/// Authentication Method) is a copy: none of it points into the buffer the
+/// CONNECT was received in, which the connection would otherwise keep,
+/// with whatever else arrived in the same read, for its whole life.
+fn keeps_no_part_of_the_receive_buffer<P: PacketId>() {
+    use mqtt_codec::Encode;
+    let mut server = mqtt_core::GenericConnection::<mqtt_core::role::Server, P>::detect_version();
+    let connect: GenericPacket<P> = connect_with_method("SCRAM");
+    let mut bytes = Vec::new();
+    connect.encode(&mut bytes).expect("encoded");
+    let mut buf = bytes::BytesMut::from(&bytes[..]);
+    let received = buf.as_ptr_range();
+    let events = server.recv(&mut buf);
+    assert!(!events.is_empty());
+    let id = server.client_identifier().as_str();
+    let method = server.authentication_method().expect("kept").as_str();
+    assert_eq!((id, method), ("c", "SCRAM"));
+    for kept in [id.as_ptr(), method.as_ptr()] {
+        assert!(!received.contains(&kept), "points into the CONNECT's buffer");
+    }
+}
+
 widths!(
+    keeps_no_part_of_the_receive_buffer,
     enhanced_auth_exchange,
     reauthentication,
     auth_refused,
