@@ -50,9 +50,14 @@ use super::state::{Presence, Requeued, Shared, State};
 /// Copies the drainer takes from the backlog per turn of the lock.
 pub const DRAIN_BATCH: usize = 64;
 
-/// The copies waiting for room in one connection's command channel.
+/// The copies waiting for room in one connection's command channel:
+/// allocated while any wait or a drainer runs (or the client was cut),
+/// so that a session in the table holds 8 bytes for it, not 64.
 #[derive(Debug, Default)]
-pub struct Backlog {
+pub struct Backlog(Option<Box<Queue>>);
+
+#[derive(Debug, Default)]
+struct Queue {
     messages: VecDeque<Message>,
     /// Encoded PUBLISH sizes of `messages`, charged to the broker's
     /// [`Budget`](super::budget::Budget).
@@ -69,29 +74,54 @@ pub struct Backlog {
 impl Backlog {
     /// Whether copies for the connection go behind this backlog.
     pub fn is_draining(&self) -> bool {
-        self.draining
+        self.0.as_ref().is_some_and(|q| q.draining)
     }
 
     /// The drainer, if one runs: `client.rs::finish` waits for it to hand
     /// the backlog back before it stores the session.
     pub fn take_drainer(&mut self) -> Option<JoinHandle<()>> {
-        self.drainer.take()
+        self.0.as_mut()?.drainer.take()
     }
 
     /// Takes every waiting copy, in order (the drainer's one in hand is
     /// not among them).
     pub fn take_all(&mut self) -> VecDeque<Message> {
-        self.charge.sub(self.charge.bytes());
-        std::mem::take(&mut self.messages)
+        let Some(q) = &mut self.0 else {
+            return VecDeque::new();
+        };
+        q.charge.sub(q.charge.bytes());
+        let all = std::mem::take(&mut q.messages);
+        self.shrink();
+        all
     }
 
     /// Takes up to `n` copies from the front, in order.
     fn pop_batch(&mut self, n: usize, version: ProtocolVersion) -> Vec<Message> {
-        let n = n.min(self.messages.len());
-        let batch: Vec<Message> = self.messages.drain(..n).collect();
+        let Some(q) = &mut self.0 else {
+            return Vec::new();
+        };
+        let n = n.min(q.messages.len());
+        let batch: Vec<Message> = q.messages.drain(..n).collect();
         let len: usize = batch.iter().map(|m| m.packet_len::<u16>(version)).sum();
-        self.charge.sub(len);
+        q.charge.sub(len);
         batch
+    }
+
+    /// The drainer ended.
+    fn drained(&mut self) {
+        if let Some(q) = &mut self.0 {
+            q.draining = false;
+            q.drainer = None;
+        }
+        self.shrink();
+    }
+
+    /// Frees the queue once it holds nothing and no drainer runs.
+    fn shrink(&mut self) {
+        let idle = |q: &Queue| q.messages.is_empty() && !q.draining && !q.cut;
+        if self.0.as_deref().is_some_and(idle) {
+            self.0 = None;
+        }
     }
 }
 
@@ -121,6 +151,7 @@ pub fn enqueue(
 ) {
     let config = &shared.config;
     let stats = &shared.stats;
+    let backlog = backlog.0.get_or_insert_with(Default::default);
     if !backlog.cut {
         let len = message.packet_len::<u16>(holder.version);
         let fits = backlog.messages.len() < config.max_queued
@@ -180,8 +211,7 @@ async fn drain(
             };
             let batch = backlog.pop_batch(DRAIN_BATCH, version);
             if batch.is_empty() {
-                backlog.draining = false;
-                backlog.drainer = None;
+                backlog.drained();
                 break;
             }
             batch
@@ -243,8 +273,17 @@ fn hand_back(
     shared.stats.dropped.fetch_add(qos0, Ordering::Relaxed);
     front.append(limbo);
     *limbo = front;
-    backlog.draining = false;
-    backlog.drainer = None;
+    backlog.drained();
+    // The endpoint that refused them hibernated, and the connection woke
+    // with another (`hibernate.rs`): the limbo goes to that one.
+    let woken = matches!(
+        st.sessions.get(client).map(|s| &s.presence),
+        Some(Presence::Online { endpoint, ready: true, .. }) if !endpoint.is_closed()
+    );
+    drop(st);
+    if woken {
+        super::state::go_online(shared, client, generation);
+    }
 }
 
 impl State {
@@ -261,7 +300,7 @@ impl State {
         }
         match &mut session.presence {
             Presence::Online { backlog, limbo, .. } => Some((backlog, limbo)),
-            Presence::Offline(_) => None,
+            Presence::Offline(_) | Presence::Asleep(_) => None,
         }
     }
 
@@ -303,7 +342,7 @@ impl State {
             // QoS 0 is not kept for a connection that closed.
             return Requeued::Dropped;
         }
-        self.requeue(shared, client, session, generation, message)
+        self.requeue(shared, client, session, message)
     }
 }
 

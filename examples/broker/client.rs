@@ -12,8 +12,10 @@ use mqtt_codec::v5_0::DisconnectReasonCode;
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket};
 use mqtt_core::role;
 use mqtt_tokio::{Incoming, ServerEndpoint};
+use tokio::net::TcpStream;
 
 use super::connect::{self, Accepted};
+use super::hibernate;
 use super::message::StoredMessage;
 use super::router::ClientId;
 use super::state::{self, Presence, Shared, StoredConnection};
@@ -44,7 +46,7 @@ enum Ending {
 }
 
 /// Serves one network connection (the caller counted it in
-/// `stats.connections`; it is uncounted when this returns). The calls
+/// `stats.connections`; it is uncounted when it closes). The calls
 /// that are not on the per-message path are boxed: the future of this
 /// task lives as long as the connection, and an idle connection's memory
 /// is mostly its size. Not an `async fn`, whose future would hold its
@@ -57,7 +59,7 @@ pub fn serve(
     peer: SocketAddr,
 ) -> impl std::future::Future<Output = ()> + Send {
     async move {
-        let _guard = ConnectionGuard(&shared);
+        let guard = ConnectionGuard(&shared);
         // The driver drops a connection whose CONNECT does not come within
         // `--connect-timeout` (`Config::connect_timeout`), and the connection
         // refuses any other first packet itself (§3.1).
@@ -73,25 +75,74 @@ pub fn serve(
             };
             Box::new(accepted)
         };
-        let ending = if accepted.refused {
-            Ending::Abnormal
-        } else {
-            if shared.config.verbose {
-                println!(
-                    "{}: connected from {peer} ({:?}, session present {})",
-                    accepted.client, accepted.version, accepted.session_present
-                );
-            }
-            handle(&shared, &endpoint, &mut incoming, &accepted.client).await
-        };
-        let reason = incoming.close_reason().map(|e| e.to_string());
-        let conn = incoming.into_connection().await;
-        if shared.config.verbose {
-            let why = reason.unwrap_or_else(|| format!("{ending:?}"));
-            println!("{}: disconnected ({why})", accepted.client);
+        if accepted.refused {
+            let conn = incoming.into_connection().await;
+            Box::pin(finish(&shared, *accepted, conn, Ending::Abnormal)).await;
+            return;
         }
-        Box::pin(finish(&shared, *accepted, conn, ending)).await;
+        if shared.config.verbose {
+            println!(
+                "{}: connected from {peer} ({:?}, session present {})",
+                accepted.client, accepted.version, accepted.session_present
+            );
+        }
+        if connected(&shared, &endpoint, incoming, accepted).await {
+            // Open still, asleep.
+            std::mem::forget(guard);
+        }
     }
+}
+
+/// Serves a connection woken from hibernation (`hibernate.rs`), counted
+/// in `stats.connections` since it was accepted, as [`serve`] does once
+/// it is connected.
+#[allow(clippy::manual_async_fn)]
+pub fn resumed(
+    shared: Arc<Shared>,
+    endpoint: ServerEndpoint,
+    incoming: Incoming<role::Server>,
+    accepted: Accepted,
+) -> impl std::future::Future<Output = ()> + Send {
+    async move {
+        let guard = ConnectionGuard(&shared);
+        if connected(&shared, &endpoint, incoming, Box::new(accepted)).await {
+            std::mem::forget(guard);
+        }
+    }
+}
+
+/// Ends a hibernated connection that could not be woken or slept (its
+/// socket refused by the reactor, or its session gone): as if its network
+/// connection broke.
+pub async fn close_hibernated(shared: Arc<Shared>, accepted: Accepted, conn: StoredConnection) {
+    let _guard = ConnectionGuard(&shared);
+    finish(&shared, accepted, Some(conn), Ending::Abnormal).await;
+}
+
+/// Handles a connected client's packets until its connection closes, then
+/// hands its session back; or until it hibernates (its driver quiet for
+/// `--hibernate-after`), then puts it to sleep in its session: true.
+async fn connected(
+    shared: &Arc<Shared>,
+    endpoint: &ServerEndpoint,
+    mut incoming: Incoming<role::Server>,
+    accepted: Box<Accepted>,
+) -> bool {
+    let ending = handle(shared, endpoint, &mut incoming, &accepted.client).await;
+    if ending == Ending::Abnormal {
+        if let Some(hibernated) = incoming.take_hibernated::<TcpStream>().await {
+            hibernate::sleep(shared, *accepted, hibernated);
+            return true;
+        }
+    }
+    let reason = incoming.close_reason().map(|e| e.to_string());
+    let conn = incoming.into_connection().await;
+    if shared.config.verbose {
+        let why = reason.unwrap_or_else(|| format!("{ending:?}"));
+        println!("{}: disconnected ({why})", accepted.client);
+    }
+    Box::pin(finish(shared, *accepted, conn, ending)).await;
+    false
 }
 
 /// What a connection's loop waits for.

@@ -110,6 +110,10 @@ pub struct BrokerConfig {
     /// How long a slow client's backlog may wait for room toward it before
     /// that client is disconnected, in seconds.
     pub slow_consumer_timeout: u64,
+    /// How long a connection stays quiet before it hibernates (its task,
+    /// queues and buffers freed until it is needed: `hibernate.rs`), in
+    /// milliseconds; 0: never.
+    pub hibernate_after: u64,
     /// What a copy past a slow client's full backlog does.
     pub overflow: Overflow,
     /// Whether retained messages are supported.
@@ -153,6 +157,7 @@ impl Default for BrokerConfig {
             max_connections: 100_000,
             max_sessions: 100_000,
             slow_consumer_timeout: 30,
+            hibernate_after: 1000,
             overflow: Overflow::Drop,
             retain_available: true,
             wildcard_available: true,
@@ -255,6 +260,7 @@ impl BrokerConfig {
             timeout,
             "slow-consumer-timeout",
         )?;
+        set_any(&mut self.hibernate_after, s.hibernate_after);
         set_any(&mut self.overflow, s.overflow);
         set_any(&mut self.retain_available, s.no_retain.map(|no| !no));
         set_any(&mut self.wildcard_available, s.no_wildcard.map(|no| !no));

@@ -99,6 +99,29 @@ pub struct Accepted {
     pub ended: super::ended::Ended,
 }
 
+impl Accepted {
+    /// A connection woken from hibernation (`hibernate.rs`): connected, its
+    /// session resumed long ago.
+    pub fn woken(
+        client: ClientId,
+        generation: u64,
+        version: ProtocolVersion,
+        will: Option<(StoredMessage, u32)>,
+        ended: super::ended::Ended,
+    ) -> Accepted {
+        Accepted {
+            client,
+            generation,
+            version,
+            will,
+            session_present: true,
+            refused: false,
+            unresumed: None,
+            ended,
+        }
+    }
+}
+
 /// How long a takeover waits for the old connection's task to hand the
 /// session back before it aborts that connection.
 const TAKEOVER_WAIT: Duration = Duration::from_secs(5);
@@ -176,7 +199,7 @@ pub async fn accept(
         }
     }
 
-    let client: ClientId = Arc::from(request.client_id.as_str());
+    let client = ClientId::from(request.client_id.as_str());
     let (ended_tx, ended_rx) = super::ended::ended();
     let Some(claim) = claim_session(shared, endpoint, &client, &request, ended_rx).await else {
         if config.verbose {
@@ -327,6 +350,10 @@ async fn claim_session(
     loop {
         let online = {
             let mut st = shared.lock();
+            if let Some(session) = st.sessions.get_mut(client) {
+                // A hibernated holder is woken, to be taken over as any.
+                super::hibernate::wake(shared, session, client);
+            }
             match st.sessions.get(client) {
                 Some(Session {
                     presence:

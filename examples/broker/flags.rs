@@ -121,6 +121,12 @@ pub struct BrokerArgs {
     /// Quota exceeded), and its QoS 1 and 2 messages go into its session.
     #[arg(long, value_name = "SECS", default_value_t = default().slow_consumer_timeout)]
     pub slow_consumer_timeout: u64,
+    /// Hibernate a connection quiet this long: nothing read or written,
+    /// nothing in flight or due. It keeps its socket, session and
+    /// subscriptions, but no task, queue or buffer, until its client sends,
+    /// its Keep Alive runs out or a message is routed to it. 0: never.
+    #[arg(long, value_name = "MS", default_value_t = default().hibernate_after)]
+    pub hibernate_after: u64,
     /// What a QoS 1 or 2 message does past a slow client's full backlog:
     /// `drop` (counted, as mosquitto does) or `disconnect` the client (v5.0
     /// DISCONNECT 0x97 Quota exceeded; its session keeps what fits).
@@ -199,6 +205,7 @@ impl BrokerArgs {
             max_connections: given!(m, f.max_connections),
             max_sessions: given!(m, f.max_sessions),
             slow_consumer_timeout: given!(m, f.slow_consumer_timeout),
+            hibernate_after: given!(m, f.hibernate_after),
             overflow: given!(m, f.overflow),
             no_retain: given!(m, f.no_retain),
             no_wildcard: given!(m, f.no_wildcard),

@@ -44,11 +44,24 @@
 //! clap), `settings.rs` (the values a source gives; the TOML file),
 //! `state.rs` (the shared table, routing, delivery), `backlog.rs` (a slow
 //! client's backlog and its drainer), `client.rs` (a connection's task),
+//! `hibernate.rs` (idle connections without a task), `client_id.rs`,
 //! `connect.rs` (CONNECT → CONNACK, takeover),
 //! `subscribe.rs`, `will.rs` (wills, session expiry), `shutdown.rs`
 //! (SIGTERM, SIGINT: DISCONNECT 0x8B, flush, stop), `store/` (the
 //! durable store of `--store`), and the pure parts `message.rs`,
 //! `router.rs`, `retained.rs`.
+//!
+//! # Idle connections (`--hibernate-after MS`, default 1000)
+//!
+//! A connection quiet that long (nothing read or written, nothing in
+//! flight or due either way) hibernates: its task, queues and buffers are
+//! freed, and its session keeps its core connection, its socket (watched
+//! by one epoll thread) and its Will, about 500 bytes. Its client sending
+//! anything (or closing), its Keep Alive running out, a message routed to
+//! it, a takeover of its session or a shutdown wakes it within the lock
+//! that routes: nothing of the protocol changes. 0 never hibernates. The
+//! binary runs on jemalloc, which returns the pages those connections
+//! freed to the system; glibc's malloc kept them (`main.rs`).
 //!
 //! # Durability (`--store PATH`)
 //!
@@ -129,11 +142,13 @@
 pub mod backlog;
 pub mod budget;
 pub mod client;
+pub mod client_id;
 pub mod config;
 pub mod connect;
 pub mod ended;
 pub mod first_turn;
 pub mod flags;
+pub mod hibernate;
 pub mod launch;
 pub mod message;
 pub mod retained;
@@ -209,6 +224,8 @@ fn driver_config(config: &BrokerConfig) -> Config {
     c.max_pending = 64;
     c.command_capacity = 256;
     c.connect_timeout = Some(Duration::from_secs(config.connect_timeout));
+    c.hibernate_after =
+        Some(Duration::from_millis(config.hibernate_after)).filter(|_| config.hibernate_after > 0);
     c
 }
 
@@ -280,6 +297,8 @@ impl Broker {
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()>) -> io::Result<()> {
         let mut stop = std::pin::pin!(stop);
         // Memory back to the system once many connections left (`trim.rs`).
+        // And wakes hibernated connections as their sockets or Keep Alive
+        // call (`hibernate.rs`).
         let _housekeeping = trim::Housekeeping::spawn(self.shared.clone());
         loop {
             let accepted = tokio::select! {

@@ -12,13 +12,11 @@
 //! once clients leave.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use mqtt_codec::topic::SharedSubscription;
 use mqtt_codec::{v5_0, QoS, TopicFilter, TopicName};
 
-/// A client identifier, shared between the broker's tables.
-pub type ClientId = Arc<str>;
+pub use super::client_id::ClientId;
 
 /// When retained messages are sent for a new subscription (v5.0 §3.8.3.1,
 /// [MQTT-3.3.1-9], [MQTT-3.3.1-10], [MQTT-3.3.1-11]). A v3.1.1 subscription
@@ -691,7 +689,7 @@ mod tests {
     }
 
     fn id(s: &str) -> ClientId {
-        Arc::from(s)
+        ClientId::from(s)
     }
 
     fn sub(qos: u8) -> Subscription {

@@ -56,6 +56,8 @@ pub struct Settings {
     pub max_sessions: Option<usize>,
     /// `slow-consumer-timeout`, in seconds.
     pub slow_consumer_timeout: Option<u64>,
+    /// `hibernate-after`, in milliseconds.
+    pub hibernate_after: Option<u64>,
     /// `overflow`: `"drop"` or `"disconnect"`.
     pub overflow: Option<Overflow>,
     /// `no-retain`: `true` turns retained messages off.

@@ -9,6 +9,7 @@ use mqtt_codec::v5_0::DisconnectReasonCode;
 use mqtt_codec::{v5_0, GenericPacket, ProtocolVersion};
 use mqtt_tokio::ServerEndpoint;
 
+use super::hibernate;
 use super::state::{Presence, Shared};
 
 /// How long the connections have to write their DISCONNECT and what they
@@ -38,17 +39,22 @@ pub fn signal() -> impl std::future::Future<Output = ()> {
 /// only sees its connection close) and closes the connections, waiting at
 /// most `flush` for them.
 pub async fn disconnect_all(shared: &Shared, flush: Duration) {
-    let online: Vec<(ServerEndpoint, ProtocolVersion)> = shared
-        .lock()
-        .sessions
-        .values()
-        .filter_map(|s| match &s.presence {
-            Presence::Online {
-                endpoint, version, ..
-            } => Some((endpoint.clone(), *version)),
-            Presence::Offline(_) => None,
-        })
-        .collect();
+    let online: Vec<(ServerEndpoint, ProtocolVersion)> = {
+        let mut st = shared.lock();
+        // Hibernated connections are woken, to be closed as the others.
+        for (client, session) in st.sessions.iter_mut() {
+            hibernate::wake(shared, session, client);
+        }
+        st.sessions
+            .values()
+            .filter_map(|s| match &s.presence {
+                Presence::Online {
+                    endpoint, version, ..
+                } => Some((endpoint.clone(), *version)),
+                Presence::Offline(_) | Presence::Asleep(_) => None,
+            })
+            .collect()
+    };
     let mut closing = tokio::task::JoinSet::new();
     for (endpoint, version) in online.iter().cloned() {
         closing.spawn(async move {

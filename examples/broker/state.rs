@@ -25,6 +25,7 @@ use mqtt_tokio::{ForwardError, ServerEndpoint};
 use super::backlog::{self, Backlog, Holder};
 use super::budget::Budget;
 use super::config::BrokerConfig;
+use super::hibernate::{self, Asleep, Sleepers};
 use super::message::StoredMessage;
 use super::retained::RetainedStore;
 use super::router::{ClientId, Route, Router};
@@ -58,6 +59,10 @@ pub enum Presence {
     },
     /// Disconnected: messages are queued in the stored connection's session.
     Offline(Box<StoredConnection>),
+    /// Connected, its connection hibernated (`hibernate.rs`): a message
+    /// for it, a takeover or a shutdown wakes it first
+    /// ([`hibernate::wake`]).
+    Asleep(Box<Asleep>),
 }
 
 /// One session (§4.1): where its client is, and its Will waiting for the
@@ -135,6 +140,10 @@ pub struct Stats {
     /// for the slow consumer timeout, or overflowed with `--overflow
     /// disconnect`.
     pub slow_consumers: AtomicU64,
+    /// Of `connections`, those asleep (`--hibernate-after`).
+    pub hibernated: AtomicUsize,
+    /// Hibernated connections woken since start.
+    pub woken: AtomicU64,
 }
 
 /// A snapshot of the counters and table sizes.
@@ -166,6 +175,10 @@ pub struct StatsSnapshot {
     pub slow_consumers: u64,
     /// Bytes all backlogs hold now (against `--max-backlog-bytes`).
     pub backlog_bytes: usize,
+    /// Connections asleep (`--hibernate-after`).
+    pub hibernated: usize,
+    /// Hibernated connections woken since start.
+    pub woken: u64,
 }
 
 /// Everything the connection tasks share.
@@ -183,6 +196,8 @@ pub struct Shared {
     pub options: mqtt_core::ConnectionOptions,
     /// The durable store (`--store`), if any.
     pub store: Option<Store>,
+    /// The watch over hibernated connections (`--hibernate-after` above 0).
+    pub sleepers: Option<Sleepers>,
     state: Mutex<State>,
     next_assigned: AtomicU64,
     /// This, for the tasks it spawns (backlog drainers).
@@ -194,6 +209,13 @@ impl Shared {
     pub fn new(config: BrokerConfig, store: Option<Store>) -> Arc<Shared> {
         Arc::new_cyclic(|me| Shared {
             options: super::options(&config),
+            sleepers: (config.hibernate_after > 0)
+                .then(Sleepers::start)
+                .and_then(|started| {
+                    started
+                        .map_err(|e| eprintln!("broker: no hibernation: {e}"))
+                        .ok()
+                }),
             budget: Budget::new(config.max_backlog_bytes),
             config,
             store,
@@ -257,6 +279,8 @@ impl Shared {
             backlogged: s.backlogged.load(Ordering::Relaxed),
             slow_consumers: s.slow_consumers.load(Ordering::Relaxed),
             backlog_bytes: self.budget.used(),
+            hibernated: s.hibernated.load(Ordering::Relaxed),
+            woken: s.woken.load(Ordering::Relaxed),
         }
     }
 }
@@ -301,6 +325,7 @@ impl State {
                 Presence::Online {
                     endpoint, ready, ..
                 } => *ready && !endpoint.is_closed(),
+                Presence::Asleep(_) => true,
                 Presence::Offline(_) => false,
             })
         };
@@ -316,6 +341,7 @@ impl State {
             let Some(session) = sessions.get_mut(&route.client) else {
                 continue;
             };
+            hibernate::wake(shared, session, &route.client);
             let qos = message.message().qos().min(route.qos);
             let retain = message.message().retain() && route.retain_as_published;
             // Journaled for the store; an offline session's copy below,
@@ -353,7 +379,11 @@ impl State {
                             endpoint: endpoint.clone(),
                             message: message.delivery(qos, retain, &route.subscription_ids, now),
                         });
-                    } else if qos != QoS::AtMostOnce {
+                    } else if qos != QoS::AtMostOnce || *ready {
+                        // Not ready yet (before its CONNACK), or closed:
+                        // closing, or hibernating (then the limbo goes to it
+                        // when it wakes, QoS 0 too; closing, a QoS 0 copy
+                        // goes no further than the session's queue).
                         if limbo.len() < shared.config.max_queued {
                             limbo.push(message.delivery(qos, retain, &route.subscription_ids, now));
                         } else {
@@ -361,6 +391,8 @@ impl State {
                         }
                     }
                 }
+                // Not woken (its socket refused by the reactor): closing.
+                Presence::Asleep(_) => dropped += 1,
                 Presence::Offline(conn) => {
                     if qos == QoS::AtMostOnce {
                         // QoS 0 is not queued for offline sessions.
@@ -388,20 +420,22 @@ impl State {
         dropped
     }
 
-    /// Gives a QoS 1 or 2 copy that the connection of `generation` did not
-    /// take (it closed, or was cut as a slow consumer) to whoever holds its
-    /// session `session` now: the limbo of that connection (stored with the
-    /// session when its task ends) or of a new one not yet ready, the
-    /// stored session of an offline client, or a newer connection that is
-    /// ready (the caller forwards it there; behind its backlog if one
-    /// waits). Dropped only when that session ended (its subscriptions
-    /// ended with it) or its queue is full.
+    /// Gives a copy that a connection of the session did not take (it
+    /// closed, hibernated, or was cut as a slow consumer) to whoever holds
+    /// its session `session` now: the limbo of that connection (stored with
+    /// the session when its task ends, or forwarded if it hibernated and
+    /// woke again) or of a new one not yet ready, the stored session of an
+    /// offline client, or a connection that is ready (the caller forwards
+    /// it there; behind its backlog if one waits), woken if asleep.
+    /// Dropped only when that session ended (its subscriptions ended with
+    /// it) or its queue is full; a QoS 0 copy also when the session is
+    /// offline (it is not queued, and a limbo's goes no further than the
+    /// session's queue).
     pub fn requeue(
         &mut self,
         shared: &Shared,
         client: &ClientId,
         session: u64,
-        generation: u64,
         message: Message,
     ) -> Requeued {
         let Some(s) = self.sessions.get_mut(client) else {
@@ -410,7 +444,8 @@ impl State {
         if s.id != session {
             return Requeued::Dropped;
         }
-        if let Some(store) = &shared.store {
+        hibernate::wake(shared, s, client);
+        if let (Some(store), false) = (&shared.store, message.qos() == QoS::AtMostOnce) {
             // Journaled again: the export of the connection that did not
             // take it may have been written meanwhile, without it.
             store.journal(s, client, &message, Instant::now());
@@ -423,7 +458,7 @@ impl State {
                 limbo,
                 ready: true,
                 ..
-            } if s.generation != generation && !endpoint.is_closed() => {
+            } if !endpoint.is_closed() => {
                 if !backlog.is_draining() {
                     return Requeued::Forward {
                         endpoint: endpoint.clone(),
@@ -454,6 +489,7 @@ impl State {
                     Requeued::Dropped
                 }
             }
+            Presence::Asleep(_) => Requeued::Dropped,
         }
     }
 
@@ -466,6 +502,11 @@ impl State {
                 presence: Presence::Online { version, .. },
                 ..
             } if *g == generation => Some(*version),
+            Session {
+                generation: g,
+                presence: Presence::Asleep(asleep),
+                ..
+            } if *g == generation => Some(asleep.version),
             _ => None,
         }
     }
@@ -598,11 +639,6 @@ pub fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
                     sent += 1;
                     break;
                 }
-                // QoS 0 is not kept for a connection that closed.
-                Err(ForwardError::Closed(m)) if m.qos() == QoS::AtMostOnce => {
-                    stats.dropped.fetch_add(1, Ordering::Relaxed);
-                    break;
-                }
                 Err(ForwardError::Full(m)) => {
                     if !full {
                         behind.push((client.clone(), generation));
@@ -612,7 +648,7 @@ pub fn deliver(shared: &Shared, deliveries: Vec<Delivery>) {
                 }
                 Err(ForwardError::Closed(m)) => {
                     let mut state = shared.lock();
-                    state.requeue(shared, &client, session, generation, m)
+                    state.requeue(shared, &client, session, m)
                 }
             };
             match requeued {

@@ -3,9 +3,9 @@
 //! into (scattered among live allocations, they are never at the top of
 //! its heaps), so without this the broker stays at its peak RSS for good.
 //! A housekeeping task ([`Housekeeping`]) shrinks the session table
-//! and asks glibc to return its free pages (`malloc_trim`) when the open
-//! connections fell to half of their high point, by at least
-//! [`DEPARTED`].
+//! and asks glibc to return its free pages (`malloc_trim`) when the
+//! connections with a task (open, not hibernated) fell to half of their
+//! high point, by at least [`DEPARTED`].
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -22,20 +22,25 @@ pub fn should_trim(high: usize, now: usize) -> bool {
     high >= now + DEPARTED && now <= high / 2
 }
 
-/// The task of [`after_departures`], stopped when this is dropped.
+/// The broker's background tasks, [`after_departures`] and
+/// [`wake_on_signal`](super::hibernate::wake_on_signal), stopped when this
+/// is dropped.
 #[derive(Debug)]
-pub struct Housekeeping(tokio::task::JoinHandle<()>);
+pub struct Housekeeping([tokio::task::JoinHandle<()>; 2]);
 
 impl Housekeeping {
-    /// Starts [`after_departures`] for the broker of `shared`.
+    /// Starts them for the broker of `shared`.
     pub fn spawn(shared: Arc<Shared>) -> Housekeeping {
-        Housekeeping(tokio::spawn(after_departures(shared)))
+        let wakes = tokio::spawn(super::hibernate::wake_on_signal(shared.clone()));
+        Housekeeping([tokio::spawn(after_departures(shared)), wakes])
     }
 }
 
 impl Drop for Housekeeping {
     fn drop(&mut self) {
-        self.0.abort();
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 
@@ -46,7 +51,10 @@ pub async fn after_departures(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        let now = shared.stats.connections.load(Ordering::Relaxed);
+        // Connections with a task: a hibernated one freed its task too.
+        let stats = &shared.stats;
+        let now = stats.connections.load(Ordering::Relaxed);
+        let now = now.saturating_sub(stats.hibernated.load(Ordering::Relaxed));
         high = high.max(now);
         if should_trim(high, now) {
             high = now;
@@ -62,21 +70,39 @@ pub async fn after_departures(shared: Arc<Shared>) {
     }
 }
 
-/// Asks the allocator to return its free pages to the system; whether it
-/// returned any. glibc only; elsewhere nothing (other allocators return
-/// large free blocks themselves).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// Asks the allocators to return their free pages to the system; whether
+/// one did. jemalloc, the broker binary's (`broker/main.rs`), purges every
+/// arena's unused pages at once (its own thread would within a second);
+/// glibc's, which the tests and C libraries use, trims its heaps.
 #[allow(unsafe_code)]
 pub fn release_freed_memory() -> bool {
+    let all_arenas = c"arena.4096.purge";
+    // SAFETY: `arena.<MALLCTL_ARENAS_ALL>.purge` reads and writes nothing:
+    // null old and new values, of length 0.
+    let purged = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            all_arenas.as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        )
+    } == 0;
+    purged | glibc_trim()
+}
+
+/// glibc's `malloc_trim`: whether it returned pages.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn glibc_trim() -> bool {
     // SAFETY: `malloc_trim` takes no pointer and has no precondition; glibc
     // locks each arena while it trims it.
     unsafe { libc::malloc_trim(0) == 1 }
 }
 
-/// Asks the allocator to return its free pages to the system: nothing to
-/// do off glibc.
+/// No glibc: nothing to trim.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn release_freed_memory() -> bool {
+fn glibc_trim() -> bool {
     false
 }
 

@@ -7,7 +7,7 @@ use mqtt_codec::{QoS, TopicFilter};
 use mqtt_examples::broker::{BrokerArgs, BrokerConfig, Durability, Overflow, Settings};
 
 /// Every flag of the broker, as scripts and the README use them.
-const FLAGS: [&str; 29] = [
+const FLAGS: [&str; 30] = [
     "--config",
     "--bind",
     "--port",
@@ -25,6 +25,7 @@ const FLAGS: [&str; 29] = [
     "--max-connections",
     "--max-sessions",
     "--slow-consumer-timeout",
+    "--hibernate-after",
     "--overflow",
     "--no-retain",
     "--no-wildcard",
@@ -60,6 +61,7 @@ fn no_flags_give_the_defaults() {
     assert_eq!(c.max_backlog_bytes, 64 << 20);
     assert_eq!((c.max_session_expiry, c.deny.len()), (None, 0));
     assert_eq!((c.connect_timeout, c.slow_consumer_timeout), (10, 30));
+    assert_eq!(c.hibernate_after, 1000);
     assert_eq!((c.max_connections, c.max_sessions), (100_000, 100_000));
     assert_eq!(c.overflow, Overflow::Drop);
     assert!(c.retain_available && c.wildcard_available);
@@ -121,6 +123,7 @@ fn every_flag_sets_its_field() {
         "--max-connections=12",
         "--max-sessions=13",
         "--slow-consumer-timeout=14",
+        "--hibernate-after=0",
         "--overflow=disconnect",
         "--no-retain",
         "--no-wildcard",
@@ -150,6 +153,7 @@ fn every_flag_sets_its_field() {
         max_connections: 12,
         max_sessions: 13,
         slow_consumer_timeout: 14,
+        hibernate_after: 0,
         overflow: Overflow::Disconnect,
         retain_available: false,
         wildcard_available: false,

@@ -13,7 +13,7 @@ use mqtt_examples::broker::{BrokerConfig, Durability, Overflow, Settings};
 const EXAMPLE: &str = include_str!("../broker/broker.example.toml");
 
 /// Every key of the file: every flag but --config and --help.
-const KEYS: [&str; 27] = [
+const KEYS: [&str; 28] = [
     "bind",
     "port",
     "max-packet-size",
@@ -30,6 +30,7 @@ const KEYS: [&str; 27] = [
     "max-connections",
     "max-sessions",
     "slow-consumer-timeout",
+    "hibernate-after",
     "overflow",
     "no-retain",
     "no-wildcard",
@@ -61,6 +62,7 @@ connect-timeout = 11
 max-connections = 12
 max-sessions = 13
 slow-consumer-timeout = 14
+hibernate-after = 15
 overflow = "disconnect"
 no-retain = true
 no-wildcard = true
@@ -127,6 +129,7 @@ fn every_key_sets_its_field() {
         max_connections: 12,
         max_sessions: 13,
         slow_consumer_timeout: 14,
+        hibernate_after: 15,
         overflow: Overflow::Disconnect,
         retain_available: false,
         wildcard_available: false,
@@ -171,6 +174,7 @@ fn flags_override_the_file() {
             "--max-connections=120",
             "--max-sessions=130",
             "--slow-consumer-timeout=140",
+            "--hibernate-after=145",
             "--overflow=drop",
             "--maximum-qos=2",
             "--durability=message",
@@ -197,6 +201,7 @@ fn flags_override_the_file() {
         max_connections: 120,
         max_sessions: 130,
         slow_consumer_timeout: 140,
+        hibernate_after: 145,
         overflow: Overflow::Drop,
         // The file's switches stay on: no flag turns them off.
         retain_available: false,

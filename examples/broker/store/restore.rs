@@ -58,7 +58,7 @@ pub async fn restore(shared: &Arc<Shared>, loaded: Loaded) -> Result<(), String>
             }
         }
         for s in loaded.sessions {
-            let client: ClientId = Arc::from(s.client.as_str());
+            let client = ClientId::from(s.client.as_str());
             let down = wall.saturating_sub(s.record.disconnected.unwrap_or(wall)) / 1000;
             let down = u32::try_from(down).unwrap_or(u32::MAX);
             let expiry = match s.record.expiry {

@@ -330,7 +330,6 @@ fn remove_subscriptions(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use mqtt_codec::{ProtocolVersion, QoS, TopicName};
 
@@ -359,7 +358,7 @@ mod tests {
     }
 
     fn client() -> ClientId {
-        Arc::from("c")
+        ClientId::from("c")
     }
 
     fn session(trim: Option<u64>) -> Op {
