@@ -56,7 +56,7 @@
 //! A connection quiet that long (nothing read or written, nothing in
 //! flight or due either way) hibernates: its task, queues and buffers are
 //! freed, and its session keeps its core connection, its socket (watched
-//! by one epoll thread) and its Will, about 500 bytes. Its client sending
+//! by one epoll thread) and its Will, 448 bytes. Its client sending
 //! anything (or closing), its Keep Alive running out, a message routed to
 //! it, a takeover of its session or a shutdown wakes it within the lock
 //! that routes: nothing of the protocol changes. 0 never hibernates. The

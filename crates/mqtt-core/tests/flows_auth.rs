@@ -221,7 +221,10 @@ fn keeps_no_part_of_the_receive_buffer<P: PacketId>() {
     let method = server.authentication_method().expect("kept").as_str();
     assert_eq!((id, method), ("c", "SCRAM"));
     for kept in [id.as_ptr(), method.as_ptr()] {
-        assert!(!received.contains(&kept), "points into the CONNECT's buffer");
+        assert!(
+            !received.contains(&kept),
+            "points into the CONNECT's buffer"
+        );
     }
 }
 

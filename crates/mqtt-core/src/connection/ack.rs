@@ -2,7 +2,7 @@
 //! application has handled them ([`AckPolicy::AfterHandling`]), in the
 //! order a Client must keep [MQTT-4.6.0-2], [MQTT-4.6.0-3].
 
-use std::collections::VecDeque;
+use super::lazy_deque::LazyDeque;
 
 use mqtt_codec::v5_0::{PubackProperties, PubackReasonCode, PubrecReasonCode};
 use mqtt_codec::{v3_1_1, v5_0, GenericPacket, PacketId, ProtocolVersion, QoS};
@@ -35,10 +35,21 @@ struct Waiting<P> {
 /// have more unacknowledged [MQTT-3.3.4-9].
 #[derive(Debug, Default)]
 pub(crate) struct Acks<P> {
-    waiting: VecDeque<Waiting<P>>,
+    waiting: LazyDeque<Waiting<P>>,
 }
 
 impl<P: PacketId> Acks<P> {
+    /// Frees the queue's memory if nothing waits.
+    pub(crate) fn shrink(&mut self) {
+        self.waiting.shrink();
+    }
+
+    /// Whether the queue holds memory (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_allocated(&self) -> bool {
+        self.waiting.is_allocated()
+    }
+
     /// Whether no received message waits for its acknowledgement.
     pub(crate) fn is_empty(&self) -> bool {
         self.waiting.is_empty()
@@ -168,7 +179,9 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
         let (mut blocked_1, mut blocked_2) = (false, false);
         let mut i = 0;
         while i < self.acks.waiting.len() {
-            let w = &self.acks.waiting[i];
+            let Some(w) = self.acks.waiting.get(i) else {
+                break;
+            };
             let blocked = match w.qos {
                 QoS::AtLeastOnce => &mut blocked_1,
                 _ => &mut blocked_2,

@@ -7,6 +7,7 @@ mod configure;
 mod fit;
 mod incoming;
 mod keep_alive;
+mod lazy_deque;
 mod protocol_error;
 mod publish;
 mod recv;
@@ -14,7 +15,6 @@ mod send;
 mod sub_requests;
 mod timers;
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::BytesMut;
@@ -80,7 +80,7 @@ pub struct GenericConnection<R: Role, P: PacketId = u16> {
     sub_requests: sub_requests::SubRequests<P>,
     /// Server: packets received after CONNECT, processed once the CONNACK
     /// is sent [MQTT-3.1.4-5] (v3.1.1), [MQTT-3.1.4-6] (v5.0).
-    deferred: VecDeque<GenericPacket<P>>,
+    deferred: lazy_deque::LazyDeque<GenericPacket<P>>,
     /// The keep alive timers and the PINGREQ awaiting its PINGRESP.
     keep_alive: keep_alive::KeepAlive,
     /// The session expired while disconnected and its flows were discarded
@@ -144,7 +144,7 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             now: MonotonicTime::ZERO,
             neg: Negotiated::default(),
             sub_requests: sub_requests::SubRequests::default(),
-            deferred: VecDeque::new(),
+            deferred: Default::default(),
             keep_alive: keep_alive::KeepAlive::default(),
             session_discarded: false,
             aliases: aliases::LazyAliases::default(),
@@ -390,6 +390,17 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
             && self.deferred.is_empty()
             && !self.keep_alive.pingreq_outstanding()
             && !self.neg.reauthenticating
+    }
+
+    /// Frees what the connection holds allocated for nothing now: its
+    /// emptied queues of packets deferred until the CONNACK and of
+    /// messages awaiting the application's acknowledgement (kept while in
+    /// use, for the next ones). Call it when the connection is to be kept
+    /// idle a while (an adapter hibernating it); they are allocated again
+    /// when needed.
+    pub fn shrink_to_fit(&mut self) {
+        self.deferred.shrink();
+        self.acks.shrink();
     }
 
     // ----- Session -----

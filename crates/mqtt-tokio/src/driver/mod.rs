@@ -424,8 +424,10 @@ where
         S: Unpin,
     {
         tracing::debug!("hibernated");
+        let mut conn = self.conn;
+        conn.shrink_to_fit();
         let hibernated = crate::hibernate::Hibernated {
-            connection: self.conn,
+            connection: conn,
             transport: self.read.unsplit(self.write),
             timers: self.timers.into_table(),
             origin: self.origin,

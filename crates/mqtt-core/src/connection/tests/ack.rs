@@ -423,3 +423,21 @@ fn on_receipt_keeps_the_order_after_a_switch() {
     assert_eq!(acks(&events), [(Puback, 2)]);
     assert_eq!(acks(&acknowledge(&mut s, 1)), [(Puback, 1)]);
 }
+
+/// `shrink_to_fit` frees the emptied queue of messages awaiting their
+/// acknowledgement (kept between messages while in use), and leaves one
+/// that holds a message: it is still acknowledged after.
+#[test]
+fn shrink_to_fit_frees_only_emptied_queues() {
+    let mut s = server_with(V3, after_handling(), connect(V3, 0), connack(V3));
+    feed(&mut s, [qos1(V3, 1)]);
+    s.shrink_to_fit();
+    assert!(s.acks.is_allocated(), "a message waits");
+    assert_eq!(acks(&acknowledge(&mut s, 1)), [(Puback, 1)]);
+    assert!(s.acks.is_allocated(), "kept for the next one");
+    s.shrink_to_fit();
+    assert!(!s.acks.is_allocated());
+    assert!(!s.deferred.is_allocated());
+    feed(&mut s, [qos1(V3, 2)]);
+    assert_eq!(acks(&acknowledge(&mut s, 2)), [(Puback, 2)]);
+}
