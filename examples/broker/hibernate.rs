@@ -1,22 +1,24 @@
 //! Hibernation (`--hibernate-after MS`): a connection quiet that long
 //! (nothing read or written, nothing in flight or due: `mqtt_tokio::
 //! Config::hibernate_after`) ends its task and keeps, in its session's
-//! [`Presence::Asleep`], only its core connection, its socket (out of
-//! tokio's reactor) and its Will: no task, no queues, no buffers. Most
+//! its slot, only its core connection, its socket (out of tokio's
+//! reactor) and its Will: no task, no queues, no buffers. Most
 //! connections of a large broker are idle most of the time; this is what
 //! brings an idle one's memory down to mosquitto's (Erlang brokers
 //! hibernate their idle processes for the same reason).
 //!
-//! One thread ([`Sleepers`]) watches the sockets of the sleeping
-//! connections (epoll, through mio) and their Keep Alive deadlines; a
-//! socket that turns readable (a packet or the peer's close) or a deadline
-//! that passes sends the connection's generation to a task of the runtime
-//! ([`wake_on_signal`]), which [`wake`]s it. Routing a message to it, a
-//! takeover of its session and a shutdown wake it too, under the state
-//! lock: the woken connection is `Online` and ready before the lock is
-//! released, with a new endpoint, the same generation and session.
+//! The sleeping connections live in one slab ([`Sleepers`]): slots of
+//! 256, each a connection (its `Hibernated`, Will, Client Identifier and
+//! generation) with no allocation of its own, the session holding only
+//! the slot's number ([`Presence::Asleep`]). One thread watches their
+//! sockets (epoll, through mio, the slot as token) and their Keep Alive
+//! deadlines; a socket that turns readable (a packet or the peer's close)
+//! or a deadline that passes sends the slot to a task of the runtime
+//! ([`wake_on_signal`]), which [`wake`]s its connection. Routing a message
+//! to it, a takeover of its session and a shutdown wake it too, under the
+//! state lock: the woken connection is `Online` and ready before the lock
+//! is released, with a new endpoint, the same generation and session.
 
-use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
@@ -41,31 +43,80 @@ use super::state::{Presence, Session, Shared};
 /// within this.
 pub const TICK: Duration = Duration::from_millis(250);
 
-/// A hibernated connection, in its session.
-#[derive(Debug)]
+/// Slots per chunk of the slab.
+const CHUNK: usize = 256;
+
+/// A session's hibernated connection: where it sleeps.
+#[derive(Debug, Clone, Copy)]
 pub struct Asleep {
-    /// `None` once it is being woken or closed.
-    hibernated: Option<Hibernated<std::net::TcpStream>>,
+    slot: u32,
     /// Its MQTT version.
     pub version: ProtocolVersion,
-    /// Its Will Message and delay, until a normal DISCONNECT.
-    will: Option<Box<(StoredMessage, u32)>>,
 }
 
-/// A Keep Alive deadline and the generation of its connection.
-type Deadline = (Instant, u64);
+/// A sleeping connection, in its slot.
+#[derive(Debug)]
+pub struct Sleeper {
+    hibernated: Hibernated<std::net::TcpStream>,
+    /// Its Will Message and delay, until a normal DISCONNECT.
+    will: Option<Box<(StoredMessage, u32)>>,
+    client: ClientId,
+    generation: u64,
+    version: ProtocolVersion,
+}
 
-/// The watch over the sleeping connections: their sockets in a mio
-/// `Poll` run by one thread, their deadlines, and which session each
-/// generation is.
+/// The slab: chunks of slots, the free ones listed, and each slot's
+/// deadline beside (for the watching thread's scan, 16 bytes a slot).
+#[derive(Debug, Default)]
+struct Slab {
+    chunks: Vec<Box<[Option<Sleeper>]>>,
+    deadlines: Vec<Option<Instant>>,
+    free: Vec<u32>,
+}
+
+impl Slab {
+    fn insert(&mut self, sleeper: Sleeper) -> u32 {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                let first = self.chunks.len() * CHUNK;
+                let chunk: Box<[Option<Sleeper>]> = (0..CHUNK).map(|_| None).collect();
+                self.chunks.push(chunk);
+                self.deadlines.resize(first + CHUNK, None);
+                // Popped from the end: the lowest slot first.
+                self.free
+                    .extend((first as u32..(first + CHUNK) as u32).rev());
+                self.free.pop().expect("a chunk's slots")
+            }
+        };
+        let i = slot as usize;
+        self.deadlines[i] = sleeper.hibernated.deadline();
+        self.chunks[i / CHUNK][i % CHUNK] = Some(sleeper);
+        slot
+    }
+
+    fn get(&self, slot: u32) -> Option<&Sleeper> {
+        let i = slot as usize;
+        self.chunks.get(i / CHUNK)?[i % CHUNK].as_ref()
+    }
+
+    fn take(&mut self, slot: u32) -> Option<Sleeper> {
+        let i = slot as usize;
+        let sleeper = self.chunks.get_mut(i / CHUNK)?[i % CHUNK].take()?;
+        self.deadlines[i] = None;
+        self.free.push(slot);
+        Some(sleeper)
+    }
+}
+
+/// The watch over the sleeping connections: their slab, their sockets in
+/// a mio `Poll` run by one thread.
 #[derive(Debug)]
 pub struct Sleepers {
     registry: mio::Registry,
-    deadlines: Arc<Mutex<BTreeSet<Deadline>>>,
-    /// The Client Identifier of each sleeping connection's generation.
-    clients: Mutex<HashMap<u64, ClientId>>,
+    slab: Arc<Mutex<Slab>>,
     /// What the thread signals, for [`wake_on_signal`] (taken once).
-    signals: Mutex<Option<mpsc::UnboundedReceiver<u64>>>,
+    signals: Mutex<Option<mpsc::UnboundedReceiver<u32>>>,
 }
 
 /// Locks `m`, ignoring poisoning (nothing panics while these are held).
@@ -79,64 +130,61 @@ impl Sleepers {
     pub fn start() -> io::Result<Sleepers> {
         let poll = Poll::new()?;
         let registry = poll.registry().try_clone()?;
-        let deadlines = Arc::new(Mutex::new(BTreeSet::new()));
+        let slab = Arc::new(Mutex::new(Slab::default()));
         let (tx, rx) = mpsc::unbounded_channel();
-        let watched = deadlines.clone();
+        let watched = slab.clone();
         std::thread::Builder::new()
             .name("mqtt-hibernate".into())
             .spawn(move || watch(poll, &watched, &tx))?;
         Ok(Sleepers {
             registry,
-            deadlines,
-            clients: Mutex::new(HashMap::new()),
+            slab,
             signals: Mutex::new(Some(rx)),
         })
     }
 
-    /// Watches the socket of `hibernated`, of `client`'s connection of
-    /// `generation`, and its deadline.
-    fn watch(
-        &self,
-        hibernated: &Hibernated<std::net::TcpStream>,
-        client: &ClientId,
-        generation: u64,
-    ) -> io::Result<()> {
-        let fd = hibernated.transport().as_raw_fd();
-        let token = Token(generation as usize);
-        self.registry
-            .register(&mut SourceFd(&fd), token, Interest::READABLE)?;
-        if let Some(at) = hibernated.deadline() {
-            lock(&self.deadlines).insert((at, generation));
+    /// Puts `sleeper` in a slot, its socket watched; errs (giving it back)
+    /// if epoll refuses the socket.
+    #[allow(clippy::result_large_err)]
+    fn insert(&self, sleeper: Sleeper) -> Result<u32, Sleeper> {
+        let fd = sleeper.hibernated.transport().as_raw_fd();
+        let mut slab = lock(&self.slab);
+        let slot = slab.insert(sleeper);
+        let token = Token(slot as usize);
+        match self
+            .registry
+            .register(&mut SourceFd(&fd), token, Interest::READABLE)
+        {
+            Ok(()) => Ok(slot),
+            Err(_) => Err(slab.take(slot).expect("just inserted")),
         }
-        lock(&self.clients).insert(generation, client.clone());
-        Ok(())
     }
 
-    /// Stops watching `hibernated` (before its socket goes back to tokio).
-    fn unwatch(&self, hibernated: &Hibernated<std::net::TcpStream>, generation: u64) {
-        let fd = hibernated.transport().as_raw_fd();
+    /// Takes the sleeper of `slot` out, its socket no longer watched
+    /// (before it goes back to tokio).
+    fn take(&self, slot: u32) -> Option<Sleeper> {
+        let sleeper = lock(&self.slab).take(slot)?;
+        let fd = sleeper.hibernated.transport().as_raw_fd();
         let _ = self.registry.deregister(&mut SourceFd(&fd));
-        if let Some(at) = hibernated.deadline() {
-            lock(&self.deadlines).remove(&(at, generation));
-        }
-        lock(&self.clients).remove(&generation);
+        Some(sleeper)
     }
 
-    /// The client whose connection of `generation` sleeps.
-    fn client(&self, generation: u64) -> Option<ClientId> {
-        lock(&self.clients).get(&generation).cloned()
+    /// The client and generation of the connection asleep in `slot`.
+    fn occupant(&self, slot: u32) -> Option<(ClientId, u64)> {
+        let slab = lock(&self.slab);
+        let sleeper = slab.get(slot)?;
+        Some((sleeper.client.clone(), sleeper.generation))
     }
 }
 
-/// The watching thread: sends the generation of each connection whose
-/// socket turned readable or whose deadline passed.
-fn watch(mut poll: Poll, deadlines: &Mutex<BTreeSet<Deadline>>, tx: &mpsc::UnboundedSender<u64>) {
+/// The watching thread: sends the slot of each connection whose socket
+/// turned readable or whose deadline passed (its deadline then cleared:
+/// signalled once).
+fn watch(mut poll: Poll, slab: &Mutex<Slab>, tx: &mpsc::UnboundedSender<u32>) {
     let mut events = Events::with_capacity(256);
+    let mut next = Instant::now() + TICK;
     while !tx.is_closed() {
-        let next = lock(deadlines).first().map(|(at, _)| *at);
-        let timeout = next.map_or(TICK, |at| {
-            at.saturating_duration_since(Instant::now()).min(TICK)
-        });
+        let timeout = next.saturating_duration_since(Instant::now()).min(TICK);
         if let Err(e) = poll.poll(&mut events, Some(timeout)) {
             if e.kind() != io::ErrorKind::Interrupted {
                 eprintln!("broker: hibernated connections unwatched: {e}");
@@ -144,23 +192,27 @@ fn watch(mut poll: Poll, deadlines: &Mutex<BTreeSet<Deadline>>, tx: &mpsc::Unbou
             }
         }
         for event in events.iter() {
-            let _ = tx.send(event.token().0 as u64);
+            let _ = tx.send(event.token().0 as u32);
         }
         let now = Instant::now();
-        let mut due = lock(deadlines);
-        while let Some(&(at, generation)) = due.first() {
-            if at > now {
-                break;
+        if now < next {
+            continue;
+        }
+        // The deadlines, scanned at most once per tick.
+        next = now + TICK;
+        let mut slab = lock(slab);
+        for (slot, deadline) in slab.deadlines.iter_mut().enumerate() {
+            if deadline.is_some_and(|at| at <= now) {
+                *deadline = None;
+                let _ = tx.send(slot as u32);
             }
-            due.pop_first();
-            let _ = tx.send(generation);
         }
     }
 }
 
 /// Runs for the broker's life: wakes the connections the watching thread
-/// signals (a stale signal, for a connection woken meanwhile, does
-/// nothing).
+/// signals (a stale signal, for a slot woken meanwhile or taken by
+/// another connection, does at most a spurious wake).
 pub async fn wake_on_signal(shared: Arc<Shared>) {
     let Some(sleepers) = &shared.sleepers else {
         return;
@@ -168,8 +220,8 @@ pub async fn wake_on_signal(shared: Arc<Shared>) {
     let Some(mut signals) = lock(&sleepers.signals).take() else {
         return;
     };
-    while let Some(generation) = signals.recv().await {
-        let Some(client) = sleepers.client(generation) else {
+    while let Some(slot) = signals.recv().await {
+        let Some((client, generation)) = sleepers.occupant(slot) else {
             continue;
         };
         let mut st = shared.lock();
@@ -220,6 +272,10 @@ pub fn sleep(shared: &Arc<Shared>, accepted: Accepted, hibernated: Hibernated<Tc
         super::state::go_online(shared, &client, generation);
         return;
     }
+    let Some(sleepers) = &shared.sleepers else {
+        *endpoint = start(me, hibernated, accepted);
+        return;
+    };
     let Accepted {
         client,
         generation,
@@ -228,11 +284,13 @@ pub fn sleep(shared: &Arc<Shared>, accepted: Accepted, hibernated: Hibernated<Tc
         ended,
         ..
     } = accepted;
-    let asleep = match hibernated.map_transport(TcpStream::into_std) {
-        Ok(hibernated) => Asleep {
-            hibernated: Some(hibernated),
-            version,
+    let sleeper = match hibernated.map_transport(TcpStream::into_std) {
+        Ok(hibernated) => Sleeper {
+            hibernated,
             will: will.map(Box::new),
+            client: client.clone(),
+            generation,
+            version,
         },
         Err((_, conn)) => {
             // Out of the reactor it cannot go: it ends as if the network
@@ -243,14 +301,18 @@ pub fn sleep(shared: &Arc<Shared>, accepted: Accepted, hibernated: Hibernated<Tc
             return;
         }
     };
-    let watched = match (&shared.sleepers, &asleep.hibernated) {
-        (Some(sleepers), Some(h)) => sleepers.watch(h, &client, generation).is_ok(),
-        _ => false,
-    };
-    session.presence = Presence::Asleep(Box::new(asleep));
-    shared.stats.hibernated.fetch_add(1, Ordering::Relaxed);
-    if !watched {
-        wake(shared, session, &client);
+    match sleepers.insert(sleeper) {
+        Ok(slot) => {
+            session.presence = Presence::Asleep(Asleep { slot, version });
+            shared.stats.hibernated.fetch_add(1, Ordering::Relaxed);
+        }
+        // epoll refused the socket: awake it stays.
+        Err(sleeper) => {
+            let (end, watch) = ended::ended();
+            if let Some(endpoint) = resume(me, sleeper, end) {
+                session.presence = online(endpoint, version, watch);
+            }
+        }
     }
     drop(st);
     // A takeover waiting for this connection goes on: it finds the
@@ -270,43 +332,65 @@ fn start(me: Arc<Shared>, hibernated: Hibernated<TcpStream>, accepted: Accepted)
     endpoint.expect("wake_with calls its handler")
 }
 
+/// A task for `sleeper`, its socket back in tokio's reactor, that holds
+/// `end` until it hands its session back: its endpoint. `None` if the
+/// reactor refused the socket: the connection then ends as if the network
+/// connection broke.
+fn resume(me: Arc<Shared>, sleeper: Sleeper, end: ended::Ended) -> Option<ServerEndpoint> {
+    let Sleeper {
+        hibernated,
+        will,
+        client,
+        generation,
+        version,
+    } = sleeper;
+    let accepted = Accepted::woken(client, generation, version, will.map(|w| *w), end);
+    match hibernated.map_transport(TcpStream::from_std) {
+        Ok(hibernated) => Some(start(me, hibernated, accepted)),
+        Err((_, conn)) => {
+            tokio::spawn(client::close_hibernated(me, accepted, conn));
+            None
+        }
+    }
+}
+
+/// A session's presence once its connection is woken: online and ready.
+fn online(endpoint: ServerEndpoint, version: ProtocolVersion, ended: ended::EndWatch) -> Presence {
+    Presence::Online {
+        endpoint,
+        version,
+        ended,
+        limbo: Vec::new(),
+        backlog: Default::default(),
+        ready: true,
+    }
+}
+
 /// Wakes the sleeping connection of `session` (of `client`), under the
 /// state lock: a task over the same connection and socket, and the
 /// session `Online` and ready with its new endpoint before the lock is
 /// released (same generation, same session). Does nothing to a session
-/// that is not asleep.
+/// that is not asleep. If the reactor refuses the socket, the connection
+/// ends as if the network connection broke; until its session is handed
+/// back, it stays `Asleep` with an empty slot, and what is routed to it
+/// is dropped.
 pub fn wake(shared: &Shared, session: &mut Session, client: &ClientId) {
-    let Presence::Asleep(asleep) = &mut session.presence else {
+    let Presence::Asleep(Asleep { slot, version }) = session.presence else {
         return;
     };
-    let (Some(hibernated), Some(me)) = (asleep.hibernated.take(), shared.me.upgrade()) else {
+    let (Some(sleepers), Some(me)) = (&shared.sleepers, shared.me.upgrade()) else {
         return;
     };
-    if let Some(sleepers) = &shared.sleepers {
-        sleepers.unwatch(&hibernated, session.generation);
+    if sleepers.occupant(slot) != Some((client.clone(), session.generation)) {
+        return;
     }
+    let Some(sleeper) = sleepers.take(slot) else {
+        return;
+    };
     shared.stats.hibernated.fetch_sub(1, Ordering::Relaxed);
     shared.stats.woken.fetch_add(1, Ordering::Relaxed);
-    let version = asleep.version;
     let (end, watch) = ended::ended();
-    let will = asleep.will.take().map(|w| *w);
-    let accepted = Accepted::woken(client.clone(), session.generation, version, will, end);
-    match hibernated.map_transport(TcpStream::from_std) {
-        Ok(hibernated) => {
-            session.presence = Presence::Online {
-                endpoint: start(me, hibernated, accepted),
-                version,
-                ended: watch,
-                limbo: Vec::new(),
-                backlog: Default::default(),
-                ready: true,
-            };
-        }
-        Err((_, conn)) => {
-            // Back into the reactor it cannot go: it ends as if the network
-            // connection broke (the session, `Asleep` without its
-            // connection until then, drops what is routed to it).
-            tokio::spawn(client::close_hibernated(me, accepted, conn));
-        }
+    if let Some(endpoint) = resume(me, sleeper, end) {
+        session.presence = online(endpoint, version, watch);
     }
 }

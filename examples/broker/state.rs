@@ -62,7 +62,7 @@ pub enum Presence {
     /// Connected, its connection hibernated (`hibernate.rs`): a message
     /// for it, a takeover or a shutdown wakes it first
     /// ([`hibernate::wake`]).
-    Asleep(Box<Asleep>),
+    Asleep(Asleep),
 }
 
 /// One session (§4.1): where its client is, and its Will waiting for the

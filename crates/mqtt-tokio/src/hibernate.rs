@@ -26,9 +26,6 @@ pub struct Hibernated<S, R: Role = role::Server, P: PacketId = u16> {
     pub(crate) connection: GenericConnection<R, P>,
     pub(crate) transport: S,
     pub(crate) timers: TimerTable<Instant>,
-    /// The driver's origin of [`MonotonicTime`](mqtt_core::MonotonicTime):
-    /// the woken driver keeps it, so the connection's clock runs on.
-    pub(crate) origin: StdInstant,
     pub(crate) config: Arc<Config>,
 }
 
@@ -68,10 +65,9 @@ impl<S, R: Role, P: PacketId> Hibernated<S, R, P> {
                 transport,
                 connection: self.connection,
                 timers: self.timers,
-                origin: self.origin,
                 config: self.config,
             }),
-            Err(e) => Err((e, closed(self.connection, self.origin))),
+            Err(e) => Err((e, closed(self.connection))),
         }
     }
 
@@ -79,16 +75,16 @@ impl<S, R: Role, P: PacketId> Hibernated<S, R, P> {
     /// disconnected, to store or end), for its session; the transport is
     /// dropped, which closes it with nothing written.
     pub fn into_connection(self) -> GenericConnection<R, P> {
-        closed(self.connection, self.origin)
+        closed(self.connection)
     }
 }
 
 /// `connection`, told that its network connection closed now.
 fn closed<R: Role, P: PacketId>(
     mut connection: GenericConnection<R, P>,
-    origin: StdInstant,
 ) -> GenericConnection<R, P> {
-    connection.set_time(MonotonicTime::from_instant(origin, StdInstant::now()));
+    let now = MonotonicTime::from_instant(crate::driver::origin(), StdInstant::now());
+    connection.set_time(now);
     let _ = connection.notify_closed();
     connection
 }
@@ -112,13 +108,12 @@ where
             connection,
             transport,
             timers,
-            origin,
             config,
         } = self;
         let span = tracing::info_span!("mqtt_server");
         let (endpoint, incoming, driver) =
             Endpoint::unspawned(connection, transport, config, span, move |driver| {
-                driver.woken(timers, origin)
+                driver.woken(timers)
             });
         Joined::new(driver, handle(endpoint, incoming))
     }

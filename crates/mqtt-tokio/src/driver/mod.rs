@@ -162,7 +162,6 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     write: WriteHalf<S>,
     /// Shared by the connections of a server, and by a client's.
     config: Arc<Config>,
-    origin: StdInstant,
     rbuf: BytesMut,
     out: out::Out,
     /// Bytes queued into `out` and written, since the start.
@@ -226,6 +225,14 @@ pub(crate) struct Driver<R: Role, P: PacketId, S> {
     hibernate_quarters: u8,
     /// It hibernated: the loop ended with the transport open.
     hibernated: bool,
+}
+
+/// The origin of every connection's [`MonotonicTime`]: the process's
+/// first use. One for all, so that a connection's clock runs on across
+/// drivers (a client's reconnection, a hibernated connection woken).
+pub(crate) fn origin() -> StdInstant {
+    static ORIGIN: std::sync::OnceLock<StdInstant> = std::sync::OnceLock::new();
+    *ORIGIN.get_or_init(StdInstant::now)
 }
 
 /// A client's connection attempt took longer than its connect timeout.
@@ -293,7 +300,6 @@ where
             write,
             rbuf: BytesMut::new(),
             config,
-            origin: StdInstant::now(),
             out: out::Out::default(),
             queued: 0,
             written: 0,
@@ -341,11 +347,9 @@ where
         driver
     }
 
-    /// A woken hibernated connection's driver: its timers' deadlines, and
-    /// the origin of its clock.
-    pub(crate) fn woken(&mut self, timers: mqtt_core::TimerTable<Instant>, origin: StdInstant) {
+    /// A woken hibernated connection's driver: its timers' deadlines.
+    pub(crate) fn woken(&mut self, timers: mqtt_core::TimerTable<Instant>) {
         self.timers = crate::timers::Timers::from_table(timers);
-        self.origin = origin;
     }
 
     /// Sends the CONNECT of a Client; `reply` gets the CONNACK once the
@@ -377,7 +381,7 @@ where
     }
 
     fn now(&mut self) {
-        let now = MonotonicTime::from_instant(self.origin, StdInstant::now());
+        let now = MonotonicTime::from_instant(origin(), StdInstant::now());
         self.conn.set_time(now);
     }
 
@@ -430,7 +434,6 @@ where
             connection: conn,
             transport: self.read.unsplit(self.write),
             timers: self.timers.into_table(),
-            origin: self.origin,
             config: self.config,
         };
         Box::new(Finished {
