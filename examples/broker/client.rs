@@ -333,6 +333,9 @@ async fn finish(
                             }
                         }
                     }
+                    // Its empty identifier sets (8 KiB each once used)
+                    // are not kept while it is offline.
+                    conn.shrink_to_fit();
                     session.presence = Presence::Offline(Box::new(conn));
                     match will {
                         Some((m, 0)) => will_now = Some(m),

@@ -7,8 +7,8 @@
 //! brings an idle one's memory down to mosquitto's (Erlang brokers
 //! hibernate their idle processes for the same reason).
 //!
-//! The sleeping connections live in one slab ([`Sleepers`]): slots of
-//! 256, each a connection (its `Hibernated`, Will, Client Identifier and
+//! The sleeping connections live in one slab ([`Sleepers`]): chunks of
+//! 128 KiB of slots, each a connection (its `Hibernated`, Will, Client Identifier and
 //! generation) with no allocation of its own, the session holding only
 //! the slot's number ([`Presence::Asleep`]). One thread watches their
 //! sockets (epoll, through mio, the slot as token) and their Keep Alive
@@ -43,8 +43,9 @@ use super::state::{Presence, Session, Shared};
 /// within this.
 pub const TICK: Duration = Duration::from_millis(250);
 
-/// Slots per chunk of the slab.
-const CHUNK: usize = 256;
+/// Slots per chunk of the slab: as many as fill 128 KiB, one of
+/// jemalloc's size classes (a chunk of 256 would round up to it anyway).
+const CHUNK: usize = (128 << 10) / std::mem::size_of::<Option<Sleeper>>();
 
 /// A session's hibernated connection: where it sleeps.
 #[derive(Debug, Clone, Copy)]
@@ -65,12 +66,12 @@ pub struct Sleeper {
     version: ProtocolVersion,
 }
 
-/// The slab: chunks of slots, the free ones listed, and each slot's
-/// deadline beside (for the watching thread's scan, 16 bytes a slot).
+/// The slab: chunks of slots, the free ones listed, and each chunk's
+/// deadlines beside (for the watching thread's scan, 16 bytes a slot).
 #[derive(Debug, Default)]
 struct Slab {
     chunks: Vec<Box<[Option<Sleeper>]>>,
-    deadlines: Vec<Option<Instant>>,
+    deadlines: Vec<Box<[Option<Instant>]>>,
     free: Vec<u32>,
 }
 
@@ -82,7 +83,7 @@ impl Slab {
                 let first = self.chunks.len() * CHUNK;
                 let chunk: Box<[Option<Sleeper>]> = (0..CHUNK).map(|_| None).collect();
                 self.chunks.push(chunk);
-                self.deadlines.resize(first + CHUNK, None);
+                self.deadlines.push(vec![None; CHUNK].into_boxed_slice());
                 // Popped from the end: the lowest slot first.
                 self.free
                     .extend((first as u32..(first + CHUNK) as u32).rev());
@@ -90,7 +91,7 @@ impl Slab {
             }
         };
         let i = slot as usize;
-        self.deadlines[i] = sleeper.hibernated.deadline();
+        self.deadlines[i / CHUNK][i % CHUNK] = sleeper.hibernated.deadline();
         self.chunks[i / CHUNK][i % CHUNK] = Some(sleeper);
         slot
     }
@@ -103,7 +104,7 @@ impl Slab {
     fn take(&mut self, slot: u32) -> Option<Sleeper> {
         let i = slot as usize;
         let sleeper = self.chunks.get_mut(i / CHUNK)?[i % CHUNK].take()?;
-        self.deadlines[i] = None;
+        self.deadlines[i / CHUNK][i % CHUNK] = None;
         self.free.push(slot);
         Some(sleeper)
     }
@@ -201,7 +202,8 @@ fn watch(mut poll: Poll, slab: &Mutex<Slab>, tx: &mpsc::UnboundedSender<u32>) {
         // The deadlines, scanned at most once per tick.
         next = now + TICK;
         let mut slab = lock(slab);
-        for (slot, deadline) in slab.deadlines.iter_mut().enumerate() {
+        let deadlines = slab.deadlines.iter_mut().flat_map(|chunk| chunk.iter_mut());
+        for (slot, deadline) in deadlines.enumerate() {
             if deadline.is_some_and(|at| at <= now) {
                 *deadline = None;
                 let _ = tx.send(slot as u32);

@@ -136,6 +136,22 @@ impl IdSet {
         true
     }
 
+    /// Frees the bitmap (8 KiB once any identifier was used) if the set is
+    /// empty; the next insert allocates it again.
+    pub(crate) fn shrink(&mut self) {
+        if self.len == 0 {
+            if let Repr::Bits(words) = &mut self.repr {
+                *words = Vec::new();
+            }
+        }
+    }
+
+    /// Whether the set holds memory (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_allocated(&self) -> bool {
+        matches!(&self.repr, Repr::Bits(w) if !w.is_empty())
+    }
+
     pub(crate) fn clear(&mut self) {
         match &mut self.repr {
             Repr::Bits(words) => words.fill(0),
@@ -335,6 +351,17 @@ impl<P: PacketId> PacketIdPool<P> {
         self.set.clear();
     }
 
+    /// Frees its memory if no identifier is in use.
+    pub(crate) fn shrink(&mut self) {
+        self.set.shrink();
+    }
+
+    /// Whether it holds memory (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_allocated(&self) -> bool {
+        self.set.is_allocated()
+    }
+
     /// The identifiers in use, in ascending order.
     pub fn iter(&self) -> impl Iterator<Item = P> + '_ {
         self.set.iter().filter_map(P::from_u32)
@@ -369,6 +396,29 @@ impl<P: PacketId> PacketIdPool<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bitmap, allocated by the first identifier, stays while
+    /// identifiers come and go and is freed by `shrink` only once the pool
+    /// is empty; the next identifier allocates it again (next-fit goes on
+    /// from where it was).
+    #[test]
+    fn shrink_frees_only_an_empty_bitmap() {
+        let mut pool = PacketIdPool::<u16>::new();
+        assert!(!pool.is_allocated());
+        assert_eq!(pool.acquire(), Ok(1));
+        assert_eq!(pool.acquire(), Ok(2));
+        assert!(pool.release(1));
+        pool.shrink();
+        assert!(pool.is_allocated(), "2 is in use");
+        assert!(pool.is_in_use(2));
+        assert!(pool.release(2));
+        assert!(pool.is_allocated(), "kept for the next ones");
+        pool.shrink();
+        assert!(!pool.is_allocated());
+        assert!(pool.is_empty() && !pool.is_in_use(2));
+        assert_eq!(pool.acquire(), Ok(3));
+        assert!(pool.is_allocated() && pool.is_in_use(3));
+    }
 
     /// [MQTT-2.2.1-3] identifiers are non-zero and unused; next-fit.
     #[test]

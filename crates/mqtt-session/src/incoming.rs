@@ -32,6 +32,11 @@ pub(crate) struct Incoming<P: PacketId> {
 }
 
 impl<P: PacketId> Incoming<P> {
+    /// Frees the memory of the QoS 2 identifiers if none is held.
+    pub(crate) fn shrink(&mut self) {
+        self.qos2.shrink();
+    }
+
     pub(crate) fn new(receive_maximum: NonZeroU16) -> Self {
         Incoming {
             qos2: IdSet::new(P::MAX.to_u32()),

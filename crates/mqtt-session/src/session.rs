@@ -629,6 +629,15 @@ impl<P: PacketId> Session<P> {
         self.incoming.set_receive_maximum(receive_maximum);
     }
 
+    /// Frees the memory of its packet identifier sets while they are empty
+    /// (8 KiB each once an identifier was used, kept for the next ones):
+    /// call it when the session will be idle a while (its connection
+    /// hibernating, or stored offline). They are allocated again on use.
+    pub fn shrink_to_fit(&mut self) {
+        self.pool.shrink();
+        self.incoming.shrink();
+    }
+
     /// Discards the whole session state, the pending queue included, as
     /// when the session expired or a Clean Start discards it.
     pub fn clear(&mut self) {

@@ -931,3 +931,24 @@ fn clear_discards_everything() {
     assert!(s.packet_ids().is_empty());
     assert!(!s.is_qos2_pending(4));
 }
+
+/// `shrink_to_fit` frees the identifier sets once empty: the pool's after
+/// the acknowledgement of a QoS 1 message sent, the received QoS 2 set's
+/// after the PUBREL; not while an identifier is held.
+#[test]
+fn shrink_to_fit_frees_emptied_identifier_sets() {
+    let mut s = Session::<u16>::new(ProtocolVersion::V5_0);
+    s.on_connected(false, rm(10), at(0));
+    let id = sent(s.publish(msg(QoS::AtLeastOnce, b"x"), at(0)))
+        .packet_id()
+        .expect("QoS 1");
+    s.on_publish(QoS::ExactlyOnce, Some(9)).unwrap();
+    s.pubrec_sent(9, false);
+    s.shrink_to_fit();
+    assert!(s.pool.is_allocated() && s.incoming.qos2().is_allocated());
+    s.on_puback(id).unwrap();
+    s.on_pubrel(9).unwrap();
+    assert!(s.pool.is_allocated() && s.incoming.qos2().is_allocated());
+    s.shrink_to_fit();
+    assert!(!s.pool.is_allocated() && !s.incoming.qos2().is_allocated());
+}

@@ -394,13 +394,16 @@ impl<R: Role, P: PacketId> GenericConnection<R, P> {
 
     /// Frees what the connection holds allocated for nothing now: its
     /// emptied queues of packets deferred until the CONNACK and of
-    /// messages awaiting the application's acknowledgement (kept while in
-    /// use, for the next ones). Call it when the connection is to be kept
-    /// idle a while (an adapter hibernating it); they are allocated again
-    /// when needed.
+    /// messages awaiting the application's acknowledgement, its session's
+    /// empty packet identifier sets ([`Session::shrink_to_fit`]: 8 KiB
+    /// each once used), all kept while in use, for the next ones. Call it
+    /// when the connection is to be kept idle a while (an adapter
+    /// hibernating it, a broker storing it offline); they are allocated
+    /// again when needed.
     pub fn shrink_to_fit(&mut self) {
         self.deferred.shrink();
         self.acks.shrink();
+        self.session.shrink_to_fit();
     }
 
     // ----- Session -----
