@@ -327,7 +327,7 @@ async fn finish(
                 if let Some(session) = st.sessions.get_mut(&client) {
                     if let Presence::Online { limbo, backlog, .. } = &mut session.presence {
                         // The backlog is empty once its drainer ended.
-                        for message in backlog.take_all().into_iter().chain(limbo.drain(..)) {
+                        for message in backlog.take_all().into_iter().chain(limbo.take()) {
                             if !state::queue(&mut conn, message, now) {
                                 shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                             }

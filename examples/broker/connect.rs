@@ -398,7 +398,7 @@ async fn claim_session(
                                 endpoint: endpoint.clone(),
                                 version: request.version,
                                 ended,
-                                limbo: Vec::new(),
+                                limbo: Default::default(),
                                 backlog: Default::default(),
                                 ready: false,
                             },

@@ -362,7 +362,7 @@ fn online(endpoint: ServerEndpoint, version: ProtocolVersion, ended: ended::EndW
         endpoint,
         version,
         ended,
-        limbo: Vec::new(),
+        limbo: Default::default(),
         backlog: Default::default(),
         ready: true,
     }

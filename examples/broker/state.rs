@@ -22,7 +22,7 @@ use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
 
-use super::backlog::{self, Backlog, Holder};
+use super::backlog::{self, Backlog, Holder, Limbo};
 use super::budget::Budget;
 use super::config::BrokerConfig;
 use super::hibernate::{self, Asleep, Sleepers};
@@ -50,7 +50,7 @@ pub enum Presence {
         /// QoS 1 and 2 messages routed while the connection is not ready
         /// (before its CONNACK, or closed and not yet stored): forwarded
         /// after the CONNACK, or queued in the stored session.
-        limbo: Vec<Message>,
+        limbo: Limbo,
         /// Copies that found its command channel full, waiting in order
         /// for room (`backlog.rs`).
         backlog: Backlog,
@@ -564,7 +564,7 @@ pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                 return;
             }
             if backlog.is_draining() {
-                for message in std::mem::take(limbo) {
+                for message in limbo.take() {
                     let holder = Holder {
                         client,
                         generation,
@@ -581,7 +581,8 @@ pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                 return;
             }
             let endpoint = endpoint.clone();
-            std::mem::take(limbo)
+            limbo
+                .take()
                 .into_iter()
                 .map(|message| Delivery {
                     client: client.clone(),

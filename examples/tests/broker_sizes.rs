@@ -56,7 +56,7 @@ async fn per_connection_sizes() {
     let task = size_of_val(&task);
     assert!(task <= 1_816, "task {task}: its cell grows to 2,048");
     assert!(size_of::<GenericConnection<role::Server, u16>>() <= 352);
-    assert!(size_of::<Session>() + size_of::<ClientId>() <= 112);
+    assert!(size_of::<Session>() + size_of::<ClientId>() <= 96);
     let sleeper = size_of::<Option<Sleeper>>();
     assert!(sleeper <= 464, "Sleeper {sleeper}");
 }
