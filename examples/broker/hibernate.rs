@@ -66,47 +66,97 @@ pub struct Sleeper {
     version: ProtocolVersion,
 }
 
-/// The slab: chunks of slots, the free ones listed, and each chunk's
-/// deadlines beside (for the watching thread's scan, 16 bytes a slot).
-#[derive(Debug, Default)]
-struct Slab {
-    chunks: Vec<Box<[Option<Sleeper>]>>,
-    deadlines: Vec<Box<[Option<Instant>]>>,
+/// The slab: chunks of slots, each with its deadlines beside (for the
+/// watching thread's scan, 16 bytes a slot) and how many it holds; the
+/// free slots listed. A chunk emptied is freed by [`Slab::shrink`] (after
+/// many connections left) and allocated again when one of its slots is
+/// used.
+#[derive(Debug)]
+struct Slab<T> {
+    chunks: Vec<Option<Chunk<T>>>,
     free: Vec<u32>,
 }
 
-impl Slab {
-    fn insert(&mut self, sleeper: Sleeper) -> u32 {
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
-            None => {
-                let first = self.chunks.len() * CHUNK;
-                let chunk: Box<[Option<Sleeper>]> = (0..CHUNK).map(|_| None).collect();
-                self.chunks.push(chunk);
-                self.deadlines.push(vec![None; CHUNK].into_boxed_slice());
-                // Popped from the end: the lowest slot first.
-                self.free
-                    .extend((first as u32..(first + CHUNK) as u32).rev());
-                self.free.pop().expect("a chunk's slots")
-            }
-        };
-        let i = slot as usize;
-        self.deadlines[i / CHUNK][i % CHUNK] = sleeper.hibernated.deadline();
-        self.chunks[i / CHUNK][i % CHUNK] = Some(sleeper);
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            chunks: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Chunk<T> {
+    slots: Box<[Option<T>]>,
+    deadlines: Box<[Option<Instant>]>,
+    used: usize,
+}
+
+impl<T> Chunk<T> {
+    fn new() -> Chunk<T> {
+        Chunk {
+            slots: (0..CHUNK).map(|_| None).collect(),
+            deadlines: vec![None; CHUNK].into_boxed_slice(),
+            used: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Puts `value` in a free slot, with its `deadline`; the slot.
+    fn insert(&mut self, value: T, deadline: Option<Instant>) -> u32 {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            let first = self.chunks.len() * CHUNK;
+            self.chunks.push(None);
+            // Popped from the end: the lowest slot first.
+            self.free
+                .extend((first as u32..(first + CHUNK) as u32).rev());
+            self.free.pop().expect("a chunk's slots")
+        });
+        let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        let chunk = self.chunks[c].get_or_insert_with(Chunk::new);
+        chunk.deadlines[i] = deadline;
+        chunk.slots[i] = Some(value);
+        chunk.used += 1;
         slot
     }
 
-    fn get(&self, slot: u32) -> Option<&Sleeper> {
-        let i = slot as usize;
-        self.chunks.get(i / CHUNK)?[i % CHUNK].as_ref()
+    fn get(&self, slot: u32) -> Option<&T> {
+        let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        self.chunks.get(c)?.as_ref()?.slots[i].as_ref()
     }
 
-    fn take(&mut self, slot: u32) -> Option<Sleeper> {
-        let i = slot as usize;
-        let sleeper = self.chunks.get_mut(i / CHUNK)?[i % CHUNK].take()?;
-        self.deadlines[i / CHUNK][i % CHUNK] = None;
+    fn take(&mut self, slot: u32) -> Option<T> {
+        let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        let chunk = self.chunks.get_mut(c)?.as_mut()?;
+        let value = chunk.slots[i].take()?;
+        chunk.deadlines[i] = None;
+        chunk.used -= 1;
         self.free.push(slot);
-        Some(sleeper)
+        Some(value)
+    }
+
+    /// Frees the chunks that hold no connection.
+    fn shrink(&mut self) {
+        for chunk in &mut self.chunks {
+            if chunk.as_ref().is_some_and(|c| c.used == 0) {
+                *chunk = None;
+            }
+        }
+    }
+
+    /// The deadlines of every slot in use or free, by slot.
+    fn deadlines_mut(&mut self) -> impl Iterator<Item = (u32, &mut Option<Instant>)> {
+        let chunks = self.chunks.iter_mut().enumerate();
+        chunks.flat_map(|(c, chunk)| {
+            let deadlines = chunk
+                .iter_mut()
+                .flat_map(|chunk| chunk.deadlines.iter_mut());
+            deadlines
+                .enumerate()
+                .map(move |(i, d)| ((c * CHUNK + i) as u32, d))
+        })
     }
 }
 
@@ -115,7 +165,7 @@ impl Slab {
 #[derive(Debug)]
 pub struct Sleepers {
     registry: mio::Registry,
-    slab: Arc<Mutex<Slab>>,
+    slab: Arc<Mutex<Slab<Sleeper>>>,
     /// What the thread signals, for [`wake_on_signal`] (taken once).
     signals: Mutex<Option<mpsc::UnboundedReceiver<u32>>>,
 }
@@ -150,7 +200,8 @@ impl Sleepers {
     fn insert(&self, sleeper: Sleeper) -> Result<u32, Sleeper> {
         let fd = sleeper.hibernated.transport().as_raw_fd();
         let mut slab = lock(&self.slab);
-        let slot = slab.insert(sleeper);
+        let deadline = sleeper.hibernated.deadline();
+        let slot = slab.insert(sleeper, deadline);
         let token = Token(slot as usize);
         match self
             .registry
@@ -170,6 +221,11 @@ impl Sleepers {
         Some(sleeper)
     }
 
+    /// Frees the slab's emptied chunks (after many connections left).
+    pub fn shrink(&self) {
+        lock(&self.slab).shrink();
+    }
+
     /// The client and generation of the connection asleep in `slot`.
     fn occupant(&self, slot: u32) -> Option<(ClientId, u64)> {
         let slab = lock(&self.slab);
@@ -181,7 +237,7 @@ impl Sleepers {
 /// The watching thread: sends the slot of each connection whose socket
 /// turned readable or whose deadline passed (its deadline then cleared:
 /// signalled once).
-fn watch(mut poll: Poll, slab: &Mutex<Slab>, tx: &mpsc::UnboundedSender<u32>) {
+fn watch(mut poll: Poll, slab: &Mutex<Slab<Sleeper>>, tx: &mpsc::UnboundedSender<u32>) {
     let mut events = Events::with_capacity(256);
     let mut next = Instant::now() + TICK;
     while !tx.is_closed() {
@@ -202,11 +258,10 @@ fn watch(mut poll: Poll, slab: &Mutex<Slab>, tx: &mpsc::UnboundedSender<u32>) {
         // The deadlines, scanned at most once per tick.
         next = now + TICK;
         let mut slab = lock(slab);
-        let deadlines = slab.deadlines.iter_mut().flat_map(|chunk| chunk.iter_mut());
-        for (slot, deadline) in deadlines.enumerate() {
+        for (slot, deadline) in slab.deadlines_mut() {
             if deadline.is_some_and(|at| at <= now) {
                 *deadline = None;
-                let _ = tx.send(slot as u32);
+                let _ = tx.send(slot);
             }
         }
     }
@@ -394,5 +449,53 @@ pub fn wake(shared: &Shared, session: &mut Session, client: &ClientId) {
     let (end, watch) = ended::ended();
     if let Some(endpoint) = resume(me, sleeper, end) {
         session.presence = online(endpoint, version, watch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Slots are handed out lowest first and reused once taken; a taken
+    /// slot's deadline is cleared; `shrink` frees only emptied chunks, and
+    /// a freed chunk's slots work again.
+    #[test]
+    fn slab_reuses_slots_and_frees_emptied_chunks() {
+        let mut slab = Slab::default();
+        let at = Instant::now();
+        let slots: Vec<u32> = (0..CHUNK as u32 + 2)
+            .map(|v| slab.insert(v, None))
+            .collect();
+        assert_eq!(slots, (0..CHUNK as u32 + 2).collect::<Vec<_>>());
+        assert_eq!(slab.chunks.len(), 2);
+        assert_eq!(slab.take(1), Some(1));
+        assert_eq!(
+            (slab.take(1), slab.get(1), slab.get(0)),
+            (None, None, Some(&0))
+        );
+        assert_eq!(slab.insert(77, Some(at)), 1, "the freed slot first");
+        assert_eq!(slab.get(1), Some(&77));
+        let due: Vec<u32> = slab
+            .deadlines_mut()
+            .filter(|(_, d)| d.is_some())
+            .map(|(s, _)| s)
+            .collect();
+        assert_eq!(due, [1]);
+        assert_eq!(slab.take(1), Some(77));
+        assert!(slab.deadlines_mut().all(|(_, d)| d.is_none()));
+        for slot in CHUNK as u32..CHUNK as u32 + 2 {
+            slab.take(slot);
+        }
+        slab.shrink();
+        assert!(slab.chunks[0].is_some() && slab.chunks[1].is_none());
+        assert_eq!(slab.get(CHUNK as u32), None);
+        let again = slab.insert(5, None);
+        assert_eq!(slab.get(again), Some(&5));
+        for slot in 0..CHUNK as u32 {
+            slab.take(slot);
+        }
+        slab.shrink();
+        assert!(slab.chunks[0].is_none());
+        assert_eq!(slab.get(again), Some(&5), "in a chunk still used");
     }
 }

@@ -13,11 +13,13 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's options: its own thread returns pages unused for a second
-/// (rather than at the next allocation, which an idle broker never makes).
+/// jemalloc's options: its own thread returns pages unused for ten seconds
+/// (its default decay, without waiting for an allocation, which an idle
+/// broker does not make); the broker's housekeeping purges at once when
+/// many connections hibernate or leave (`trim.rs`).
 #[allow(unsafe_code, non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
+pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:10000,muzzy_decay_ms:0\0";
 
 fn main() {
     let code = mqtt_examples::broker::launch::main(std::env::args_os());

@@ -44,25 +44,29 @@ impl Drop for Housekeeping {
     }
 }
 
-/// Runs for the broker's life: once a second, trims when
-/// [`should_trim`] says so.
+/// Runs for the broker's life: four times a second, trims when
+/// [`should_trim`] says so of the open connections or of those with a
+/// task (a hibernated connection freed its task, queues and buffers).
 pub async fn after_departures(shared: Arc<Shared>) {
-    let mut high = 0;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let (mut high_open, mut high_awake) = (0, 0);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tick.tick().await;
-        // Connections with a task: a hibernated one freed its task too.
         let stats = &shared.stats;
-        let now = stats.connections.load(Ordering::Relaxed);
-        let now = now.saturating_sub(stats.hibernated.load(Ordering::Relaxed));
-        high = high.max(now);
-        if should_trim(high, now) {
-            high = now;
+        let open = stats.connections.load(Ordering::Relaxed);
+        let awake = open.saturating_sub(stats.hibernated.load(Ordering::Relaxed));
+        high_open = high_open.max(open);
+        high_awake = high_awake.max(awake);
+        if should_trim(high_open, open) || should_trim(high_awake, awake) {
+            (high_open, high_awake) = (open, awake);
             {
                 let mut st = shared.lock();
                 let len = st.sessions.len().max(64);
                 if st.sessions.capacity() > 4 * len {
                     st.sessions.shrink_to(2 * len);
+                }
+                if let Some(sleepers) = &shared.sleepers {
+                    sleepers.shrink();
                 }
             }
             let _ = tokio::task::spawn_blocking(release_freed_memory).await;
@@ -72,7 +76,7 @@ pub async fn after_departures(shared: Arc<Shared>) {
 
 /// Asks the allocators to return their free pages to the system; whether
 /// one did. jemalloc, the broker binary's (`broker/main.rs`), purges every
-/// arena's unused pages at once (its own thread would within a second);
+/// arena's unused pages at once (its own thread would within seconds);
 /// glibc's, which the tests and C libraries use, trims its heaps.
 #[allow(unsafe_code)]
 pub fn release_freed_memory() -> bool {
