@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_core::{AckPolicy, ConnectionState, GenericConnection};
-use mqtt_tokio::{role, ClientEndpoint, Config, Hibernated, Incoming, Server, ServerEndpoint};
+use mqtt_tokio::{role, ClientEndpoint, Config, Hibernated, Incoming, Server};
 use tokio::io::DuplexStream;
 
 /// How long a connection stays quiet before it hibernates, here.
@@ -25,15 +25,6 @@ async fn server(ack: AckPolicy) -> Server {
         .unwrap()
         .with_options(options)
         .with_config(config)
-}
-
-/// Answers the CONNECT that comes first with a CONNACK.
-async fn accept(endpoint: &ServerEndpoint, incoming: &mut Incoming<role::Server>) {
-    let c = incoming.recv().await.expect("CONNECT");
-    endpoint
-        .send_generic(connack(c.version(), None))
-        .await
-        .unwrap();
 }
 
 /// A client over `stream` with a Keep Alive of `keep_alive` seconds.

@@ -8,22 +8,13 @@ use std::time::Duration;
 use common::*;
 use mqtt_codec::{ProtocolVersion, QoS};
 use mqtt_core::{ConnectionState, GenericConnection};
-use mqtt_tokio::{role, ClientEndpoint, Config, Incoming, Server, ServerEndpoint};
+use mqtt_tokio::{ClientEndpoint, Config, Server};
 
 async fn server() -> Server {
     Server::bind("127.0.0.1:0")
         .await
         .unwrap()
         .with_options(opts())
-}
-
-/// Answers the CONNECT that comes first with a CONNACK.
-async fn accept(endpoint: &ServerEndpoint, incoming: &mut Incoming<role::Server>) {
-    let c = incoming.recv().await.expect("CONNECT");
-    endpoint
-        .send_generic(connack(c.version(), None))
-        .await
-        .unwrap();
 }
 
 /// A client over `stream`, connected with Clean Start 0 so that the

@@ -325,3 +325,13 @@ pub async fn pair_with(
         server_in,
     }
 }
+
+/// Answers the CONNECT that comes first on a server connection with a
+/// CONNACK.
+pub async fn accept(endpoint: &ServerEndpoint, incoming: &mut Incoming<role::Server>) {
+    let c = incoming.recv().await.expect("CONNECT");
+    endpoint
+        .send_generic(connack(c.version(), None))
+        .await
+        .unwrap();
+}
