@@ -295,16 +295,18 @@ pub async fn wake_on_signal(shared: Arc<Shared>) {
 /// back to its limbo or backlog meanwhile (routed as it hibernated), it
 /// is woken at once in place, and they go to it, in order. If its session
 /// moved on (a takeover that gave up waiting), it closes.
-pub fn sleep(shared: &Arc<Shared>, accepted: Accepted, hibernated: Hibernated<TcpStream>) {
+pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernated<TcpStream>) {
     let Some(me) = shared.me.upgrade() else {
         return;
     };
     let mut st = shared.lock();
-    let Some(session) = st
+    let ours = st
         .sessions
         .get_mut(&accepted.client)
         .filter(|s| s.generation == accepted.generation)
-    else {
+        .filter(|s| matches!(s.presence, Presence::Online { .. }));
+    let Some(session) = ours else {
+        // Its session moved on (a takeover that gave up waiting for it).
         drop(st);
         let conn = hibernated.into_connection();
         tokio::spawn(client::close_hibernated(me, accepted, conn));
@@ -314,23 +316,28 @@ pub fn sleep(shared: &Arc<Shared>, accepted: Accepted, hibernated: Hibernated<Tc
         endpoint,
         limbo,
         backlog,
+        ended: watch,
         ..
     } = &mut session.presence
     else {
-        unreachable!("a connection's session is online until its task ends");
+        return;
     };
-    if !limbo.is_empty() || backlog.is_draining() {
+    if !limbo.is_empty() || backlog.is_draining() || shared.sleepers.is_none() {
         // Woken in place: the limbo goes to the new endpoint (behind the
         // backlog, whose drainer hands back to the limbo what the closed
-        // endpoint refused: `backlog.rs`).
+        // endpoint refused: `backlog.rs`). A new end signal: a takeover
+        // that waits on the old one goes on and finds the new endpoint.
+        let (end, new_watch) = ended::ended();
+        let old_end = std::mem::replace(&mut accepted.ended, end);
         let (client, generation) = (accepted.client.clone(), accepted.generation);
         *endpoint = start(me, hibernated, accepted);
+        *watch = new_watch;
         drop(st);
+        drop(old_end);
         super::state::go_online(shared, &client, generation);
         return;
     }
     let Some(sleepers) = &shared.sleepers else {
-        *endpoint = start(me, hibernated, accepted);
         return;
     };
     let Accepted {
