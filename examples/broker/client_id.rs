@@ -53,12 +53,6 @@ impl Deref for ClientId {
     }
 }
 
-impl AsRef<str> for ClientId {
-    fn as_ref(&self) -> &str {
-        self
-    }
-}
-
 impl Borrow<str> for ClientId {
     fn borrow(&self) -> &str {
         self
@@ -140,7 +134,7 @@ mod tests {
             ClientId::from("a"),
         );
         assert!(a < b && a == again && a != b);
-        assert!(a == *"a");
+        assert!(a == *"a" && a != *"b" && b != *"a");
         assert_eq!(std::mem::size_of::<ClientId>(), 24);
     }
 }
