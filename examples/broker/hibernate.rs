@@ -303,14 +303,11 @@ pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernate
     let ours = st
         .sessions
         .get_mut(&accepted.client)
-        .filter(|s| s.generation == accepted.generation)
-        .filter(|s| matches!(s.presence, Presence::Online { .. }));
+        .filter(|s| s.generation == accepted.generation);
+    // Else its session moved on (a takeover that gave up waiting for it).
     let Some(session) = ours else {
-        // Its session moved on (a takeover that gave up waiting for it).
         drop(st);
-        let conn = hibernated.into_connection();
-        tokio::spawn(client::close_hibernated(me, accepted, conn));
-        return;
+        return close(me, accepted, hibernated);
     };
     let Presence::Online {
         endpoint,
@@ -320,25 +317,27 @@ pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernate
         ..
     } = &mut session.presence
     else {
-        return;
-    };
-    if !limbo.is_empty() || backlog.is_draining() || shared.sleepers.is_none() {
-        // Woken in place: the limbo goes to the new endpoint (behind the
-        // backlog, whose drainer hands back to the limbo what the closed
-        // endpoint refused: `backlog.rs`). A new end signal: a takeover
-        // that waits on the old one goes on and finds the new endpoint.
-        let (end, new_watch) = ended::ended();
-        let old_end = std::mem::replace(&mut accepted.ended, end);
-        let (client, generation) = (accepted.client.clone(), accepted.generation);
-        *endpoint = start(me, hibernated, accepted);
-        *watch = new_watch;
         drop(st);
-        drop(old_end);
-        super::state::go_online(shared, &client, generation);
-        return;
-    }
-    let Some(sleepers) = &shared.sleepers else {
-        return;
+        return close(me, accepted, hibernated);
+    };
+    let sleepers = match &shared.sleepers {
+        Some(sleepers) if limbo.is_empty() && !backlog.is_draining() => sleepers,
+        _ => {
+            // Woken in place: the limbo goes to the new endpoint (behind
+            // the backlog, whose drainer hands back to the limbo what the
+            // closed endpoint refused: `backlog.rs`). A new end signal: a
+            // takeover that waits on the old one goes on and finds the new
+            // endpoint.
+            let (end, new_watch) = ended::ended();
+            let old_end = std::mem::replace(&mut accepted.ended, end);
+            let (client, generation) = (accepted.client.clone(), accepted.generation);
+            *endpoint = start(me, hibernated, accepted);
+            *watch = new_watch;
+            drop(st);
+            drop(old_end);
+            super::state::go_online(shared, &client, generation);
+            return;
+        }
     };
     let Accepted {
         client,
@@ -371,17 +370,19 @@ pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernate
             shared.stats.hibernated.fetch_add(1, Ordering::Relaxed);
         }
         // epoll refused the socket: awake it stays.
-        Err(sleeper) => {
-            let (end, watch) = ended::ended();
-            if let Some(endpoint) = resume(me, sleeper, end) {
-                session.presence = online(endpoint, version, watch);
-            }
-        }
+        Err(sleeper) => resume(me, sleeper, &mut session.presence),
     }
     drop(st);
     // A takeover waiting for this connection goes on: it finds the
     // session asleep (and wakes it).
     drop(ended);
+}
+
+/// Ends a hibernated connection whose session is no longer its own, as
+/// if its network connection broke.
+fn close(me: Arc<Shared>, accepted: Accepted, hibernated: Hibernated<TcpStream>) {
+    let conn = hibernated.into_connection();
+    tokio::spawn(client::close_hibernated(me, accepted, conn));
 }
 
 /// A task for the connection of `accepted`, woken over `hibernated`: its
@@ -396,11 +397,11 @@ fn start(me: Arc<Shared>, hibernated: Hibernated<TcpStream>, accepted: Accepted)
     endpoint.expect("wake_with calls its handler")
 }
 
-/// A task for `sleeper`, its socket back in tokio's reactor, that holds
-/// `end` until it hands its session back: its endpoint. `None` if the
-/// reactor refused the socket: the connection then ends as if the network
-/// connection broke.
-fn resume(me: Arc<Shared>, sleeper: Sleeper, end: ended::Ended) -> Option<ServerEndpoint> {
+/// Starts a task for `sleeper`, its socket back in tokio's reactor, and
+/// makes `presence` online and ready with its endpoint (and a new end
+/// signal). If the reactor refuses the socket, the connection ends as if
+/// the network connection broke, and `presence` stays as it was.
+fn resume(me: Arc<Shared>, sleeper: Sleeper, presence: &mut Presence) {
     let Sleeper {
         hibernated,
         will,
@@ -408,25 +409,22 @@ fn resume(me: Arc<Shared>, sleeper: Sleeper, end: ended::Ended) -> Option<Server
         generation,
         version,
     } = sleeper;
+    let (end, watch) = ended::ended();
     let accepted = Accepted::woken(client, generation, version, will.map(|w| *w), end);
     match hibernated.map_transport(TcpStream::from_std) {
-        Ok(hibernated) => Some(start(me, hibernated, accepted)),
+        Ok(hibernated) => {
+            *presence = Presence::Online {
+                endpoint: start(me, hibernated, accepted),
+                version,
+                ended: watch,
+                limbo: Default::default(),
+                backlog: Default::default(),
+                ready: true,
+            };
+        }
         Err((_, conn)) => {
             tokio::spawn(client::close_hibernated(me, accepted, conn));
-            None
         }
-    }
-}
-
-/// A session's presence once its connection is woken: online and ready.
-fn online(endpoint: ServerEndpoint, version: ProtocolVersion, ended: ended::EndWatch) -> Presence {
-    Presence::Online {
-        endpoint,
-        version,
-        ended,
-        limbo: Default::default(),
-        backlog: Default::default(),
-        ready: true,
     }
 }
 
@@ -439,7 +437,7 @@ fn online(endpoint: ServerEndpoint, version: ProtocolVersion, ended: ended::EndW
 /// back, it stays `Asleep` with an empty slot, and what is routed to it
 /// is dropped.
 pub fn wake(shared: &Shared, session: &mut Session, client: &ClientId) {
-    let Presence::Asleep(Asleep { slot, version }) = session.presence else {
+    let Presence::Asleep(Asleep { slot, .. }) = session.presence else {
         return;
     };
     let (Some(sleepers), Some(me)) = (&shared.sleepers, shared.me.upgrade()) else {
@@ -453,10 +451,7 @@ pub fn wake(shared: &Shared, session: &mut Session, client: &ClientId) {
     };
     shared.stats.hibernated.fetch_sub(1, Ordering::Relaxed);
     shared.stats.woken.fetch_add(1, Ordering::Relaxed);
-    let (end, watch) = ended::ended();
-    if let Some(endpoint) = resume(me, sleeper, end) {
-        session.presence = online(endpoint, version, watch);
-    }
+    resume(me, sleeper, &mut session.presence);
 }
 
 #[cfg(test)]
