@@ -213,8 +213,9 @@ pub(crate) fn options(config: &BrokerConfig) -> ConnectionOptions {
     o
 }
 
-/// The driver configuration, lowered for many idle connections.
-fn driver_config(config: &BrokerConfig) -> Config {
+/// The driver configuration, lowered for many idle connections;
+/// connections hibernate only where a watch over them runs (`sleepers`).
+fn driver_config(config: &BrokerConfig, sleepers: bool) -> Config {
     let mut c = Config::default();
     c.read_chunk = 4096;
     c.incoming_capacity = 64;
@@ -224,8 +225,7 @@ fn driver_config(config: &BrokerConfig) -> Config {
     c.max_pending = 64;
     c.command_capacity = 256;
     c.connect_timeout = Some(Duration::from_secs(config.connect_timeout));
-    c.hibernate_after =
-        Some(Duration::from_millis(config.hibernate_after)).filter(|_| config.hibernate_after > 0);
+    c.hibernate_after = Some(Duration::from_millis(config.hibernate_after)).filter(|_| sleepers);
     c
 }
 
@@ -264,7 +264,7 @@ impl Broker {
                 io::Error::new(e.kind(), format!("cannot listen on {}: {e}", config.bind))
             })?
             .with_options(shared.options.clone())
-            .with_config(driver_config(config));
+            .with_config(driver_config(config, shared.sleepers.is_some()));
         let addr = server.local_addr()?;
         Ok(Broker {
             server,

@@ -1,11 +1,12 @@
-//! Memory back to the system once many connections have left. glibc keeps
-//! the pages that the closed connections' tasks and buffers were freed
-//! into (scattered among live allocations, they are never at the top of
-//! its heaps), so without this the broker stays at its peak RSS for good.
-//! A housekeeping task ([`Housekeeping`]) shrinks the session table
-//! and asks glibc to return its free pages (`malloc_trim`) when the
-//! connections with a task (open, not hibernated) fell to half of their
-//! high point, by at least [`DEPARTED`].
+//! Memory back to the system once many connections have left or
+//! hibernated. The allocators keep the pages that the connections' tasks
+//! and buffers were freed into (glibc's for good, scattered among live
+//! allocations; jemalloc, the binary's, for its decay time). A
+//! housekeeping task ([`Housekeeping`]) shrinks the session table and the
+//! slab of hibernated connections, and asks the allocators to return
+//! their free pages ([`release_freed_memory`]), when the open connections
+//! or those with a task (not hibernated) fell to half of their high
+//! point, by at least [`DEPARTED`].
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
