@@ -2,7 +2,7 @@
 
 use core::num::NonZeroU16;
 
-use crate::queue::{DEFAULT_QUEUE_MAX_BYTES, DEFAULT_QUEUE_MAX_MESSAGES};
+use crate::queue::{Limits, DEFAULT_QUEUE_MAX_BYTES, DEFAULT_QUEUE_MAX_MESSAGES};
 
 /// How a [`Session`](crate::Session) bounds its pending queue, what it does
 /// with QoS 0 messages while disconnected, and the Receive Maximum and
@@ -49,6 +49,16 @@ impl Default for SessionConfig {
             queue_qos0_offline: true,
             receive_maximum: NonZeroU16::MAX,
             session_expiry_interval: 0,
+        }
+    }
+}
+
+impl SessionConfig {
+    /// The bounds of the pending queue.
+    pub(crate) fn queue_limits(&self) -> Limits {
+        Limits {
+            messages: self.queue_max_messages,
+            bytes: self.queue_max_bytes,
         }
     }
 }

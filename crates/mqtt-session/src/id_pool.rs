@@ -11,57 +11,121 @@ use crate::SessionError;
 /// Words of the bitset for the whole `u16` range: 65,536 bits, 8 KiB.
 const U16_WORDS: usize = 1 << 10;
 
+/// The bitset of the `u16` range: bit `id % 64` of word `id / 64`.
+type Words = [u64; U16_WORDS];
+
 /// A set of non-zero identifiers up to a maximum: a bitset when the maximum
-/// is `u16::MAX` (allocated on first insert), an interval set of used ranges
-/// otherwise, whose memory follows the number of ranges, not the id space.
+/// is `u16::MAX`, an interval set of used ranges otherwise, whose memory
+/// follows the number of ranges, not the id space. Either is allocated by
+/// the first insert and freed by [`shrink`](Self::shrink) once empty: an
+/// unused set is 16 bytes and holds nothing else (every session has two).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct IdSet {
-    repr: Repr,
+pub(crate) enum IdSet {
+    Bits {
+        words: Option<Box<Words>>,
+        len: u32,
+    },
+    Ranges {
+        ranges: Option<Box<Ranges>>,
+        max: u32,
+    },
+}
+
+/// Disjoint, non-adjacent ranges `start => end` (inclusive), and how many
+/// identifiers they hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Ranges {
+    map: BTreeMap<u32, u32>,
     len: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Repr {
-    /// Bit `id % 64` of word `id / 64`; empty until the first insert.
-    Bits(Vec<u64>),
-    /// Disjoint, non-adjacent ranges `start => end` (inclusive).
-    Ranges { map: BTreeMap<u32, u32>, max: u32 },
+impl Ranges {
+    fn contains(&self, id: u32) -> bool {
+        self.map
+            .range(..=id)
+            .next_back()
+            .is_some_and(|(_, &end)| end >= id)
+    }
+
+    /// Adds `id`, not in the set, merging it with the ranges beside it.
+    fn insert(&mut self, id: u32) {
+        let map = &mut self.map;
+        let left = id
+            .checked_sub(1)
+            .and_then(|before| map.range(..=before).next_back())
+            .filter(|(_, &end)| end.checked_add(1) == Some(id))
+            .map(|(&start, _)| start);
+        let right_end = id.checked_add(1).and_then(|after| map.remove(&after));
+        let end = right_end.unwrap_or(id);
+        map.insert(left.unwrap_or(id), end);
+        self.len += 1;
+    }
+
+    /// Removes `id`, in the set, splitting its range.
+    fn remove(&mut self, id: u32) {
+        let Some((&start, &end)) = self.map.range(..=id).next_back() else {
+            return;
+        };
+        self.map.remove(&start);
+        if start < id {
+            self.map.insert(start, id - 1);
+        }
+        if id < end {
+            self.map.insert(id + 1, end);
+        }
+        self.len -= 1;
+    }
+}
+
+/// The identifiers set in `words`, in ascending order.
+fn bits(words: &Words) -> impl Iterator<Item = u32> + '_ {
+    words.iter().enumerate().flat_map(|(index, &word)| {
+        let mut rest = word;
+        core::iter::from_fn(move || {
+            (rest != 0).then(|| {
+                let id = index as u32 * 64 + rest.trailing_zeros();
+                rest &= rest - 1;
+                id
+            })
+        })
+    })
 }
 
 impl IdSet {
     /// An empty set of identifiers `1..=max`.
     pub(crate) fn new(max: u32) -> Self {
-        let repr = if max <= u32::from(u16::MAX) {
-            Repr::Bits(Vec::new())
-        } else {
-            Repr::Ranges {
-                map: BTreeMap::new(),
-                max,
+        if max <= u32::from(u16::MAX) {
+            IdSet::Bits {
+                words: None,
+                len: 0,
             }
-        };
-        IdSet { repr, len: 0 }
+        } else {
+            IdSet::Ranges { ranges: None, max }
+        }
     }
 
     fn max(&self) -> u32 {
-        match &self.repr {
-            Repr::Bits(_) => u32::from(u16::MAX),
-            Repr::Ranges { max, .. } => *max,
+        match self {
+            IdSet::Bits { .. } => u32::from(u16::MAX),
+            IdSet::Ranges { max, .. } => *max,
         }
     }
 
     pub(crate) fn len(&self) -> u32 {
-        self.len
+        match self {
+            IdSet::Bits { len, .. } => *len,
+            IdSet::Ranges { ranges, .. } => ranges.as_ref().map_or(0, |r| r.len),
+        }
     }
 
     pub(crate) fn contains(&self, id: u32) -> bool {
-        match &self.repr {
-            Repr::Bits(words) => words
-                .get((id / 64) as usize)
-                .is_some_and(|w| w >> (id % 64) & 1 == 1),
-            Repr::Ranges { map, .. } => map
-                .range(..=id)
-                .next_back()
-                .is_some_and(|(_, &end)| end >= id),
+        match self {
+            IdSet::Bits { words, .. } => words.as_ref().is_some_and(|words| {
+                words
+                    .get((id / 64) as usize)
+                    .is_some_and(|w| w >> (id % 64) & 1 == 1)
+            }),
+            IdSet::Ranges { ranges, .. } => ranges.as_ref().is_some_and(|r| r.contains(id)),
         }
     }
 
@@ -71,40 +135,27 @@ impl IdSet {
         if self.contains(id) {
             return false;
         }
-        match &mut self.repr {
-            Repr::Bits(words) => {
-                if words.is_empty() {
-                    words.resize(U16_WORDS, 0);
-                }
+        match self {
+            IdSet::Bits { words, len } => {
+                let words = words.get_or_insert_with(|| Box::new([0; U16_WORDS]));
                 words[(id / 64) as usize] |= 1 << (id % 64);
+                *len += 1;
             }
-            Repr::Ranges { map, .. } => {
-                let left = id
-                    .checked_sub(1)
-                    .and_then(|before| map.range(..=before).next_back())
-                    .filter(|(_, &end)| end.checked_add(1) == Some(id))
-                    .map(|(&start, _)| start);
-                let right_end = id.checked_add(1).and_then(|after| map.remove(&after));
-                let end = right_end.unwrap_or(id);
-                match left {
-                    Some(start) => map.insert(start, end),
-                    None => map.insert(id, end),
-                };
-            }
+            IdSet::Ranges { ranges, .. } => ranges.get_or_insert_with(Box::default).insert(id),
         }
-        self.len += 1;
         true
     }
 
     /// Adds `first..=last`, which the caller has checked to be within
     /// `1..=max` and disjoint from, and not adjacent to, the ranges there.
     pub(crate) fn insert_range(&mut self, first: u32, last: u32) {
-        match &mut self.repr {
-            Repr::Ranges { map, .. } => {
-                map.insert(first, last);
-                self.len += last - first + 1;
+        match self {
+            IdSet::Ranges { ranges, .. } => {
+                let ranges = ranges.get_or_insert_with(Box::default);
+                ranges.map.insert(first, last);
+                ranges.len += last - first + 1;
             }
-            Repr::Bits(_) => {
+            IdSet::Bits { .. } => {
                 for id in first..=last {
                     self.insert(id);
                 }
@@ -117,31 +168,29 @@ impl IdSet {
         if !self.contains(id) {
             return false;
         }
-        match &mut self.repr {
-            Repr::Bits(words) => words[(id / 64) as usize] &= !(1 << (id % 64)),
-            Repr::Ranges { map, .. } => {
-                let Some((&start, &end)) = map.range(..=id).next_back() else {
-                    return false;
-                };
-                map.remove(&start);
-                if start < id {
-                    map.insert(start, id - 1);
+        match self {
+            IdSet::Bits { words, len } => {
+                if let Some(words) = words {
+                    words[(id / 64) as usize] &= !(1 << (id % 64));
+                    *len -= 1;
                 }
-                if id < end {
-                    map.insert(id + 1, end);
+            }
+            IdSet::Ranges { ranges, .. } => {
+                if let Some(ranges) = ranges {
+                    ranges.remove(id);
                 }
             }
         }
-        self.len -= 1;
         true
     }
 
-    /// Frees the bitmap (8 KiB once any identifier was used) if the set is
-    /// empty; the next insert allocates it again.
+    /// Frees its memory (8 KiB for a bitset once any identifier was used)
+    /// if the set is empty; the next insert allocates it again.
     pub(crate) fn shrink(&mut self) {
-        if self.len == 0 {
-            if let Repr::Bits(words) = &mut self.repr {
-                *words = Vec::new();
+        if self.len() == 0 {
+            match self {
+                IdSet::Bits { words, .. } => *words = None,
+                IdSet::Ranges { ranges, .. } => *ranges = None,
             }
         }
     }
@@ -149,15 +198,26 @@ impl IdSet {
     /// Whether the set holds memory (for tests).
     #[cfg(test)]
     pub(crate) fn is_allocated(&self) -> bool {
-        matches!(&self.repr, Repr::Bits(w) if !w.is_empty())
+        match self {
+            IdSet::Bits { words, .. } => words.is_some(),
+            IdSet::Ranges { ranges, .. } => ranges.is_some(),
+        }
     }
 
     pub(crate) fn clear(&mut self) {
-        match &mut self.repr {
-            Repr::Bits(words) => words.fill(0),
-            Repr::Ranges { map, .. } => map.clear(),
+        match self {
+            IdSet::Bits { words, len } => {
+                if let Some(words) = words {
+                    words.fill(0);
+                }
+                *len = 0;
+            }
+            IdSet::Ranges { ranges, .. } => {
+                if let Some(ranges) = ranges {
+                    **ranges = Ranges::default();
+                }
+            }
         }
-        self.len = 0;
     }
 
     /// The smallest identifier not in the set in `from..=max`.
@@ -166,9 +226,11 @@ impl IdSet {
         if from == 0 || from > max {
             return None;
         }
-        match &self.repr {
-            Repr::Bits(words) if words.is_empty() => Some(from),
-            Repr::Bits(words) => {
+        match self {
+            IdSet::Bits { words: None, .. } | IdSet::Ranges { ranges: None, .. } => Some(from),
+            IdSet::Bits {
+                words: Some(words), ..
+            } => {
                 let mut index = (from / 64) as usize;
                 // Bits below `from` count as used; so does id 0.
                 let mut word = words[index] | ((1u64 << (from % 64)) - 1);
@@ -181,7 +243,10 @@ impl IdSet {
                     word = *words.get(index)?;
                 }
             }
-            Repr::Ranges { map, .. } => match map.range(..=from).next_back() {
+            IdSet::Ranges {
+                ranges: Some(ranges),
+                ..
+            } => match ranges.map.range(..=from).next_back() {
                 // Ranges are never adjacent, so the id after one is free.
                 Some((_, &end)) if end >= from => end.checked_add(1).filter(|&id| id <= max),
                 _ => Some(from),
@@ -191,54 +256,36 @@ impl IdSet {
 
     /// The ranges of consecutive identifiers in the set, in ascending order.
     pub(crate) fn ranges(&self) -> Vec<(u32, u32)> {
-        match &self.repr {
-            Repr::Ranges { map, .. } => map.iter().map(|(&s, &e)| (s, e)).collect(),
-            Repr::Bits(words) => {
-                let mut out = Vec::new();
-                let mut open: Option<(u32, u32)> = None;
-                for (index, &word) in words.iter().enumerate() {
-                    let mut rest = word;
-                    while rest != 0 {
-                        let id = index as u32 * 64 + rest.trailing_zeros();
-                        rest &= rest - 1;
-                        open = match open {
-                            Some((start, end)) if end + 1 == id => Some((start, id)),
-                            Some(range) => {
-                                out.push(range);
-                                Some((id, id))
-                            }
-                            None => Some((id, id)),
-                        };
-                    }
-                }
-                out.extend(open);
-                out
-            }
+        if let IdSet::Ranges { ranges, .. } = self {
+            let map = ranges.iter().flat_map(|r| r.map.iter());
+            return map.map(|(&s, &e)| (s, e)).collect();
         }
+        let mut out = Vec::new();
+        let mut open: Option<(u32, u32)> = None;
+        for id in self.iter() {
+            open = match open {
+                Some((start, end)) if end + 1 == id => Some((start, id)),
+                Some(range) => {
+                    out.push(range);
+                    Some((id, id))
+                }
+                None => Some((id, id)),
+            };
+        }
+        out.extend(open);
+        out
     }
 
     /// The identifiers in the set, in ascending order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        let (words, map) = match &self.repr {
-            Repr::Bits(words) => (Some(words), None),
-            Repr::Ranges { map, .. } => (None, Some(map)),
+        let (words, ranges) = match self {
+            IdSet::Bits { words, .. } => (words.as_deref(), None),
+            IdSet::Ranges { ranges, .. } => (None, ranges.as_deref()),
         };
-        let bits = words.into_iter().flat_map(|words| {
-            words.iter().enumerate().flat_map(|(index, &word)| {
-                let mut rest = word;
-                core::iter::from_fn(move || {
-                    (rest != 0).then(|| {
-                        let id = index as u32 * 64 + rest.trailing_zeros();
-                        rest &= rest - 1;
-                        id
-                    })
-                })
-            })
-        });
-        let ranges = map
+        let ranges = ranges
             .into_iter()
-            .flat_map(|map| map.iter().flat_map(|(&start, &end)| start..=end));
-        bits.chain(ranges)
+            .flat_map(|r| r.map.iter().flat_map(|(&start, &end)| start..=end));
+        words.into_iter().flat_map(bits).chain(ranges)
     }
 }
 
@@ -503,7 +550,37 @@ mod tests {
     #[test]
     fn bitset_is_allocated_on_first_use() {
         let pool = PacketIdPool::<u16>::new();
-        assert!(matches!(&pool.set.repr, Repr::Bits(w) if w.capacity() == 0));
+        assert!(!pool.is_allocated());
         assert_eq!(pool.iter().count(), 0);
+    }
+
+    /// Every session holds two sets: unused, each is two words, whatever
+    /// the identifier type.
+    #[test]
+    fn an_unused_set_is_two_words() {
+        assert_eq!(std::mem::size_of::<IdSet>(), 16);
+        assert_eq!(std::mem::size_of::<PacketIdPool<u16>>(), 24);
+        assert_eq!(std::mem::size_of::<PacketIdPool<u32>>(), 24);
+    }
+
+    /// A `u32` set, too, is allocated by its first identifier and freed by
+    /// `shrink` only once empty.
+    #[test]
+    fn u32_ranges_are_allocated_on_use_and_freed_when_empty() {
+        let mut pool = PacketIdPool::<u32>::new();
+        assert!(!pool.is_allocated() && !pool.is_in_use(1));
+        assert_eq!(pool.acquire(), Ok(1));
+        pool.register(70_000).unwrap();
+        pool.shrink();
+        assert!(pool.is_allocated() && pool.is_in_use(70_000));
+        assert!(pool.release(1) && pool.release(70_000));
+        assert!(!pool.release(70_000));
+        assert!(pool.is_empty() && pool.is_allocated());
+        pool.shrink();
+        assert!(!pool.is_allocated() && pool.set.ranges().is_empty());
+        assert_eq!(pool.acquire(), Ok(2), "next-fit goes on");
+        pool.clear();
+        assert!(pool.is_empty() && !pool.is_in_use(2));
+        assert_eq!(pool.acquire(), Ok(3));
     }
 }

@@ -31,7 +31,7 @@ use crate::id_pool::IdSet;
 use crate::incoming::Incoming;
 use crate::message::{Publish, Pubrel};
 use crate::outgoing::{Held, InFlight};
-use crate::queue::{Pending, Queue};
+use crate::queue::{Limits, Pending, Queue};
 use crate::{MonotonicTime, PacketIdPool, Session, SessionConfig, SessionError};
 
 const MAGIC: &[u8; 4] = b"MQSS";
@@ -235,8 +235,7 @@ impl<P: PacketId> Session<P> {
             }
             in_flight.push(id, held, false);
         }
-        let mut queue = Queue::new(queue_max_messages, queue_max_bytes);
-        queue.set_limits(usize::MAX, usize::MAX);
+        let mut queue = Queue::new();
         for _ in 0..get_u32(&mut r)? {
             let deadline = get_deadline(&mut r, &at)?;
             let Stored::Publish(publish) = get_packet(&mut decoder, &mut r)? else {
@@ -252,12 +251,11 @@ impl<P: PacketId> Session<P> {
                     ));
                 }
             }
-            // Cannot fail: the limits are lifted during the import, and
+            // Cannot fail: no limit holds during the import, and
             // nothing expires at time zero.
             let pending = Pending::new(publish.into_message(), id, version, deadline);
-            let _ = queue.try_push(pending, MonotonicTime::ZERO, &mut Vec::new());
+            let _ = queue.try_push(pending, Limits::NONE, MonotonicTime::ZERO, &mut Vec::new());
         }
-        queue.set_limits(queue_max_messages, queue_max_bytes);
         if r.has_remaining() {
             return Err(SessionError::InvalidState("bytes left over"));
         }

@@ -49,14 +49,28 @@ impl<P: PacketId> Pending<P> {
     }
 }
 
-/// A FIFO bounded by a count and a number of bytes. Its items are
+/// A FIFO bounded by a count and a number of bytes, given by its session's
+/// [`SessionConfig`](crate::SessionConfig) at each push. Its items are
 /// allocated with the first one (the session of an idle connection holds a
 /// null pointer) and freed by [`clear`](Queue::clear).
 #[derive(Debug, Clone)]
 pub(crate) struct Queue<P: PacketId> {
     items: Option<Box<Items<P>>>,
-    max_messages: usize,
-    max_bytes: usize,
+}
+
+/// The most messages and bytes (encoded PUBLISH sizes) a queue holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub(crate) messages: usize,
+    pub(crate) bytes: usize,
+}
+
+impl Limits {
+    /// No limit: for a session restored as exported.
+    pub(crate) const NONE: Limits = Limits {
+        messages: usize::MAX,
+        bytes: usize::MAX,
+    };
 }
 
 /// The queued messages and their bytes.
@@ -66,23 +80,18 @@ struct Items<P: PacketId> {
     bytes: usize,
 }
 
-/// The same messages under the same limits (allocated or not).
+/// The same messages (allocated or not).
 impl<P: PacketId> PartialEq for Queue<P> {
     fn eq(&self, other: &Self) -> bool {
-        (self.max_messages, self.max_bytes) == (other.max_messages, other.max_bytes)
-            && self.iter().eq(other.iter())
+        self.iter().eq(other.iter())
     }
 }
 
 impl<P: PacketId> Eq for Queue<P> {}
 
 impl<P: PacketId> Queue<P> {
-    pub(crate) fn new(max_messages: usize, max_bytes: usize) -> Self {
-        Queue {
-            items: None,
-            max_messages,
-            max_bytes,
-        }
+    pub(crate) fn new() -> Self {
+        Queue { items: None }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -97,22 +106,12 @@ impl<P: PacketId> Queue<P> {
         self.items.as_ref().map_or(0, |i| i.bytes)
     }
 
-    pub(crate) fn set_limits(&mut self, max_messages: usize, max_bytes: usize) {
-        self.max_messages = max_messages;
-        self.max_bytes = max_bytes;
-    }
-
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Pending<P>> + '_ {
         self.items.iter().flat_map(|i| i.deque.iter())
     }
 
-    fn fits(&self, size: usize) -> bool {
-        self.len() < self.max_messages && self.bytes().saturating_add(size) <= self.max_bytes
-    }
-
-    /// Whether a message of `size` bytes could be queued at all, alone.
-    fn could_ever_fit(&self, size: usize) -> bool {
-        self.max_messages > 0 && size <= self.max_bytes
+    fn fits(&self, size: usize, limits: Limits) -> bool {
+        self.len() < limits.messages && self.bytes().saturating_add(size) <= limits.bytes
     }
 
     /// Appends `item` (allocating the items with the first).
@@ -128,16 +127,17 @@ impl<P: PacketId> Queue<P> {
     pub(crate) fn try_push(
         &mut self,
         item: Pending<P>,
+        limits: Limits,
         now: MonotonicTime,
         dropped: &mut Vec<P>,
     ) -> Result<(), Pending<P>> {
-        if !self.fits(item.size) {
+        if !self.fits(item.size, limits) {
             let (count, bytes) = self
                 .iter()
                 .filter(|old| old.is_expired(now))
                 .fold((0, 0), |(n, b), old| (n + 1, b + old.size));
-            let room = self.len() - count < self.max_messages
-                && (self.bytes() - bytes).saturating_add(item.size) <= self.max_bytes;
+            let room = self.len() - count < limits.messages
+                && (self.bytes() - bytes).saturating_add(item.size) <= limits.bytes;
             if !room {
                 return Err(item);
             }
@@ -154,17 +154,19 @@ impl<P: PacketId> Queue<P> {
     pub(crate) fn push_evicting(
         &mut self,
         item: Pending<P>,
+        limits: Limits,
         now: MonotonicTime,
         dropped: &mut Vec<P>,
     ) -> Result<Vec<(Message, Option<P>)>, Pending<P>> {
-        if !self.could_ever_fit(item.size) {
+        // Not even alone in the queue.
+        if limits.messages == 0 || item.size > limits.bytes {
             return Err(item);
         }
         let mut evicted = Vec::new();
-        if !self.fits(item.size) {
+        if !self.fits(item.size, limits) {
             self.drop_expired(now, dropped);
         }
-        while !self.fits(item.size) {
+        while !self.fits(item.size, limits) {
             match self.pop_front() {
                 Some(old) => evicted.push((old.message, old.id)),
                 None => break,
@@ -238,12 +240,18 @@ mod tests {
 
     #[test]
     fn bounded_by_count() {
-        let mut q = Queue::new(2, 1 << 20);
+        let mut q = Queue::new();
+        let limits = Limits {
+            messages: 2,
+            bytes: 1 << 20,
+        };
         let mut dropped = Vec::new();
-        q.try_push(msg(b"1"), at(0), &mut dropped).unwrap();
-        q.try_push(msg(b"2"), at(0), &mut dropped).unwrap();
-        assert!(q.try_push(msg(b"3"), at(0), &mut dropped).is_err());
-        let evicted = q.push_evicting(msg(b"3"), at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"1"), limits, at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"2"), limits, at(0), &mut dropped).unwrap();
+        assert!(q.try_push(msg(b"3"), limits, at(0), &mut dropped).is_err());
+        let evicted = q
+            .push_evicting(msg(b"3"), limits, at(0), &mut dropped)
+            .unwrap();
         assert_eq!(evicted.len(), 1);
         assert_eq!(evicted[0].0.payload(), b"1");
         let order: Vec<_> = q.iter().map(|p| p.message.payload_bytes()).collect();
@@ -253,14 +261,18 @@ mod tests {
     #[test]
     fn bounded_by_bytes() {
         // Each message is 2 + 3 + 1 = 6 bytes.
-        let mut q = Queue::new(100, 12);
+        let mut q = Queue::new();
+        let limits = Limits {
+            messages: 100,
+            bytes: 12,
+        };
         let mut dropped = Vec::new();
-        q.try_push(msg(b"1"), at(0), &mut dropped).unwrap();
-        q.try_push(msg(b"2"), at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"1"), limits, at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"2"), limits, at(0), &mut dropped).unwrap();
         assert_eq!(q.bytes(), 12);
-        assert!(q.try_push(msg(b"3"), at(0), &mut dropped).is_err());
+        assert!(q.try_push(msg(b"3"), limits, at(0), &mut dropped).is_err());
         assert!(q
-            .push_evicting(msg(b"far too long"), at(0), &mut dropped)
+            .push_evicting(msg(b"far too long"), limits, at(0), &mut dropped)
             .is_err());
         assert_eq!(q.pop_front().map(|p| p.size), Some(6));
         assert_eq!(q.bytes(), 6);
@@ -269,16 +281,23 @@ mod tests {
     /// [MQTT-3.3.2-5] expired messages make room before anything else.
     #[test]
     fn expired_messages_go_first() {
-        let mut q = Queue::new(2, 1 << 20);
+        let mut q = Queue::new();
+        let limits = Limits {
+            messages: 2,
+            bytes: 1 << 20,
+        };
         let mut dropped = Vec::new();
         let mut expiring = msg(b"1");
         expiring.deadline = Some(at(1_000));
         expiring.id = Some(7);
-        q.try_push(expiring, at(0), &mut dropped).unwrap();
-        q.try_push(msg(b"2"), at(0), &mut dropped).unwrap();
-        assert!(q.try_push(msg(b"3"), at(999), &mut dropped).is_err());
+        q.try_push(expiring, limits, at(0), &mut dropped).unwrap();
+        q.try_push(msg(b"2"), limits, at(0), &mut dropped).unwrap();
+        assert!(q
+            .try_push(msg(b"3"), limits, at(999), &mut dropped)
+            .is_err());
         assert!(dropped.is_empty());
-        q.try_push(msg(b"3"), at(1_000), &mut dropped).unwrap();
+        q.try_push(msg(b"3"), limits, at(1_000), &mut dropped)
+            .unwrap();
         assert_eq!(dropped, [7], "the identifier of the expired message");
         assert_eq!(q.len(), 2);
         assert_eq!(q.drop_expired(at(5_000), &mut dropped), 0);

@@ -156,7 +156,7 @@ impl<P: PacketId> Session<P> {
             pool: PacketIdPool::new(),
             in_flight: InFlight::default(),
             incoming: Incoming::new(config.receive_maximum),
-            queue: Queue::new(config.queue_max_messages, config.queue_max_bytes),
+            queue: Queue::new(),
             connected: false,
             send_quota: NonZeroU16::MAX,
             released: None,
@@ -278,11 +278,12 @@ impl<P: PacketId> Session<P> {
         }
         let pending = Pending::new(message, id, self.version, deadline);
         let mut dropped = Vec::new();
+        let limits = self.config.queue_limits();
         let queued = if evict {
-            self.queue.push_evicting(pending, now, &mut dropped)
+            self.queue.push_evicting(pending, limits, now, &mut dropped)
         } else {
             self.queue
-                .try_push(pending, now, &mut dropped)
+                .try_push(pending, limits, now, &mut dropped)
                 .map(|()| Vec::new())
         };
         self.release_all(dropped);
