@@ -62,12 +62,27 @@ impl<I> Default for TimerTable<I> {
     }
 }
 
-impl<I: Copy + Ord + Add<Duration, Output = I>> TimerTable<I> {
+impl<I> TimerTable<I> {
     /// No timer running.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The same timers with each deadline mapped by `f`: onto another
+    /// clock, or into a smaller form while the connection is put aside.
+    pub fn map<J>(self, mut f: impl FnMut(I) -> J) -> TimerTable<J> {
+        TimerTable {
+            deadlines: self.deadlines.map(|d| d.map(&mut f)),
+        }
+    }
+
+    /// Stops every timer, as when the network connection closed.
+    pub fn clear(&mut self) {
+        self.deadlines = [None, None, None];
+    }
+}
+
+impl<I: Copy + Ord + Add<Duration, Output = I>> TimerTable<I> {
     /// Applies `event` if it is a timer request
     /// ([`GenericEvent::RequestTimerReset`]: the deadline is `now +
     /// duration`; [`GenericEvent::RequestTimerCancel`]) and says whether it
@@ -85,7 +100,9 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> TimerTable<I> {
             _ => false,
         }
     }
+}
 
+impl<I: Copy + Ord> TimerTable<I> {
     /// When the next timer fires, if any runs.
     pub fn next_deadline(&self) -> Option<I> {
         self.deadlines.iter().flatten().min().copied()
@@ -108,11 +125,6 @@ impl<I: Copy + Ord + Add<Duration, Output = I>> TimerTable<I> {
     /// When `kind` fires, if it runs.
     pub fn deadline(&self, kind: TimerKind) -> Option<I> {
         self.deadlines[slot(kind)]
-    }
-
-    /// Stops every timer, as when the network connection closed.
-    pub fn clear(&mut self) {
-        self.deadlines = [None, None, None];
     }
 }
 
@@ -163,6 +175,19 @@ mod tests {
         assert_eq!(t.next_deadline(), Some(at(300)));
         t.clear();
         assert_eq!(t, TimerTable::new());
+    }
+
+    /// `map` maps each running deadline and keeps the stopped ones stopped.
+    #[test]
+    fn map_keeps_which_timers_run() {
+        let mut t = TimerTable::new();
+        t.apply(&reset(TimerKind::PingreqRecv, 1_500), at(0));
+        t.apply(&reset(TimerKind::PingrespRecv, 700), at(0));
+        let millis = t.clone().map(|d| d.as_millis());
+        assert_eq!(millis.deadline(TimerKind::PingreqRecv), Some(1_500));
+        assert_eq!(millis.deadline(TimerKind::PingrespRecv), Some(700));
+        assert_eq!(millis.deadline(TimerKind::PingreqSend), None);
+        assert_eq!(millis.map(MonotonicTime::from_millis), t);
     }
 
     /// `expired` hands out each due timer once, the earliest first, and

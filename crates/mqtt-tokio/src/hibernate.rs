@@ -2,8 +2,9 @@
 //! open and no task, until its peer sends again or a message is due.
 
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::sync::Arc;
-use std::time::Instant as StdInstant;
+use std::time::{Duration, Instant as StdInstant};
 
 use mqtt_codec::PacketId;
 use mqtt_core::role::{self, Role};
@@ -25,8 +26,31 @@ use crate::{Config, Endpoint, Incoming, Joined};
 pub struct Hibernated<S, R: Role = role::Server, P: PacketId = u16> {
     pub(crate) connection: GenericConnection<R, P>,
     pub(crate) transport: S,
-    pub(crate) timers: TimerTable<Instant>,
+    pub(crate) timers: TimerTable<Asleep>,
     pub(crate) config: Arc<Config>,
+}
+
+/// A timer's deadline while its connection sleeps: nanoseconds after the
+/// drivers' origin (`driver::origin`), plus one. 8 bytes, where an
+/// `Instant` takes 16: a server may keep many thousands asleep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Asleep(NonZeroU64);
+
+impl Asleep {
+    /// `at`; an instant before the origin (none is: every driver's clock
+    /// starts there) counts as the origin.
+    pub(crate) fn new(at: Instant) -> Asleep {
+        let since = at
+            .into_std()
+            .saturating_duration_since(crate::driver::origin());
+        let nanos = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX - 1);
+        Asleep(NonZeroU64::MIN.saturating_add(nanos))
+    }
+
+    pub(crate) fn instant(self) -> Instant {
+        let since = Duration::from_nanos(self.0.get() - 1);
+        Instant::from_std(crate::driver::origin() + since)
+    }
 }
 
 /// What [`Hibernated::map_transport`] gives back when the mapping fails:
@@ -48,7 +72,8 @@ impl<S, R: Role, P: PacketId> Hibernated<S, R, P> {
     /// the Keep Alive, 1.5 times the client's [MQTT-3.1.2-24]): wake it by
     /// then, and its driver handles the timer. `None`: no timer runs.
     pub fn deadline(&self) -> Option<StdInstant> {
-        self.timers.next_deadline().map(Instant::into_std)
+        let deadline = self.timers.next_deadline();
+        deadline.map(|at| at.instant().into_std())
     }
 
     /// The same connection over `f(transport)`: to keep the transport in
@@ -113,8 +138,36 @@ where
         let span = tracing::info_span!("mqtt_server");
         let (endpoint, incoming, driver) =
             Endpoint::unspawned(connection, transport, config, span, move |driver| {
-                driver.woken(timers)
+                driver.woken(timers.map(Asleep::instant))
             });
         Joined::new(driver, handle(endpoint, incoming))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deadline asleep is the same instant when woken, to the
+    /// nanosecond, and keeps its order; one before the origin is the
+    /// origin.
+    #[test]
+    fn asleep_deadlines_keep_their_instant() {
+        let origin = Instant::from_std(crate::driver::origin());
+        let soon = Instant::now() + Duration::from_nanos(1_500_000_001);
+        let later = soon + Duration::from_nanos(1);
+        assert_eq!(Asleep::new(soon).instant(), soon);
+        assert!(Asleep::new(soon) < Asleep::new(later));
+        assert_eq!(Asleep::new(origin).instant(), origin);
+        let before = origin.checked_sub(Duration::from_secs(1));
+        if let Some(before) = before {
+            assert_eq!(Asleep::new(before).instant(), origin);
+        }
+    }
+
+    /// The timers of a sleeping connection take a word each.
+    #[test]
+    fn asleep_timers_are_small() {
+        assert_eq!(std::mem::size_of::<TimerTable<Asleep>>(), 24);
     }
 }

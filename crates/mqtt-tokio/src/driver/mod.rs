@@ -433,7 +433,7 @@ where
         let hibernated = crate::hibernate::Hibernated {
             connection: conn,
             transport: self.read.unsplit(self.write),
-            timers: self.timers.into_table(),
+            timers: self.timers.into_table().map(crate::hibernate::Asleep::new),
             config: self.config,
         };
         Box::new(Finished {
