@@ -45,7 +45,7 @@ use tokio::task::JoinHandle;
 use super::budget::Charge;
 use super::config::Overflow;
 use super::router::ClientId;
-use super::state::{Presence, Requeued, Shared, State};
+use super::state::{Online, Presence, Requeued, Shared, State};
 
 /// Copies the drainer takes from the backlog per turn of the lock.
 pub const DRAIN_BATCH: usize = 64;
@@ -316,7 +316,7 @@ fn hand_back(
     // with another (`hibernate.rs`): the limbo goes to that one.
     let woken = matches!(
         st.sessions.get(client).map(|s| &s.presence),
-        Some(Presence::Online { endpoint, ready: true, .. }) if !endpoint.is_closed()
+        Some(Presence::Online(online)) if online.ready && !online.endpoint.is_closed()
     );
     drop(st);
     if woken {
@@ -337,7 +337,7 @@ impl State {
             return None;
         }
         match &mut session.presence {
-            Presence::Online { backlog, limbo, .. } => Some((backlog, limbo)),
+            Presence::Online(online) => Some((&mut online.backlog, &mut online.limbo)),
             Presence::Offline(_) | Presence::Asleep(_) => None,
         }
     }
@@ -356,14 +356,14 @@ impl State {
         message: Message,
     ) -> Requeued {
         if let Some(s) = self.sessions.get_mut(client) {
-            if let Presence::Online {
-                endpoint,
-                version,
-                backlog,
-                limbo,
-                ..
-            } = &mut s.presence
-            {
+            if let Presence::Online(online) = &mut s.presence {
+                let Online {
+                    endpoint,
+                    version,
+                    backlog,
+                    limbo,
+                    ..
+                } = &mut **online;
                 if s.id == session && s.generation == generation && !endpoint.is_closed() {
                     let holder = Holder {
                         client,

@@ -18,7 +18,7 @@ use super::connect::{self, Accepted};
 use super::hibernate;
 use super::message::StoredMessage;
 use super::router::ClientId;
-use super::state::{self, Presence, Shared, StoredConnection};
+use super::state::{self, Online, Presence, Shared, StoredConnection};
 use super::store::acks::PendingAcks;
 use super::subscribe;
 use super::will;
@@ -325,7 +325,8 @@ async fn finish(
                 }
                 let now = shared.monotonic(Instant::now());
                 if let Some(session) = st.sessions.get_mut(&client) {
-                    if let Presence::Online { limbo, backlog, .. } = &mut session.presence {
+                    if let Presence::Online(online) = &mut session.presence {
+                        let Online { limbo, backlog, .. } = &mut **online;
                         // The backlog is empty once its drainer ended.
                         for message in backlog.take_all().into_iter().chain(limbo.take()) {
                             if !state::queue(&mut conn, message, now) {

@@ -14,7 +14,7 @@ use tokio::time::timeout;
 
 use super::message::StoredMessage;
 use super::router::ClientId;
-use super::state::{self, Presence, Session, Shared, StoredConnection};
+use super::state::{self, Online, Presence, Session, Shared, StoredConnection};
 
 /// What a CONNECT asks for, in either version.
 #[derive(Debug)]
@@ -356,15 +356,17 @@ async fn claim_session(
             }
             match st.sessions.get(client) {
                 Some(Session {
-                    presence:
-                        Presence::Online {
-                            endpoint,
-                            version,
-                            ended,
-                            ..
-                        },
+                    presence: Presence::Online(online),
                     ..
-                }) if attempts < 3 => Some((endpoint.clone(), *version, ended.clone())),
+                }) if attempts < 3 => {
+                    let Online {
+                        endpoint,
+                        version,
+                        ended,
+                        ..
+                    } = &**online;
+                    Some((endpoint.clone(), *version, ended.clone()))
+                }
                 None if st.sessions.len() >= shared.config.max_sessions => return None,
                 _ => {
                     let st = &mut *st;
@@ -394,14 +396,12 @@ async fn claim_session(
                             generation,
                             // A discarded session's copies are not ours.
                             id: if resume { id } else { generation },
-                            presence: Presence::Online {
-                                endpoint: endpoint.clone(),
-                                version: request.version,
+                            presence: Presence::online(
+                                endpoint.clone(),
+                                request.version,
                                 ended,
-                                limbo: Default::default(),
-                                backlog: Default::default(),
-                                ready: false,
-                            },
+                                false,
+                            ),
                             pending_will: None,
                             durable: shared.session_expiry(request.session_expiry) > 0,
                         },

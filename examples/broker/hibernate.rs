@@ -20,6 +20,7 @@
 //! is released, with a new endpoint, the same generation and session.
 
 use std::io;
+use std::num::NonZeroU32;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,7 +38,7 @@ use super::connect::Accepted;
 use super::ended;
 use super::message::StoredMessage;
 use super::router::ClientId;
-use super::state::{Presence, Session, Shared};
+use super::state::{Online, Presence, Session, Shared};
 
 /// The longest the watching thread sleeps: a Keep Alive deadline is met
 /// within this.
@@ -61,20 +62,59 @@ pub struct Sleeper {
     hibernated: Hibernated<std::net::TcpStream>,
     /// Its Will Message and delay, until a normal DISCONNECT.
     will: Option<Box<(StoredMessage, u32)>>,
-    client: ClientId,
+    /// The Client Identifier of its session where the connection does not
+    /// say it (a v3.1.1 identifier the broker assigned): most sleepers
+    /// keep no second copy of it.
+    other_client: Option<Box<ClientId>>,
     generation: u64,
     version: ProtocolVersion,
 }
 
+impl Sleeper {
+    fn new(
+        hibernated: Hibernated<std::net::TcpStream>,
+        will: Option<(StoredMessage, u32)>,
+        client: ClientId,
+        generation: u64,
+        version: ProtocolVersion,
+    ) -> Sleeper {
+        let own = connection_client(&hibernated);
+        Sleeper {
+            other_client: (*client != *own).then(|| Box::new(client)),
+            hibernated,
+            will: will.map(Box::new),
+            generation,
+            version,
+        }
+    }
+
+    /// The Client Identifier of its session.
+    fn client(&self) -> ClientId {
+        match &self.other_client {
+            Some(client) => (**client).clone(),
+            None => ClientId::from(connection_client(&self.hibernated)),
+        }
+    }
+}
+
+/// The Client Identifier the connection says: its CONNECT's, or the one
+/// its CONNACK assigned (v5.0).
+fn connection_client(hibernated: &Hibernated<std::net::TcpStream>) -> &str {
+    let conn = hibernated.connection();
+    let id = conn.assigned_client_identifier();
+    id.unwrap_or(conn.client_identifier()).as_str()
+}
+
 /// The slab: chunks of slots, each with its deadlines beside (for the
-/// watching thread's scan, 16 bytes a slot) and how many it holds; the
-/// free slots listed. A chunk emptied is freed by [`Slab::shrink`] (after
-/// many connections left) and allocated again when one of its slots is
-/// used.
+/// watching thread's scan, 4 bytes a slot: [`TICK`]s after the slab's
+/// origin) and how many it holds; the free slots listed. A chunk emptied
+/// is freed by [`Slab::shrink`] (after many connections left) and
+/// allocated again when one of its slots is used.
 #[derive(Debug)]
 struct Slab<T> {
     chunks: Vec<Option<Chunk<T>>>,
     free: Vec<u32>,
+    origin: Instant,
 }
 
 impl<T> Default for Slab<T> {
@@ -82,6 +122,7 @@ impl<T> Default for Slab<T> {
         Slab {
             chunks: Vec::new(),
             free: Vec::new(),
+            origin: Instant::now(),
         }
     }
 }
@@ -89,8 +130,26 @@ impl<T> Default for Slab<T> {
 #[derive(Debug)]
 struct Chunk<T> {
     slots: Box<[Option<T>]>,
-    deadlines: Box<[Option<Instant>]>,
+    /// By slot: the tick of its deadline, plus one.
+    deadlines: Box<[Option<NonZeroU32>]>,
     used: usize,
+}
+
+/// The tick of `at` after `origin`, plus one (saturating, after 34
+/// years): rounded up for a deadline, down for the time of a scan, so that
+/// no deadline is signalled before it passed.
+fn tick(origin: Instant, at: Instant, round_up: bool) -> NonZeroU32 {
+    let (since, tick) = (
+        at.saturating_duration_since(origin).as_nanos(),
+        TICK.as_nanos(),
+    );
+    let ticks = if round_up {
+        since.div_ceil(tick)
+    } else {
+        since / tick
+    };
+    let ticks = u32::try_from(ticks).unwrap_or(u32::MAX - 1);
+    NonZeroU32::MIN.saturating_add(ticks)
 }
 
 impl<T> Chunk<T> {
@@ -115,6 +174,7 @@ impl<T> Slab<T> {
             self.free.pop().expect("a chunk's slots")
         });
         let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        let deadline = deadline.map(|at| tick(self.origin, at, true));
         let chunk = self.chunks[c].get_or_insert_with(Chunk::new);
         chunk.deadlines[i] = deadline;
         chunk.slots[i] = Some(value);
@@ -146,17 +206,19 @@ impl<T> Slab<T> {
         }
     }
 
-    /// The deadlines of every slot in use or free, by slot.
-    fn deadlines_mut(&mut self) -> impl Iterator<Item = (u32, &mut Option<Instant>)> {
+    /// Calls `due` with each slot whose deadline passed by `now`, and
+    /// clears that deadline: each is due once.
+    fn take_due(&mut self, now: Instant, mut due: impl FnMut(u32)) {
+        let now = tick(self.origin, now, false);
         let chunks = self.chunks.iter_mut().enumerate();
-        chunks.flat_map(|(c, chunk)| {
-            let deadlines = chunk
-                .iter_mut()
-                .flat_map(|chunk| chunk.deadlines.iter_mut());
-            deadlines
-                .enumerate()
-                .map(move |(i, d)| ((c * CHUNK + i) as u32, d))
-        })
+        for (c, chunk) in chunks.filter_map(|(c, chunk)| Some((c, chunk.as_mut()?))) {
+            for (i, deadline) in chunk.deadlines.iter_mut().enumerate() {
+                if deadline.is_some_and(|at| at <= now) {
+                    *deadline = None;
+                    due((c * CHUNK + i) as u32);
+                }
+            }
+        }
     }
 }
 
@@ -230,7 +292,7 @@ impl Sleepers {
     fn occupant(&self, slot: u32) -> Option<(ClientId, u64)> {
         let slab = lock(&self.slab);
         let sleeper = slab.get(slot)?;
-        Some((sleeper.client.clone(), sleeper.generation))
+        Some((sleeper.client(), sleeper.generation))
     }
 }
 
@@ -257,13 +319,9 @@ fn watch(mut poll: Poll, slab: &Mutex<Slab<Sleeper>>, tx: &mpsc::UnboundedSender
         }
         // The deadlines, scanned at most once per tick.
         next = now + TICK;
-        let mut slab = lock(slab);
-        for (slot, deadline) in slab.deadlines_mut() {
-            if deadline.is_some_and(|at| at <= now) {
-                *deadline = None;
-                let _ = tx.send(slot);
-            }
-        }
+        lock(slab).take_due(now, |slot| {
+            let _ = tx.send(slot);
+        });
     }
 }
 
@@ -309,17 +367,17 @@ pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernate
         drop(st);
         return close(me, accepted, hibernated);
     };
-    let Presence::Online {
+    let Presence::Online(online) = &mut session.presence else {
+        drop(st);
+        return close(me, accepted, hibernated);
+    };
+    let Online {
         endpoint,
         limbo,
         backlog,
         ended: watch,
         ..
-    } = &mut session.presence
-    else {
-        drop(st);
-        return close(me, accepted, hibernated);
-    };
+    } = &mut **online;
     let sleepers = match &shared.sleepers {
         Some(sleepers) if limbo.is_empty() && !backlog.is_draining() => sleepers,
         _ => {
@@ -348,13 +406,7 @@ pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernate
         ..
     } = accepted;
     let sleeper = match hibernated.map_transport(TcpStream::into_std) {
-        Ok(hibernated) => Sleeper {
-            hibernated,
-            will: will.map(Box::new),
-            client: client.clone(),
-            generation,
-            version,
-        },
+        Ok(hibernated) => Sleeper::new(hibernated, will, client.clone(), generation, version),
         Err((_, conn)) => {
             // Out of the reactor it cannot go: it ends as if the network
             // connection broke.
@@ -402,25 +454,19 @@ fn start(me: Arc<Shared>, hibernated: Hibernated<TcpStream>, accepted: Accepted)
 /// signal). If the reactor refuses the socket, the connection ends as if
 /// the network connection broke, and `presence` stays as it was.
 fn resume(me: Arc<Shared>, sleeper: Sleeper, presence: &mut Presence) {
+    let client = sleeper.client();
     let Sleeper {
         hibernated,
         will,
-        client,
         generation,
         version,
+        ..
     } = sleeper;
     let (end, watch) = ended::ended();
     let accepted = Accepted::woken(client, generation, version, will.map(|w| *w), end);
     match hibernated.map_transport(TcpStream::from_std) {
         Ok(hibernated) => {
-            *presence = Presence::Online {
-                endpoint: start(me, hibernated, accepted),
-                version,
-                ended: watch,
-                limbo: Default::default(),
-                backlog: Default::default(),
-                ready: true,
-            };
+            *presence = Presence::online(start(me, hibernated, accepted), version, watch, true);
         }
         Err((_, conn)) => {
             tokio::spawn(client::close_hibernated(me, accepted, conn));
@@ -458,13 +504,41 @@ pub fn wake(shared: &Shared, session: &mut Session, client: &ClientId) {
 mod tests {
     use super::*;
 
+    fn due(slab: &mut Slab<u32>, now: Instant) -> Vec<u32> {
+        let mut due = Vec::new();
+        slab.take_due(now, |slot| due.push(slot));
+        due
+    }
+
+    /// A deadline is due at the first scan at or after it, never before,
+    /// to the nanosecond, however it falls between ticks.
+    #[test]
+    fn deadlines_are_due_once_passed() {
+        let mut slab = Slab::default();
+        let origin = slab.origin;
+        let nanos = |n: u64| origin + Duration::from_nanos(n);
+        let tick = TICK.as_nanos() as u64;
+        for (at, scans) in [(0, 0), (1, tick), (tick, tick), (tick + 1, 2 * tick)] {
+            let slot = slab.insert(7, Some(nanos(at)));
+            if scans > 0 {
+                assert_eq!(due(&mut slab, nanos(scans - 1)), [], "{at} early");
+            }
+            assert_eq!(due(&mut slab, nanos(scans)), [slot], "{at}");
+            slab.take(slot);
+        }
+        let slot = slab.insert(7, Some(origin - Duration::from_secs(1)));
+        assert_eq!(due(&mut slab, origin), [slot], "already passed");
+        let never = slab.insert(8, None);
+        assert_eq!(due(&mut slab, nanos(u64::MAX)), [], "{never}: no deadline");
+    }
+
     /// Slots are handed out lowest first and reused once taken; a taken
     /// slot's deadline is cleared; `shrink` frees only emptied chunks, and
     /// a freed chunk's slots work again.
     #[test]
     fn slab_reuses_slots_and_frees_emptied_chunks() {
         let mut slab = Slab::default();
-        let at = Instant::now();
+        let at = slab.origin;
         let slots: Vec<u32> = (0..CHUNK as u32 + 2)
             .map(|v| slab.insert(v, None))
             .collect();
@@ -477,14 +551,16 @@ mod tests {
         );
         assert_eq!(slab.insert(77, Some(at)), 1, "the freed slot first");
         assert_eq!(slab.get(1), Some(&77));
-        let due: Vec<u32> = slab
-            .deadlines_mut()
-            .filter(|(_, d)| d.is_some())
-            .map(|(s, _)| s)
-            .collect();
-        assert_eq!(due, [1]);
+        assert_eq!(due(&mut slab, at), [1]);
+        assert_eq!(due(&mut slab, at), [], "once");
         assert_eq!(slab.take(1), Some(77));
-        assert!(slab.deadlines_mut().all(|(_, d)| d.is_none()));
+        assert_eq!(slab.insert(78, Some(at)), 1);
+        assert_eq!(slab.take(1), Some(78));
+        assert_eq!(
+            due(&mut slab, at),
+            [],
+            "a taken slot's deadline went with it"
+        );
         for slot in CHUNK as u32..CHUNK as u32 + 2 {
             slab.take(slot);
         }

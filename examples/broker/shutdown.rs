@@ -48,9 +48,7 @@ pub async fn disconnect_all(shared: &Shared, flush: Duration) {
         st.sessions
             .values()
             .filter_map(|s| match &s.presence {
-                Presence::Online {
-                    endpoint, version, ..
-                } => Some((endpoint.clone(), *version)),
+                Presence::Online(online) => Some((online.endpoint.clone(), online.version)),
                 Presence::Offline(_) | Presence::Asleep(_) => None,
             })
             .collect()

@@ -38,31 +38,56 @@ pub type StoredConnection = GenericConnection<role::Server, u16>;
 /// Where a session's client is.
 #[derive(Debug)]
 pub enum Presence {
-    /// Connected: messages go to its endpoint.
-    Online {
-        /// The connection's handle.
-        endpoint: ServerEndpoint,
-        /// The MQTT version of the connection.
-        version: ProtocolVersion,
-        /// Changes (its sender is dropped) once the connection's task has
-        /// handed the session back: for a session takeover to wait on.
-        ended: super::ended::EndWatch,
-        /// QoS 1 and 2 messages routed while the connection is not ready
-        /// (before its CONNACK, or closed and not yet stored): forwarded
-        /// after the CONNACK, or queued in the stored session.
-        limbo: Limbo,
-        /// Copies that found its command channel full, waiting in order
-        /// for room (`backlog.rs`).
-        backlog: Backlog,
-        /// The CONNACK was sent: messages go to the endpoint.
-        ready: bool,
-    },
+    /// Connected: messages go to its endpoint. Boxed: the session table
+    /// holds every session, most of them asleep or offline where many
+    /// connections are open.
+    Online(Box<Online>),
     /// Disconnected: messages are queued in the stored connection's session.
     Offline(Box<StoredConnection>),
     /// Connected, its connection hibernated (`hibernate.rs`): a message
     /// for it, a takeover or a shutdown wakes it first
     /// ([`hibernate::wake`]).
     Asleep(Asleep),
+}
+
+/// A session's connection with a task.
+#[derive(Debug)]
+pub struct Online {
+    /// The connection's handle.
+    pub endpoint: ServerEndpoint,
+    /// The MQTT version of the connection.
+    pub version: ProtocolVersion,
+    /// Changes (its sender is dropped) once the connection's task has
+    /// handed the session back: for a session takeover to wait on.
+    pub ended: super::ended::EndWatch,
+    /// QoS 1 and 2 messages routed while the connection is not ready
+    /// (before its CONNACK, or closed and not yet stored): forwarded
+    /// after the CONNACK, or queued in the stored session.
+    pub limbo: Limbo,
+    /// Copies that found its command channel full, waiting in order
+    /// for room (`backlog.rs`).
+    pub backlog: Backlog,
+    /// The CONNACK was sent: messages go to the endpoint.
+    pub ready: bool,
+}
+
+impl Presence {
+    /// Online, with `endpoint` and `ended`, nothing waiting for it.
+    pub fn online(
+        endpoint: ServerEndpoint,
+        version: ProtocolVersion,
+        ended: super::ended::EndWatch,
+        ready: bool,
+    ) -> Presence {
+        Presence::Online(Box::new(Online {
+            endpoint,
+            version,
+            ended,
+            limbo: Limbo::default(),
+            backlog: Backlog::default(),
+            ready,
+        }))
+    }
 }
 
 /// One session (§4.1): where its client is, and its Will waiting for the
@@ -322,9 +347,7 @@ impl State {
         routes.clear();
         let online = |client: &str| {
             sessions.get(client).is_some_and(|s| match &s.presence {
-                Presence::Online {
-                    endpoint, ready, ..
-                } => *ready && !endpoint.is_closed(),
+                Presence::Online(online) => online.ready && !online.endpoint.is_closed(),
                 Presence::Asleep(_) => true,
                 Presence::Offline(_) => false,
             })
@@ -346,7 +369,7 @@ impl State {
             let retain = message.message().retain() && route.retain_as_published;
             // Journaled for the store; an offline session's copy below,
             // only if its queue takes it.
-            let online = session.durable && matches!(session.presence, Presence::Online { .. });
+            let online = session.durable && matches!(session.presence, Presence::Online(_));
             if let (Some(store), QoS::AtLeastOnce | QoS::ExactlyOnce, true) =
                 (&shared.store, qos, online)
             {
@@ -354,14 +377,15 @@ impl State {
                 store.journal(session, &route.client, &copy, now);
             }
             match &mut session.presence {
-                Presence::Online {
-                    endpoint,
-                    version,
-                    limbo,
-                    backlog,
-                    ready,
-                    ..
-                } => {
+                Presence::Online(online) => {
+                    let Online {
+                        endpoint,
+                        version,
+                        limbo,
+                        backlog,
+                        ready,
+                        ..
+                    } = &mut **online;
                     if *ready && !endpoint.is_closed() && backlog.is_draining() {
                         let holder = Holder {
                             client: &route.client,
@@ -451,14 +475,14 @@ impl State {
             store.journal(s, client, &message, Instant::now());
         }
         match &mut s.presence {
-            Presence::Online {
-                endpoint,
-                version,
-                backlog,
-                limbo,
-                ready: true,
-                ..
-            } if !endpoint.is_closed() => {
+            Presence::Online(online) if online.ready && !online.endpoint.is_closed() => {
+                let Online {
+                    endpoint,
+                    version,
+                    backlog,
+                    limbo,
+                    ..
+                } = &mut **online;
                 if !backlog.is_draining() {
                     return Requeued::Forward {
                         endpoint: endpoint.clone(),
@@ -475,11 +499,11 @@ impl State {
                 backlog::enqueue(shared, holder, backlog, limbo, message);
                 Requeued::Kept
             }
-            Presence::Online { limbo, .. } => {
-                if limbo.len() >= shared.config.max_queued {
+            Presence::Online(online) => {
+                if online.limbo.len() >= shared.config.max_queued {
                     return Requeued::Dropped;
                 }
-                limbo.push(message);
+                online.limbo.push(message);
                 Requeued::Kept
             }
             Presence::Offline(conn) => {
@@ -499,9 +523,9 @@ impl State {
         match self.sessions.get(client)? {
             Session {
                 generation: g,
-                presence: Presence::Online { version, .. },
+                presence: Presence::Online(online),
                 ..
-            } if *g == generation => Some(*version),
+            } if *g == generation => Some(online.version),
             Session {
                 generation: g,
                 presence: Presence::Asleep(asleep),
@@ -549,17 +573,17 @@ pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
                 return;
             }
             let id = session.id;
-            let Presence::Online {
+            let Presence::Online(online) = &mut session.presence else {
+                return;
+            };
+            let Online {
                 endpoint,
                 version,
                 limbo,
                 backlog,
                 ready,
                 ..
-            } = &mut session.presence
-            else {
-                return;
-            };
+            } = &mut **online;
             if endpoint.is_closed() {
                 return;
             }
