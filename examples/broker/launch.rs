@@ -20,6 +20,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> i32 {
     if let Some(threads) = config.threads {
         builder.worker_threads(threads);
     }
+    builder.on_thread_park(super::trim::on_thread_park);
     match builder.enable_all().build() {
         Ok(runtime) => runtime.block_on(serve(config)),
         Err(e) => {
