@@ -164,35 +164,30 @@ impl Limbo {
     }
 }
 
-/// The connection of `client` that holds its session: what [`enqueue`]
-/// needs of it.
-pub struct Holder<'a> {
-    /// The client.
-    pub client: &'a ClientId,
-    /// The connection's generation.
-    pub generation: u64,
-    /// Its endpoint.
-    pub endpoint: &'a ServerEndpoint,
-    /// Its MQTT version.
-    pub version: ProtocolVersion,
-}
-
-/// Puts `message` behind the backlog of `holder` (under the lock),
-/// starting the drainer if none runs; past the backlog's bound, drops it
-/// (counted) or, with `--overflow disconnect`, cuts the client and keeps
-/// it in the limbo (QoS 1 and 2, as far as the limbo has room).
+/// Puts `message` behind the backlog of `online`, the connection of
+/// `client` of `generation` (under the lock), starting the drainer if none
+/// runs; past the backlog's bound, drops it (counted) or, with `--overflow
+/// disconnect`, cuts the client and keeps it in the limbo (QoS 1 and 2, as
+/// far as the limbo has room).
 pub fn enqueue(
     shared: &Shared,
-    holder: Holder<'_>,
-    backlog: &mut Backlog,
-    limbo: &mut Limbo,
+    client: &ClientId,
+    generation: u64,
+    online: &mut Online,
     message: Message,
 ) {
     let config = &shared.config;
     let stats = &shared.stats;
+    let Online {
+        endpoint,
+        version,
+        backlog,
+        limbo,
+        ..
+    } = online;
     let backlog = backlog.0.get_or_insert_with(Default::default);
     if !backlog.cut {
-        let len = message.packet_len::<u16>(holder.version);
+        let len = message.packet_len::<u16>(*version);
         let fits = backlog.messages.len() < config.max_queued
             && backlog.charge.bytes() + len <= config.max_queued_bytes;
         if fits {
@@ -202,9 +197,8 @@ pub fn enqueue(
             if !backlog.draining {
                 backlog.draining = true;
                 if let Some(shared) = shared.me.upgrade() {
-                    let client = holder.client.clone();
-                    let endpoint = holder.endpoint.clone();
-                    let task = drain(shared, client, holder.generation, endpoint, holder.version);
+                    let (client, endpoint) = (client.clone(), endpoint.clone());
+                    let task = drain(shared, client, generation, endpoint, *version);
                     backlog.drainer = Some(tokio::spawn(task));
                 }
             }
@@ -215,7 +209,7 @@ pub fn enqueue(
             stats.dropped_slow.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        cut(shared, holder.client, holder.endpoint, holder.version);
+        cut(shared, client, endpoint, *version);
         backlog.cut = true;
     }
     if message.qos() == QoS::AtMostOnce {
@@ -357,21 +351,8 @@ impl State {
     ) -> Requeued {
         if let Some(s) = self.sessions.get_mut(client) {
             if let Presence::Online(online) = &mut s.presence {
-                let Online {
-                    endpoint,
-                    version,
-                    backlog,
-                    limbo,
-                    ..
-                } = &mut **online;
-                if s.id == session && s.generation == generation && !endpoint.is_closed() {
-                    let holder = Holder {
-                        client,
-                        generation,
-                        endpoint,
-                        version: *version,
-                    };
-                    enqueue(shared, holder, backlog, limbo, message);
+                if s.id == session && s.generation == generation && !online.endpoint.is_closed() {
+                    enqueue(shared, client, generation, online, message);
                     return Requeued::Kept;
                 }
             }

@@ -22,7 +22,7 @@ use mqtt_core::MonotonicTime;
 use mqtt_core::{role, GenericConnection};
 use mqtt_tokio::{ForwardError, ServerEndpoint};
 
-use super::backlog::{self, Backlog, Holder, Limbo};
+use super::backlog::{self, Backlog, Limbo};
 use super::budget::Budget;
 use super::config::BrokerConfig;
 use super::hibernate::{self, Asleep, Sleepers};
@@ -378,38 +378,27 @@ impl State {
             }
             match &mut session.presence {
                 Presence::Online(online) => {
-                    let Online {
-                        endpoint,
-                        version,
-                        limbo,
-                        backlog,
-                        ready,
-                        ..
-                    } = &mut **online;
-                    if *ready && !endpoint.is_closed() && backlog.is_draining() {
-                        let holder = Holder {
-                            client: &route.client,
-                            generation: session.generation,
-                            endpoint,
-                            version: *version,
-                        };
+                    let open = online.ready && !online.endpoint.is_closed();
+                    if open && online.backlog.is_draining() {
                         let m = message.delivery(qos, retain, &route.subscription_ids, now);
-                        backlog::enqueue(shared, holder, backlog, limbo, m);
-                    } else if *ready && !endpoint.is_closed() {
+                        let generation = session.generation;
+                        backlog::enqueue(shared, &route.client, generation, online, m);
+                    } else if open {
                         out.push(Delivery {
                             client: route.client,
                             generation: session.generation,
                             session: session.id,
-                            endpoint: endpoint.clone(),
+                            endpoint: online.endpoint.clone(),
                             message: message.delivery(qos, retain, &route.subscription_ids, now),
                         });
-                    } else if qos != QoS::AtMostOnce || *ready {
+                    } else if qos != QoS::AtMostOnce || online.ready {
                         // Not ready yet (before its CONNACK), or closed:
                         // closing, or hibernating (then the limbo goes to it
                         // when it wakes, QoS 0 too; closing, a QoS 0 copy
                         // goes no further than the session's queue).
-                        if limbo.len() < shared.config.max_queued {
-                            limbo.push(message.delivery(qos, retain, &route.subscription_ids, now));
+                        if online.limbo.len() < shared.config.max_queued {
+                            let m = message.delivery(qos, retain, &route.subscription_ids, now);
+                            online.limbo.push(m);
                         } else {
                             dropped += 1;
                         }
@@ -476,27 +465,14 @@ impl State {
         }
         match &mut s.presence {
             Presence::Online(online) if online.ready && !online.endpoint.is_closed() => {
-                let Online {
-                    endpoint,
-                    version,
-                    backlog,
-                    limbo,
-                    ..
-                } = &mut **online;
-                if !backlog.is_draining() {
+                if !online.backlog.is_draining() {
                     return Requeued::Forward {
-                        endpoint: endpoint.clone(),
+                        endpoint: online.endpoint.clone(),
                         generation: s.generation,
                         message,
                     };
                 }
-                let holder = Holder {
-                    client,
-                    generation: s.generation,
-                    endpoint,
-                    version: *version,
-                };
-                backlog::enqueue(shared, holder, backlog, limbo, message);
+                backlog::enqueue(shared, client, s.generation, online, message);
                 Requeued::Kept
             }
             Presence::Online(online) => {
@@ -576,36 +552,23 @@ pub fn go_online(shared: &Shared, client: &ClientId, generation: u64) {
             let Presence::Online(online) = &mut session.presence else {
                 return;
             };
-            let Online {
-                endpoint,
-                version,
-                limbo,
-                backlog,
-                ready,
-                ..
-            } = &mut **online;
-            if endpoint.is_closed() {
+            if online.endpoint.is_closed() {
                 return;
             }
-            if backlog.is_draining() {
-                for message in limbo.take() {
-                    let holder = Holder {
-                        client,
-                        generation,
-                        endpoint,
-                        version: *version,
-                    };
-                    backlog::enqueue(shared, holder, backlog, limbo, message);
+            if online.backlog.is_draining() {
+                for message in online.limbo.take() {
+                    backlog::enqueue(shared, client, generation, online, message);
                 }
-                *ready = true;
+                online.ready = true;
                 return;
             }
-            if limbo.is_empty() {
-                *ready = true;
+            if online.limbo.is_empty() {
+                online.ready = true;
                 return;
             }
-            let endpoint = endpoint.clone();
-            limbo
+            let endpoint = online.endpoint.clone();
+            online
+                .limbo
                 .take()
                 .into_iter()
                 .map(|message| Delivery {
