@@ -554,6 +554,38 @@ mod tests {
         assert_eq!(pool.iter().count(), 0);
     }
 
+    /// `insert_range` (an import) counts what it adds, in either form.
+    #[test]
+    fn insert_range_counts_its_identifiers() {
+        for max in [u32::from(u16::MAX), u32::MAX] {
+            let mut set = IdSet::new(max);
+            set.insert_range(5, 9);
+            set.insert_range(20, 20);
+            assert_eq!(set.len(), 6, "max {max}");
+            assert_eq!(set.ranges(), vec![(5, 9), (20, 20)]);
+            assert!(set.contains(9) && !set.contains(10));
+        }
+    }
+
+    /// A pool rebuilt from its parts (as exported) goes on where it was:
+    /// the same next identifier, up to and including the highest.
+    #[test]
+    fn a_pool_from_its_parts_goes_on_where_it_was() {
+        let mut pool = PacketIdPool::<u16>::new();
+        assert!(pool.is_empty());
+        for _ in 0..3 {
+            pool.acquire().unwrap();
+        }
+        assert!(pool.release(2));
+        assert!(!pool.is_empty());
+        let mut again = PacketIdPool::<u16>::from_parts(pool.set().clone(), pool.cursor());
+        assert_eq!(again.acquire(), pool.acquire());
+        assert_eq!(again.acquire(), Ok(5));
+        pool.cursor = u32::from(u16::MAX);
+        assert_eq!(pool.acquire(), Ok(u16::MAX), "the highest, free, is next");
+        assert_eq!(pool.acquire(), Ok(2), "then the lowest free");
+    }
+
     /// Every session holds two sets: unused, each is two words, whatever
     /// the identifier type.
     #[test]
