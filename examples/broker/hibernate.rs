@@ -1,16 +1,17 @@
 //! Hibernation (`--hibernate-after MS`): a connection quiet that long
 //! (nothing read or written, nothing in flight or due: `mqtt_tokio::
-//! Config::hibernate_after`) ends its task and keeps, in its session's
-//! its slot, only its core connection, its socket (out of tokio's
-//! reactor) and its Will: no task, no queues, no buffers. Most
+//! Config::hibernate_after`) ends its task and keeps, in its slot, only
+//! its core connection, its socket (out of tokio's reactor) and its
+//! Will: no task, no queues, no buffers. Most
 //! connections of a large broker are idle most of the time; this is what
 //! brings an idle one's memory down to mosquitto's (Erlang brokers
 //! hibernate their idle processes for the same reason).
 //!
 //! The sleeping connections live in one slab ([`Sleepers`]): chunks of
-//! 128 KiB of slots, each a connection (its `Hibernated`, Will, Client Identifier and
-//! generation) with no allocation of its own, the session holding only
-//! the slot's number ([`Presence::Asleep`]). One thread watches their
+//! 128 KiB of slots, each a connection (its `Hibernated`, Will and
+//! generation; 360 bytes) with no allocation of its own (its Client
+//! Identifier is its connection's), the session holding only the slot's
+//! number ([`Presence::Asleep`]). One thread watches their
 //! sockets (epoll, through mio, the slot as token) and their Keep Alive
 //! deadlines; a socket that turns readable (a packet or the peer's close)
 //! or a deadline that passes sends the slot to a task of the runtime
