@@ -8,7 +8,7 @@ use std::time::{Duration, Instant as StdInstant};
 
 use mqtt_codec::PacketId;
 use mqtt_core::role::{self, Role};
-use mqtt_core::{GenericConnection, MonotonicTime, TimerTable};
+use mqtt_core::{GenericConnection, TimerTable};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
@@ -108,8 +108,7 @@ impl<S, R: Role, P: PacketId> Hibernated<S, R, P> {
 fn closed<R: Role, P: PacketId>(
     mut connection: GenericConnection<R, P>,
 ) -> GenericConnection<R, P> {
-    let now = MonotonicTime::from_instant(crate::driver::origin(), StdInstant::now());
-    connection.set_time(now);
+    connection.set_time(crate::driver::monotonic_now());
     let _ = connection.notify_closed();
     connection
 }

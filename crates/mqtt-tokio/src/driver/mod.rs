@@ -235,6 +235,16 @@ pub(crate) fn origin() -> StdInstant {
     *ORIGIN.get_or_init(StdInstant::now)
 }
 
+/// Now, on every connection's clock (from [`origin`]).
+pub(crate) fn monotonic_now() -> MonotonicTime {
+    MonotonicTime::from_instant(origin(), StdInstant::now())
+}
+
+/// When the next hibernation check of a period of `after` is due.
+fn next_hibernate_check(after: std::time::Duration) -> Instant {
+    Instant::now() + after / HIBERNATE_CHECKS
+}
+
 /// A client's connection attempt took longer than its connect timeout.
 pub(crate) fn connect_timed_out() -> Error {
     Error::Io(std::io::Error::new(
@@ -381,8 +391,7 @@ where
     }
 
     fn now(&mut self) {
-        let now = MonotonicTime::from_instant(origin(), StdInstant::now());
-        self.conn.set_time(now);
+        self.conn.set_time(monotonic_now());
     }
 
     /// The task: the loop, then the close; returns the connection when
@@ -560,7 +569,7 @@ where
             _ => {
                 self.hibernate_quarters = 1;
                 self.hibernate_mark = self.activity();
-                Some(Instant::now() + after / HIBERNATE_CHECKS)
+                Some(next_hibernate_check(after))
             }
         }
     }
@@ -585,9 +594,7 @@ where
             self.hibernate_quarters += 1;
             if let (Some(sleep), Some(after)) = (&mut self.close_sleep, self.config.hibernate_after)
             {
-                sleep
-                    .as_mut()
-                    .reset(Instant::now() + after / HIBERNATE_CHECKS);
+                sleep.as_mut().reset(next_hibernate_check(after));
             }
             return;
         }
