@@ -89,6 +89,15 @@ impl Sleeper {
         }
     }
 
+    /// Whether it is the connection of `client` of `generation`.
+    fn is(&self, client: &str, generation: u64) -> bool {
+        let own: &str = match &self.other_client {
+            Some(other) => other,
+            None => connection_client(&self.hibernated),
+        };
+        self.generation == generation && own == client
+    }
+
     /// The Client Identifier of its session.
     fn client(&self) -> ClientId {
         match &self.other_client {
@@ -163,6 +172,11 @@ impl<T> Chunk<T> {
     }
 }
 
+/// The chunk of `slot`, and its index there.
+fn place(slot: u32) -> (usize, usize) {
+    (slot as usize / CHUNK, slot as usize % CHUNK)
+}
+
 impl<T> Slab<T> {
     /// Puts `value` in a free slot, with its `deadline`; the slot.
     fn insert(&mut self, value: T, deadline: Option<Instant>) -> u32 {
@@ -174,7 +188,7 @@ impl<T> Slab<T> {
                 .extend((first as u32..(first + CHUNK) as u32).rev());
             self.free.pop().expect("a chunk's slots")
         });
-        let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        let (c, i) = place(slot);
         let deadline = deadline.map(|at| tick(self.origin, at, true));
         let chunk = self.chunks[c].get_or_insert_with(Chunk::new);
         chunk.deadlines[i] = deadline;
@@ -184,12 +198,12 @@ impl<T> Slab<T> {
     }
 
     fn get(&self, slot: u32) -> Option<&T> {
-        let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        let (c, i) = place(slot);
         self.chunks.get(c)?.as_ref()?.slots[i].as_ref()
     }
 
     fn take(&mut self, slot: u32) -> Option<T> {
-        let (c, i) = (slot as usize / CHUNK, slot as usize % CHUNK);
+        let (c, i) = place(slot);
         let chunk = self.chunks.get_mut(c)?.as_mut()?;
         let value = chunk.slots[i].take()?;
         chunk.deadlines[i] = None;
@@ -275,10 +289,16 @@ impl Sleepers {
         }
     }
 
-    /// Takes the sleeper of `slot` out, its socket no longer watched
-    /// (before it goes back to tokio).
-    fn take(&self, slot: u32) -> Option<Sleeper> {
-        let sleeper = lock(&self.slab).take(slot)?;
+    /// Takes the sleeper of `slot` out if it is the connection of `client`
+    /// of `generation` (a slot freed and taken again holds another), its
+    /// socket no longer watched (before it goes back to tokio).
+    fn take_if(&self, slot: u32, client: &str, generation: u64) -> Option<Sleeper> {
+        let mut slab = lock(&self.slab);
+        if !slab.get(slot)?.is(client, generation) {
+            return None;
+        }
+        let sleeper = slab.take(slot)?;
+        drop(slab);
         let fd = sleeper.hibernated.transport().as_raw_fd();
         let _ = self.registry.deregister(&mut SourceFd(&fd));
         Some(sleeper)
@@ -407,7 +427,7 @@ pub fn sleep(shared: &Arc<Shared>, mut accepted: Accepted, hibernated: Hibernate
         ..
     } = accepted;
     let sleeper = match hibernated.map_transport(TcpStream::into_std) {
-        Ok(hibernated) => Sleeper::new(hibernated, will, client.clone(), generation, version),
+        Ok(hibernated) => Sleeper::new(hibernated, will, client, generation, version),
         Err((_, conn)) => {
             // Out of the reactor it cannot go: it ends as if the network
             // connection broke.
@@ -490,10 +510,7 @@ pub fn wake(shared: &Shared, session: &mut Session, client: &ClientId) {
     let (Some(sleepers), Some(me)) = (&shared.sleepers, shared.me.upgrade()) else {
         return;
     };
-    if sleepers.occupant(slot) != Some((client.clone(), session.generation)) {
-        return;
-    }
-    let Some(sleeper) = sleepers.take(slot) else {
+    let Some(sleeper) = sleepers.take_if(slot, client, session.generation) else {
         return;
     };
     shared.stats.hibernated.fetch_sub(1, Ordering::Relaxed);
