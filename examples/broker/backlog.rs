@@ -310,7 +310,7 @@ fn hand_back(
     // with another (`hibernate.rs`): the limbo goes to that one.
     let woken = matches!(
         st.sessions.get(client).map(|s| &s.presence),
-        Some(Presence::Online(online)) if online.ready && !online.endpoint.is_closed()
+        Some(Presence::Online(online)) if online.is_open()
     );
     drop(st);
     if woken {

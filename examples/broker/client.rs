@@ -18,7 +18,7 @@ use super::connect::{self, Accepted};
 use super::hibernate;
 use super::message::StoredMessage;
 use super::router::ClientId;
-use super::state::{self, Online, Presence, Shared, StoredConnection};
+use super::state::{self, Presence, Shared, StoredConnection};
 use super::store::acks::PendingAcks;
 use super::subscribe;
 use super::will;
@@ -326,9 +326,9 @@ async fn finish(
                 let now = shared.monotonic(Instant::now());
                 if let Some(session) = st.sessions.get_mut(&client) {
                     if let Presence::Online(online) = &mut session.presence {
-                        let Online { limbo, backlog, .. } = &mut **online;
                         // The backlog is empty once its drainer ended.
-                        for message in backlog.take_all().into_iter().chain(limbo.take()) {
+                        let waiting = online.backlog.take_all().into_iter();
+                        for message in waiting.chain(online.limbo.take()) {
                             if !state::queue(&mut conn, message, now) {
                                 shared.stats.dropped.fetch_add(1, Ordering::Relaxed);
                             }

@@ -14,7 +14,7 @@ use tokio::time::timeout;
 
 use super::message::StoredMessage;
 use super::router::ClientId;
-use super::state::{self, Online, Presence, Session, Shared, StoredConnection};
+use super::state::{self, Presence, Session, Shared, StoredConnection};
 
 /// What a CONNECT asks for, in either version.
 #[derive(Debug)]
@@ -358,15 +358,11 @@ async fn claim_session(
                 Some(Session {
                     presence: Presence::Online(online),
                     ..
-                }) if attempts < 3 => {
-                    let Online {
-                        endpoint,
-                        version,
-                        ended,
-                        ..
-                    } = &**online;
-                    Some((endpoint.clone(), *version, ended.clone()))
-                }
+                }) if attempts < 3 => Some((
+                    online.endpoint.clone(),
+                    online.version,
+                    online.ended.clone(),
+                )),
                 None if st.sessions.len() >= shared.config.max_sessions => return None,
                 _ => {
                     let st = &mut *st;

@@ -71,6 +71,14 @@ pub struct Online {
     pub ready: bool,
 }
 
+impl Online {
+    /// Whether copies go to its endpoint: its CONNACK was sent and its
+    /// network connection is open.
+    pub fn is_open(&self) -> bool {
+        self.ready && !self.endpoint.is_closed()
+    }
+}
+
 impl Presence {
     /// Online, with `endpoint` and `ended`, nothing waiting for it.
     pub fn online(
@@ -347,7 +355,7 @@ impl State {
         routes.clear();
         let online = |client: &str| {
             sessions.get(client).is_some_and(|s| match &s.presence {
-                Presence::Online(online) => online.ready && !online.endpoint.is_closed(),
+                Presence::Online(online) => online.is_open(),
                 Presence::Asleep(_) => true,
                 Presence::Offline(_) => false,
             })
@@ -378,7 +386,7 @@ impl State {
             }
             match &mut session.presence {
                 Presence::Online(online) => {
-                    let open = online.ready && !online.endpoint.is_closed();
+                    let open = online.is_open();
                     if open && online.backlog.is_draining() {
                         let m = message.delivery(qos, retain, &route.subscription_ids, now);
                         let generation = session.generation;
@@ -464,7 +472,7 @@ impl State {
             store.journal(s, client, &message, Instant::now());
         }
         match &mut s.presence {
-            Presence::Online(online) if online.ready && !online.endpoint.is_closed() => {
+            Presence::Online(online) if online.is_open() => {
                 if !online.backlog.is_draining() {
                     return Requeued::Forward {
                         endpoint: online.endpoint.clone(),
@@ -496,18 +504,12 @@ impl State {
     /// The MQTT version of the connection of `client` of `generation`, if
     /// it still holds the session.
     pub fn holder_version(&self, client: &ClientId, generation: u64) -> Option<ProtocolVersion> {
-        match self.sessions.get(client)? {
-            Session {
-                generation: g,
-                presence: Presence::Online(online),
-                ..
-            } if *g == generation => Some(online.version),
-            Session {
-                generation: g,
-                presence: Presence::Asleep(asleep),
-                ..
-            } if *g == generation => Some(asleep.version),
-            _ => None,
+        let session = self.sessions.get(client)?;
+        match &session.presence {
+            _ if session.generation != generation => None,
+            Presence::Online(online) => Some(online.version),
+            Presence::Asleep(asleep) => Some(asleep.version),
+            Presence::Offline(_) => None,
         }
     }
 }

@@ -85,8 +85,12 @@ pub async fn after_departures(shared: Arc<Shared>) {
 /// use, trims its heaps.
 pub fn release_freed_memory() -> bool {
     TRIMS.fetch_add(1, Ordering::Relaxed);
-    jemalloc_do(c"arena.4096.purge") | glibc_trim()
+    jemalloc_do(PURGE_ALL_ARENAS) | glibc_trim()
 }
+
+/// jemalloc's control that returns the unused pages of every arena
+/// (`MALLCTL_ARENAS_ALL` is 4096).
+const PURGE_ALL_ARENAS: &CStr = c"arena.4096.purge";
 
 /// Counts the trims, for [`on_thread_park`].
 static TRIMS: AtomicU64 = AtomicU64::new(0);
@@ -102,7 +106,7 @@ pub fn on_thread_park() {
     let trims = TRIMS.load(Ordering::Relaxed);
     if SEEN.with(|seen| seen.replace(trims)) != trims {
         jemalloc_do(c"thread.tcache.flush");
-        jemalloc_do(c"arena.4096.purge");
+        jemalloc_do(PURGE_ALL_ARENAS);
     }
 }
 
